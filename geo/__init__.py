@@ -1,0 +1,1 @@
+"""airpicture geo: the Earth (geodesy, projection, borders, airports, terrain, geofences)."""
