@@ -1,0 +1,515 @@
+"""Terrain elevation and radar terrain masking on the effective (k-factor) Earth.
+
+The terrain is the packaged GLOBE 30-arc-second clip (see
+``geo/data/PROVENANCE.md``): int16 metres above mean sea level, rows running
+north to south, **cell-area registration** (row ``i`` spans latitudes
+``[lat_max - (i+1) c, lat_max - i c]``, its value stands for the cell and is
+placed at the cell centre ``lat_max - (i + 0.5) c``).
+
+Line of sight is computed on the effective-Earth sphere of radius
+``Re = k * EARTH_RADIUS_M`` on which refracted rays are straight lines.
+Ground distances are great-circle distances on the true sphere
+(``EARTH_RADIUS_M``); a ground distance ``x`` is the central angle
+``x / EARTH_RADIUS_M`` on the true sphere and ``x / Re`` on the effective one
+(the surface is stretched, not the distances).
+
+All functions are pure; :func:`load_terrain` is the only one that reads a file
+and it caches nothing (callers keep the returned object).
+"""
+import math
+from dataclasses import dataclass
+from importlib import resources
+
+import numpy as np
+
+from geo.earth import EARTH_RADIUS_M, azimuth_deg, ground_distance_m
+
+__all__ = [
+    "DEM_FILENAME",
+    "Terrain",
+    "load_terrain",
+    "elevation_m",
+    "destination_deg",
+    "MaskingTable",
+    "masking_table",
+    "min_visible_alt_m",
+    "line_of_sight_brute",
+]
+
+#: Packaged DEM file inside ``geo.data`` (GLOBE G10G clip, 28-40N, 32-62E).
+DEM_FILENAME = "globe_dem_28N40N_32E62E.npz"
+
+
+def _readonly(a, dtype=None):
+    """A read-only array view (copy only if a dtype conversion is needed)."""
+    a = np.array(a, dtype=dtype, copy=True) if dtype is not None else np.array(a, copy=True)
+    a.flags.writeable = False
+    return a
+
+
+@dataclass(frozen=True)
+class Terrain:
+    """A regular lat/lon elevation grid, cell-area registered.
+
+    Attributes
+    ----------
+    elevation_m : ndarray, shape (n_lat, n_lon), int16 or float
+        Heights above mean sea level [m]. Row 0 is the **north** edge, column 0
+        the west edge. Stored as a read-only copy.
+    lat_max_deg : float
+        Latitude of the grid's north outer edge [deg].
+    lon_min_deg : float
+        Longitude of the grid's west outer edge [deg].
+    cell_deg : float
+        Cell size in latitude and longitude [deg].
+
+    Notes
+    -----
+    Cell-area registration: the centre of cell ``(i, j)`` is at latitude
+    ``lat_max_deg - (i + 0.5) * cell_deg`` and longitude
+    ``lon_min_deg + (j + 0.5) * cell_deg``.
+    """
+
+    elevation_m: np.ndarray
+    lat_max_deg: float
+    lon_min_deg: float
+    cell_deg: float
+
+    def __post_init__(self):
+        z = np.asarray(self.elevation_m)
+        if z.ndim != 2 or z.shape[0] < 2 or z.shape[1] < 2:
+            raise ValueError(f"elevation_m must be 2-D with at least 2x2 cells, got shape {z.shape}")
+        if not (np.issubdtype(z.dtype, np.integer) or np.issubdtype(z.dtype, np.floating)):
+            raise ValueError(f"elevation_m must be numeric, got dtype {z.dtype}")
+        if not (np.isfinite(self.cell_deg) and self.cell_deg > 0):
+            raise ValueError(f"cell_deg must be positive, got {self.cell_deg}")
+        lat_min = self.lat_max_deg - z.shape[0] * self.cell_deg
+        if not (-90.0 <= lat_min < self.lat_max_deg <= 90.0):
+            raise ValueError("grid latitudes must lie within [-90, 90]")
+        object.__setattr__(self, "elevation_m", _readonly(z))
+        object.__setattr__(self, "lat_max_deg", float(self.lat_max_deg))
+        object.__setattr__(self, "lon_min_deg", float(self.lon_min_deg))
+        object.__setattr__(self, "cell_deg", float(self.cell_deg))
+
+    @property
+    def lat_min_deg(self):
+        """Latitude of the south outer edge [deg]."""
+        return self.lat_max_deg - self.elevation_m.shape[0] * self.cell_deg
+
+    @property
+    def lon_max_deg(self):
+        """Longitude of the east outer edge [deg]."""
+        return self.lon_min_deg + self.elevation_m.shape[1] * self.cell_deg
+
+
+def load_terrain():
+    """Load the packaged GLOBE 30" DEM clip (28-40N, 32-62E).
+
+    Returns
+    -------
+    Terrain
+        A new object on each call (nothing is cached at module level); keep it.
+
+    References
+    ----------
+    GLOBE Task Team (D. A. Hastings et al.), *The Global Land One-kilometer
+    Base Elevation (GLOBE) Digital Elevation Model, Version 1.0*, NOAA NGDC,
+    Boulder, 1999. Provenance of the clip: ``geo/data/PROVENANCE.md``.
+    """
+    with resources.files("geo.data").joinpath(DEM_FILENAME).open("rb") as f:
+        with np.load(f) as d:
+            z = d["elevation_m"]
+            lat_max = float(d["lat_max"])
+            lon_min = float(d["lon_min"])
+            cell = float(d["cell_deg"])
+    return Terrain(elevation_m=z, lat_max_deg=lat_max, lon_min_deg=lon_min, cell_deg=cell)
+
+
+def elevation_m(terrain, lat_deg, lon_deg):
+    """Terrain height by bilinear interpolation between cell centres [m].
+
+    Parameters
+    ----------
+    terrain : Terrain
+    lat_deg, lon_deg : array_like
+        Point coordinates [deg]; any broadcastable shapes.
+
+    Returns
+    -------
+    ndarray of float64, broadcast shape of the inputs
+        Height above mean sea level [m]. Points outside the grid's outer
+        edges return 0.0 (treated as sea level); NaN inputs return NaN.
+
+    Notes
+    -----
+    Cell-area registration: cell values sit at cell centres. Between the
+    outermost cell centres and the outer grid edge (half a cell) the
+    interpolation is clamped, i.e. the edge cells' values are extended.
+    A cell-centre point reproduces the cell value exactly; elsewhere the
+    result lies within the range of the four surrounding cell values.
+    """
+    lat, lon = np.broadcast_arrays(np.asarray(lat_deg, dtype=float), np.asarray(lon_deg, dtype=float))
+    z = terrain.elevation_m
+    n_row, n_col = z.shape
+    c = terrain.cell_deg
+    r = (terrain.lat_max_deg - lat) / c - 0.5
+    q = (lon - terrain.lon_min_deg) / c - 0.5
+    with np.errstate(invalid="ignore"):
+        inside = (r >= -0.5) & (r <= n_row - 0.5) & (q >= -0.5) & (q <= n_col - 0.5)
+    r = np.clip(np.where(inside, r, 0.0), 0.0, n_row - 1.0)
+    q = np.clip(np.where(inside, q, 0.0), 0.0, n_col - 1.0)
+    r0 = np.minimum(r.astype(np.intp), n_row - 2)
+    q0 = np.minimum(q.astype(np.intp), n_col - 2)
+    fr = r - r0
+    fq = q - q0
+    z00 = z[r0, q0].astype(float)
+    z01 = z[r0, q0 + 1].astype(float)
+    z10 = z[r0 + 1, q0].astype(float)
+    z11 = z[r0 + 1, q0 + 1].astype(float)
+    top = z00 + fq * (z01 - z00)
+    bot = z10 + fq * (z11 - z10)
+    out = np.where(inside, top + fr * (bot - top), 0.0)
+    return np.where(np.isnan(lat) | np.isnan(lon), np.nan, out)
+
+
+def destination_deg(lat_deg, lon_deg, azimuth_deg, distance_m, radius_m=EARTH_RADIUS_M):
+    """Point reached along a great circle on the sphere (direct problem).
+
+    Parameters
+    ----------
+    lat_deg, lon_deg : array_like
+        Start point [deg].
+    azimuth_deg : array_like
+        Initial bearing, clockwise from north [deg].
+    distance_m : array_like
+        Great-circle distance [m] on a sphere of radius ``radius_m`` [m].
+
+    Returns
+    -------
+    lat_deg, lon_deg : ndarray
+        End point [deg], broadcast shape of the inputs; longitude in [-180, 180).
+
+    References
+    ----------
+    E. Williams, *Aviation Formulary* v1.47, "Lat/lon given radial and distance".
+    """
+    p1 = np.radians(lat_deg)
+    a = np.radians(azimuth_deg)
+    d = np.asarray(distance_m, dtype=float) / radius_m
+    sp1, cp1 = np.sin(p1), np.cos(p1)
+    sd, cd = np.sin(d), np.cos(d)
+    sp2 = np.clip(sp1 * cd + cp1 * sd * np.cos(a), -1.0, 1.0)
+    p2 = np.arcsin(sp2)
+    dl = np.arctan2(np.sin(a) * sd * cp1, cd - sp1 * sp2)
+    lon2 = (np.asarray(lon_deg, dtype=float) + np.degrees(dl) + 180.0) % 360.0 - 180.0
+    return np.degrees(p2), lon2
+
+
+@dataclass(frozen=True)
+class MaskingTable:
+    """Lowest visible target altitude per polar bin around one radar.
+
+    Attributes
+    ----------
+    lat_deg, lon_deg : float
+        Radar site [deg].
+    antenna_alt_m : float
+        Antenna height above mean sea level [m].
+    refraction_k : float
+        Effective-Earth-radius factor (4/3 standard atmosphere) [-].
+    azimuth_step_deg : float
+        Azimuth bin width [deg]; ``360 / azimuth_step_deg`` is an integer.
+    range_step_m : float
+        Ground-range bin width [m].
+    min_alt_m : ndarray, shape (n_azimuth, n_range), float64
+        Lowest target altitude above mean sea level [m] that the radar sees.
+        Read-only.
+
+    Notes
+    -----
+    Bin convention. Azimuth bin ``a`` is centred on ``a * azimuth_step_deg``
+    and spans half a step either side (bin 0 straddles north). Range bin ``j``
+    spans ground distances ``[j * range_step_m, (j + 1) * range_step_m]``.
+    ``min_alt_m[a, j]`` is the **largest**, over the profile samples along the
+    bin-centre radial that lie in range bin ``j`` (both edges included), of the
+    lowest altitude visible at that sample. So a target at or above
+    ``min_alt_m[a, j]`` anywhere in the range bin on the bin-centre radial is
+    seen (conservative within the bin, up to the profile sampling). It is
+    never below the terrain sampled in the bin.
+    """
+
+    lat_deg: float
+    lon_deg: float
+    antenna_alt_m: float
+    refraction_k: float
+    azimuth_step_deg: float
+    range_step_m: float
+    min_alt_m: np.ndarray
+
+    def __post_init__(self):
+        m = np.asarray(self.min_alt_m, dtype=float)
+        if m.ndim != 2:
+            raise ValueError(f"min_alt_m must be 2-D (n_azimuth, n_range), got shape {m.shape}")
+        n_az = 360.0 / self.azimuth_step_deg
+        if abs(n_az - round(n_az)) > 1e-9 or round(n_az) != m.shape[0]:
+            raise ValueError(
+                f"min_alt_m has {m.shape[0]} azimuth rows; 360 / azimuth_step_deg = {n_az}"
+            )
+        if not self.range_step_m > 0:
+            raise ValueError("range_step_m must be positive")
+        object.__setattr__(self, "min_alt_m", _readonly(m))
+
+    @property
+    def n_azimuth(self):
+        """Number of azimuth bins."""
+        return self.min_alt_m.shape[0]
+
+    @property
+    def n_range(self):
+        """Number of range bins."""
+        return self.min_alt_m.shape[1]
+
+    @property
+    def max_range_m(self):
+        """Outer edge of the last range bin [m]."""
+        return self.n_range * self.range_step_m
+
+
+def _n_azimuth_bins(azimuth_step_deg):
+    n = 360.0 / azimuth_step_deg
+    if not (azimuth_step_deg > 0 and abs(n - round(n)) < 1e-9):
+        raise ValueError(f"azimuth_step_deg must divide 360, got {azimuth_step_deg}")
+    return int(round(n))
+
+
+def masking_table(
+    terrain,
+    lat_deg,
+    lon_deg,
+    antenna_alt_m,
+    max_range_m,
+    refraction_k,
+    azimuth_step_deg=0.5,
+    range_step_m=500.0,
+    samples_per_bin=4,
+):
+    """Terrain masking table of one radar (vectorized radial profiles).
+
+    Parameters
+    ----------
+    terrain : Terrain
+    lat_deg, lon_deg : float
+        Radar site [deg].
+    antenna_alt_m : float
+        Antenna height above mean sea level [m] (site elevation plus mast);
+        it should be above the terrain at the site.
+    max_range_m : float
+        Ground range covered [m]; the table has ``ceil(max_range_m / range_step_m)``
+        range bins.
+    refraction_k : float
+        Effective-Earth-radius factor [-] (4/3 for the standard atmosphere).
+    azimuth_step_deg : float, default 0.5
+        Azimuth bin width [deg]; must divide 360.
+    range_step_m : float, default 500
+        Range bin width [m].
+    samples_per_bin : int, default 4
+        Terrain profile samples per range bin (125 m spacing by default).
+
+    Returns
+    -------
+    MaskingTable
+        ``min_alt_m`` shape ``(360 / azimuth_step_deg, n_range)``; see
+        :class:`MaskingTable` for the bin convention.
+
+    Notes
+    -----
+    For each azimuth bin centre a terrain profile ``z(x)`` is sampled along
+    the great circle (spherical direct formula, radius ``EARTH_RADIUS_M``)
+    every ``range_step_m / samples_per_bin`` metres, by bilinear interpolation
+    of the DEM (outside the DEM: sea level). On the effective Earth
+    (``Re = k R``), with ``psi = x / Re``, the tangent of the elevation angle
+    of a terrain point seen from the antenna (height ``h_r``) is
+
+        tan(theta) = ((Re + z) cos(psi) - (Re + h_r)) / ((Re + z) sin(psi)).
+
+    Its running maximum ``T(x)`` over all samples up to and including ``x``
+    (``np.maximum.accumulate``) gives the lowest visible altitude at ``x``:
+
+        h(x) = (Re + h_r) / (cos(psi) - T sin(psi)) - Re
+
+    (infinite where the denominator is not positive). Because the sample at
+    ``x`` itself is included, ``h(x) >= z(x)``. Over smooth sea-level terrain
+    the running maximum is the tangent (horizon) ray and ``h`` reduces to the
+    smooth effective-Earth result; before the horizon it is the ground.
+    Each range bin then takes the maximum of ``h`` over its samples (both
+    edges), see :class:`MaskingTable`.
+
+    Errors from binning: the GLOBE cell is about 0.93 km north-south and
+    0.77 km east-west at 33N, so 125 m samples over-resolve the DEM. Half an
+    azimuth bin (0.25 deg) is 0.44 km across-track at 100 km and 1.96 km at
+    450 km, i.e. beyond ~200 km the table's radial is up to 2 DEM cells away
+    from the target's true radial. Within a range bin the table is the
+    largest visible floor, so it is conservative by up to the variation of
+    ``h`` across 500 m of range.
+
+    The computation is vectorized over azimuths and samples; azimuths are
+    processed in chunks of about one million samples to bound memory.
+
+    References
+    ----------
+    M. I. Skolnik, *Introduction to Radar Systems*, 3rd ed., McGraw-Hill 2001,
+    sec. 8.2 (effective Earth radius). L. V. Blake, *Radar Range-Performance
+    Analysis*, Artech House 1986, ch. 6 (ray geometry on the 4/3 Earth).
+    """
+    n_az = _n_azimuth_bins(azimuth_step_deg)
+    if not (max_range_m > 0 and range_step_m > 0 and refraction_k > 0):
+        raise ValueError("max_range_m, range_step_m and refraction_k must be positive")
+    spb = int(samples_per_bin)
+    if spb < 1 or spb != samples_per_bin:
+        raise ValueError("samples_per_bin must be a positive integer")
+    n_r = int(math.ceil(max_range_m / range_step_m - 1e-9))
+    n_s = n_r * spb
+    x_m = range_step_m * np.arange(1, n_s + 1) / spb
+    re_m = refraction_k * EARTH_RADIUS_M
+    psi = x_m / re_m
+    cos_psi, sin_psi = np.cos(psi), np.sin(psi)
+    rr_m = re_m + float(antenna_alt_m)
+
+    min_alt = np.empty((n_az, n_r))
+    chunk = max(1, 1_000_000 // n_s)
+    for a0 in range(0, n_az, chunk):
+        a1 = min(a0 + chunk, n_az)
+        az = np.arange(a0, a1)[:, None] * azimuth_step_deg
+        lat, lon = destination_deg(lat_deg, lon_deg, az, x_m[None, :])
+        rz = re_m + elevation_m(terrain, lat, lon)
+        tan_t = (rz * cos_psi - rr_m) / (rz * sin_psi)
+        tan_max = np.maximum.accumulate(tan_t, axis=1)
+        den = cos_psi - tan_max * sin_psi
+        with np.errstate(divide="ignore", invalid="ignore"):
+            h = np.where(den > 0.0, rr_m / den - re_m, np.inf)
+        hb = h.reshape(a1 - a0, n_r, spb).max(axis=2)
+        # include each bin's near edge (the previous bin's last sample)
+        hb[:, 1:] = np.maximum(hb[:, 1:], h[:, spb - 1 :: spb][:, :-1])
+        min_alt[a0:a1] = hb
+    return MaskingTable(
+        lat_deg=float(lat_deg),
+        lon_deg=float(lon_deg),
+        antenna_alt_m=float(antenna_alt_m),
+        refraction_k=float(refraction_k),
+        azimuth_step_deg=float(azimuth_step_deg),
+        range_step_m=float(range_step_m),
+        min_alt_m=min_alt,
+    )
+
+
+def min_visible_alt_m(table, azimuth_deg, ground_distance_m):
+    """Look up the lowest visible target altitude [m] for targets around a radar.
+
+    Parameters
+    ----------
+    table : MaskingTable
+    azimuth_deg : array_like
+        Bearing from the radar to the target [deg] (any real value; wrapped).
+    ground_distance_m : array_like
+        Great-circle ground distance from the radar [m].
+
+    Returns
+    -------
+    ndarray of float64, broadcast shape of the inputs
+        Altitude above mean sea level [m]; a target at or above it is seen.
+        ``+inf`` at or beyond ``table.max_range_m``; NaN for NaN inputs.
+
+    Notes
+    -----
+    Nearest azimuth bin (``round(azimuth / step) mod n_azimuth``) and the range
+    bin ``floor(distance / range_step_m)`` that contains the distance.
+    Negative distances are treated as 0.
+    """
+    az, d = np.broadcast_arrays(np.asarray(azimuth_deg, dtype=float), np.asarray(ground_distance_m, dtype=float))
+    bad = np.isnan(az) | np.isnan(d)
+    ia = np.round(np.where(bad, 0.0, az) / table.azimuth_step_deg).astype(np.int64) % table.n_azimuth
+    jr = np.floor(np.maximum(np.where(bad, 0.0, d), 0.0) / table.range_step_m)
+    beyond = jr >= table.n_range
+    jr = np.where(beyond, 0, jr).astype(np.intp)
+    out = np.where(beyond, np.inf, table.min_alt_m[ia, jr])
+    return np.where(bad, np.nan, out)
+
+
+def line_of_sight_brute(
+    terrain,
+    radar_lat_deg,
+    radar_lon_deg,
+    antenna_alt_m,
+    target_lat_deg,
+    target_lon_deg,
+    target_alt_m,
+    refraction_k,
+    step_m=100.0,
+):
+    """Slow reference: does the straight ray on the effective Earth clear the terrain?
+
+    Parameters
+    ----------
+    terrain : Terrain
+    radar_lat_deg, radar_lon_deg : float
+        Radar site [deg].
+    antenna_alt_m : float
+        Antenna height above mean sea level [m].
+    target_lat_deg, target_lon_deg : float
+        Target position [deg].
+    target_alt_m : float
+        Target altitude above mean sea level [m].
+    refraction_k : float
+        Effective-Earth-radius factor [-].
+    step_m : float, default 100
+        Spacing of the checked points along the path [m].
+
+    Returns
+    -------
+    bool
+        True when at every checked point along the great-circle path (the
+        target's own position included) the ray is at or above the terrain.
+
+    Notes
+    -----
+    A plain Python loop, used only to test :func:`masking_table`. On the
+    effective-Earth sphere (radius ``Re = k R``) the ray from the antenna
+    (radius ``r1 = Re + h_r``, central angle 0) to the target
+    (``r2 = Re + h_t``, angle ``Psi = D / Re``) is a straight line; in polar
+    coordinates its radius at angle ``psi`` is
+
+        r(psi) = r1 r2 sin(Psi) / (r2 sin(Psi - psi) + r1 sin(psi)).
+
+    The terrain includes sea level (0 m), so where the terrain is at or below
+    0 m the test is the smooth effective-Earth one. Terrain elevations come
+    from :func:`elevation_m` (tested separately against a per-point loop).
+    """
+    d = float(ground_distance_m(radar_lat_deg, radar_lon_deg, target_lat_deg, target_lon_deg))
+    re_m = refraction_k * EARTH_RADIUS_M
+    h_t = float(target_alt_m)
+    if d == 0.0:
+        return bool(h_t >= float(elevation_m(terrain, target_lat_deg, target_lon_deg)))
+    az = math.radians(float(azimuth_deg(radar_lat_deg, radar_lon_deg, target_lat_deg, target_lon_deg)))
+    r1 = re_m + float(antenna_alt_m)
+    r2 = re_m + h_t
+    big_psi = d / re_m
+    p1 = math.radians(radar_lat_deg)
+    n = max(1, math.ceil(d / step_m))
+    lats, lons, ray_alt = [], [], []
+    for i in range(1, n + 1):
+        x = d * i / n
+        delta = x / EARTH_RADIUS_M
+        sp2 = math.sin(p1) * math.cos(delta) + math.cos(p1) * math.sin(delta) * math.cos(az)
+        p2 = math.asin(max(-1.0, min(1.0, sp2)))
+        dl = math.atan2(math.sin(az) * math.sin(delta) * math.cos(p1), math.cos(delta) - math.sin(p1) * sp2)
+        lats.append(math.degrees(p2))
+        lons.append(radar_lon_deg + math.degrees(dl))
+        psi = x / re_m
+        r = r1 * r2 * math.sin(big_psi) / (r2 * math.sin(big_psi - psi) + r1 * math.sin(psi))
+        ray_alt.append(r - re_m)
+    ray_alt[-1] = h_t  # the target itself (avoid rounding in r(Psi))
+    z = elevation_m(terrain, np.array(lats), np.array(lons))
+    for ray, ground in zip(ray_alt, z.tolist()):
+        if ray < ground:
+            return False
+    return True

@@ -1,0 +1,205 @@
+"""Monte Carlo: campaigns of flights, reproducible by seed whatever the chunking.
+
+Every campaign draws from its own random stream,
+``SeedSequence(seed, spawn_key=(campaign,))`` (the same stream as
+``SeedSequence(seed).spawn(n)[campaign]``), with a fixed draw order and
+fixed array shapes. Chunks of campaigns are therefore independent tasks:
+the results are identical whatever the chunk size, the number of workers or
+the order in which chunks finish.
+"""
+from dataclasses import dataclass
+
+import numpy as np
+
+from geo.earth import horizon_distance_m, unit_vectors
+from sim.detection import in_coverage, m_of_n_track, prepare_radar, radar_geometry, scan_pd
+from sim.flights import FlightBatch, pack_routes, positions_at
+from sim.routes import build_routes
+
+__all__ = ["Simulation", "RunResult", "prepare", "simulate_chunk", "run", "campaign_rng",
+           "OFFSET_CLIP_SIGMA"]
+
+#: Sideways offsets are normal, truncated at this many standard deviations.
+OFFSET_CLIP_SIGMA = 4.0
+_WINDOW_MARGIN_M = 2_000.0
+
+
+@dataclass(frozen=True)
+class Simulation:
+    """Everything deterministic about a scenario, prepared once."""
+
+    scenario: object
+    routes: tuple
+    packed: object
+    radars: tuple
+    scan_k0: np.ndarray     # (R, n_routes) first scan index worth sampling
+    scan_count: np.ndarray  # (R,) scans sampled per flight
+    route_p: np.ndarray     # (n_routes,) route probabilities
+
+
+@dataclass(frozen=True)
+class RunResult:
+    """Per-flight results of a run (axis 0 = flight, in campaign order)."""
+
+    campaigns: int
+    flights_per_campaign: int
+    seed: int
+    batch: FlightBatch
+    radar_up: np.ndarray            # (F, R) bool
+    tracked_by: np.ndarray          # (F, R) bool
+    track_time_s: np.ndarray        # (F, R) time the radar formed its first track, NaN if none
+    detected: np.ndarray            # (F,) bool
+    first_detection_s: np.ndarray   # (F,) NaN if not detected
+    first_radar: np.ndarray         # (F,) int, -1 if not detected
+
+
+def prepare(scenario, terrain=None):
+    """Build routes, radar models and scan windows of a validated scenario.
+
+    ``terrain`` is a :class:`geo.terrain.Terrain`; it is needed (and loaded by
+    the caller) when ``scenario.detection.terrain`` is true, and also gives
+    radar site elevations.
+    """
+    det = scenario.detection
+    builder = None
+    if det.terrain:
+        if terrain is None:
+            raise ValueError("scenario asks for terrain: pass a geo.terrain.Terrain")
+        from geo.terrain import masking_table
+
+        def builder(lat, lon, antenna_alt_m, range_m):
+            return masking_table(terrain, lat, lon, antenna_alt_m, range_m, det.refraction_k)
+
+    routes = build_routes(scenario)
+    radars = tuple(prepare_radar(r, scenario.aircraft.rcs_m2, det.refraction_k, terrain, builder)
+                   for r in scenario.radars)
+    k0 = np.zeros((len(radars), len(routes)), dtype=np.int64)
+    count = np.zeros(len(radars), dtype=np.int64)
+    for j, radar in enumerate(radars):
+        for i, route in enumerate(routes):
+            ground, _, _ = radar_geometry(radar, route.xyz, route.alt_m)
+            reach = np.minimum(radar.range_m, horizon_distance_m(radar.antenna_alt_m, route.alt_m, det.refraction_k))
+            near = ground <= reach + OFFSET_CLIP_SIGMA * route.cross_track_sigma_m + _WINDOW_MARGIN_M
+            if not near.any():
+                continue
+            t0, t1 = route.t_s[near][0], route.t_s[near][-1]
+            k0[j, i] = max(int(np.floor(t0 / radar.scan_period_s)) - 1, 0)
+            count[j] = max(count[j], int(np.ceil((t1 - t0) / radar.scan_period_s)) + 3)
+    w = np.array([r.weight for r in routes], dtype=float)
+    return Simulation(scenario, routes, pack_routes(routes), radars, k0, count, w / w.sum())
+
+
+def campaign_rng(seed, campaign):
+    """The random generator of one campaign."""
+    return np.random.Generator(np.random.PCG64(np.random.SeedSequence(seed, spawn_key=(int(campaign),))))
+
+
+def _draw(sim, seed, first, n_campaigns, flights):
+    """All random numbers of a chunk, campaign by campaign (fixed order and shapes)."""
+    R = len(sim.radars)
+    F = n_campaigns * flights
+    route = np.empty(F, dtype=np.int64)
+    z = np.empty(F)
+    xpdr = np.empty(F)
+    up = np.empty((F, R))
+    phase = np.empty((F, R))
+    u = [np.empty((F, int(k))) for k in sim.scan_count]
+    p_on = sim.scenario.aircraft.transponder_on_probability
+    for c in range(n_campaigns):   # one stream per campaign; the arrays inside are vectorized
+        rng = campaign_rng(seed, first + c)
+        s = slice(c * flights, (c + 1) * flights)
+        route[s] = rng.choice(len(sim.routes), size=flights, p=sim.route_p)
+        z[s] = rng.standard_normal(flights)
+        xpdr[s] = rng.random(flights)
+        up[s] = rng.random((flights, R))
+        phase[s] = rng.random((flights, R))
+        for j in range(R):
+            u[j][s] = rng.random((flights, int(sim.scan_count[j])))
+    sigma = np.array([r.cross_track_sigma_m for r in sim.routes])[route]
+    batch = FlightBatch(
+        campaign=np.repeat(np.arange(first, first + n_campaigns), flights),
+        flight=np.tile(np.arange(flights), n_campaigns),
+        route_index=route,
+        cross_track_m=np.clip(z, -OFFSET_CLIP_SIGMA, OFFSET_CLIP_SIGMA) * sigma,
+        transponder_on=xpdr < p_on,
+    )
+    return batch, up, phase, u
+
+
+def simulate_chunk(sim, seed, first_campaign, n_campaigns, flights):
+    """Simulate campaigns ``first_campaign .. first_campaign + n_campaigns - 1``.
+
+    Returns a dict of per-flight arrays (see :class:`RunResult`).
+    """
+    det = sim.scenario.detection
+    batch, u_up, u_phase, u_scan = _draw(sim, seed, first_campaign, n_campaigns, flights)
+    F, R = len(batch), len(sim.radars)
+    up = u_up < np.array([r.availability for r in sim.radars])
+    tracked_by = np.zeros((F, R), dtype=bool)
+    track_time = np.full((F, R), np.nan)
+    for j, radar in enumerate(sim.radars):   # loop over radars; flights and scans are array axes
+        K = int(sim.scan_count[j])
+        if K == 0:
+            continue
+        period = radar.scan_period_s
+        k = sim.scan_k0[j, batch.route_index][:, None] + np.arange(K)
+        t = u_phase[:, j, None] * period + k * period
+        xyz, alt, airborne = positions_at(sim.packed, batch.route_index, batch.cross_track_m, t)
+        covered, slant = in_coverage(radar, xyz, alt)
+        pd = scan_pd(radar, slant, batch.transponder_on[:, None])
+        hits = airborne & covered & (u_scan[j] < pd) & up[:, j, None]
+        tracked, first = m_of_n_track(hits, det.track_m, det.track_n)
+        tracked_by[:, j] = tracked
+        track_time[tracked, j] = t[tracked, first[tracked]]
+    detected = tracked_by.any(axis=1)
+    first_radar = np.where(detected, np.nanargmin(np.where(tracked_by, track_time, np.inf), axis=1), -1)
+    first_t = np.where(detected, track_time[np.arange(F), np.maximum(first_radar, 0)], np.nan)
+    return dict(batch=batch, radar_up=up, tracked_by=tracked_by, track_time_s=track_time,
+                detected=detected, first_detection_s=first_t, first_radar=first_radar)
+
+
+def _concat(parts):
+    b = [p["batch"] for p in parts]
+    batch = FlightBatch(*(np.concatenate([getattr(x, k) for x in b]) for k in
+                          ("campaign", "flight", "route_index", "cross_track_m", "transponder_on")))
+    out = {k: np.concatenate([p[k] for p in parts]) for k in parts[0] if k != "batch"}
+    return batch, out
+
+
+def run(sim, campaigns=None, flights=None, seed=None, chunk_campaigns=100, progress=None, map_chunks=None):
+    """Run the Monte Carlo of a prepared :class:`Simulation`.
+
+    Parameters
+    ----------
+    campaigns, flights, seed : int, optional
+        Override the scenario's ``[run]`` values.
+    chunk_campaigns : int
+        Campaigns per task; changes memory use and speed, never results.
+    progress : callable, optional
+        ``progress(n_flights_done)`` after each chunk.
+    map_chunks : callable, optional
+        ``map_chunks(fn, list_of_args) -> iterable of results`` to run chunks
+        elsewhere (e.g. on a Dask cluster); default: in this process, in order.
+    """
+    cfg = sim.scenario.run
+    campaigns = cfg.campaigns if campaigns is None else int(campaigns)
+    flights = cfg.flights if flights is None else int(flights)
+    seed = cfg.seed if seed is None else int(seed)
+    if chunk_campaigns < 1:
+        raise ValueError("chunk_campaigns must be >= 1")
+    args = [(sim, seed, c0, min(chunk_campaigns, campaigns - c0), flights)
+            for c0 in range(0, campaigns, chunk_campaigns)]
+    parts = []
+    if map_chunks is None:
+        for a in args:
+            parts.append(simulate_chunk(*a))
+            if progress is not None:
+                progress(a[3] * flights)
+    else:
+        for p in map_chunks(simulate_chunk, args):
+            parts.append(p)
+            if progress is not None:
+                progress(len(p["detected"]))
+    parts.sort(key=lambda p: int(p["batch"].campaign[0]))
+    batch, out = _concat(parts)
+    return RunResult(campaigns=campaigns, flights_per_campaign=flights, seed=seed, batch=batch, **out)

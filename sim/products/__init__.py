@@ -1,0 +1,1 @@
+"""Products of a run: files (JSON, CSV, GeoJSON, KML), maps, charts, the brief."""

@@ -1,0 +1,105 @@
+"""Contract files of a run, written atomically.
+
+Files are first written to a hidden staging folder next to the output
+folder and moved into place only when every file is complete, so a failed
+run leaves no partial outputs.
+"""
+import contextlib
+import csv
+import io
+import json
+import os
+import shutil
+import tempfile
+from pathlib import Path
+
+import numpy as np
+
+__all__ = ["staged_output", "write_json", "write_csv", "routes_feature_collection",
+           "radar_features", "ROUTE_EXPORT_STEP_S"]
+
+#: Time step of route ground tracks in GeoJSON/KML exports [s] (about 6.5 km at cruise).
+ROUTE_EXPORT_STEP_S = 30.0
+
+
+@contextlib.contextmanager
+def staged_output(out_dir):
+    """Yield a staging folder; on success move its files into ``out_dir``.
+
+    On any exception the staging folder is removed, and ``out_dir`` too if
+    this call created it, so nothing partial is left behind.
+    """
+    out = Path(out_dir)
+    if out.exists() and not out.is_dir():
+        raise NotADirectoryError(f"{out}: exists and is not a folder")
+    created = not out.exists()
+    out.parent.mkdir(parents=True, exist_ok=True)
+    stage = Path(tempfile.mkdtemp(prefix=".airpicture-", dir=out.parent))
+    try:
+        yield stage
+        out.mkdir(parents=True, exist_ok=True)
+        for f in sorted(stage.iterdir()):
+            os.replace(f, out / f.name)
+    except BaseException:
+        if created and out.exists():
+            shutil.rmtree(out, ignore_errors=True)
+        raise
+    finally:
+        shutil.rmtree(stage, ignore_errors=True)
+
+
+def write_json(path, obj):
+    """Deterministic JSON (sorted by construction order, fixed float repr, final newline)."""
+    Path(path).write_text(json.dumps(obj, indent=2, ensure_ascii=False, allow_nan=False) + "\n",
+                          encoding="utf-8")
+
+
+def write_csv(path, header, rows):
+    buf = io.StringIO()
+    w = csv.writer(buf, lineterminator="\n")
+    w.writerow(header)
+    w.writerows(rows)
+    Path(path).write_text(buf.getvalue(), encoding="utf-8")
+
+
+def _round(a, nd=5):
+    return np.round(np.asarray(a, dtype=float), nd).tolist()
+
+
+def routes_feature_collection(routes, step_s=ROUTE_EXPORT_STEP_S, extra_features=()):
+    """GeoJSON FeatureCollection (RFC 7946, lon/lat) of the nominal routes' ground tracks."""
+    features = []
+    for r in routes:
+        idx = np.unique(np.concatenate([np.arange(0, len(r.t_s), max(int(step_s / r.step_s), 1)),
+                                        [len(r.t_s) - 1]]))
+        features.append({
+            "type": "Feature",
+            "geometry": {"type": "LineString",
+                         "coordinates": [list(p) for p in zip(_round(r.lon_deg[idx]), _round(r.lat_deg[idx]))]},
+            "properties": {
+                "kind": "route",
+                "name": r.name,
+                "weight": r.weight,
+                "length_km": round(r.length_m / 1000.0, 1),
+                "duration_min": round(r.duration_s / 60.0, 1),
+                "cruise_altitude_m": round(r.cruise_altitude_m, 1),
+                "cross_track_sigma_km": round(r.cross_track_sigma_m / 1000.0, 3),
+                "sample_step_s": step_s,
+                "altitude_m": _round(r.alt_m[idx], 1),
+                "time_s": _round(r.t_s[idx], 1),
+            },
+        })
+    features.extend(extra_features)
+    return {"type": "FeatureCollection", "features": features}
+
+
+def radar_features(radars):
+    """GeoJSON Point features for radar sites."""
+    return [{
+        "type": "Feature",
+        "geometry": {"type": "Point", "coordinates": [round(r.lon_deg, 5), round(r.lat_deg, 5)]},
+        "properties": {"kind": "radar", "name": r.name, "radar_kind": r.kind,
+                       "range_km": round(r.range_m / 1000.0, 1),
+                       "antenna_alt_m": round(r.antenna_alt_m, 1),
+                       "scan_period_s": r.scan_period_s, "availability": r.availability},
+    } for r in radars]

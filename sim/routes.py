@@ -1,0 +1,99 @@
+"""Nominal routes: waypoints -> a 4-D track sampled on a uniform time grid.
+
+Each route of a scenario becomes a :class:`RouteTrack`: positions along the
+WGS84 geodesic legs, the vertical profile of the aircraft, and the unit
+vectors the flight batch needs to offset flights sideways, all on a 1-s
+grid (linear interpolation between samples 217 m apart is exact to well
+under a metre).
+"""
+from dataclasses import dataclass
+
+import numpy as np
+
+from geo.earth import unit_vectors
+from geo.geodesy import leg_geometry, positions_along_route
+from sim.aircraft import profile_at, vertical_profile
+
+__all__ = ["RouteTrack", "build_route", "build_routes", "ROUTE_STEP_S"]
+
+#: Time step of the nominal route grids [s].
+ROUTE_STEP_S = 1.0
+
+
+@dataclass(frozen=True)
+class RouteTrack:
+    """One nominal route on a uniform time grid ``t_s = k * step_s``; arrays shape (T,)."""
+
+    name: str
+    weight: float
+    cross_track_sigma_m: float
+    waypoint_lat_deg: np.ndarray
+    waypoint_lon_deg: np.ndarray
+    step_s: float
+    t_s: np.ndarray
+    s_m: np.ndarray
+    lat_deg: np.ndarray
+    lon_deg: np.ndarray
+    alt_m: np.ndarray
+    track_deg: np.ndarray
+    xyz: np.ndarray      # (T, 3) Earth-centred unit vectors of the nominal position
+    right: np.ndarray    # (T, 3) unit vectors pointing right of track (cross-track +)
+    length_m: float
+    duration_s: float
+    cruise_altitude_m: float
+
+    def __post_init__(self):
+        n = self.t_s.shape[0]
+        for k in ("s_m", "lat_deg", "lon_deg", "alt_m", "track_deg"):
+            if getattr(self, k).shape != (n,):
+                raise ValueError(f"RouteTrack.{k} must have shape ({n},)")
+        if self.xyz.shape != (n, 3) or self.right.shape != (n, 3):
+            raise ValueError("RouteTrack.xyz and .right must have shape (T, 3)")
+
+
+def _right_vectors(lat_deg, lon_deg, track_deg):
+    lat, lon, az = np.radians(lat_deg), np.radians(lon_deg), np.radians(track_deg)
+    east = np.stack([-np.sin(lon), np.cos(lon), np.zeros_like(lon)], axis=-1)
+    north = np.stack([-np.sin(lat) * np.cos(lon), -np.sin(lat) * np.sin(lon), np.cos(lat)], axis=-1)
+    # track direction = cos(az) north + sin(az) east; right of it = az + 90 deg
+    return np.cos(az + np.pi / 2)[:, None] * north + np.sin(az + np.pi / 2)[:, None] * east
+
+
+def build_route(spec, aircraft, step_s=ROUTE_STEP_S):
+    """Build the :class:`RouteTrack` of a validated route for an aircraft."""
+    lat = np.array([w.lat_deg for w in spec.waypoints])
+    lon = np.array([w.lon_deg for w in spec.waypoints])
+    _, legs = leg_geometry(lat, lon)
+    length = float(legs.sum())
+    first, last = spec.waypoints[0], spec.waypoints[-1]
+    h_cruise = spec.cruise_altitude_m if spec.cruise_altitude_m is not None else aircraft.cruise_altitude_m
+    prof = vertical_profile(
+        length,
+        first.elevation_m if first.elevation_m is not None else h_cruise,
+        last.elevation_m if last.elevation_m is not None else h_cruise,
+        h_cruise,
+        cruise_speed_mps=aircraft.cruise_speed_mps,
+        climb_speed_mps=aircraft.climb_speed_mps,
+        climb_rate_sea_level_mps=aircraft.climb_rate_sea_level_mps,
+        climb_rate_top_mps=aircraft.climb_rate_top_mps,
+        descent_speed_mps=aircraft.descent_speed_mps,
+        descent_rate_mps=aircraft.descent_rate_mps,
+        climb=first.elevation_m is not None,
+        descend=last.elevation_m is not None,
+    )
+    n = int(np.ceil(prof.duration_s / step_s)) + 1
+    t = np.arange(n) * step_s
+    s, alt = profile_at(prof, t)
+    plat, plon, track = positions_along_route(lat, lon, s)
+    return RouteTrack(
+        name=spec.name, weight=spec.weight, cross_track_sigma_m=spec.cross_track_sigma_m,
+        waypoint_lat_deg=lat, waypoint_lon_deg=lon, step_s=step_s, t_s=t, s_m=s,
+        lat_deg=plat, lon_deg=plon, alt_m=alt, track_deg=track,
+        xyz=unit_vectors(plat, plon), right=_right_vectors(plat, plon, track),
+        length_m=length, duration_s=prof.duration_s, cruise_altitude_m=prof.h_cruise_m,
+    )
+
+
+def build_routes(scenario):
+    """All routes of a scenario, in file order."""
+    return tuple(build_route(r, scenario.aircraft) for r in scenario.routes)

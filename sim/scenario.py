@@ -1,0 +1,583 @@
+"""Scenario files: TOML in, validated frozen dataclasses in SI out.
+
+Everything a scenario file can say is checked here, once: unknown keys,
+missing keys, units, ranges, airport codes. Errors raise
+:class:`ScenarioError` naming the file and the key path
+(``radar[2].scan_period_s: must be > 0``). The format is specified in
+``docs/scenario-format.md`` and explained in ``scenarios/README.md``.
+"""
+import math
+import re
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from geo.airports import load_airports
+from geo.units import FL_M, FT_M, KMH_MPS, KT_MPS, NM_M
+
+__all__ = [
+    "ScenarioError",
+    "ScenarioInfo",
+    "RunConfig",
+    "Aircraft",
+    "Waypoint",
+    "RouteSpec",
+    "PdReference",
+    "RadarSpec",
+    "DetectionConfig",
+    "Scenario",
+    "AIRCRAFT_MODELS",
+    "load_scenario",
+    "parse_scenario",
+    "apply_override",
+]
+
+
+class ScenarioError(ValueError):
+    """A scenario file or override is invalid; ``str()`` is the one-line message."""
+
+    def __init__(self, source, key, message):
+        self.source = str(source)
+        self.key = key
+        self.message = message
+        super().__init__(f"{self.source}: {key}: {message}" if key else f"{self.source}: {message}")
+
+
+# --- units -------------------------------------------------------------------------------------
+# quantity kind -> {suffix: factor to SI}
+_UNITS = {
+    "length": {"m": 1.0, "km": 1000.0, "ft": FT_M, "nm": NM_M},
+    "altitude": {"m": 1.0, "km": 1000.0, "ft": FT_M, "fl": FL_M},
+    "speed": {"mps": 1.0, "kmh": KMH_MPS, "kt": KT_MPS},
+    "rate": {"mps": 1.0, "fpm": FT_M / 60.0},
+    "time": {"s": 1.0, "min": 60.0},
+    "area": {"m2": 1.0},
+    "angle": {"deg": 1.0},
+}
+
+
+@dataclass(frozen=True)
+class _Field:
+    """One scenario key: base name (without unit), quantity kind or python type, rules."""
+
+    base: str
+    kind: str  # a key of _UNITS, or "int", "float", "bool", "str", "strlist", "raw"
+    required: bool = False
+    default: object = None
+    lo: float | None = None      # inclusive lower bound
+    hi: float | None = None      # inclusive upper bound
+    gt: float | None = None      # strict lower bound
+    choices: tuple = ()
+
+
+def _spellings(f):
+    """All accepted key spellings of a field -> unit suffix (None for unitless)."""
+    if f.kind in _UNITS:
+        out = {f"{f.base}_{u}": u for u in _UNITS[f.kind]}
+        if f.kind == "altitude" and f.base.endswith("altitude"):
+            out[f.base[: -len("altitude")] + "flight_level"] = "fl"
+        return out
+    return {f.base: None}
+
+
+def _check_number(value, f, key):
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise _Err(key, f"must be a number, got {value!r}")
+    value = float(value)
+    if not math.isfinite(value):
+        raise _Err(key, "must be finite")
+    if f.gt is not None and not value > f.gt:
+        raise _Err(key, f"must be > {f.gt:g}")
+    if f.lo is not None and value < f.lo:
+        raise _Err(key, f"must be >= {f.lo:g}")
+    if f.hi is not None and value > f.hi:
+        raise _Err(key, f"must be <= {f.hi:g}")
+    return value
+
+
+class _Err(Exception):
+    """Internal: a key-path error, turned into ScenarioError with the file name."""
+
+    def __init__(self, key, message):
+        super().__init__(key, message)
+        self.key = key
+        self.message = message
+
+
+def _read_table(table, fields, path, extra_ok=()):
+    """Validate one TOML table against its fields; return {base: SI value}."""
+    if not isinstance(table, dict):
+        raise _Err(path, "must be a table")
+    spell = {}
+    for f in fields:
+        for k, u in _spellings(f).items():
+            spell[k] = (f, u)
+    for k in table:
+        if k not in spell and k not in extra_ok:
+            raise _Err(f"{path}.{k}", "unknown key" + _suggest(k, list(spell) + list(extra_ok)))
+    out = {}
+    for f in fields:
+        given = [k for k in _spellings(f) if k in table]
+        if len(given) > 1:
+            raise _Err(f"{path}.{given[1]}", f"give only one of {', '.join(given)}")
+        if not given:
+            if f.required:
+                names = list(_spellings(f))
+                raise _Err(f"{path}.{names[0]}", "missing" + (
+                    f" (or {', '.join(names[1:])})" if len(names) > 1 else ""))
+            out[f.base] = f.default
+            continue
+        key = given[0]
+        unit = spell[key][1]
+        value = table[key]
+        kp = f"{path}.{key}"
+        if f.kind in _UNITS:
+            out[f.base] = _check_number(_scale(value, unit, f, kp), f, kp)
+        elif f.kind in ("int",):
+            if isinstance(value, bool) or not isinstance(value, int):
+                raise _Err(kp, f"must be an integer, got {value!r}")
+            out[f.base] = int(_check_number(value, f, kp))
+        elif f.kind == "float":
+            out[f.base] = _check_number(value, f, kp)
+        elif f.kind == "bool":
+            if not isinstance(value, bool):
+                raise _Err(kp, f"must be true or false, got {value!r}")
+            out[f.base] = value
+        elif f.kind == "str":
+            if not isinstance(value, str) or not value.strip():
+                raise _Err(kp, "must be a non-empty string")
+            if f.choices and value not in f.choices:
+                raise _Err(kp, f"must be one of {', '.join(map(repr, f.choices))}, got {value!r}")
+            out[f.base] = value
+        elif f.kind == "strlist":
+            if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+                raise _Err(kp, "must be a list of strings")
+            out[f.base] = tuple(value)
+        else:  # raw
+            out[f.base] = value
+    return out
+
+
+def _scale(value, unit, f, key):
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise _Err(key, f"must be a number, got {value!r}")
+    return float(value) * _UNITS[f.kind][unit]
+
+
+def _suggest(key, known):
+    stem = re.sub(r"_(m|km|ft|nm|kmh|kt|mps|s|min|deg|m2|fl|fpm)$", "", key)
+    near = sorted({k for k in known if k.startswith(stem + "_") or k == stem})
+    if near:
+        return f" (did you mean {' or '.join(near)}?)"
+    return f" (known keys: {', '.join(sorted(known))})"
+
+
+# --- the validated scenario --------------------------------------------------------------------
+@dataclass(frozen=True)
+class ScenarioInfo:
+    name: str
+    title: str
+    sources: tuple
+
+
+@dataclass(frozen=True)
+class RunConfig:
+    campaigns: int
+    flights: int
+    seed: int
+
+
+@dataclass(frozen=True)
+class Aircraft:
+    """Aircraft profile in SI; see :data:`AIRCRAFT_MODELS` for the built-in values."""
+
+    model: str
+    cruise_speed_mps: float
+    cruise_altitude_m: float
+    climb_speed_mps: float
+    climb_rate_sea_level_mps: float
+    climb_rate_top_mps: float
+    descent_speed_mps: float
+    descent_rate_mps: float
+    rcs_m2: float
+    transponder_on_probability: float
+
+
+@dataclass(frozen=True)
+class Waypoint:
+    lat_deg: float
+    lon_deg: float
+    icao: str | None = None          # airport code when given by code
+    elevation_m: float | None = None  # airport elevation; None for a {lat, lon} point
+
+
+@dataclass(frozen=True)
+class RouteSpec:
+    name: str
+    weight: float
+    waypoints: tuple
+    cross_track_sigma_m: float
+    cruise_altitude_m: float | None  # overrides the aircraft's, for this route
+
+
+@dataclass(frozen=True)
+class PdReference:
+    range_m: float
+    rcs_m2: float
+    pd: float
+
+
+@dataclass(frozen=True)
+class RadarSpec:
+    name: str
+    lat_deg: float
+    lon_deg: float
+    antenna_height_m: float
+    elevation_m: float | None  # site ground elevation AMSL; None: from terrain (or 0)
+    kind: str                  # "primary" | "secondary"
+    range_m: float
+    scan_period_s: float
+    availability: float
+    pd: float | None
+    reference: PdReference | None
+    pfa: float
+    swerling: int
+
+
+@dataclass(frozen=True)
+class DetectionConfig:
+    track_m: int
+    track_n: int
+    terrain: bool
+    refraction_k: float
+
+
+@dataclass(frozen=True)
+class Scenario:
+    path: str
+    info: ScenarioInfo
+    run: RunConfig
+    aircraft: Aircraft
+    routes: tuple
+    radars: tuple
+    detection: DetectionConfig
+    raw: dict = field(repr=False, compare=False, default=None)
+
+
+#: Built-in aircraft profiles (SI). Sources in scenarios/README.md; values
+#: marked "assumption" there have no citable source.
+AIRCRAFT_MODELS = {
+    "Il-76TD": dict(
+        cruise_speed_mps=780 * KMH_MPS,          # 750-800 km/h reported
+        cruise_altitude_m=10_100.0,               # 9-12 km reported
+        climb_speed_mps=550 * KMH_MPS,            # assumption
+        climb_rate_sea_level_mps=1800 * FT_M / 60,  # assumption, ~1,500-2,000 ft/min low
+        climb_rate_top_mps=500 * FT_M / 60,       # assumption, ~500 ft/min near top
+        descent_speed_mps=600 * KMH_MPS,          # assumption
+        descent_rate_mps=1500 * FT_M / 60,        # assumption, ~3 deg path
+        rcs_m2=40.0,                              # assumption, large airliners 10-100 m2
+        transponder_on_probability=1.0,
+    ),
+}
+
+_SCENARIO_FIELDS = (
+    _Field("name", "str", required=True),
+    _Field("title", "str", required=True),
+    _Field("sources", "strlist", default=()),
+    _Field("description", "str"),
+)
+_RUN_FIELDS = (
+    _Field("campaigns", "int", required=True, lo=1, hi=10_000_000),
+    _Field("flights", "int", required=True, lo=1, hi=100_000),
+    _Field("seed", "int", required=True, lo=0),
+)
+_AIRCRAFT_FIELDS = (
+    _Field("model", "str", default="Il-76TD", choices=tuple(AIRCRAFT_MODELS)),
+    _Field("cruise_speed", "speed", gt=0, hi=400),
+    _Field("cruise_altitude", "altitude", gt=0, hi=20_000),
+    _Field("climb_speed", "speed", gt=0, hi=400),
+    _Field("climb_rate_sea_level", "rate", gt=0, hi=100),
+    _Field("climb_rate_top", "rate", gt=0, hi=100),
+    _Field("descent_speed", "speed", gt=0, hi=400),
+    _Field("descent_rate", "rate", gt=0, hi=100),
+    _Field("rcs", "area", gt=0),
+    _Field("transponder_on_probability", "float", lo=0, hi=1),
+)
+_ROUTE_FIELDS = (
+    _Field("name", "str", required=True),
+    _Field("weight", "float", default=1.0, lo=0),
+    _Field("waypoints", "raw", required=True),
+    _Field("cross_track_sigma", "length", default=0.0, lo=0, hi=100_000),
+    _Field("cruise_altitude", "altitude", gt=0, hi=20_000),
+)
+_RADAR_FIELDS = (
+    _Field("name", "str", required=True),
+    _Field("lat", "float", required=True, lo=-90, hi=90),
+    _Field("lon", "float", required=True, lo=-180, hi=180),
+    _Field("antenna_height", "length", default=10.0, lo=0, hi=20_000),
+    _Field("elevation", "length", lo=-500, hi=9000),
+    _Field("kind", "str", required=True, choices=("primary", "secondary")),
+    _Field("range", "length", required=True, gt=0, hi=2_000_000),
+    _Field("scan_period", "time", required=True, gt=0, hi=600),
+    _Field("availability", "float", default=1.0, lo=0, hi=1),
+    _Field("pd", "float", lo=0, hi=1),
+    _Field("reference", "raw"),
+    _Field("pfa", "float", gt=0, hi=0.1),
+    _Field("swerling", "int", lo=0, hi=4),
+    _Field("notes", "str"),
+)
+_REFERENCE_FIELDS = (
+    _Field("range", "length", required=True, gt=0),
+    _Field("rcs", "area", required=True, gt=0),
+    _Field("pd", "float", required=True, gt=0, hi=1),
+)
+_DETECTION_FIELDS = (
+    _Field("track_m", "int", default=1, lo=1, hi=1000),
+    _Field("track_n", "int", default=1, lo=1, hi=1000),
+    _Field("terrain", "bool", default=False),
+    _Field("refraction_k", "float", default=4.0 / 3.0, gt=0, hi=10),
+)
+_TOP = ("scenario", "run", "aircraft", "route", "radar", "detection")
+
+
+def _waypoint(value, key, airports):
+    if isinstance(value, str):
+        code = value.strip().upper()
+        if code not in airports:
+            raise _Err(key, f"unknown ICAO code {value!r} (known: {', '.join(airports)})")
+        a = airports[code]
+        return Waypoint(a.lat_deg, a.lon_deg, icao=code, elevation_m=a.elevation_m)
+    if isinstance(value, dict):
+        fields = (_Field("lat", "float", required=True, lo=-90, hi=90),
+                  _Field("lon", "float", required=True, lo=-180, hi=180))
+        v = _read_table(value, fields, key)
+        return Waypoint(v["lat"], v["lon"])
+    raise _Err(key, "must be an ICAO code or {lat = ..., lon = ...}")
+
+
+def _list_of_tables(doc, name):
+    value = doc.get(name, [])
+    if isinstance(value, dict):
+        raise _Err(name, f"must be an array of tables: write [[{name}]]")
+    if not isinstance(value, list) or not all(isinstance(v, dict) for v in value):
+        raise _Err(name, f"must be an array of tables: write [[{name}]]")
+    return value
+
+
+def _build(doc):
+    if not isinstance(doc, dict):
+        raise _Err("", "not a TOML table")
+    for k in doc:
+        if k not in _TOP:
+            raise _Err(k, "unknown table" + _suggest(k, list(_TOP)))
+    for name in ("scenario", "run"):
+        if name not in doc:
+            raise _Err(name, f"missing table [{name}]")
+    s = _read_table(doc["scenario"], _SCENARIO_FIELDS, "scenario")
+    if not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9._-]*", s["name"]):
+        raise _Err("scenario.name", "use letters, digits, '.', '_' and '-' only (it names output files)")
+    info = ScenarioInfo(s["name"], s["title"], s["sources"])
+    r = _read_table(doc["run"], _RUN_FIELDS, "run")
+    run = RunConfig(r["campaigns"], r["flights"], r["seed"])
+
+    a = _read_table(doc.get("aircraft", {}), _AIRCRAFT_FIELDS, "aircraft")
+    base = dict(AIRCRAFT_MODELS[a["model"]])
+    for k, v in a.items():
+        if k == "model" or v is None:
+            continue
+        si = {"cruise_speed": "cruise_speed_mps", "cruise_altitude": "cruise_altitude_m",
+              "climb_speed": "climb_speed_mps", "climb_rate_sea_level": "climb_rate_sea_level_mps",
+              "climb_rate_top": "climb_rate_top_mps", "descent_speed": "descent_speed_mps",
+              "descent_rate": "descent_rate_mps", "rcs": "rcs_m2",
+              "transponder_on_probability": "transponder_on_probability"}[k]
+        base[si] = v
+    aircraft = Aircraft(model=a["model"], **base)
+
+    airports = load_airports()
+    routes = []
+    route_tables = _list_of_tables(doc, "route")
+    if not route_tables:
+        raise _Err("route", "at least one [[route]] is required")
+    for i, t in enumerate(route_tables):
+        p = f"route[{i}]"
+        v = _read_table(t, _ROUTE_FIELDS, p)
+        wps = v["waypoints"]
+        if not isinstance(wps, list):
+            raise _Err(f"{p}.waypoints", "must be a list")
+        if len(wps) < 2:
+            raise _Err(f"{p}.waypoints", f"needs at least two waypoints, got {len(wps)}")
+        points = tuple(_waypoint(w, f"{p}.waypoints[{j}]", airports) for j, w in enumerate(wps))
+        for j in range(1, len(points)):
+            if (points[j].lat_deg, points[j].lon_deg) == (points[j - 1].lat_deg, points[j - 1].lon_deg):
+                raise _Err(f"{p}.waypoints[{j}]", "repeats the previous waypoint")
+        routes.append(RouteSpec(v["name"], v["weight"], points, v["cross_track_sigma"], v["cruise_altitude"]))
+    _unique([r.name for r in routes], "route")
+    if sum(r.weight for r in routes) <= 0:
+        raise _Err("route[0].weight", "the route weights must not all be 0")
+
+    radars = []
+    for i, t in enumerate(_list_of_tables(doc, "radar")):
+        p = f"radar[{i}]"
+        v = _read_table(t, _RADAR_FIELDS, p)
+        ref = None
+        if v["kind"] == "secondary":
+            for k in ("reference", "swerling"):
+                if v[k] is not None:
+                    raise _Err(f"{p}.{k}", "applies to primary radars only (a secondary radar takes pd)")
+            if v["pd"] is None:
+                raise _Err(f"{p}.pd", "missing (the per-scan reply probability of a secondary radar)")
+        elif (v["pd"] is None) == (v["reference"] is None):
+            raise _Err(f"{p}.pd", "give either pd or reference = {range_km, rcs_m2, pd}, not both or neither")
+        if v["reference"] is not None:
+            rv = _read_table(v["reference"], _REFERENCE_FIELDS, f"{p}.reference")
+            ref = PdReference(rv["range"], rv["rcs"], rv["pd"])
+            if v["pfa"] is None:
+                raise _Err(f"{p}.pfa", "missing (required with reference)")
+            if v["swerling"] is None:
+                raise _Err(f"{p}.swerling", "missing (required with reference)")
+            if not ref.pd > v["pfa"]:
+                raise _Err(f"{p}.reference.pd", "must be greater than pfa")
+        else:
+            for k in ("pfa", "swerling"):
+                if v[k] is not None:
+                    raise _Err(f"{p}.{k}", "only meaningful with reference")
+        radars.append(RadarSpec(
+            name=v["name"], lat_deg=v["lat"], lon_deg=v["lon"], antenna_height_m=v["antenna_height"],
+            elevation_m=v["elevation"], kind=v["kind"], range_m=v["range"],
+            scan_period_s=v["scan_period"], availability=v["availability"], pd=v["pd"],
+            reference=ref, pfa=v["pfa"] if v["pfa"] is not None else 1e-6,
+            swerling=v["swerling"] if v["swerling"] is not None else 1,
+        ))
+    _unique([r.name for r in radars], "radar")
+
+    d = _read_table(doc.get("detection", {}), _DETECTION_FIELDS, "detection")
+    if d["track_m"] > d["track_n"]:
+        raise _Err("detection.track_m", f"must be <= track_n ({d['track_n']})")
+    det = DetectionConfig(d["track_m"], d["track_n"], d["terrain"], d["refraction_k"])
+    return info, run, aircraft, tuple(routes), tuple(radars), det
+
+
+def _unique(names, table):
+    seen = set()
+    for i, n in enumerate(names):
+        if n in seen:
+            raise _Err(f"{table}[{i}].name", f"duplicate name {n!r}")
+        seen.add(n)
+
+
+def parse_scenario(doc, source="<scenario>"):
+    """Validate a scenario given as a parsed TOML dict; return a :class:`Scenario`."""
+    try:
+        info, run, aircraft, routes, radars, det = _build(doc)
+    except _Err as e:
+        raise ScenarioError(source, e.key, e.message) from None
+    return Scenario(str(source), info, run, aircraft, routes, radars, det, raw=doc)
+
+
+def read_toml(path):
+    """Read a TOML file; errors become :class:`ScenarioError`."""
+    path = Path(path)
+    try:
+        with open(path, "rb") as fh:
+            return tomllib.load(fh)
+    except FileNotFoundError:
+        raise ScenarioError(path, None, "no such file") from None
+    except IsADirectoryError:
+        raise ScenarioError(path, None, "is a directory, not a scenario file") from None
+    except tomllib.TOMLDecodeError as e:
+        raise ScenarioError(path, None, f"not valid TOML: {e}") from None
+    except UnicodeDecodeError:
+        raise ScenarioError(path, None, "not valid UTF-8 text") from None
+
+
+def load_scenario(path, overrides=()):
+    """Load, override (``["aircraft.rcs_m2=10", ...]``) and validate a scenario file."""
+    doc = read_toml(path)
+    for text in overrides:
+        apply_override(doc, text, source=path)
+    return parse_scenario(doc, source=path)
+
+
+# --- --set KEY=VALUE overrides -----------------------------------------------------------------
+_SEGMENT = re.compile(r"([A-Za-z_][A-Za-z0-9_]*)(?:\[([^\]]+)\])?")
+
+
+def _parse_value(text):
+    try:
+        return tomllib.loads(f"v = {text}")["v"]
+    except tomllib.TOMLDecodeError:
+        return text
+
+
+def apply_override(doc, text, source="<scenario>"):
+    """Apply one ``KEY=VALUE`` override to a parsed scenario dict, in place.
+
+    ``KEY`` is a dotted path: ``aircraft.cruise_altitude_m``, ``run.seed``,
+    ``radar[Baghdad PSR].range_km`` (by name), ``radar[0].pd`` (by index),
+    ``route[direct].cross_track_sigma_km``. ``VALUE`` is a TOML value
+    (``3000``, ``true``, ``"text"``, ``[1, 2]``); a bare word is a string.
+    Setting a quantity in another unit (``cruise_altitude_ft``) replaces the
+    file's spelling of it.
+    """
+    if "=" not in text:
+        raise ScenarioError(source, text, "override must look like KEY=VALUE")
+    key, value_text = (s.strip() for s in text.split("=", 1))
+    parts = key.split(".")
+    node = doc
+    trail = []
+    for depth, part in enumerate(parts):
+        m = _SEGMENT.fullmatch(part.strip())
+        if not m:
+            raise ScenarioError(source, key, f"cannot read key segment {part!r}")
+        name, sel = m.group(1), m.group(2)
+        trail.append(part)
+        last = depth == len(parts) - 1
+        if sel is not None:
+            items = node.get(name)
+            if not isinstance(items, list):
+                raise ScenarioError(source, key, f"no [[{name}]] tables to select from")
+            idx = _select(items, sel.strip())
+            if idx is None:
+                names = [str(t.get("name")) for t in items if isinstance(t, dict)]
+                raise ScenarioError(source, key, f"no {name} named {sel!r} (have: {', '.join(names)})")
+            if last:
+                raise ScenarioError(source, key, "set a key inside the table, e.g. radar[NAME].pd=0.9")
+            node = items[idx]
+        elif last:
+            _drop_other_spellings(node, name)
+            node[name] = _parse_value(value_text)
+        else:
+            if name not in node:
+                node[name] = {}
+            node = node[name]
+            if isinstance(node, list):
+                raise ScenarioError(source, key, f"select one table: {name}[NAME] or {name}[INDEX]")
+            if not isinstance(node, dict):
+                raise ScenarioError(source, key, f"{'.'.join(trail)} is not a table")
+    return doc
+
+
+def _select(items, sel):
+    for i, t in enumerate(items):
+        if isinstance(t, dict) and t.get("name") == sel:
+            return i
+    if re.fullmatch(r"-?\d+", sel):
+        i = int(sel)
+        if -len(items) <= i < len(items):
+            return i % len(items)
+    return None
+
+
+def _drop_other_spellings(table, key):
+    m = re.fullmatch(r"(.+?)_(m|km|ft|nm|kmh|kt|mps|fpm|s|min|fl)", key)
+    bases = set()
+    if m:
+        bases.add(m.group(1))
+    if key.endswith("flight_level"):
+        bases.add(key[: -len("flight_level")] + "altitude")
+    if m and m.group(1).endswith("altitude"):
+        table.pop(m.group(1)[: -len("altitude")] + "flight_level", None)
+    for b in bases:
+        for u in ("m", "km", "ft", "nm", "kmh", "kt", "mps", "fpm", "s", "min", "fl"):
+            if f"{b}_{u}" != key:
+                table.pop(f"{b}_{u}", None)
