@@ -153,7 +153,10 @@ def _cmd_run(args):
 
 def main(argv=None):
     parser = build_parser()
-    args = parser.parse_args(argv)
+    try:
+        args = parser.parse_args(argv)
+    except SystemExit as e:   # --help, --version, bad arguments (status 2)
+        return e.code if isinstance(e.code, int) else 2
     try:
         return args.func(args)
     except ScenarioError as e:

@@ -53,12 +53,13 @@ class RunResult:
     first_radar: np.ndarray         # (F,) int, -1 if not detected
 
 
-def prepare(scenario, terrain=None):
+def prepare(scenario, terrain=None, masking_cache=None):
     """Build routes, radar models and scan windows of a validated scenario.
 
     ``terrain`` is a :class:`geo.terrain.Terrain`; it is needed (and loaded by
     the caller) when ``scenario.detection.terrain`` is true, and also gives
-    radar site elevations.
+    radar site elevations. ``masking_cache`` (a dict the caller owns) reuses
+    masking tables across scenarios that share radar sites, e.g. in sweeps.
     """
     det = scenario.detection
     builder = None
@@ -68,7 +69,13 @@ def prepare(scenario, terrain=None):
         from geo.terrain import masking_table
 
         def builder(lat, lon, antenna_alt_m, range_m):
-            return masking_table(terrain, lat, lon, antenna_alt_m, range_m, det.refraction_k)
+            key = (lat, lon, antenna_alt_m, range_m, det.refraction_k)
+            if masking_cache is not None and key in masking_cache:
+                return masking_cache[key]
+            table = masking_table(terrain, lat, lon, antenna_alt_m, range_m, det.refraction_k)
+            if masking_cache is not None:
+                masking_cache[key] = table
+            return table
 
     routes = build_routes(scenario)
     radars = tuple(prepare_radar(r, scenario.aircraft.rcs_m2, det.refraction_k, terrain, builder)

@@ -4,14 +4,15 @@
 >>> sc = load("scenarios/iraq_2012_baseline.toml", ["run.campaigns=2"])  # doctest: +SKIP
 >>> sim, result = simulate(sc)                                           # doctest: +SKIP
 """
+import copy
 from pathlib import Path
 
 from sim.montecarlo import prepare, run
 from sim.products.export import radar_features, routes_feature_collection, staged_output, write_csv, write_json
 from sim.results import flight_rows, summarize
-from sim.scenario import load_scenario
+from sim.scenario import apply_override, load_scenario, parse_scenario
 
-__all__ = ["load", "simulate", "write_run"]
+__all__ = ["load", "simulate", "write_run", "sweep", "with_overrides"]
 
 
 def load(path, overrides=()):
@@ -28,12 +29,44 @@ def _terrain_for(scenario):
 
 
 def simulate(scenario, campaigns=None, flights=None, seed=None, chunk_campaigns=100, progress=None,
-             map_chunks=None, terrain=None):
+             map_chunks=None, terrain=None, masking_cache=None):
     """Prepare and run a scenario; returns ``(Simulation, RunResult)``."""
-    sim = prepare(scenario, terrain if terrain is not None else _terrain_for(scenario))
+    sim = prepare(scenario, terrain if terrain is not None else _terrain_for(scenario), masking_cache)
     result = run(sim, campaigns=campaigns, flights=flights, seed=seed, chunk_campaigns=chunk_campaigns,
                  progress=progress, map_chunks=map_chunks)
     return sim, result
+
+
+def with_overrides(scenario, overrides):
+    """A new validated scenario: ``scenario`` with ``KEY=VALUE`` overrides applied."""
+    doc = copy.deepcopy(scenario.raw)
+    for text in overrides:
+        apply_override(doc, text, source=scenario.path)
+    return parse_scenario(doc, source=scenario.path)
+
+
+def sweep(scenario, key, values, campaigns=None, flights=None, seed=None, chunk_campaigns=100, progress=None):
+    """Run a scenario once per value of one key (same seed); return one dict per value.
+
+    ``key`` is an override path such as ``aircraft.cruise_altitude_m``. Each
+    point reports ``value``, ``p_detect``, ``p_detect_ci95`` and
+    ``detected_per_campaign_mean``. Terrain and masking tables are shared
+    between points.
+    """
+    terrain = _terrain_for(scenario)
+    cache = {}
+    points = []
+    for v in values:
+        sc = with_overrides(scenario, [f"{key}={v!r}" if isinstance(v, str) else f"{key}={v}"])
+        if terrain is None:
+            terrain = _terrain_for(sc)
+        sim, result = simulate(sc, campaigns, flights, seed, chunk_campaigns, terrain=terrain, masking_cache=cache)
+        s = summarize(sim, result)
+        points.append({"value": v, "p_detect": s["p_detect"], "p_detect_ci95": s["p_detect_ci95"],
+                       "detected_per_campaign_mean": s["detected_per_campaign"]["mean"]})
+        if progress is not None:
+            progress(1)
+    return points
 
 
 def write_run(out_dir, sim, result, brief=False):

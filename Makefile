@@ -1,0 +1,39 @@
+# airpicture: the two commands of the README are `make demo` and `make test`.
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed
+
+.PHONY: install demo brief test bench readme-map clean
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e ".[test]"
+	touch $(STAMP)
+
+install: $(STAMP)
+
+## Run the default scenario: headline on stdout, files in out/iraq-2012-baseline/
+demo: $(STAMP)
+	$(BIN)/airpicture run scenarios/iraq_2012_baseline.toml --out out/iraq-2012-baseline
+
+## Briefing products for the default scenario into brief/
+brief: $(STAMP)
+	$(BIN)/airpicture brief scenarios/iraq_2012_baseline.toml --out brief/
+
+## The test suite (under 5 minutes on 2 cores)
+test: $(STAMP)
+	$(BIN)/python -m pytest
+
+## Benchmarks (separate from the tests): print what they measure
+bench: $(STAMP)
+	$(BIN)/python benchmarks/bench_run.py
+
+## Regenerate the map shown in the README
+readme-map: $(STAMP)
+	SOURCE_DATE_EPOCH=1330560000 $(BIN)/airpicture brief scenarios/iraq_2012_baseline.toml --out build/readme-brief --quiet
+	cp build/readme-brief/map.png docs/map.png
+
+clean:
+	rm -rf $(VENV) out brief build .pytest_cache
