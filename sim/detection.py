@@ -90,7 +90,7 @@ def radar_geometry(radar, xyz, alt_m):
     sphere of :data:`geo.earth.EARTH_RADIUS_M`.
     """
     d = xyz - radar.xyz
-    chord = np.linalg.norm(d, axis=-1)
+    chord = np.sqrt(np.einsum("...i,...i->...", d, d))
     ground = 2.0 * EARTH_RADIUS_M * np.arcsin(np.minimum(chord / 2.0, 1.0))
     r1 = EARTH_RADIUS_M + radar.antenna_alt_m
     r2 = EARTH_RADIUS_M + np.asarray(alt_m, dtype=float)

@@ -98,7 +98,7 @@ def positions_at(packed, route_index, cross_track_m, t_s):
     xyz = packed.xyz[g] * (1.0 - frac) + packed.xyz[g + 1] * frac
     xyz += (np.asarray(cross_track_m, dtype=float)[:, None, None] / EARTH_RADIUS_M) * (
         packed.right[g] * (1.0 - frac) + packed.right[g + 1] * frac)
-    xyz /= np.linalg.norm(xyz, axis=-1, keepdims=True)
+    xyz /= np.sqrt(np.einsum("...i,...i->...", xyz, xyz))[..., None]
     f = frac[..., 0]
     alt = packed.alt_m[g] * (1.0 - f) + packed.alt_m[g + 1] * f
     airborne = (t >= 0.0) & (t <= packed.duration_s[r])

@@ -148,16 +148,21 @@ def simulate_chunk(sim, seed, first_campaign, n_campaigns, flights):
         K = int(sim.scan_count[j])
         if K == 0:
             continue
+        # only flights this radar can see: it is up, and (secondary) the transponder is on
+        rows = up[:, j] & (batch.transponder_on if radar.kind == "secondary" else True)
+        if not rows.any():
+            continue
+        ri = batch.route_index[rows]
         period = radar.scan_period_s
-        k = sim.scan_k0[j, batch.route_index][:, None] + np.arange(K)
-        t = u_phase[:, j, None] * period + k * period
-        xyz, alt, airborne = positions_at(sim.packed, batch.route_index, batch.cross_track_m, t)
+        t = (u_phase[rows, j, None] + sim.scan_k0[j, ri][:, None] + np.arange(K)) * period
+        xyz, alt, airborne = positions_at(sim.packed, ri, batch.cross_track_m[rows], t)
         covered, slant = in_coverage(radar, xyz, alt)
-        pd = scan_pd(radar, slant, batch.transponder_on[:, None])
-        hits = airborne & covered & (u_scan[j] < pd) & up[:, j, None]
+        pd = scan_pd(radar, slant, True)
+        hits = airborne & covered & (u_scan[j][rows] < pd)
         tracked, first = m_of_n_track(hits, det.track_m, det.track_n)
-        tracked_by[:, j] = tracked
-        track_time[tracked, j] = t[tracked, first[tracked]]
+        idx = np.flatnonzero(rows)[tracked]
+        tracked_by[idx, j] = True
+        track_time[idx, j] = t[tracked, first[tracked]]
     detected = tracked_by.any(axis=1)
     first_radar = np.where(detected, np.nanargmin(np.where(tracked_by, track_time, np.inf), axis=1), -1)
     first_t = np.where(detected, track_time[np.arange(F), np.maximum(first_radar, 0)], np.nan)

@@ -1,0 +1,172 @@
+"""The one look of every airpicture product (maps, charts, brief, KML).
+
+Colours are the Okabe-Ito colour-blind-safe palette; every colour that
+carries meaning is paired with a line style or a marker, so the products
+still read in black-and-white print. Nothing here touches matplotlib's
+global settings at import: :func:`use_style` applies :data:`RC` inside a
+``with`` block only, and :data:`SAVE_METADATA` keeps saved files free of
+creation dates (byte-reproducible outputs).
+
+>>> from sim.products.style import use_style, new_figure
+>>> with use_style():
+...     fig = new_figure("chart")
+...     ax = fig.add_subplot()
+"""
+import contextlib
+import datetime
+import os
+
+import matplotlib
+from matplotlib.figure import Figure
+
+__all__ = [
+    "PALETTE",
+    "COLORS",
+    "LINES",
+    "MARKERS",
+    "FONT_SIZE",
+    "FIGSIZE_IN",
+    "RC",
+    "SAVE_METADATA",
+    "use_style",
+    "new_figure",
+    "save_figure",
+    "product_date",
+    "kml_color",
+]
+
+#: Okabe & Ito (2008) colour-blind-safe palette.
+PALETTE = {
+    "black": "#000000",
+    "orange": "#E69F00",
+    "sky_blue": "#56B4E9",
+    "green": "#009E73",
+    "yellow": "#F0E442",
+    "blue": "#0072B2",
+    "vermillion": "#D55E00",
+    "purple": "#CC79A7",
+}
+
+#: Colours by meaning (never by position in a cycle).
+COLORS = {
+    "detected": PALETTE["blue"],
+    "undetected": PALETTE["vermillion"],
+    "route": PALETTE["black"],
+    "first_detection": PALETTE["purple"],
+    "primary": PALETTE["orange"],
+    "secondary": PALETTE["green"],
+    "radar_edge": PALETTE["black"],
+    "airport": "#FFFFFF",
+    "sea": "#E8F1F8",
+    "land": "#F3F1EC",
+    "focus_land": "#FFFBEA",
+    "border": "#8C8C8C",
+    "focus_border": "#222222",
+    "country_label": "#6E6E6E",
+    "text": "#111111",
+    "muted": "#555555",
+    "bar": "#BBBBBB",
+    "band": "#999999",
+    "cruise": PALETTE["vermillion"],
+}
+
+#: Line styles by meaning: ``dict(linestyle=..., linewidth=...)`` keyword sets.
+LINES = {
+    "route": dict(linestyle=(0, (6, 2, 1.5, 2)), linewidth=1.8),
+    "detected": dict(linestyle="-", linewidth=0.6),
+    "undetected": dict(linestyle=(0, (3, 1.5)), linewidth=0.8),
+    "primary": dict(linestyle=(0, (4, 2)), linewidth=0.9),
+    "secondary": dict(linestyle="-", linewidth=0.9),
+    "border": dict(linestyle="-", linewidth=0.5),
+    "focus_border": dict(linestyle="-", linewidth=1.6),
+    "mean": dict(linestyle="-", linewidth=1.6),
+    "band": dict(linestyle=(0, (4, 2)), linewidth=1.0),
+    "cruise": dict(linestyle=(0, (1.5, 1.5)), linewidth=1.2),
+}
+
+#: Marker kwargs by meaning (shape first: readable without colour).
+MARKERS = {
+    "primary": dict(marker="^", markersize=7.5, markeredgewidth=0.9),
+    "secondary": dict(marker="s", markersize=6.0, markeredgewidth=0.9),
+    "airport": dict(marker="o", markersize=4.0, markeredgewidth=0.8),
+    "first_detection": dict(marker="x", markersize=3.5, markeredgewidth=0.7),
+    "sweep": dict(marker="o", markersize=4.5, markeredgewidth=0.8),
+}
+
+#: Font sizes [pt].
+FONT_SIZE = {"base": 8.0, "small": 6.5, "tiny": 5.5, "label": 8.0, "title": 10.0, "country": 8.5}
+
+#: Figure sizes [inch] (A4 landscape for the brief).
+FIGSIZE_IN = {"map": (11.0, 8.0), "chart": (5.5, 3.6), "brief": (11.69, 8.27)}
+
+#: rcParams applied by :func:`use_style` (fixed font, fixed SVG hash salt).
+RC = {
+    "font.family": "DejaVu Sans",
+    "font.size": FONT_SIZE["base"],
+    "axes.titlesize": FONT_SIZE["title"],
+    "axes.labelsize": FONT_SIZE["label"],
+    "xtick.labelsize": FONT_SIZE["small"] + 0.5,
+    "ytick.labelsize": FONT_SIZE["small"] + 0.5,
+    "legend.fontsize": FONT_SIZE["small"] + 0.5,
+    "legend.frameon": True,
+    "legend.framealpha": 0.92,
+    "legend.edgecolor": "#888888",
+    "axes.edgecolor": "#333333",
+    "axes.linewidth": 0.8,
+    "axes.grid": False,
+    "axes.spines.top": True,
+    "axes.spines.right": True,
+    "grid.color": "#DDDDDD",
+    "grid.linewidth": 0.5,
+    "hatch.linewidth": 0.5,
+    "figure.facecolor": "white",
+    "savefig.facecolor": "white",
+    "svg.hashsalt": "airpicture",
+    "svg.fonttype": "path",
+    "pdf.fonttype": 42,
+    "path.simplify": True,
+}
+
+#: ``savefig(metadata=...)`` per format: no creation dates in the files.
+SAVE_METADATA = {
+    "png": {"Software": None},
+    "pdf": {"CreationDate": None, "ModDate": None, "Producer": None, "Creator": "airpicture"},
+    "svg": {"Date": None, "Creator": "airpicture"},
+}
+
+
+@contextlib.contextmanager
+def use_style():
+    """Apply :data:`RC` inside a ``with`` block (matplotlib's settings restored after)."""
+    with matplotlib.rc_context(rc=RC):
+        yield
+
+
+def new_figure(kind="chart", figsize=None):
+    """A pyplot-free :class:`~matplotlib.figure.Figure` of a standard size (call inside :func:`use_style`)."""
+    return Figure(figsize=figsize or FIGSIZE_IN[kind])
+
+
+def save_figure(fig, path, dpi=200):
+    """Save with the format's reproducible metadata (format from the file suffix)."""
+    fmt = str(path).rsplit(".", 1)[-1].lower()
+    fig.savefig(path, dpi=dpi, format=fmt, metadata=SAVE_METADATA.get(fmt))
+
+
+def product_date():
+    """Date stamped on products: ``SOURCE_DATE_EPOCH`` (UTC) if set, else today, ISO format."""
+    epoch = os.environ.get("SOURCE_DATE_EPOCH")
+    if epoch:
+        return datetime.datetime.fromtimestamp(int(epoch), tz=datetime.timezone.utc).date().isoformat()
+    return datetime.date.today().isoformat()
+
+
+def kml_color(hex_rgb, alpha=1.0):
+    """KML colour string ``aabbggrr`` from ``#rrggbb`` and an opacity in [0, 1].
+
+    >>> kml_color("#0072B2", 0.5)
+    '7fb27200'
+    """
+    h = hex_rgb.lstrip("#")
+    a = int(max(0.0, min(1.0, alpha)) * 255)
+    return f"{a:02x}{h[4:6]}{h[2:4]}{h[0:2]}".lower()
