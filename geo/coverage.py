@@ -64,6 +64,11 @@ def coverage_radius_m(antenna_alt_m, range_m, target_alt_m, refraction_k):
     ``range^2 = (r1 - r2)^2 + 4 r1 r2 sin^2(phi / 2)`` with ``r = R + h``,
     gives ``phi = 2 asin(sqrt((range^2 - (r1 - r2)^2) / (4 r1 r2)))`` and
     ``d_range = R phi`` (R = 6371 km).
+
+    Examples
+    --------
+    >>> round(float(coverage_radius_m(50.0, 450e3, 9000.0, 4.0 / 3.0)) / 1e3, 1)  # horizon-limited [km]
+    420.2
     """
     h1 = np.asarray(antenna_alt_m, dtype=float)
     h2 = np.asarray(target_alt_m, dtype=float)

@@ -40,9 +40,9 @@ __all__ = [
 DEM_FILENAME = "globe_dem_28N40N_32E62E.npz"
 
 
-def _readonly(a, dtype=None):
-    """A read-only array view (copy only if a dtype conversion is needed)."""
-    a = np.array(a, dtype=dtype, copy=True) if dtype is not None else np.array(a, copy=True)
+def _readonly(a):
+    """A read-only copy of an array."""
+    a = np.array(a, copy=True)
     a.flags.writeable = False
     return a
 
@@ -147,6 +147,14 @@ def elevation_m(terrain, lat_deg, lon_deg):
     interpolation is clamped, i.e. the edge cells' values are extended.
     A cell-centre point reproduces the cell value exactly; elsewhere the
     result lies within the range of the four surrounding cell values.
+
+    Examples
+    --------
+    >>> ter = load_terrain()
+    >>> round(float(elevation_m(ter, 35.955, 52.110)))  # Damavand, GLOBE-smoothed
+    5252
+    >>> elevation_m(ter, [29.0, 45.0], [50.0, 44.0])  # Persian Gulf; north of the grid
+    array([0., 0.])
     """
     lat, lon = np.broadcast_arrays(np.asarray(lat_deg, dtype=float), np.asarray(lon_deg, dtype=float))
     z = terrain.elevation_m

@@ -1,0 +1,96 @@
+"""Charts of a run: flights detected per campaign, and P(detect) against cruise altitude.
+
+Each function draws on a given ``Axes`` and returns its artists (a dict by
+role); none shows or saves a figure. The look comes from
+:mod:`sim.products.style`.
+"""
+import numpy as np
+
+from geo.units import FL_M
+from sim.products.style import COLORS, FONT_SIZE, LINES, MARKERS
+
+__all__ = ["detections_per_campaign", "draw_detections_histogram", "draw_altitude_curve"]
+
+
+def detections_per_campaign(result):
+    """Flights detected in each campaign of a run, shape (campaigns,), int."""
+    return result.detected.reshape(result.campaigns, result.flights_per_campaign).sum(axis=1).astype(np.int64)
+
+
+def draw_detections_histogram(ax, per_campaign, flights_per_campaign):
+    """Histogram of flights detected per campaign, integer bins ``0..N``.
+
+    Bar heights are campaign counts (they sum to the number of campaigns).
+    The mean is a solid line; the band between the 5th and 95th percentiles
+    (90% of campaigns) is shaded and edged with dashed lines.
+
+    Returns
+    -------
+    dict
+        ``bars`` (BarContainer), ``mean`` (Line2D), ``band`` (list of artists).
+    """
+    counts_per = np.asarray(per_campaign, dtype=np.int64)
+    n = int(flights_per_campaign)
+    heights = np.bincount(counts_per, minlength=n + 1)[: n + 1]
+    k = np.arange(n + 1)
+    bars = ax.bar(k, heights, width=0.8, color=COLORS["bar"], edgecolor="#333333", linewidth=0.5, zorder=2,
+                  label="campaigns")
+    mean = float(counts_per.mean())
+    p05, p95 = (float(v) for v in np.percentile(counts_per, [5, 95]))
+    band = [ax.axvspan(p05 - 0.45, p95 + 0.45, facecolor=COLORS["band"], alpha=0.18, zorder=1,
+                       label=f"90% of campaigns: {p05:.0f} to {p95:.0f}")]
+    band += [ax.axvline(v, color="#333333", zorder=3, **LINES["band"]) for v in (p05 - 0.45, p95 + 0.45)]
+    mline = ax.axvline(mean, color=COLORS["detected"], zorder=4, label=f"mean {mean:.2f}", **LINES["mean"])
+    ax.set_xlim(-0.7, n + 0.7)
+    ax.set_ylim(0, max(1, heights.max()) * 1.12)
+    step = max(1, int(np.ceil((n + 1) / 16)))
+    ax.set_xticks(k[::step])
+    ax.set_xlabel(f"flights detected per campaign (of {n})")
+    ax.set_ylabel(f"campaigns (of {len(counts_per)})")
+    ax.grid(axis="y", zorder=0)
+    ax.set_axisbelow(True)
+    ax.legend(handles=[mline, band[0], bars], loc="upper left", fontsize=FONT_SIZE["tiny"] + 0.5)
+    return {"bars": bars, "mean": mline, "band": band}
+
+
+def draw_altitude_curve(ax, points, cruise_altitude_m=None):
+    """P(detect) per flight against cruise altitude with 95% confidence intervals.
+
+    Parameters
+    ----------
+    points : sequence of dict
+        Each with ``cruise_altitude_m``, ``p_detect`` and ``p_detect_ci95``
+        ``[low, high]`` (as returned by :func:`sim.products.brief.altitude_sweep`).
+    cruise_altitude_m : float, optional
+        The scenario's cruise altitude, marked with a dotted line [m].
+
+    Returns
+    -------
+    dict
+        ``curve`` (ErrorbarContainer), ``cruise`` (Line2D or None),
+        ``secondary`` (the flight-level axis).
+    """
+    pts = sorted(points, key=lambda p: p["cruise_altitude_m"])
+    alt = np.array([p["cruise_altitude_m"] for p in pts], dtype=float)
+    p = np.array([p["p_detect"] for p in pts], dtype=float)
+    lo = np.array([q["p_detect_ci95"][0] for q in pts], dtype=float)
+    hi = np.array([q["p_detect_ci95"][1] for q in pts], dtype=float)
+    curve = ax.errorbar(alt, p, yerr=np.vstack([p - lo, hi - p]), color=COLORS["detected"],
+                        markerfacecolor="white", markeredgecolor=COLORS["detected"], ecolor="#333333",
+                        elinewidth=0.8, capsize=2.5, zorder=3, label="P(detect), 95% CI", **MARKERS["sweep"],
+                        **LINES["mean"])
+    cruise = None
+    if cruise_altitude_m is not None:
+        cruise = ax.axvline(cruise_altitude_m, color=COLORS["cruise"], zorder=2,
+                            label=f"scenario cruise {cruise_altitude_m:,.0f} m", **LINES["cruise"])
+    ax.set_ylim(-0.02, 1.04)
+    ax.set_xlim(0, max(12_500.0, float(alt.max()) * 1.04) if len(alt) else 12_500.0)
+    ax.set_xlabel("cruise altitude [m AMSL]")
+    ax.set_ylabel("P(detect) per flight")
+    ax.grid(True, zorder=0)
+    ax.set_axisbelow(True)
+    sec = ax.secondary_xaxis("top", functions=(lambda m: np.asarray(m) / FL_M, lambda fl: np.asarray(fl) * FL_M))
+    sec.set_xlabel("flight level [FL = 100 ft]", fontsize=FONT_SIZE["small"])
+    sec.tick_params(labelsize=FONT_SIZE["tiny"] + 0.5)
+    ax.legend(loc="lower right", fontsize=FONT_SIZE["tiny"] + 0.5)
+    return {"curve": curve, "cruise": cruise, "secondary": sec}
