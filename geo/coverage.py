@@ -15,7 +15,8 @@ import shapely
 from shapely.geometry import shape
 
 from geo.earth import EARTH_RADIUS_M, horizon_distance_m
-from geo.terrain import destination_deg, elevation_m, min_visible_alt_m
+from geo.earth import destination_deg
+from geo.terrain import elevation_m, min_visible_alt_m
 
 __all__ = [
     "BORDERS_FILENAME",

@@ -15,6 +15,7 @@ __all__ = [
     "azimuth_deg",
     "horizon_distance_m",
     "slant_range_m",
+    "destination_deg",
 ]
 
 #: Mean Earth radius of the line-of-sight model [m] (scenario spec).
@@ -77,3 +78,36 @@ def slant_range_m(ground_distance_m, h1_m, h2_m, radius_m=EARTH_RADIUS_M):
     phi = np.asarray(ground_distance_m, dtype=float) / radius_m
     # r1^2 + r2^2 - 2 r1 r2 cos(phi) written to stay accurate when phi is small
     return np.sqrt((r1 - r2) ** 2 + 4.0 * r1 * r2 * np.sin(phi / 2.0) ** 2)
+
+
+def destination_deg(lat_deg, lon_deg, azimuth_deg, distance_m, radius_m=EARTH_RADIUS_M):
+    """Point reached along a great circle on the sphere (direct problem).
+
+    Parameters
+    ----------
+    lat_deg, lon_deg : array_like
+        Start point [deg].
+    azimuth_deg : array_like
+        Initial bearing, clockwise from north [deg].
+    distance_m : array_like
+        Great-circle distance [m] on a sphere of radius ``radius_m`` [m].
+
+    Returns
+    -------
+    lat_deg, lon_deg : ndarray
+        End point [deg], broadcast shape of the inputs; longitude in [-180, 180).
+
+    References
+    ----------
+    E. Williams, *Aviation Formulary* v1.47, "Lat/lon given radial and distance".
+    """
+    p1 = np.radians(lat_deg)
+    a = np.radians(azimuth_deg)
+    d = np.asarray(distance_m, dtype=float) / radius_m
+    sp1, cp1 = np.sin(p1), np.cos(p1)
+    sd, cd = np.sin(d), np.cos(d)
+    sp2 = np.clip(sp1 * cd + cp1 * sd * np.cos(a), -1.0, 1.0)
+    p2 = np.arcsin(sp2)
+    dl = np.arctan2(np.sin(a) * sd * cp1, cd - sp1 * sp2)
+    lon2 = (np.asarray(lon_deg, dtype=float) + np.degrees(dl) + 180.0) % 360.0 - 180.0
+    return np.degrees(p2), lon2

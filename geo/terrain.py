@@ -22,14 +22,13 @@ from importlib import resources
 
 import numpy as np
 
-from geo.earth import EARTH_RADIUS_M, azimuth_deg, ground_distance_m
+from geo.earth import EARTH_RADIUS_M, azimuth_deg, destination_deg, ground_distance_m
 
 __all__ = [
     "DEM_FILENAME",
     "Terrain",
     "load_terrain",
     "elevation_m",
-    "destination_deg",
     "MaskingTable",
     "masking_table",
     "min_visible_alt_m",
@@ -178,39 +177,6 @@ def elevation_m(terrain, lat_deg, lon_deg):
     bot = z10 + fq * (z11 - z10)
     out = np.where(inside, top + fr * (bot - top), 0.0)
     return np.where(np.isnan(lat) | np.isnan(lon), np.nan, out)
-
-
-def destination_deg(lat_deg, lon_deg, azimuth_deg, distance_m, radius_m=EARTH_RADIUS_M):
-    """Point reached along a great circle on the sphere (direct problem).
-
-    Parameters
-    ----------
-    lat_deg, lon_deg : array_like
-        Start point [deg].
-    azimuth_deg : array_like
-        Initial bearing, clockwise from north [deg].
-    distance_m : array_like
-        Great-circle distance [m] on a sphere of radius ``radius_m`` [m].
-
-    Returns
-    -------
-    lat_deg, lon_deg : ndarray
-        End point [deg], broadcast shape of the inputs; longitude in [-180, 180).
-
-    References
-    ----------
-    E. Williams, *Aviation Formulary* v1.47, "Lat/lon given radial and distance".
-    """
-    p1 = np.radians(lat_deg)
-    a = np.radians(azimuth_deg)
-    d = np.asarray(distance_m, dtype=float) / radius_m
-    sp1, cp1 = np.sin(p1), np.cos(p1)
-    sd, cd = np.sin(d), np.cos(d)
-    sp2 = np.clip(sp1 * cd + cp1 * sd * np.cos(a), -1.0, 1.0)
-    p2 = np.arcsin(sp2)
-    dl = np.arctan2(np.sin(a) * sd * cp1, cd - sp1 * sp2)
-    lon2 = (np.asarray(lon_deg, dtype=float) + np.degrees(dl) + 180.0) % 360.0 - 180.0
-    return np.degrees(p2), lon2
 
 
 @dataclass(frozen=True)

@@ -20,6 +20,7 @@ __all__ = [
     "in_coverage",
     "scan_pd",
     "m_of_n_track",
+    "track_held",
     "PD_TABLE_STEP_M",
 ]
 
@@ -132,6 +133,21 @@ def scan_pd(radar, slant_m, transponder_on):
     return pd
 
 
+def track_held(hits, m, n):
+    """Whether ``m`` of the last ``n`` scans (ending at each scan) are detections.
+
+    ``hits`` is a boolean array (F, K): flights by scans. Returns the same shape.
+    """
+    hits = np.asarray(hits, dtype=bool)
+    if m == 1:
+        return hits
+    cs = np.cumsum(hits, axis=1, dtype=np.int32)
+    lag = np.zeros_like(cs)
+    if n < cs.shape[1]:
+        lag[:, n:] = cs[:, :-n]
+    return (cs - lag) >= m
+
+
 def m_of_n_track(hits, m, n):
     """First scan at which ``m`` detections fall within ``n`` consecutive scans.
 
@@ -146,15 +162,7 @@ def m_of_n_track(hits, m, n):
     first_scan : ndarray of int, shape (F,)
         Index of the scan that completes the first track; -1 where none.
     """
-    hits = np.asarray(hits, dtype=bool)
-    if m == 1:
-        ok = hits
-    else:
-        cs = np.cumsum(hits, axis=1, dtype=np.int32)
-        lag = np.zeros_like(cs)
-        if n < cs.shape[1]:
-            lag[:, n:] = cs[:, :-n]
-        ok = (cs - lag) >= m
+    ok = track_held(hits, m, n)
     tracked = ok.any(axis=1)
     first = np.where(tracked, ok.argmax(axis=1), -1)
     return tracked, first

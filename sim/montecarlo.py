@@ -7,12 +7,14 @@ fixed array shapes. Chunks of campaigns are therefore independent tasks:
 the results are identical whatever the chunk size, the number of workers or
 the order in which chunks finish.
 """
+import dataclasses
 from dataclasses import dataclass
 
 import numpy as np
 
 from geo.earth import horizon_distance_m, unit_vectors
-from sim.detection import in_coverage, m_of_n_track, prepare_radar, radar_geometry, scan_pd
+from sim.detection import in_coverage, prepare_radar, radar_geometry, scan_pd, track_held
+from sim.fences import flight_fence_figures, inside_iraq_at, route_fences
 from sim.flights import FlightBatch, pack_routes, positions_at
 from sim.routes import build_routes
 
@@ -35,6 +37,7 @@ class Simulation:
     scan_k0: np.ndarray     # (R, n_routes) first scan index worth sampling
     scan_count: np.ndarray  # (R,) scans sampled per flight
     route_p: np.ndarray     # (n_routes,) route probabilities
+    fences: tuple           # RouteFences per route (Iraq's airspace, coverage)
 
 
 @dataclass(frozen=True)
@@ -51,6 +54,9 @@ class RunResult:
     detected: np.ndarray            # (F,) bool
     first_detection_s: np.ndarray   # (F,) NaN if not detected
     first_radar: np.ndarray         # (F,) int, -1 if not detected
+    detected_in_iraq: np.ndarray    # (F,) bool: a radar held a track while the flight was in Iraq
+    minutes_in_iraq: np.ndarray     # (F,)
+    minutes_in_coverage: np.ndarray  # (F,) in the geometric coverage of radars that can see it
 
 
 def prepare(scenario, terrain=None, masking_cache=None):
@@ -72,7 +78,8 @@ def prepare(scenario, terrain=None, masking_cache=None):
             key = (lat, lon, antenna_alt_m, range_m, det.refraction_k)
             if masking_cache is not None and key in masking_cache:
                 return masking_cache[key]
-            table = masking_table(terrain, lat, lon, antenna_alt_m, range_m, det.refraction_k)
+            # one extra bin: at full slant range the ground distance can be slightly longer
+            table = masking_table(terrain, lat, lon, antenna_alt_m, range_m + _WINDOW_MARGIN_M, det.refraction_k)
             if masking_cache is not None:
                 masking_cache[key] = table
             return table
@@ -93,7 +100,12 @@ def prepare(scenario, terrain=None, masking_cache=None):
             k0[j, i] = max(int(np.floor(t0 / radar.scan_period_s)) - 1, 0)
             count[j] = max(count[j], int(np.ceil((t1 - t0) / radar.scan_period_s)) + 3)
     w = np.array([r.weight for r in routes], dtype=float)
-    return Simulation(scenario, routes, pack_routes(routes), radars, k0, count, w / w.sum())
+    sim = Simulation(scenario, routes, pack_routes(routes), radars, k0, count, w / w.sum(), ())
+    from geo.coverage import iraq_airspace
+    from geo.projection import region_transformer
+    transformer = region_transformer()
+    fences = route_fences(sim, iraq_airspace(transformer), transformer, OFFSET_CLIP_SIGMA)
+    return dataclasses.replace(sim, fences=fences)
 
 
 def campaign_rng(seed, campaign):
@@ -144,6 +156,7 @@ def simulate_chunk(sim, seed, first_campaign, n_campaigns, flights):
     up = u_up < np.array([r.availability for r in sim.radars])
     tracked_by = np.zeros((F, R), dtype=bool)
     track_time = np.full((F, R), np.nan)
+    in_iraq_tracked = np.zeros(F, dtype=bool)
     for j, radar in enumerate(sim.radars):   # loop over radars; flights and scans are array axes
         K = int(sim.scan_count[j])
         if K == 0:
@@ -159,15 +172,23 @@ def simulate_chunk(sim, seed, first_campaign, n_campaigns, flights):
         covered, slant = in_coverage(radar, xyz, alt)
         pd = scan_pd(radar, slant, True)
         hits = airborne & covered & (u_scan[j][rows] < pd)
-        tracked, first = m_of_n_track(hits, det.track_m, det.track_n)
+        held = track_held(hits, det.track_m, det.track_n)
+        tracked = held.any(axis=1)
+        first = held.argmax(axis=1)
         idx = np.flatnonzero(rows)[tracked]
         tracked_by[idx, j] = True
         track_time[idx, j] = t[tracked, first[tracked]]
+        over_iraq = held[tracked] & inside_iraq_at(sim.fences, ri[tracked], batch.cross_track_m[idx], t[tracked])
+        in_iraq_tracked[idx] |= over_iraq.any(axis=1)
     detected = tracked_by.any(axis=1)
     first_radar = np.where(detected, np.nanargmin(np.where(tracked_by, track_time, np.inf), axis=1), -1)
     first_t = np.where(detected, track_time[np.arange(F), np.maximum(first_radar, 0)], np.nan)
+    minutes_iraq, minutes_cov = flight_fence_figures(sim.fences, batch.route_index, batch.cross_track_m,
+                                                     batch.transponder_on)
     return dict(batch=batch, radar_up=up, tracked_by=tracked_by, track_time_s=track_time,
-                detected=detected, first_detection_s=first_t, first_radar=first_radar)
+                detected=detected, first_detection_s=first_t, first_radar=first_radar,
+                detected_in_iraq=in_iraq_tracked, minutes_in_iraq=minutes_iraq,
+                minutes_in_coverage=minutes_cov)
 
 
 def _concat(parts):

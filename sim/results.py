@@ -59,6 +59,9 @@ def summarize(sim, result, extra=None):
             "p50": _r(np.percentile(per_campaign, 50)),
             "p95": _r(np.percentile(per_campaign, 95)),
         },
+        "p_detect_in_iraq": _r(result.detected_in_iraq.mean()),
+        "minutes_in_iraq_mean": _r(result.minutes_in_iraq.mean(), 3),
+        "minutes_in_coverage_mean": _r(result.minutes_in_coverage.mean(), 3),
         "first_detection_min": {
             "mean": _r(first_min.mean()) if k else None,
             "p50": _r(np.percentile(first_min, 50)) if k else None,
@@ -116,6 +119,7 @@ def flight_rows(sim, result, extra_columns=None):
     b = result.batch
     extra_columns = extra_columns or {}
     header = ["campaign", "flight", "route", "detected", "first_detection_s", "first_radar",
+              "detected_in_iraq", "minutes_in_iraq", "minutes_in_coverage",
               "transponder_on", "cross_track_m", "radars_tracking", *extra_columns]
     n_tracking = result.tracked_by.sum(axis=1)
     cols = [
@@ -123,6 +127,9 @@ def flight_rows(sim, result, extra_columns=None):
         [int(x) for x in result.detected],
         ["" if np.isnan(x) else f"{x:.1f}" for x in result.first_detection_s],
         ["" if i < 0 else names[i] for i in result.first_radar],
+        [int(x) for x in result.detected_in_iraq],
+        [f"{x:.2f}" for x in result.minutes_in_iraq],
+        [f"{x:.2f}" for x in result.minutes_in_coverage],
         [int(x) for x in b.transponder_on],
         [f"{x:.1f}" for x in b.cross_track_m],
         n_tracking.tolist(),

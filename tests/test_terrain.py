@@ -14,10 +14,10 @@ import pytest
 
 from geo.data import rebuild_dem
 from geo.earth import EARTH_RADIUS_M, horizon_distance_m
+from geo.earth import destination_deg
 from geo.terrain import (
     MaskingTable,
     Terrain,
-    destination_deg,
     elevation_m,
     line_of_sight_brute,
     load_terrain,

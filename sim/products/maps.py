@@ -11,6 +11,8 @@ from dataclasses import dataclass
 
 import numpy as np
 import shapely
+from shapely.geometry.polygon import orient
+from shapely.ops import polylabel
 from matplotlib.collections import LineCollection
 from matplotlib.lines import Line2D
 from matplotlib.patches import PathPatch, Patch, Rectangle
@@ -110,7 +112,7 @@ def polygon_path(geom):
     for poly in shapely.get_parts(geom):
         if poly.is_empty or poly.geom_type != "Polygon":
             continue
-        poly = shapely.geometry.polygon.orient(poly, 1.0)
+        poly = orient(poly, 1.0)
         for ring in (poly.exterior, *poly.interiors):
             c = np.asarray(ring.coords)[:, :2]
             if len(c) < 3:
@@ -401,7 +403,7 @@ def label_countries(ax, countries, obstacles=None, focus_iso_a3="IRQ"):
         biggest = max(shapely.get_parts(part), key=lambda p: p.area)
         if biggest.area < 0.004 * view.area:
             continue
-        p = shapely.ops.polylabel(biggest, tolerance=5_000.0) if biggest.geom_type == "Polygon" \
+        p = polylabel(biggest, tolerance=5_000.0) if biggest.geom_type == "Polygon" \
             else biggest.representative_point()
         kw = dict(fontsize=FONT_SIZE["country"] + (1.5 if iso == focus_iso_a3 else 0.0),
                   color=COLORS["focus_border"] if iso == focus_iso_a3 else COLORS["country_label"],

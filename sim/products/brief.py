@@ -1,0 +1,509 @@
+"""The briefing products of a run: map, charts, KML and a one-page brief.
+
+:func:`write_brief` writes into a folder (normally the staging folder of
+:func:`sim.pipeline.write_run`):
+
+- ``map.png`` (``dpi``, 200 by default), ``map.pdf``, ``map.svg``: the route map;
+- ``detections.png``: flights detected per campaign;
+- ``altitude.png``: P(detect) against cruise altitude (a sweep, same seed);
+- ``routes.kml``: routes, radar sites, coverage and first detections;
+- ``brief.pdf``: one A4 landscape page with the map, the charts, the key
+  numbers and the assumptions behind them.
+
+Files are byte-reproducible for the same inputs and date: the date comes from
+``SOURCE_DATE_EPOCH`` when set (else today), and no creation time is written
+into the PNG/PDF/SVG metadata.
+
+>>> from sim.pipeline import load, simulate                       # doctest: +SKIP
+>>> from sim.results import summarize                             # doctest: +SKIP
+>>> sim, result = simulate(load("scenarios/iraq_2012_baseline.toml"))  # doctest: +SKIP
+>>> info = write_brief("out/brief", sim, result, summarize(sim, result))  # doctest: +SKIP
+>>> info["altitude_sweep"][0]["cruise_altitude_m"]                # doctest: +SKIP
+300.0
+"""
+import copy
+import time
+from pathlib import Path
+
+import numpy as np
+import shapely
+
+from geo.airports import load_airports
+from geo.coverage import coverage_polygon, load_borders
+from geo.earth import ground_distance_m
+from geo.projection import REGION_CENTER_LAT_DEG, REGION_CENTER_LON_DEG, region_transformer
+from geo.units import FL_M
+from sim.flights import positions_at, to_lat_lon
+from sim.montecarlo import Simulation
+from sim.products.charts import detections_per_campaign, draw_altitude_curve, draw_detections_histogram
+from sim.products.kml import write_kml
+from sim.products.maps import MapLayers, draw_route_map, legend_handles
+from sim.products.style import COLORS, FIGSIZE_IN, FONT_SIZE, new_figure, product_date, save_figure, use_style
+from sim.results import ASSUMPTIONS_NOTE, headline
+
+__all__ = [
+    "DEFAULT_SWEEP_ALTITUDES_M",
+    "DEFAULT_SWEEP_CAMPAIGNS",
+    "MAIN_IRAQ_AIRPORTS",
+    "altitude_sweep",
+    "sample_tracks",
+    "first_detection_sample",
+    "coverage_altitude_m",
+    "coverage_polygons",
+    "map_layers",
+    "map_figure",
+    "detections_figure",
+    "altitude_figure",
+    "brief_figure",
+    "write_brief",
+]
+
+#: Cruise altitudes of the altitude sweep [m AMSL].
+DEFAULT_SWEEP_ALTITUDES_M = (300.0, 1000.0, 2000.0, 3000.0, 4500.0, 6000.0, 8000.0, 10000.0, 12000.0)
+#: Campaigns per sweep point (capped by the run's own number): a 95% CI half-width
+#: of at most 1.96 * sqrt(0.25 / (100 * flights)), e.g. 2.5 points at 15 flights.
+DEFAULT_SWEEP_CAMPAIGNS = 100
+#: Iraq's international airports (US Embassy Baghdad 2011: Baghdad and five others) plus Kirkuk.
+MAIN_IRAQ_AIRPORTS = ("ORBI", "ORMM", "ORER", "ORSU", "ORNI", "ORBM", "ORKK")
+#: A radar within this distance of an airport is labelled with the airport [m].
+_SITE_MATCH_M = 3_000.0
+_ROUTE_ALT_KEYS = ("cruise_altitude_m", "cruise_altitude_km", "cruise_altitude_ft", "cruise_altitude_fl",
+                   "cruise_flight_level")
+
+
+# --- the altitude sweep -------------------------------------------------------------------------
+def _without_route_altitudes(scenario):
+    """The scenario with per-route cruise altitudes removed (so the aircraft's applies)."""
+    if all(r.cruise_altitude_m is None for r in scenario.routes):
+        return scenario
+    from sim.scenario import parse_scenario
+    doc = copy.deepcopy(scenario.raw)
+    for table in doc.get("route", []):
+        for k in _ROUTE_ALT_KEYS:
+            table.pop(k, None)
+    return parse_scenario(doc, source=scenario.path)
+
+
+def altitude_sweep(sim_or_scenario, values_m=DEFAULT_SWEEP_ALTITUDES_M, *, campaigns=None, flights=None,
+                   seed=None, progress=None):
+    """P(detect) against cruise altitude: one run per altitude, same seed.
+
+    Parameters
+    ----------
+    sim_or_scenario : sim.montecarlo.Simulation or sim.scenario.Scenario
+    values_m : sequence of float
+        Cruise altitudes [m AMSL]; every route flies at each in turn (route
+        overrides of the cruise altitude are dropped for the sweep).
+    campaigns : int, optional
+        Campaigns per point; default ``min(scenario campaigns, DEFAULT_SWEEP_CAMPAIGNS)``.
+    flights, seed : int, optional
+        Default: the scenario's.
+    progress : callable, optional
+        ``progress(1)`` after each point.
+
+    Returns
+    -------
+    list of dict
+        Per altitude: ``cruise_altitude_m``, ``flight_level``, ``p_detect``,
+        ``p_detect_ci95``, ``detected_per_campaign_mean``, ``campaigns``,
+        ``flights_per_campaign``, ``seed``.
+    """
+    from sim.pipeline import sweep
+    scenario = sim_or_scenario.scenario if isinstance(sim_or_scenario, Simulation) else sim_or_scenario
+    campaigns = min(scenario.run.campaigns, DEFAULT_SWEEP_CAMPAIGNS) if campaigns is None else int(campaigns)
+    flights = scenario.run.flights if flights is None else int(flights)
+    seed = scenario.run.seed if seed is None else int(seed)
+    values = [float(v) for v in values_m]
+    points = sweep(_without_route_altitudes(scenario), "aircraft.cruise_altitude_m", values,
+                   campaigns=campaigns, flights=flights, seed=seed, progress=progress)
+    return [{"cruise_altitude_m": v, "flight_level": round(v / FL_M, 1), "p_detect": p["p_detect"],
+             "p_detect_ci95": p["p_detect_ci95"], "detected_per_campaign_mean": p["detected_per_campaign_mean"],
+             "campaigns": campaigns, "flights_per_campaign": flights, "seed": seed}
+            for v, p in zip(values, points)]
+
+
+# --- map data ---------------------------------------------------------------------------------
+def _spread(idx, n):
+    """Up to ``n`` evenly spaced members of a sorted index array (deterministic)."""
+    if len(idx) <= n:
+        return idx
+    return idx[np.unique(np.linspace(0, len(idx) - 1, n).round().astype(np.int64))]
+
+
+def sample_tracks(sim, result, n=100, step_s=60.0, min_undetected=10):
+    """Positions of a sample of Monte Carlo flights on a ``step_s`` grid.
+
+    The sample is spread evenly over the run, detected and undetected in
+    proportion, with at least ``min(min_undetected, all undetected)``
+    undetected flights so that rare misses still show.
+
+    Returns
+    -------
+    index : ndarray of int, shape (S,)
+        Flights (rows of the result).
+    lat_deg, lon_deg : list of ndarray
+        One array per flight, from departure to arrival.
+    """
+    det = np.flatnonzero(result.detected)
+    und = np.flatnonzero(~result.detected)
+    total = len(result.detected)
+    n = min(n, total)
+    n_und = min(len(und), max(int(round(n * len(und) / max(total, 1))), min(min_undetected, len(und))))
+    index = np.sort(np.concatenate([_spread(und, n_und), _spread(det, n - n_und)]))
+    b = result.batch
+    route = b.route_index[index]
+    dur = sim.packed.duration_s[route]
+    k = int(np.ceil(dur.max() / step_s)) + 1 if len(index) else 1
+    t = np.minimum(np.arange(k)[None, :] * step_s, dur[:, None])
+    xyz, _, _ = positions_at(sim.packed, route, b.cross_track_m[index], t)
+    lat, lon = to_lat_lon(xyz)
+    keep = np.ceil(dur / step_s).astype(np.int64) + 1
+    return index, [lat[i, :keep[i]] for i in range(len(index))], [lon[i, :keep[i]] for i in range(len(index))]
+
+
+def first_detection_sample(sim, result, n=200):
+    """Where and when a sample of detected flights was first tracked.
+
+    Returns a dict of arrays, shape (P,): ``index``, ``campaign``,
+    ``flight``, ``lat_deg``, ``lon_deg``, ``alt_m``, ``t_s`` and ``radar``
+    (names).
+    """
+    index = _spread(np.flatnonzero(result.detected), n)
+    b = result.batch
+    t = result.first_detection_s[index]
+    xyz, alt, _ = positions_at(sim.packed, b.route_index[index], b.cross_track_m[index], t[:, None])
+    lat, lon = to_lat_lon(xyz[:, 0])
+    names = [r.name for r in sim.radars]
+    return {"index": index, "campaign": b.campaign[index], "flight": b.flight[index], "lat_deg": lat,
+            "lon_deg": lon, "alt_m": alt[:, 0], "t_s": t, "radar": [names[j] for j in result.first_radar[index]]}
+
+
+def coverage_altitude_m(sim):
+    """Altitude of the map's coverage: the cruise altitude of the most probable route [m]."""
+    i = int(np.argmax(sim.route_p))
+    return float(sim.routes[i].cruise_altitude_m)
+
+
+def coverage_polygons(sim, transformer, alt_m):
+    """Coverage of each radar at ``alt_m`` in region metres (with terrain holes when masked)."""
+    out = []
+    for r in sim.radars:
+        kw = {}
+        if r.masking is not None:
+            kw = dict(masking=r.masking, azimuth_step_deg=r.masking.azimuth_step_deg,
+                      radial_step_m=r.masking.range_step_m)
+        out.append(coverage_polygon(r.lat_deg, r.lon_deg, r.antenna_alt_m, r.range_m, alt_m, r.refraction_k,
+                                    transformer, **kw))
+    return tuple(out)
+
+
+def _project_geom(geom, transformer):
+    def f(xy):
+        x, y = transformer.transform(xy[:, 0], xy[:, 1])
+        return np.column_stack([x, y])
+    return shapely.transform(geom, f)
+
+
+def _unproject_geom(geom, transformer):
+    def f(xy):
+        x, y = transformer.transform(xy[:, 0], xy[:, 1], direction="INVERSE")
+        return np.column_stack([x, y])
+    return shapely.transform(geom, f)
+
+
+def _short_name(name):
+    words = [w for w in name.split() if w not in ("International", "Air", "Base", "Airport")]
+    if len(words) > 2 and words[-1] == words[0]:   # "Najaf Al Najaf" -> "Najaf"
+        words = words[:1]
+    return " ".join(words)
+
+
+def _sites(sim, transformer, airports):
+    """Labelled points ``(label, x, y, priority)`` and the airports drawn as circles."""
+    entries = {}   # label -> (priority, lat, lon, is_radar)
+
+    def add(label, lat, lon, prio, radar):
+        old = entries.get(label)
+        if old is None or prio < old[0]:
+            entries[label] = (prio, lat, lon, radar or (old is not None and old[3]))
+        elif radar:
+            entries[label] = (old[0], old[1], old[2], True)
+
+    def airport_label(a):
+        return f"{_short_name(a.name)} ({a.icao})"
+
+    for spec in sim.scenario.routes:
+        for w in (spec.waypoints[0], spec.waypoints[-1]):
+            if w.icao is not None and w.icao in airports:
+                add(airport_label(airports[w.icao]), w.lat_deg, w.lon_deg, 0, False)
+    for r in sim.radars:
+        near = [a for a in airports.values()
+                if ground_distance_m(r.lat_deg, r.lon_deg, a.lat_deg, a.lon_deg) <= _SITE_MATCH_M]
+        if near:
+            a = min(near, key=lambda a: ground_distance_m(r.lat_deg, r.lon_deg, a.lat_deg, a.lon_deg))
+            add(airport_label(a), a.lat_deg, a.lon_deg, 1, True)
+        else:
+            add(r.name, r.lat_deg, r.lon_deg, 1, True)
+    for code in MAIN_IRAQ_AIRPORTS:
+        if code in airports:
+            a = airports[code]
+            add(airport_label(a), a.lat_deg, a.lon_deg, 2, False)
+    labels = sorted(entries)
+    lat = np.array([entries[k][1] for k in labels])
+    lon = np.array([entries[k][2] for k in labels])
+    x, y = transformer.transform(lon, lat)
+    sites = tuple((k, float(xi), float(yi), entries[k][0]) for k, xi, yi in zip(labels, x, y))
+    circles = np.array([[xi, yi] for k, xi, yi in zip(labels, x, y) if not entries[k][3]]).reshape(-1, 2)
+    return sites, circles
+
+
+def map_layers(sim, result, *, transformer=None, n_tracks=100, n_points=200, track_step_s=60.0,
+               coverage_alt_m=None, coverage=None, first=None):
+    """Project everything the route map shows; returns a :class:`~sim.products.maps.MapLayers`.
+
+    ``coverage`` (per-radar polygons in metres) and ``first`` (from
+    :func:`first_detection_sample`) may be passed to reuse them.
+    """
+    tr = region_transformer() if transformer is None else transformer
+    alt = coverage_altitude_m(sim) if coverage_alt_m is None else float(coverage_alt_m)
+    countries = tuple((name, iso, _project_geom(g, tr)) for name, iso, g in load_borders())
+    route_xy = tuple(np.column_stack(tr.transform(r.lon_deg, r.lat_deg)) for r in sim.routes)
+    radar_xy = np.array([tr.transform(r.lon_deg, r.lat_deg) for r in sim.radars], dtype=float).reshape(-1, 2)
+    cov = coverage_polygons(sim, tr, alt) if coverage is None else tuple(coverage)
+    index, lat, lon = sample_tracks(sim, result, n_tracks, track_step_s)
+    track_xy = tuple(np.column_stack(tr.transform(lo, la)) for la, lo in zip(lat, lon))
+    fd = first_detection_sample(sim, result, n_points) if first is None else first
+    first_xy = np.column_stack(tr.transform(fd["lon_deg"], fd["lat_deg"])).reshape(-1, 2)
+    sites, circles = _sites(sim, tr, load_airports())
+    must = np.vstack([radar_xy, np.array([[s[1], s[2]] for s in sites]).reshape(-1, 2)])
+    return MapLayers(
+        transformer=tr, countries=countries, focus_iso_a3="IRQ",
+        route_names=tuple(r.name for r in sim.routes), route_xy=route_xy,
+        radar_names=tuple(r.name for r in sim.radars), radar_kinds=tuple(r.kind for r in sim.radars),
+        radar_xy=radar_xy, coverage=cov, coverage_alt_m=alt, terrain=bool(sim.scenario.detection.terrain),
+        track_xy=track_xy, track_detected=result.detected[index].copy(),
+        flights_total=len(result.detected), flights_detected=int(result.detected.sum()),
+        first_xy=first_xy, sites=sites, airport_xy=circles, must_show_xy=must,
+    )
+
+
+# --- figures ------------------------------------------------------------------------------------
+def _footer(summary, date):
+    return (f"{ASSUMPTIONS_NOTE}  Run: seed {summary['seed']}, {summary['campaigns']:,} campaigns × "
+            f"{summary['flights_per_campaign']} flights; produced {date} by airpicture.  Map: Lambert azimuthal "
+            f"equal-area, centre {REGION_CENTER_LAT_DEG:g}°N {REGION_CENTER_LON_DEG:g}°E (scale true at the centre); "
+            f"borders Natural Earth.")
+
+
+def _title(fig, summary, y_title, y_head, size=FONT_SIZE["title"] + 3):
+    a = fig.text(0.5, y_title, summary["title"], ha="center", va="top", fontsize=size, fontweight="bold")
+    b = fig.text(0.5, y_head, headline(summary), ha="center", va="top", fontsize=size - 3.5,
+                 color=COLORS["text"])
+    return [a, b]
+
+
+def map_figure(layers, summary, date):
+    """The stand-alone map page: title, map, legend, footer; returns ``(figure, map_axes)``."""
+    fig = new_figure("map")
+    ax = fig.add_axes([0.025, 0.145, 0.95, 0.765])
+    draw_route_map(ax, layers)
+    handles, labels = legend_handles(layers)
+    fig.legend(handles, labels, loc="lower center", bbox_to_anchor=(0.5, 0.03), ncol=4,
+               fontsize=FONT_SIZE["small"], handlelength=2.8, columnspacing=1.6)
+    _title(fig, summary, 0.985, 0.952)
+    fig.text(0.5, 0.008, _footer(summary, date), ha="center", va="bottom", fontsize=FONT_SIZE["tiny"],
+             color=COLORS["muted"], wrap=True)
+    return fig, ax
+
+
+def detections_figure(per_campaign, summary):
+    """Histogram chart figure; returns ``(figure, axes)``."""
+    fig = new_figure("chart")
+    ax = fig.add_axes([0.11, 0.14, 0.86, 0.74])
+    draw_detections_histogram(ax, per_campaign, summary["flights_per_campaign"])
+    ax.set_title("Flights detected per campaign", loc="left", fontsize=FONT_SIZE["title"])
+    return fig, ax
+
+
+def altitude_figure(points, cruise_alt_m, summary):
+    """Altitude chart figure; returns ``(figure, axes)``."""
+    fig = new_figure("chart")
+    ax = fig.add_axes([0.11, 0.14, 0.86, 0.66])
+    draw_altitude_curve(ax, points, cruise_alt_m)
+    c = points[0]["campaigns"] if points else 0
+    ax.set_title(f"P(detect) vs cruise altitude ({c} campaigns per point, seed {summary['seed']})",
+                 loc="left", fontsize=FONT_SIZE["title"] - 1, pad=22)
+    return fig, ax
+
+
+def _key_rows(summary):
+    lo, hi = summary["p_detect_ci95"]
+    d = summary["detected_per_campaign"]
+    rows = [("P(detect) per flight", f"{summary['p_detect']:.3f}"),
+            ("  95% CI (Wilson)", f"{lo:.3f} – {hi:.3f}"),
+            ("Detected per campaign", f"{d['mean']:.2f} of {summary['flights_per_campaign']}"),
+            ("  p05 / p50 / p95", f"{d['p05']:.0f} / {d['p50']:.0f} / {d['p95']:.0f}")]
+    fm = summary.get("first_detection_min", {}).get("mean")
+    if fm is not None:
+        rows.append(("First track (mean)", f"{fm:.0f} min after departure"))
+    rows.append(("P(track) by radar", ""))
+    for name, r in summary["radars"].items():
+        rows.append((f"  {name}", f"{r['p_detect']:.3f}"))
+    return rows
+
+
+def _assumption_rows(summary, sim):
+    s = summary["settings"]
+    a = sim.scenario.aircraft
+    alts = sorted({round(r.cruise_altitude_m) for r in sim.routes})
+    alt_text = ", ".join(f"{v:,} m (FL{v / FL_M:.0f})" for v in alts)
+    return [("Aircraft", f"{a.model}, {a.cruise_speed_mps * 3.6:.0f} km/h"),
+            ("RCS (primary radar)", f"{s['rcs_m2']:g} m²"),
+            ("Transponder on", f"{s['transponder_on_probability']:.0%} of flights"),
+            ("Cruise altitude", alt_text),
+            ("Track rule", f"{s['track_m']} detections in {s['track_n']} scans"),
+            ("Terrain masking", "on" if s["terrain"] else "off (smooth Earth)"),
+            ("Refraction k", f"{s['refraction_k']:.4g}"),
+            ("Routes", ", ".join(f"{r.name} ({p:.0%})" for r, p in zip(sim.routes, sim.route_p))),
+            ("Radars", f"{len(sim.radars)} ({sum(r.kind == 'primary' for r in sim.radars)} primary)"),
+            ("Monte Carlo", f"{summary['campaigns']:,} × {summary['flights_per_campaign']} flights, "
+                            f"seed {summary['seed']}")]
+
+
+def _draw_table(ax, title, rows):
+    ax.set_axis_off()
+    ax.text(0.0, 1.0, title, transform=ax.transAxes, ha="left", va="bottom", fontweight="bold",
+            fontsize=FONT_SIZE["label"])
+    t = ax.table(cellText=[list(r) for r in rows], colLoc="left", cellLoc="left", loc="upper left",
+                 bbox=[0.0, 0.0, 1.0, 0.98], edges="horizontal")
+    t.auto_set_font_size(False)
+    t.set_fontsize(FONT_SIZE["tiny"] + 0.5)
+    for (row, col), cell in t.get_celld().items():
+        cell.set_edgecolor("#CCCCCC")
+        cell.set_linewidth(0.4)
+        cell.PAD = 0.03
+        if col == 1:
+            cell.get_text().set_fontweight("bold" if not rows[row][0].startswith("  ") else "normal")
+    t.auto_set_column_width([0, 1])
+    return t
+
+
+def brief_figure(layers, per_campaign, points, cruise_alt_m, summary, sim, date):
+    """The one-page brief (A4 landscape, GridSpec); returns the figure."""
+    fig = new_figure("brief", FIGSIZE_IN["brief"])
+    _title(fig, summary, 0.985, 0.952, size=FONT_SIZE["title"] + 2)
+    gs = fig.add_gridspec(3, 2, left=0.015, right=0.985, top=0.915, bottom=0.06, width_ratios=[1.62, 1.0],
+                          height_ratios=[1.0, 1.0, 1.25], wspace=0.09, hspace=0.42)
+    gmap = gs[:, 0].subgridspec(2, 1, height_ratios=[1.0, 0.13], hspace=0.0)
+    ax_map = fig.add_subplot(gmap[0])
+    draw_route_map(ax_map, layers)
+    handles, labels = legend_handles(layers)
+    ax_leg = fig.add_subplot(gmap[1])
+    ax_leg.set_axis_off()
+    ax_leg.legend(handles, labels, loc="center", ncol=3, fontsize=FONT_SIZE["tiny"], handlelength=2.6,
+                  columnspacing=1.0, frameon=False)
+
+    gr = gs[0:2, 1].subgridspec(2, 1, hspace=0.55)
+    ax_h = fig.add_subplot(gr[0])
+    draw_detections_histogram(ax_h, per_campaign, summary["flights_per_campaign"])
+    ax_h.set_title("Flights detected per campaign", loc="left", fontsize=FONT_SIZE["label"])
+    ax_a = fig.add_subplot(gr[1])
+    draw_altitude_curve(ax_a, points, cruise_alt_m)
+    c = points[0]["campaigns"] if points else 0
+    ax_a.set_title(f"P(detect) vs cruise altitude ({c} campaigns/point)", loc="left",
+                   fontsize=FONT_SIZE["label"], pad=16)
+
+    gt = gs[2, 1].subgridspec(1, 2, wspace=0.08)
+    _draw_table(fig.add_subplot(gt[0]), "Key numbers", _key_rows(summary))
+    _draw_table(fig.add_subplot(gt[1]), "Assumptions that drive them", _assumption_rows(summary, sim))
+    fig.text(0.5, 0.006, _footer(summary, date), ha="center", va="bottom", fontsize=FONT_SIZE["tiny"],
+             color=COLORS["muted"], wrap=True)
+    return fig
+
+
+# --- the whole set ------------------------------------------------------------------------------
+def write_brief(stage_dir, sim, result, summary, *, dpi=200, sweep_campaigns=None, altitude_values_m=None,
+                altitude_points=None, n_tracks=100, n_points=200):
+    """Write map.png/.pdf/.svg, detections.png, altitude.png, routes.kml and brief.pdf.
+
+    Parameters
+    ----------
+    stage_dir : path
+        Existing folder to write into.
+    sim, result : Simulation, RunResult
+        The run (:func:`sim.pipeline.simulate`).
+    summary : dict
+        :func:`sim.results.summarize` of the run.
+    dpi : int
+        Resolution of the PNG files (the map's at least as given).
+    sweep_campaigns : int, optional
+        Campaigns per altitude point (default: see :func:`altitude_sweep`).
+    altitude_values_m : sequence of float, optional
+        Sweep altitudes (default :data:`DEFAULT_SWEEP_ALTITUDES_M`).
+    altitude_points : list of dict, optional
+        A sweep already computed by :func:`altitude_sweep`; skips the sweep.
+    n_tracks, n_points : int
+        Sampled flight tracks (map) and first-detection points (map and KML).
+
+    Returns
+    -------
+    dict
+        ``files`` (names written), ``altitude_sweep`` (the sweep points, for
+        the summary) and ``timings_s`` (by step).
+    """
+    out = Path(stage_dir)
+    timings = {}
+    t0 = time.perf_counter()
+    date = product_date()
+    if altitude_points is None:
+        altitude_points = altitude_sweep(
+            sim, DEFAULT_SWEEP_ALTITUDES_M if altitude_values_m is None else altitude_values_m,
+            campaigns=min(result.campaigns, DEFAULT_SWEEP_CAMPAIGNS) if sweep_campaigns is None else sweep_campaigns,
+            flights=result.flights_per_campaign, seed=result.seed)
+    timings["altitude_sweep"] = time.perf_counter() - t0
+
+    t = time.perf_counter()
+    tr = region_transformer()
+    alt = coverage_altitude_m(sim)
+    cov = coverage_polygons(sim, tr, alt)
+    first = first_detection_sample(sim, result, n_points)
+    layers = map_layers(sim, result, transformer=tr, n_tracks=n_tracks, coverage_alt_m=alt, coverage=cov,
+                        first=first)
+    per_campaign = detections_per_campaign(result)
+    cruise = float(sim.scenario.aircraft.cruise_altitude_m)
+    timings["layers"] = time.perf_counter() - t
+
+    files = []
+    with use_style():
+        t = time.perf_counter()
+        fig, _ = map_figure(layers, summary, date)
+        for name in ("map.png", "map.pdf", "map.svg"):
+            save_figure(fig, out / name, dpi=max(dpi, 1))
+            files.append(name)
+        timings["map"] = time.perf_counter() - t
+
+        t = time.perf_counter()
+        fig, _ = detections_figure(per_campaign, summary)
+        save_figure(fig, out / "detections.png", dpi=dpi)
+        fig, _ = altitude_figure(altitude_points, cruise, summary)
+        save_figure(fig, out / "altitude.png", dpi=dpi)
+        files += ["detections.png", "altitude.png"]
+        timings["charts"] = time.perf_counter() - t
+
+        t = time.perf_counter()
+        fig = brief_figure(layers, per_campaign, altitude_points, cruise, summary, sim, date)
+        save_figure(fig, out / "brief.pdf", dpi=max(dpi, 150))
+        files.append("brief.pdf")
+        timings["brief_pdf"] = time.perf_counter() - t
+
+    t = time.perf_counter()
+    simplify_m = 100.0
+    write_kml(out / "routes.kml", title=summary["title"],
+              description=f"{headline(summary)}. {ASSUMPTIONS_NOTE} Seed {summary['seed']}, {date}.",
+              routes=sim.routes, radars=sim.radars,
+              coverage_lonlat=[_unproject_geom(shapely.simplify(g, simplify_m), tr) for g in cov],
+              coverage_alt_m=alt, first_detections=first)
+    files.append("routes.kml")
+    timings["kml"] = time.perf_counter() - t
+    timings["total"] = time.perf_counter() - t0
+    return {"files": files, "altitude_sweep": altitude_points, "timings_s": {k: round(v, 3) for k, v in timings.items()}}
