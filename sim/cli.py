@@ -88,6 +88,48 @@ def build_parser():
     p.add_argument("--out", default=None, help="output folder (default: out/SCENARIO_NAME)")
     p.add_argument("--brief", action="store_true", help="also make the briefing products (maps, charts, brief.pdf)")
     p.set_defaults(func=_cmd_run)
+
+    p = sub.add_parser("brief", help="run, then write maps, charts, KML and a one-page brief.pdf",
+                       description="Run a scenario and write the briefing products into --out: map.png/pdf/svg, "
+                                   "detections.png, altitude.png, routes.geojson, routes.kml, flights.csv, "
+                                   "summary.json and brief.pdf.",
+                       epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
+    _add_common(p)
+    _add_mc(p)
+    p.add_argument("--out", default=None, help="output folder (default: brief/SCENARIO_NAME)")
+    p.set_defaults(func=_cmd_run, brief=True, default_root="brief")
+
+    p = sub.add_parser("coverage", help="write the air picture at an altitude as GeoJSON geofences",
+                       description="Coverage of every radar at one altitude (line of sight, terrain, range), "
+                                   "their union and Iraq's airspace, as RFC 7946 GeoJSON (coverage.geojson) "
+                                   "with areas in coverage.json.")
+    _add_common(p)
+    lvl = p.add_mutually_exclusive_group(required=True)
+    lvl.add_argument("--altitude-m", type=float, help="target altitude above mean sea level [m]")
+    lvl.add_argument("--altitude-ft", type=float, help="target altitude above mean sea level [ft]")
+    lvl.add_argument("--agl-m", type=float, help="target height above ground level [m] (needs terrain)")
+    p.add_argument("--out", default=None, help="output folder (default: out/SCENARIO_NAME-coverage)")
+    p.set_defaults(func=_cmd_coverage)
+
+    p = sub.add_parser("sweep", help="P(detect) as one scenario value varies (same seed)",
+                       description="Run the scenario once per value of --key and print/write a table "
+                                   "(sweep.csv, sweep.json).")
+    _add_common(p)
+    _add_mc(p)
+    p.add_argument("--key", required=True, help="override path, e.g. aircraft.cruise_altitude_m")
+    p.add_argument("--values", required=True, help="comma-separated values, e.g. 300,1000,3000,10000")
+    p.add_argument("--out", default=None, help="output folder (default: print only)")
+    p.set_defaults(func=_cmd_sweep)
+
+    p = sub.add_parser("compare", help="headline numbers of several scenarios side by side",
+                       description="Run several scenarios (same seed) and print one table of their "
+                                   "headline numbers; --out writes compare.csv.")
+    p.add_argument("scenarios", nargs="+", help="scenario files")
+    p.add_argument("--campaigns", type=_positive_int, help="campaigns per scenario (default: each file's)")
+    p.add_argument("--seed", type=_seed, help="random seed (default: each file's)")
+    p.add_argument("--out", default=None, help="output folder for compare.csv")
+    p.add_argument("-q", "--quiet", action="store_true", help="no table on stdout")
+    p.set_defaults(func=_cmd_compare)
     return parser
 
 
@@ -129,7 +171,8 @@ def _map_chunks(address):
 def _cmd_run(args):
     from sim.pipeline import load, simulate, write_run
     scenario = load(args.scenario, args.overrides)
-    out = Path(args.out) if args.out else Path("out") / scenario.info.name
+    root = getattr(args, "default_root", "out")
+    out = Path(args.out) if args.out else Path(root) / scenario.info.name
     campaigns = args.campaigns or scenario.run.campaigns
     flights = args.flights or scenario.run.flights
     update, close_bar = _progress(campaigns * flights, args.quiet)
@@ -148,6 +191,95 @@ def _cmd_run(args):
         for name, r in summary["radars"].items():
             print(f"  {name:<24s} tracked {100 * r['p_detect']:5.1f}% of flights")
         print(f"outputs: {out}/")
+    return 0
+
+
+def _cmd_coverage(args):
+    from geo.projection import region_transformer
+    from geo.units import FT_M
+    from sim.montecarlo import prepare
+    from sim.pipeline import load, terrain_for
+    from sim.products.coverage import coverage_collection
+    from sim.products.export import staged_output, write_json
+    scenario = load(args.scenario, args.overrides)
+    terrain = terrain_for(scenario)
+    if args.agl_m is not None and terrain is None:
+        from geo.terrain import load_terrain
+        terrain = load_terrain()
+    altitude = args.altitude_m if args.altitude_m is not None else (
+        None if args.altitude_ft is None else args.altitude_ft * FT_M)
+    sim = prepare(scenario, terrain)
+    fc, stats = coverage_collection(sim, region_transformer(), altitude_m=altitude, agl_m=args.agl_m,
+                                    terrain=terrain)
+    out = Path(args.out) if args.out else Path("out") / f"{scenario.info.name}-coverage"
+    with staged_output(out) as stage:
+        write_json(stage / "coverage.geojson", fc)
+        write_json(stage / "coverage.json", stats)
+    if not args.quiet:
+        level = f"{altitude:.0f} m AMSL" if altitude is not None else f"{args.agl_m:.0f} m above ground"
+        print(f"{scenario.info.title}: air picture at {level}")
+        for name in ("air_picture_primary", "air_picture_all"):
+            a = stats[name]
+            print(f"  {name:<20s} covers {100 * a['iraq_fraction']:5.1f}% of Iraq's airspace "
+                  f"({a['iraq_area_km2']:,.0f} km2)")
+        print(f"outputs: {out}/")
+    return 0
+
+
+def _parse_values(text):
+    from sim.scenario import _parse_value
+    return [_parse_value(v.strip()) for v in text.split(",") if v.strip()]
+
+
+def _cmd_sweep(args):
+    from sim.pipeline import load, sweep
+    from sim.products.export import staged_output, write_csv, write_json
+    scenario = load(args.scenario, args.overrides)
+    values = _parse_values(args.values)
+    if not values:
+        raise ScenarioError("--values", None, "give at least one value")
+    # validate every value before running any
+    from sim.pipeline import with_overrides
+    for v in values:
+        with_overrides(scenario, [f"{args.key}={v}"])
+    points = sweep(scenario, args.key, values, campaigns=args.campaigns, flights=args.flights, seed=args.seed,
+                   chunk_campaigns=args.chunk)
+    if args.out:
+        with staged_output(Path(args.out)) as stage:
+            write_json(stage / "sweep.json", {"scenario": scenario.info.name, "key": args.key, "points": points})
+            write_csv(stage / "sweep.csv", [args.key, "p_detect", "ci95_low", "ci95_high", "detected_per_campaign_mean"],
+                      [(p["value"], p["p_detect"], *p["p_detect_ci95"], p["detected_per_campaign_mean"]) for p in points])
+    if not args.quiet:
+        print(f"{scenario.info.title}: sweep of {args.key}")
+        print(f"  {args.key:>30s}  P(detect)  95% CI          detected/campaign")
+        for p in points:
+            lo, hi = p["p_detect_ci95"]
+            print(f"  {str(p['value']):>30s}  {p['p_detect']:.3f}      {lo:.3f}-{hi:.3f}     {p['detected_per_campaign_mean']:.2f}")
+    return 0
+
+
+def _cmd_compare(args):
+    from sim.pipeline import load, simulate
+    from sim.products.export import staged_output, write_csv
+    from sim.results import summarize
+    scenarios = [load(p) for p in args.scenarios]   # validate all before running any
+    rows = []
+    for sc in scenarios:
+        sim, result = simulate(sc, campaigns=args.campaigns, seed=args.seed)
+        s = summarize(sim, result)
+        d = s["detected_per_campaign"]
+        rows.append((sc.info.name, s["p_detect"], *s["p_detect_ci95"], s["p_detect_in_iraq"], d["mean"], d["p05"],
+                     d["p95"], s["flights_per_campaign"], s["minutes_in_coverage_mean"]))
+    header = ["scenario", "p_detect", "ci95_low", "ci95_high", "p_detect_in_iraq", "detected_mean",
+              "detected_p05", "detected_p95", "flights_per_campaign", "minutes_in_coverage_mean"]
+    if args.out:
+        with staged_output(Path(args.out)) as stage:
+            write_csv(stage / "compare.csv", header, rows)
+    if not args.quiet:
+        w = max(len(r[0]) for r in rows)
+        print(f"{'scenario':<{w}s}  P(detect) [95% CI]      in Iraq  detected/campaign (p05-p95)")
+        for r in rows:
+            print(f"{r[0]:<{w}s}  {r[1]:.3f} [{r[2]:.3f}-{r[3]:.3f}]   {r[4]:.3f}    {r[5]:.1f} of {r[8]} ({r[6]:.0f}-{r[7]:.0f})")
     return 0
 
 

@@ -59,13 +59,15 @@ class RunResult:
     minutes_in_coverage: np.ndarray  # (F,) in the geometric coverage of radars that can see it
 
 
-def prepare(scenario, terrain=None, masking_cache=None):
+def prepare(scenario, terrain=None, masking_cache=None, masking_options=None):
     """Build routes, radar models and scan windows of a validated scenario.
 
     ``terrain`` is a :class:`geo.terrain.Terrain`; it is needed (and loaded by
     the caller) when ``scenario.detection.terrain`` is true, and also gives
     radar site elevations. ``masking_cache`` (a dict the caller owns) reuses
     masking tables across scenarios that share radar sites, e.g. in sweeps.
+    ``masking_options`` are passed to :func:`geo.terrain.masking_table`
+    (``azimuth_step_deg``, ``range_step_m``) to change the table's bins.
     """
     det = scenario.detection
     builder = None
@@ -75,11 +77,12 @@ def prepare(scenario, terrain=None, masking_cache=None):
         from geo.terrain import masking_table
 
         def builder(lat, lon, antenna_alt_m, range_m):
-            key = (lat, lon, antenna_alt_m, range_m, det.refraction_k)
+            key = (lat, lon, antenna_alt_m, range_m, det.refraction_k, tuple(sorted((masking_options or {}).items())))
             if masking_cache is not None and key in masking_cache:
                 return masking_cache[key]
             # one extra bin: at full slant range the ground distance can be slightly longer
-            table = masking_table(terrain, lat, lon, antenna_alt_m, range_m + _WINDOW_MARGIN_M, det.refraction_k)
+            table = masking_table(terrain, lat, lon, antenna_alt_m, range_m + _WINDOW_MARGIN_M, det.refraction_k,
+                                  **(masking_options or {}))
             if masking_cache is not None:
                 masking_cache[key] = table
             return table

@@ -12,7 +12,7 @@ from sim.products.export import radar_features, routes_feature_collection, stage
 from sim.results import flight_rows, summarize
 from sim.scenario import apply_override, load_scenario, parse_scenario
 
-__all__ = ["load", "simulate", "write_run", "sweep", "with_overrides"]
+__all__ = ["load", "simulate", "write_run", "sweep", "with_overrides", "terrain_for"]
 
 
 def load(path, overrides=()):
@@ -20,7 +20,8 @@ def load(path, overrides=()):
     return load_scenario(path, overrides)
 
 
-def _terrain_for(scenario):
+def terrain_for(scenario):
+    """The terrain model when the scenario needs it (masking or site elevations), else None."""
     needs = scenario.detection.terrain or any(r.elevation_m is None for r in scenario.radars)
     if not needs:
         return None
@@ -31,7 +32,7 @@ def _terrain_for(scenario):
 def simulate(scenario, campaigns=None, flights=None, seed=None, chunk_campaigns=100, progress=None,
              map_chunks=None, terrain=None, masking_cache=None):
     """Prepare and run a scenario; returns ``(Simulation, RunResult)``."""
-    sim = prepare(scenario, terrain if terrain is not None else _terrain_for(scenario), masking_cache)
+    sim = prepare(scenario, terrain if terrain is not None else terrain_for(scenario), masking_cache)
     result = run(sim, campaigns=campaigns, flights=flights, seed=seed, chunk_campaigns=chunk_campaigns,
                  progress=progress, map_chunks=map_chunks)
     return sim, result
@@ -53,13 +54,13 @@ def sweep(scenario, key, values, campaigns=None, flights=None, seed=None, chunk_
     ``detected_per_campaign_mean``. Terrain and masking tables are shared
     between points.
     """
-    terrain = _terrain_for(scenario)
+    terrain = terrain_for(scenario)
     cache = {}
     points = []
     for v in values:
         sc = with_overrides(scenario, [f"{key}={v!r}" if isinstance(v, str) else f"{key}={v}"])
         if terrain is None:
-            terrain = _terrain_for(sc)
+            terrain = terrain_for(sc)
         sim, result = simulate(sc, campaigns, flights, seed, chunk_campaigns, terrain=terrain, masking_cache=cache)
         s = summarize(sim, result)
         points.append({"value": v, "p_detect": s["p_detect"], "p_detect_ci95": s["p_detect_ci95"],

@@ -275,7 +275,9 @@ def map_layers(sim, result, *, transformer=None, n_tracks=100, n_points=200, tra
     fd = first_detection_sample(sim, result, n_points) if first is None else first
     first_xy = np.column_stack(tr.transform(fd["lon_deg"], fd["lat_deg"])).reshape(-1, 2)
     sites, circles = _sites(sim, tr, load_airports())
-    must = np.vstack([radar_xy, np.array([[s[1], s[2]] for s in sites]).reshape(-1, 2)])
+    focus = [g for _n, iso, g in countries if iso == "IRQ"]
+    focus_xy = np.array(focus[0].bounds).reshape(2, 2) if focus else np.zeros((0, 2))
+    must = np.vstack([radar_xy, np.array([[s[1], s[2]] for s in sites]).reshape(-1, 2), focus_xy])
     return MapLayers(
         transformer=tr, countries=countries, focus_iso_a3="IRQ",
         route_names=tuple(r.name for r in sim.routes), route_xy=route_xy,
@@ -289,10 +291,11 @@ def map_layers(sim, result, *, transformer=None, n_tracks=100, n_points=200, tra
 
 # --- figures ------------------------------------------------------------------------------------
 def _footer(summary, date):
-    return (f"{ASSUMPTIONS_NOTE}  Run: seed {summary['seed']}, {summary['campaigns']:,} campaigns × "
+    """Two lines: the open-source note with the run, and the map's projection."""
+    return (f"{ASSUMPTIONS_NOTE}\nRun: seed {summary['seed']}, {summary['campaigns']:,} campaigns × "
             f"{summary['flights_per_campaign']} flights; produced {date} by airpicture.  Map: Lambert azimuthal "
-            f"equal-area, centre {REGION_CENTER_LAT_DEG:g}°N {REGION_CENTER_LON_DEG:g}°E (scale true at the centre); "
-            f"borders Natural Earth.")
+            f"equal-area centred {REGION_CENTER_LAT_DEG:g}°N {REGION_CENTER_LON_DEG:g}°E (scale bar true at the "
+            f"centre); borders Natural Earth; airports OpenFlights.")
 
 
 def _title(fig, summary, y_title, y_head, size=FONT_SIZE["title"] + 3):
@@ -305,14 +308,14 @@ def _title(fig, summary, y_title, y_head, size=FONT_SIZE["title"] + 3):
 def map_figure(layers, summary, date):
     """The stand-alone map page: title, map, legend, footer; returns ``(figure, map_axes)``."""
     fig = new_figure("map")
-    ax = fig.add_axes([0.025, 0.145, 0.95, 0.765])
+    ax = fig.add_axes([0.025, 0.16, 0.95, 0.75])
     draw_route_map(ax, layers)
     handles, labels = legend_handles(layers)
-    fig.legend(handles, labels, loc="lower center", bbox_to_anchor=(0.5, 0.03), ncol=4,
+    fig.legend(handles, labels, loc="lower center", bbox_to_anchor=(0.5, 0.042), ncol=4,
                fontsize=FONT_SIZE["small"], handlelength=2.8, columnspacing=1.6)
     _title(fig, summary, 0.985, 0.952)
     fig.text(0.5, 0.008, _footer(summary, date), ha="center", va="bottom", fontsize=FONT_SIZE["tiny"],
-             color=COLORS["muted"], wrap=True)
+             color=COLORS["muted"], linespacing=1.4)
     return fig, ax
 
 
@@ -328,11 +331,11 @@ def detections_figure(per_campaign, summary):
 def altitude_figure(points, cruise_alt_m, summary):
     """Altitude chart figure; returns ``(figure, axes)``."""
     fig = new_figure("chart")
-    ax = fig.add_axes([0.11, 0.14, 0.86, 0.66])
+    ax = fig.add_axes([0.11, 0.14, 0.86, 0.68])
     draw_altitude_curve(ax, points, cruise_alt_m)
     c = points[0]["campaigns"] if points else 0
     ax.set_title(f"P(detect) vs cruise altitude ({c} campaigns per point, seed {summary['seed']})",
-                 loc="left", fontsize=FONT_SIZE["title"] - 1, pad=22)
+                 loc="left", fontsize=FONT_SIZE["title"] - 1, pad=24)
     return fig, ax
 
 
@@ -340,12 +343,12 @@ def _key_rows(summary):
     lo, hi = summary["p_detect_ci95"]
     d = summary["detected_per_campaign"]
     rows = [("P(detect) per flight", f"{summary['p_detect']:.3f}"),
-            ("  95% CI (Wilson)", f"{lo:.3f} – {hi:.3f}"),
-            ("Detected per campaign", f"{d['mean']:.2f} of {summary['flights_per_campaign']}"),
+            ("  95% CI", f"{lo:.3f} – {hi:.3f}"),
+            ("Detected / campaign", f"{d['mean']:.2f} of {summary['flights_per_campaign']}"),
             ("  p05 / p50 / p95", f"{d['p05']:.0f} / {d['p50']:.0f} / {d['p95']:.0f}")]
     fm = summary.get("first_detection_min", {}).get("mean")
     if fm is not None:
-        rows.append(("First track (mean)", f"{fm:.0f} min after departure"))
+        rows.append(("First track, mean", f"{fm:.0f} min"))
     rows.append(("P(track) by radar", ""))
     for name, r in summary["radars"].items():
         rows.append((f"  {name}", f"{r['p_detect']:.3f}"))
@@ -358,43 +361,55 @@ def _assumption_rows(summary, sim):
     alts = sorted({round(r.cruise_altitude_m) for r in sim.routes})
     alt_text = ", ".join(f"{v:,} m (FL{v / FL_M:.0f})" for v in alts)
     return [("Aircraft", f"{a.model}, {a.cruise_speed_mps * 3.6:.0f} km/h"),
-            ("RCS (primary radar)", f"{s['rcs_m2']:g} m²"),
+            ("RCS", f"{s['rcs_m2']:g} m²"),
             ("Transponder on", f"{s['transponder_on_probability']:.0%} of flights"),
             ("Cruise altitude", alt_text),
-            ("Track rule", f"{s['track_m']} detections in {s['track_n']} scans"),
+            ("Track rule", f"{s['track_m']} hits in {s['track_n']} scans"),
             ("Terrain masking", "on" if s["terrain"] else "off (smooth Earth)"),
             ("Refraction k", f"{s['refraction_k']:.4g}"),
-            ("Routes", ", ".join(f"{r.name} ({p:.0%})" for r, p in zip(sim.routes, sim.route_p))),
+            ("Routes (share of flights)", ""),
+            *((f"  {r.name}", f"{p:.0%}, σ {r.cross_track_sigma_m / 1000:g} km")
+              for r, p in zip(sim.routes, sim.route_p)),
             ("Radars", f"{len(sim.radars)} ({sum(r.kind == 'primary' for r in sim.radars)} primary)"),
-            ("Monte Carlo", f"{summary['campaigns']:,} × {summary['flights_per_campaign']} flights, "
-                            f"seed {summary['seed']}")]
+            ("Monte Carlo", f"{summary['campaigns']:,} × {summary['flights_per_campaign']} flights"),
+            ("Seed", f"{summary['seed']}")]
 
 
 def _draw_table(ax, title, rows):
+    """A two-column table drawn as text rows (label, value) with thin rules; returns the artists.
+
+    The value column starts just right of the widest label (measured).
+    """
     ax.set_axis_off()
-    ax.text(0.0, 1.0, title, transform=ax.transAxes, ha="left", va="bottom", fontweight="bold",
-            fontsize=FONT_SIZE["label"])
-    t = ax.table(cellText=[list(r) for r in rows], colLoc="left", cellLoc="left", loc="upper left",
-                 bbox=[0.0, 0.0, 1.0, 0.98], edges="horizontal")
-    t.auto_set_font_size(False)
-    t.set_fontsize(FONT_SIZE["tiny"] + 0.5)
-    for (row, col), cell in t.get_celld().items():
-        cell.set_edgecolor("#CCCCCC")
-        cell.set_linewidth(0.4)
-        cell.PAD = 0.03
-        if col == 1:
-            cell.get_text().set_fontweight("bold" if not rows[row][0].startswith("  ") else "normal")
-    t.auto_set_column_width([0, 1])
-    return t
+    ax.set_xlim(0, 1)
+    ax.set_ylim(0, 1)
+    renderer = ax.figure.canvas.get_renderer()
+    out = [ax.text(0.0, 1.0, title, ha="left", va="bottom", fontweight="bold", fontsize=FONT_SIZE["label"])]
+    dy = min(0.075, 0.97 / max(len(rows), 1))
+    labels, right = [], 0.0
+    for i, (label, _value) in enumerate(rows):
+        y = 0.97 - (i + 0.5) * dy
+        sub = label.startswith("  ")
+        t = ax.text(0.03 if sub else 0.0, y, label.strip(), ha="left", va="center",
+                    fontsize=FONT_SIZE["tiny"] + 0.5, color=COLORS["muted"] if sub else COLORS["text"])
+        labels.append(t)
+        right = max(right, ax.transAxes.inverted().transform(t.get_window_extent(renderer))[1, 0])
+    out += labels
+    value_x = right + 0.07
+    for i, (label, value) in enumerate(rows):
+        y = 0.97 - (i + 0.5) * dy
+        out.append(ax.text(value_x, y, value, ha="left", va="center", fontsize=FONT_SIZE["tiny"] + 0.5,
+                           fontweight="normal" if label.startswith("  ") else "bold"))
+        out += ax.plot([0, 1], [y - dy / 2] * 2, color="#D0D0D0", linewidth=0.4)
+    return out
 
 
 def brief_figure(layers, per_campaign, points, cruise_alt_m, summary, sim, date):
-    """The one-page brief (A4 landscape, GridSpec); returns the figure."""
+    """The one-page brief (A4 landscape, two GridSpecs: map | charts and tables); returns the figure."""
     fig = new_figure("brief", FIGSIZE_IN["brief"])
     _title(fig, summary, 0.985, 0.952, size=FONT_SIZE["title"] + 2)
-    gs = fig.add_gridspec(3, 2, left=0.015, right=0.985, top=0.915, bottom=0.06, width_ratios=[1.62, 1.0],
-                          height_ratios=[1.0, 1.0, 1.25], wspace=0.09, hspace=0.42)
-    gmap = gs[:, 0].subgridspec(2, 1, height_ratios=[1.0, 0.13], hspace=0.0)
+    gmap = fig.add_gridspec(2, 1, left=0.012, right=0.605, top=0.915, bottom=0.06, height_ratios=[1.0, 0.12],
+                            hspace=0.0)
     ax_map = fig.add_subplot(gmap[0])
     draw_route_map(ax_map, layers)
     handles, labels = legend_handles(layers)
@@ -403,21 +418,21 @@ def brief_figure(layers, per_campaign, points, cruise_alt_m, summary, sim, date)
     ax_leg.legend(handles, labels, loc="center", ncol=3, fontsize=FONT_SIZE["tiny"], handlelength=2.6,
                   columnspacing=1.0, frameon=False)
 
-    gr = gs[0:2, 1].subgridspec(2, 1, hspace=0.55)
+    gr = fig.add_gridspec(3, 1, left=0.655, right=0.985, top=0.885, bottom=0.07, height_ratios=[1.0, 1.0, 1.3],
+                          hspace=0.75)
     ax_h = fig.add_subplot(gr[0])
     draw_detections_histogram(ax_h, per_campaign, summary["flights_per_campaign"])
     ax_h.set_title("Flights detected per campaign", loc="left", fontsize=FONT_SIZE["label"])
     ax_a = fig.add_subplot(gr[1])
     draw_altitude_curve(ax_a, points, cruise_alt_m)
     c = points[0]["campaigns"] if points else 0
-    ax_a.set_title(f"P(detect) vs cruise altitude ({c} campaigns/point)", loc="left",
-                   fontsize=FONT_SIZE["label"], pad=16)
-
-    gt = gs[2, 1].subgridspec(1, 2, wspace=0.08)
+    ax_a.set_title(f"P(detect) vs cruise altitude ({c} campaigns per point, same seed)", loc="left",
+                   fontsize=FONT_SIZE["label"], pad=18)
+    gt = gr[2].subgridspec(1, 2, wspace=0.06, width_ratios=[1.0, 1.2])
     _draw_table(fig.add_subplot(gt[0]), "Key numbers", _key_rows(summary))
     _draw_table(fig.add_subplot(gt[1]), "Assumptions that drive them", _assumption_rows(summary, sim))
     fig.text(0.5, 0.006, _footer(summary, date), ha="center", va="bottom", fontsize=FONT_SIZE["tiny"],
-             color=COLORS["muted"], wrap=True)
+             color=COLORS["muted"], linespacing=1.4)
     return fig
 
 

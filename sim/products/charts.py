@@ -49,7 +49,7 @@ def draw_detections_histogram(ax, per_campaign, flights_per_campaign):
     ax.set_ylabel(f"campaigns (of {len(counts_per)})")
     ax.grid(axis="y", zorder=0)
     ax.set_axisbelow(True)
-    ax.legend(handles=[mline, band[0], bars], loc="upper left", fontsize=FONT_SIZE["tiny"] + 0.5)
+    ax.legend(handles=[mline, band[0], bars], loc="best", fontsize=FONT_SIZE["tiny"] + 0.5)
     return {"bars": bars, "mean": mline, "band": band}
 
 

@@ -202,7 +202,8 @@ def draw_graticule(ax, transformer, step_deg=2.0):
     lon_lo, lon_hi = np.floor(np.min(lon) / step_deg) * step_deg, np.ceil(np.max(lon) / step_deg) * step_deg
     lat_lo, lat_hi = np.floor(np.min(lat) / step_deg) * step_deg, np.ceil(np.max(lat) / step_deg) * step_deg
     kw = dict(color="#B8C4CE", linewidth=0.4, linestyle=(0, (2, 2)), zorder=1.5)
-    text_kw = dict(fontsize=FONT_SIZE["tiny"], color=COLORS["muted"], zorder=9, clip_on=False)
+    text_kw = dict(fontsize=FONT_SIZE["tiny"], color=COLORS["muted"], zorder=9,
+                   bbox=dict(boxstyle="square,pad=0.1", facecolor="white", edgecolor="none", alpha=0.6))
     artists = []
     for lo in np.arange(lon_lo, lon_hi + 1e-9, step_deg):
         la = np.linspace(lat_lo - step_deg, lat_hi + step_deg, 200)
@@ -211,7 +212,8 @@ def draw_graticule(ax, transformer, step_deg=2.0):
         if y[0] < y0 < y[-1]:
             xb = float(np.interp(y0, y, x))
             if x0 < xb < x1:
-                artists.append(ax.text(xb, y0, f"{lo:g}°E", ha="center", va="top", **text_kw))
+                artists.append(ax.text(xb, y0 + 0.004 * (y1 - y0), f"{lo:g}°E", ha="center", va="bottom",
+                                       **text_kw))
     for la in np.arange(lat_lo, lat_hi + 1e-9, step_deg):
         lo = np.linspace(lon_lo - step_deg, lon_hi + step_deg, 200)
         x, y = transformer.transform(lo, np.full_like(lo, la))
@@ -219,7 +221,8 @@ def draw_graticule(ax, transformer, step_deg=2.0):
         if x[0] < x0 < x[-1]:
             yl = float(np.interp(x0, x, y))
             if y0 < yl < y1:
-                artists.append(ax.text(x0, yl, f"{la:g}°N ", ha="right", va="center", **text_kw))
+                artists.append(ax.text(x0 + 0.003 * (x1 - x0), yl, f"{la:g}°N", ha="left", va="center",
+                                       **text_kw))
     return artists
 
 

@@ -1,0 +1,118 @@
+"""Geofences against the simulator, and the in-Iraq figures against brute force."""
+import json
+
+import numpy as np
+import pytest
+import shapely
+
+from conftest import SCENARIOS, read_summary
+from geo.coverage import coverage_polygon, iraq_airspace
+from geo.projection import region_transformer
+from geo.terrain import load_terrain
+from sim.flights import positions_at, to_lat_lon
+from sim.montecarlo import prepare, run
+from sim.pipeline import load, with_overrides
+from sim.scenario import parse_scenario
+
+TERRAIN = load_terrain()
+TR = region_transformer()
+
+# A radar in the Zagros foothills (Sulaymaniyah) and a constant-altitude route past it
+ZAGROS = {
+    "scenario": {"name": "consistency", "title": "fence vs simulator"},
+    "run": {"campaigns": 30, "flights": 10, "seed": 5},
+    "aircraft": {"cruise_altitude_m": 3000.0, "cruise_speed_kmh": 720.0},
+    "route": [{"name": "past", "waypoints": [{"lat": 34.3, "lon": 44.0}, {"lat": 35.2, "lon": 47.3}],
+               "cross_track_sigma_km": 25.0}],
+    "radar": [{"name": "R", "lat": 35.5617, "lon": 45.3167, "antenna_height_m": 15.0, "kind": "primary",
+               "range_km": 120.0, "scan_period_s": 1.0, "availability": 1.0, "pd": 1.0}],
+    "detection": {"track_m": 1, "track_n": 1, "terrain": True},
+}
+
+
+@pytest.mark.parametrize("terrain", [True, False])
+def test_cookie_cutter_fence_and_simulator_agree_on_every_flight(terrain):
+    # Pd 1, availability 1, 1-s scans: a flight is detected exactly when its track enters the
+    # coverage geofence at its altitude. Flights that only graze the fence (their in-fence part
+    # within one masking bin, 1.5 km, of the fence edge) are the only ones allowed to differ.
+    doc = json.loads(json.dumps(ZAGROS))
+    doc["detection"]["terrain"] = terrain
+    sc = parse_scenario(doc)
+    sim = prepare(sc, TERRAIN)
+    res = run(sim)
+    radar = sim.radars[0]
+    fence = coverage_polygon(radar.lat_deg, radar.lon_deg, radar.antenna_alt_m, radar.range_m, 3000.0,
+                             sc.detection.refraction_k, TR, masking=radar.masking)
+    b = res.batch
+    grid = np.arange(0.0, sim.routes[0].duration_s, 1.0)
+    t = np.broadcast_to(grid, (len(b), len(grid)))
+    xyz, _, _ = positions_at(sim.packed, b.route_index, b.cross_track_m, t)
+    lat, lon = to_lat_lon(xyz)
+    x, y = TR.transform(lon, lat)
+    inside = shapely.contains_xy(fence, x.ravel(), y.ravel()).reshape(x.shape)
+    crosses = inside.any(axis=1)
+    disagree = np.flatnonzero(crosses != res.detected)
+    for f in disagree:
+        pts = shapely.points(x[f], y[f])
+        near_edge = shapely.distance(fence.boundary, pts) < 1500.0
+        assert np.all(near_edge[inside[f]]) if crosses[f] else near_edge.any(), f
+    assert len(disagree) <= 0.05 * len(b)
+    print(f"terrain={terrain}: {crosses.mean():.2f} cross, {len(disagree)} grazing disagreements")
+    assert 0.1 < crosses.mean() < 0.95      # the test exercises both outcomes
+    if terrain:
+        smooth = coverage_polygon(radar.lat_deg, radar.lon_deg, radar.antenna_alt_m, radar.range_m, 3000.0,
+                                  sc.detection.refraction_k, TR)
+        assert fence.area < 0.9 * smooth.area   # the Zagros masks a real part of the disc
+
+
+def test_minutes_in_iraq_against_per_point_shapely_contains():
+    # slow reference: shapely.contains per point along the nominal route (offset 0), 1-s steps
+    sc = load(SCENARIOS / "iraq_2012_transponder_off.toml", ["route[direct].cross_track_sigma_km=0"])
+    sim = prepare(sc, TERRAIN)
+    res = run(sim, campaigns=4, flights=5)
+    iraq = iraq_airspace(TR)
+    route = sim.routes[0]
+    x, y = TR.transform(route.lon_deg, route.lat_deg)
+    ref_min = sum(iraq.contains(shapely.Point(a, b)) for a, b in zip(x, y)) * route.step_s / 60.0
+    direct = res.batch.route_index == 0
+    assert direct.any()
+    # fence tables sample every 10 s: within 2 samples (20 s) of the 1-s reference
+    assert np.allclose(res.minutes_in_iraq[direct], ref_min, atol=20 / 60)
+    # open-sources.md: about 516 km of the great circle over Iraq -> about 40 min at 780 km/h
+    assert ref_min == pytest.approx(516 / 780 * 60, rel=0.05)
+    assert np.all(res.detected_in_iraq <= res.detected)
+
+
+def test_finer_masking_table_changes_p_detect_by_less_than_0_01():
+    # bins 0.5 deg x 500 m (default) against 0.25 deg x 250 m, same seed
+    for name in ("iraq_2012_baseline.toml", "iraq_2012_low_level.toml"):
+        sc = load(SCENARIOS / name)
+        p = []
+        for opts in (None, {"azimuth_step_deg": 0.25, "range_step_m": 250.0}):
+            res = run(prepare(sc, TERRAIN, masking_options=opts), campaigns=100)
+            p.append(res.detected.mean())
+        assert abs(p[0] - p[1]) < 0.01, (name, p)
+
+
+def test_coverage_command_writes_valid_rfc7946(run_cli, tmp_path):
+    code, out, err = run_cli("coverage", SCENARIOS / "iraq_2012_transponder_off.toml", "--altitude-m", 3000,
+                             "--out", tmp_path / "c")
+    assert code == 0, err
+    fc = json.loads((tmp_path / "c" / "coverage.geojson").read_text())
+    kinds = {f["properties"]["kind"] for f in fc["features"]}
+    assert {"radar_coverage", "air_picture_primary", "air_picture_all", "airspace"} <= kinds
+    for f in fc["features"]:
+        g = f["geometry"]
+        if g is None:
+            continue
+        polys = [g["coordinates"]] if g["type"] == "Polygon" else g["coordinates"]
+        for poly in polys:
+            for i, ring in enumerate(poly):
+                a = np.array(ring)
+                assert np.array_equal(a[0], a[-1])                       # closed
+                assert np.all((a[:, 0] > 30) & (a[:, 0] < 65))           # lon first
+                assert np.all((a[:, 1] > 25) & (a[:, 1] < 42))
+                area2 = np.sum(a[:-1, 0] * a[1:, 1] - a[1:, 0] * a[:-1, 1])
+                assert (area2 > 0) == (i == 0)                           # CCW exterior, CW holes
+    stats = json.loads((tmp_path / "c" / "coverage.json").read_text())
+    assert 0 < stats["air_picture_primary"]["iraq_fraction"] <= stats["air_picture_all"]["iraq_fraction"] <= 1
