@@ -157,7 +157,8 @@ def _map_chunks(address):
 
     def map_chunks(fn, args):
         from distributed import as_completed
-        futures = [client.submit(fn, *a, pure=False) for a in args]
+        sim = client.scatter(args[0][0], broadcast=True)   # the prepared simulation, sent once
+        futures = [client.submit(fn, sim, *a[1:], pure=False) for a in args]
         for fut in as_completed(futures):
             yield fut.result()
 

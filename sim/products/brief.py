@@ -343,7 +343,7 @@ def _key_rows(summary):
     lo, hi = summary["p_detect_ci95"]
     d = summary["detected_per_campaign"]
     rows = [("P(detect) per flight", f"{summary['p_detect']:.3f}"),
-            ("  95% CI", f"{lo:.3f} – {hi:.3f}"),
+            ("  95% CI", f"{lo:.3f} to {hi:.3f}"),
             ("Detected / campaign", f"{d['mean']:.2f} of {summary['flights_per_campaign']}"),
             ("  p05 / p50 / p95", f"{d['p05']:.0f} / {d['p50']:.0f} / {d['p95']:.0f}")]
     fm = summary.get("first_detection_min", {}).get("mean")
@@ -368,7 +368,7 @@ def _assumption_rows(summary, sim):
             ("Terrain masking", "on" if s["terrain"] else "off (smooth Earth)"),
             ("Refraction k", f"{s['refraction_k']:.4g}"),
             ("Routes (share of flights)", ""),
-            *((f"  {r.name}", f"{p:.0%}, σ {r.cross_track_sigma_m / 1000:g} km")
+            *((f"  {r.name}", f"{p:.0%}, spread {r.cross_track_sigma_m / 1000:g} km")
               for r, p in zip(sim.routes, sim.route_p)),
             ("Radars", f"{len(sim.radars)} ({sum(r.kind == 'primary' for r in sim.radars)} primary)"),
             ("Monte Carlo", f"{summary['campaigns']:,} × {summary['flights_per_campaign']} flights"),

@@ -411,7 +411,7 @@ def label_countries(ax, countries, obstacles=None, focus_iso_a3="IRQ"):
         kw = dict(fontsize=FONT_SIZE["country"] + (1.5 if iso == focus_iso_a3 else 0.0),
                   color=COLORS["focus_border"] if iso == focus_iso_a3 else COLORS["country_label"],
                   fontweight="bold" if iso == focus_iso_a3 else "normal",
-                  fontstyle="italic", zorder=7.5)
+                  zorder=7.5)
         out.append(_place(ax, name.upper(), p.x, p.y, obstacles, offsets, renderer, kw, leader=False))
     return out
 

@@ -1,0 +1,257 @@
+"""Tests of the briefing products: map, charts, KML, brief (sim.products.brief and friends)."""
+import struct
+import xml.etree.ElementTree as ET
+from pathlib import Path
+
+import matplotlib
+import numpy as np
+import pytest
+import shapely
+from matplotlib.figure import Figure
+from scipy.stats import norm
+
+from geo.earth import ground_distance_m, horizon_distance_m
+from geo.projection import region_transformer
+from sim.pipeline import load, simulate
+from sim.products.brief import altitude_sweep, map_layers, write_brief
+from sim.products.charts import detections_per_campaign, draw_altitude_curve, draw_detections_histogram
+from sim.products.maps import draw_route_map, polygon_path
+from sim.products.style import product_date, use_style
+from sim.results import summarize
+
+ROOT = Path(__file__).resolve().parents[1]
+BASELINE = ROOT / "scenarios" / "iraq_2012_baseline.toml"
+TINY = ["run.campaigns=20", "run.flights=5", "detection.terrain=false"]
+EPOCH = "1700000000"   # 2023-11-14T22:13:20Z
+SWEEP_M = (300.0, 10000.0)
+FILES = ("map.png", "map.pdf", "map.svg", "detections.png", "altitude.png", "routes.kml", "brief.pdf")
+
+# A cookie-cutter radar (Pd = 1, always up, 1-of-1 track, range beyond the horizon) south of an
+# east-west route flown level at cruise altitude ({lat, lon} endpoints: no climb or descent).
+COOKIE = """
+[scenario]
+name = "cookie-cutter"
+title = "Cookie-cutter radar"
+[run]
+campaigns = 40
+flights = 10
+seed = 11
+[aircraft]
+cruise_altitude_m = 5000
+[[route]]
+name = "east"
+waypoints = [{lat = 35.0, lon = 40.0}, {lat = 35.0, lon = 48.0}]
+cross_track_sigma_km = 100
+[[radar]]
+name = "Cutter"
+lat = 33.2
+lon = 44.0
+elevation_m = 0
+antenna_height_m = 10
+kind = "primary"
+range_km = 900
+scan_period_s = 10
+availability = 1.0
+pd = 1.0
+[detection]
+track_m = 1
+track_n = 1
+terrain = false
+refraction_k = 1.3333333333333333
+"""
+
+
+def _tiny_run():
+    sc = load(BASELINE, TINY)
+    sim, result = simulate(sc)
+    return sim, result, summarize(sim, result)
+
+
+@pytest.fixture(scope="module")
+def brief(tmp_path_factory):
+    """One tiny baseline run (terrain off) and its brief (dpi 50, 2-point sweep of 3 campaigns)."""
+    out = tmp_path_factory.mktemp("brief")
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("SOURCE_DATE_EPOCH", EPOCH)
+        sim, result, summary = _tiny_run()
+        info = write_brief(out, sim, result, summary, dpi=50, altitude_values_m=SWEEP_M, sweep_campaigns=3,
+                           n_tracks=30)
+    return out, sim, result, summary, info
+
+
+def _png_dpi(data):
+    """Horizontal resolution from the PNG pHYs chunk [dots per inch]."""
+    i = data.index(b"pHYs")
+    ppm_x, _ppm_y, unit = struct.unpack(">IIB", data[i + 4:i + 13])
+    assert unit == 1   # metre
+    return ppm_x * 0.0254
+
+
+# --- files --------------------------------------------------------------------------------------
+def test_every_file_is_written_and_opens(brief):
+    out, sim, _, _, info = brief
+    assert sorted(info["files"]) == sorted(FILES)
+    for name in ("map.png", "detections.png", "altitude.png"):
+        assert (out / name).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n", name
+    for name in ("map.pdf", "brief.pdf"):
+        data = (out / name).read_bytes()
+        assert data[:5] == b"%PDF-" and data.rstrip().endswith(b"%%EOF"), name
+        assert b"/Type /Page" in data, name
+    svg = ET.parse(out / "map.svg").getroot()
+    assert svg.tag == "{http://www.w3.org/2000/svg}svg"
+    kml = ET.parse(out / "routes.kml").getroot()
+    ns = {"k": "http://www.opengis.net/kml/2.2"}
+    placemarks = kml.findall(".//k:Placemark", ns)
+    # one per route, one per radar, coverage per radar, first detections (all tiny-run detections <= 200)
+    n_first = min(200, int(np.sum(brief[2].detected)))
+    assert len(placemarks) >= len(sim.routes) + len(sim.radars) + n_first
+    lines = kml.findall(".//k:LineString", ns)
+    assert len(lines) == len(sim.routes)
+    for ls in lines:
+        assert ls.find("k:altitudeMode", ns).text == "absolute"
+        first = ls.find("k:coordinates", ns).text.split()[0].split(",")
+        assert len(first) == 3
+    assert len(kml.findall(".//k:Polygon", ns)) >= len(sim.radars)
+
+
+def test_png_resolution_follows_dpi(brief):
+    out = brief[0]
+    assert _png_dpi((out / "map.png").read_bytes()) == pytest.approx(50, abs=0.1)
+    import inspect
+    assert inspect.signature(write_brief).parameters["dpi"].default >= 200
+
+
+def test_altitude_sweep_points_returned(brief):
+    info = brief[4]
+    pts = info["altitude_sweep"]
+    assert [p["cruise_altitude_m"] for p in pts] == list(SWEEP_M)
+    for p in pts:
+        assert p["campaigns"] == 3 and p["seed"] == brief[3]["seed"]
+        lo, hi = p["p_detect_ci95"]
+        assert 0.0 <= lo <= p["p_detect"] <= hi <= 1.0
+
+
+# --- map ----------------------------------------------------------------------------------------
+def test_map_extent_contains_every_route_vertex_and_radar(brief):
+    _, sim, result, _, _ = brief
+    tr = region_transformer()
+    layers = map_layers(sim, result, transformer=tr, n_tracks=10, n_points=10)
+    with use_style():
+        fig = Figure(figsize=(8, 5))
+        ax = fig.add_axes([0.02, 0.02, 0.96, 0.96])
+        artists = draw_route_map(ax, layers)
+    (x0, x1), (y0, y1) = ax.get_xlim(), ax.get_ylim()
+    lat = np.concatenate([np.concatenate([r.lat_deg, r.waypoint_lat_deg]) for r in sim.routes]
+                         + [np.array([r.lat_deg for r in sim.radars])])
+    lon = np.concatenate([np.concatenate([r.lon_deg, r.waypoint_lon_deg]) for r in sim.routes]
+                         + [np.array([r.lon_deg for r in sim.radars])])
+    x, y = tr.transform(lon, lat)
+    assert np.all((x0 < x) & (x < x1) & (y0 < y) & (y < y1))
+    # projected coordinates are drawn directly: metres, with a 1:1 aspect
+    assert ax.get_aspect() == 1.0
+    assert len(artists["site_labels"]) == len(layers.sites)
+    assert len(artists["coverage"]) >= len(sim.radars)
+
+
+def test_site_labels_do_not_overlap(brief):
+    _, sim, result, _, _ = brief
+    layers = map_layers(sim, result, n_tracks=5, n_points=5)
+    with use_style():
+        fig = Figure(figsize=(11, 8))
+        ax = fig.add_axes([0.02, 0.1, 0.96, 0.8])
+        artists = draw_route_map(ax, layers)
+        renderer = ax.figure.canvas.get_renderer()
+        boxes = [t.get_window_extent(renderer) for t in artists["site_labels"]]
+    for i in range(len(boxes)):
+        for j in range(i + 1, len(boxes)):
+            assert not boxes[i].overlaps(boxes[j]), (artists["site_labels"][i].get_text(),
+                                                     artists["site_labels"][j].get_text())
+
+
+def test_polygon_path_keeps_terrain_holes_empty():
+    # a masked coverage: a 100 km disc with a 20 km hole; rendered, the hole shows the background
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.patches import PathPatch
+    geom = shapely.Point(0, 0).buffer(100_000).difference(shapely.Point(40_000, 0).buffer(20_000))
+    fig = Figure(figsize=(2, 2), dpi=100)
+    canvas = FigureCanvasAgg(fig)
+    ax = fig.add_axes([0, 0, 1, 1])
+    ax.set_xlim(-120_000, 120_000)
+    ax.set_ylim(-120_000, 120_000)
+    ax.set_axis_off()
+    ax.add_patch(PathPatch(polygon_path(geom), facecolor="black", edgecolor="none"))
+    canvas.draw()
+    img = np.asarray(canvas.buffer_rgba())
+
+    def pixel(x, y):
+        px, py = ax.transData.transform((x, y))
+        return img[img.shape[0] - 1 - int(py), int(px), :3]
+
+    assert np.all(pixel(40_000, 0) == 255)     # inside the hole: white
+    assert np.all(pixel(-40_000, 0) == 0)      # in the coverage: filled
+    assert np.all(pixel(110_000, 0) == 255)    # outside
+
+
+# --- charts -------------------------------------------------------------------------------------
+def test_histogram_bars_sum_to_campaigns(brief):
+    _, _, result, summary, _ = brief
+    per = detections_per_campaign(result)
+    fig = Figure()
+    ax = fig.add_subplot()
+    art = draw_detections_histogram(ax, per, result.flights_per_campaign)
+    heights = [p.get_height() for p in art["bars"]]
+    assert len(heights) == result.flights_per_campaign + 1      # integer bins 0..N
+    assert sum(heights) == result.campaigns
+    assert art["mean"].get_xdata()[0] == pytest.approx(summary["detected_per_campaign"]["mean"], abs=1e-6)
+
+
+def test_altitude_curve_cookie_cutter_is_monotone_and_matches_geometry(tmp_path):
+    path = tmp_path / "cookie.toml"
+    path.write_text(COOKIE, encoding="utf-8")
+    sc = load(path)
+    alts = (300.0, 1500.0, 4000.0, 12000.0)
+    pts = altitude_sweep(sc, alts)
+    p = np.array([q["p_detect"] for q in pts])
+    # same seed, Pd = 1, availability 1, nested coverage discs: exactly non-decreasing
+    assert np.all(np.diff(p) >= 0.0)
+    assert p[0] < 0.5 < p[-1]
+    # independent value: detected iff the sideways offset (normal, sigma 100 km, positive = right =
+    # towards the radar for this eastbound route) brings the closest approach within the smooth
+    # horizon distance D(h), i.e. P = Phi((D - d0) / sigma). Tolerance: 4 binomial standard errors
+    # of 400 flights plus 0.02 for the 10 s scan grid and the 4-sigma clip.
+    sim, _ = simulate(sc, campaigns=1, flights=1)
+    r = sim.routes[0]
+    d0 = np.min(ground_distance_m(33.2, 44.0, r.lat_deg, r.lon_deg))
+    d = horizon_distance_m(10.0, np.array(alts), 4.0 / 3.0)
+    expected = norm.cdf((d - d0) / 100_000.0)
+    n = 400
+    tol = 4.0 * np.sqrt(expected * (1 - expected) / n) + 0.02
+    assert np.all(np.abs(p - expected) <= tol), (p, expected)
+    # the chart draws those points
+    fig = Figure()
+    ax = fig.add_subplot()
+    art = draw_altitude_curve(ax, pts, 5000.0)
+    line = art["curve"].lines[0]
+    assert np.allclose(line.get_ydata(), p) and np.allclose(line.get_xdata(), alts)
+
+
+# --- reproducibility and style ------------------------------------------------------------------
+def test_same_seed_gives_byte_identical_files(brief, tmp_path, monkeypatch):
+    out1, _, _, _, info = brief
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", EPOCH)
+    sim, result, summary = _tiny_run()
+    write_brief(tmp_path, sim, result, summary, dpi=50, altitude_points=info["altitude_sweep"], n_tracks=30)
+    for name in FILES:
+        assert (tmp_path / name).read_bytes() == (out1 / name).read_bytes(), name
+
+
+def test_product_date_from_source_date_epoch(monkeypatch):
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", EPOCH)
+    assert product_date() == "2023-11-14"   # 1700000000 s after 1970-01-01 UTC
+
+
+def test_style_is_applied_locally_only():
+    before = matplotlib.rcParams["svg.hashsalt"], matplotlib.rcParams["font.size"]
+    with use_style():
+        assert matplotlib.rcParams["svg.hashsalt"] == "airpicture"
+    assert (matplotlib.rcParams["svg.hashsalt"], matplotlib.rcParams["font.size"]) == before
