@@ -189,6 +189,9 @@ def _cmd_run(args):
         from sim.results import headline
         print(f"{scenario.info.title}")
         print(headline(summary))
+        print(f"  held in track while over Iraq: {100 * summary['p_detect_in_iraq']:.1f}% of flights; "
+              f"mean {summary['minutes_in_iraq_mean']:.0f} min in Iraq, "
+              f"{summary['minutes_in_coverage_mean']:.0f} min in radar coverage")
         for name, r in summary["radars"].items():
             print(f"  {name:<24s} tracked {100 * r['p_detect']:5.1f}% of flights")
         print(f"outputs: {out}/")

@@ -18,6 +18,7 @@ from sim.products.charts import detections_per_campaign, draw_altitude_curve, dr
 from sim.products.maps import draw_route_map, polygon_path
 from sim.products.style import product_date, use_style
 from sim.results import summarize
+from sim.routes import build_routes
 
 ROOT = Path(__file__).resolve().parents[1]
 BASELINE = ROOT / "scenarios" / "iraq_2012_baseline.toml"
@@ -219,8 +220,7 @@ def test_altitude_curve_cookie_cutter_is_monotone_and_matches_geometry(tmp_path)
     # towards the radar for this eastbound route) brings the closest approach within the smooth
     # horizon distance D(h), i.e. P = Phi((D - d0) / sigma). Tolerance: 4 binomial standard errors
     # of 400 flights plus 0.02 for the 10 s scan grid and the 4-sigma clip.
-    sim, _ = simulate(sc, campaigns=1, flights=1)
-    r = sim.routes[0]
+    r = build_routes(sc)[0]
     d0 = np.min(ground_distance_m(33.2, 44.0, r.lat_deg, r.lon_deg))
     d = horizon_distance_m(10.0, np.array(alts), 4.0 / 3.0)
     expected = norm.cdf((d - d0) / 100_000.0)

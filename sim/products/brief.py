@@ -521,4 +521,5 @@ def write_brief(stage_dir, sim, result, summary, *, dpi=200, sweep_campaigns=Non
     files.append("routes.kml")
     timings["kml"] = time.perf_counter() - t
     timings["total"] = time.perf_counter() - t0
-    return {"files": files, "altitude_sweep": altitude_points, "timings_s": {k: round(v, 3) for k, v in timings.items()}}
+    return {"files": files, "altitude_sweep": altitude_points,
+            "timings_s": {k: round(v, 3) for k, v in timings.items()}}

@@ -56,8 +56,8 @@ def _renumber_ids(text):
     for m in re.finditer(r' id="(\d+)"', text):
         order.setdefault(m.group(1), str(len(order) + 1))
     text = re.sub(r' id="(\d+)"', lambda m: f' id="{order[m.group(1)]}"', text)
-    return re.sub(r"<styleUrl>#(\d+)</styleUrl>", lambda m: f"<styleUrl>#{order.get(m.group(1), m.group(1))}</styleUrl>",
-                  text)
+    return re.sub(r"<styleUrl>#(\d+)</styleUrl>",
+                  lambda m: f"<styleUrl>#{order.get(m.group(1), m.group(1))}</styleUrl>", text)
 
 
 def build_kml(*, title, description, routes, radars, coverage_lonlat, coverage_alt_m, first_detections,
