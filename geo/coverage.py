@@ -28,6 +28,7 @@ __all__ = [
     "iraq_airspace",
     "polygon_to_geojson_feature",
     "time_inside",
+    "project_geometry",
 ]
 
 #: Packaged Natural Earth 1:50m admin-0 borders inside ``geo.data``.
@@ -332,7 +333,8 @@ def load_borders():
     return [(f["properties"]["NAME"], f["properties"]["ISO_A3"], shape(f["geometry"])) for f in features]
 
 
-def _project(geom, transformer, direction="FORWARD"):
+def project_geometry(geom, transformer, direction="FORWARD"):
+    """Transform a shapely geometry's coordinates (``"FORWARD"``: lon/lat -> metres, ``"INVERSE"`` back)."""
     def f(xy):
         x, y = transformer.transform(xy[:, 0], xy[:, 1], direction=direction)
         return np.column_stack([x, y])
@@ -362,7 +364,7 @@ def country_polygon(iso_a3, transformer):
     """
     for _name, iso, geom in load_borders():
         if iso == iso_a3:
-            fence = _project(geom, transformer)
+            fence = project_geometry(geom, transformer)
             shapely.prepare(fence)
             return fence
     raise KeyError(f"no country {iso_a3!r} in {BORDERS_FILENAME}")
@@ -416,7 +418,7 @@ def polygon_to_geojson_feature(geom_m, transformer, properties=None, decimals=6)
     geom_m = _polygonal(geom_m)
     if geom_m.is_empty:
         return {"type": "Feature", "geometry": None, "properties": props}
-    geom = _project(geom_m, transformer, direction="INVERSE")
+    geom = project_geometry(geom_m, transformer, direction="INVERSE")
     if hasattr(shapely, "orient_polygons"):
         geom = shapely.orient_polygons(geom, exterior_cw=False)
     else:  # shapely < 2.1

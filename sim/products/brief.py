@@ -29,12 +29,13 @@ import numpy as np
 import shapely
 
 from geo.airports import load_airports
-from geo.coverage import coverage_polygon, load_borders
+from geo.coverage import load_borders, project_geometry
 from geo.earth import ground_distance_m
 from geo.projection import REGION_CENTER_LAT_DEG, REGION_CENTER_LON_DEG, region_transformer
 from geo.units import FL_M
 from sim.flights import positions_at, to_lat_lon
 from sim.montecarlo import Simulation
+from sim.products.coverage import radar_coverages
 from sim.products.charts import detections_per_campaign, draw_altitude_curve, draw_detections_histogram
 from sim.products.kml import write_kml
 from sim.products.maps import MapLayers, draw_route_map, legend_handles
@@ -186,29 +187,7 @@ def coverage_altitude_m(sim):
 
 def coverage_polygons(sim, transformer, alt_m):
     """Coverage of each radar at ``alt_m`` in region metres (with terrain holes when masked)."""
-    out = []
-    for r in sim.radars:
-        kw = {}
-        if r.masking is not None:
-            kw = dict(masking=r.masking, azimuth_step_deg=r.masking.azimuth_step_deg,
-                      radial_step_m=r.masking.range_step_m)
-        out.append(coverage_polygon(r.lat_deg, r.lon_deg, r.antenna_alt_m, r.range_m, alt_m, r.refraction_k,
-                                    transformer, **kw))
-    return tuple(out)
-
-
-def _project_geom(geom, transformer):
-    def f(xy):
-        x, y = transformer.transform(xy[:, 0], xy[:, 1])
-        return np.column_stack([x, y])
-    return shapely.transform(geom, f)
-
-
-def _unproject_geom(geom, transformer):
-    def f(xy):
-        x, y = transformer.transform(xy[:, 0], xy[:, 1], direction="INVERSE")
-        return np.column_stack([x, y])
-    return shapely.transform(geom, f)
+    return tuple(g for _, g in radar_coverages(sim, transformer, altitude_m=alt_m))
 
 
 def _short_name(name):
@@ -266,7 +245,7 @@ def map_layers(sim, result, *, transformer=None, n_tracks=100, n_points=200, tra
     """
     tr = region_transformer() if transformer is None else transformer
     alt = coverage_altitude_m(sim) if coverage_alt_m is None else float(coverage_alt_m)
-    countries = tuple((name, iso, _project_geom(g, tr)) for name, iso, g in load_borders())
+    countries = tuple((name, iso, project_geometry(g, tr)) for name, iso, g in load_borders())
     route_xy = tuple(np.column_stack(tr.transform(r.lon_deg, r.lat_deg)) for r in sim.routes)
     radar_xy = np.array([tr.transform(r.lon_deg, r.lat_deg) for r in sim.radars], dtype=float).reshape(-1, 2)
     cov = coverage_polygons(sim, tr, alt) if coverage is None else tuple(coverage)
@@ -516,7 +495,7 @@ def write_brief(stage_dir, sim, result, summary, *, dpi=200, sweep_campaigns=Non
     write_kml(out / "routes.kml", title=summary["title"],
               description=f"{headline(summary)}. {ASSUMPTIONS_NOTE} Seed {summary['seed']}, {date}.",
               routes=sim.routes, radars=sim.radars,
-              coverage_lonlat=[_unproject_geom(shapely.simplify(g, simplify_m), tr) for g in cov],
+              coverage_lonlat=[project_geometry(shapely.simplify(g, simplify_m), tr, direction="INVERSE") for g in cov],
               coverage_alt_m=alt, first_detections=first)
     files.append("routes.kml")
     timings["kml"] = time.perf_counter() - t

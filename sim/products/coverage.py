@@ -21,12 +21,15 @@ def radar_coverages(sim, transformer, altitude_m=None, agl_m=None, terrain=None)
     k = sim.scenario.detection.refraction_k
     out = []
     for r in sim.radars:
+        kw = {}
+        if r.masking is not None:   # polygons in the bins of the radar's masking table
+            kw = dict(masking=r.masking, azimuth_step_deg=r.masking.azimuth_step_deg,
+                      radial_step_m=r.masking.range_step_m)
         if agl_m is None:
-            g = coverage_polygon(r.lat_deg, r.lon_deg, r.antenna_alt_m, r.range_m, altitude_m, k,
-                                 transformer, masking=r.masking)
+            g = coverage_polygon(r.lat_deg, r.lon_deg, r.antenna_alt_m, r.range_m, altitude_m, k, transformer, **kw)
         else:
             g = coverage_polygon_agl(terrain, r.lat_deg, r.lon_deg, r.antenna_alt_m, r.range_m, agl_m, k,
-                                     transformer, masking=r.masking)
+                                     transformer, **kw)
         out.append((r, g))
     return out
 
