@@ -298,6 +298,9 @@ def main(argv=None):
     except ScenarioError as e:
         print(f"airpicture: error: {e}", file=sys.stderr)
         return 2
+    except BrokenPipeError:   # e.g. piped into `head`
+        sys.stderr.close()
+        return 1
     except KeyboardInterrupt:
         print("airpicture: interrupted", file=sys.stderr)
         return 1

@@ -57,9 +57,10 @@ class RunResult:
     detected_in_iraq: np.ndarray    # (F,) bool: a radar held a track while the flight was in Iraq
     minutes_in_iraq: np.ndarray     # (F,)
     minutes_in_coverage: np.ndarray  # (F,) in the geometric coverage of radars that can see it
+    # (the last three are None when the simulation was prepared without fences)
 
 
-def prepare(scenario, terrain=None, masking_cache=None, masking_options=None):
+def prepare(scenario, terrain=None, masking_cache=None, masking_options=None, with_fences=True):
     """Build routes, radar models and scan windows of a validated scenario.
 
     ``terrain`` is a :class:`geo.terrain.Terrain`; it is needed (and loaded by
@@ -68,6 +69,8 @@ def prepare(scenario, terrain=None, masking_cache=None, masking_options=None):
     masking tables across scenarios that share radar sites, e.g. in sweeps.
     ``masking_options`` are passed to :func:`geo.terrain.masking_table`
     (``azimuth_step_deg``, ``range_step_m``) to change the table's bins.
+    ``with_fences=False`` skips the Iraq-airspace and coverage tables (the
+    in-Iraq figures of the results are then None), e.g. for sweeps.
     """
     det = scenario.detection
     builder = None
@@ -104,6 +107,8 @@ def prepare(scenario, terrain=None, masking_cache=None, masking_options=None):
             count[j] = max(count[j], int(np.ceil((t1 - t0) / radar.scan_period_s)) + 3)
     w = np.array([r.weight for r in routes], dtype=float)
     sim = Simulation(scenario, routes, pack_routes(routes), radars, k0, count, w / w.sum(), ())
+    if not with_fences:
+        return sim
     from geo.coverage import iraq_airspace
     from geo.projection import region_transformer
     transformer = region_transformer()
@@ -181,13 +186,21 @@ def simulate_chunk(sim, seed, first_campaign, n_campaigns, flights):
         idx = np.flatnonzero(rows)[tracked]
         tracked_by[idx, j] = True
         track_time[idx, j] = t[tracked, first[tracked]]
-        over_iraq = held[tracked] & inside_iraq_at(sim.fences, ri[tracked], batch.cross_track_m[idx], t[tracked])
-        in_iraq_tracked[idx] |= over_iraq.any(axis=1)
+        if sim.fences:
+            over_iraq = held[tracked] & inside_iraq_at(sim.fences, ri[tracked], batch.cross_track_m[idx], t[tracked])
+            in_iraq_tracked[idx] |= over_iraq.any(axis=1)
     detected = tracked_by.any(axis=1)
-    first_radar = np.where(detected, np.nanargmin(np.where(tracked_by, track_time, np.inf), axis=1), -1)
-    first_t = np.where(detected, track_time[np.arange(F), np.maximum(first_radar, 0)], np.nan)
-    minutes_iraq, minutes_cov = flight_fence_figures(sim.fences, batch.route_index, batch.cross_track_m,
-                                                     batch.transponder_on)
+    if R:
+        first_radar = np.where(detected, np.argmin(np.where(tracked_by, track_time, np.inf), axis=1), -1)
+    else:
+        first_radar = np.full(F, -1)
+    first_t = np.full(F, np.nan)
+    first_t[detected] = track_time[detected, first_radar[detected]]
+    if sim.fences:
+        minutes_iraq, minutes_cov = flight_fence_figures(sim.fences, batch.route_index, batch.cross_track_m,
+                                                         batch.transponder_on)
+    else:
+        minutes_iraq = minutes_cov = in_iraq_tracked = None
     return dict(batch=batch, radar_up=up, tracked_by=tracked_by, track_time_s=track_time,
                 detected=detected, first_detection_s=first_t, first_radar=first_radar,
                 detected_in_iraq=in_iraq_tracked, minutes_in_iraq=minutes_iraq,
@@ -198,7 +211,8 @@ def _concat(parts):
     b = [p["batch"] for p in parts]
     batch = FlightBatch(*(np.concatenate([getattr(x, k) for x in b]) for k in
                           ("campaign", "flight", "route_index", "cross_track_m", "transponder_on")))
-    out = {k: np.concatenate([p[k] for p in parts]) for k in parts[0] if k != "batch"}
+    out = {k: None if parts[0][k] is None else np.concatenate([p[k] for p in parts])
+           for k in parts[0] if k != "batch"}
     return batch, out
 
 

@@ -30,9 +30,13 @@ def terrain_for(scenario):
 
 
 def simulate(scenario, campaigns=None, flights=None, seed=None, chunk_campaigns=100, progress=None,
-             map_chunks=None, terrain=None, masking_cache=None):
-    """Prepare and run a scenario; returns ``(Simulation, RunResult)``."""
-    sim = prepare(scenario, terrain if terrain is not None else terrain_for(scenario), masking_cache)
+             map_chunks=None, terrain=None, masking_cache=None, with_fences=True):
+    """Prepare and run a scenario; returns ``(Simulation, RunResult)``.
+
+    ``with_fences=False`` skips the in-Iraq and coverage figures (faster).
+    """
+    sim = prepare(scenario, terrain if terrain is not None else terrain_for(scenario), masking_cache,
+                  with_fences=with_fences)
     result = run(sim, campaigns=campaigns, flights=flights, seed=seed, chunk_campaigns=chunk_campaigns,
                  progress=progress, map_chunks=map_chunks)
     return sim, result
@@ -61,7 +65,8 @@ def sweep(scenario, key, values, campaigns=None, flights=None, seed=None, chunk_
         sc = with_overrides(scenario, [f"{key}={v!r}" if isinstance(v, str) else f"{key}={v}"])
         if terrain is None:
             terrain = terrain_for(sc)
-        sim, result = simulate(sc, campaigns, flights, seed, chunk_campaigns, terrain=terrain, masking_cache=cache)
+        sim, result = simulate(sc, campaigns, flights, seed, chunk_campaigns, terrain=terrain, masking_cache=cache,
+                               with_fences=False)
         s = summarize(sim, result)
         points.append({"value": v, "p_detect": s["p_detect"], "p_detect_ci95": s["p_detect_ci95"],
                        "detected_per_campaign_mean": s["detected_per_campaign"]["mean"]})
@@ -73,11 +78,17 @@ def sweep(scenario, key, values, campaigns=None, flights=None, seed=None, chunk_
 def write_run(out_dir, sim, result, brief=False):
     """Write the contract files (and the brief when asked) into ``out_dir``; return the summary."""
     summary = summarize(sim, result)
+    points = None
+    if brief:
+        from sim.products.brief import DEFAULT_SWEEP_CAMPAIGNS, altitude_sweep
+        points = altitude_sweep(sim, campaigns=min(result.campaigns, DEFAULT_SWEEP_CAMPAIGNS),
+                                flights=result.flights_per_campaign, seed=result.seed)
+        summary["altitude_sweep"] = points
     with staged_output(Path(out_dir)) as stage:
         write_json(stage / "summary.json", summary)
         write_csv(stage / "flights.csv", *flight_rows(sim, result))
         write_json(stage / "routes.geojson", routes_feature_collection(sim.routes, extra_features=radar_features(sim.radars)))
         if brief:
             from sim.products.brief import write_brief
-            write_brief(stage, sim, result, summary)
+            write_brief(stage, sim, result, summary, altitude_points=points)
     return summary

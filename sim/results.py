@@ -59,9 +59,6 @@ def summarize(sim, result, extra=None):
             "p50": _r(np.percentile(per_campaign, 50)),
             "p95": _r(np.percentile(per_campaign, 95)),
         },
-        "p_detect_in_iraq": _r(result.detected_in_iraq.mean()),
-        "minutes_in_iraq_mean": _r(result.minutes_in_iraq.mean(), 3),
-        "minutes_in_coverage_mean": _r(result.minutes_in_coverage.mean(), 3),
         "first_detection_min": {
             "mean": _r(first_min.mean()) if k else None,
             "p50": _r(np.percentile(first_min, 50)) if k else None,
@@ -97,6 +94,15 @@ def summarize(sim, result, extra=None):
         },
         "note": ASSUMPTIONS_NOTE,
     }
+    if result.minutes_in_iraq is not None:
+        fences = {
+            "p_detect_in_iraq": _r(result.detected_in_iraq.mean()),
+            "minutes_in_iraq_mean": _r(result.minutes_in_iraq.mean(), 3),
+            "minutes_in_coverage_mean": _r(result.minutes_in_coverage.mean(), 3),
+        }
+        keys = list(out)
+        at = keys.index("first_detection_min")
+        out = {**{k: out[k] for k in keys[:at]}, **fences, **{k: out[k] for k in keys[at:]}}
     if extra:
         out.update(extra)
     return out
@@ -107,6 +113,7 @@ def headline(summary):
     d = summary["detected_per_campaign"]
     n = summary["flights_per_campaign"]
     lo, hi = summary["p_detect_ci95"]
+    lo, hi = np.floor(lo * 1000) / 1000, np.ceil(hi * 1000) / 1000   # round outwards
     return (f"{d['mean']:.1f} of {n} flights detected on average "
             f"(90% of campaigns between {d['p05']:.0f} and {d['p95']:.0f}); "
             f"P(detect) per flight {summary['p_detect']:.3f} [95% CI {lo:.3f}-{hi:.3f}]")
@@ -118,8 +125,9 @@ def flight_rows(sim, result, extra_columns=None):
     routes = [r.name for r in sim.routes]
     b = result.batch
     extra_columns = extra_columns or {}
+    fences = result.minutes_in_iraq is not None
     header = ["campaign", "flight", "route", "detected", "first_detection_s", "first_radar",
-              "detected_in_iraq", "minutes_in_iraq", "minutes_in_coverage",
+              *(("detected_in_iraq", "minutes_in_iraq", "minutes_in_coverage") if fences else ()),
               "transponder_on", "cross_track_m", "radars_tracking", *extra_columns]
     n_tracking = result.tracked_by.sum(axis=1)
     cols = [
@@ -127,9 +135,9 @@ def flight_rows(sim, result, extra_columns=None):
         [int(x) for x in result.detected],
         ["" if np.isnan(x) else f"{x:.1f}" for x in result.first_detection_s],
         ["" if i < 0 else names[i] for i in result.first_radar],
-        [int(x) for x in result.detected_in_iraq],
-        [f"{x:.2f}" for x in result.minutes_in_iraq],
-        [f"{x:.2f}" for x in result.minutes_in_coverage],
+        *(([int(x) for x in result.detected_in_iraq],
+           [f"{x:.2f}" for x in result.minutes_in_iraq],
+           [f"{x:.2f}" for x in result.minutes_in_coverage]) if fences else ()),
         [int(x) for x in b.transponder_on],
         [f"{x:.1f}" for x in b.cross_track_m],
         n_tracking.tolist(),

@@ -55,6 +55,7 @@ __all__ = [
     "map_figure",
     "detections_figure",
     "altitude_figure",
+    "route_ground_max_m",
     "brief_figure",
     "write_brief",
 ]
@@ -307,11 +308,18 @@ def detections_figure(per_campaign, summary):
     return fig, ax
 
 
-def altitude_figure(points, cruise_alt_m, summary):
+def route_ground_max_m(sim):
+    """Highest ground under the nominal routes [m AMSL] (GLOBE terrain)."""
+    from geo.terrain import elevation_m, load_terrain
+    terrain = load_terrain()
+    return float(max(np.max(elevation_m(terrain, r.lat_deg, r.lon_deg)) for r in sim.routes))
+
+
+def altitude_figure(points, cruise_alt_m, summary, ground_max_m=None):
     """Altitude chart figure; returns ``(figure, axes)``."""
     fig = new_figure("chart")
-    ax = fig.add_axes([0.11, 0.14, 0.86, 0.68])
-    draw_altitude_curve(ax, points, cruise_alt_m)
+    ax = fig.add_axes([0.11, 0.14, 0.86, 0.62])
+    draw_altitude_curve(ax, points, cruise_alt_m, ground_max_m)
     c = points[0]["campaigns"] if points else 0
     ax.set_title(f"P(detect) vs cruise altitude ({c} campaigns per point, seed {summary['seed']})",
                  loc="left", fontsize=FONT_SIZE["title"] - 1, pad=24)
@@ -383,7 +391,7 @@ def _draw_table(ax, title, rows):
     return out
 
 
-def brief_figure(layers, per_campaign, points, cruise_alt_m, summary, sim, date):
+def brief_figure(layers, per_campaign, points, cruise_alt_m, summary, sim, date, ground_max_m=None):
     """The one-page brief (A4 landscape, two GridSpecs: map | charts and tables); returns the figure."""
     fig = new_figure("brief", FIGSIZE_IN["brief"])
     _title(fig, summary, 0.985, 0.952, size=FONT_SIZE["title"] + 2)
@@ -403,7 +411,7 @@ def brief_figure(layers, per_campaign, points, cruise_alt_m, summary, sim, date)
     draw_detections_histogram(ax_h, per_campaign, summary["flights_per_campaign"])
     ax_h.set_title("Flights detected per campaign", loc="left", fontsize=FONT_SIZE["label"])
     ax_a = fig.add_subplot(gr[1])
-    draw_altitude_curve(ax_a, points, cruise_alt_m)
+    draw_altitude_curve(ax_a, points, cruise_alt_m, ground_max_m)
     c = points[0]["campaigns"] if points else 0
     ax_a.set_title(f"P(detect) vs cruise altitude ({c} campaigns per point, same seed)", loc="left",
                    fontsize=FONT_SIZE["label"], pad=18)
@@ -465,6 +473,7 @@ def write_brief(stage_dir, sim, result, summary, *, dpi=200, sweep_campaigns=Non
                         first=first)
     per_campaign = detections_per_campaign(result)
     cruise = float(sim.scenario.aircraft.cruise_altitude_m)
+    ground_max = route_ground_max_m(sim)
     timings["layers"] = time.perf_counter() - t
 
     files = []
@@ -479,13 +488,13 @@ def write_brief(stage_dir, sim, result, summary, *, dpi=200, sweep_campaigns=Non
         t = time.perf_counter()
         fig, _ = detections_figure(per_campaign, summary)
         save_figure(fig, out / "detections.png", dpi=dpi)
-        fig, _ = altitude_figure(altitude_points, cruise, summary)
+        fig, _ = altitude_figure(altitude_points, cruise, summary, ground_max)
         save_figure(fig, out / "altitude.png", dpi=dpi)
         files += ["detections.png", "altitude.png"]
         timings["charts"] = time.perf_counter() - t
 
         t = time.perf_counter()
-        fig = brief_figure(layers, per_campaign, altitude_points, cruise, summary, sim, date)
+        fig = brief_figure(layers, per_campaign, altitude_points, cruise, summary, sim, date, ground_max)
         save_figure(fig, out / "brief.pdf", dpi=max(dpi, 150))
         files.append("brief.pdf")
         timings["brief_pdf"] = time.perf_counter() - t

@@ -53,7 +53,7 @@ def draw_detections_histogram(ax, per_campaign, flights_per_campaign):
     return {"bars": bars, "mean": mline, "band": band}
 
 
-def draw_altitude_curve(ax, points, cruise_altitude_m=None):
+def draw_altitude_curve(ax, points, cruise_altitude_m=None, ground_max_m=None):
     """P(detect) per flight against cruise altitude with 95% confidence intervals.
 
     Parameters
@@ -63,12 +63,15 @@ def draw_altitude_curve(ax, points, cruise_altitude_m=None):
         ``[low, high]`` (as returned by :func:`sim.products.brief.altitude_sweep`).
     cruise_altitude_m : float, optional
         The scenario's cruise altitude, marked with a dotted line [m].
+    ground_max_m : float, optional
+        The highest ground under the routes [m AMSL]: cruise altitudes below
+        it are not flyable as modelled (constant altitude AMSL); shaded.
 
     Returns
     -------
     dict
         ``curve`` (ErrorbarContainer), ``cruise`` (Line2D or None),
-        ``secondary`` (the flight-level axis).
+        ``ground`` (the shaded span or None), ``secondary`` (the flight-level axis).
     """
     pts = sorted(points, key=lambda p: p["cruise_altitude_m"])
     alt = np.array([p["cruise_altitude_m"] for p in pts], dtype=float)
@@ -83,6 +86,11 @@ def draw_altitude_curve(ax, points, cruise_altitude_m=None):
     if cruise_altitude_m is not None:
         cruise = ax.axvline(cruise_altitude_m, color=COLORS["cruise"], zorder=2,
                             label=f"scenario cruise {cruise_altitude_m:,.0f} m", **LINES["cruise"])
+    ground = None
+    if ground_max_m is not None:
+        ground = ax.axvspan(0.0, ground_max_m, facecolor="#d9d9d9", edgecolor="#7f7f7f", hatch="///",
+                            linewidth=0.0, zorder=1, label=f"below the highest ground under the routes "
+                                                          f"({ground_max_m:,.0f} m)")
     ax.set_ylim(-0.02, 1.04)
     ax.set_xlim(0, max(12_500.0, float(alt.max()) * 1.04) if len(alt) else 12_500.0)
     ax.set_xlabel("cruise altitude [m AMSL]")
@@ -93,4 +101,4 @@ def draw_altitude_curve(ax, points, cruise_altitude_m=None):
     sec.set_xlabel("flight level [FL = 100 ft]", fontsize=FONT_SIZE["small"])
     sec.tick_params(labelsize=FONT_SIZE["tiny"] + 0.5)
     ax.legend(loc="lower right", fontsize=FONT_SIZE["tiny"] + 0.5)
-    return {"curve": curve, "cruise": cruise, "secondary": sec}
+    return {"curve": curve, "cruise": cruise, "ground": ground, "secondary": sec}
