@@ -16,7 +16,7 @@ from shapely.geometry import shape
 
 from geo.earth import EARTH_RADIUS_M, horizon_distance_m
 from geo.earth import destination_deg
-from geo.terrain import elevation_m, min_visible_alt_m
+from geo.terrain import azimuth_bin_count, elevation_m, min_visible_alt_m
 
 __all__ = [
     "BORDERS_FILENAME",
@@ -162,13 +162,6 @@ def _boundary_vertices(lat_deg, lon_deg, n_az, azimuth_step_deg, edges_m, transf
     return np.asarray(x, dtype=float), np.asarray(y, dtype=float)
 
 
-def _n_az(azimuth_step_deg):
-    n = 360.0 / azimuth_step_deg
-    if not (azimuth_step_deg > 0 and abs(n - round(n)) < 1e-9):
-        raise ValueError(f"azimuth_step_deg must divide 360, got {azimuth_step_deg}")
-    return int(round(n))
-
-
 def coverage_polygon(
     lat_deg,
     lon_deg,
@@ -232,7 +225,7 @@ def coverage_polygon(
     steps equal the masking table's, the cells are exactly the table's bins.
     """
     _check_site(masking, lat_deg, lon_deg, antenna_alt_m)
-    n_az = _n_az(azimuth_step_deg)
+    n_az = azimuth_bin_count(azimuth_step_deg)
     r_m = float(coverage_radius_m(antenna_alt_m, range_m, target_alt_m, refraction_k))
     if not r_m > 0:
         return shapely.Polygon()
@@ -294,7 +287,7 @@ def coverage_polygon_agl(
     smooth horizon are applied.
     """
     _check_site(masking, lat_deg, lon_deg, antenna_alt_m)
-    n_az = _n_az(azimuth_step_deg)
+    n_az = azimuth_bin_count(azimuth_step_deg)
     if not radial_step_m > 0:
         raise ValueError("radial_step_m must be positive")
     top_m = float(np.max(terrain.elevation_m)) + target_agl_m

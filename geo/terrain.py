@@ -25,6 +25,7 @@ import numpy as np
 from geo.earth import EARTH_RADIUS_M, azimuth_deg, destination_deg, ground_distance_m
 
 __all__ = [
+    "azimuth_bin_count",
     "DEM_FILENAME",
     "Terrain",
     "load_terrain",
@@ -249,7 +250,8 @@ class MaskingTable:
         return self.n_range * self.range_step_m
 
 
-def _n_azimuth_bins(azimuth_step_deg):
+def azimuth_bin_count(azimuth_step_deg):
+    """Number of azimuth bins of a step that must divide 360 degrees."""
     n = 360.0 / azimuth_step_deg
     if not (azimuth_step_deg > 0 and abs(n - round(n)) < 1e-9):
         raise ValueError(f"azimuth_step_deg must divide 360, got {azimuth_step_deg}")
@@ -335,7 +337,7 @@ def masking_table(
     sec. 8.2 (effective Earth radius). L. V. Blake, *Radar Range-Performance
     Analysis*, Artech House 1986, ch. 6 (ray geometry on the 4/3 Earth).
     """
-    n_az = _n_azimuth_bins(azimuth_step_deg)
+    n_az = azimuth_bin_count(azimuth_step_deg)
     if not (max_range_m > 0 and range_step_m > 0 and refraction_k > 0):
         raise ValueError("max_range_m, range_step_m and refraction_k must be positive")
     spb = int(samples_per_bin)

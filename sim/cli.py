@@ -31,24 +31,21 @@ class _Parser(argparse.ArgumentParser):
         self.exit(2, f"{self.prog}: error: {message}\n")
 
 
-def _positive_int(text):
-    try:
-        v = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"must be a positive integer, got {text!r}") from None
-    if v < 1:
-        raise argparse.ArgumentTypeError(f"must be a positive integer, got {text!r}")
-    return v
+def _int_at_least(lo, what):
+    """argparse type: an integer >= ``lo``."""
+    def parse(text):
+        try:
+            v = int(text)
+        except ValueError:
+            v = None
+        if v is None or v < lo:
+            raise argparse.ArgumentTypeError(f"must be a {what} integer, got {text!r}")
+        return v
+    return parse
 
 
-def _seed(text):
-    try:
-        v = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"must be a non-negative integer, got {text!r}") from None
-    if v < 0:
-        raise argparse.ArgumentTypeError(f"must be a non-negative integer, got {text!r}")
-    return v
+_positive_int = _int_at_least(1, "positive")
+_seed = _int_at_least(0, "non-negative")
 
 
 def _add_common(p):
@@ -238,6 +235,7 @@ def _parse_values(text):
 def _cmd_sweep(args):
     from sim.pipeline import load, sweep
     from sim.products.export import staged_output, write_csv, write_json
+    from sim.results import format_ci
     scenario = load(args.scenario, args.overrides)
     values = _parse_values(args.values)
     if not values:
@@ -257,15 +255,15 @@ def _cmd_sweep(args):
         print(f"{scenario.info.title}: sweep of {args.key}")
         print(f"  {args.key:>30s}  P(detect)  95% CI          detected/campaign")
         for p in points:
-            lo, hi = p["p_detect_ci95"]
-            print(f"  {str(p['value']):>30s}  {p['p_detect']:.3f}      {lo:.3f}-{hi:.3f}     {p['detected_per_campaign_mean']:.2f}")
+            print(f"  {str(p['value']):>30s}  {p['p_detect']:.3f}      {format_ci(*p['p_detect_ci95'])}     "
+                  f"{p['detected_per_campaign_mean']:.2f}")
     return 0
 
 
 def _cmd_compare(args):
     from sim.pipeline import load, simulate
     from sim.products.export import staged_output, write_csv
-    from sim.results import summarize
+    from sim.results import format_ci, summarize
     scenarios = [load(p) for p in args.scenarios]   # validate all before running any
     rows = []
     for sc in scenarios:
@@ -283,7 +281,7 @@ def _cmd_compare(args):
         w = max(len(r[0]) for r in rows)
         print(f"{'scenario':<{w}s}  P(detect) [95% CI]      in Iraq  detected/campaign (p05-p95)")
         for r in rows:
-            print(f"{r[0]:<{w}s}  {r[1]:.3f} [{r[2]:.3f}-{r[3]:.3f}]   {r[4]:.3f}    {r[5]:.1f} of {r[8]} ({r[6]:.0f}-{r[7]:.0f})")
+            print(f"{r[0]:<{w}s}  {r[1]:.3f} [{format_ci(r[2], r[3])}]   {r[4]:.3f}    {r[5]:.1f} of {r[8]} ({r[6]:.0f}-{r[7]:.0f})")
     return 0
 
 

@@ -4,7 +4,7 @@ Pure functions of a :class:`~sim.montecarlo.RunResult`; no I/O here.
 """
 import numpy as np
 
-__all__ = ["wilson_interval", "summarize", "flight_rows", "ASSUMPTIONS_NOTE", "headline"]
+__all__ = ["wilson_interval", "summarize", "flight_rows", "ASSUMPTIONS_NOTE", "headline", "format_ci"]
 
 ASSUMPTIONS_NOTE = (
     "Illustrative model built on open-source reporting and stated assumptions "
@@ -112,11 +112,14 @@ def headline(summary):
     """One sentence a planner reads first."""
     d = summary["detected_per_campaign"]
     n = summary["flights_per_campaign"]
-    lo, hi = summary["p_detect_ci95"]
-    lo, hi = np.floor(lo * 1000) / 1000, np.ceil(hi * 1000) / 1000   # round outwards
     return (f"{d['mean']:.1f} of {n} flights detected on average "
             f"(90% of campaigns between {d['p05']:.0f} and {d['p95']:.0f}); "
-            f"P(detect) per flight {summary['p_detect']:.3f} [95% CI {lo:.3f}-{hi:.3f}]")
+            f"P(detect) per flight {summary['p_detect']:.3f} [95% CI {format_ci(*summary['p_detect_ci95'])}]")
+
+
+def format_ci(lo, hi):
+    """An interval with three decimals, rounded outwards (never narrower than computed)."""
+    return f"{np.floor(lo * 1000) / 1000:.3f}-{np.ceil(hi * 1000) / 1000:.3f}"
 
 
 def flight_rows(sim, result, extra_columns=None):

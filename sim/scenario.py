@@ -382,15 +382,10 @@ def _build(doc):
 
     a = _read_table(doc.get("aircraft", {}), _AIRCRAFT_FIELDS, "aircraft")
     base = dict(AIRCRAFT_MODELS[a["model"]])
-    for k, v in a.items():
-        if k == "model" or v is None:
-            continue
-        si = {"cruise_speed": "cruise_speed_mps", "cruise_altitude": "cruise_altitude_m",
-              "climb_speed": "climb_speed_mps", "climb_rate_sea_level": "climb_rate_sea_level_mps",
-              "climb_rate_top": "climb_rate_top_mps", "descent_speed": "descent_speed_mps",
-              "descent_rate": "descent_rate_mps", "rcs": "rcs_m2",
-              "transponder_on_probability": "transponder_on_probability"}[k]
-        base[si] = v
+    si_suffix = {"speed": "_mps", "altitude": "_m", "rate": "_mps", "area": "_m2", "float": ""}
+    for f in _AIRCRAFT_FIELDS[1:]:      # the keys given override the model's values
+        if a[f.base] is not None:
+            base[f.base + si_suffix[f.kind]] = a[f.base]
     aircraft = Aircraft(model=a["model"], **base)
 
     airports = load_airports()

@@ -144,3 +144,13 @@ def test_baseline_writes_the_three_contract_files(run_cli, tmp_path):
     gj = json.loads((tmp_path / "o" / "routes.geojson").read_text())
     lines = [f for f in gj["features"] if f["geometry"]["type"] == "LineString"]
     assert {f["properties"]["name"] for f in lines} == {"direct", "via-baghdad-fir-south"}
+
+
+def test_scenario_without_radars_detects_nothing(write_scenario, run_cli, tmp_path):
+    # the spec allows zero [[radar]] tables: nothing can be detected
+    text = straight()
+    text = text[:text.index("[[radar]]")] + text[text.index("[detection]"):]
+    code, _, err = run_cli("run", write_scenario(text), "--out", tmp_path / "o", "-q")
+    assert code == 0, err
+    s = read_summary(tmp_path / "o")
+    assert s["p_detect"] == 0.0 and s["radars"] == {}
