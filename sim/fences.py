@@ -18,8 +18,8 @@ import numpy as np
 from sim.detection import in_coverage
 from sim.flights import positions_at, to_lat_lon
 
-__all__ = ["RouteFences", "route_fences", "flight_fence_figures", "inside_iraq_at",
-           "FENCE_STEP_S", "OFFSET_STEP_M"]
+__all__ = ["RouteFences", "route_fences", "flight_fence_figures", "inside_iraq_at", "stretches",
+           "nominal_route_fences", "FENCE_STEP_S", "OFFSET_STEP_M"]
 
 #: Time step of the fence tables [s] (about 2 km at cruise speed).
 FENCE_STEP_S = 10.0
@@ -111,3 +111,32 @@ def inside_iraq_at(fences, route_index, cross_track_m, t_s):
         cols = np.clip(np.rint(t_s[sel] / FENCE_STEP_S).astype(np.int64), 0, len(fz.t_s) - 1)
         out[sel] = fz.in_iraq[rows, cols]
     return out
+
+
+def stretches(mask, t_s):
+    """Runs of True in a boolean series as ``[[start, end], ...]`` in the units of ``t_s``."""
+    m = np.concatenate([[False], np.asarray(mask, dtype=bool), [False]])
+    d = np.diff(m.astype(np.int8))
+    starts, ends = np.flatnonzero(d == 1), np.flatnonzero(d == -1) - 1
+    return [[float(t_s[a]), float(t_s[b])] for a, b in zip(starts, ends)]
+
+
+def nominal_route_fences(fz):
+    """Entry into and exit from Iraq, and the stretches in coverage, of a nominal route (offset 0).
+
+    Times in minutes since departure, to the table step (:data:`FENCE_STEP_S`).
+    """
+    row = int(fz.row(0.0))
+    t_min = fz.t_s / 60.0
+    iraq = fz.in_iraq[row]
+    r = lambda v: [[round(a, 2), round(b, 2)] for a, b in v]  # noqa: E731
+    inside = stretches(iraq, t_min)
+    return {
+        "iraq_entry_min": round(inside[0][0], 2) if inside else None,
+        "iraq_exit_min": round(inside[-1][1], 2) if inside else None,
+        "in_iraq_min": r(inside),
+        "in_coverage_all_radars_min": r(stretches(fz.covered_any[row], t_min)),
+        "in_coverage_primary_min": r(stretches(fz.covered_primary[row], t_min)),
+        "in_iraq_outside_primary_coverage_minutes": round(float(np.sum(iraq & ~fz.covered_primary[row]))
+                                                          * FENCE_STEP_S / 60.0, 2),
+    }

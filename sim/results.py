@@ -4,6 +4,8 @@ Pure functions of a :class:`~sim.montecarlo.RunResult`; no I/O here.
 """
 import numpy as np
 
+from sim.fences import nominal_route_fences
+
 __all__ = ["wilson_interval", "summarize", "flight_rows", "ASSUMPTIONS_NOTE", "headline", "format_ci"]
 
 ASSUMPTIONS_NOTE = (
@@ -80,6 +82,7 @@ def summarize(sim, result, extra=None):
                 "length_km": _r(r.length_m / 1000.0, 1),
                 "duration_min": _r(r.duration_s / 60.0, 1),
                 "cruise_altitude_m": _r(r.cruise_altitude_m, 1),
+                **(nominal_route_fences(sim.fences[i]) if sim.fences else {}),
             }
             for i, r in enumerate(sim.routes)
         },

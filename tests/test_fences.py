@@ -116,3 +116,30 @@ def test_coverage_command_writes_valid_rfc7946(run_cli, tmp_path):
                 assert (area2 > 0) == (i == 0)                           # CCW exterior, CW holes
     stats = json.loads((tmp_path / "c" / "coverage.json").read_text())
     assert 0 < stats["air_picture_primary"]["iraq_fraction"] <= stats["air_picture_all"]["iraq_fraction"] <= 1
+
+
+def test_stretches_against_plain_loop():
+    from sim.fences import stretches
+    rng = np.random.default_rng(4)
+    for _ in range(50):
+        mask = rng.random(40) < 0.5
+        t = np.arange(40) * 10.0
+        ref, start = [], None
+        for i, v in enumerate(mask):
+            if v and start is None:
+                start = i
+            if start is not None and (not v or i == len(mask) - 1):
+                ref.append([t[start], t[i if v else i - 1]])
+                start = None
+        assert stretches(mask, t) == ref
+
+
+def test_nominal_route_enters_and_leaves_iraq(run_cli, tmp_path):
+    code, _, err = run_cli("run", SCENARIOS / "iraq_2012_transponder_off.toml", "--campaigns", 5,
+                           "--out", tmp_path / "o", "-q")
+    assert code == 0, err
+    r = read_summary(tmp_path / "o")["routes"]["direct"]
+    # open-sources.md: about 516 km over Iraq, i.e. about 40 min at 780 km/h
+    assert r["iraq_exit_min"] - r["iraq_entry_min"] == pytest.approx(516 / 780 * 60, rel=0.05)
+    for a, b in r["in_coverage_primary_min"]:
+        assert a <= b
