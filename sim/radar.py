@@ -12,7 +12,6 @@ shape is the broadcast shape of the inputs, and 0-d results come back as
 integration the radar does before its detector), as a power ratio in dB.
 """
 import numpy as np
-from scipy.stats import ncx2
 
 __all__ = [
     "BOLTZMANN_J_PER_K",
@@ -70,6 +69,7 @@ def _pd_kernel(snr_lin, threshold, sw):
 
     m = sw == 0
     if np.any(m):
+        from scipy.stats import ncx2   # imported here: scipy.stats costs about 1 s at start-up
         s, t = snr_lin[m], threshold[m]
         p = ncx2.sf(2.0 * t, 2.0, 2.0 * s)
         p[np.isposinf(s)] = 1.0  # ncx2 gives nan for an infinite centrality

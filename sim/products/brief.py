@@ -266,6 +266,7 @@ def map_layers(sim, result, *, transformer=None, n_tracks=100, n_points=200, tra
         track_xy=track_xy, track_detected=result.detected[index].copy(),
         flights_total=len(result.detected), flights_detected=int(result.detected.sum()),
         first_xy=first_xy, sites=sites, airport_xy=circles, must_show_xy=must,
+        transponder_on_probability=sim.scenario.aircraft.transponder_on_probability,
     )
 
 

@@ -78,6 +78,8 @@ class MapLayers:
         Airports drawn as circles (not radar sites) [m].
     must_show_xy : ndarray, shape (N, 2)
         Points the map extent must contain [m].
+    transponder_on_probability : float
+        With 0, secondary radars can see no flight: their coverage is not drawn.
     """
 
     transformer: object
@@ -99,6 +101,7 @@ class MapLayers:
     sites: tuple
     airport_xy: np.ndarray
     must_show_xy: np.ndarray
+    transponder_on_probability: float = 1.0
 
 
 # --- geometry helpers -------------------------------------------------------------------------
@@ -495,7 +498,11 @@ def legend_handles(layers):
                          markeredgecolor=COLORS["radar_edge"], **MARKERS["primary"]), "primary radar (skin)"))
         h.append((Patch(facecolor=COLORS["primary"], alpha=0.5, edgecolor=COLORS["primary"], **LINES["primary"]),
                   f"primary coverage at {layers.coverage_alt_m:,.0f} m (FL{fl:.0f}){terrain}"))
-    if "secondary" in kinds:
+    if "secondary" in kinds and layers.transponder_on_probability == 0:
+        h.append((Line2D([], [], linestyle="none", markerfacecolor=COLORS["secondary"],
+                         markeredgecolor=COLORS["radar_edge"], **MARKERS["secondary"]),
+                  "secondary radar (transponders off: sees nothing)"))
+    elif "secondary" in kinds:
         h.append((Line2D([], [], linestyle="none", markerfacecolor=COLORS["secondary"],
                          markeredgecolor=COLORS["radar_edge"], **MARKERS["secondary"]),
                   "secondary radar (transponder)"))
@@ -521,7 +528,9 @@ def draw_route_map(ax, layers, *, graticule=True, furniture=True):
     out["countries"] = draw_countries(ax, layers.countries, layers.focus_iso_a3)
     if graticule:
         out["graticule"] = draw_graticule(ax, layers.transformer)
-    out["coverage"] = draw_coverage(ax, layers.coverage, layers.radar_kinds)
+    shown = [k if (k == "primary" or layers.transponder_on_probability > 0) else "hidden"
+             for k in layers.radar_kinds]
+    out["coverage"] = draw_coverage(ax, layers.coverage, shown)
     out["tracks"] = draw_tracks(ax, layers.track_xy, layers.track_detected)
     out["first_detections"] = draw_first_detections(ax, layers.first_xy)
     out["routes"] = draw_routes(ax, layers.route_xy)
