@@ -130,11 +130,12 @@ def build_parser():
     return parser
 
 
-def _progress(total, quiet):
+def _progress(total, quiet, unit="flight"):
+    """A progress bar on stderr (tqdm), silent when not a terminal or with --quiet."""
     if quiet or not sys.stderr.isatty():
         return None, lambda: None
     from tqdm import tqdm
-    bar = tqdm(total=total, unit="flight", file=sys.stderr, leave=False)
+    bar = tqdm(total=total, unit=unit, file=sys.stderr, leave=False)
     return bar.update, bar.close
 
 
@@ -181,7 +182,14 @@ def _cmd_run(args):
     finally:
         close_bar()
         close_dask()
-    summary = write_run(out, sim, result, brief=args.brief)
+    update, close_bar = (None, lambda: None)
+    if args.brief:
+        from sim.products.brief import DEFAULT_SWEEP_ALTITUDES_M
+        update, close_bar = _progress(len(DEFAULT_SWEEP_ALTITUDES_M), args.quiet, unit="altitude")
+    try:
+        summary = write_run(out, sim, result, brief=args.brief, progress=update)
+    finally:
+        close_bar()
     if not args.quiet:
         from sim.results import headline
         print(f"{scenario.info.title}")

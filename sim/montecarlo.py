@@ -64,8 +64,9 @@ def prepare(scenario, terrain=None, masking_cache=None, masking_options=None, wi
     """Build routes, radar models and scan windows of a validated scenario.
 
     ``terrain`` is a :class:`geo.terrain.Terrain`; it is needed (and loaded by
-    the caller) when ``scenario.detection.terrain`` is true, and also gives
-    radar site elevations. ``masking_cache`` (a dict the caller owns) reuses
+    the caller) when ``scenario.detection.terrain`` is true, and then also
+    gives the radar site elevations the scenario leaves out. With terrain
+    off, the Earth is smooth: sites without ``elevation_m`` are at 0 m. ``masking_cache`` (a dict the caller owns) reuses
     masking tables across scenarios that share radar sites, e.g. in sweeps.
     ``masking_options`` are passed to :func:`geo.terrain.masking_table`
     (``azimuth_step_deg``, ``range_step_m``) to change the table's bins.
@@ -91,7 +92,8 @@ def prepare(scenario, terrain=None, masking_cache=None, masking_options=None, wi
             return table
 
     routes = build_routes(scenario)
-    radars = tuple(prepare_radar(r, scenario.aircraft.rcs_m2, det.refraction_k, terrain, builder)
+    radars = tuple(prepare_radar(r, scenario.aircraft.rcs_m2, det.refraction_k, terrain if det.terrain else None,
+                                 builder)
                    for r in scenario.radars)
     k0 = np.zeros((len(radars), len(routes)), dtype=np.int64)
     count = np.zeros(len(radars), dtype=np.int64)

@@ -21,9 +21,8 @@ def load(path, overrides=()):
 
 
 def terrain_for(scenario):
-    """The terrain model when the scenario needs it (masking or site elevations), else None."""
-    needs = scenario.detection.terrain or any(r.elevation_m is None for r in scenario.radars)
-    if not needs:
+    """The terrain model when the scenario uses it (``[detection] terrain = true``), else None."""
+    if not scenario.detection.terrain:
         return None
     from geo.terrain import load_terrain
     return load_terrain()
@@ -75,14 +74,17 @@ def sweep(scenario, key, values, campaigns=None, flights=None, seed=None, chunk_
     return points
 
 
-def write_run(out_dir, sim, result, brief=False):
-    """Write the contract files (and the brief when asked) into ``out_dir``; return the summary."""
+def write_run(out_dir, sim, result, brief=False, progress=None):
+    """Write the contract files (and the brief when asked) into ``out_dir``; return the summary.
+
+    ``progress(1)`` is called after each point of the brief's altitude sweep.
+    """
     summary = summarize(sim, result)
     points = None
     if brief:
         from sim.products.brief import DEFAULT_SWEEP_CAMPAIGNS, altitude_sweep
         points = altitude_sweep(sim, campaigns=min(result.campaigns, DEFAULT_SWEEP_CAMPAIGNS),
-                                flights=result.flights_per_campaign, seed=result.seed)
+                                flights=result.flights_per_campaign, seed=result.seed, progress=progress)
         summary["altitude_sweep"] = points
     with staged_output(Path(out_dir)) as stage:
         write_json(stage / "summary.json", summary)

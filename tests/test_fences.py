@@ -143,3 +143,14 @@ def test_nominal_route_enters_and_leaves_iraq(run_cli, tmp_path):
     assert r["iraq_exit_min"] - r["iraq_entry_min"] == pytest.approx(516 / 780 * 60, rel=0.05)
     for a, b in r["in_coverage_primary_min"]:
         assert a <= b
+
+
+def test_site_elevation_from_terrain_only_when_terrain_is_on():
+    # scenario spec: elevation_m default is the terrain, or 0 without terrain
+    sc_on = load(SCENARIOS / "iraq_2012_transponder_off.toml")
+    sc_off = with_overrides(sc_on, ["detection.terrain=false"])
+    kirkuk_on = [r for r in prepare(sc_on, TERRAIN, with_fences=False).radars if r.name == "Kirkuk PSR"][0]
+    kirkuk_off = [r for r in prepare(sc_off, None, with_fences=False).radars if r.name == "Kirkuk PSR"][0]
+    # GLOBE near Kirkuk airport (OpenFlights: 1,061 ft = 323 m): within 60 m
+    assert kirkuk_on.site_elevation_m == pytest.approx(323, abs=60)
+    assert kirkuk_off.site_elevation_m == 0.0 and kirkuk_off.masking is None
