@@ -49,7 +49,8 @@ def main():
         t_prep, sim = timed(lambda: prepare(sc, terrain_for(sc)))
         t_run, res = timed(lambda: run(sim))
         n = len(res.detected)
-        samples = int(sum(sim.scan_count)) * n
+        shares = np.bincount(res.batch.route_index, minlength=len(sim.routes)) / n
+        samples = float(np.sum(sim.scan_count * shares)) * n
         report(f"{name}: prepare (routes, masking, fences)", t_prep)
         report(f"{name}: {sc.run.campaigns} x {sc.run.flights} flights, terrain on", t_prep + t_run, target,
                f"{n / t_run:,.0f} flights/s, {samples / t_run / 1e6:.1f} M scan samples/s (upper bound)")

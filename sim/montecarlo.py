@@ -35,7 +35,7 @@ class Simulation:
     packed: object
     radars: tuple
     scan_k0: np.ndarray     # (R, n_routes) first scan index worth sampling
-    scan_count: np.ndarray  # (R,) scans sampled per flight
+    scan_count: np.ndarray  # (R, n_routes) scans sampled per flight
     route_p: np.ndarray     # (n_routes,) route probabilities
     fences: tuple           # RouteFences per route (Iraq's airspace, coverage)
 
@@ -96,7 +96,7 @@ def prepare(scenario, terrain=None, masking_cache=None, masking_options=None, wi
                                  builder)
                    for r in scenario.radars)
     k0 = np.zeros((len(radars), len(routes)), dtype=np.int64)
-    count = np.zeros(len(radars), dtype=np.int64)
+    count = np.zeros((len(radars), len(routes)), dtype=np.int64)
     for j, radar in enumerate(radars):
         for i, route in enumerate(routes):
             ground, _, _ = radar_geometry(radar, route.xyz, route.alt_m)
@@ -106,7 +106,7 @@ def prepare(scenario, terrain=None, masking_cache=None, masking_options=None, wi
                 continue
             t0, t1 = route.t_s[near][0], route.t_s[near][-1]
             k0[j, i] = max(int(np.floor(t0 / radar.scan_period_s)) - 1, 0)
-            count[j] = max(count[j], int(np.ceil((t1 - t0) / radar.scan_period_s)) + 3)
+            count[j, i] = int(np.ceil((t1 - t0) / radar.scan_period_s)) + 3
     w = np.array([r.weight for r in routes], dtype=float)
     sim = Simulation(scenario, routes, pack_routes(routes), radars, k0, count, w / w.sum(), ())
     if not with_fences:
@@ -132,7 +132,8 @@ def _draw(sim, seed, first, n_campaigns, flights):
     xpdr = np.empty(F)
     up = np.empty((F, R))
     phase = np.empty((F, R))
-    u = [np.empty((F, int(k))) for k in sim.scan_count]
+    width = sim.scan_count.max(axis=1, initial=0)    # per radar: the longest window of any route
+    u = [np.empty((F, int(k))) for k in width]
     p_on = sim.scenario.aircraft.transponder_on_probability
     for c in range(n_campaigns):   # one stream per campaign; the arrays inside are vectorized
         rng = campaign_rng(seed, first + c)
@@ -143,7 +144,7 @@ def _draw(sim, seed, first, n_campaigns, flights):
         up[s] = rng.random((flights, R))
         phase[s] = rng.random((flights, R))
         for j in range(R):
-            u[j][s] = rng.random((flights, int(sim.scan_count[j])))
+            u[j][s] = rng.random((flights, int(width[j])))
     sigma = np.array([r.cross_track_sigma_m for r in sim.routes])[route]
     batch = FlightBatch(
         campaign=np.repeat(np.arange(first, first + n_campaigns), flights),
@@ -167,30 +168,29 @@ def simulate_chunk(sim, seed, first_campaign, n_campaigns, flights):
     tracked_by = np.zeros((F, R), dtype=bool)
     track_time = np.full((F, R), np.nan)
     in_iraq_tracked = np.zeros(F, dtype=bool)
-    for j, radar in enumerate(sim.radars):   # loop over radars; flights and scans are array axes
-        K = int(sim.scan_count[j])
-        if K == 0:
-            continue
+    for j, radar in enumerate(sim.radars):   # loops over radars and routes; flights and scans are array axes
         # only flights this radar can see: it is up, and (secondary) the transponder is on
-        rows = up[:, j] & (batch.transponder_on if radar.kind == "secondary" else True)
-        if not rows.any():
-            continue
-        ri = batch.route_index[rows]
-        period = radar.scan_period_s
-        t = (u_phase[rows, j, None] + sim.scan_k0[j, ri][:, None] + np.arange(K)) * period
-        xyz, alt, airborne = positions_at(sim.packed, ri, batch.cross_track_m[rows], t)
-        covered, slant = in_coverage(radar, xyz, alt)
-        pd = scan_pd(radar, slant, True)
-        hits = airborne & covered & (u_scan[j][rows] < pd)
-        held = track_held(hits, det.track_m, det.track_n)
-        tracked = held.any(axis=1)
-        first = held.argmax(axis=1)
-        idx = np.flatnonzero(rows)[tracked]
-        tracked_by[idx, j] = True
-        track_time[idx, j] = t[tracked, first[tracked]]
-        if sim.fences:
-            over_iraq = held[tracked] & inside_iraq_at(sim.fences, ri[tracked], batch.cross_track_m[idx], t[tracked])
-            in_iraq_tracked[idx] |= over_iraq.any(axis=1)
+        sees = up[:, j] & (batch.transponder_on if radar.kind == "secondary" else True)
+        for i in range(len(sim.routes)):
+            K = int(sim.scan_count[j, i])
+            rows = sees & (batch.route_index == i)
+            if K == 0 or not rows.any():
+                continue
+            idx = np.flatnonzero(rows)
+            ri = batch.route_index[idx]
+            t = (u_phase[idx, j, None] + sim.scan_k0[j, i] + np.arange(K)) * radar.scan_period_s
+            xyz, alt, airborne = positions_at(sim.packed, ri, batch.cross_track_m[idx], t)
+            covered, slant = in_coverage(radar, xyz, alt)
+            hits = airborne & covered & (u_scan[j][idx, :K] < scan_pd(radar, slant, True))
+            held = track_held(hits, det.track_m, det.track_n)
+            tracked = held.any(axis=1)
+            first = held.argmax(axis=1)
+            done = idx[tracked]
+            tracked_by[done, j] = True
+            track_time[done, j] = t[tracked, first[tracked]]
+            if sim.fences:
+                over = held[tracked] & inside_iraq_at(sim.fences, ri[tracked], batch.cross_track_m[done], t[tracked])
+                in_iraq_tracked[done] |= over.any(axis=1)
     detected = tracked_by.any(axis=1)
     if R:
         first_radar = np.where(detected, np.argmin(np.where(tracked_by, track_time, np.inf), axis=1), -1)
