@@ -91,7 +91,7 @@ def prepare(scenario, terrain=None, masking_cache=None, masking_options=None, wi
                 masking_cache[key] = table
             return table
 
-    routes = build_routes(scenario)
+    routes = build_routes(scenario, terrain)
     radars = tuple(prepare_radar(r, scenario.aircraft.rcs_m2, det.refraction_k, terrain if det.terrain else None,
                                  builder)
                    for r in scenario.radars)

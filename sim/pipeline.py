@@ -8,6 +8,7 @@ import copy
 from pathlib import Path
 
 from sim.montecarlo import prepare, run
+from sim.routes import follows_terrain
 from sim.products.export import radar_features, routes_feature_collection, staged_output, write_csv, write_json
 from sim.results import flight_rows, summarize
 from sim.scenario import apply_override, load_scenario, parse_scenario
@@ -21,8 +22,9 @@ def load(path, overrides=()):
 
 
 def terrain_for(scenario):
-    """The terrain model when the scenario uses it (``[detection] terrain = true``), else None."""
-    if not scenario.detection.terrain:
+    """The terrain model when the scenario uses it (terrain masking, or a route cruising
+    above ground), else None."""
+    if not (scenario.detection.terrain or follows_terrain(scenario)):
         return None
     from geo.terrain import load_terrain
     return load_terrain()

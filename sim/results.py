@@ -82,6 +82,7 @@ def summarize(sim, result, extra=None):
                 "length_km": _r(r.length_m / 1000.0, 1),
                 "duration_min": _r(r.duration_s / 60.0, 1),
                 "cruise_altitude_m": _r(r.cruise_altitude_m, 1),
+                "cruise_altitude_agl_m": _r(r.cruise_agl_m, 1),
                 **(nominal_route_fences(sim.fences[i]) if sim.fences else {}),
             }
             for i, r in enumerate(sim.routes)
@@ -94,6 +95,7 @@ def summarize(sim, result, extra=None):
             "rcs_m2": sc.aircraft.rcs_m2,
             "transponder_on_probability": sc.aircraft.transponder_on_probability,
             "cruise_altitude_m": sc.aircraft.cruise_altitude_m,
+            "cruise_altitude_agl_m": sc.aircraft.cruise_altitude_agl_m,
         },
         "note": ASSUMPTIONS_NOTE,
     }

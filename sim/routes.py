@@ -14,7 +14,7 @@ from geo.earth import unit_vectors
 from geo.geodesy import leg_geometry, positions_along_route
 from sim.aircraft import profile_at, vertical_profile
 
-__all__ = ["RouteTrack", "build_route", "build_routes", "ROUTE_STEP_S"]
+__all__ = ["RouteTrack", "build_route", "build_routes", "cruise_level", "follows_terrain", "ROUTE_STEP_S"]
 
 #: Time step of the nominal route grids [s].
 ROUTE_STEP_S = 1.0
@@ -40,7 +40,8 @@ class RouteTrack:
     right: np.ndarray    # (T, 3) unit vectors pointing right of track (cross-track +)
     length_m: float
     duration_s: float
-    cruise_altitude_m: float
+    cruise_altitude_m: float           # AMSL; for terrain following, the highest cruise altitude
+    cruise_agl_m: float | None = None  # terrain following: the cruise height above the ground
 
     def __post_init__(self):
         n = self.t_s.shape[0]
@@ -59,19 +60,47 @@ def _right_vectors(lat_deg, lon_deg, track_deg):
     return np.cos(az + np.pi / 2)[:, None] * north + np.sin(az + np.pi / 2)[:, None] * east
 
 
-def build_route(spec, aircraft, step_s=ROUTE_STEP_S):
-    """Build the :class:`RouteTrack` of a validated route for an aircraft."""
+def cruise_level(spec, aircraft):
+    """``(altitude_m, agl_m)`` of a route's cruise: exactly one is not None.
+
+    A route's own level wins over the aircraft's; above ground (terrain
+    following) wins over above mean sea level at the same level.
+    """
+    if spec.cruise_altitude_m is not None:
+        return spec.cruise_altitude_m, None
+    if spec.cruise_altitude_agl_m is not None:
+        return None, spec.cruise_altitude_agl_m
+    if aircraft.cruise_altitude_agl_m is not None:
+        return None, aircraft.cruise_altitude_agl_m
+    return aircraft.cruise_altitude_m, None
+
+
+def build_route(spec, aircraft, step_s=ROUTE_STEP_S, terrain=None):
+    """Build the :class:`RouteTrack` of a validated route for an aircraft.
+
+    A route cruising above ground (terrain following) needs ``terrain``: its
+    profile climbs from and descends to the ground, and its altitude is the
+    GLOBE ground under the track plus the profile's height (the 30" ground,
+    about 1 km, smooths small ridges).
+    """
     lat = np.array([w.lat_deg for w in spec.waypoints])
     lon = np.array([w.lon_deg for w in spec.waypoints])
     _, legs = leg_geometry(lat, lon)
     length = float(legs.sum())
     first, last = spec.waypoints[0], spec.waypoints[-1]
-    h_cruise = spec.cruise_altitude_m if spec.cruise_altitude_m is not None else aircraft.cruise_altitude_m
+    h_amsl, h_agl = cruise_level(spec, aircraft)
+    if h_agl is not None and terrain is None:
+        raise ValueError(f"route {spec.name!r} cruises above ground: it needs the terrain model")
+    h_cruise = h_amsl if h_agl is None else h_agl
+
+    def endpoint_h(w):
+        """Profile height at an endpoint: the airport (0 above ground), or cruise at a point."""
+        if w.elevation_m is None:
+            return h_cruise
+        return w.elevation_m if h_agl is None else 0.0
+
     prof = vertical_profile(
-        length,
-        first.elevation_m if first.elevation_m is not None else h_cruise,
-        last.elevation_m if last.elevation_m is not None else h_cruise,
-        h_cruise,
+        length, endpoint_h(first), endpoint_h(last), h_cruise,
         cruise_speed_mps=aircraft.cruise_speed_mps,
         climb_speed_mps=aircraft.climb_speed_mps,
         climb_rate_sea_level_mps=aircraft.climb_rate_sea_level_mps,
@@ -85,15 +114,26 @@ def build_route(spec, aircraft, step_s=ROUTE_STEP_S):
     t = np.arange(n) * step_s
     s, alt = profile_at(prof, t)
     plat, plon, track = positions_along_route(lat, lon, s)
+    cruise_alt = prof.h_cruise_m
+    if h_agl is not None:
+        from geo.terrain import elevation_m
+        alt = alt + elevation_m(terrain, plat, plon)
+        cruise_alt = float(alt.max())
     return RouteTrack(
         name=spec.name, weight=spec.weight, cross_track_sigma_m=spec.cross_track_sigma_m,
         waypoint_lat_deg=lat, waypoint_lon_deg=lon, step_s=step_s, t_s=t, s_m=s,
         lat_deg=plat, lon_deg=plon, alt_m=alt, track_deg=track,
         xyz=unit_vectors(plat, plon), right=_right_vectors(plat, plon, track),
-        length_m=length, duration_s=prof.duration_s, cruise_altitude_m=prof.h_cruise_m,
+        length_m=length, duration_s=prof.duration_s, cruise_altitude_m=cruise_alt,
+        cruise_agl_m=None if h_agl is None else prof.h_cruise_m,
     )
 
 
-def build_routes(scenario):
-    """All routes of a scenario, in file order."""
-    return tuple(build_route(r, scenario.aircraft) for r in scenario.routes)
+def build_routes(scenario, terrain=None):
+    """All routes of a scenario, in file order (``terrain`` for terrain-following routes)."""
+    return tuple(build_route(r, scenario.aircraft, terrain=terrain) for r in scenario.routes)
+
+
+def follows_terrain(scenario):
+    """Whether any route of the scenario cruises above ground."""
+    return any(cruise_level(r, scenario.aircraft)[1] is not None for r in scenario.routes)

@@ -201,6 +201,7 @@ class Aircraft:
     descent_rate_mps: float
     rcs_m2: float
     transponder_on_probability: float
+    cruise_altitude_agl_m: float | None = None  # terrain following: cruise this high above the ground
 
 
 @dataclass(frozen=True)
@@ -218,6 +219,7 @@ class RouteSpec:
     waypoints: tuple
     cross_track_sigma_m: float
     cruise_altitude_m: float | None  # overrides the aircraft's, for this route
+    cruise_altitude_agl_m: float | None = None  # or: terrain following at this height, for this route
 
 
 @dataclass(frozen=True)
@@ -295,6 +297,7 @@ _AIRCRAFT_FIELDS = (
     _Field("model", "str", default="Il-76TD", choices=tuple(AIRCRAFT_MODELS)),
     _Field("cruise_speed", "speed", gt=0, hi=400),
     _Field("cruise_altitude", "altitude", gt=0, hi=20_000),
+    _Field("cruise_altitude_agl", "length", gt=0, hi=20_000),
     _Field("climb_speed", "speed", gt=0, hi=400),
     _Field("climb_rate_sea_level", "rate", gt=0, hi=100),
     _Field("climb_rate_top", "rate", gt=0, hi=100),
@@ -309,6 +312,7 @@ _ROUTE_FIELDS = (
     _Field("waypoints", "raw", required=True),
     _Field("cross_track_sigma", "length", default=0.0, lo=0, hi=100_000),
     _Field("cruise_altitude", "altitude", gt=0, hi=20_000),
+    _Field("cruise_altitude_agl", "length", gt=0, hi=20_000),
 )
 _RADAR_FIELDS = (
     _Field("name", "str", required=True),
@@ -382,7 +386,8 @@ def _build(doc):
 
     a = _read_table(doc.get("aircraft", {}), _AIRCRAFT_FIELDS, "aircraft")
     base = dict(AIRCRAFT_MODELS[a["model"]])
-    si_suffix = {"speed": "_mps", "altitude": "_m", "rate": "_mps", "area": "_m2", "float": ""}
+    _one_cruise_level(doc.get("aircraft", {}), "aircraft")
+    si_suffix = {"speed": "_mps", "altitude": "_m", "length": "_m", "rate": "_mps", "area": "_m2", "float": ""}
     for f in _AIRCRAFT_FIELDS[1:]:      # the keys given override the model's values
         if a[f.base] is not None:
             base[f.base + si_suffix[f.kind]] = a[f.base]
@@ -405,7 +410,9 @@ def _build(doc):
         for j in range(1, len(points)):
             if (points[j].lat_deg, points[j].lon_deg) == (points[j - 1].lat_deg, points[j - 1].lon_deg):
                 raise _Err(f"{p}.waypoints[{j}]", "repeats the previous waypoint")
-        routes.append(RouteSpec(v["name"], v["weight"], points, v["cross_track_sigma"], v["cruise_altitude"]))
+        _one_cruise_level(t, p)
+        routes.append(RouteSpec(v["name"], v["weight"], points, v["cross_track_sigma"], v["cruise_altitude"],
+                                v["cruise_altitude_agl"]))
     _unique([r.name for r in routes], "route")
     if sum(r.weight for r in routes) <= 0:
         raise _Err("route[0].weight", "the route weights must not all be 0")
@@ -450,6 +457,15 @@ def _build(doc):
         raise _Err("detection.track_m", f"must be <= track_n ({d['track_n']})")
     det = DetectionConfig(d["track_m"], d["track_n"], d["terrain"], d["refraction_k"])
     return info, run, aircraft, tuple(routes), tuple(radars), det
+
+
+def _one_cruise_level(table, path):
+    """A cruise level is either above mean sea level or above ground, not both."""
+    amsl = [k for k in table if re.fullmatch(r"cruise_(altitude_(m|km|ft|fl)|flight_level)", k)]
+    agl = [k for k in table if k.startswith("cruise_altitude_agl_")]
+    if amsl and agl:
+        raise _Err(f"{path}.{agl[0]}", f"give either {amsl[0]} (above mean sea level) or {agl[0]} "
+                                       "(above ground), not both")
 
 
 def _unique(names, table):
@@ -563,16 +579,27 @@ def _select(items, sel):
     return None
 
 
-def _drop_other_spellings(table, key):
-    m = re.fullmatch(r"(.+?)_(m|km|ft|nm|kmh|kt|mps|fpm|s|min|fl)", key)
-    bases = set()
-    if m:
-        bases.add(m.group(1))
+_ALL_UNITS = ("m", "km", "ft", "nm", "kmh", "kt", "mps", "fpm", "s", "min", "fl")
+
+
+def _quantity(key):
+    """The quantity a key spells: its name without the unit (``flight_level`` is an altitude)."""
     if key.endswith("flight_level"):
-        bases.add(key[: -len("flight_level")] + "altitude")
-    if m and m.group(1).endswith("altitude"):
-        table.pop(m.group(1)[: -len("altitude")] + "flight_level", None)
-    for b in bases:
-        for u in ("m", "km", "ft", "nm", "kmh", "kt", "mps", "fpm", "s", "min", "fl"):
-            if f"{b}_{u}" != key:
-                table.pop(f"{b}_{u}", None)
+        return key[: -len("flight_level")] + "altitude"
+    m = re.fullmatch(rf"(.+?)_({'|'.join(_ALL_UNITS)})", key)
+    return m.group(1) if m else None
+
+
+def _drop_other_spellings(table, key):
+    """Remove the other spellings of the quantity ``key`` sets (other units; a cruise level
+    above mean sea level replaces one above ground, and the other way round)."""
+    q = _quantity(key)
+    if q is None:
+        return
+    same = {q}
+    level = q[: -len("_agl")] if q.endswith("_agl") else q
+    if level.endswith("altitude"):
+        same |= {level, level + "_agl"}
+    for k in list(table):
+        if k != key and _quantity(k) in same:
+            del table[k]

@@ -154,3 +154,30 @@ def test_site_elevation_from_terrain_only_when_terrain_is_on():
     # GLOBE near Kirkuk airport (OpenFlights: 1,061 ft = 323 m): within 60 m
     assert kirkuk_on.site_elevation_m == pytest.approx(323, abs=60)
     assert kirkuk_off.site_elevation_m == 0.0 and kirkuk_off.masking is None
+
+
+def test_terrain_following_route_stays_at_its_height_above_ground():
+    from geo.terrain import elevation_m
+    sc = load(SCENARIOS / "iraq_2012_low_level.toml")
+    assert sc.aircraft.cruise_altitude_agl_m == 300
+    sim = prepare(sc, TERRAIN, with_fences=False)
+    for r in sim.routes:
+        ground = elevation_m(TERRAIN, r.lat_deg, r.lon_deg)
+        agl = r.alt_m - ground
+        assert np.all(agl >= -1e-6) and np.all(agl <= 300 + 1e-6)
+        assert r.cruise_agl_m == 300
+        # start and end on the ground at the airports (GLOBE ground, not the airport's listed elevation)
+        assert agl[0] == pytest.approx(0, abs=1e-6) and agl[-1] == pytest.approx(0, abs=1e-6)
+        assert np.mean(np.isclose(agl, 300)) > 0.9
+
+
+def test_cruise_level_above_ground_or_sea_level_not_both(write_scenario, run_cli, tmp_path):
+    from conftest import straight
+    both = straight().replace("cruise_altitude_m = 10000", "cruise_altitude_m = 10000\ncruise_altitude_agl_ft = 500")
+    code, _, err = run_cli("run", write_scenario(both), "--out", tmp_path / "o", "-q")
+    assert code == 2 and "aircraft.cruise_altitude_agl_ft: give either cruise_altitude_m" in err
+    # an override switches the level: the file's cruise_altitude_m gives way
+    sc = load(SCENARIOS / "iraq_2012_baseline.toml", ["aircraft.cruise_altitude_agl_m=150"])
+    assert sc.aircraft.cruise_altitude_agl_m == 150
+    sc = load(SCENARIOS / "iraq_2012_low_level.toml", ["aircraft.cruise_altitude_m=9000"])
+    assert sc.aircraft.cruise_altitude_agl_m is None and sc.aircraft.cruise_altitude_m == 9000

@@ -49,7 +49,7 @@ __all__ = [
     "altitude_sweep",
     "sample_tracks",
     "first_detection_sample",
-    "coverage_altitude_m",
+    "coverage_level",
     "coverage_polygons",
     "map_layers",
     "map_figure",
@@ -69,20 +69,25 @@ DEFAULT_SWEEP_CAMPAIGNS = 100
 MAIN_IRAQ_AIRPORTS = ("ORBI", "ORMM", "ORER", "ORSU", "ORNI", "ORBM", "ORKK")
 #: A radar within this distance of an airport is labelled with the airport [m].
 _SITE_MATCH_M = 3_000.0
-_ROUTE_ALT_KEYS = ("cruise_altitude_m", "cruise_altitude_km", "cruise_altitude_ft", "cruise_altitude_fl",
+_ROUTE_ALT_KEYS = ("cruise_altitude_agl_m", "cruise_altitude_agl_km", "cruise_altitude_agl_ft",
+                   "cruise_altitude_agl_nm",
+                   "cruise_altitude_m", "cruise_altitude_km", "cruise_altitude_ft", "cruise_altitude_fl",
                    "cruise_flight_level")
 
 
 # --- the altitude sweep -------------------------------------------------------------------------
 def _without_route_altitudes(scenario):
     """The scenario with per-route cruise altitudes removed (so the aircraft's applies)."""
-    if all(r.cruise_altitude_m is None for r in scenario.routes):
+    if (all(r.cruise_altitude_m is None and r.cruise_altitude_agl_m is None for r in scenario.routes)
+            and scenario.aircraft.cruise_altitude_agl_m is None):
         return scenario
     from sim.scenario import parse_scenario
     doc = copy.deepcopy(scenario.raw)
     for table in doc.get("route", []):
         for k in _ROUTE_ALT_KEYS:
             table.pop(k, None)
+    for k in _ROUTE_ALT_KEYS[:4]:       # terrain following of the aircraft: the sweep is above sea level
+        doc.get("aircraft", {}).pop(k, None)
     return parse_scenario(doc, source=scenario.path)
 
 
@@ -180,15 +185,27 @@ def first_detection_sample(sim, result, n=200):
             "lon_deg": lon, "alt_m": alt[:, 0], "t_s": t, "radar": [names[j] for j in result.first_radar[index]]}
 
 
-def coverage_altitude_m(sim):
-    """Altitude of the map's coverage: the cruise altitude of the most probable route [m]."""
-    i = int(np.argmax(sim.route_p))
-    return float(sim.routes[i].cruise_altitude_m)
+def coverage_level(sim):
+    """Level of the map's coverage: the cruise of the most probable route.
+
+    Returns ``(altitude_m, agl_m, label)``: one of the first two is None
+    (``agl_m`` for a terrain-following route).
+    """
+    r = sim.routes[int(np.argmax(sim.route_p))]
+    if r.cruise_agl_m is not None:
+        return None, float(r.cruise_agl_m), f"{r.cruise_agl_m:,.0f} m above ground"
+    alt = float(r.cruise_altitude_m)
+    return alt, None, f"{alt:,.0f} m (FL{alt / FL_M:.0f})"
 
 
-def coverage_polygons(sim, transformer, alt_m):
-    """Coverage of each radar at ``alt_m`` in region metres (with terrain holes when masked)."""
-    return tuple(g for _, g in radar_coverages(sim, transformer, altitude_m=alt_m))
+def coverage_polygons(sim, transformer, altitude_m=None, agl_m=None):
+    """Coverage of each radar at one level in region metres (with terrain holes when masked)."""
+    terrain = None
+    if agl_m is not None:
+        from geo.terrain import load_terrain
+        terrain = load_terrain()
+    return tuple(g for _, g in radar_coverages(sim, transformer, altitude_m=altitude_m, agl_m=agl_m,
+                                               terrain=terrain))
 
 
 def _short_name(name):
@@ -238,18 +255,18 @@ def _sites(sim, transformer, airports):
 
 
 def map_layers(sim, result, *, transformer=None, n_tracks=100, n_points=200, track_step_s=60.0,
-               coverage_alt_m=None, coverage=None, first=None):
+               coverage=None, first=None):
     """Project everything the route map shows; returns a :class:`~sim.products.maps.MapLayers`.
 
     ``coverage`` (per-radar polygons in metres) and ``first`` (from
     :func:`first_detection_sample`) may be passed to reuse them.
     """
     tr = region_transformer() if transformer is None else transformer
-    alt = coverage_altitude_m(sim) if coverage_alt_m is None else float(coverage_alt_m)
+    alt, agl, label = coverage_level(sim)
     countries = tuple((name, iso, project_geometry(g, tr)) for name, iso, g in load_borders())
     route_xy = tuple(np.column_stack(tr.transform(r.lon_deg, r.lat_deg)) for r in sim.routes)
     radar_xy = np.array([tr.transform(r.lon_deg, r.lat_deg) for r in sim.radars], dtype=float).reshape(-1, 2)
-    cov = coverage_polygons(sim, tr, alt) if coverage is None else tuple(coverage)
+    cov = coverage_polygons(sim, tr, alt, agl) if coverage is None else tuple(coverage)
     index, lat, lon = sample_tracks(sim, result, n_tracks, track_step_s)
     track_xy = tuple(np.column_stack(tr.transform(lo, la)) for la, lo in zip(lat, lon))
     fd = first_detection_sample(sim, result, n_points) if first is None else first
@@ -262,7 +279,8 @@ def map_layers(sim, result, *, transformer=None, n_tracks=100, n_points=200, tra
         transformer=tr, countries=countries, focus_iso_a3="IRQ",
         route_names=tuple(r.name for r in sim.routes), route_xy=route_xy,
         radar_names=tuple(r.name for r in sim.radars), radar_kinds=tuple(r.kind for r in sim.radars),
-        radar_xy=radar_xy, coverage=cov, coverage_alt_m=alt, terrain=bool(sim.scenario.detection.terrain),
+        radar_xy=radar_xy, coverage=cov, coverage_alt_m=alt, coverage_label=label,
+        terrain=bool(sim.scenario.detection.terrain),
         track_xy=track_xy, track_detected=result.detected[index].copy(),
         flights_total=len(result.detected), flights_detected=int(result.detected.sum()),
         first_xy=first_xy, sites=sites, airport_xy=circles, must_show_xy=must,
@@ -346,8 +364,9 @@ def _key_rows(summary):
 def _assumption_rows(summary, sim):
     s = summary["settings"]
     a = sim.scenario.aircraft
-    alts = sorted({round(r.cruise_altitude_m) for r in sim.routes})
-    alt_text = ", ".join(f"{v:,} m (FL{v / FL_M:.0f})" for v in alts)
+    levels = sorted({(r.cruise_agl_m is not None, round(r.cruise_agl_m if r.cruise_agl_m is not None
+                                                        else r.cruise_altitude_m)) for r in sim.routes})
+    alt_text = ", ".join(f"{v:,} m above ground" if agl else f"{v:,} m (FL{v / FL_M:.0f})" for agl, v in levels)
     return [("Aircraft", f"{a.model}, {a.cruise_speed_mps * 3.6:.0f} km/h"),
             ("RCS", f"{s['rcs_m2']:g} m²"),
             ("Transponder on", f"{s['transponder_on_probability']:.0%} of flights"),
@@ -467,10 +486,10 @@ def write_brief(stage_dir, sim, result, summary, *, dpi=200, sweep_campaigns=Non
 
     t = time.perf_counter()
     tr = region_transformer()
-    alt = coverage_altitude_m(sim)
-    cov = coverage_polygons(sim, tr, alt)
+    alt, agl, label = coverage_level(sim)
+    cov = coverage_polygons(sim, tr, alt, agl)
     first = first_detection_sample(sim, result, n_points)
-    layers = map_layers(sim, result, transformer=tr, n_tracks=n_tracks, coverage_alt_m=alt, coverage=cov,
+    layers = map_layers(sim, result, transformer=tr, n_tracks=n_tracks, coverage=cov,
                         first=first)
     per_campaign = detections_per_campaign(result)
     cruise = float(sim.scenario.aircraft.cruise_altitude_m)
@@ -506,7 +525,7 @@ def write_brief(stage_dir, sim, result, summary, *, dpi=200, sweep_campaigns=Non
               description=f"{headline(summary)}. {ASSUMPTIONS_NOTE} Seed {summary['seed']}, {date}.",
               routes=sim.routes, radars=sim.radars,
               coverage_lonlat=[project_geometry(shapely.simplify(g, simplify_m), tr, direction="INVERSE") for g in cov],
-              coverage_alt_m=alt, first_detections=first)
+              coverage_alt_m=alt, coverage_label=label, first_detections=first)
     files.append("routes.kml")
     timings["kml"] = time.perf_counter() - t
     timings["total"] = time.perf_counter() - t0

@@ -60,7 +60,7 @@ def _renumber_ids(text):
                   lambda m: f"<styleUrl>#{order.get(m.group(1), m.group(1))}</styleUrl>", text)
 
 
-def build_kml(*, title, description, routes, radars, coverage_lonlat, coverage_alt_m, first_detections,
+def build_kml(*, title, description, routes, radars, coverage_lonlat, coverage_alt_m, coverage_label, first_detections,
               step_s=ROUTE_EXPORT_STEP_S):
     """The KML document as text.
 
@@ -72,8 +72,11 @@ def build_kml(*, title, description, routes, radars, coverage_lonlat, coverage_a
     radars : sequence of sim.detection.RadarModel
     coverage_lonlat : sequence of shapely geometries, one per radar
         Coverage polygons in WGS84 lon/lat [deg] (empty geometries skipped).
-    coverage_alt_m : float
-        Altitude the coverage polygons are drawn at [m AMSL].
+    coverage_alt_m : float or None
+        Altitude the coverage polygons are drawn at [m AMSL]; None: on the
+        ground (coverage at a height above ground).
+    coverage_label : str
+        The coverage level in words, for the folder name.
     first_detections : dict of arrays, shape (P,)
         ``lat_deg``, ``lon_deg``, ``alt_m``, ``t_s``, ``radar`` (names),
         ``campaign``, ``flight``.
@@ -89,8 +92,9 @@ def build_kml(*, title, description, routes, radars, coverage_lonlat, coverage_a
         ls = fr.newlinestring(name=r.name, coords=[_ll(lo, la, al) for lo, la, al in
                                                    zip(r.lon_deg[idx], r.lat_deg[idx], r.alt_m[idx])])
         ls.altitudemode = simplekml.AltitudeMode.absolute
-        ls.description = (f"length {r.length_m / 1000:.0f} km, {r.duration_s / 60:.0f} min, "
-                          f"cruise {r.cruise_altitude_m:.0f} m AMSL, weight {r.weight:g}")
+        level = (f"cruise {r.cruise_altitude_m:.0f} m AMSL" if r.cruise_agl_m is None
+                 else f"terrain following {r.cruise_agl_m:.0f} m above ground")
+        ls.description = f"length {r.length_m / 1000:.0f} km, {r.duration_s / 60:.0f} min, {level}, weight {r.weight:g}"
         ls.style = route_style
 
     fs = kml.newfolder(name="Radar sites")
@@ -103,7 +107,10 @@ def build_kml(*, title, description, routes, radars, coverage_lonlat, coverage_a
                          f"availability {rd.availability:g}")
         p.style = site_styles[rd.kind]
 
-    fc = kml.newfolder(name=f"Coverage at {coverage_alt_m:,.0f} m AMSL")
+    fc = kml.newfolder(name=f"Coverage at {coverage_label}")
+    # at a height above ground the polygons lie on the ground; otherwise at their altitude
+    on_ground = coverage_alt_m is None
+    cov_alt = 0.0 if on_ground else coverage_alt_m
     cov_styles = {k: _poly_style(COLORS[k], 0.25) for k in ("primary", "secondary")}
     for rd, geom in zip(radars, coverage_lonlat):
         polys = [g for g in shapely.get_parts(geom) if g.geom_type == "Polygon" and not g.is_empty]
@@ -111,10 +118,10 @@ def build_kml(*, title, description, routes, radars, coverage_lonlat, coverage_a
             continue
         holder = fc.newmultigeometry(name=f"{rd.name} coverage") if len(polys) > 1 else fc
         for poly in polys:
-            outer = [_ll(x, y, coverage_alt_m) for x, y in np.asarray(poly.exterior.coords)[:, :2]]
-            inner = [[_ll(x, y, coverage_alt_m) for x, y in np.asarray(h.coords)[:, :2]] for h in poly.interiors]
+            outer = [_ll(x, y, cov_alt) for x, y in np.asarray(poly.exterior.coords)[:, :2]]
+            inner = [[_ll(x, y, cov_alt) for x, y in np.asarray(h.coords)[:, :2]] for h in poly.interiors]
             pg = holder.newpolygon(outerboundaryis=outer, innerboundaryis=inner)
-            pg.altitudemode = simplekml.AltitudeMode.absolute
+            pg.altitudemode = simplekml.AltitudeMode.clamptoground if on_ground else simplekml.AltitudeMode.absolute
             if holder is fc:
                 pg.name = f"{rd.name} coverage"
                 pg.style = cov_styles[rd.kind]

@@ -60,8 +60,11 @@ class MapLayers:
     radar_names, radar_kinds : tuple of str
     radar_xy : ndarray, shape (R, 2)
     coverage : tuple of shapely geometries, one per radar [m]
-    coverage_alt_m : float
-        Target altitude of the coverage polygons [m AMSL].
+    coverage_alt_m : float or None
+        Target altitude of the coverage polygons [m AMSL]; None when they are
+        at a height above ground.
+    coverage_label : str
+        The coverage level as the legend says it ("10,100 m (FL331)").
     terrain : bool
         Whether the coverage includes terrain masking.
     track_xy : tuple of ndarray, each shape (K_i, 2)
@@ -91,7 +94,8 @@ class MapLayers:
     radar_kinds: tuple
     radar_xy: np.ndarray
     coverage: tuple
-    coverage_alt_m: float
+    coverage_alt_m: float | None
+    coverage_label: str
     terrain: bool
     track_xy: tuple
     track_detected: np.ndarray
@@ -481,7 +485,6 @@ def legend_handles(layers):
     """Proxy artists and labels for the map legend."""
     n_shown = len(layers.track_detected)
     n_det = int(np.sum(layers.track_detected))
-    fl = layers.coverage_alt_m / FL_M
     terrain = ", terrain masking" if layers.terrain else ", smooth Earth"
     kinds = set(layers.radar_kinds)
     h = [
@@ -497,7 +500,7 @@ def legend_handles(layers):
         h.append((Line2D([], [], linestyle="none", markerfacecolor=COLORS["primary"],
                          markeredgecolor=COLORS["radar_edge"], **MARKERS["primary"]), "primary radar (skin)"))
         h.append((Patch(facecolor=COLORS["primary"], alpha=0.5, edgecolor=COLORS["primary"], **LINES["primary"]),
-                  f"primary coverage at {layers.coverage_alt_m:,.0f} m (FL{fl:.0f}){terrain}"))
+                  f"primary coverage at {layers.coverage_label}{terrain}"))
     if "secondary" in kinds and layers.transponder_on_probability == 0:
         h.append((Line2D([], [], linestyle="none", markerfacecolor=COLORS["secondary"],
                          markeredgecolor=COLORS["radar_edge"], **MARKERS["secondary"]),
@@ -508,7 +511,7 @@ def legend_handles(layers):
                   "secondary radar (transponder)"))
         h.append((Patch(facecolor=COLORS["secondary"], alpha=0.4, edgecolor=COLORS["secondary"],
                         **LINES["secondary"]),
-                  f"secondary coverage at {layers.coverage_alt_m:,.0f} m (FL{fl:.0f})"))
+                  f"secondary coverage at {layers.coverage_label}"))
     h.append((Line2D([], [], linestyle="none", markerfacecolor=COLORS["airport"],
                      markeredgecolor=COLORS["radar_edge"], **MARKERS["airport"]), "airport"))
     h.append((Patch(facecolor=COLORS["focus_land"], edgecolor=COLORS["focus_border"], **LINES["focus_border"]),
