@@ -9,7 +9,8 @@ from pathlib import Path
 
 from sim.montecarlo import prepare, run
 from sim.routes import follows_terrain
-from sim.products.export import radar_features, routes_feature_collection, staged_output, write_csv, write_json
+from sim.products.export import (radar_features, routes_feature_collection, staged_output, write_csv, write_json,
+                                 write_readme)
 from sim.results import flight_rows, summarize
 from sim.scenario import apply_override, load_scenario, parse_scenario
 
@@ -76,6 +77,14 @@ def sweep(scenario, key, values, campaigns=None, flights=None, seed=None, chunk_
     return points
 
 
+_BRIEF_FILES = """map.png/.pdf/.svg the route map (routes, coverage at cruise level, sampled flights, first detections)
+detections.png   flights detected per campaign
+altitude.png     P(detect) against cruise altitude (same seed)
+routes.kml       routes, radar sites, coverage and first detections for Google Earth
+brief.pdf        one page: map, charts, key numbers and the assumptions behind them
+"""
+
+
 def write_run(out_dir, sim, result, brief=False, progress=None):
     """Write the contract files (and the brief when asked) into ``out_dir``; return the summary.
 
@@ -91,7 +100,9 @@ def write_run(out_dir, sim, result, brief=False, progress=None):
     with staged_output(Path(out_dir)) as stage:
         write_json(stage / "summary.json", summary)
         write_csv(stage / "flights.csv", *flight_rows(sim, result))
-        write_json(stage / "routes.geojson", routes_feature_collection(sim.routes, extra_features=radar_features(sim.radars)))
+        write_json(stage / "routes.geojson", routes_feature_collection(
+            sim.routes, extra_features=radar_features(sim.radars), scenario_name=sim.scenario.info.name))
+        write_readme(stage / "README.txt", summary, extra=_BRIEF_FILES if brief else "")
         if brief:
             from sim.products.brief import write_brief
             write_brief(stage, sim, result, summary, altitude_points=points)

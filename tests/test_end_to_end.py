@@ -142,6 +142,8 @@ def test_baseline_writes_the_three_contract_files(run_cli, tmp_path):
         assert key in rows[0]
     assert sum(int(r["detected"]) for r in rows) == s["flights_detected"]
     gj = json.loads((tmp_path / "o" / "routes.geojson").read_text())
+    assert "open-source" in gj["airpicture"]["note"]             # every product says so
+    assert "open-source" in (tmp_path / "o" / "README.txt").read_text()
     lines = [f for f in gj["features"] if f["geometry"]["type"] == "LineString"]
     assert {f["properties"]["name"] for f in lines} == {"direct", "via-baghdad-fir-south"}
 

@@ -6,6 +6,7 @@ true) and exported as RFC 7946 GeoJSON in WGS84 lon/lat.
 import shapely
 
 from geo.coverage import coverage_polygon, coverage_polygon_agl, iraq_airspace, polygon_to_geojson_feature
+from sim.products.export import feature_collection
 
 __all__ = ["radar_coverages", "coverage_collection"]
 
@@ -68,4 +69,4 @@ def coverage_collection(sim, transformer, altitude_m=None, agl_m=None, terrain=N
                        "iraq_fraction": round(float(shapely.area(inside)) / iraq_area, 4)}
     feats.append(polygon_to_geojson_feature(iraq, transformer, {"kind": "airspace", "name": "Iraq",
                                                                 "area_km2": _km2(iraq)}))
-    return {"type": "FeatureCollection", "features": feats}, stats
+    return feature_collection(feats, sim.scenario.info.name), stats

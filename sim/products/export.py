@@ -15,7 +15,8 @@ from pathlib import Path
 
 import numpy as np
 
-__all__ = ["staged_output", "write_json", "write_csv", "routes_feature_collection",
+__all__ = ["staged_output", "write_json", "write_csv", "routes_feature_collection", "feature_collection",
+           "write_readme",
            "radar_features", "ROUTE_EXPORT_STEP_S"]
 
 #: Time step of route ground tracks in GeoJSON/KML exports [s] (about 6.5 km at cruise).
@@ -66,7 +67,35 @@ def _round(a, nd=5):
     return np.round(np.asarray(a, dtype=float), nd).tolist()
 
 
-def routes_feature_collection(routes, step_s=ROUTE_EXPORT_STEP_S, extra_features=()):
+def feature_collection(features, scenario_name):
+    """A GeoJSON FeatureCollection carrying the scenario and the open-source note
+    (an RFC 7946 foreign member, ignored by GIS tools that do not know it)."""
+    from sim.results import ASSUMPTIONS_NOTE
+    return {"type": "FeatureCollection", "airpicture": {"scenario": scenario_name, "note": ASSUMPTIONS_NOTE},
+            "features": list(features)}
+
+
+_README = """airpicture outputs of scenario {name} (seed {seed})
+
+{note}
+
+summary.json     the headline numbers (P(detect) with its 95% interval, detected per campaign,
+                 per radar and per route figures, the settings used)
+flights.csv      one row per simulated flight (detected, first detection time and radar,
+                 minutes in Iraq and in radar coverage, ...)
+routes.geojson   the nominal routes' ground tracks and the radar sites (WGS84 lon/lat)
+{extra}
+The same scenario and seed give byte-identical summary.json and flights.csv.
+"""
+
+
+def write_readme(path, summary, extra=""):
+    """A plain-text README for an output folder: what each file is, and the open-source note."""
+    Path(path).write_text(_README.format(name=summary["scenario"], seed=summary["seed"], note=summary["note"],
+                                         extra=extra), encoding="utf-8")
+
+
+def routes_feature_collection(routes, step_s=ROUTE_EXPORT_STEP_S, extra_features=(), scenario_name=""):
     """GeoJSON FeatureCollection (RFC 7946, lon/lat) of the nominal routes' ground tracks."""
     features = []
     for r in routes:
@@ -91,7 +120,7 @@ def routes_feature_collection(routes, step_s=ROUTE_EXPORT_STEP_S, extra_features
             },
         })
     features.extend(extra_features)
-    return {"type": "FeatureCollection", "features": features}
+    return feature_collection(features, scenario_name)
 
 
 def radar_features(radars):
