@@ -60,8 +60,9 @@ def _add_mc(p):
     p.add_argument("--campaigns", type=_positive_int, help="Monte Carlo campaigns (default: scenario's run.campaigns)")
     p.add_argument("--flights", type=_positive_int, help="flights per campaign (default: scenario's run.flights)")
     p.add_argument("--seed", type=_seed, help="random seed (default: scenario's run.seed)")
-    p.add_argument("--chunk", type=_positive_int, default=100, metavar="CAMPAIGNS",
-                   help="campaigns per task (memory/speed only; results do not change; default 100)")
+    p.add_argument("--chunk", type=_positive_int, default=None, metavar="CAMPAIGNS",
+                   help="campaigns per task (memory/speed only; results do not change; "
+                        "default: about 2,000 flights per task)")
     p.add_argument("--dask", metavar="ADDRESS",
                    help="run chunks on a Dask cluster: a scheduler address, or 'local' for a local cluster "
                         "(needs the 'dask' extra: pip install 'airpicture[dask]')")
@@ -249,9 +250,9 @@ def _cmd_sweep(args):
     if not values:
         raise ScenarioError("--values", None, "give at least one value")
     # validate every value before running any
-    from sim.pipeline import with_overrides
+    from sim.pipeline import override_text, with_overrides
     for v in values:
-        with_overrides(scenario, [f"{args.key}={v}"])
+        with_overrides(scenario, [override_text(args.key, v)])
     points = sweep(scenario, args.key, values, campaigns=args.campaigns, flights=args.flights, seed=args.seed,
                    chunk_campaigns=args.chunk)
     if args.out:

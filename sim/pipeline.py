@@ -5,6 +5,7 @@
 >>> sim, result = simulate(sc)                                           # doctest: +SKIP
 """
 import copy
+import json
 from pathlib import Path
 
 from sim.montecarlo import prepare, run
@@ -14,7 +15,7 @@ from sim.products.export import (radar_features, routes_feature_collection, stag
 from sim.results import flight_rows, summarize
 from sim.scenario import apply_override, load_scenario, parse_scenario
 
-__all__ = ["load", "simulate", "write_run", "sweep", "with_overrides", "terrain_for"]
+__all__ = ["load", "simulate", "write_run", "sweep", "with_overrides", "override_text", "terrain_for"]
 
 
 def load(path, overrides=()):
@@ -31,7 +32,7 @@ def terrain_for(scenario):
     return load_terrain()
 
 
-def simulate(scenario, campaigns=None, flights=None, seed=None, chunk_campaigns=100, progress=None,
+def simulate(scenario, campaigns=None, flights=None, seed=None, chunk_campaigns=None, progress=None,
              map_chunks=None, terrain=None, masking_cache=None, with_fences=True):
     """Prepare and run a scenario; returns ``(Simulation, RunResult)``.
 
@@ -52,7 +53,12 @@ def with_overrides(scenario, overrides):
     return parse_scenario(doc, source=scenario.path)
 
 
-def sweep(scenario, key, values, campaigns=None, flights=None, seed=None, chunk_campaigns=100, progress=None):
+def override_text(key, value):
+    """``KEY=VALUE`` with the value written as TOML (``true``, ``"text"``, ``3000``)."""
+    return f"{key}={json.dumps(value)}"
+
+
+def sweep(scenario, key, values, campaigns=None, flights=None, seed=None, chunk_campaigns=None, progress=None):
     """Run a scenario once per value of one key (same seed); return one dict per value.
 
     ``key`` is an override path such as ``aircraft.cruise_altitude_m``. Each
@@ -64,7 +70,7 @@ def sweep(scenario, key, values, campaigns=None, flights=None, seed=None, chunk_
     cache = {}
     points = []
     for v in values:
-        sc = with_overrides(scenario, [f"{key}={v!r}" if isinstance(v, str) else f"{key}={v}"])
+        sc = with_overrides(scenario, [override_text(key, v)])
         if terrain is None:
             terrain = terrain_for(sc)
         sim, result = simulate(sc, campaigns, flights, seed, chunk_campaigns, terrain=terrain, masking_cache=cache,
