@@ -28,6 +28,7 @@ __all__ = [
     "iraq_airspace",
     "polygon_to_geojson_feature",
     "time_inside",
+    "minutes_inside",
     "project_geometry",
 ]
 
@@ -459,7 +460,15 @@ def time_inside(x_m, y_m, t_s, fence):
     if not shapely.is_prepared(fence):
         shapely.prepare(fence)
     inside = shapely.contains_xy(fence, x.ravel(), y.ravel()).reshape(x.shape)
-    f = inside.astype(float)
-    dt = np.diff(t, axis=1)
-    seconds = np.sum(0.5 * (f[:, 1:] + f[:, :-1]) * dt, axis=1)
-    return inside, seconds / 60.0
+    return inside, minutes_inside(inside, t)
+
+
+def minutes_inside(inside, t_s):
+    """Time inside [min] along the last axis: trapezoidal integral of a boolean series.
+
+    An interval with one end inside counts half. ``t_s`` [s] broadcasts
+    against ``inside``.
+    """
+    f = np.asarray(inside, dtype=float)
+    t = np.broadcast_to(np.asarray(t_s, dtype=float), f.shape)
+    return np.sum(0.5 * (f[..., 1:] + f[..., :-1]) * np.diff(t, axis=-1), axis=-1) / 60.0

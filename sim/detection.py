@@ -161,8 +161,10 @@ def m_of_n_track(hits, m, n):
     tracked : ndarray of bool, shape (F,)
     first_scan : ndarray of int, shape (F,)
         Index of the scan that completes the first track; -1 where none.
+    held : ndarray of bool, shape (F, K)
+        :func:`track_held`: the m-of-n rule holds at each scan.
     """
-    ok = track_held(hits, m, n)
-    tracked = ok.any(axis=1)
-    first = np.where(tracked, ok.argmax(axis=1), -1)
-    return tracked, first
+    held = track_held(hits, m, n)
+    tracked = held.any(axis=1)
+    first = np.where(tracked, held.argmax(axis=1), -1)
+    return tracked, first, held

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from geo.coverage import minutes_inside, time_inside
 from sim.detection import in_coverage
 from sim.flights import positions_at, to_lat_lon
 
@@ -52,8 +53,6 @@ def route_fences(sim, iraq_m, transformer, clip_sigma):
     ``iraq_m`` is Iraq's airspace in region metres (prepared), ``transformer``
     the lon/lat -> metres transformer it was projected with.
     """
-    import shapely
-
     out = []
     for i, route in enumerate(sim.routes):
         half = clip_sigma * route.cross_track_sigma_m
@@ -65,7 +64,7 @@ def route_fences(sim, iraq_m, transformer, clip_sigma):
         xyz, alt, _ = positions_at(sim.packed, np.full(n, i), offsets, tt)
         lat, lon = to_lat_lon(xyz)
         x, y = transformer.transform(lon, lat)
-        in_iraq = shapely.contains_xy(iraq_m, np.ravel(x), np.ravel(y)).reshape(n, len(t))
+        in_iraq, _ = time_inside(x, y, t, iraq_m)
         prim = np.zeros((n, len(t)), dtype=bool)
         anyr = np.zeros((n, len(t)), dtype=bool)
         for radar in sim.radars:
@@ -75,12 +74,6 @@ def route_fences(sim, iraq_m, transformer, clip_sigma):
                 prim |= cov
         out.append(RouteFences(offsets, t, in_iraq, prim, anyr))
     return tuple(out)
-
-
-def _minutes(mask, t_s):
-    """Trapezoidal time inside along the last axis [min]."""
-    f = mask.astype(float)
-    return np.sum(0.5 * (f[..., 1:] + f[..., :-1]) * np.diff(t_s), axis=-1) / 60.0
 
 
 def flight_fence_figures(fences, route_index, cross_track_m, transponder_on):
@@ -93,9 +86,9 @@ def flight_fence_figures(fences, route_index, cross_track_m, transponder_on):
         if not sel.any():
             continue
         rows = fz.row(cross_track_m[sel])
-        in_iraq[sel] = _minutes(fz.in_iraq, fz.t_s)[rows]
-        cov_any = _minutes(fz.covered_any, fz.t_s)[rows]
-        cov_prim = _minutes(fz.covered_primary, fz.t_s)[rows]
+        in_iraq[sel] = minutes_inside(fz.in_iraq, fz.t_s)[rows]
+        cov_any = minutes_inside(fz.covered_any, fz.t_s)[rows]
+        cov_prim = minutes_inside(fz.covered_primary, fz.t_s)[rows]
         in_cov[sel] = np.where(transponder_on[sel], cov_any, cov_prim)
     return in_iraq, in_cov
 

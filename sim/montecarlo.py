@@ -13,7 +13,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from geo.earth import horizon_distance_m, unit_vectors
-from sim.detection import in_coverage, prepare_radar, radar_geometry, scan_pd, track_held
+from sim.detection import in_coverage, m_of_n_track, prepare_radar, radar_geometry, scan_pd
 from sim.fences import flight_fence_figures, inside_iraq_at, route_fences
 from sim.flights import FlightBatch, pack_routes, positions_at
 from sim.routes import build_routes
@@ -182,9 +182,7 @@ def simulate_chunk(sim, seed, first_campaign, n_campaigns, flights):
             xyz, alt, airborne = positions_at(sim.packed, ri, batch.cross_track_m[idx], t)
             covered, slant = in_coverage(radar, xyz, alt)
             hits = airborne & covered & (u_scan[j][idx, :K] < scan_pd(radar, slant, True))
-            held = track_held(hits, det.track_m, det.track_n)
-            tracked = held.any(axis=1)
-            first = held.argmax(axis=1)
+            tracked, first, held = m_of_n_track(hits, det.track_m, det.track_n)
             done = idx[tracked]
             tracked_by[done, j] = True
             track_time[done, j] = t[tracked, first[tracked]]

@@ -169,3 +169,13 @@ def test_failed_brief_leaves_no_partial_outputs(write_scenario, run_cli, tmp_pat
     assert code == 1 and "disk full" in err and len(err.strip().splitlines()) == 1
     assert not (tmp_path / "o").exists()
     assert not any(p.name.startswith(".airpicture-") for p in tmp_path.iterdir())
+
+
+def test_wilson_interval_against_score_test_inversion():
+    # the Wilson interval is {p : |k/n - p| <= z sqrt(p (1 - p) / n)}: invert on a fine grid
+    from sim.results import wilson_interval
+    grid = np.linspace(0, 1, 200_001)
+    for k, n in ((0, 30), (81, 263), (30, 30), (1, 4000), (3678, 4000)):
+        lo, hi = wilson_interval(k, n)
+        ok = np.abs(k / n - grid) <= 1.959963984540054 * np.sqrt(grid * (1 - grid) / n)
+        assert lo == pytest.approx(grid[ok].min(), abs=1e-5) and hi == pytest.approx(grid[ok].max(), abs=1e-5)

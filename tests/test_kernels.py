@@ -30,9 +30,12 @@ def _loop_m_of_n(hits, m, n):
 def test_m_of_n_against_plain_loop(m, n):
     rng = np.random.default_rng(m * 10 + n)
     hits = rng.random((300, 40)) < 0.3
-    t, f = m_of_n_track(hits, m, n)
+    t, f, held = m_of_n_track(hits, m, n)
     t2, f2 = _loop_m_of_n(hits, m, n)
     assert np.array_equal(t, t2) and np.array_equal(f, f2)
+    for i in range(0, 300, 37):   # held: m of the last n scans, scan by scan
+        ref = [sum(hits[i, max(0, k - n + 1):k + 1]) >= m for k in range(hits.shape[1])]
+        assert np.array_equal(held[i], ref)
 
 
 def _profile_kwargs():
