@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from geo.airports import load_airports
-from geo.units import FL_M, FT_M, KMH_MPS, KT_MPS, NM_M
+from geo.units import FT_M, KMH_MPS, UNITS, to_si
 
 __all__ = [
     "ScenarioError",
@@ -44,24 +44,12 @@ class ScenarioError(ValueError):
 
 
 # --- units -------------------------------------------------------------------------------------
-# quantity kind -> {suffix: factor to SI}
-_UNITS = {
-    "length": {"m": 1.0, "km": 1000.0, "ft": FT_M, "nm": NM_M},
-    "altitude": {"m": 1.0, "km": 1000.0, "ft": FT_M, "fl": FL_M},
-    "speed": {"mps": 1.0, "kmh": KMH_MPS, "kt": KT_MPS},
-    "rate": {"mps": 1.0, "fpm": FT_M / 60.0},
-    "time": {"s": 1.0, "min": 60.0},
-    "area": {"m2": 1.0},
-    "angle": {"deg": 1.0},
-}
-
-
 @dataclass(frozen=True)
 class _Field:
     """One scenario key: base name (without unit), quantity kind or python type, rules."""
 
     base: str
-    kind: str  # a key of _UNITS, or "int", "float", "bool", "str", "strlist", "raw"
+    kind: str  # a key of geo.units.UNITS, or "int", "float", "bool", "str", "strlist", "raw"
     required: bool = False
     default: object = None
     lo: float | None = None      # inclusive lower bound
@@ -72,8 +60,8 @@ class _Field:
 
 def _spellings(f):
     """All accepted key spellings of a field -> unit suffix (None for unitless)."""
-    if f.kind in _UNITS:
-        out = {f"{f.base}_{u}": u for u in _UNITS[f.kind]}
+    if f.kind in UNITS:
+        out = {f"{f.base}_{u}": u for u in UNITS[f.kind]}
         if f.kind == "altitude" and f.base.endswith("altitude"):
             out[f.base[: -len("altitude")] + "flight_level"] = "fl"
         return out
@@ -131,7 +119,7 @@ def _read_table(table, fields, path, extra_ok=()):
         unit = spell[key][1]
         value = table[key]
         kp = f"{path}.{key}"
-        if f.kind in _UNITS:
+        if f.kind in UNITS:
             out[f.base] = _check_number(_scale(value, unit, f, kp), f, kp)
         elif f.kind in ("int",):
             if isinstance(value, bool) or not isinstance(value, int):
@@ -161,11 +149,11 @@ def _read_table(table, fields, path, extra_ok=()):
 def _scale(value, unit, f, key):
     if isinstance(value, bool) or not isinstance(value, (int, float)):
         raise _Err(key, f"must be a number, got {value!r}")
-    return float(value) * _UNITS[f.kind][unit]
+    return to_si(float(value), f.kind, unit)
 
 
 def _suggest(key, known):
-    stem = re.sub(r"_(m|km|ft|nm|kmh|kt|mps|s|min|deg|m2|fl|fpm)$", "", key)
+    stem = _quantity(key) or (key.rsplit("_", 1)[0] if "_" in key else key)   # drop a (mistyped) unit
     near = sorted({k for k in known if k.startswith(stem + "_") or k == stem})
     if near:
         return f" (did you mean {' or '.join(near)}?)"
@@ -579,7 +567,7 @@ def _select(items, sel):
     return None
 
 
-_ALL_UNITS = ("m", "km", "ft", "nm", "kmh", "kt", "mps", "fpm", "s", "min", "fl")
+_ALL_UNITS = tuple(sorted({u for units in UNITS.values() for u in units}, key=len, reverse=True))
 
 
 def _quantity(key):
