@@ -168,11 +168,18 @@ def _map_chunks(address):
     return map_chunks, close
 
 
+def _check_out(out):
+    """A bad --out is a bad argument: say so before running anything."""
+    if out.exists() and not out.is_dir():
+        raise ScenarioError("--out", None, f"{out} exists and is not a folder")
+
+
 def _cmd_run(args):
     from sim.pipeline import load, simulate, write_run
     scenario = load(args.scenario, args.overrides)
     root = getattr(args, "default_root", "out")
     out = Path(args.out) if args.out else Path(root) / scenario.info.name
+    _check_out(out)
     campaigns = args.campaigns or scenario.run.campaigns
     flights = args.flights or scenario.run.flights
     update, close_bar = _progress(campaigns * flights, args.quiet)
@@ -212,16 +219,20 @@ def _cmd_coverage(args):
     from sim.products.coverage import coverage_collection
     from sim.products.export import staged_output, write_json
     scenario = load(args.scenario, args.overrides)
+    out = Path(args.out) if args.out else Path("out") / f"{scenario.info.name}-coverage"
+    _check_out(out)
+    altitude = args.altitude_m if args.altitude_m is not None else (
+        None if args.altitude_ft is None else args.altitude_ft * FT_M)
+    level = altitude if altitude is not None else args.agl_m
+    if not 0 <= level <= 20_000:
+        raise ScenarioError("--altitude", None, f"must be between 0 and 20,000 m, got {level:g} m")
     terrain = terrain_for(scenario)
     if args.agl_m is not None and terrain is None:
         from geo.terrain import load_terrain
         terrain = load_terrain()
-    altitude = args.altitude_m if args.altitude_m is not None else (
-        None if args.altitude_ft is None else args.altitude_ft * FT_M)
     sim = prepare(scenario, terrain)
     fc, stats = coverage_collection(sim, region_transformer(), altitude_m=altitude, agl_m=args.agl_m,
                                     terrain=terrain)
-    out = Path(args.out) if args.out else Path("out") / f"{scenario.info.name}-coverage"
     with staged_output(out) as stage:
         write_json(stage / "coverage.geojson", fc)
         write_json(stage / "coverage.json", stats)
@@ -253,6 +264,8 @@ def _cmd_sweep(args):
     from sim.pipeline import override_text, with_overrides
     for v in values:
         with_overrides(scenario, [override_text(args.key, v)])
+    if args.out:
+        _check_out(Path(args.out))
     points = sweep(scenario, args.key, values, campaigns=args.campaigns, flights=args.flights, seed=args.seed,
                    chunk_campaigns=args.chunk)
     if args.out:
@@ -274,6 +287,8 @@ def _cmd_compare(args):
     from sim.products.export import staged_output, write_csv
     from sim.results import format_ci, summarize
     scenarios = [load(p) for p in args.scenarios]   # validate all before running any
+    if args.out:
+        _check_out(Path(args.out))
     rows = []
     for sc in scenarios:
         sim, result = simulate(sc, campaigns=args.campaigns, seed=args.seed)

@@ -115,6 +115,8 @@ def test_coverage_command_writes_valid_rfc7946(run_cli, tmp_path):
                 area2 = np.sum(a[:-1, 0] * a[1:, 1] - a[1:, 0] * a[:-1, 1])
                 assert (area2 > 0) == (i == 0)                           # CCW exterior, CW holes
     stats = json.loads((tmp_path / "c" / "coverage.json").read_text())
+    code, _, err = run_cli("coverage", SCENARIOS / "iraq_2012_baseline.toml", "--altitude-m", -5, "--out", tmp_path / "x")
+    assert code == 2 and "--altitude" in err and not (tmp_path / "x").exists()
     assert 0 < stats["air_picture_primary"]["iraq_fraction"] <= stats["air_picture_all"]["iraq_fraction"] <= 1
 
 

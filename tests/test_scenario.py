@@ -66,11 +66,11 @@ def test_missing_file_and_bad_arguments_exit_2(run_cli, tmp_path, write_scenario
     assert code == 2 and "aircraft.rcs_m2: must be > 0" in err
 
 
-def test_out_is_a_file_exit_nonzero_no_output(run_cli, tmp_path, write_scenario):
+def test_out_is_a_file_is_a_bad_argument_exit_2(run_cli, tmp_path, write_scenario):
     f = tmp_path / "file"
     f.write_text("x")
     code, _, err = run_cli("run", write_scenario(straight()), "--out", f, "-q")
-    assert code == 1 and "not a folder" in err
+    assert code == 2 and "not a folder" in err and len(err.strip().splitlines()) == 1
     assert f.read_text() == "x"
 
 
