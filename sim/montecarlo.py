@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from geo.earth import horizon_distance_m, unit_vectors
+from geo.earth import horizon_distance_m
 from sim.detection import in_coverage, m_of_n_track, prepare_radar, radar_geometry, scan_pd
 from sim.fences import flight_fence_figures, inside_iraq_at, route_fences
 from sim.flights import FlightBatch, pack_routes, positions_at
@@ -66,8 +66,9 @@ def prepare(scenario, terrain=None, masking_cache=None, masking_options=None, wi
     ``terrain`` is a :class:`geo.terrain.Terrain`; it is needed (and loaded by
     the caller) when ``scenario.detection.terrain`` is true, and then also
     gives the radar site elevations the scenario leaves out. With terrain
-    off, the Earth is smooth: sites without ``elevation_m`` are at 0 m. ``masking_cache`` (a dict the caller owns) reuses
-    masking tables across scenarios that share radar sites, e.g. in sweeps.
+    off, the Earth is smooth: sites without ``elevation_m`` are at 0 m.
+    ``masking_cache`` (a dict the caller owns) reuses masking tables across
+    scenarios that share radar sites, e.g. in sweeps.
     ``masking_options`` are passed to :func:`geo.terrain.masking_table`
     (``azimuth_step_deg``, ``range_step_m``) to change the table's bins.
     ``with_fences=False`` skips the Iraq-airspace and coverage tables (the

@@ -97,19 +97,13 @@ def write_run(out_dir, sim, result, brief=False, progress=None):
     ``progress(1)`` is called after each point of the brief's altitude sweep.
     """
     summary = summarize(sim, result)
-    points = None
-    if brief:
-        from sim.products.brief import DEFAULT_SWEEP_CAMPAIGNS, altitude_sweep
-        points = altitude_sweep(sim, campaigns=min(result.campaigns, DEFAULT_SWEEP_CAMPAIGNS),
-                                flights=result.flights_per_campaign, seed=result.seed, progress=progress)
-        summary["altitude_sweep"] = points
     with staged_output(Path(out_dir)) as stage:
+        if brief:   # first: its altitude sweep goes into summary.json
+            from sim.products.brief import write_brief
+            summary["altitude_sweep"] = write_brief(stage, sim, result, summary, progress=progress)["altitude_sweep"]
         write_json(stage / "summary.json", summary)
         write_csv(stage / "flights.csv", *flight_rows(sim, result))
         write_json(stage / "routes.geojson", routes_feature_collection(
             sim.routes, extra_features=radar_features(sim.radars), scenario_name=sim.scenario.info.name))
         write_readme(stage / "README.txt", summary, extra=_BRIEF_FILES if brief else "")
-        if brief:
-            from sim.products.brief import write_brief
-            write_brief(stage, sim, result, summary, altitude_points=points)
     return summary

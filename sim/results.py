@@ -36,7 +36,7 @@ def _r(x, nd=6):
     return None if x is None or (isinstance(x, float) and np.isnan(x)) else round(float(x), nd)
 
 
-def summarize(sim, result, extra=None):
+def summarize(sim, result):
     """The ``summary.json`` content as a plain dict (deterministic order)."""
     sc = sim.scenario
     n = len(result.detected)
@@ -108,8 +108,6 @@ def summarize(sim, result, extra=None):
         keys = list(out)
         at = keys.index("first_detection_min")
         out = {**{k: out[k] for k in keys[:at]}, **fences, **{k: out[k] for k in keys[at:]}}
-    if extra:
-        out.update(extra)
     return out
 
 
@@ -127,16 +125,15 @@ def format_ci(lo, hi):
     return f"{np.floor(lo * 1000) / 1000:.3f}-{np.ceil(hi * 1000) / 1000:.3f}"
 
 
-def flight_rows(sim, result, extra_columns=None):
+def flight_rows(sim, result):
     """Per-flight table: (header, list of row tuples), deterministic formatting."""
     names = [r.name for r in sim.radars]
     routes = [r.name for r in sim.routes]
     b = result.batch
-    extra_columns = extra_columns or {}
     fences = result.minutes_in_iraq is not None
     header = ["campaign", "flight", "route", "detected", "first_detection_s", "first_radar",
               *(("detected_in_iraq", "minutes_in_iraq", "minutes_in_coverage") if fences else ()),
-              "transponder_on", "cross_track_m", "radars_tracking", *extra_columns]
+              "transponder_on", "cross_track_m", "radars_tracking"]
     n_tracking = result.tracked_by.sum(axis=1)
     cols = [
         b.campaign.tolist(), b.flight.tolist(), [routes[i] for i in b.route_index],
@@ -150,6 +147,4 @@ def flight_rows(sim, result, extra_columns=None):
         [f"{x:.1f}" for x in b.cross_track_m],
         n_tracking.tolist(),
     ]
-    for values in extra_columns.values():
-        cols.append(values)
     return header, list(zip(*cols))

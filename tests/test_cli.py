@@ -1,6 +1,5 @@
 """The command line a planner uses: help, what-ifs, sweeps, comparisons, Dask."""
 import csv
-import json
 
 import pytest
 

@@ -445,7 +445,7 @@ def brief_figure(layers, per_campaign, points, cruise_alt_m, summary, sim, date,
 
 # --- the whole set ------------------------------------------------------------------------------
 def write_brief(stage_dir, sim, result, summary, *, dpi=200, sweep_campaigns=None, altitude_values_m=None,
-                altitude_points=None, n_tracks=100, n_points=200):
+                altitude_points=None, n_tracks=100, n_points=200, progress=None):
     """Write map.png/.pdf/.svg, detections.png, altitude.png, routes.kml and brief.pdf.
 
     Parameters
@@ -466,6 +466,8 @@ def write_brief(stage_dir, sim, result, summary, *, dpi=200, sweep_campaigns=Non
         A sweep already computed by :func:`altitude_sweep`; skips the sweep.
     n_tracks, n_points : int
         Sampled flight tracks (map) and first-detection points (map and KML).
+    progress : callable, optional
+        ``progress(1)`` after each altitude of the sweep.
 
     Returns
     -------
@@ -481,7 +483,7 @@ def write_brief(stage_dir, sim, result, summary, *, dpi=200, sweep_campaigns=Non
         altitude_points = altitude_sweep(
             sim, DEFAULT_SWEEP_ALTITUDES_M if altitude_values_m is None else altitude_values_m,
             campaigns=min(result.campaigns, DEFAULT_SWEEP_CAMPAIGNS) if sweep_campaigns is None else sweep_campaigns,
-            flights=result.flights_per_campaign, seed=result.seed)
+            flights=result.flights_per_campaign, seed=result.seed, progress=progress)
     timings["altitude_sweep"] = time.perf_counter() - t0
 
     t = time.perf_counter()

@@ -19,7 +19,7 @@ from matplotlib.patches import PathPatch, Patch, Rectangle
 from matplotlib.path import Path as MplPath
 from matplotlib.transforms import Bbox, offset_copy
 
-from geo.units import FL_M, NM_M
+from geo.units import NM_M
 from sim.products.style import COLORS, FONT_SIZE, LINES, MARKERS
 
 __all__ = [
