@@ -24,8 +24,8 @@ __all__ = [
     "coverage_polygon",
     "coverage_polygon_agl",
     "load_borders",
+    "country_names",
     "country_polygon",
-    "iraq_airspace",
     "polygon_to_geojson_feature",
     "time_inside",
     "minutes_inside",
@@ -322,9 +322,21 @@ def load_borders():
     Natural Earth 1:50m Admin 0 - Countries, v4.0.0 (public domain);
     provenance in ``geo/data/PROVENANCE.md``.
     """
+    return [(f["properties"]["NAME"], f["properties"]["ISO_A3"], shape(f["geometry"])) for f in _border_features()]
+
+
+def _border_features():
     text = resources.files("geo.data").joinpath(BORDERS_FILENAME).read_text(encoding="utf-8")
-    features = json.loads(text)["features"]
-    return [(f["properties"]["NAME"], f["properties"]["ISO_A3"], shape(f["geometry"])) for f in features]
+    return json.loads(text)["features"]
+
+
+def country_names():
+    """``{iso_a3: name}`` of the countries in the packaged borders file.
+
+    >>> country_names()["TUR"]
+    'Turkey'
+    """
+    return {f["properties"]["ISO_A3"]: f["properties"]["NAME"] for f in _border_features()}
 
 
 def project_geometry(geom, transformer, direction="FORWARD"):
@@ -362,11 +374,6 @@ def country_polygon(iso_a3, transformer):
             shapely.prepare(fence)
             return fence
     raise KeyError(f"no country {iso_a3!r} in {BORDERS_FILENAME}")
-
-
-def iraq_airspace(transformer):
-    """Iraq's territory (Natural Earth de facto border) in region metres, prepared."""
-    return country_polygon("IRQ", transformer)
 
 
 def _ring_coords(ring, decimals):

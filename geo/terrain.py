@@ -33,7 +33,8 @@ __all__ = [
     "MaskingTable",
     "masking_table",
     "min_visible_alt_m",
-    "line_of_sight_brute",
+    "lowest_ray_alt_m",
+    "ray_clears_terrain",
 ]
 
 #: Packaged DEM file inside ``geo.data`` (GLOBE G10G clip, 28-40N, 32-62E).
@@ -411,81 +412,107 @@ def min_visible_alt_m(table, azimuth_deg, ground_distance_m):
     return np.where(bad, np.nan, out)
 
 
-def line_of_sight_brute(
-    terrain,
-    radar_lat_deg,
-    radar_lon_deg,
-    antenna_alt_m,
-    target_lat_deg,
-    target_lon_deg,
-    target_alt_m,
-    refraction_k,
-    step_m=100.0,
-):
-    """Slow reference: does the straight ray on the effective Earth clear the terrain?
+def lowest_ray_alt_m(ground_distance_m, alt_a_m, alt_b_m, refraction_k):
+    """Lowest altitude [m] of the straight ray between two points on the effective Earth.
+
+    Parameters
+    ----------
+    ground_distance_m : array_like
+        Great-circle ground distance between the points [m].
+    alt_a_m, alt_b_m : array_like
+        Altitudes of the two ends above mean sea level [m].
+    refraction_k : float
+        Effective-Earth-radius factor [-].
+
+    Returns
+    -------
+    ndarray
+        ``min(r) - Re`` over the segment, with ``Re = k R``: the distance from
+        the Earth's centre to the chord is ``r1 r2 sin(Psi) / c`` where the
+        foot of the perpendicular falls between the ends (``c`` the chord
+        length, ``Psi = d / Re``), else the lower end.
+
+    Examples
+    --------
+    >>> round(float(lowest_ray_alt_m(0.0, 100.0, 300.0, 4 / 3)), 6)
+    100.0
+    >>> round(float(lowest_ray_alt_m(200e3, 5000.0, 5000.0, 4 / 3)))   # sag 5000 - d^2 / (8 Re)
+    4411
+    """
+    re_m = refraction_k * EARTH_RADIUS_M
+    psi = np.asarray(ground_distance_m, dtype=float) / re_m
+    r1 = re_m + np.asarray(alt_a_m, dtype=float)
+    r2 = re_m + np.asarray(alt_b_m, dtype=float)
+    c = np.sqrt(np.maximum(r1 * r1 + r2 * r2 - 2.0 * r1 * r2 * np.cos(psi), 0.0))
+    # the perpendicular's foot is inside the segment when both end angles are acute
+    inside = (r1 * r1 + c * c > r2 * r2) & (r2 * r2 + c * c > r1 * r1) & (c > 0)
+    perp = r1 * r2 * np.sin(psi) / np.where(c > 0, c, 1.0)
+    return np.where(inside, perp, np.minimum(r1, r2)) - re_m
+
+
+def ray_clears_terrain(terrain, xyz_a, alt_a_m, xyz_b, alt_b_m, refraction_k, step_m=500.0, block=2048):
+    """Whether straight rays on the effective Earth clear the terrain (vectorized).
 
     Parameters
     ----------
     terrain : Terrain
-    radar_lat_deg, radar_lon_deg : float
-        Radar site [deg].
-    antenna_alt_m : float
-        Antenna height above mean sea level [m].
-    target_lat_deg, target_lon_deg : float
-        Target position [deg].
-    target_alt_m : float
-        Target altitude above mean sea level [m].
+    xyz_a, xyz_b : ndarray, shape (N, 3)
+        Earth-centred unit vectors of the two ends (e.g. an airborne radar and a target).
+    alt_a_m, alt_b_m : array_like, shape (N,)
+        Altitudes above mean sea level [m].
     refraction_k : float
         Effective-Earth-radius factor [-].
-    step_m : float, default 100
-        Spacing of the checked points along the path [m].
+    step_m : float, default 500
+        Largest spacing of the checked points along each path [m] (the
+        GLOBE cells are about 800-900 m wide here).
+    block : int
+        Rays checked per array operation (bounds memory).
 
     Returns
     -------
-    bool
+    ndarray of bool, shape (N,)
         True when at every checked point along the great-circle path (the
-        target's own position included) the ray is at or above the terrain.
+        far end included) the ray is at or above the terrain.
 
     Notes
     -----
-    A plain Python loop, used only to test :func:`masking_table`. On the
-    effective-Earth sphere (radius ``Re = k R``) the ray from the antenna
-    (radius ``r1 = Re + h_r``, central angle 0) to the target
-    (``r2 = Re + h_t``, angle ``Psi = D / Re``) is a straight line; in polar
-    coordinates its radius at angle ``psi`` is
-
-        r(psi) = r1 r2 sin(Psi) / (r2 sin(Psi - psi) + r1 sin(psi)).
-
-    The terrain includes sea level (0 m), so where the terrain is at or below
-    0 m the test is the smooth effective-Earth one. Terrain elevations come
-    from :func:`elevation_m` (tested separately against a per-point loop).
+    A ray whose lowest point (:func:`lowest_ray_alt_m`) is above the highest
+    cell of the terrain clears it without sampling; the others are sampled
+    at ``ceil(d / step_m)`` points, the ray's altitude at ground angle
+    ``psi`` being ``r1 r2 sin(Psi) / (r2 sin(Psi - psi) + r1 sin(psi)) - Re``
+    (the straight line on the effective-Earth sphere, as in the masking
+    tables). The slow reference is ``line_of_sight_brute`` in the tests.
     """
-    d = float(ground_distance_m(radar_lat_deg, radar_lon_deg, target_lat_deg, target_lon_deg))
+    a = np.asarray(xyz_a, dtype=float).reshape(-1, 3)
+    b = np.asarray(xyz_b, dtype=float).reshape(-1, 3)
+    n = len(a)
+    ha = np.broadcast_to(np.asarray(alt_a_m, dtype=float), (n,))
+    hb = np.broadcast_to(np.asarray(alt_b_m, dtype=float), (n,))
+    theta = 2.0 * np.arcsin(np.clip(np.linalg.norm(b - a, axis=1) / 2.0, 0.0, 1.0))
+    d = EARTH_RADIUS_M * theta
+    ok = lowest_ray_alt_m(d, ha, hb, refraction_k) >= float(np.max(terrain.elevation_m))
+    todo = np.flatnonzero(~ok)
     re_m = refraction_k * EARTH_RADIUS_M
-    h_t = float(target_alt_m)
-    if d == 0.0:
-        return bool(h_t >= float(elevation_m(terrain, target_lat_deg, target_lon_deg)))
-    az = math.radians(float(azimuth_deg(radar_lat_deg, radar_lon_deg, target_lat_deg, target_lon_deg)))
-    r1 = re_m + float(antenna_alt_m)
-    r2 = re_m + h_t
-    big_psi = d / re_m
-    p1 = math.radians(radar_lat_deg)
-    n = max(1, math.ceil(d / step_m))
-    lats, lons, ray_alt = [], [], []
-    for i in range(1, n + 1):
-        x = d * i / n
-        delta = x / EARTH_RADIUS_M
-        sp2 = math.sin(p1) * math.cos(delta) + math.cos(p1) * math.sin(delta) * math.cos(az)
-        p2 = math.asin(max(-1.0, min(1.0, sp2)))
-        dl = math.atan2(math.sin(az) * math.sin(delta) * math.cos(p1), math.cos(delta) - math.sin(p1) * sp2)
-        lats.append(math.degrees(p2))
-        lons.append(radar_lon_deg + math.degrees(dl))
-        psi = x / re_m
-        r = r1 * r2 * math.sin(big_psi) / (r2 * math.sin(big_psi - psi) + r1 * math.sin(psi))
-        ray_alt.append(r - re_m)
-    ray_alt[-1] = h_t  # the target itself (avoid rounding in r(Psi))
-    z = elevation_m(terrain, np.array(lats), np.array(lons))
-    for ray, ground in zip(ray_alt, z.tolist()):
-        if ray < ground:
-            return False
-    return True
+    for s in range(0, len(todo), block):
+        i = todo[s:s + block]
+        k = max(1, int(np.ceil(d[i].max() / step_m)))
+        f = np.arange(1, k + 1) / k                            # (k,), the far end included
+        th = theta[i, None]
+        sin_th = np.sin(th)
+        small = sin_th < 1e-12
+        wa = np.where(small, 1.0 - f, np.sin((1.0 - f) * th) / np.where(small, 1.0, sin_th))
+        wb = np.where(small, f, np.sin(f * th) / np.where(small, 1.0, sin_th))
+        p = wa[..., None] * a[i, None, :] + wb[..., None] * b[i, None, :]
+        p /= np.linalg.norm(p, axis=-1, keepdims=True)
+        lat = np.degrees(np.arcsin(np.clip(p[..., 2], -1.0, 1.0)))
+        lon = np.degrees(np.arctan2(p[..., 1], p[..., 0]))
+        big_psi = d[i, None] / re_m
+        psi = f * big_psi
+        r1 = re_m + ha[i, None]
+        r2 = re_m + hb[i, None]
+        with np.errstate(invalid="ignore", divide="ignore"):
+            r = r1 * r2 * np.sin(big_psi) / (r2 * np.sin(big_psi - psi) + r1 * np.sin(psi))
+        ray = np.where(big_psi > 0, r - re_m, hb[i, None])
+        ray[:, -1] = hb[i]                                     # the far end itself
+        ok[i] = np.all(ray >= elevation_m(terrain, lat, lon), axis=1)
+    return ok

@@ -8,8 +8,17 @@ import argparse
 import sys
 from pathlib import Path
 
+from geo.terrain import load_terrain
+from geo.units import FT_M
 from sim import __version__
-from sim.scenario import ScenarioError
+from sim.analysis import altitude_levels, compare, sweep
+from sim.engine import EngineUnavailable
+from sim.montecarlo import prepare
+from sim.pipeline import load, simulate, write_run
+from sim.products.coverage import coverage_collection
+from sim.products.export import staged_output, write_csv, write_json
+from sim.results import format_ci, headline
+from sim.scenario import ScenarioError, parse_override_value
 
 __all__ = ["main", "build_parser"]
 
@@ -70,8 +79,8 @@ def _add_mc(p):
 
 def build_parser():
     parser = _Parser(prog="airpicture", description=(
-        "How many Il-76 flights Iran -> Syria would Iraq's radars detect? Monte Carlo over "
-        "routes, radars and chance; outputs for planners."),
+        "How many Il-76 flights Iran -> Syria would a country's radars detect (Iraq's by default)? "
+        "Monte Carlo over routes, radars and chance; outputs for planners."),
         epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--version", action="version", version=f"airpicture {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
@@ -99,7 +108,7 @@ def build_parser():
 
     p = sub.add_parser("coverage", help="write the air picture at an altitude as GeoJSON geofences",
                        description="Coverage of every radar at one altitude (line of sight, terrain, range), "
-                                   "their union and Iraq's airspace, as RFC 7946 GeoJSON (coverage.geojson) "
+                                   "their union and the scenario's airspace, as RFC 7946 GeoJSON (coverage.geojson) "
                                    "with areas in coverage.json.")
     _add_common(p)
     lvl = p.add_mutually_exclusive_group(required=True)
@@ -140,34 +149,6 @@ def _progress(total, quiet, unit="flight"):
     return bar.update, bar.close
 
 
-def _map_chunks(address):
-    if address is None:
-        return None, lambda: None
-    try:
-        from distributed import Client, LocalCluster
-    except ImportError:
-        raise ScenarioError("--dask", None, "Dask is not installed: pip install 'airpicture[dask]'") from None
-    if address == "local":
-        cluster = LocalCluster(processes=True, n_workers=None, threads_per_worker=1)
-        client = Client(cluster)
-    else:
-        cluster = None
-        client = Client(address)
-
-    def map_chunks(fn, args):
-        from distributed import as_completed
-        sim = client.scatter(args[0][0], broadcast=True)   # the prepared simulation, sent once
-        futures = [client.submit(fn, sim, *a[1:], pure=False) for a in args]
-        for fut in as_completed(futures):
-            yield fut.result()
-
-    def close():
-        client.close()
-        if cluster is not None:
-            cluster.close()
-    return map_chunks, close
-
-
 def _check_out(out):
     """A bad --out is a bad argument: say so before running anything."""
     if out.exists() and not out.is_dir():
@@ -175,7 +156,6 @@ def _check_out(out):
 
 
 def _cmd_run(args):
-    from sim.pipeline import load, simulate, write_run
     scenario = load(args.scenario, args.overrides)
     root = getattr(args, "default_root", "out")
     out = Path(args.out) if args.out else Path(root) / scenario.info.name
@@ -183,27 +163,24 @@ def _cmd_run(args):
     campaigns = args.campaigns or scenario.run.campaigns
     flights = args.flights or scenario.run.flights
     update, close_bar = _progress(campaigns * flights, args.quiet)
-    map_chunks, close_dask = _map_chunks(args.dask)
     try:
         sim, result = simulate(scenario, campaigns=args.campaigns, flights=args.flights, seed=args.seed,
-                               chunk_campaigns=args.chunk, progress=update, map_chunks=map_chunks)
+                               chunk_campaigns=args.chunk, progress=update, engine=args.dask)
     finally:
         close_bar()
-        close_dask()
     update, close_bar = (None, lambda: None)
     if args.brief:
-        from sim.products.brief import DEFAULT_SWEEP_ALTITUDES_M
-        update, close_bar = _progress(len(DEFAULT_SWEEP_ALTITUDES_M), args.quiet, unit="altitude")
+        update, close_bar = _progress(len(altitude_levels(scenario)[1]), args.quiet, unit="level")
     try:
         summary = write_run(out, sim, result, brief=args.brief, progress=update)
     finally:
         close_bar()
     if not args.quiet:
-        from sim.results import headline
+        where = summary["airspace"]
         print(f"{scenario.info.title}")
         print(headline(summary))
-        print(f"  held in track while over Iraq: {100 * summary['p_detect_in_iraq']:.1f}% of flights; "
-              f"mean {summary['minutes_in_iraq_mean']:.0f} min in Iraq, "
+        print(f"  held in track while over {where}: {100 * summary['p_detect_in_airspace']:.1f}% of flights; "
+              f"mean {summary['minutes_in_airspace_mean']:.0f} min in {where}'s airspace, "
               f"{summary['minutes_in_coverage_mean']:.0f} min in radar coverage")
         for name, r in summary["radars"].items():
             print(f"  {name:<24s} tracked {100 * r['p_detect']:5.1f}% of flights")
@@ -212,12 +189,6 @@ def _cmd_run(args):
 
 
 def _cmd_coverage(args):
-    from geo.projection import region_transformer
-    from geo.units import FT_M
-    from sim.montecarlo import prepare
-    from sim.pipeline import load, terrain_for
-    from sim.products.coverage import coverage_collection
-    from sim.products.export import staged_output, write_json
     scenario = load(args.scenario, args.overrides)
     out = Path(args.out) if args.out else Path("out") / f"{scenario.info.name}-coverage"
     _check_out(out)
@@ -226,13 +197,9 @@ def _cmd_coverage(args):
     level = altitude if altitude is not None else args.agl_m
     if not 0 <= level <= 20_000:
         raise ScenarioError("--altitude", None, f"must be between 0 and 20,000 m, got {level:g} m")
-    terrain = terrain_for(scenario)
-    if args.agl_m is not None and terrain is None:
-        from geo.terrain import load_terrain
-        terrain = load_terrain()
-    sim = prepare(scenario, terrain)
-    fc, stats = coverage_collection(sim, region_transformer(), altitude_m=altitude, agl_m=args.agl_m,
-                                    terrain=terrain)
+    # above ground needs the terrain even when the scenario's detection does not use it
+    sim = prepare(scenario, load_terrain() if args.agl_m is not None else None, with_fences=False)
+    fc, stats = coverage_collection(sim, altitude_m=altitude, agl_m=args.agl_m)
     with staged_output(out) as stage:
         write_json(stage / "coverage.geojson", fc)
         write_json(stage / "coverage.json", stats)
@@ -241,33 +208,25 @@ def _cmd_coverage(args):
         print(f"{scenario.info.title}: air picture at {level}")
         for name in ("air_picture_primary", "air_picture_all"):
             a = stats[name]
-            print(f"  {name:<20s} covers {100 * a['iraq_fraction']:5.1f}% of Iraq's airspace "
-                  f"({a['iraq_area_km2']:,.0f} km2)")
+            print(f"  {name:<20s} covers {100 * a['airspace_fraction']:5.1f}% of {stats['airspace']}'s airspace "
+                  f"({a['airspace_area_km2']:,.0f} km2)")
         print(f"outputs: {out}/")
     return 0
 
 
 def _parse_values(text):
-    from sim.scenario import _parse_value
-    return [_parse_value(v.strip()) for v in text.split(",") if v.strip()]
+    return [parse_override_value(v.strip()) for v in text.split(",") if v.strip()]
 
 
 def _cmd_sweep(args):
-    from sim.pipeline import load, sweep
-    from sim.products.export import staged_output, write_csv, write_json
-    from sim.results import format_ci
     scenario = load(args.scenario, args.overrides)
     values = _parse_values(args.values)
     if not values:
         raise ScenarioError("--values", None, "give at least one value")
-    # validate every value before running any
-    from sim.pipeline import override_text, with_overrides
-    for v in values:
-        with_overrides(scenario, [override_text(args.key, v)])
     if args.out:
         _check_out(Path(args.out))
     points = sweep(scenario, args.key, values, campaigns=args.campaigns, flights=args.flights, seed=args.seed,
-                   chunk_campaigns=args.chunk)
+                   chunk_campaigns=args.chunk, engine=args.dask)   # validates every value before any run
     if args.out:
         with staged_output(Path(args.out)) as stage:
             write_json(stage / "sweep.json", {"scenario": scenario.info.name, "key": args.key, "points": points})
@@ -283,29 +242,25 @@ def _cmd_sweep(args):
 
 
 def _cmd_compare(args):
-    from sim.pipeline import load, simulate
-    from sim.products.export import staged_output, write_csv
-    from sim.results import format_ci, summarize
     scenarios = [load(p) for p in args.scenarios]   # validate all before running any
     if args.out:
         _check_out(Path(args.out))
     rows = []
-    for sc in scenarios:
-        sim, result = simulate(sc, campaigns=args.campaigns, seed=args.seed)
-        s = summarize(sim, result)
+    for sc, (_sim, _result, s) in zip(scenarios, compare(scenarios, campaigns=args.campaigns, seed=args.seed)):
         d = s["detected_per_campaign"]
-        rows.append((sc.info.name, s["p_detect"], *s["p_detect_ci95"], s["p_detect_in_iraq"], d["mean"], d["p05"],
-                     d["p95"], s["flights_per_campaign"], s["minutes_in_coverage_mean"]))
-    header = ["scenario", "p_detect", "ci95_low", "ci95_high", "p_detect_in_iraq", "detected_mean",
+        rows.append((sc.info.name, s["airspace"], s["p_detect"], *s["p_detect_ci95"], s["p_detect_in_airspace"],
+                     d["mean"], d["p05"], d["p95"], s["flights_per_campaign"], s["minutes_in_coverage_mean"]))
+    header = ["scenario", "airspace", "p_detect", "ci95_low", "ci95_high", "p_detect_in_airspace", "detected_mean",
               "detected_p05", "detected_p95", "flights_per_campaign", "minutes_in_coverage_mean"]
     if args.out:
         with staged_output(Path(args.out)) as stage:
             write_csv(stage / "compare.csv", header, rows)
     if not args.quiet:
         w = max(len(r[0]) for r in rows)
-        print(f"{'scenario':<{w}s}  P(detect) [95% CI]      in Iraq  detected/campaign (p05-p95)")
+        print(f"{'scenario':<{w}s}  airspace  P(detect) [95% CI]      in airspace  detected/campaign (p05-p95)")
         for r in rows:
-            print(f"{r[0]:<{w}s}  {r[1]:.3f} [{format_ci(r[2], r[3])}]   {r[4]:.3f}    {r[5]:.1f} of {r[8]} ({r[6]:.0f}-{r[7]:.0f})")
+            print(f"{r[0]:<{w}s}  {r[1]:<8s}  {r[2]:.3f} [{format_ci(r[3], r[4])}]   {r[5]:.3f}        "
+                  f"{r[6]:.1f} of {r[9]} ({r[7]:.0f}-{r[8]:.0f})")
     return 0
 
 
@@ -317,7 +272,7 @@ def main(argv=None):
         return e.code if isinstance(e.code, int) else 2
     try:
         return args.func(args)
-    except ScenarioError as e:
+    except (ScenarioError, EngineUnavailable) as e:
         print(f"airpicture: error: {e}", file=sys.stderr)
         return 2
     except BrokenPipeError:   # e.g. piped into `head`

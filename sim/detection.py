@@ -3,21 +3,31 @@
 The semantics are those of the scenario specification: line of sight over
 an effective Earth (and the terrain, when on), instrumented slant range,
 per-scan Pd (constant, or from a reference target through the Swerling
-cases), secondary radar only with the transponder on, availability per
-radar and flight, and an m-of-n track rule per radar.
+cases), a radar that needs the transponder sees only flights squawking,
+availability per radar and flight, and an m-of-n track rule per radar.
+
+A radar is a sensor on a platform (:mod:`sim.platforms`): at every scan its
+position, horizon, range and Pd are those of that instant. A fixed site
+with terrain reads its terrain masking table; an airborne platform checks
+the terrain along the actual ray (:func:`geo.terrain.ray_clears_terrain`).
 """
 from dataclasses import dataclass
 
 import numpy as np
 
-from geo.earth import EARTH_RADIUS_M, horizon_distance_m, unit_vectors
+from geo.earth import EARTH_RADIUS_M, horizon_distance_m
+from geo.terrain import MaskingTable, Terrain, elevation_m, min_visible_alt_m, ray_clears_terrain
+from sim.platforms import FixedSite, Orbit, fixed_site, flying_orbit
 from sim.radar import pd_from_reference
+from sim.sensors import RadarKind
 
 __all__ = [
     "RadarModel",
     "prepare_radar",
     "radar_geometry",
+    "platform_geometry",
     "in_coverage",
+    "coverage_from",
     "scan_pd",
     "m_of_n_track",
     "track_held",
@@ -30,87 +40,129 @@ PD_TABLE_STEP_M = 25.0
 
 @dataclass(frozen=True)
 class RadarModel:
-    """A radar ready for vectorized detection (all SI)."""
+    """A radar ready for vectorized detection (all SI): a sensor on a platform."""
 
     name: str
-    kind: str
-    lat_deg: float
-    lon_deg: float
-    site_elevation_m: float
-    antenna_alt_m: float      # AMSL
+    kind: RadarKind
+    platform: FixedSite | Orbit
     range_m: float            # instrumented slant range
     scan_period_s: float
     availability: float
     pd_constant: float | None
     pd_table: np.ndarray | None   # Pd at slant range k * PD_TABLE_STEP_M, k = 0..
-    xyz: np.ndarray           # (3,) unit vector of the site
-    east: np.ndarray          # (3,)
-    north: np.ndarray         # (3,)
-    masking: object = None    # geo.terrain.MaskingTable or None
     refraction_k: float = 4.0 / 3.0
+    masking: MaskingTable | None = None   # fixed site with terrain on
+    terrain: Terrain | None = None        # airborne platform with terrain on (rays checked)
+
+    @property
+    def lat_deg(self):
+        """The site, or an orbit's first waypoint [deg]."""
+        p = self.platform
+        return p.lat_deg if isinstance(p, FixedSite) else float(p.waypoint_lat_deg[0])
+
+    @property
+    def lon_deg(self):
+        """The site, or an orbit's first waypoint [deg]."""
+        p = self.platform
+        return p.lon_deg if isinstance(p, FixedSite) else float(p.waypoint_lon_deg[0])
+
+    @property
+    def antenna_alt_m(self):
+        """Antenna altitude above mean sea level [m] (an orbit's altitude)."""
+        return self.platform.alt_m
 
 
 def prepare_radar(spec, rcs_m2, refraction_k, terrain=None, masking_builder=None):
     """Turn a validated :class:`~sim.scenario.RadarSpec` into a :class:`RadarModel`.
 
-    ``terrain`` (a :class:`geo.terrain.Terrain`) gives the site elevation when
-    the scenario does not; ``masking_builder(lat, lon, antenna_alt_m, range_m)``
-    returns the terrain masking table, or is None for a smooth Earth.
+    ``terrain`` (a :class:`geo.terrain.Terrain`, given when terrain masking
+    is on) gives the site elevation when the scenario does not, and the
+    ground an airborne radar's rays must clear;
+    ``masking_builder(lat, lon, antenna_alt_m, range_m)`` returns a fixed
+    site's terrain masking table, or is None for a smooth Earth.
     """
+    pd_table = None
+    if spec.kind.skin_return and spec.reference is not None:
+        ref = spec.reference
+        r = np.maximum(np.arange(int(np.ceil(spec.range_m / PD_TABLE_STEP_M)) + 2) * PD_TABLE_STEP_M, 1.0)
+        pd_table = np.asarray(pd_from_reference(r, rcs_m2, ref.range_m, ref.rcs_m2, ref.pd, spec.pfa, spec.swerling))
+    common = dict(name=spec.name, kind=spec.kind, range_m=spec.range_m, scan_period_s=spec.scan_period_s,
+                  availability=spec.availability, pd_constant=spec.pd if pd_table is None else None,
+                  pd_table=pd_table, refraction_k=refraction_k)
+    if spec.orbit is not None:
+        o = spec.orbit
+        lat, lon = zip(*o.waypoints)
+        return RadarModel(platform=flying_orbit(lat, lon, o.altitude_m, o.speed_mps), terrain=terrain, **common)
     if spec.elevation_m is not None:
         site = spec.elevation_m
     elif terrain is not None:
-        from geo.terrain import elevation_m
         site = float(elevation_m(terrain, spec.lat_deg, spec.lon_deg))
     else:
         site = 0.0
     antenna = site + spec.antenna_height_m
-    pd_table = None
-    if spec.kind == "primary" and spec.reference is not None:
-        ref = spec.reference
-        r = np.maximum(np.arange(int(np.ceil(spec.range_m / PD_TABLE_STEP_M)) + 2) * PD_TABLE_STEP_M, 1.0)
-        pd_table = np.asarray(pd_from_reference(r, rcs_m2, ref.range_m, ref.rcs_m2, ref.pd, spec.pfa, spec.swerling))
-    lat, lon = np.radians(spec.lat_deg), np.radians(spec.lon_deg)
-    return RadarModel(
-        name=spec.name, kind=spec.kind, lat_deg=spec.lat_deg, lon_deg=spec.lon_deg,
-        site_elevation_m=site, antenna_alt_m=antenna, range_m=spec.range_m,
-        scan_period_s=spec.scan_period_s, availability=spec.availability,
-        pd_constant=spec.pd if pd_table is None else None, pd_table=pd_table,
-        xyz=unit_vectors(spec.lat_deg, spec.lon_deg),
-        east=np.array([-np.sin(lon), np.cos(lon), 0.0]),
-        north=np.array([-np.sin(lat) * np.cos(lon), -np.sin(lat) * np.sin(lon), np.cos(lat)]),
-        masking=None if masking_builder is None else masking_builder(spec.lat_deg, spec.lon_deg, antenna, spec.range_m),
-        refraction_k=refraction_k,
-    )
+    masking = None if masking_builder is None else masking_builder(spec.lat_deg, spec.lon_deg, antenna, spec.range_m)
+    return RadarModel(platform=fixed_site(spec.lat_deg, spec.lon_deg, antenna, site), masking=masking, **common)
+
+
+def platform_geometry(radar_xyz, radar_alt_m, xyz, alt_m):
+    """Ground distance [m] and slant range [m] between radar positions and targets.
+
+    ``radar_xyz`` and ``xyz`` are Earth-centred unit vectors ``(..., 3)``
+    that broadcast; distances on the sphere of :data:`geo.earth.EARTH_RADIUS_M`
+    (slant range by the law of cosines, ``2 (1 - cos) = chord^2``).
+    """
+    d = xyz - radar_xyz
+    chord = np.sqrt(np.einsum("...i,...i->...", d, d))
+    ground = 2.0 * EARTH_RADIUS_M * np.arcsin(np.minimum(chord / 2.0, 1.0))
+    r1 = EARTH_RADIUS_M + np.asarray(radar_alt_m, dtype=float)
+    r2 = EARTH_RADIUS_M + np.asarray(alt_m, dtype=float)
+    slant = np.sqrt((r1 - r2) ** 2 + r1 * r2 * chord**2)
+    return ground, slant
 
 
 def radar_geometry(radar, xyz, alt_m):
-    """Ground distance [m], slant range [m] and azimuth [deg] from a radar to targets.
-
-    ``xyz`` are Earth-centred unit vectors ``(..., 3)``; distances on the
-    sphere of :data:`geo.earth.EARTH_RADIUS_M`.
-    """
-    d = xyz - radar.xyz
-    chord = np.sqrt(np.einsum("...i,...i->...", d, d))
-    ground = 2.0 * EARTH_RADIUS_M * np.arcsin(np.minimum(chord / 2.0, 1.0))
-    r1 = EARTH_RADIUS_M + radar.antenna_alt_m
-    r2 = EARTH_RADIUS_M + np.asarray(alt_m, dtype=float)
-    slant = np.sqrt((r1 - r2) ** 2 + r1 * r2 * chord**2)   # law of cosines, 2(1-cos) = chord^2
-    az = np.degrees(np.arctan2(d @ radar.east, d @ radar.north)) % 360.0
+    """Ground distance [m], slant range [m] and azimuth [deg] from a fixed radar site to targets."""
+    site = radar.platform
+    ground, slant = platform_geometry(site.xyz, site.alt_m, xyz, alt_m)
+    d = xyz - site.xyz
+    az = np.degrees(np.arctan2(d @ site.east, d @ site.north)) % 360.0
     return ground, slant, az
 
 
-def in_coverage(radar, xyz, alt_m):
+def coverage_from(radar, radar_xyz, radar_alt_m, xyz, alt_m):
+    """Line of sight and range from an airborne radar position to targets (terrain along the ray).
+
+    Returns ``(covered, slant_range_m)``, broadcast shape of the inputs.
+    """
+    ground, slant = platform_geometry(radar_xyz, radar_alt_m, xyz, alt_m)
+    alt = np.broadcast_to(np.asarray(alt_m, dtype=float), ground.shape)
+    covered = (ground <= horizon_distance_m(radar_alt_m, alt, radar.refraction_k)) & (slant <= radar.range_m)
+    if radar.terrain is not None and covered.any():
+        idx = np.flatnonzero(covered)
+        rx = np.broadcast_to(radar_xyz, ground.shape + (3,)).reshape(-1, 3)[idx]
+        tx = np.broadcast_to(xyz, ground.shape + (3,)).reshape(-1, 3)[idx]
+        clear = ray_clears_terrain(radar.terrain, rx, radar_alt_m, tx, alt.reshape(-1)[idx], radar.refraction_k)
+        flat = covered.reshape(-1).copy()
+        flat[idx] = clear
+        covered = flat.reshape(ground.shape)
+    return covered, slant
+
+
+def in_coverage(radar, xyz, alt_m, t_s=None, phase=None):
     """Whether targets are in the radar's coverage: line of sight and range.
 
     Line of sight: ground distance within the smooth effective-Earth horizon
-    and, with terrain, altitude at or above the masking table's lowest
-    visible altitude. Returns ``(covered, slant_range_m)``.
+    and, with terrain, clear of the ground (a fixed site's masking table; an
+    airborne platform's actual ray). An orbiting radar needs the targets'
+    times ``t_s`` (broadcast against ``alt_m``) and its loop ``phase``.
+    Returns ``(covered, slant_range_m)``.
     """
+    if isinstance(radar.platform, Orbit):
+        rxyz, ralt = radar.platform.position(t_s, phase)
+        return coverage_from(radar, rxyz, ralt, xyz, alt_m)
     ground, slant, az = radar_geometry(radar, xyz, alt_m)
     covered = (ground <= horizon_distance_m(radar.antenna_alt_m, alt_m, radar.refraction_k)) & (slant <= radar.range_m)
     if radar.masking is not None:
-        from geo.terrain import min_visible_alt_m
         covered &= np.asarray(alt_m) >= min_visible_alt_m(radar.masking, az, ground)
     return covered, slant
 
@@ -118,8 +170,8 @@ def in_coverage(radar, xyz, alt_m):
 def scan_pd(radar, slant_m, transponder_on):
     """Per-scan detection probability inside coverage.
 
-    ``transponder_on`` broadcasts against ``slant_m`` (a secondary radar
-    sees only flights whose transponder is on).
+    ``transponder_on`` broadcasts against ``slant_m`` (a radar whose kind
+    needs the transponder sees only flights squawking).
     """
     if radar.pd_table is not None:
         u = slant_m / PD_TABLE_STEP_M
@@ -128,7 +180,7 @@ def scan_pd(radar, slant_m, transponder_on):
         pd = radar.pd_table[i] * (1.0 - f) + radar.pd_table[i + 1] * f
     else:
         pd = np.full(np.shape(slant_m), radar.pd_constant)
-    if radar.kind == "secondary":
+    if radar.kind.needs_transponder:
         pd = pd * np.asarray(transponder_on, dtype=float)
     return pd
 
@@ -137,6 +189,9 @@ def track_held(hits, m, n):
     """Whether ``m`` of the last ``n`` scans (ending at each scan) are detections.
 
     ``hits`` is a boolean array (F, K): flights by scans. Returns the same shape.
+
+    >>> track_held([[1, 0, 1, 1, 0]], 2, 3).astype(int)
+    array([[0, 0, 1, 1, 1]])
     """
     hits = np.asarray(hits, dtype=bool)
     if m == 1:

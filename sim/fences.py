@@ -1,31 +1,37 @@
-"""Routes against geofences: Iraq's airspace and the air picture, per flight.
+"""Routes against geofences: the scenario's airspace and the air picture, per flight.
 
 Flights differ from their nominal route only by a constant sideways offset,
-so each route gets a table over (offset, time): inside Iraq, inside the
-coverage of the primary radars, inside the coverage of any radar. A flight
+so each route gets a table over (offset, time): inside the airspace, inside
+the coverage of the radars that see every flight (those that need no
+transponder), inside the coverage of any radar. A flight
 reads the row of its nearest tabulated offset (rows at most
 :data:`OFFSET_STEP_M` apart), which makes the per-flight figures cheap for
 any number of flights.
 
 Coverage here is geometric (line of sight, terrain, instrumented range)
-with every radar up: the nominal air picture that the maps draw. A
-secondary radar counts only for flights with the transponder on.
+with every radar up: the nominal air picture that the maps draw. A radar
+that needs the transponder counts only for flights with it on. An orbiting
+radar covers what it can see from some point of its loop (the union over
+the loop, as the maps draw it).
 """
 from dataclasses import dataclass
 
 import numpy as np
 
 from geo.coverage import minutes_inside, time_inside
-from sim.detection import in_coverage
+from sim.detection import coverage_from, in_coverage
 from sim.flights import positions_at, to_lat_lon
+from sim.platforms import Orbit
 
-__all__ = ["RouteFences", "route_fences", "flight_fence_figures", "inside_iraq_at", "stretches",
-           "nominal_route_fences", "FENCE_STEP_S", "OFFSET_STEP_M"]
+__all__ = ["RouteFences", "route_fences", "flight_fence_figures", "inside_airspace_at", "stretches",
+           "nominal_route_fences", "coverage_over_loop", "FENCE_STEP_S", "OFFSET_STEP_M", "LOOP_STEP_M"]
 
 #: Time step of the fence tables [s] (about 2 km at cruise speed).
 FENCE_STEP_S = 10.0
 #: Largest spacing of tabulated sideways offsets [m].
 OFFSET_STEP_M = 250.0
+#: Largest spacing of the orbit positions whose coverage is united [m].
+LOOP_STEP_M = 20_000.0
 
 
 @dataclass(frozen=True)
@@ -34,8 +40,8 @@ class RouteFences:
 
     offsets_m: np.ndarray
     t_s: np.ndarray
-    in_iraq: np.ndarray
-    covered_primary: np.ndarray
+    in_airspace: np.ndarray
+    covered_primary: np.ndarray    # by radars that need no transponder
     covered_any: np.ndarray
 
     def row(self, cross_track_m):
@@ -47,12 +53,19 @@ class RouteFences:
                        0, len(self.offsets_m) - 1)
 
 
-def route_fences(sim, iraq_m, transformer, clip_sigma):
-    """Fence tables of every route of a prepared simulation.
+def coverage_over_loop(radar, xyz, alt_m):
+    """Whether targets are in a radar's coverage; for an orbit, from any point of its loop."""
+    if not isinstance(radar.platform, Orbit):
+        return in_coverage(radar, xyz, alt_m)[0]
+    covered = np.zeros(np.shape(alt_m), dtype=bool)
+    for p in radar.platform.loop_samples(LOOP_STEP_M):
+        covered |= coverage_from(radar, p, radar.platform.alt_m, xyz, alt_m)[0]
+    return covered
 
-    ``iraq_m`` is Iraq's airspace in region metres (prepared), ``transformer``
-    the lon/lat -> metres transformer it was projected with.
-    """
+
+def route_fences(sim, clip_sigma):
+    """Fence tables of every route of a prepared simulation (its airspace and radars)."""
+    airspace = sim.airspace
     out = []
     for i, route in enumerate(sim.routes):
         half = clip_sigma * route.cross_track_sigma_m
@@ -63,38 +76,38 @@ def route_fences(sim, iraq_m, transformer, clip_sigma):
         tt = np.broadcast_to(t, (n, len(t)))
         xyz, alt, _ = positions_at(sim.packed, np.full(n, i), offsets, tt)
         lat, lon = to_lat_lon(xyz)
-        x, y = transformer.transform(lon, lat)
-        in_iraq, _ = time_inside(x, y, t, iraq_m)
+        x, y = airspace.transformer.transform(lon, lat)
+        in_airspace, _ = time_inside(x, y, t, airspace.polygon_m)
         prim = np.zeros((n, len(t)), dtype=bool)
         anyr = np.zeros((n, len(t)), dtype=bool)
         for radar in sim.radars:
-            cov, _ = in_coverage(radar, xyz, alt)
+            cov = coverage_over_loop(radar, xyz, alt)
             anyr |= cov
-            if radar.kind == "primary":
+            if not radar.kind.needs_transponder:
                 prim |= cov
-        out.append(RouteFences(offsets, t, in_iraq, prim, anyr))
+        out.append(RouteFences(offsets, t, in_airspace, prim, anyr))
     return tuple(out)
 
 
 def flight_fence_figures(fences, route_index, cross_track_m, transponder_on):
-    """Minutes in Iraq and in coverage per flight, shape (F,) each."""
+    """Minutes in the airspace and in coverage per flight, shape (F,) each."""
     F = len(route_index)
-    in_iraq = np.zeros(F)
+    in_airspace = np.zeros(F)
     in_cov = np.zeros(F)
     for i, fz in enumerate(fences):   # loop over routes; flights are array rows
         sel = route_index == i
         if not sel.any():
             continue
         rows = fz.row(cross_track_m[sel])
-        in_iraq[sel] = minutes_inside(fz.in_iraq, fz.t_s)[rows]
+        in_airspace[sel] = minutes_inside(fz.in_airspace, fz.t_s)[rows]
         cov_any = minutes_inside(fz.covered_any, fz.t_s)[rows]
         cov_prim = minutes_inside(fz.covered_primary, fz.t_s)[rows]
         in_cov[sel] = np.where(transponder_on[sel], cov_any, cov_prim)
-    return in_iraq, in_cov
+    return in_airspace, in_cov
 
 
-def inside_iraq_at(fences, route_index, cross_track_m, t_s):
-    """Whether flights are inside Iraq at times ``t_s`` (F, K), nearest table sample."""
+def inside_airspace_at(fences, route_index, cross_track_m, t_s):
+    """Whether flights are inside the airspace at times ``t_s`` (F, K), nearest table sample."""
     out = np.zeros(np.shape(t_s), dtype=bool)
     for i, fz in enumerate(fences):
         sel = route_index == i
@@ -102,7 +115,7 @@ def inside_iraq_at(fences, route_index, cross_track_m, t_s):
             continue
         rows = fz.row(cross_track_m[sel])[:, None]
         cols = np.clip(np.rint(t_s[sel] / FENCE_STEP_S).astype(np.int64), 0, len(fz.t_s) - 1)
-        out[sel] = fz.in_iraq[rows, cols]
+        out[sel] = fz.in_airspace[rows, cols]
     return out
 
 
@@ -115,21 +128,21 @@ def stretches(mask, t_s):
 
 
 def nominal_route_fences(fz):
-    """Entry into and exit from Iraq, and the stretches in coverage, of a nominal route (offset 0).
+    """Entry into and exit from the airspace, and the stretches in coverage, of a nominal route (offset 0).
 
     Times in minutes since departure, to the table step (:data:`FENCE_STEP_S`).
     """
     row = int(fz.row(0.0))
     t_min = fz.t_s / 60.0
-    iraq = fz.in_iraq[row]
+    inside_mask = fz.in_airspace[row]
     r = lambda v: [[round(a, 2), round(b, 2)] for a, b in v]  # noqa: E731
-    inside = stretches(iraq, t_min)
+    inside = stretches(inside_mask, t_min)
     return {
-        "iraq_entry_min": round(inside[0][0], 2) if inside else None,
-        "iraq_exit_min": round(inside[-1][1], 2) if inside else None,
-        "in_iraq_min": r(inside),
+        "airspace_entry_min": round(inside[0][0], 2) if inside else None,
+        "airspace_exit_min": round(inside[-1][1], 2) if inside else None,
+        "in_airspace_min": r(inside),
         "in_coverage_all_radars_min": r(stretches(fz.covered_any[row], t_min)),
         "in_coverage_primary_min": r(stretches(fz.covered_primary[row], t_min)),
-        "in_iraq_outside_primary_coverage_minutes": round(float(np.sum(iraq & ~fz.covered_primary[row]))
+        "in_airspace_outside_primary_coverage_minutes": round(float(np.sum(inside_mask & ~fz.covered_primary[row]))
                                                           * FENCE_STEP_S / 60.0, 2),
     }

@@ -4,7 +4,9 @@ Pure functions of a :class:`~sim.montecarlo.RunResult`; no I/O here.
 """
 import numpy as np
 
+from geo.units import KMH_MPS
 from sim.fences import nominal_route_fences
+from sim.platforms import Orbit
 
 __all__ = ["wilson_interval", "summarize", "flight_rows", "ASSUMPTIONS_NOTE", "headline", "format_ci"]
 
@@ -50,6 +52,8 @@ def summarize(sim, result):
         "seed": result.seed,
         "campaigns": result.campaigns,
         "flights_per_campaign": result.flights_per_campaign,
+        "airspace": sim.airspace.name,
+        "airspace_iso_a3": sim.airspace.iso_a3,
         "flights_total": n,
         "flights_detected": k,
         "p_detect": _r(k / n),
@@ -67,7 +71,8 @@ def summarize(sim, result):
         },
         "radars": {
             r.name: {
-                "kind": r.kind,
+                "kind": r.kind.name,
+                "platform": _platform_summary(r.platform),
                 "p_detect": _r(result.tracked_by[:, j].mean()),
                 "p_first": _r(np.mean(result.first_radar == j)),
                 "p_up": _r(result.radar_up[:, j].mean()),
@@ -99,16 +104,24 @@ def summarize(sim, result):
         },
         "note": ASSUMPTIONS_NOTE,
     }
-    if result.minutes_in_iraq is not None:
+    if result.minutes_in_airspace is not None:
         fences = {
-            "p_detect_in_iraq": _r(result.detected_in_iraq.mean()),
-            "minutes_in_iraq_mean": _r(result.minutes_in_iraq.mean(), 3),
+            "p_detect_in_airspace": _r(result.detected_in_airspace.mean()),
+            "minutes_in_airspace_mean": _r(result.minutes_in_airspace.mean(), 3),
             "minutes_in_coverage_mean": _r(result.minutes_in_coverage.mean(), 3),
         }
         keys = list(out)
         at = keys.index("first_detection_min")
         out = {**{k: out[k] for k in keys[:at]}, **fences, **{k: out[k] for k in keys[at:]}}
     return out
+
+
+def _platform_summary(p):
+    if isinstance(p, Orbit):
+        return {"type": "orbit", "altitude_m": _r(p.alt_m, 1), "speed_kmh": _r(p.speed_mps / KMH_MPS, 1),
+                "loop_km": _r(p.length_m / 1000.0, 1), "period_min": _r(p.period_s / 60.0, 2),
+                "waypoints": [[_r(a), _r(b)] for a, b in zip(p.waypoint_lat_deg, p.waypoint_lon_deg)]}
+    return {"type": "fixed site", "lat": _r(p.lat_deg), "lon": _r(p.lon_deg), "antenna_alt_m": _r(p.alt_m, 1)}
 
 
 def headline(summary):
@@ -130,9 +143,9 @@ def flight_rows(sim, result):
     names = [r.name for r in sim.radars]
     routes = [r.name for r in sim.routes]
     b = result.batch
-    fences = result.minutes_in_iraq is not None
+    fences = result.minutes_in_airspace is not None
     header = ["campaign", "flight", "route", "detected", "first_detection_s", "first_radar",
-              *(("detected_in_iraq", "minutes_in_iraq", "minutes_in_coverage") if fences else ()),
+              *(("detected_in_airspace", "minutes_in_airspace", "minutes_in_coverage") if fences else ()),
               "transponder_on", "cross_track_m", "radars_tracking"]
     n_tracking = result.tracked_by.sum(axis=1)
     cols = [
@@ -140,8 +153,8 @@ def flight_rows(sim, result):
         [int(x) for x in result.detected],
         ["" if np.isnan(x) else f"{x:.1f}" for x in result.first_detection_s],
         ["" if i < 0 else names[i] for i in result.first_radar],
-        *(([int(x) for x in result.detected_in_iraq],
-           [f"{x:.2f}" for x in result.minutes_in_iraq],
+        *(([int(x) for x in result.detected_in_airspace],
+           [f"{x:.2f}" for x in result.minutes_in_airspace],
            [f"{x:.2f}" for x in result.minutes_in_coverage]) if fences else ()),
         [int(x) for x in b.transponder_on],
         [f"{x:.1f}" for x in b.cross_track_m],

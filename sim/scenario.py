@@ -6,6 +6,8 @@ missing keys, units, ranges, airport codes. Errors raise
 (``radar[2].scan_period_s: must be > 0``). The format is specified in
 ``docs/scenario-format.md`` and explained in ``scenarios/README.md``.
 """
+import copy
+import json
 import math
 import re
 import tomllib
@@ -13,7 +15,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from geo.airports import load_airports
+from geo.coverage import country_names
 from geo.units import FT_M, KMH_MPS, UNITS, to_si
+from sim.sensors import RADAR_KINDS, RadarKind
 
 __all__ = [
     "ScenarioError",
@@ -23,13 +27,20 @@ __all__ = [
     "Waypoint",
     "RouteSpec",
     "PdReference",
+    "OrbitSpec",
     "RadarSpec",
     "DetectionConfig",
+    "AirspaceConfig",
     "Scenario",
     "AIRCRAFT_MODELS",
+    "DEFAULT_AIRSPACE",
     "load_scenario",
     "parse_scenario",
     "apply_override",
+    "parse_override_value",
+    "override_text",
+    "with_overrides",
+    "with_cruise_level",
 ]
 
 
@@ -218,13 +229,29 @@ class PdReference:
 
 
 @dataclass(frozen=True)
+class OrbitSpec:
+    """An airborne platform: the closed loop of its waypoints at constant speed and altitude."""
+
+    waypoints: tuple          # ((lat_deg, lon_deg), ...)
+    altitude_m: float         # AMSL
+    speed_mps: float          # ground speed
+
+
+@dataclass(frozen=True)
 class RadarSpec:
+    """A radar: a sensor of a kind on a platform (a fixed site, or ``orbit``).
+
+    A fixed site has ``lat_deg``, ``lon_deg``, ``antenna_height_m`` (and
+    optionally ``elevation_m``); an orbiting radar has ``orbit`` and None
+    for those four.
+    """
+
     name: str
-    lat_deg: float
-    lon_deg: float
-    antenna_height_m: float
+    lat_deg: float | None
+    lon_deg: float | None
+    antenna_height_m: float | None
     elevation_m: float | None  # site ground elevation AMSL; None: from terrain (or 0)
-    kind: str                  # "primary" | "secondary"
+    kind: RadarKind
     range_m: float
     scan_period_s: float
     availability: float
@@ -232,6 +259,7 @@ class RadarSpec:
     reference: PdReference | None
     pfa: float
     swerling: int
+    orbit: OrbitSpec | None = None
 
 
 @dataclass(frozen=True)
@@ -240,6 +268,18 @@ class DetectionConfig:
     track_n: int
     terrain: bool
     refraction_k: float
+
+
+#: The airspace of a scenario without an ``[airspace]`` table (ISO 3166-1 alpha-3).
+DEFAULT_AIRSPACE = "IRQ"
+
+
+@dataclass(frozen=True)
+class AirspaceConfig:
+    """The country whose airspace the in-airspace figures are about."""
+
+    country: str     # ISO 3166-1 alpha-3, one of the packaged borders
+    name: str        # its name in the packaged borders
 
 
 @dataclass(frozen=True)
@@ -251,6 +291,7 @@ class Scenario:
     routes: tuple
     radars: tuple
     detection: DetectionConfig
+    airspace: AirspaceConfig
     raw: dict = field(repr=False, compare=False, default=None)
 
 
@@ -304,11 +345,12 @@ _ROUTE_FIELDS = (
 )
 _RADAR_FIELDS = (
     _Field("name", "str", required=True),
-    _Field("lat", "float", required=True, lo=-90, hi=90),
-    _Field("lon", "float", required=True, lo=-180, hi=180),
-    _Field("antenna_height", "length", default=10.0, lo=0, hi=20_000),
+    _Field("lat", "float", lo=-90, hi=90),
+    _Field("lon", "float", lo=-180, hi=180),
+    _Field("antenna_height", "length", lo=0, hi=20_000),
     _Field("elevation", "length", lo=-500, hi=9000),
-    _Field("kind", "str", required=True, choices=("primary", "secondary")),
+    _Field("orbit", "raw"),
+    _Field("kind", "str", required=True, choices=tuple(RADAR_KINDS)),
     _Field("range", "length", required=True, gt=0, hi=2_000_000),
     _Field("scan_period", "time", required=True, gt=0, hi=600),
     _Field("availability", "float", default=1.0, lo=0, hi=1),
@@ -323,13 +365,25 @@ _REFERENCE_FIELDS = (
     _Field("rcs", "area", required=True, gt=0),
     _Field("pd", "float", required=True, gt=0, hi=1),
 )
+_ORBIT_FIELDS = (
+    _Field("waypoints", "raw", required=True),
+    _Field("altitude", "altitude", required=True, gt=0, hi=25_000),
+    _Field("speed", "speed", required=True, gt=0, hi=400),
+)
+_AIRSPACE_FIELDS = (
+    _Field("country", "str", default=DEFAULT_AIRSPACE),
+)
+#: Antenna height above the site's ground when a fixed radar does not say [m].
+DEFAULT_ANTENNA_HEIGHT_M = 10.0
 _DETECTION_FIELDS = (
     _Field("track_m", "int", default=1, lo=1, hi=1000),
     _Field("track_n", "int", default=1, lo=1, hi=1000),
     _Field("terrain", "bool", default=False),
     _Field("refraction_k", "float", default=4.0 / 3.0, gt=0, hi=10),
 )
-_TOP = ("scenario", "run", "aircraft", "route", "radar", "detection")
+_LATLON_FIELDS = (_Field("lat", "float", required=True, lo=-90, hi=90),
+                  _Field("lon", "float", required=True, lo=-180, hi=180))
+_TOP = ("scenario", "run", "aircraft", "route", "radar", "detection", "airspace")
 
 
 def _waypoint(value, key, airports):
@@ -340,9 +394,7 @@ def _waypoint(value, key, airports):
         a = airports[code]
         return Waypoint(a.lat_deg, a.lon_deg, icao=code, elevation_m=a.elevation_m)
     if isinstance(value, dict):
-        fields = (_Field("lat", "float", required=True, lo=-90, hi=90),
-                  _Field("lon", "float", required=True, lo=-180, hi=180))
-        v = _read_table(value, fields, key)
+        v = _read_table(value, _LATLON_FIELDS, key)
         return Waypoint(v["lat"], v["lon"])
     raise _Err(key, "must be an ICAO code or {lat = ..., lon = ...}")
 
@@ -409,8 +461,10 @@ def _build(doc):
     for i, t in enumerate(_list_of_tables(doc, "radar")):
         p = f"radar[{i}]"
         v = _read_table(t, _RADAR_FIELDS, p)
+        orbit = _platform(t, v, p)
+        kind = RADAR_KINDS[v["kind"]]
         ref = None
-        if v["kind"] == "secondary":
+        if not kind.skin_return:
             for k in ("reference", "swerling"):
                 if v[k] is not None:
                     raise _Err(f"{p}.{k}", "applies to primary radars only (a secondary radar takes pd)")
@@ -431,12 +485,15 @@ def _build(doc):
             for k in ("pfa", "swerling"):
                 if v[k] is not None:
                     raise _Err(f"{p}.{k}", "only meaningful with reference")
+        site = orbit is None
         radars.append(RadarSpec(
-            name=v["name"], lat_deg=v["lat"], lon_deg=v["lon"], antenna_height_m=v["antenna_height"],
-            elevation_m=v["elevation"], kind=v["kind"], range_m=v["range"],
+            name=v["name"], lat_deg=v["lat"], lon_deg=v["lon"],
+            antenna_height_m=(DEFAULT_ANTENNA_HEIGHT_M if v["antenna_height"] is None else v["antenna_height"])
+            if site else None,
+            elevation_m=v["elevation"], kind=kind, range_m=v["range"],
             scan_period_s=v["scan_period"], availability=v["availability"], pd=v["pd"],
             reference=ref, pfa=v["pfa"] if v["pfa"] is not None else 1e-6,
-            swerling=v["swerling"] if v["swerling"] is not None else 1,
+            swerling=v["swerling"] if v["swerling"] is not None else 1, orbit=orbit,
         ))
     _unique([r.name for r in radars], "radar")
 
@@ -444,16 +501,58 @@ def _build(doc):
     if d["track_m"] > d["track_n"]:
         raise _Err("detection.track_m", f"must be <= track_n ({d['track_n']})")
     det = DetectionConfig(d["track_m"], d["track_n"], d["terrain"], d["refraction_k"])
-    return info, run, aircraft, tuple(routes), tuple(radars), det
+
+    sp = _read_table(doc.get("airspace", {}), _AIRSPACE_FIELDS, "airspace")
+    countries = country_names()
+    code = sp["country"].strip().upper()
+    if code not in countries:
+        raise _Err("airspace.country", f"unknown country {sp['country']!r}: give an ISO 3166-1 alpha-3 code "
+                                       f"of the packaged borders ({', '.join(sorted(countries))})")
+    airspace = AirspaceConfig(code, countries[code])
+    return info, run, aircraft, tuple(routes), tuple(radars), det, airspace
+
+
+def _platform(table, v, path):
+    """A radar's platform: a fixed site (lat, lon) or an orbit; returns the OrbitSpec or None."""
+    if v["orbit"] is None:
+        for k in ("lat", "lon"):
+            if v[k] is None:
+                raise _Err(f"{path}.{k}", "missing (a radar needs lat and lon, or an orbit = {...})")
+        return None
+    for k in table:
+        if _quantity(k) in ("antenna_height", "elevation") or k in ("lat", "lon"):
+            raise _Err(f"{path}.{k}", "not with orbit: an orbiting radar's position is its orbit's "
+                                      "(waypoints, altitude)")
+    o = _read_table(v["orbit"], _ORBIT_FIELDS, f"{path}.orbit")
+    wps = o["waypoints"]
+    if not isinstance(wps, list) or not wps:
+        raise _Err(f"{path}.orbit.waypoints", "must be a non-empty list of {lat = ..., lon = ...}")
+    points = []
+    for j, w in enumerate(wps):
+        key = f"{path}.orbit.waypoints[{j}]"
+        if not isinstance(w, dict):
+            raise _Err(key, "must be {lat = ..., lon = ...}")
+        pv = _read_table(w, _LATLON_FIELDS, key)
+        if points and (pv["lat"], pv["lon"]) == points[-1]:
+            raise _Err(key, "repeats the previous waypoint")
+        points.append((pv["lat"], pv["lon"]))
+    if len(points) > 1 and points[0] == points[-1]:
+        raise _Err(f"{path}.orbit.waypoints[{len(points) - 1}]",
+                   "repeats the first waypoint (the loop closes by itself)")
+    return OrbitSpec(tuple(points), o["altitude"], o["speed"])
 
 
 def _one_cruise_level(table, path):
     """A cruise level is either above mean sea level or above ground, not both."""
-    amsl = [k for k in table if re.fullmatch(r"cruise_(altitude_(m|km|ft|fl)|flight_level)", k)]
-    agl = [k for k in table if k.startswith("cruise_altitude_agl_")]
+    amsl = [k for k in table if k in _CRUISE_AMSL_SPELLINGS]
+    agl = [k for k in table if k in _CRUISE_AGL_SPELLINGS]
     if amsl and agl:
         raise _Err(f"{path}.{agl[0]}", f"give either {amsl[0]} (above mean sea level) or {agl[0]} "
                                        "(above ground), not both")
+
+
+_CRUISE_AMSL_SPELLINGS = _spellings(_Field("cruise_altitude", "altitude"))
+_CRUISE_AGL_SPELLINGS = _spellings(_Field("cruise_altitude_agl", "length"))
 
 
 def _unique(names, table):
@@ -467,10 +566,10 @@ def _unique(names, table):
 def parse_scenario(doc, source="<scenario>"):
     """Validate a scenario given as a parsed TOML dict; return a :class:`Scenario`."""
     try:
-        info, run, aircraft, routes, radars, det = _build(doc)
+        info, run, aircraft, routes, radars, det, airspace = _build(doc)
     except _Err as e:
         raise ScenarioError(source, e.key, e.message) from None
-    return Scenario(str(source), info, run, aircraft, routes, radars, det, raw=doc)
+    return Scenario(str(source), info, run, aircraft, routes, radars, det, airspace, raw=doc)
 
 
 def read_toml(path):
@@ -501,7 +600,8 @@ def load_scenario(path, overrides=()):
 _SEGMENT = re.compile(r"([A-Za-z_][A-Za-z0-9_]*)(?:\[([^\]]+)\])?")
 
 
-def _parse_value(text):
+def parse_override_value(text):
+    """A ``--set`` value: TOML (``3000``, ``true``, ``"text"``, ``[1, 2]``), else the bare word as a string."""
     try:
         return tomllib.loads(f"v = {text}")["v"]
     except tomllib.TOMLDecodeError:
@@ -544,7 +644,7 @@ def apply_override(doc, text, source="<scenario>"):
             node = items[idx]
         elif last:
             _drop_other_spellings(node, name)
-            node[name] = _parse_value(value_text)
+            node[name] = parse_override_value(value_text)
         else:
             if name not in node:
                 node[name] = {}
@@ -591,3 +691,36 @@ def _drop_other_spellings(table, key):
     for k in list(table):
         if k != key and _quantity(k) in same:
             del table[k]
+
+
+def override_text(key, value):
+    """``KEY=VALUE`` with the value written as TOML (``true``, ``"text"``, ``3000``)."""
+    return f"{key}={json.dumps(value)}"
+
+
+def with_overrides(scenario, overrides):
+    """A new validated scenario: ``scenario`` with ``KEY=VALUE`` overrides applied."""
+    doc = copy.deepcopy(scenario.raw)
+    for text in overrides:
+        apply_override(doc, text, source=scenario.path)
+    return parse_scenario(doc, source=scenario.path)
+
+
+def with_cruise_level(scenario, altitude_m=None, agl_m=None):
+    """The scenario with every route cruising at one level, validated.
+
+    Give ``altitude_m`` (above mean sea level) or ``agl_m`` (above the
+    ground: terrain following). The routes' own cruise levels are dropped,
+    so the aircraft's applies to all.
+    """
+    if (altitude_m is None) == (agl_m is None):
+        raise ValueError("give exactly one of altitude_m and agl_m")
+    doc = copy.deepcopy(scenario.raw)
+    for table in doc.get("route", []):
+        for k in (*_CRUISE_AMSL_SPELLINGS, *_CRUISE_AGL_SPELLINGS):
+            table.pop(k, None)
+    aircraft = doc.setdefault("aircraft", {})
+    key, value = ("cruise_altitude_m", altitude_m) if agl_m is None else ("cruise_altitude_agl_m", agl_m)
+    _drop_other_spellings(aircraft, key)
+    aircraft[key] = float(value)
+    return parse_scenario(doc, source=scenario.path)

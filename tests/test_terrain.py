@@ -19,11 +19,11 @@ from geo.terrain import (
     MaskingTable,
     Terrain,
     elevation_m,
-    line_of_sight_brute,
     load_terrain,
     masking_table,
     min_visible_alt_m,
 )
+from reference import line_of_sight_brute
 
 K = 4.0 / 3.0
 

@@ -1,27 +1,21 @@
 """The briefing products of a run: map, charts, KML and a one-page brief.
 
+Products draw the results they are given and run nothing: the run and the
+altitude curve (:func:`sim.analysis.altitude_sweep`) come from the caller.
 :func:`write_brief` writes into a folder (normally the staging folder of
 :func:`sim.pipeline.write_run`):
 
 - ``map.png`` (``dpi``, 200 by default), ``map.pdf``, ``map.svg``: the route map;
 - ``detections.png``: flights detected per campaign;
-- ``altitude.png``: P(detect) against cruise altitude (a sweep, same seed);
-- ``routes.kml``: routes, radar sites, coverage and first detections;
+- ``altitude.png``: P(detect) against the cruise level (the curve given);
+- ``routes.kml``: routes, radars, coverage and first detections;
 - ``brief.pdf``: one A4 landscape page with the map, the charts, the key
   numbers and the assumptions behind them.
 
 Files are byte-reproducible for the same inputs and date: the date comes from
 ``SOURCE_DATE_EPOCH`` when set (else today), and no creation time is written
 into the PNG/PDF/SVG metadata.
-
->>> from sim.pipeline import load, simulate                       # doctest: +SKIP
->>> from sim.results import summarize                             # doctest: +SKIP
->>> sim, result = simulate(load("scenarios/iraq_2012_baseline.toml"))  # doctest: +SKIP
->>> info = write_brief("out/brief", sim, result, summarize(sim, result))  # doctest: +SKIP
->>> info["altitude_sweep"][0]["cruise_altitude_m"]                # doctest: +SKIP
-300.0
 """
-import copy
 import time
 from pathlib import Path
 
@@ -31,10 +25,10 @@ import shapely
 from geo.airports import load_airports
 from geo.coverage import load_borders, project_geometry
 from geo.earth import ground_distance_m
-from geo.projection import REGION_CENTER_LAT_DEG, REGION_CENTER_LON_DEG, region_transformer
-from geo.units import FL_M
+from geo.terrain import elevation_m, load_terrain
+from geo.units import FL_M, KMH_MPS
 from sim.flights import positions_at, to_lat_lon
-from sim.montecarlo import Simulation
+from sim.platforms import Orbit
 from sim.products.coverage import radar_coverages
 from sim.products.charts import detections_per_campaign, draw_altitude_curve, draw_detections_histogram
 from sim.products.kml import write_kml
@@ -43,10 +37,7 @@ from sim.products.style import COLORS, FIGSIZE_IN, FONT_SIZE, new_figure, produc
 from sim.results import ASSUMPTIONS_NOTE, headline
 
 __all__ = [
-    "DEFAULT_SWEEP_ALTITUDES_M",
-    "DEFAULT_SWEEP_CAMPAIGNS",
-    "MAIN_IRAQ_AIRPORTS",
-    "altitude_sweep",
+    "BRIEF_FILES",
     "sample_tracks",
     "first_detection_sample",
     "coverage_level",
@@ -60,73 +51,15 @@ __all__ = [
     "write_brief",
 ]
 
-#: Cruise altitudes of the altitude sweep [m AMSL].
-DEFAULT_SWEEP_ALTITUDES_M = (300.0, 1000.0, 2000.0, 3000.0, 4500.0, 6000.0, 8000.0, 10000.0, 12000.0)
-#: Campaigns per sweep point (capped by the run's own number): a 95% CI half-width
-#: of at most 1.96 * sqrt(0.25 / (100 * flights)), e.g. 2.5 points at 15 flights.
-DEFAULT_SWEEP_CAMPAIGNS = 100
-#: Iraq's international airports (US Embassy Baghdad 2011: Baghdad and five others) plus Kirkuk.
-MAIN_IRAQ_AIRPORTS = ("ORBI", "ORMM", "ORER", "ORSU", "ORNI", "ORBM", "ORKK")
+#: What the brief adds to an output folder (for its README.txt).
+BRIEF_FILES = """map.png/.pdf/.svg the route map (routes, coverage at cruise level, sampled flights, first detections)
+detections.png   flights detected per campaign
+altitude.png     P(detect) against the cruise level (same seed)
+routes.kml       routes, radars, coverage and first detections for Google Earth
+brief.pdf        one page: map, charts, key numbers and the assumptions behind them
+"""
 #: A radar within this distance of an airport is labelled with the airport [m].
 _SITE_MATCH_M = 3_000.0
-_ROUTE_ALT_KEYS = ("cruise_altitude_agl_m", "cruise_altitude_agl_km", "cruise_altitude_agl_ft",
-                   "cruise_altitude_agl_nm",
-                   "cruise_altitude_m", "cruise_altitude_km", "cruise_altitude_ft", "cruise_altitude_fl",
-                   "cruise_flight_level")
-
-
-# --- the altitude sweep -------------------------------------------------------------------------
-def _without_route_altitudes(scenario):
-    """The scenario with per-route cruise altitudes removed (so the aircraft's applies)."""
-    if (all(r.cruise_altitude_m is None and r.cruise_altitude_agl_m is None for r in scenario.routes)
-            and scenario.aircraft.cruise_altitude_agl_m is None):
-        return scenario
-    from sim.scenario import parse_scenario
-    doc = copy.deepcopy(scenario.raw)
-    for table in doc.get("route", []):
-        for k in _ROUTE_ALT_KEYS:
-            table.pop(k, None)
-    for k in _ROUTE_ALT_KEYS[:4]:       # terrain following of the aircraft: the sweep is above sea level
-        doc.get("aircraft", {}).pop(k, None)
-    return parse_scenario(doc, source=scenario.path)
-
-
-def altitude_sweep(sim_or_scenario, values_m=DEFAULT_SWEEP_ALTITUDES_M, *, campaigns=None, flights=None,
-                   seed=None, progress=None):
-    """P(detect) against cruise altitude: one run per altitude, same seed.
-
-    Parameters
-    ----------
-    sim_or_scenario : sim.montecarlo.Simulation or sim.scenario.Scenario
-    values_m : sequence of float
-        Cruise altitudes [m AMSL]; every route flies at each in turn (route
-        overrides of the cruise altitude are dropped for the sweep).
-    campaigns : int, optional
-        Campaigns per point; default ``min(scenario campaigns, DEFAULT_SWEEP_CAMPAIGNS)``.
-    flights, seed : int, optional
-        Default: the scenario's.
-    progress : callable, optional
-        ``progress(1)`` after each point.
-
-    Returns
-    -------
-    list of dict
-        Per altitude: ``cruise_altitude_m``, ``flight_level``, ``p_detect``,
-        ``p_detect_ci95``, ``detected_per_campaign_mean``, ``campaigns``,
-        ``flights_per_campaign``, ``seed``.
-    """
-    from sim.pipeline import sweep
-    scenario = sim_or_scenario.scenario if isinstance(sim_or_scenario, Simulation) else sim_or_scenario
-    campaigns = min(scenario.run.campaigns, DEFAULT_SWEEP_CAMPAIGNS) if campaigns is None else int(campaigns)
-    flights = scenario.run.flights if flights is None else int(flights)
-    seed = scenario.run.seed if seed is None else int(seed)
-    values = [float(v) for v in values_m]
-    points = sweep(_without_route_altitudes(scenario), "aircraft.cruise_altitude_m", values,
-                   campaigns=campaigns, flights=flights, seed=seed, progress=progress)
-    return [{"cruise_altitude_m": v, "flight_level": round(v / FL_M, 1), "p_detect": p["p_detect"],
-             "p_detect_ci95": p["p_detect_ci95"], "detected_per_campaign_mean": p["detected_per_campaign_mean"],
-             "campaigns": campaigns, "flights_per_campaign": flights, "seed": seed}
-            for v, p in zip(values, points)]
 
 
 # --- map data ---------------------------------------------------------------------------------
@@ -199,13 +132,9 @@ def coverage_level(sim):
 
 
 def coverage_polygons(sim, transformer, altitude_m=None, agl_m=None):
-    """Coverage of each radar at one level in region metres (with terrain holes when masked)."""
-    terrain = None
-    if agl_m is not None:
-        from geo.terrain import load_terrain
-        terrain = load_terrain()
-    return tuple(g for _, g in radar_coverages(sim, transformer, altitude_m=altitude_m, agl_m=agl_m,
-                                               terrain=terrain))
+    """Coverage of each radar at one level in region metres (with terrain holes when masked;
+    an orbit's is the union over its loop)."""
+    return tuple(g for _, g in radar_coverages(sim, transformer, altitude_m=altitude_m, agl_m=agl_m))
 
 
 def _short_name(name):
@@ -234,6 +163,9 @@ def _sites(sim, transformer, airports):
             if w.icao is not None and w.icao in airports:
                 add(airport_label(airports[w.icao]), w.lat_deg, w.lon_deg, 0, False)
     for r in sim.radars:
+        if isinstance(r.platform, Orbit):   # labelled at its track, not at an airport
+            add(r.name, r.lat_deg, r.lon_deg, 1, True)
+            continue
         near = [a for a in airports.values()
                 if ground_distance_m(r.lat_deg, r.lon_deg, a.lat_deg, a.lon_deg) <= _SITE_MATCH_M]
         if near:
@@ -241,9 +173,8 @@ def _sites(sim, transformer, airports):
             add(airport_label(a), a.lat_deg, a.lon_deg, 1, True)
         else:
             add(r.name, r.lat_deg, r.lon_deg, 1, True)
-    for code in MAIN_IRAQ_AIRPORTS:
-        if code in airports:
-            a = airports[code]
+    for a in airports.values():   # the airspace's international airports
+        if a.country_iso_a3 == sim.airspace.iso_a3 and "International" in a.name:
             add(airport_label(a), a.lat_deg, a.lon_deg, 2, False)
     labels = sorted(entries)
     lat = np.array([entries[k][1] for k in labels])
@@ -261,40 +192,47 @@ def map_layers(sim, result, *, transformer=None, n_tracks=100, n_points=200, tra
     ``coverage`` (per-radar polygons in metres) and ``first`` (from
     :func:`first_detection_sample`) may be passed to reuse them.
     """
-    tr = region_transformer() if transformer is None else transformer
+    tr = sim.airspace.transformer if transformer is None else transformer
     alt, agl, label = coverage_level(sim)
     countries = tuple((name, iso, project_geometry(g, tr)) for name, iso, g in load_borders())
     route_xy = tuple(np.column_stack(tr.transform(r.lon_deg, r.lat_deg)) for r in sim.routes)
-    radar_xy = np.array([tr.transform(r.lon_deg, r.lat_deg) for r in sim.radars], dtype=float).reshape(-1, 2)
+    radar_xy = np.array([(np.nan, np.nan) if isinstance(r.platform, Orbit) else tr.transform(r.lon_deg, r.lat_deg)
+                         for r in sim.radars], dtype=float).reshape(-1, 2)
     cov = coverage_polygons(sim, tr, alt, agl) if coverage is None else tuple(coverage)
     index, lat, lon = sample_tracks(sim, result, n_tracks, track_step_s)
     track_xy = tuple(np.column_stack(tr.transform(lo, la)) for la, lo in zip(lat, lon))
     fd = first_detection_sample(sim, result, n_points) if first is None else first
     first_xy = np.column_stack(tr.transform(fd["lon_deg"], fd["lat_deg"])).reshape(-1, 2)
     sites, circles = _sites(sim, tr, load_airports())
-    focus = [g for _n, iso, g in countries if iso == "IRQ"]
+    focus = [g for _n, iso, g in countries if iso == sim.airspace.iso_a3]
     focus_xy = np.array(focus[0].bounds).reshape(2, 2) if focus else np.zeros((0, 2))
-    must = np.vstack([radar_xy, np.array([[s[1], s[2]] for s in sites]).reshape(-1, 2), focus_xy])
+    orbit_xy = tuple(np.column_stack(tr.transform(*r.platform.loop_lat_lon()[::-1])) if isinstance(r.platform, Orbit)
+                     else np.zeros((0, 2)) for r in sim.radars)
+    must = np.vstack([radar_xy[np.isfinite(radar_xy[:, 0])], *orbit_xy, *route_xy, np.array([[s[1], s[2]] for s in sites]).reshape(-1, 2),
+                      focus_xy])
     return MapLayers(
-        transformer=tr, countries=countries, focus_iso_a3="IRQ",
+        transformer=tr, countries=countries, focus_iso_a3=sim.airspace.iso_a3, airspace_name=sim.airspace.name,
+        radar_orbit_xy=orbit_xy,
         route_names=tuple(r.name for r in sim.routes), route_xy=route_xy,
-        radar_names=tuple(r.name for r in sim.radars), radar_kinds=tuple(r.kind for r in sim.radars),
+        radar_names=tuple(r.name for r in sim.radars), radar_kinds=tuple(r.kind.name for r in sim.radars),
+        radar_kind_labels=tuple(r.kind.label for r in sim.radars),
+        radar_hidden=tuple(r.kind.needs_transponder and sim.scenario.aircraft.transponder_on_probability == 0
+                           for r in sim.radars),
         radar_xy=radar_xy, coverage=cov, coverage_alt_m=alt, coverage_label=label,
         terrain=bool(sim.scenario.detection.terrain),
         track_xy=track_xy, track_detected=result.detected[index].copy(),
         flights_total=len(result.detected), flights_detected=int(result.detected.sum()),
         first_xy=first_xy, sites=sites, airport_xy=circles, must_show_xy=must,
-        transponder_on_probability=sim.scenario.aircraft.transponder_on_probability,
     )
 
 
 # --- figures ------------------------------------------------------------------------------------
-def _footer(summary, date):
+def _footer(summary, date, airspace):
     """Two lines: the open-source note with the run, and the map's projection."""
     return (f"{ASSUMPTIONS_NOTE}\nRun: seed {summary['seed']}, {summary['campaigns']:,} campaigns × "
             f"{summary['flights_per_campaign']} flights; produced {date} by airpicture.  Map: Lambert azimuthal "
-            f"equal-area centred {REGION_CENTER_LAT_DEG:g}°N {REGION_CENTER_LON_DEG:g}°E (scale bar true at the "
-            f"centre); borders Natural Earth; airports OpenFlights.")
+            f"equal-area centred {airspace.centre_lat_deg:g}°N {airspace.centre_lon_deg:g}°E (scale bar true at "
+            f"the centre); borders Natural Earth; airports OpenFlights.")
 
 
 def _title(fig, summary, y_title, y_head, size=FONT_SIZE["title"] + 3):
@@ -304,7 +242,7 @@ def _title(fig, summary, y_title, y_head, size=FONT_SIZE["title"] + 3):
     return [a, b]
 
 
-def map_figure(layers, summary, date):
+def map_figure(layers, summary, date, airspace):
     """The stand-alone map page: title, map, legend, footer; returns ``(figure, map_axes)``."""
     fig = new_figure("map")
     ax = fig.add_axes([0.025, 0.16, 0.95, 0.75])
@@ -313,7 +251,7 @@ def map_figure(layers, summary, date):
     fig.legend(handles, labels, loc="lower center", bbox_to_anchor=(0.5, 0.042), ncol=4,
                fontsize=FONT_SIZE["small"], handlelength=2.8, columnspacing=1.6)
     _title(fig, summary, 0.985, 0.952)
-    fig.text(0.5, 0.008, _footer(summary, date), ha="center", va="bottom", fontsize=FONT_SIZE["tiny"],
+    fig.text(0.5, 0.008, _footer(summary, date, airspace), ha="center", va="bottom", fontsize=FONT_SIZE["tiny"],
              color=COLORS["muted"], linespacing=1.4)
     return fig, ax
 
@@ -328,20 +266,24 @@ def detections_figure(per_campaign, summary):
 
 
 def route_ground_max_m(sim):
-    """Highest ground under the nominal routes [m AMSL] (GLOBE terrain)."""
-    from geo.terrain import elevation_m, load_terrain
-    terrain = load_terrain()
+    """Highest ground under the nominal routes [m AMSL] (GLOBE terrain: the run's, or the packaged one)."""
+    terrain = sim.terrain if sim.terrain is not None else load_terrain()
     return float(max(np.max(elevation_m(terrain, r.lat_deg, r.lon_deg)) for r in sim.routes))
 
 
-def altitude_figure(points, cruise_alt_m, summary, ground_max_m=None):
+def _altitude_title(points, run_text):
+    c = points[0]["campaigns"] if points else 0
+    what = "cruise height above ground" if points and points[0]["mode"] == "agl" else "cruise altitude"
+    return f"P(detect) vs {what} ({c} campaigns per point, {run_text})"
+
+
+def altitude_figure(points, summary, ground_max_m=None):
     """Altitude chart figure; returns ``(figure, axes)``."""
     fig = new_figure("chart")
     ax = fig.add_axes([0.11, 0.14, 0.86, 0.62])
-    draw_altitude_curve(ax, points, cruise_alt_m, ground_max_m)
-    c = points[0]["campaigns"] if points else 0
-    ax.set_title(f"P(detect) vs cruise altitude ({c} campaigns per point, seed {summary['seed']})",
-                 loc="left", fontsize=FONT_SIZE["title"] - 1, pad=24)
+    draw_altitude_curve(ax, points, ground_max_m)
+    ax.set_title(_altitude_title(points, f"seed {summary['seed']}"), loc="left", fontsize=FONT_SIZE["title"] - 1,
+                 pad=24)
     return fig, ax
 
 
@@ -367,7 +309,7 @@ def _assumption_rows(summary, sim):
     levels = sorted({(r.cruise_agl_m is not None, round(r.cruise_agl_m if r.cruise_agl_m is not None
                                                         else r.cruise_altitude_m)) for r in sim.routes})
     alt_text = ", ".join(f"{v:,} m above ground" if agl else f"{v:,} m (FL{v / FL_M:.0f})" for agl, v in levels)
-    return [("Aircraft", f"{a.model}, {a.cruise_speed_mps * 3.6:.0f} km/h"),
+    return [("Aircraft", f"{a.model}, {a.cruise_speed_mps / KMH_MPS:.0f} km/h"),
             ("RCS", f"{s['rcs_m2']:g} m²"),
             ("Transponder on", f"{s['transponder_on_probability']:.0%} of flights"),
             ("Cruise altitude", alt_text),
@@ -377,7 +319,8 @@ def _assumption_rows(summary, sim):
             ("Routes (share of flights)", ""),
             *((f"  {r.name}", f"{p:.0%}, spread {r.cross_track_sigma_m / 1000:g} km")
               for r, p in zip(sim.routes, sim.route_p)),
-            ("Radars", f"{len(sim.radars)} ({sum(r.kind == 'primary' for r in sim.radars)} primary)"),
+            ("Radars", f"{len(sim.radars)} ({sum(not r.kind.needs_transponder for r in sim.radars)} see "
+                       f"without a transponder)"),
             ("Monte Carlo", f"{summary['campaigns']:,} × {summary['flights_per_campaign']} flights"),
             ("Seed", f"{summary['seed']}")]
 
@@ -411,7 +354,7 @@ def _draw_table(ax, title, rows):
     return out
 
 
-def brief_figure(layers, per_campaign, points, cruise_alt_m, summary, sim, date, ground_max_m=None):
+def brief_figure(layers, per_campaign, points, summary, sim, date, ground_max_m=None):
     """The one-page brief (A4 landscape, two GridSpecs: map | charts and tables); returns the figure."""
     fig = new_figure("brief", FIGSIZE_IN["brief"])
     _title(fig, summary, 0.985, 0.952, size=FONT_SIZE["title"] + 2)
@@ -431,21 +374,18 @@ def brief_figure(layers, per_campaign, points, cruise_alt_m, summary, sim, date,
     draw_detections_histogram(ax_h, per_campaign, summary["flights_per_campaign"])
     ax_h.set_title("Flights detected per campaign", loc="left", fontsize=FONT_SIZE["label"])
     ax_a = fig.add_subplot(gr[1])
-    draw_altitude_curve(ax_a, points, cruise_alt_m, ground_max_m)
-    c = points[0]["campaigns"] if points else 0
-    ax_a.set_title(f"P(detect) vs cruise altitude ({c} campaigns per point, same seed)", loc="left",
-                   fontsize=FONT_SIZE["label"], pad=18)
+    draw_altitude_curve(ax_a, points, ground_max_m)
+    ax_a.set_title(_altitude_title(points, "same seed"), loc="left", fontsize=FONT_SIZE["label"], pad=18)
     gt = gr[2].subgridspec(1, 2, wspace=0.06, width_ratios=[1.0, 1.2])
     _draw_table(fig.add_subplot(gt[0]), "Key numbers", _key_rows(summary))
     _draw_table(fig.add_subplot(gt[1]), "Assumptions that drive them", _assumption_rows(summary, sim))
-    fig.text(0.5, 0.006, _footer(summary, date), ha="center", va="bottom", fontsize=FONT_SIZE["tiny"],
+    fig.text(0.5, 0.006, _footer(summary, date, sim.airspace), ha="center", va="bottom", fontsize=FONT_SIZE["tiny"],
              color=COLORS["muted"], linespacing=1.4)
     return fig
 
 
 # --- the whole set ------------------------------------------------------------------------------
-def write_brief(stage_dir, sim, result, summary, *, dpi=200, sweep_campaigns=None, altitude_values_m=None,
-                altitude_points=None, n_tracks=100, n_points=200, progress=None):
+def write_brief(stage_dir, sim, result, summary, altitude_points, *, dpi=200, n_tracks=100, n_points=200):
     """Write map.png/.pdf/.svg, detections.png, altitude.png, routes.kml and brief.pdf.
 
     Parameters
@@ -456,52 +396,37 @@ def write_brief(stage_dir, sim, result, summary, *, dpi=200, sweep_campaigns=Non
         The run (:func:`sim.pipeline.simulate`).
     summary : dict
         :func:`sim.results.summarize` of the run.
+    altitude_points : list of dict
+        The altitude curve (:func:`sim.analysis.altitude_sweep`).
     dpi : int
         Resolution of the PNG files (the map's at least as given).
-    sweep_campaigns : int, optional
-        Campaigns per altitude point (default: see :func:`altitude_sweep`).
-    altitude_values_m : sequence of float, optional
-        Sweep altitudes (default :data:`DEFAULT_SWEEP_ALTITUDES_M`).
-    altitude_points : list of dict, optional
-        A sweep already computed by :func:`altitude_sweep`; skips the sweep.
     n_tracks, n_points : int
         Sampled flight tracks (map) and first-detection points (map and KML).
-    progress : callable, optional
-        ``progress(1)`` after each altitude of the sweep.
 
     Returns
     -------
     dict
-        ``files`` (names written), ``altitude_sweep`` (the sweep points, for
-        the summary) and ``timings_s`` (by step).
+        ``files`` (names written) and ``timings_s`` (by step).
     """
     out = Path(stage_dir)
     timings = {}
     t0 = time.perf_counter()
     date = product_date()
-    if altitude_points is None:
-        altitude_points = altitude_sweep(
-            sim, DEFAULT_SWEEP_ALTITUDES_M if altitude_values_m is None else altitude_values_m,
-            campaigns=min(result.campaigns, DEFAULT_SWEEP_CAMPAIGNS) if sweep_campaigns is None else sweep_campaigns,
-            flights=result.flights_per_campaign, seed=result.seed, progress=progress)
-    timings["altitude_sweep"] = time.perf_counter() - t0
-
     t = time.perf_counter()
-    tr = region_transformer()
+    tr = sim.airspace.transformer
     alt, agl, label = coverage_level(sim)
     cov = coverage_polygons(sim, tr, alt, agl)
     first = first_detection_sample(sim, result, n_points)
     layers = map_layers(sim, result, transformer=tr, n_tracks=n_tracks, coverage=cov,
                         first=first)
     per_campaign = detections_per_campaign(result)
-    cruise = float(sim.scenario.aircraft.cruise_altitude_m)
     ground_max = route_ground_max_m(sim)
     timings["layers"] = time.perf_counter() - t
 
     files = []
     with use_style():
         t = time.perf_counter()
-        fig, _ = map_figure(layers, summary, date)
+        fig, _ = map_figure(layers, summary, date, sim.airspace)
         for name in ("map.png", "map.pdf", "map.svg"):
             save_figure(fig, out / name, dpi=max(dpi, 1))
             files.append(name)
@@ -510,13 +435,13 @@ def write_brief(stage_dir, sim, result, summary, *, dpi=200, sweep_campaigns=Non
         t = time.perf_counter()
         fig, _ = detections_figure(per_campaign, summary)
         save_figure(fig, out / "detections.png", dpi=dpi)
-        fig, _ = altitude_figure(altitude_points, cruise, summary, ground_max)
+        fig, _ = altitude_figure(altitude_points, summary, ground_max)
         save_figure(fig, out / "altitude.png", dpi=dpi)
         files += ["detections.png", "altitude.png"]
         timings["charts"] = time.perf_counter() - t
 
         t = time.perf_counter()
-        fig = brief_figure(layers, per_campaign, altitude_points, cruise, summary, sim, date, ground_max)
+        fig = brief_figure(layers, per_campaign, altitude_points, summary, sim, date, ground_max)
         save_figure(fig, out / "brief.pdf", dpi=max(dpi, 150))
         files.append("brief.pdf")
         timings["brief_pdf"] = time.perf_counter() - t
@@ -531,5 +456,4 @@ def write_brief(stage_dir, sim, result, summary, *, dpi=200, sweep_campaigns=Non
     files.append("routes.kml")
     timings["kml"] = time.perf_counter() - t
     timings["total"] = time.perf_counter() - t0
-    return {"files": files, "altitude_sweep": altitude_points,
-            "timings_s": {k: round(v, 3) for k, v in timings.items()}}
+    return {"files": files, "timings_s": {k: round(v, 3) for k, v in timings.items()}}

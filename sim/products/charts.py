@@ -53,52 +53,73 @@ def draw_detections_histogram(ax, per_campaign, flights_per_campaign):
     return {"bars": bars, "mean": mline, "band": band}
 
 
-def draw_altitude_curve(ax, points, cruise_altitude_m=None, ground_max_m=None):
-    """P(detect) per flight against cruise altitude with 95% confidence intervals.
+def draw_altitude_curve(ax, points, ground_max_m=None):
+    """P(detect) per flight against the cruise level with 95% confidence intervals.
 
     Parameters
     ----------
     points : sequence of dict
-        Each with ``cruise_altitude_m``, ``p_detect`` and ``p_detect_ci95``
-        ``[low, high]`` (as returned by :func:`sim.products.brief.altitude_sweep`).
-    cruise_altitude_m : float, optional
-        The scenario's cruise altitude, marked with a dotted line [m].
+        As returned by :func:`sim.analysis.altitude_sweep`: ``mode``
+        (``"amsl"`` or ``"agl"``), ``level_m``, ``p_detect``,
+        ``p_detect_ci95`` ``[low, high]``, ``scenario_level`` (the
+        scenario's own level, marked) and ``below_ground_fraction`` (points
+        whose routes run partly below the ground are drawn hollow grey and
+        named in the legend: not flyable as modelled).
     ground_max_m : float, optional
-        The highest ground under the routes [m AMSL]: cruise altitudes below
-        it are not flyable as modelled (constant altitude AMSL); shaded.
+        AMSL curves: the highest ground under the routes [m AMSL]; levels
+        below it are shaded.
 
     Returns
     -------
     dict
-        ``curve`` (ErrorbarContainer), ``cruise`` (Line2D or None),
-        ``ground`` (the shaded span or None), ``secondary`` (the flight-level axis).
+        ``curve`` (ErrorbarContainer), ``cruise`` (Line2D or None), ``own``
+        (the scenario's point or None), ``underground`` (PathCollection or
+        None), ``ground`` (the shaded span or None), ``secondary`` (the
+        flight-level axis, AMSL only, else None).
     """
-    pts = sorted(points, key=lambda p: p["cruise_altitude_m"])
-    alt = np.array([p["cruise_altitude_m"] for p in pts], dtype=float)
+    pts = sorted(points, key=lambda p: p["level_m"])
+    agl = bool(pts) and pts[0]["mode"] == "agl"
+    x = np.array([p["level_m"] for p in pts], dtype=float)
     p = np.array([p["p_detect"] for p in pts], dtype=float)
     lo = np.array([q["p_detect_ci95"][0] for q in pts], dtype=float)
     hi = np.array([q["p_detect_ci95"][1] for q in pts], dtype=float)
-    curve = ax.errorbar(alt, p, yerr=np.vstack([p - lo, hi - p]), color=COLORS["detected"],
+    curve = ax.errorbar(x, p, yerr=np.vstack([p - lo, hi - p]), color=COLORS["detected"],
                         markerfacecolor="white", markeredgecolor=COLORS["detected"], ecolor="#333333",
                         elinewidth=0.8, capsize=2.5, zorder=3, label="P(detect), 95% CI", **MARKERS["sweep"],
                         **LINES["mean"])
-    cruise = None
-    if cruise_altitude_m is not None:
-        cruise = ax.axvline(cruise_altitude_m, color=COLORS["cruise"], zorder=2,
-                            label=f"scenario cruise {cruise_altitude_m:,.0f} m", **LINES["cruise"])
+    bad = np.array([(q.get("below_ground_fraction") or 0.0) > 0 for q in pts], dtype=bool)
+    underground = None
+    if bad.any():
+        worst = max(q["below_ground_fraction"] for q, b in zip(pts, bad) if b)
+        underground = ax.scatter(x[bad], p[bad], s=42, facecolors="#d9d9d9", edgecolors="#7f7f7f", zorder=4,
+                                 label=f"route partly below ground (up to {worst:.0%}): not flyable as modelled")
+    own_i = [i for i, q in enumerate(pts) if q.get("scenario_level")]
+    cruise = own = None
+    if own_i:
+        i = own_i[0]
+        text = f"{x[i]:,.0f} m above ground" if agl else f"{x[i]:,.0f} m (FL{x[i] / FL_M:.0f})"
+        cruise = ax.axvline(x[i], color=COLORS["cruise"], zorder=2, label=f"this scenario: {text}",
+                            **LINES["cruise"])
+        own = ax.scatter([x[i]], [p[i]], marker="D", s=38, color=COLORS["cruise"], zorder=5)
     ground = None
-    if ground_max_m is not None:
+    if ground_max_m is not None and not agl:
         ground = ax.axvspan(0.0, ground_max_m, facecolor="#d9d9d9", edgecolor="#7f7f7f", hatch="///",
                             linewidth=0.0, zorder=1, label=f"below the highest ground under the routes "
                                                           f"({ground_max_m:,.0f} m)")
     ax.set_ylim(-0.02, 1.04)
-    ax.set_xlim(0, max(12_500.0, float(alt.max()) * 1.04) if len(alt) else 12_500.0)
-    ax.set_xlabel("cruise altitude [m AMSL]")
+    top = 6_500.0 if agl else 12_500.0
+    ax.set_xlim(0, max(top, float(x.max()) * 1.04) if len(x) else top)
     ax.set_ylabel("P(detect) per flight")
     ax.grid(True, zorder=0)
     ax.set_axisbelow(True)
-    sec = ax.secondary_xaxis("top", functions=(lambda m: np.asarray(m) / FL_M, lambda fl: np.asarray(fl) * FL_M))
-    sec.set_xlabel("flight level [FL = 100 ft]", fontsize=FONT_SIZE["small"])
-    sec.tick_params(labelsize=FONT_SIZE["tiny"] + 0.5)
+    sec = None
+    if agl:
+        ax.set_xlabel("cruise height above ground [m] (terrain following)")
+    else:
+        ax.set_xlabel("cruise altitude [m AMSL]")
+        sec = ax.secondary_xaxis("top", functions=(lambda m: np.asarray(m) / FL_M, lambda fl: np.asarray(fl) * FL_M))
+        sec.set_xlabel("flight level [FL = 100 ft]", fontsize=FONT_SIZE["small"])
+        sec.tick_params(labelsize=FONT_SIZE["tiny"] + 0.5)
     ax.legend(loc="lower right", fontsize=FONT_SIZE["tiny"] + 0.5)
-    return {"curve": curve, "cruise": cruise, "ground": ground, "secondary": sec}
+    return {"curve": curve, "cruise": cruise, "own": own, "underground": underground, "ground": ground,
+            "secondary": sec}

@@ -15,6 +15,10 @@ from pathlib import Path
 
 import numpy as np
 
+from geo.units import KMH_MPS
+from sim.platforms import Orbit
+from sim.results import ASSUMPTIONS_NOTE
+
 __all__ = ["staged_output", "write_json", "write_csv", "routes_feature_collection", "feature_collection",
            "write_readme",
            "radar_features", "ROUTE_EXPORT_STEP_S"]
@@ -70,7 +74,6 @@ def _round(a, nd=5):
 def feature_collection(features, scenario_name):
     """A GeoJSON FeatureCollection carrying the scenario and the open-source note
     (an RFC 7946 foreign member, ignored by GIS tools that do not know it)."""
-    from sim.results import ASSUMPTIONS_NOTE
     return {"type": "FeatureCollection", "airpicture": {"scenario": scenario_name, "note": ASSUMPTIONS_NOTE},
             "features": list(features)}
 
@@ -82,7 +85,7 @@ _README = """airpicture outputs of scenario {name} (seed {seed})
 summary.json     the headline numbers (P(detect) with its 95% interval, detected per campaign,
                  per radar and per route figures, the settings used)
 flights.csv      one row per simulated flight (detected, first detection time and radar,
-                 minutes in Iraq and in radar coverage, ...)
+                 minutes in the airspace and in radar coverage, ...)
 routes.geojson   the nominal routes' ground tracks and the radar sites (WGS84 lon/lat)
 {extra}
 The same scenario and seed give byte-identical summary.json and flights.csv.
@@ -123,13 +126,25 @@ def routes_feature_collection(routes, step_s=ROUTE_EXPORT_STEP_S, extra_features
     return feature_collection(features, scenario_name)
 
 
+def _platform_geometry(p):
+    """A fixed site as a Point; an orbit as the LineString of its closed loop."""
+    if isinstance(p, Orbit) and p.period_s > 0:
+        lat = np.append(p.waypoint_lat_deg, p.waypoint_lat_deg[0])
+        lon = np.append(p.waypoint_lon_deg, p.waypoint_lon_deg[0])
+        return {"type": "LineString", "coordinates": [list(q) for q in zip(_round(lon), _round(lat))]}
+    lat, lon = p.loop_lat_lon()
+    return {"type": "Point", "coordinates": [round(float(lon[0]), 5), round(float(lat[0]), 5)]}
+
+
 def radar_features(radars):
-    """GeoJSON Point features for radar sites."""
+    """GeoJSON features of the radars: a Point per fixed site, the loop (LineString) of an orbit."""
     return [{
         "type": "Feature",
-        "geometry": {"type": "Point", "coordinates": [round(r.lon_deg, 5), round(r.lat_deg, 5)]},
-        "properties": {"kind": "radar", "name": r.name, "radar_kind": r.kind,
+        "geometry": _platform_geometry(r.platform),
+        "properties": {"kind": "radar", "name": r.name, "radar_kind": r.kind.name,
+                       "platform": "orbit" if isinstance(r.platform, Orbit) else "fixed site",
                        "range_km": round(r.range_m / 1000.0, 1),
                        "antenna_alt_m": round(r.antenna_alt_m, 1),
+                       **({"speed_kmh": round(r.platform.speed_mps / KMH_MPS, 1)} if isinstance(r.platform, Orbit) else {}),
                        "scan_period_s": r.scan_period_s, "availability": r.availability},
     } for r in radars]

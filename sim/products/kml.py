@@ -11,6 +11,7 @@ import numpy as np
 import shapely
 import simplekml
 
+from sim.platforms import Orbit
 from sim.products.export import ROUTE_EXPORT_STEP_S
 from sim.products.style import COLORS, kml_color
 
@@ -97,21 +98,34 @@ def build_kml(*, title, description, routes, radars, coverage_lonlat, coverage_a
         ls.description = f"length {r.length_m / 1000:.0f} km, {r.duration_s / 60:.0f} min, {level}, weight {r.weight:g}"
         ls.style = route_style
 
-    fs = kml.newfolder(name="Radar sites")
-    site_styles = {k: _icon_style(COLORS[k], _ICONS[k], 1.1) for k in ("primary", "secondary")}
+    fs = kml.newfolder(name="Radars")
+    kinds = sorted({rd.kind.name for rd in radars})
+    site_styles = {k: _icon_style(COLORS[k], _ICONS[k], 1.1) for k in kinds}
+    orbit_styles = {k: _line_style(COLORS[k], 2.5) for k in kinds}
     for rd in radars:
+        what = (f"{rd.kind.label}, instrumented range {rd.range_m / 1000:.0f} km, scan {rd.scan_period_s:g} s, "
+                f"availability {rd.availability:g}")
+        if isinstance(rd.platform, Orbit):   # the loop it flies, at its altitude
+            lat, lon = rd.platform.loop_lat_lon()
+            step = max(len(lat) // 200, 1)
+            ls = fs.newlinestring(name=f"{rd.name} (orbit)", coords=[
+                _ll(lo, la, rd.antenna_alt_m) for lo, la in zip(np.append(lon[::step], lon[-1]),
+                                                                 np.append(lat[::step], lat[-1]))])
+            ls.altitudemode = simplekml.AltitudeMode.absolute
+            ls.description = (f"{what}; airborne, orbit of {rd.platform.length_m / 1000:.0f} km at "
+                              f"{rd.antenna_alt_m:.0f} m AMSL, one loop in {rd.platform.period_s / 60:.0f} min")
+            ls.style = orbit_styles[rd.kind.name]
+            continue
         p = fs.newpoint(name=rd.name, coords=[_ll(rd.lon_deg, rd.lat_deg, rd.antenna_alt_m)])
         p.altitudemode = simplekml.AltitudeMode.absolute
-        p.description = (f"{rd.kind} radar, instrumented range {rd.range_m / 1000:.0f} km, antenna "
-                         f"{rd.antenna_alt_m:.0f} m AMSL, scan {rd.scan_period_s:g} s, "
-                         f"availability {rd.availability:g}")
-        p.style = site_styles[rd.kind]
+        p.description = f"{what}, antenna {rd.antenna_alt_m:.0f} m AMSL"
+        p.style = site_styles[rd.kind.name]
 
     fc = kml.newfolder(name=f"Coverage at {coverage_label}")
     # at a height above ground the polygons lie on the ground; otherwise at their altitude
     on_ground = coverage_alt_m is None
     cov_alt = 0.0 if on_ground else coverage_alt_m
-    cov_styles = {k: _poly_style(COLORS[k], 0.25) for k in ("primary", "secondary")}
+    cov_styles = {k: _poly_style(COLORS[k], 0.25) for k in kinds}
     for rd, geom in zip(radars, coverage_lonlat):
         polys = [g for g in shapely.get_parts(geom) if g.geom_type == "Polygon" and not g.is_empty]
         if not polys:
@@ -124,9 +138,9 @@ def build_kml(*, title, description, routes, radars, coverage_lonlat, coverage_a
             pg.altitudemode = simplekml.AltitudeMode.clamptoground if on_ground else simplekml.AltitudeMode.absolute
             if holder is fc:
                 pg.name = f"{rd.name} coverage"
-                pg.style = cov_styles[rd.kind]
+                pg.style = cov_styles[rd.kind.name]
         if holder is not fc:
-            holder.style = cov_styles[rd.kind]
+            holder.style = cov_styles[rd.kind.name]
 
     fd = kml.newfolder(name=f"First detections (sample of {len(first_detections['lat_deg'])})")
     det_style = _icon_style(COLORS["first_detection"], _ICONS["detection"], 0.6)

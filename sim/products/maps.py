@@ -1,7 +1,7 @@
 """The route map: drawing functions on an Axes in the region projection.
 
 Everything is drawn in projected metres (``geo.projection.region_transformer``,
-a Lambert azimuthal equal-area projection centred on Iraq) with
+a Lambert azimuthal equal-area projection centred on the scenario's region) with
 ``aspect = 1``; no cartopy. The data come prepared in a :class:`MapLayers`
 (built by :func:`sim.products.brief.map_layers`); the functions here only
 draw. Each takes an ``Axes`` and returns the artists it added, and never
@@ -20,7 +20,7 @@ from matplotlib.path import Path as MplPath
 from matplotlib.transforms import Bbox, offset_copy
 
 from geo.units import NM_M
-from sim.products.style import COLORS, FONT_SIZE, LINES, MARKERS
+from sim.products.style import COLORS, COVERAGE_ALPHA, FONT_SIZE, LINES, MARKERS
 
 __all__ = [
     "MapLayers",
@@ -33,6 +33,7 @@ __all__ = [
     "draw_tracks",
     "draw_first_detections",
     "draw_sites",
+    "draw_orbits",
     "label_sites",
     "label_countries",
     "draw_scale_bar",
@@ -53,12 +54,23 @@ class MapLayers:
     countries : tuple of (str, str, shapely geometry)
         ``(name, iso_a3, geometry in metres)``.
     focus_iso_a3 : str
-        Country drawn emphasized (``"IRQ"``).
+        Country drawn emphasized: the scenario's airspace (e.g. ``"IRQ"``).
+    airspace_name : str
+        Its name, for the legend.
     route_names : tuple of str
     route_xy : tuple of ndarray, each shape (T, 2)
         Nominal ground tracks [m].
     radar_names, radar_kinds : tuple of str
+        Names, and kind spellings (keys of the style tables).
+    radar_kind_labels : tuple of str
+        The kinds' legend labels (:data:`sim.sensors.RADAR_KINDS`).
+    radar_hidden : tuple of bool
+        Radars that can see no flight of the run (they need the transponder
+        and every flight has it off): drawn, their coverage not.
     radar_xy : ndarray, shape (R, 2)
+        Fixed sites; an orbit's first waypoint.
+    radar_orbit_xy : tuple of ndarray, each shape (n_i, 2)
+        An orbiting radar's closed loop track [m] (empty for a fixed site).
     coverage : tuple of shapely geometries, one per radar [m]
     coverage_alt_m : float or None
         Target altitude of the coverage polygons [m AMSL]; None when they are
@@ -81,18 +93,20 @@ class MapLayers:
         Airports drawn as circles (not radar sites) [m].
     must_show_xy : ndarray, shape (N, 2)
         Points the map extent must contain [m].
-    transponder_on_probability : float
-        With 0, secondary radars can see no flight: their coverage is not drawn.
     """
 
     transformer: object
     countries: tuple
     focus_iso_a3: str
+    airspace_name: str
     route_names: tuple
     route_xy: tuple
     radar_names: tuple
     radar_kinds: tuple
+    radar_kind_labels: tuple
+    radar_hidden: tuple
     radar_xy: np.ndarray
+    radar_orbit_xy: tuple
     coverage: tuple
     coverage_alt_m: float | None
     coverage_label: str
@@ -105,7 +119,6 @@ class MapLayers:
     sites: tuple
     airport_xy: np.ndarray
     must_show_xy: np.ndarray
-    transponder_on_probability: float = 1.0
 
 
 # --- geometry helpers -------------------------------------------------------------------------
@@ -236,12 +249,11 @@ def draw_graticule(ax, transformer, step_deg=2.0):
 def draw_coverage(ax, coverage, kinds):
     """Coverage: the union per radar kind filled, each radar outlined (kind's line style)."""
     artists = []
-    for kind in ("secondary", "primary"):
+    for kind, alpha in COVERAGE_ALPHA.items():   # drawing order: wide secondary coverage below primary
         geoms = [g for g, k in zip(coverage, kinds) if k == kind and not g.is_empty]
         if not geoms:
             continue
         union = shapely.union_all(geoms)
-        alpha = 0.16 if kind == "secondary" else 0.22
         artists.append(ax.add_patch(PathPatch(polygon_path(union), facecolor=COLORS[kind], alpha=alpha,
                                               edgecolor="none", zorder=2)))
         for g in geoms:
@@ -281,8 +293,24 @@ def draw_first_detections(ax, xy):
                    **MARKERS["first_detection"])
 
 
+def draw_orbits(ax, orbit_xy, radar_kinds):
+    """Orbiting radars: the loop's track (dash-dot, the kind's colour) and a diamond at each waypoint."""
+    artists = []
+    for xy, kind in zip(orbit_xy, radar_kinds):
+        xy = np.asarray(xy, dtype=float).reshape(-1, 2)
+        if not len(xy):
+            continue
+        artists += ax.plot(xy[:, 0], xy[:, 1], color=COLORS[kind], zorder=6.4, **LINES["orbit"])
+        artists += ax.plot(xy[[0, -1], 0], xy[[0, -1], 1], linestyle="none", markerfacecolor=COLORS[kind],
+                           markeredgecolor=COLORS["radar_edge"], zorder=6.5, **MARKERS["orbit"])
+    return artists
+
+
 def draw_sites(ax, radar_xy, radar_kinds, airport_xy):
-    """Radar sites (primary triangle, secondary square; co-located ones side by side) and airports."""
+    """Fixed radar sites (marker by kind; co-located ones side by side) and airports.
+
+    ``radar_xy`` rows that are NaN (orbiting radars, drawn by :func:`draw_orbits`) are skipped.
+    """
     artists = []
     airport_xy = np.asarray(airport_xy, dtype=float).reshape(-1, 2)
     if len(airport_xy):
@@ -292,6 +320,8 @@ def draw_sites(ax, radar_xy, radar_kinds, airport_xy):
     radar_xy = np.asarray(radar_xy, dtype=float).reshape(-1, 2)
     groups = {}
     for j, (x, y) in enumerate(radar_xy):
+        if not np.isfinite(x):
+            continue
         groups.setdefault((round(x / 1000.0), round(y / 1000.0)), []).append(j)
     for members in groups.values():
         n = len(members)
@@ -486,7 +516,6 @@ def legend_handles(layers):
     n_shown = len(layers.track_detected)
     n_det = int(np.sum(layers.track_detected))
     terrain = ", terrain masking" if layers.terrain else ", smooth Earth"
-    kinds = set(layers.radar_kinds)
     h = [
         (Line2D([], [], color=COLORS["route"], **LINES["route"]), "nominal route"),
         (Line2D([], [], color=COLORS["detected"], **LINES["detected"]),
@@ -496,26 +525,24 @@ def legend_handles(layers):
         (Line2D([], [], linestyle="none", color=COLORS["first_detection"], **MARKERS["first_detection"]),
          f"first detection ({len(layers.first_xy)} sampled)"),
     ]
-    if "primary" in kinds:
-        h.append((Line2D([], [], linestyle="none", markerfacecolor=COLORS["primary"],
-                         markeredgecolor=COLORS["radar_edge"], **MARKERS["primary"]), "primary radar (skin)"))
-        h.append((Patch(facecolor=COLORS["primary"], alpha=0.5, edgecolor=COLORS["primary"], **LINES["primary"]),
-                  f"primary coverage at {layers.coverage_label}{terrain}"))
-    if "secondary" in kinds and layers.transponder_on_probability == 0:
-        h.append((Line2D([], [], linestyle="none", markerfacecolor=COLORS["secondary"],
-                         markeredgecolor=COLORS["radar_edge"], **MARKERS["secondary"]),
-                  "secondary radar (transponders off: sees nothing)"))
-    elif "secondary" in kinds:
-        h.append((Line2D([], [], linestyle="none", markerfacecolor=COLORS["secondary"],
-                         markeredgecolor=COLORS["radar_edge"], **MARKERS["secondary"]),
-                  "secondary radar (transponder)"))
-        h.append((Patch(facecolor=COLORS["secondary"], alpha=0.4, edgecolor=COLORS["secondary"],
-                        **LINES["secondary"]),
-                  f"secondary coverage at {layers.coverage_label}"))
+    seen = {}
+    for kind, label, hidden in zip(layers.radar_kinds, layers.radar_kind_labels, layers.radar_hidden):
+        seen.setdefault(kind, [label, True])[1] &= hidden
+    for kind, (label, hidden) in seen.items():   # one marker and one coverage patch per kind, in file order
+        h.append((Line2D([], [], linestyle="none", markerfacecolor=COLORS[kind],
+                         markeredgecolor=COLORS["radar_edge"], **MARKERS[kind]),
+                  f"{label} (transponders off: sees nothing)" if hidden else label))
+        if not hidden:
+            h.append((Patch(facecolor=COLORS[kind], alpha=0.45, edgecolor=COLORS[kind], **LINES[kind]),
+                      f"{kind} coverage at {layers.coverage_label}{terrain}"))
+    if any(len(xy) for xy in layers.radar_orbit_xy):
+        h.append((Line2D([], [], color=COLORS["radar_edge"], markerfacecolor="white",
+                         markeredgecolor=COLORS["radar_edge"], **LINES["orbit"], **MARKERS["orbit"]),
+                  "airborne radar orbit (coverage: union over the loop)"))
     h.append((Line2D([], [], linestyle="none", markerfacecolor=COLORS["airport"],
                      markeredgecolor=COLORS["radar_edge"], **MARKERS["airport"]), "airport"))
     h.append((Patch(facecolor=COLORS["focus_land"], edgecolor=COLORS["focus_border"], **LINES["focus_border"]),
-              "Iraq airspace (territory)"))
+              f"{layers.airspace_name} airspace (territory)"))
     return [a for a, _ in h], [b for _, b in h]
 
 
@@ -531,13 +558,13 @@ def draw_route_map(ax, layers, *, graticule=True, furniture=True):
     out["countries"] = draw_countries(ax, layers.countries, layers.focus_iso_a3)
     if graticule:
         out["graticule"] = draw_graticule(ax, layers.transformer)
-    shown = [k if (k == "primary" or layers.transponder_on_probability > 0) else "hidden"
-             for k in layers.radar_kinds]
+    shown = ["hidden" if hidden else k for k, hidden in zip(layers.radar_kinds, layers.radar_hidden)]
     out["coverage"] = draw_coverage(ax, layers.coverage, shown)
     out["tracks"] = draw_tracks(ax, layers.track_xy, layers.track_detected)
     out["first_detections"] = draw_first_detections(ax, layers.first_xy)
     out["routes"] = draw_routes(ax, layers.route_xy)
     out["sites"] = draw_sites(ax, layers.radar_xy, layers.radar_kinds, layers.airport_xy)
+    out["orbits"] = draw_orbits(ax, layers.radar_orbit_xy, layers.radar_kinds)
     if furniture:
         out["scale_bar"] = draw_scale_bar(ax)
         out["north_arrow"] = draw_north_arrow(ax, layers.transformer)
@@ -545,7 +572,9 @@ def draw_route_map(ax, layers, *, graticule=True, furniture=True):
     obstacles = [a.get_window_extent(renderer) for k in ("scale_bar", "north_arrow") for a in out.get(k, [])
                  if a.get_visible() and not (hasattr(a, "get_text") and a.get_text() == "")]
     site_xy = np.array([[s[1], s[2]] for s in layers.sites]).reshape(-1, 2)
-    markers = np.vstack([site_xy, layers.radar_xy.reshape(-1, 2), layers.airport_xy.reshape(-1, 2)])
+    radar_xy = layers.radar_xy.reshape(-1, 2)
+    markers = np.vstack([site_xy, radar_xy[np.isfinite(radar_xy[:, 0])], *layers.radar_orbit_xy,
+                         layers.airport_xy.reshape(-1, 2)])
     out["site_labels"] = label_sites(ax, layers.sites, markers, obstacles)
     out["country_labels"] = label_countries(ax, layers.countries, obstacles, layers.focus_iso_a3)
     return out

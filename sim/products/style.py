@@ -24,6 +24,7 @@ __all__ = [
     "COLORS",
     "LINES",
     "MARKERS",
+    "COVERAGE_ALPHA",
     "FONT_SIZE",
     "FIGSIZE_IN",
     "RC",
@@ -82,12 +83,17 @@ LINES = {
     "mean": dict(linestyle="-", linewidth=1.6),
     "band": dict(linestyle=(0, (4, 2)), linewidth=1.0),
     "cruise": dict(linestyle=(0, (1.5, 1.5)), linewidth=1.2),
+    "orbit": dict(linestyle=(0, (6, 2, 1.5, 2)), linewidth=1.6),
 }
+
+#: Coverage fill opacity by radar kind, in drawing order (bottom first).
+COVERAGE_ALPHA = {"secondary": 0.16, "primary": 0.22}
 
 #: Marker kwargs by meaning (shape first: readable without colour).
 MARKERS = {
     "primary": dict(marker="^", markersize=7.5, markeredgewidth=0.9),
     "secondary": dict(marker="s", markersize=6.0, markeredgewidth=0.9),
+    "orbit": dict(marker="D", markersize=5.5, markeredgewidth=0.9),
     "airport": dict(marker="o", markersize=4.0, markeredgewidth=0.8),
     "first_detection": dict(marker="x", markersize=3.5, markeredgewidth=0.7),
     "sweep": dict(marker="o", markersize=4.5, markeredgewidth=0.8),

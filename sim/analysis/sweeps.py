@@ -1,0 +1,163 @@
+"""Sweeps and comparisons: the same question asked of variants of a scenario (same seed).
+
+A sweep varies one scenario key through the override syntax of
+:mod:`sim.scenario` (the one place that knows the keys' spellings); the
+altitude curve varies the cruise level in the altitude mode the scenario
+itself uses (above mean sea level, or above ground for terrain following).
+Every point is a full run of the core on a validated scenario, with common
+random numbers (the same seed), so differences between points are not
+sampling noise of independent runs.
+"""
+import numpy as np
+
+from geo.terrain import elevation_m, load_terrain
+from geo.units import FL_M
+from sim.montecarlo import needs_terrain, prepare, run
+from sim.results import summarize
+from sim.routes import build_routes, cruise_level
+from sim.scenario import override_text, with_cruise_level, with_overrides
+
+__all__ = ["sweep", "altitude_sweep", "altitude_levels", "altitude_mode", "compare", "DEFAULT_SWEEP_ALTITUDES_M",
+           "DEFAULT_SWEEP_AGL_M", "DEFAULT_SWEEP_CAMPAIGNS"]
+
+#: Cruise altitudes of the altitude curve above mean sea level [m].
+DEFAULT_SWEEP_ALTITUDES_M = (300.0, 1000.0, 2000.0, 3000.0, 4500.0, 6000.0, 8000.0, 10000.0, 12000.0)
+#: Cruise heights of the altitude curve of a terrain-following scenario, above ground [m].
+DEFAULT_SWEEP_AGL_M = (100.0, 300.0, 600.0, 1000.0, 2000.0, 3000.0, 4500.0, 6000.0)
+#: Campaigns per point of the brief's altitude curve (capped by the run's own number): a 95% CI
+#: half-width of at most 1.96 * sqrt(0.25 / (100 * flights)), e.g. 2.5 points at 15 flights.
+DEFAULT_SWEEP_CAMPAIGNS = 100
+
+
+def _point(sim, result):
+    s = summarize(sim, result)
+    return {"p_detect": s["p_detect"], "p_detect_ci95": s["p_detect_ci95"],
+            "detected_per_campaign_mean": s["detected_per_campaign"]["mean"]}
+
+
+def _run(scenario, campaigns, flights, seed, chunk_campaigns, terrain, masking_cache, engine=None):
+    sim = prepare(scenario, terrain, masking_cache, with_fences=False)
+    return sim, run(sim, campaigns, flights, seed, chunk_campaigns, engine=engine)
+
+
+def sweep(scenario, key, values, campaigns=None, flights=None, seed=None, chunk_campaigns=None, progress=None,
+          engine=None):
+    """Run a scenario once per value of one key (same seed); return one dict per value.
+
+    ``key`` is an override path such as ``aircraft.cruise_altitude_m`` or
+    ``radar[Kirkuk PSR].availability``. Each point reports ``value``,
+    ``p_detect``, ``p_detect_ci95`` and ``detected_per_campaign_mean``.
+    Every value is validated before any run; terrain and masking tables are
+    shared between points.
+    """
+    variants = [with_overrides(scenario, [override_text(key, v)]) for v in values]
+    terrain, cache, points = None, {}, []
+    for v, sc in zip(values, variants):
+        sim, result = _run(sc, campaigns, flights, seed, chunk_campaigns, terrain, cache, engine)
+        terrain = terrain if terrain is not None else sim.terrain
+        points.append({"value": v, **_point(sim, result)})
+        if progress is not None:
+            progress(1)
+    return points
+
+
+def altitude_mode(scenario):
+    """``"agl"`` when the scenario's most probable route follows the terrain, else ``"amsl"``."""
+    main = max(scenario.routes, key=lambda r: r.weight)
+    return "amsl" if cruise_level(main, scenario.aircraft)[1] is None else "agl"
+
+
+def _scenario_level_m(scenario, mode):
+    main = max(scenario.routes, key=lambda r: r.weight)
+    amsl, agl = cruise_level(main, scenario.aircraft)
+    return float(amsl if mode == "amsl" else agl)
+
+
+def altitude_levels(scenario, values_m=None):
+    """``(mode, levels_m)`` of the altitude curve: the values (default by mode) and the scenario's own level, sorted."""
+    mode = altitude_mode(scenario)
+    if values_m is None:
+        values_m = DEFAULT_SWEEP_ALTITUDES_M if mode == "amsl" else DEFAULT_SWEEP_AGL_M
+    return mode, sorted({float(v) for v in values_m} | {_scenario_level_m(scenario, mode)})
+
+
+def altitude_sweep(scenario, values_m=None, *, campaigns=None, flights=None, seed=None, terrain=None,
+                   progress=None, engine=None):
+    """P(detect) against the cruise level, in the scenario's altitude mode: one run per level, same seed.
+
+    Parameters
+    ----------
+    scenario : sim.scenario.Scenario
+    values_m : sequence of float, optional
+        Cruise levels [m]: above mean sea level, or above ground when the
+        scenario follows the terrain (:func:`altitude_mode`). Default
+        :data:`DEFAULT_SWEEP_ALTITUDES_M` or :data:`DEFAULT_SWEEP_AGL_M`.
+        The scenario's own level is always added. Every route flies each
+        level in turn (the routes' own levels are dropped).
+    campaigns : int, optional
+        Campaigns per point; default ``min(scenario campaigns, DEFAULT_SWEEP_CAMPAIGNS)``.
+    flights, seed : int, optional
+        Default: the scenario's.
+    terrain : geo.terrain.Terrain, optional
+        Reused when given (else loaded once when needed).
+    progress : callable, optional
+        ``progress(1)`` after each point.
+
+    Returns
+    -------
+    list of dict
+        Per level, in increasing order: ``mode`` (``"amsl"``/``"agl"``),
+        ``level_m``, ``cruise_altitude_m`` or ``cruise_altitude_agl_m``,
+        ``flight_level`` (AMSL only), ``scenario_level`` (True for the
+        scenario's own), ``below_ground_fraction`` (AMSL with terrain: the
+        share of the nominal routes' samples below the ground, flagged
+        because such a flight is not flyable as modelled; 0 above ground),
+        ``p_detect``, ``p_detect_ci95``, ``detected_per_campaign_mean``,
+        ``campaigns``, ``flights_per_campaign``, ``seed``.
+    """
+    mode, levels = altitude_levels(scenario, values_m)
+    own = _scenario_level_m(scenario, mode)
+    campaigns = min(scenario.run.campaigns, DEFAULT_SWEEP_CAMPAIGNS) if campaigns is None else int(campaigns)
+    flights = scenario.run.flights if flights is None else int(flights)
+    seed = scenario.run.seed if seed is None else int(seed)
+    variants = [with_cruise_level(scenario, **({"altitude_m": v} if mode == "amsl" else {"agl_m": v}))
+                for v in levels]
+    if terrain is None and any(needs_terrain(sc) for sc in variants):
+        terrain = load_terrain()
+    cache, points = {}, []
+    for v, sc in zip(levels, variants):
+        sim, result = _run(sc, campaigns, flights, seed, None, terrain, cache, engine)
+        terrain = terrain if terrain is not None else sim.terrain
+        level = {"cruise_altitude_m": v, "flight_level": round(v / FL_M, 1)} if mode == "amsl" else \
+            {"cruise_altitude_agl_m": v}
+        points.append({"mode": mode, "level_m": v, **level, "scenario_level": v == own,
+                       "below_ground_fraction": _below_ground_fraction(sim) if mode == "amsl" else 0.0,
+                       **_point(sim, result), "campaigns": campaigns, "flights_per_campaign": flights,
+                       "seed": seed})
+        if progress is not None:
+            progress(1)
+    return points
+
+
+#: A route sample counts as below the ground when it is this far under the interpolated GLOBE
+#: ground [m] (airport elevations and the 30" grid differ by tens of metres at the runway).
+BELOW_GROUND_TOLERANCE_M = 50.0
+
+
+def _below_ground_fraction(sim):
+    """Share of the nominal routes' grid samples below the ground (None without a terrain model)."""
+    if sim.terrain is None:
+        return None
+    below = [r.alt_m + BELOW_GROUND_TOLERANCE_M < elevation_m(sim.terrain, r.lat_deg, r.lon_deg)
+             for r in sim.routes]
+    return round(float(np.concatenate(below).mean()), 4)
+
+
+def compare(scenarios, campaigns=None, flights=None, seed=None, engine=None):
+    """Run several validated scenarios (same seed when given); return ``(sim, result, summary)`` per scenario."""
+    out = []
+    for sc in scenarios:
+        sim = prepare(sc)
+        result = run(sim, campaigns, flights, seed, engine=engine)
+        out.append((sim, result, summarize(sim, result)))
+    return out
