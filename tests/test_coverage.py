@@ -12,11 +12,10 @@ import pytest
 import shapely
 
 from geo.coverage import (
-    country_polygon,
     coverage_polygon,
     coverage_polygon_agl,
     coverage_radius_m,
-    iraq_airspace,
+    country_polygon,
     load_borders,
     polygon_to_geojson_feature,
     time_inside,
@@ -33,7 +32,7 @@ SULAYMANIYAH = (35.56, 45.32)
 
 @pytest.fixture(scope="module")
 def tr():
-    return region_transformer()
+    return region_transformer(33.5, 44.0)
 
 
 @pytest.fixture(scope="module")
@@ -239,7 +238,7 @@ def test_iraq_area_and_cities(tr):
     # Source: shared/data/README.md: geodesic WGS84 area of IRQ 437,234 km^2
     # (pyproj). The LAEA region projection is equal-area: within 1 % (brief);
     # the geodesic area of the lon/lat geometry within 0.01 % (rounding).
-    iraq = iraq_airspace(tr)
+    iraq = country_polygon("IRQ", tr)
     assert iraq.area / 1e6 == pytest.approx(437_234, rel=0.01)
     lonlat = [g for _, iso, g in load_borders() if iso == "IRQ"][0]
     geod_km2 = abs(pyproj.Geod(ellps="WGS84").geometry_area_perimeter(lonlat)[0]) / 1e6
@@ -276,7 +275,7 @@ def test_time_inside_square_fence():
 
 def test_time_inside_iraq_random_positions(tr):
     # Random positions in the region vs shapely.contains per point.
-    iraq = iraq_airspace(tr)
+    iraq = country_polygon("IRQ", tr)
     rng = np.random.default_rng(13)
     x = rng.uniform(-1000e3, 1000e3, (4, 50))
     y = rng.uniform(-800e3, 800e3, (4, 50))

@@ -159,12 +159,12 @@ def test_scenario_without_radars_detects_nothing(write_scenario, run_cli, tmp_pa
 
 
 def test_failed_brief_leaves_no_partial_outputs(write_scenario, run_cli, tmp_path, monkeypatch):
-    import sim.products.brief as brief
+    import sim.pipeline as pipeline
 
     def boom(*a, **k):
         raise RuntimeError("disk full")
-    monkeypatch.setattr(brief, "write_brief", boom)
-    monkeypatch.setattr(brief, "altitude_sweep", lambda *a, **k: [])
+    monkeypatch.setattr(pipeline, "write_brief", boom)
+    monkeypatch.setattr(pipeline, "altitude_sweep", lambda *a, **k: [])
     code, _, err = run_cli("run", write_scenario(straight(campaigns=3)), "--brief", "--out", tmp_path / "o", "-q")
     assert code == 1 and "disk full" in err and len(err.strip().splitlines()) == 1
     assert not (tmp_path / "o").exists()

@@ -6,7 +6,7 @@ import pytest
 import shapely
 
 from conftest import SCENARIOS, read_summary
-from geo.coverage import coverage_polygon, iraq_airspace
+from geo.coverage import coverage_polygon, load_borders
 from geo.projection import region_transformer
 from geo.terrain import load_terrain
 from sim.flights import positions_at, to_lat_lon
@@ -15,7 +15,7 @@ from sim.pipeline import load, with_overrides
 from sim.scenario import parse_scenario
 
 TERRAIN = load_terrain()
-TR = region_transformer()
+TR = region_transformer(33.5, 44.0)
 
 # A radar in the Zagros foothills (Sulaymaniyah) and a constant-altitude route past it
 ZAGROS = {
@@ -65,22 +65,32 @@ def test_cookie_cutter_fence_and_simulator_agree_on_every_flight(terrain):
         assert fence.area < 0.9 * smooth.area   # the Zagros masks a real part of the disc
 
 
-def test_minutes_in_iraq_against_per_point_shapely_contains():
-    # slow reference: shapely.contains per point along the nominal route (offset 0), 1-s steps
-    sc = load(SCENARIOS / "iraq_2012_transponder_off.toml", ["route[direct].cross_track_sigma_km=0"])
+@pytest.mark.parametrize("file, overrides, iso, km_inside", [
+    # open-sources.md: about 516 km of the Tehran-Damascus great circle over Iraq
+    ("iraq_2012_transponder_off.toml", ["route[direct].cross_track_sigma_km=0"], "IRQ", 516),
+    # the same route seen from Iran's airspace instead (an [airspace] override)
+    ("iraq_2012_transponder_off.toml", ["route[direct].cross_track_sigma_km=0", "airspace.country=IRN"], "IRN", None),
+    # the 2011 route across Turkey (scenarios/README.md: 576 km in Turkey)
+    ("turkey_2011_route.toml", ["route[0].cross_track_sigma_km=0"], "TUR", 576),
+])
+def test_minutes_in_airspace_against_per_point_shapely_contains(file, overrides, iso, km_inside):
+    # slow reference: shapely.contains per point along the nominal route (offset 0), 1-s steps, in
+    # lon/lat on the Natural Earth polygon itself (independent of the simulator's projection)
+    sc = load(SCENARIOS / file, overrides)
     sim = prepare(sc, TERRAIN)
+    assert sim.airspace.iso_a3 == iso
     res = run(sim, campaigns=4, flights=5)
-    iraq = iraq_airspace(TR)
+    country = [g for _name, code, g in load_borders() if code == iso][0]
     route = sim.routes[0]
-    x, y = TR.transform(route.lon_deg, route.lat_deg)
-    ref_min = sum(iraq.contains(shapely.Point(a, b)) for a, b in zip(x, y)) * route.step_s / 60.0
-    direct = res.batch.route_index == 0
-    assert direct.any()
+    ref_min = sum(country.contains(shapely.Point(a, b)) for a, b in zip(route.lon_deg, route.lat_deg)) \
+        * route.step_s / 60.0
+    first = res.batch.route_index == 0
+    assert first.any() and ref_min > 10
     # fence tables sample every 10 s: within 2 samples (20 s) of the 1-s reference
-    assert np.allclose(res.minutes_in_iraq[direct], ref_min, atol=20 / 60)
-    # open-sources.md: about 516 km of the great circle over Iraq -> about 40 min at 780 km/h
-    assert ref_min == pytest.approx(516 / 780 * 60, rel=0.05)
-    assert np.all(res.detected_in_iraq <= res.detected)
+    assert np.allclose(res.minutes_in_airspace[first], ref_min, atol=20 / 60)
+    if km_inside is not None:   # at 780 km/h cruise
+        assert ref_min == pytest.approx(km_inside / 780 * 60, rel=0.05)
+    assert np.all(res.detected_in_airspace <= res.detected)
 
 
 def test_finer_masking_table_changes_p_detect_by_less_than_0_01():
@@ -117,7 +127,7 @@ def test_coverage_command_writes_valid_rfc7946(run_cli, tmp_path):
     stats = json.loads((tmp_path / "c" / "coverage.json").read_text())
     code, _, err = run_cli("coverage", SCENARIOS / "iraq_2012_baseline.toml", "--altitude-m", -5, "--out", tmp_path / "x")
     assert code == 2 and "--altitude" in err and not (tmp_path / "x").exists()
-    assert 0 < stats["air_picture_primary"]["iraq_fraction"] <= stats["air_picture_all"]["iraq_fraction"] <= 1
+    assert 0 < stats["air_picture_primary"]["airspace_fraction"] <= stats["air_picture_all"]["airspace_fraction"] <= 1
 
 
 def test_stretches_against_plain_loop():
@@ -142,7 +152,7 @@ def test_nominal_route_enters_and_leaves_iraq(run_cli, tmp_path):
     assert code == 0, err
     r = read_summary(tmp_path / "o")["routes"]["direct"]
     # open-sources.md: about 516 km over Iraq, i.e. about 40 min at 780 km/h
-    assert r["iraq_exit_min"] - r["iraq_entry_min"] == pytest.approx(516 / 780 * 60, rel=0.05)
+    assert r["airspace_exit_min"] - r["airspace_entry_min"] == pytest.approx(516 / 780 * 60, rel=0.05)
     for a, b in r["in_coverage_primary_min"]:
         assert a <= b
 
@@ -154,8 +164,8 @@ def test_site_elevation_from_terrain_only_when_terrain_is_on():
     kirkuk_on = [r for r in prepare(sc_on, TERRAIN, with_fences=False).radars if r.name == "Kirkuk PSR"][0]
     kirkuk_off = [r for r in prepare(sc_off, None, with_fences=False).radars if r.name == "Kirkuk PSR"][0]
     # GLOBE near Kirkuk airport (OpenFlights: 1,061 ft = 323 m): within 60 m
-    assert kirkuk_on.site_elevation_m == pytest.approx(323, abs=60)
-    assert kirkuk_off.site_elevation_m == 0.0 and kirkuk_off.masking is None
+    assert kirkuk_on.platform.site_elevation_m == pytest.approx(323, abs=60)
+    assert kirkuk_off.platform.site_elevation_m == 0.0 and kirkuk_off.masking is None
 
 
 def test_terrain_following_route_stays_at_its_height_above_ground():

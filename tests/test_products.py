@@ -11,9 +11,9 @@ from matplotlib.figure import Figure
 from scipy.stats import norm
 
 from geo.earth import ground_distance_m, horizon_distance_m
-from geo.projection import region_transformer
+from sim.analysis import altitude_sweep
 from sim.pipeline import load, simulate
-from sim.products.brief import altitude_sweep, map_layers, write_brief
+from sim.products.brief import map_layers, write_brief
 from sim.products.charts import detections_per_campaign, draw_altitude_curve, draw_detections_histogram
 from sim.products.maps import draw_route_map, polygon_path
 from sim.products.style import product_date, use_style
@@ -75,9 +75,9 @@ def brief(tmp_path_factory):
     with pytest.MonkeyPatch.context() as mp:
         mp.setenv("SOURCE_DATE_EPOCH", EPOCH)
         sim, result, summary = _tiny_run()
-        info = write_brief(out, sim, result, summary, dpi=50, altitude_values_m=SWEEP_M, sweep_campaigns=3,
-                           n_tracks=30)
-    return out, sim, result, summary, info
+        points = altitude_sweep(sim.scenario, SWEEP_M, campaigns=3, terrain=sim.terrain)
+        info = write_brief(out, sim, result, summary, points, dpi=50, n_tracks=30)
+    return out, sim, result, summary, {**info, "altitude_sweep": points}
 
 
 def _png_dpi(data):
@@ -107,7 +107,7 @@ def test_every_file_is_written_and_opens(brief):
     n_first = min(200, int(np.sum(brief[2].detected)))
     assert len(placemarks) >= len(sim.routes) + len(sim.radars) + n_first
     lines = kml.findall(".//k:LineString", ns)
-    assert len(lines) == len(sim.routes)
+    assert len(lines) == len(sim.routes)   # no orbiting radar here: one line per route
     for ls in lines:
         assert ls.find("k:altitudeMode", ns).text == "absolute"
         first = ls.find("k:coordinates", ns).text.split()[0].split(",")
@@ -125,8 +125,11 @@ def test_png_resolution_follows_dpi(brief):
 def test_altitude_sweep_points_returned(brief):
     info = brief[4]
     pts = info["altitude_sweep"]
-    assert [p["cruise_altitude_m"] for p in pts] == list(SWEEP_M)
+    # the levels asked for, and the scenario's own cruise (10,100 m), flagged, in increasing order
+    assert [p["cruise_altitude_m"] for p in pts] == sorted(SWEEP_M + (10100.0,))
+    assert [p["scenario_level"] for p in pts] == [False, False, True]
     for p in pts:
+        assert p["mode"] == "amsl" and p["level_m"] == p["cruise_altitude_m"]
         assert p["campaigns"] == 3 and p["seed"] == brief[3]["seed"]
         lo, hi = p["p_detect_ci95"]
         assert 0.0 <= lo <= p["p_detect"] <= hi <= 1.0
@@ -135,8 +138,8 @@ def test_altitude_sweep_points_returned(brief):
 # --- map ----------------------------------------------------------------------------------------
 def test_map_extent_contains_every_route_vertex_and_radar(brief):
     _, sim, result, _, _ = brief
-    tr = region_transformer()
-    layers = map_layers(sim, result, transformer=tr, n_tracks=10, n_points=10)
+    tr = sim.airspace.transformer
+    layers = map_layers(sim, result, n_tracks=10, n_points=10)
     with use_style():
         fig = Figure(figsize=(8, 5))
         ax = fig.add_axes([0.02, 0.02, 0.96, 0.96])
@@ -212,6 +215,8 @@ def test_altitude_curve_cookie_cutter_is_monotone_and_matches_geometry(tmp_path)
     sc = load(path)
     alts = (300.0, 1500.0, 4000.0, 12000.0)
     pts = altitude_sweep(sc, alts)
+    alts = np.array([q["level_m"] for q in pts])     # with the scenario's own 5,000 m
+    assert sorted({300.0, 1500.0, 4000.0, 12000.0, 5000.0}) == list(alts)
     p = np.array([q["p_detect"] for q in pts])
     # same seed, Pd = 1, availability 1, nested coverage discs: exactly non-decreasing
     assert np.all(np.diff(p) >= 0.0)
@@ -230,9 +235,10 @@ def test_altitude_curve_cookie_cutter_is_monotone_and_matches_geometry(tmp_path)
     # the chart draws those points
     fig = Figure()
     ax = fig.add_subplot()
-    art = draw_altitude_curve(ax, pts, 5000.0)
+    art = draw_altitude_curve(ax, pts)
     line = art["curve"].lines[0]
     assert np.allclose(line.get_ydata(), p) and np.allclose(line.get_xdata(), alts)
+    assert art["cruise"].get_xdata()[0] == 5000.0 and art["underground"] is None
 
 
 # --- reproducibility and style ------------------------------------------------------------------
@@ -240,7 +246,7 @@ def test_same_seed_gives_byte_identical_files(brief, tmp_path, monkeypatch):
     out1, _, _, _, info = brief
     monkeypatch.setenv("SOURCE_DATE_EPOCH", EPOCH)
     sim, result, summary = _tiny_run()
-    write_brief(tmp_path, sim, result, summary, dpi=50, altitude_points=info["altitude_sweep"], n_tracks=30)
+    write_brief(tmp_path, sim, result, summary, info["altitude_sweep"], dpi=50, n_tracks=30)
     for name in FILES:
         assert (tmp_path / name).read_bytes() == (out1 / name).read_bytes(), name
 
@@ -255,3 +261,33 @@ def test_style_is_applied_locally_only():
     with use_style():
         assert matplotlib.rcParams["svg.hashsalt"] == "airpicture"
     assert (matplotlib.rcParams["svg.hashsalt"], matplotlib.rcParams["font.size"]) == before
+
+
+def test_low_level_altitude_curve_is_above_ground_and_holds_the_scenario_point():
+    # a terrain-following scenario: the curve is in height above ground, and its own level's point is
+    # the scenario's own run (same seed, same campaigns) exactly
+    sc = load(ROOT / "scenarios" / "iraq_2012_low_level.toml")
+    sim, result = simulate(sc, campaigns=15, with_fences=False)
+    pts = altitude_sweep(sc, (1000.0,), campaigns=15, terrain=sim.terrain)
+    assert [p["mode"] for p in pts] == ["agl", "agl"]
+    own = [p for p in pts if p["scenario_level"]]
+    assert len(own) == 1 and own[0]["cruise_altitude_agl_m"] == 300.0
+    assert own[0]["p_detect"] == pytest.approx(float(result.detected.mean()), abs=1e-6)
+    assert all(p["below_ground_fraction"] == 0.0 for p in pts)
+    fig = Figure()
+    art = draw_altitude_curve(fig.add_subplot(), pts)
+    assert art["secondary"] is None and art["ground"] is None
+    assert "above ground" in fig.axes[0].get_xlabel()
+
+
+def test_amsl_curve_flags_levels_below_the_ground():
+    # the low-level scenario swept above mean sea level: at 300 m the route from Tehran (1,208 m) is
+    # largely below the ground, and the point says so
+    sc = load(ROOT / "scenarios" / "iraq_2012_low_level.toml", ["aircraft.cruise_altitude_m=10100"])
+    pts = altitude_sweep(sc, (300.0,), campaigns=2)
+    low = [p for p in pts if p["level_m"] == 300.0][0]
+    assert low["below_ground_fraction"] > 0.3
+    assert [p for p in pts if p["level_m"] == 10100.0][0]["below_ground_fraction"] == 0.0
+    fig = Figure()
+    art = draw_altitude_curve(fig.add_subplot(), pts)
+    assert art["underground"] is not None
