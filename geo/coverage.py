@@ -13,6 +13,7 @@ from importlib import resources
 import numpy as np
 import shapely
 from shapely.geometry import shape
+from shapely.geometry.polygon import orient
 
 from geo.earth import EARTH_RADIUS_M, horizon_distance_m
 from geo.earth import destination_deg
@@ -423,8 +424,6 @@ def polygon_to_geojson_feature(geom_m, transformer, properties=None, decimals=6)
     if hasattr(shapely, "orient_polygons"):
         geom = shapely.orient_polygons(geom, exterior_cw=False)
     else:  # shapely < 2.1
-        from shapely.geometry.polygon import orient
-
         geom = shapely.MultiPolygon([orient(p, 1.0) for p in shapely.get_parts(geom)])
     polys = [p for p in shapely.get_parts(geom) if not p.is_empty]
     rings = [

@@ -8,6 +8,8 @@ import argparse
 import sys
 from pathlib import Path
 
+from tqdm import tqdm
+
 from geo.terrain import load_terrain
 from geo.units import FT_M
 from sim import __version__
@@ -144,7 +146,6 @@ def _progress(total, quiet, unit="flight"):
     """A progress bar on stderr (tqdm), silent when not a terminal or with --quiet."""
     if quiet or not sys.stderr.isatty():
         return None, lambda: None
-    from tqdm import tqdm
     bar = tqdm(total=total, unit=unit, file=sys.stderr, leave=False)
     return bar.update, bar.close
 

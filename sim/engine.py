@@ -64,7 +64,7 @@ class DaskCluster:
 
     def map(self, fn, sim, args):
         """``fn(sim, *a)`` for every ``a`` in ``args`` on the cluster, yielded as they finish."""
-        from distributed import as_completed
+        from distributed import as_completed   # the optional extra, as in __init__
         remote_sim = self.client.scatter(sim, broadcast=True)   # sent to every worker once
         futures = [self.client.submit(fn, remote_sim, *a, pure=False) for a in args]
         for fut in as_completed(futures):

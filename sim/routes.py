@@ -12,6 +12,7 @@ import numpy as np
 
 from geo.earth import unit_vectors
 from geo.geodesy import leg_geometry, positions_along_route
+from geo.terrain import elevation_m
 from sim.aircraft import profile_at, vertical_profile
 
 __all__ = ["RouteTrack", "build_route", "build_routes", "cruise_level", "follows_terrain", "ROUTE_STEP_S"]
@@ -116,7 +117,6 @@ def build_route(spec, aircraft, step_s=ROUTE_STEP_S, terrain=None):
     plat, plon, track = positions_along_route(lat, lon, s)
     cruise_alt = prof.h_cruise_m
     if h_agl is not None:
-        from geo.terrain import elevation_m
         alt = alt + elevation_m(terrain, plat, plon)
         cruise_alt = float(alt.max())
     return RouteTrack(

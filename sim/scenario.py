@@ -62,7 +62,7 @@ class _Field:
     base: str
     kind: str  # a key of geo.units.UNITS, or "int", "float", "bool", "str", "strlist", "raw"
     required: bool = False
-    default: object = None
+    default: float | int | bool | str | tuple | None = None
     lo: float | None = None      # inclusive lower bound
     hi: float | None = None      # inclusive upper bound
     gt: float | None = None      # strict lower bound

@@ -10,9 +10,11 @@ shows or saves a figure.
 from dataclasses import dataclass
 
 import numpy as np
+import pyproj
 import shapely
 from shapely.geometry.polygon import orient
 from shapely.ops import polylabel
+from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.collections import LineCollection
 from matplotlib.lines import Line2D
 from matplotlib.patches import PathPatch, Patch, Rectangle
@@ -95,7 +97,7 @@ class MapLayers:
         Points the map extent must contain [m].
     """
 
-    transformer: object
+    transformer: pyproj.Transformer
     countries: tuple
     focus_iso_a3: str
     airspace_name: str
@@ -348,7 +350,6 @@ _FAR = 2.6
 def _renderer(fig):
     canvas = fig.canvas
     if not hasattr(canvas, "get_renderer"):
-        from matplotlib.backends.backend_agg import FigureCanvasAgg
         canvas = FigureCanvasAgg(fig)
     return canvas.get_renderer()
 
