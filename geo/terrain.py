@@ -17,7 +17,7 @@ All functions are pure; :func:`load_terrain` is the only one that reads a file
 and it caches nothing (callers keep the returned object).
 """
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from importlib import resources
 
 import numpy as np
@@ -36,6 +36,12 @@ __all__ = [
     "lowest_ray_alt_m",
     "ray_clears_terrain",
 ]
+
+#: Side of the tiles whose highest cells bound the ground under a ray before it is sampled [deg].
+TILE_DEG = 0.5
+#: Largest spacing of the coarse ray samples checked against the tile bounds [m]; half of it
+#: (10 km) is well inside one tile (0.5 deg of longitude is 42 km at 40N).
+_COARSE_STEP_M = 20_000.0
 
 #: Packaged DEM file inside ``geo.data`` (GLOBE G10G clip, 28-40N, 32-62E).
 DEM_FILENAME = "globe_dem_28N40N_32E62E.npz"
@@ -75,6 +81,11 @@ class Terrain:
     lat_max_deg: float
     lon_min_deg: float
     cell_deg: float
+    #: Cells per side of the tiles of :attr:`tile_max_m`.
+    tile_cells: int = field(init=False, repr=False)
+    #: Highest cell of each tile and its eight neighbours [m] (an upper bound of the interpolated
+    #: ground within one tile of any point of the tile), shape (n_tile_rows, n_tile_cols).
+    tile_max_m: np.ndarray = field(init=False, repr=False, compare=False)
 
     def __post_init__(self):
         z = np.asarray(self.elevation_m)
@@ -91,6 +102,15 @@ class Terrain:
         object.__setattr__(self, "lat_max_deg", float(self.lat_max_deg))
         object.__setattr__(self, "lon_min_deg", float(self.lon_min_deg))
         object.__setattr__(self, "cell_deg", float(self.cell_deg))
+        n = max(1, int(round(TILE_DEG / self.cell_deg)))
+        rows, cols = -(-z.shape[0] // n), -(-z.shape[1] // n)
+        padded = np.pad(z.astype(float), ((0, rows * n - z.shape[0]), (0, cols * n - z.shape[1])), mode="edge")
+        tiles = padded.reshape(rows, n, cols, n).max(axis=(1, 3))
+        t = np.pad(tiles, 1, mode="edge")
+        dilated = np.max([t[1 + di:1 + di + rows, 1 + dj:1 + dj + cols] for di in (-1, 0, 1) for dj in (-1, 0, 1)],
+                         axis=0)
+        object.__setattr__(self, "tile_cells", n)
+        object.__setattr__(self, "tile_max_m", _readonly(np.maximum(dilated, 0.0)))   # off the grid: sea level
 
     @property
     def lat_min_deg(self):
@@ -450,7 +470,39 @@ def lowest_ray_alt_m(ground_distance_m, alt_a_m, alt_b_m, refraction_k):
     return np.where(inside, perp, np.minimum(r1, r2)) - re_m
 
 
-def ray_clears_terrain(terrain, xyz_a, alt_a_m, xyz_b, alt_b_m, refraction_k, step_m=500.0, block=2048):
+def _tile_bound_m(terrain, lat_deg, lon_deg):
+    """Upper bound [m] of the interpolated ground within one tile of each point."""
+    c = terrain.tile_cells * terrain.cell_deg
+    rows, cols = terrain.tile_max_m.shape
+    i = np.clip(np.floor((terrain.lat_max_deg - lat_deg) / c), 0, rows - 1).astype(np.intp)
+    j = np.clip(np.floor((lon_deg - terrain.lon_min_deg) / c), 0, cols - 1).astype(np.intp)
+    return terrain.tile_max_m[i, j]
+
+
+def _along_rays(a, b, theta, f):
+    """Lat/lon [deg] of the points at fractions ``f`` (n, k) of the great circles from ``a`` to ``b`` (n, 3)."""
+    th = theta[:, None]
+    sin_th = np.sin(th)
+    small = sin_th < 1e-12
+    wa = np.where(small, 1.0 - f, np.sin((1.0 - f) * th) / np.where(small, 1.0, sin_th))
+    wb = np.where(small, f, np.sin(f * th) / np.where(small, 1.0, sin_th))
+    p = wa[..., None] * a[:, None, :] + wb[..., None] * b[:, None, :]
+    p /= np.linalg.norm(p, axis=-1, keepdims=True)
+    return np.degrees(np.arcsin(np.clip(p[..., 2], -1.0, 1.0))), np.degrees(np.arctan2(p[..., 1], p[..., 0]))
+
+
+def _ray_alt_m(d, ha, hb, f, re_m):
+    """Altitude [m] of the straight effective-Earth ray at ground fractions ``f`` (n, k)."""
+    big = (d / re_m)[:, None]
+    psi = f * big
+    r1 = re_m + ha[:, None]
+    r2 = re_m + hb[:, None]
+    with np.errstate(invalid="ignore", divide="ignore"):
+        r = r1 * r2 * np.sin(big) / (r2 * np.sin(big - psi) + r1 * np.sin(psi))
+    return np.where(big > 0, r - re_m, ha[:, None] + f * (hb - ha)[:, None])
+
+
+def ray_clears_terrain(terrain, xyz_a, alt_a_m, xyz_b, alt_b_m, refraction_k, step_m=500.0, block=4096):
     """Whether straight rays on the effective Earth clear the terrain (vectorized).
 
     Parameters
@@ -476,12 +528,17 @@ def ray_clears_terrain(terrain, xyz_a, alt_a_m, xyz_b, alt_b_m, refraction_k, st
 
     Notes
     -----
-    A ray whose lowest point (:func:`lowest_ray_alt_m`) is above the highest
-    cell of the terrain clears it without sampling; the others are sampled
-    at ``ceil(d / step_m)`` points, the ray's altitude at ground angle
-    ``psi`` being ``r1 r2 sin(Psi) / (r2 sin(Psi - psi) + r1 sin(psi)) - Re``
-    (the straight line on the effective-Earth sphere, as in the masking
-    tables). The slow reference is ``line_of_sight_brute`` in the tests.
+    The ray's altitude at ground angle ``psi`` is
+    ``r1 r2 sin(Psi) / (r2 sin(Psi - psi) + r1 sin(psi)) - Re``, the straight
+    line on the effective-Earth sphere (as in the masking tables). Checking
+    every ``step_m`` is the definition; two exact bounds skip most of it
+    without changing any answer: a ray whose lowest point
+    (:func:`lowest_ray_alt_m`) is above the highest cell of the terrain
+    clears it; otherwise the ray is cut into pieces at most 20 km long, and a
+    piece whose lowest point is above the highest cell of the tiles around it
+    (:attr:`Terrain.tile_max_m`) clears them. Only the other pieces are
+    sampled every ``step_m``. The slow reference is ``line_of_sight_brute``
+    in the tests.
     """
     a = np.asarray(xyz_a, dtype=float).reshape(-1, 3)
     b = np.asarray(xyz_b, dtype=float).reshape(-1, 3)
@@ -490,29 +547,24 @@ def ray_clears_terrain(terrain, xyz_a, alt_a_m, xyz_b, alt_b_m, refraction_k, st
     hb = np.broadcast_to(np.asarray(alt_b_m, dtype=float), (n,))
     theta = 2.0 * np.arcsin(np.clip(np.linalg.norm(b - a, axis=1) / 2.0, 0.0, 1.0))
     d = EARTH_RADIUS_M * theta
-    ok = lowest_ray_alt_m(d, ha, hb, refraction_k) >= float(np.max(terrain.elevation_m))
+    ok = lowest_ray_alt_m(d, ha, hb, refraction_k) >= float(terrain.tile_max_m.max())
     todo = np.flatnonzero(~ok)
     re_m = refraction_k * EARTH_RADIUS_M
     for s in range(0, len(todo), block):
         i = todo[s:s + block]
-        k = max(1, int(np.ceil(d[i].max() / step_m)))
-        f = np.arange(1, k + 1) / k                            # (k,), the far end included
-        th = theta[i, None]
-        sin_th = np.sin(th)
-        small = sin_th < 1e-12
-        wa = np.where(small, 1.0 - f, np.sin((1.0 - f) * th) / np.where(small, 1.0, sin_th))
-        wb = np.where(small, f, np.sin(f * th) / np.where(small, 1.0, sin_th))
-        p = wa[..., None] * a[i, None, :] + wb[..., None] * b[i, None, :]
-        p /= np.linalg.norm(p, axis=-1, keepdims=True)
-        lat = np.degrees(np.arcsin(np.clip(p[..., 2], -1.0, 1.0)))
-        lon = np.degrees(np.arctan2(p[..., 1], p[..., 0]))
-        big_psi = d[i, None] / re_m
-        psi = f * big_psi
-        r1 = re_m + ha[i, None]
-        r2 = re_m + hb[i, None]
-        with np.errstate(invalid="ignore", divide="ignore"):
-            r = r1 * r2 * np.sin(big_psi) / (r2 * np.sin(big_psi - psi) + r1 * np.sin(psi))
-        ray = np.where(big_psi > 0, r - re_m, hb[i, None])
-        ray[:, -1] = hb[i]                                     # the far end itself
-        ok[i] = np.all(ray >= elevation_m(terrain, lat, lon), axis=1)
+        m = max(1, int(np.ceil(d[i].max() / _COARSE_STEP_M)))            # pieces per ray
+        fc = np.broadcast_to(np.arange(m + 1) / m, (len(i), m + 1))
+        hc = _ray_alt_m(d[i], ha[i], hb[i], fc, re_m)
+        low = lowest_ray_alt_m(d[i, None] / m, hc[:, :-1], hc[:, 1:], refraction_k)   # (n, m)
+        lat, lon = _along_rays(a[i], b[i], theta[i], (fc[:, :-1] + fc[:, 1:]) / 2.0)
+        ray, piece = np.nonzero(low < _tile_bound_m(terrain, lat, lon))            # pieces to sample
+        clear = np.ones(len(i), dtype=bool)
+        if len(ray):
+            k = max(1, int(np.ceil(d[i].max() / m / step_m)))
+            f = (piece[:, None] + np.arange(1, k + 1) / k) / m                       # (P, k), far end included
+            j = i[ray]
+            plat, plon = _along_rays(a[j], b[j], theta[j], f)
+            above = np.all(_ray_alt_m(d[j], ha[j], hb[j], f, re_m) >= elevation_m(terrain, plat, plon), axis=1)
+            np.logical_and.at(clear, ray, above)
+        ok[i] = clear
     return ok

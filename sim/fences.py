@@ -57,9 +57,11 @@ def coverage_over_loop(radar, xyz, alt_m):
     """Whether targets are in a radar's coverage; for an orbit, from any point of its loop."""
     if not isinstance(radar.platform, Orbit):
         return in_coverage(radar, xyz, alt_m)[0]
-    covered = np.zeros(np.shape(alt_m), dtype=bool)
+    alt = np.broadcast_to(np.asarray(alt_m, dtype=float), np.shape(xyz)[:-1])
+    covered = np.zeros(alt.shape, dtype=bool)
     for p in radar.platform.loop_samples(LOOP_STEP_M):
-        covered |= coverage_from(radar, p, radar.platform.alt_m, xyz, alt_m)[0]
+        todo = ~covered          # a target seen from one point of the loop needs no other
+        covered[todo] = coverage_from(radar, p, radar.platform.alt_m, xyz[todo], alt[todo])[0]
     return covered
 
 
