@@ -184,7 +184,10 @@ def _cmd_run(args):
               f"mean {summary['minutes_in_airspace_mean']:.0f} min in {where}'s airspace, "
               f"{summary['minutes_in_coverage_mean']:.0f} min in radar coverage")
         for name, r in summary["radars"].items():
-            print(f"  {name:<24s} tracked {100 * r['p_detect']:5.1f}% of flights")
+            p = r["platform"]
+            orbit = (f" (airborne: a {p['loop_km']:.0f} km orbit at {p['altitude_m']:,.0f} m, "
+                     f"{p['speed_kmh']:.0f} km/h)") if p["type"] == "orbit" else ""
+            print(f"  {name:<24s} tracked {100 * r['p_detect']:5.1f}% of flights{orbit}")
         print(f"outputs: {out}/")
     return 0
 

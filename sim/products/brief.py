@@ -206,8 +206,9 @@ def map_layers(sim, result, *, transformer=None, n_tracks=100, n_points=200, tra
     sites, circles = _sites(sim, tr, load_airports())
     focus = [g for _n, iso, g in countries if iso == sim.airspace.iso_a3]
     focus_xy = np.array(focus[0].bounds).reshape(2, 2) if focus else np.zeros((0, 2))
-    orbit_xy = tuple(np.column_stack(tr.transform(*r.platform.loop_lat_lon()[::-1])) if isinstance(r.platform, Orbit)
-                     else np.zeros((0, 2)) for r in sim.radars)
+    orbit_xy = tuple(np.column_stack(tr.transform(np.append(r.platform.waypoint_lon_deg, r.platform.waypoint_lon_deg[0]),
+                                                  np.append(r.platform.waypoint_lat_deg, r.platform.waypoint_lat_deg[0])))
+                     if isinstance(r.platform, Orbit) else np.zeros((0, 2)) for r in sim.radars)
     must = np.vstack([radar_xy[np.isfinite(radar_xy[:, 0])], *orbit_xy, *route_xy, np.array([[s[1], s[2]] for s in sites]).reshape(-1, 2),
                       focus_xy])
     return MapLayers(
@@ -319,8 +320,10 @@ def _assumption_rows(summary, sim):
             ("Routes (share of flights)", ""),
             *((f"  {r.name}", f"{p:.0%}, spread {r.cross_track_sigma_m / 1000:g} km")
               for r, p in zip(sim.routes, sim.route_p)),
-            ("Radars", f"{len(sim.radars)} ({sum(not r.kind.needs_transponder for r in sim.radars)} see "
-                       f"without a transponder)"),
+            ("Radars", f"{len(sim.radars)} ({sum(r.kind.skin_return for r in sim.radars)} primary)"),
+            *((f"  {r.name}", f"orbit {r.platform.length_m / 1000:.0f} km at {r.antenna_alt_m:,.0f} m, "
+                              f"{r.platform.speed_mps / KMH_MPS:.0f} km/h")
+              for r in sim.radars if isinstance(r.platform, Orbit)),
             ("Monte Carlo", f"{summary['campaigns']:,} × {summary['flights_per_campaign']} flights"),
             ("Seed", f"{summary['seed']}")]
 

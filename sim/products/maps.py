@@ -72,7 +72,8 @@ class MapLayers:
     radar_xy : ndarray, shape (R, 2)
         Fixed sites; an orbit's first waypoint.
     radar_orbit_xy : tuple of ndarray, each shape (n_i, 2)
-        An orbiting radar's closed loop track [m] (empty for a fixed site).
+        An orbiting radar's waypoints, the first repeated at the end (its
+        closed loop) [m]; empty for a fixed site.
     coverage : tuple of shapely geometries, one per radar [m]
     coverage_alt_m : float or None
         Target altitude of the coverage polygons [m AMSL]; None when they are
@@ -296,14 +297,14 @@ def draw_first_detections(ax, xy):
 
 
 def draw_orbits(ax, orbit_xy, radar_kinds):
-    """Orbiting radars: the loop's track (dash-dot, the kind's colour) and a diamond at each waypoint."""
+    """Orbiting radars: the loop through the waypoints (dash-dot, the kind's colour), a diamond at each."""
     artists = []
     for xy, kind in zip(orbit_xy, radar_kinds):
         xy = np.asarray(xy, dtype=float).reshape(-1, 2)
         if not len(xy):
             continue
         artists += ax.plot(xy[:, 0], xy[:, 1], color=COLORS[kind], zorder=6.4, **LINES["orbit"])
-        artists += ax.plot(xy[[0, -1], 0], xy[[0, -1], 1], linestyle="none", markerfacecolor=COLORS[kind],
+        artists += ax.plot(xy[:, 0], xy[:, 1], linestyle="none", markerfacecolor=COLORS[kind],
                            markeredgecolor=COLORS["radar_edge"], zorder=6.5, **MARKERS["orbit"])
     return artists
 
@@ -532,7 +533,7 @@ def legend_handles(layers):
     for kind, (label, hidden) in seen.items():   # one marker and one coverage patch per kind, in file order
         h.append((Line2D([], [], linestyle="none", markerfacecolor=COLORS[kind],
                          markeredgecolor=COLORS["radar_edge"], **MARKERS[kind]),
-                  f"{label} (transponders off: sees nothing)" if hidden else label))
+                  f"{label}: sees nothing, transponders off" if hidden else label))
         if not hidden:
             h.append((Patch(facecolor=COLORS[kind], alpha=0.45, edgecolor=COLORS[kind], **LINES[kind]),
                       f"{kind} coverage at {layers.coverage_label}{terrain}"))
