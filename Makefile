@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: install demo brief test bench readme-map clean
+.PHONY: install demo brief test bench readme-map architecture clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -34,6 +34,10 @@ bench: $(STAMP)
 readme-map: $(STAMP)
 	SOURCE_DATE_EPOCH=1330560000 $(BIN)/airpicture brief scenarios/iraq_2012_baseline.toml --out build/readme-brief --quiet
 	cp build/readme-brief/map.png docs/map.png
+
+## Regenerate docs/architecture.md (the import graph by layer)
+architecture: $(STAMP)
+	$(BIN)/python tests/test_layers.py > docs/architecture.md
 
 clean:
 	rm -rf $(VENV) out brief build .pytest_cache
