@@ -24,7 +24,7 @@ from sim.flights import positions_at, to_lat_lon
 from sim.platforms import Orbit
 
 __all__ = ["RouteFences", "route_fences", "flight_fence_figures", "inside_airspace_at", "stretches",
-           "nominal_route_fences", "coverage_over_loop", "FENCE_STEP_S", "OFFSET_STEP_M", "LOOP_STEP_M"]
+           "nominal_route_fences", "coverage_over_loop", "offset_rows", "FENCE_STEP_S", "OFFSET_STEP_M", "LOOP_STEP_M"]
 
 #: Time step of the fence tables [s] (about 2 km at cruise speed).
 FENCE_STEP_S = 10.0
@@ -53,6 +53,13 @@ class RouteFences:
                        0, len(self.offsets_m) - 1)
 
 
+def offset_rows(sigma_m, clip_sigma, step_m):
+    """Tabulated sideways offsets [m]: ``-clip sigma .. +clip sigma`` at most ``step_m`` apart (odd count, 0 in)."""
+    half = clip_sigma * sigma_m
+    n = 1 if half == 0 else 2 * int(np.ceil(half / step_m)) + 1
+    return np.linspace(-half, half, n)
+
+
 def coverage_over_loop(radar, xyz, alt_m):
     """Whether targets are in a radar's coverage; for an orbit, from any point of its loop."""
     if not isinstance(radar.platform, Orbit):
@@ -70,9 +77,8 @@ def route_fences(sim, clip_sigma):
     airspace = sim.airspace
     out = []
     for i, route in enumerate(sim.routes):
-        half = clip_sigma * route.cross_track_sigma_m
-        n = 1 if half == 0 else 2 * int(np.ceil(half / OFFSET_STEP_M)) + 1
-        offsets = np.linspace(-half, half, n)
+        offsets = offset_rows(route.cross_track_sigma_m, clip_sigma, OFFSET_STEP_M)
+        n = len(offsets)
         t = np.arange(0.0, route.duration_s + FENCE_STEP_S, FENCE_STEP_S)
         t = np.minimum(t, route.duration_s)
         tt = np.broadcast_to(t, (n, len(t)))

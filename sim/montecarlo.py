@@ -11,19 +11,22 @@ import dataclasses
 from dataclasses import dataclass
 
 import numpy as np
+from scipy.special import ndtri
 
 from geo.earth import horizon_distance_m
 from geo.terrain import Terrain, load_terrain, masking_table
 from sim.airspace import Airspace, build_airspace
 from sim.detection import in_coverage, m_of_n_track, platform_geometry, prepare_radar, scan_pd
 from sim.engine import make_engine
-from sim.fences import flight_fence_figures, inside_airspace_at, route_fences
+from sim.fences import OFFSET_STEP_M, flight_fence_figures, inside_airspace_at, offset_rows, route_fences
 from sim.flights import FlightBatch, PackedRoutes, pack_routes, positions_at
 from sim.platforms import Orbit
 from sim.routes import build_routes, follows_terrain
 from sim.scenario import Scenario
+from sim.streams import RADAR_STREAM_BASE, STREAMS, stream_keys, uniforms_at
+from sim.tables import detection_table
 
-__all__ = ["Simulation", "RunResult", "prepare", "simulate_chunk", "run", "campaign_rng", "needs_terrain",
+__all__ = ["Simulation", "RunResult", "ChunkDraws", "prepare", "simulate_chunk", "run", "needs_terrain",
            "OFFSET_CLIP_SIGMA"]
 
 #: Sideways offsets are normal, truncated at this many standard deviations.
@@ -47,6 +50,8 @@ class Simulation:
     airspace: Airspace
     terrain: Terrain | None  # the terrain model of the run (None: smooth Earth, no terrain following)
     fences: tuple           # RouteFences per route (the airspace, coverage); () without fences
+    tables: tuple = ()      # [radar][route] DetectionTable of fixed radars (None: no window, or an orbit);
+    #                         () when prepared exact: every scan from geometry
 
     @property
     def orbit_radars(self):
@@ -79,7 +84,7 @@ def needs_terrain(scenario):
     return scenario.detection.terrain or follows_terrain(scenario)
 
 
-def prepare(scenario, terrain=None, masking_cache=None, masking_options=None, with_fences=True):
+def prepare(scenario, terrain=None, masking_cache=None, masking_options=None, with_fences=True, exact=False):
     """Build routes, radar models, scan windows and fences of a validated scenario.
 
     ``terrain`` is a :class:`geo.terrain.Terrain`; when the scenario needs it
@@ -93,6 +98,8 @@ def prepare(scenario, terrain=None, masking_cache=None, masking_options=None, wi
     (``azimuth_step_deg``, ``range_step_m``) to change the table's bins.
     ``with_fences=False`` skips the airspace and coverage tables (the
     in-airspace figures of the results are then None), e.g. for sweeps.
+    ``exact=True`` skips the detection tables: every scan of every flight
+    is evaluated from its exact geometry (the reference of the fast path).
     """
     det = scenario.detection
     if terrain is None and needs_terrain(scenario):
@@ -130,96 +137,181 @@ def prepare(scenario, terrain=None, masking_cache=None, masking_options=None, wi
             k0[j, i] = max(int(np.floor(t0 / radar.scan_period_s)) - 1, 0)
             count[j, i] = int(np.ceil((t1 - t0) / radar.scan_period_s)) + 3
     w = np.array([r.weight for r in routes], dtype=float)
-    sim = Simulation(scenario, routes, pack_routes(routes), radars, k0, count, w / w.sum(), build_airspace(scenario),
-                     terrain, ())
+    packed = pack_routes(routes)
+    tables = () if exact else tuple(
+        tuple(None if count[j, i] == 0 or isinstance(radar.platform, Orbit) else detection_table(
+            packed, i, route.duration_s, radar,
+            offset_rows(route.cross_track_sigma_m, OFFSET_CLIP_SIGMA, OFFSET_STEP_M),
+            (k0[j, i] - 1) * radar.scan_period_s, (k0[j, i] + count[j, i] + 1) * radar.scan_period_s)
+              for i, route in enumerate(routes))
+        for j, radar in enumerate(radars))
+    sim = Simulation(scenario, routes, packed, radars, k0, count, w / w.sum(), build_airspace(scenario),
+                     terrain, (), tables)
     if not with_fences:
         return sim
     return dataclasses.replace(sim, fences=route_fences(sim, OFFSET_CLIP_SIGMA))
 
 
-def campaign_rng(seed, campaign):
-    """The random generator of one campaign."""
-    return np.random.Generator(np.random.PCG64(np.random.SeedSequence(seed, spawn_key=(int(campaign),))))
+class ChunkDraws:
+    """The per-flight draws of a chunk (counter-based, :mod:`sim.streams`), shape (F,) or (F, R)."""
+
+    def __init__(self, sim, seed, first, n_campaigns, flights):
+        R = len(sim.radars)
+        campaign = np.repeat(np.arange(first, first + n_campaigns, dtype=np.uint64), flights)
+        flight = np.tile(np.arange(flights, dtype=np.uint64), n_campaigns)
+
+        def u(name, radar=None):
+            stream = STREAMS[name] + (0 if radar is None else RADAR_STREAM_BASE * (1 + radar))
+            return uniforms_at(stream_keys(seed, campaign, flight, stream), 0)
+
+        route = np.minimum(np.searchsorted(np.cumsum(sim.route_p), u("route"), side="right"), len(sim.routes) - 1)
+        sigma = np.array([r.cross_track_sigma_m for r in sim.routes])[route]
+        self.batch = FlightBatch(
+            campaign=campaign.astype(np.int64), flight=flight.astype(np.int64), route_index=route,
+            cross_track_m=np.clip(ndtri(u("offset")), -OFFSET_CLIP_SIGMA, OFFSET_CLIP_SIGMA) * sigma,
+            transponder_on=u("transponder") < sim.scenario.aircraft.transponder_on_probability,
+        )
+        self.up = np.column_stack([u("up", j) < r.availability for j, r in enumerate(sim.radars)]) if R else \
+            np.zeros((len(route), 0), dtype=bool)
+        self.scan_phase = np.column_stack([u("scan_phase", j) for j in range(R)]) if R else np.zeros((len(route), 0))
+        self.orbit_phase = {j: u("orbit_phase", j) for j in sim.orbit_radars}
+        self.scan_keys = [stream_keys(seed, campaign, flight, STREAMS["scan"] + RADAR_STREAM_BASE * (1 + j))
+                          for j in range(R)]
 
 
-def _draw(sim, seed, first, n_campaigns, flights):
-    """All random numbers of a chunk, campaign by campaign (fixed order and shapes).
+#: "No such scan" in scan-index arrays (scan indices may be negative: before departure).
+_NO_SCAN = np.iinfo(np.int64).min
 
-    Per campaign: routes, offsets, transponders, radar availability, scan
-    phases, per-scan uniforms, then (only when the scenario has orbiting
-    radars, so other scenarios keep their streams) the orbit phases.
+
+def _held(carry, hits, m, n):
+    """m of the last n scans at each scan of ``hits`` (F, B), given the previous n - 1 scans ``carry``."""
+    w = np.concatenate([carry, hits], axis=1)
+    cs = np.concatenate([np.zeros((len(w), 1), dtype=np.int32), np.cumsum(w, axis=1, dtype=np.int32)], axis=1)
+    return (cs[:, n:] - cs[:, :hits.shape[1]]) >= m, w[:, w.shape[1] - (n - 1):]
+
+
+def _exact_pair(sim, j, i, idx, draws, det):
+    """Every scan of the window of radar ``j`` on route ``i``: exact geometry per scan (the reference).
+
+    Returns ``(tracked, track_scan, track_t, held, t)`` for the flights ``idx``.
     """
-    R = len(sim.radars)
-    orbits = sim.orbit_radars
-    F = n_campaigns * flights
-    route = np.empty(F, dtype=np.int64)
-    z = np.empty(F)
-    xpdr = np.empty(F)
-    up = np.empty((F, R))
-    phase = np.empty((F, R))
-    width = sim.scan_count.max(axis=1, initial=0)    # per radar: the longest window of any route
-    u = [np.empty((F, int(k))) for k in width]
-    orbit_phase = np.empty((F, len(orbits)))
-    p_on = sim.scenario.aircraft.transponder_on_probability
-    for c in range(n_campaigns):   # one stream per campaign; the arrays inside are vectorized
-        rng = campaign_rng(seed, first + c)
-        s = slice(c * flights, (c + 1) * flights)
-        route[s] = rng.choice(len(sim.routes), size=flights, p=sim.route_p)
-        z[s] = rng.standard_normal(flights)
-        xpdr[s] = rng.random(flights)
-        up[s] = rng.random((flights, R))
-        phase[s] = rng.random((flights, R))
-        for j in range(R):
-            u[j][s] = rng.random((flights, int(width[j])))
-        if orbits:
-            orbit_phase[s] = rng.random((flights, len(orbits)))
-    sigma = np.array([r.cross_track_sigma_m for r in sim.routes])[route]
-    batch = FlightBatch(
-        campaign=np.repeat(np.arange(first, first + n_campaigns), flights),
-        flight=np.tile(np.arange(flights), n_campaigns),
-        route_index=route,
-        cross_track_m=np.clip(z, -OFFSET_CLIP_SIGMA, OFFSET_CLIP_SIGMA) * sigma,
-        transponder_on=xpdr < p_on,
-    )
-    return batch, up, phase, u, orbit_phase
+    radar = sim.radars[j]
+    b = draws.batch
+    k = sim.scan_k0[j, i] + np.arange(int(sim.scan_count[j, i]))
+    t = (draws.scan_phase[idx, j, None] + k) * radar.scan_period_s
+    xyz, alt, airborne = positions_at(sim.packed, b.route_index[idx], b.cross_track_m[idx], t)
+    loop_phase = draws.orbit_phase[j][idx, None] if j in draws.orbit_phase else None
+    covered, slant = in_coverage(radar, xyz, alt, t, loop_phase)
+    hits = airborne & covered & (uniforms_at(draws.scan_keys[j][idx, None], k) < scan_pd(radar, slant, True))
+    tracked, first, held = m_of_n_track(hits, det.track_m, det.track_n)
+    return tracked, k[np.maximum(first, 0)], held, t
+
+
+def _blocks(keys, phase, rows, table, period_s, k_start, k_stop, carry_from, m, n, want):
+    """Walk scans in growing blocks from ``k_start`` to ``k_stop`` (per flight) until ``want`` holds.
+
+    ``want(held, t, ks, sel)`` marks the scans that end the walk of the flights ``sel``; held counts
+    only from scan ``carry_from`` (earlier scans are replayed to fill the m-of-n memory with the
+    same draws). Returns the first such scan per flight (:data:`_NO_SCAN` if none).
+    """
+    out = np.full(len(keys), _NO_SCAN, dtype=np.int64)
+    act = np.flatnonzero(k_start <= k_stop)
+    kc = k_start[act]
+    carry = np.zeros((len(act), n - 1), dtype=bool)
+    width = 8
+    while act.size:
+        ks = kc[:, None] + np.arange(width)
+        t = (phase[act, None] + ks) * period_s
+        pd = table.lookup(rows[act], t)
+        pd[ks > k_stop[act, None]] = 0.0
+        hits = uniforms_at(keys[act, None], ks) < pd
+        held, carry = _held(carry, hits, m, n)
+        hit = want(held & (ks >= carry_from[act, None]), t, ks, act)
+        got = hit.any(axis=1)
+        out[act[got]] = kc[got] + np.argmax(hit[got], axis=1)
+        kc = kc + width
+        keep = ~got & (kc <= k_stop[act])
+        act, kc, carry = act[keep], kc[keep], carry[keep]
+        width = min(2 * width, 512)
+    return out
+
+
+def _fast_pair(sim, j, i, idx, draws, det, airspace_at):
+    """Radar ``j`` on route ``i`` from its detection table, from each flight's first covered scan to its track.
+
+    Same draws as :func:`_exact_pair` (counter-based, by absolute scan). Returns ``(tracked, track_t,
+    in_airspace)``: the latter is whether a track was held while the flight was in the airspace
+    (None without fences).
+    """
+    radar, table = sim.radars[j], sim.tables[j][i]
+    m, n, period = det.track_m, det.track_n, radar.scan_period_s
+    phase, keys = draws.scan_phase[idx, j], draws.scan_keys[j][idx]
+    rows = table.row(draws.batch.cross_track_m[idx])
+    half = 0.5 * table.step_s      # scans read the nearest time sample
+    with np.errstate(invalid="ignore"):
+        k_lo = np.ceil((table.first_s[rows] - half) / period - phase)
+        k_hi = np.floor((table.last_s[rows] + half) / period - phase)
+    seen = np.isfinite(k_lo)
+    k_lo = np.where(seen, np.maximum(k_lo, 0), 0).astype(np.int64)     # scan 0 is the first after departure
+    k_hi = np.where(seen, k_hi, -1).astype(np.int64)
+    track_k = _blocks(keys, phase, rows, table, period, k_lo, k_hi, k_lo, m, n, lambda held, t, ks, sel: held)
+    tracked = track_k != _NO_SCAN
+    track_t = (phase + track_k) * period
+    if airspace_at is None:
+        return tracked, track_t, None
+    # held while in the airspace: at the track itself, or later (walk on from the track, replaying
+    # the n - 1 scans before it so that the m-of-n memory is that of the same draws)
+    inside = np.zeros(len(idx), dtype=bool)
+    inside[tracked] = airspace_at(idx[tracked], track_t[tracked, None])[:, 0]
+    rest = np.flatnonzero(tracked & ~inside)
+    if rest.size:
+        k_from = track_k[rest] + 1
+        k_stop = k_hi[rest] + n - 1          # a track is held up to n - 1 scans past the last hit
+        found = _blocks(keys[rest], phase[rest], rows[rest], table, period, k_from - (n - 1), k_stop, k_from, m, n,
+                        lambda held, t, ks, sel: held & airspace_at(idx[rest][sel], t))
+        inside[rest] = found != _NO_SCAN
+    return tracked, track_t, inside
 
 
 def simulate_chunk(sim, seed, first_campaign, n_campaigns, flights):
     """Simulate campaigns ``first_campaign .. first_campaign + n_campaigns - 1``.
 
-    Returns a dict of per-flight arrays (see :class:`RunResult`).
+    Returns a dict of per-flight arrays (see :class:`RunResult`). Fixed radars
+    read their detection tables (:mod:`sim.tables`) unless the simulation
+    was prepared ``exact``; orbiting radars are always evaluated per scan.
     """
     det = sim.scenario.detection
-    batch, u_up, u_phase, u_scan, orbit_phase = _draw(sim, seed, first_campaign, n_campaigns, flights)
+    draws = ChunkDraws(sim, seed, first_campaign, n_campaigns, flights)
+    batch = draws.batch
     F, R = len(batch), len(sim.radars)
-    up = u_up < np.array([r.availability for r in sim.radars])
     tracked_by = np.zeros((F, R), dtype=bool)
     track_time = np.full((F, R), np.nan)
     in_airspace_tracked = np.zeros(F, dtype=bool)
-    orbit_column = {j: c for c, j in enumerate(sim.orbit_radars)}
+
+    def airspace_at(rows, t):
+        return inside_airspace_at(sim.fences, batch.route_index[rows], batch.cross_track_m[rows], t)
+
     for j, radar in enumerate(sim.radars):   # loops over radars and routes; flights and scans are array axes
         # only flights this radar can see: it is up, and the transponder is on if its kind needs it
-        sees = up[:, j] & (batch.transponder_on if radar.kind.needs_transponder else True)
+        sees = draws.up[:, j] & (batch.transponder_on if radar.kind.needs_transponder else True)
         for i in range(len(sim.routes)):
-            K = int(sim.scan_count[j, i])
-            rows = sees & (batch.route_index == i)
-            if K == 0 or not rows.any():
+            idx = np.flatnonzero(sees & (batch.route_index == i))
+            if sim.scan_count[j, i] == 0 or not idx.size:
                 continue
-            idx = np.flatnonzero(rows)
-            ri = batch.route_index[idx]
-            t = (u_phase[idx, j, None] + sim.scan_k0[j, i] + np.arange(K)) * radar.scan_period_s
-            xyz, alt, airborne = positions_at(sim.packed, ri, batch.cross_track_m[idx], t)
-            loop_phase = orbit_phase[idx, orbit_column[j], None] if j in orbit_column else None
-            covered, slant = in_coverage(radar, xyz, alt, t, loop_phase)
-            hits = airborne & covered & (u_scan[j][idx, :K] < scan_pd(radar, slant, True))
-            tracked, first, held = m_of_n_track(hits, det.track_m, det.track_n)
+            if sim.tables and sim.tables[j][i] is not None:
+                tracked, t_track, inside = _fast_pair(sim, j, i, idx, draws, det, airspace_at if sim.fences else None)
+            else:
+                tracked, k_track, held, t = _exact_pair(sim, j, i, idx, draws, det)
+                t_track = t[np.arange(len(idx)), np.argmax(held, axis=1)]
+                inside = None
+                if sim.fences:
+                    inside = np.zeros(len(idx), dtype=bool)
+                    inside[tracked] = (held[tracked] & airspace_at(idx[tracked], t[tracked])).any(axis=1)
             done = idx[tracked]
             tracked_by[done, j] = True
-            track_time[done, j] = t[tracked, first[tracked]]
-            if sim.fences:
-                over = held[tracked] & inside_airspace_at(sim.fences, ri[tracked], batch.cross_track_m[done],
-                                                          t[tracked])
-                in_airspace_tracked[done] |= over.any(axis=1)
+            track_time[done, j] = t_track[tracked]
+            if inside is not None:
+                in_airspace_tracked[idx] |= inside
     detected = tracked_by.any(axis=1)
     if R:
         first_radar = np.where(detected, np.argmin(np.where(tracked_by, track_time, np.inf), axis=1), -1)
@@ -232,7 +324,7 @@ def simulate_chunk(sim, seed, first_campaign, n_campaigns, flights):
                                                              batch.transponder_on)
     else:
         minutes_airspace = minutes_cov = in_airspace_tracked = None
-    return dict(batch=batch, radar_up=up, tracked_by=tracked_by, track_time_s=track_time,
+    return dict(batch=batch, radar_up=draws.up, tracked_by=tracked_by, track_time_s=track_time,
                 detected=detected, first_detection_s=first_t, first_radar=first_radar,
                 detected_in_airspace=in_airspace_tracked, minutes_in_airspace=minutes_airspace,
                 minutes_in_coverage=minutes_cov)

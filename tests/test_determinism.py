@@ -24,11 +24,20 @@ def test_different_seed_changes_flights(run_cli, tmp_path):
     assert (tmp_path / "a" / "flights.csv").read_bytes() != (tmp_path / "b" / "flights.csv").read_bytes()
 
 
-def test_campaign_streams_are_seedsequence_spawn_children():
-    # the documented contract: campaign c uses SeedSequence(seed).spawn(n)[c]
+def test_chunk_draws_depend_on_the_campaign_not_on_the_chunk():
+    # every per-flight draw is addressed by (seed, campaign, flight, stream): campaigns 3..5 drawn in a
+    # chunk of their own equal the same campaigns drawn inside a chunk of 10
     import numpy as np
-    from sim.montecarlo import campaign_rng
-    children = np.random.SeedSequence(2012).spawn(5)
-    for c in range(5):
-        ref = np.random.Generator(np.random.PCG64(children[c])).random(4)
-        assert np.array_equal(campaign_rng(2012, c).random(4), ref)
+    from sim.montecarlo import ChunkDraws, prepare
+    from sim.pipeline import load
+    sim = prepare(load(SCENARIOS / "iraq_2012_aew_orbit.toml", ["detection.terrain=false"]), with_fences=False)
+    whole = ChunkDraws(sim, 2012, 0, 10, 5)
+    part = ChunkDraws(sim, 2012, 3, 3, 5)
+    rows = slice(15, 30)
+    for k in ("campaign", "flight", "route_index", "cross_track_m", "transponder_on"):
+        assert np.array_equal(getattr(whole.batch, k)[rows], getattr(part.batch, k)), k
+    assert np.array_equal(whole.up[rows], part.up) and np.array_equal(whole.scan_phase[rows], part.scan_phase)
+    for j in sim.orbit_radars:
+        assert np.array_equal(whole.orbit_phase[j][rows], part.orbit_phase[j])
+    for a, b in zip(whole.scan_keys, part.scan_keys):
+        assert np.array_equal(a[rows], b)
