@@ -5,7 +5,9 @@ stderr naming the file and the key), 1 on any other failure. A failed run
 leaves no partial outputs.
 """
 import argparse
+import shutil
 import sys
+import time
 from pathlib import Path
 
 from tqdm import tqdm
@@ -16,7 +18,7 @@ from sim import __version__
 from sim.analysis import altitude_levels, compare, sweep
 from sim.engine import EngineUnavailable
 from sim.montecarlo import prepare
-from sim.pipeline import load, simulate, write_run
+from sim.pipeline import load, simulate_to
 from sim.products.coverage import coverage_collection
 from sim.products.export import staged_output, write_csv, write_json
 from sim.results import format_ci, headline
@@ -74,6 +76,9 @@ def _add_mc(p):
     p.add_argument("--chunk", type=_positive_int, default=None, metavar="CAMPAIGNS",
                    help="campaigns per task (memory/speed only; results do not change; "
                         "default: about 2,000 flights per task)")
+    p.add_argument("--exact", action="store_true",
+                   help="evaluate every scan from its exact geometry instead of the detection tables "
+                        "(the reference of the default fast path; same draws, slower)")
     p.add_argument("--dask", metavar="ADDRESS",
                    help="run chunks on a Dask cluster: a scheduler address, or 'local' for a local cluster "
                         "(needs the 'dask' extra: pip install 'airpicture[dask]')")
@@ -143,11 +148,59 @@ def build_parser():
 
 
 def _progress(total, quiet, unit="flight"):
-    """A progress bar on stderr (tqdm), silent when not a terminal or with --quiet."""
+    """A progress bar on stderr (tqdm, with the rate), silent when not a terminal or with --quiet."""
     if quiet or not sys.stderr.isatty():
         return None, lambda: None
-    bar = tqdm(total=total, unit=unit, file=sys.stderr, leave=False)
+    bar = tqdm(total=total, unit=unit, unit_scale=True, file=sys.stderr, leave=False)
     return bar.update, bar.close
+
+
+#: Runs expected to take longer than this get a line on stderr with the estimate [s].
+ANNOUNCE_AFTER_S = 30.0
+
+
+class _RunWatch:
+    """Counts flights done; once the rate is measured, says on stderr what a long run will take."""
+
+    def __init__(self, total, csv_bytes, update=None):
+        self.total, self.csv_bytes, self.update = total, csv_bytes, update
+        self.t0 = time.perf_counter()
+        self.first = None
+        self.done = 0
+        self.told = False
+
+    def __call__(self, n):
+        self.done += n
+        if self.update is not None:
+            self.update(n)
+        now = time.perf_counter()
+        if self.first is None:
+            self.first = (now, self.done)
+            return
+        t1, d1 = self.first
+        if self.told or self.done - d1 < 2000 or now <= t1:
+            return
+        rate = (self.done - d1) / (now - t1)
+        estimate = (now - self.t0) + (self.total - self.done) / rate
+        self.told = True
+        if estimate > ANNOUNCE_AFTER_S:
+            print(f"airpicture: {self.total:,} flights, about {estimate:,.0f} s at {rate:,.0f} flights/s "
+                  f"(measured), flights.csv about {self.csv_bytes / 1e6:,.0f} MB", file=sys.stderr)
+
+
+def _csv_bytes(scenario, n_flights):
+    """A generous estimate of flights.csv's size: the widest row of this scenario, times the flights."""
+    longest = max(len(r.name) for r in scenario.routes) + max((len(r.name) for r in scenario.radars), default=0)
+    return n_flights * (70 + longest) + 200
+
+
+def _check_disk(out, need_bytes):
+    """Refuse (exit 2) a run whose outputs cannot fit the free disk, before any work."""
+    at = next(p for p in (out, *out.parents) if p.exists())
+    free = shutil.disk_usage(at).free
+    if need_bytes > free:
+        raise ScenarioError("--out", None, f"the outputs need about {need_bytes / 1e9:,.1f} GB and {at} has "
+                                           f"{free / 1e9:,.1f} GB free")
 
 
 def _check_out(out):
@@ -163,19 +216,21 @@ def _cmd_run(args):
     _check_out(out)
     campaigns = args.campaigns or scenario.run.campaigns
     flights = args.flights or scenario.run.flights
+    csv_bytes = _csv_bytes(scenario, campaigns * flights)
+    _check_disk(out, 2 * csv_bytes)    # the staged copy and its move: room for both, to be safe
     update, close_bar = _progress(campaigns * flights, args.quiet)
-    try:
-        sim, result = simulate(scenario, campaigns=args.campaigns, flights=args.flights, seed=args.seed,
-                               chunk_campaigns=args.chunk, progress=update, engine=args.dask)
-    finally:
-        close_bar()
-    update, close_bar = (None, lambda: None)
+    sweep_update, close_sweep = (None, lambda: None)
     if args.brief:
-        update, close_bar = _progress(len(altitude_levels(scenario)[1]), args.quiet, unit="level")
+        sweep_update, close_sweep = _progress(len(altitude_levels(scenario)[1]), args.quiet, unit="level")
     try:
-        summary = write_run(out, sim, result, brief=args.brief, progress=update)
+        sim, result, summary = simulate_to(out, scenario, campaigns=args.campaigns, flights=args.flights,
+                                           seed=args.seed, chunk_campaigns=args.chunk,
+                                           progress=_RunWatch(campaigns * flights, csv_bytes, update),
+                                           engine=args.dask, brief=args.brief, exact=args.exact,
+                                           sweep_progress=sweep_update)
     finally:
         close_bar()
+        close_sweep()
     if not args.quiet:
         where = summary["airspace"]
         print(f"{scenario.info.title}")
@@ -230,7 +285,7 @@ def _cmd_sweep(args):
     if args.out:
         _check_out(Path(args.out))
     points = sweep(scenario, args.key, values, campaigns=args.campaigns, flights=args.flights, seed=args.seed,
-                   chunk_campaigns=args.chunk, engine=args.dask)   # validates every value before any run
+                   chunk_campaigns=args.chunk, engine=args.dask, exact=args.exact)   # validates every value first
     if args.out:
         with staged_output(Path(args.out)) as stage:
             write_json(stage / "sweep.json", {"scenario": scenario.info.name, "key": args.key, "points": points})

@@ -22,6 +22,7 @@ from sim.fences import OFFSET_STEP_M, flight_fence_figures, inside_airspace_at, 
 from sim.flights import FlightBatch, PackedRoutes, pack_routes, positions_at
 from sim.platforms import Orbit
 from sim.routes import build_routes, follows_terrain
+from sim.results import RunTotals, flight_csv_text
 from sim.scenario import Scenario
 from sim.streams import RADAR_STREAM_BASE, STREAMS, stream_keys, uniforms_at
 from sim.tables import detection_table
@@ -61,18 +62,23 @@ class Simulation:
 
 @dataclass(frozen=True)
 class RunResult:
-    """Per-flight results of a run (axis 0 = flight, in campaign order)."""
+    """A run: its totals, and its per-flight results (axis 0 = flight, in campaign order) when kept.
+
+    With ``keep_flights=False`` (:func:`run`) the per-flight arrays are None
+    and only :attr:`totals` remain (memory flat in the number of flights).
+    """
 
     campaigns: int
     flights_per_campaign: int
     seed: int
-    batch: FlightBatch
-    radar_up: np.ndarray            # (F, R) bool
-    tracked_by: np.ndarray          # (F, R) bool
-    track_time_s: np.ndarray        # (F, R) time the radar formed its first track, NaN if none
-    detected: np.ndarray            # (F,) bool
-    first_detection_s: np.ndarray   # (F,) NaN if not detected
-    first_radar: np.ndarray         # (F,) int, -1 if not detected
+    totals: RunTotals
+    batch: FlightBatch | None
+    radar_up: np.ndarray | None            # (F, R) bool
+    tracked_by: np.ndarray | None          # (F, R) bool
+    track_time_s: np.ndarray | None        # (F, R) time the radar formed its first track, NaN if none
+    detected: np.ndarray | None            # (F,) bool
+    first_detection_s: np.ndarray | None   # (F,) NaN if not detected
+    first_radar: np.ndarray | None         # (F,) int, -1 if not detected
     detected_in_airspace: np.ndarray | None   # (F,) bool: a radar held a track while the flight was in the airspace
     minutes_in_airspace: np.ndarray | None    # (F,)
     minutes_in_coverage: np.ndarray | None    # (F,) in the geometric coverage of radars that can see it
@@ -344,7 +350,15 @@ def _concat(parts):
 AUTO_CHUNK_FLIGHTS = 2000
 
 
-def run(sim, campaigns=None, flights=None, seed=None, chunk_campaigns=None, progress=None, engine=None):
+def chunk_with_rows(sim, seed, first_campaign, n_campaigns, flights):
+    """:func:`simulate_chunk`, plus its ``flights.csv`` rows as text (``"csv"``), formatted where it ran."""
+    part = simulate_chunk(sim, seed, first_campaign, n_campaigns, flights)
+    part["csv"] = flight_csv_text(sim, part)
+    return part
+
+
+def run(sim, campaigns=None, flights=None, seed=None, chunk_campaigns=None, progress=None, engine=None,
+        sink=None, keep_flights=True):
     """Run the Monte Carlo of a prepared :class:`Simulation`.
 
     Parameters
@@ -361,6 +375,12 @@ def run(sim, campaigns=None, flights=None, seed=None, chunk_campaigns=None, prog
         process), ``"local"`` (a local Dask cluster), a Dask scheduler
         address, or an engine object (its owner closes it). Never changes
         the results.
+    sink : callable, optional
+        ``sink(csv_text)`` with each chunk's ``flights.csv`` rows, in
+        campaign order (formatted by the engine's workers).
+    keep_flights : bool
+        Keep the per-flight arrays in the result (needed by the brief);
+        without them memory stays flat in the number of flights.
     """
     cfg = sim.scenario.run
     campaigns = cfg.campaigns if campaigns is None else int(campaigns)
@@ -371,12 +391,24 @@ def run(sim, campaigns=None, flights=None, seed=None, chunk_campaigns=None, prog
     if chunk_campaigns < 1:
         raise ValueError("chunk_campaigns must be >= 1")
     args = [(seed, c0, min(chunk_campaigns, campaigns - c0), flights) for c0 in range(0, campaigns, chunk_campaigns)]
-    parts = []
+    kept, waiting, totals, following = [], {}, None, 0
     with make_engine(engine) as eng:
-        for p in eng.map(simulate_chunk, sim, args):
-            parts.append(p)
-            if progress is not None:
-                progress(len(p["detected"]))
-    parts.sort(key=lambda p: int(p["batch"].campaign[0]))
-    batch, out = _concat(parts)
-    return RunResult(campaigns=campaigns, flights_per_campaign=flights, seed=seed, batch=batch, **out)
+        for part in eng.map(simulate_chunk if sink is None else chunk_with_rows, sim, args):
+            waiting[int(part["batch"].campaign[0])] = part
+            while args[following:] and args[following][1] in waiting:     # in campaign order
+                p = waiting.pop(args[following][1])
+                following += 1
+                t = RunTotals.of_chunk(p, flights, len(sim.radars), len(sim.routes))
+                totals = t if totals is None else totals.merged(t)
+                if sink is not None:
+                    sink(p.pop("csv"))
+                if keep_flights:
+                    kept.append(p)
+                if progress is not None:
+                    progress(len(p["detected"]))
+    if keep_flights:
+        batch, out = _concat(kept)
+    else:
+        batch, out = None, dict.fromkeys(k for k in RunResult.__dataclass_fields__
+                                         if k not in ("campaigns", "flights_per_campaign", "seed", "totals", "batch"))
+    return RunResult(campaigns=campaigns, flights_per_campaign=flights, seed=seed, totals=totals, batch=batch, **out)

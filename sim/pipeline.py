@@ -12,12 +12,11 @@ from geo.terrain import load_terrain
 from sim.analysis import DEFAULT_SWEEP_CAMPAIGNS, altitude_sweep, compare, sweep
 from sim.montecarlo import needs_terrain, prepare, run
 from sim.products.brief import BRIEF_FILES, write_brief
-from sim.products.export import (radar_features, routes_feature_collection, staged_output, write_csv, write_json,
-                                 write_readme)
-from sim.results import flight_rows, summarize
+from sim.products.export import radar_features, routes_feature_collection, staged_output, write_json, write_readme
+from sim.results import flight_csv_text, flight_header, summarize
 from sim.scenario import load_scenario, override_text, with_overrides
 
-__all__ = ["load", "simulate", "write_run", "sweep", "compare", "altitude_sweep", "with_overrides", "override_text",
+__all__ = ["load", "simulate", "simulate_to", "write_run", "sweep", "compare", "altitude_sweep", "with_overrides", "override_text",
            "terrain_for"]
 
 
@@ -32,28 +31,63 @@ def terrain_for(scenario):
 
 
 def simulate(scenario, campaigns=None, flights=None, seed=None, chunk_campaigns=None, progress=None,
-             engine=None, terrain=None, masking_cache=None, with_fences=True):
-    """Prepare and run a scenario; returns ``(Simulation, RunResult)``.
+             engine=None, terrain=None, masking_cache=None, with_fences=True, exact=False):
+    """Prepare and run a scenario; returns ``(Simulation, RunResult)`` with the per-flight arrays.
 
     ``engine`` runs the chunks (None: in this process; ``"local"``: a local
     Dask cluster; a scheduler address; or an engine object, see
     :mod:`sim.engine`); results never depend on it. ``with_fences=False``
-    skips the in-airspace and coverage figures (faster).
+    skips the in-airspace and coverage figures (faster). ``exact=True``
+    evaluates every scan from its geometry instead of the detection tables
+    (the reference of the fast path; same draws).
     """
-    sim = prepare(scenario, terrain, masking_cache, with_fences=with_fences)
+    sim = prepare(scenario, terrain, masking_cache, with_fences=with_fences, exact=exact)
     result = run(sim, campaigns=campaigns, flights=flights, seed=seed, chunk_campaigns=chunk_campaigns,
                  progress=progress, engine=engine)
     return sim, result
 
 
+def _header_line(sim):
+    return ",".join(flight_header(sim, bool(sim.fences))) + "\n"
+
+
+def simulate_to(out_dir, scenario, campaigns=None, flights=None, seed=None, chunk_campaigns=None, progress=None,
+                engine=None, brief=False, exact=False, sweep_progress=None):
+    """Prepare, run and write a scenario's outputs; returns ``(sim, result, summary)``.
+
+    ``flights.csv`` is written chunk by chunk as the run goes (rows
+    formatted by the engine's workers) and the summary comes from mergeable
+    totals, so memory stays flat in the number of flights; the per-flight
+    arrays are kept only for the brief. Everything is staged: a failed run
+    leaves no partial outputs.
+    """
+    sim = prepare(scenario, exact=exact)
+    with staged_output(Path(out_dir)) as stage:
+        with open(stage / "flights.csv", "w", encoding="utf-8", newline="") as fh:
+            fh.write(_header_line(sim))
+            result = run(sim, campaigns, flights, seed, chunk_campaigns, progress, engine, sink=fh.write,
+                         keep_flights=brief)
+        summary = _write_products(stage, sim, result, brief, sweep_progress, None)
+    return sim, result, summary
+
+
 def write_run(out_dir, sim, result, brief=False, progress=None, altitude_points=None):
-    """Write the contract files (and the brief when asked) into ``out_dir``; return the summary.
+    """Write the contract files (and the brief when asked) of a run with its per-flight arrays; return the summary.
 
     With ``brief``, the altitude curve (:func:`sim.analysis.altitude_sweep`,
     same seed, at most :data:`~sim.analysis.DEFAULT_SWEEP_CAMPAIGNS`
     campaigns per point) is run first unless ``altitude_points`` are given,
     and goes into summary.json; ``progress(1)`` is called after each point.
     """
+    if result.batch is None:
+        raise ValueError("the run kept no per-flight results (keep_flights=False): use simulate_to")
+    with staged_output(Path(out_dir)) as stage:
+        (stage / "flights.csv").write_text(_header_line(sim) + flight_csv_text(sim, result), encoding="utf-8")
+        return _write_products(stage, sim, result, brief, progress, altitude_points)
+
+
+def _write_products(stage, sim, result, brief, progress, altitude_points):
+    """summary.json, routes.geojson, README.txt and, with ``brief``, the altitude curve and the brief."""
     summary = summarize(sim, result)
     if brief:
         if altitude_points is None:
@@ -61,12 +95,9 @@ def write_run(out_dir, sim, result, brief=False, progress=None, altitude_points=
                                              flights=result.flights_per_campaign, seed=result.seed,
                                              terrain=sim.terrain, progress=progress)
         summary["altitude_sweep"] = altitude_points
-    with staged_output(Path(out_dir)) as stage:
-        if brief:
-            write_brief(stage, sim, result, summary, altitude_points)
-        write_json(stage / "summary.json", summary)
-        write_csv(stage / "flights.csv", *flight_rows(sim, result))
-        write_json(stage / "routes.geojson", routes_feature_collection(
-            sim.routes, extra_features=radar_features(sim.radars), scenario_name=sim.scenario.info.name))
-        write_readme(stage / "README.txt", summary, extra=BRIEF_FILES if brief else "")
+        write_brief(stage, sim, result, summary, altitude_points)
+    write_json(stage / "summary.json", summary)
+    write_json(stage / "routes.geojson", routes_feature_collection(
+        sim.routes, extra_features=radar_features(sim.radars), scenario_name=sim.scenario.info.name))
+    write_readme(stage / "README.txt", summary, extra=BRIEF_FILES if brief else "")
     return summary

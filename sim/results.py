@@ -1,14 +1,115 @@
 """Results: per-flight records and the aggregates of the run contract.
 
-Pure functions of a :class:`~sim.montecarlo.RunResult`; no I/O here.
+The aggregates come from :class:`RunTotals`, accumulators that one chunk of
+flights fills and that merge across chunks in any order with the same
+result (integer counts, histograms, sums in fixed point), so a run of any
+size keeps only them in memory and ``summary.json`` never depends on the
+chunking. Pure functions; no I/O here.
 """
+import csv
+import io
+from dataclasses import dataclass
+
 import numpy as np
 
 from geo.units import KMH_MPS
 from sim.fences import nominal_route_fences
 from sim.platforms import Orbit
 
-__all__ = ["wilson_interval", "summarize", "flight_rows", "ASSUMPTIONS_NOTE", "headline", "format_ci"]
+__all__ = ["wilson_interval", "summarize", "flight_rows", "flight_header", "flight_csv_text", "RunTotals",
+           "hist_percentile", "ASSUMPTIONS_NOTE", "headline", "format_ci", "FIRST_DETECTION_BIN_S"]
+
+#: Resolution of the histogram behind the median first-detection time [s].
+FIRST_DETECTION_BIN_S = 0.1
+#: Fixed-point scale of summed per-flight minutes (millionths of a minute: sums exact in integers).
+_MICRO = 1_000_000
+
+
+@dataclass(frozen=True)
+class RunTotals:
+    """Mergeable accumulators of a run: all integers, so merging in any order gives the same totals.
+
+    Counts per campaign size (``per_campaign[k]``: campaigns with ``k``
+    flights detected), per radar and per route; the first-detection times
+    as a histogram of :data:`FIRST_DETECTION_BIN_S` bins and a sum in
+    milliseconds; per-flight minutes as sums in millionths of a minute.
+    """
+
+    flights: int
+    detected: int
+    per_campaign: np.ndarray        # (flights_per_campaign + 1,) campaigns by flights detected
+    radar_tracked: np.ndarray       # (R,)
+    radar_first: np.ndarray         # (R,)
+    radar_up: np.ndarray            # (R,)
+    route_flights: np.ndarray       # (n_routes,)
+    route_detected: np.ndarray      # (n_routes,)
+    first_ms_sum: int
+    first_hist: np.ndarray          # first-detection times by FIRST_DETECTION_BIN_S bin
+    in_airspace_detected: int | None
+    minutes_airspace_micro: int | None
+    minutes_coverage_micro: int | None
+
+    @classmethod
+    def of_chunk(cls, part, flights_per_campaign, n_radars, n_routes):
+        """The totals of one chunk (a dict of per-flight arrays from ``simulate_chunk``)."""
+        det = part["detected"]
+        first_s = part["first_detection_s"][det]
+        bins = np.floor(first_s / FIRST_DETECTION_BIN_S).astype(np.int64)
+        fences = part["minutes_in_airspace"] is not None
+        route = part["batch"].route_index
+        return cls(
+            flights=len(det), detected=int(det.sum()),
+            per_campaign=np.bincount(det.reshape(-1, flights_per_campaign).sum(axis=1),
+                                     minlength=flights_per_campaign + 1),
+            radar_tracked=part["tracked_by"].sum(axis=0), radar_up=part["radar_up"].sum(axis=0),
+            radar_first=np.bincount(part["first_radar"][det], minlength=n_radars),
+            route_flights=np.bincount(route, minlength=n_routes),
+            route_detected=np.bincount(route[det], minlength=n_routes),
+            first_ms_sum=int(np.rint(first_s * 1000.0).astype(np.int64).sum()),
+            first_hist=np.bincount(bins, minlength=1) if len(bins) else np.zeros(1, dtype=np.int64),
+            in_airspace_detected=int(part["detected_in_airspace"].sum()) if fences else None,
+            minutes_airspace_micro=int(np.rint(part["minutes_in_airspace"] * _MICRO).astype(np.int64).sum())
+            if fences else None,
+            minutes_coverage_micro=int(np.rint(part["minutes_in_coverage"] * _MICRO).astype(np.int64).sum())
+            if fences else None,
+        )
+
+    def merged(self, other):
+        """The totals of both (commutative and associative)."""
+        def add(a, b):
+            return None if a is None else a + b
+
+        n = max(len(self.first_hist), len(other.first_hist))
+        return RunTotals(
+            self.flights + other.flights, self.detected + other.detected, self.per_campaign + other.per_campaign,
+            self.radar_tracked + other.radar_tracked, self.radar_first + other.radar_first,
+            self.radar_up + other.radar_up, self.route_flights + other.route_flights,
+            self.route_detected + other.route_detected, self.first_ms_sum + other.first_ms_sum,
+            np.pad(self.first_hist, (0, n - len(self.first_hist))) + np.pad(other.first_hist,
+                                                                           (0, n - len(other.first_hist))),
+            add(self.in_airspace_detected, other.in_airspace_detected),
+            add(self.minutes_airspace_micro, other.minutes_airspace_micro),
+            add(self.minutes_coverage_micro, other.minutes_coverage_micro),
+        )
+
+
+def hist_percentile(counts, values, q):
+    """The ``q``-th percentile of data given as ``counts[i]`` copies of ``values[i]`` (sorted values).
+
+    Linear interpolation between order statistics, as :func:`numpy.percentile`'s default.
+
+    >>> bool(hist_percentile(np.array([1, 0, 2, 1]), np.array([0, 1, 2, 3]), 50) == np.percentile([0, 2, 2, 3], 50))
+    True
+    """
+    counts = np.asarray(counts, dtype=np.int64)
+    cum = np.cumsum(counts)
+    h = (cum[-1] - 1) * q / 100.0
+    lo = int(np.floor(h))
+    v = np.asarray(values, dtype=float)
+    a = v[np.searchsorted(cum, lo, side="right")]
+    b = v[np.searchsorted(cum, min(lo + 1, cum[-1] - 1), side="right")]
+    return a + (h - lo) * (b - a)
+
 
 ASSUMPTIONS_NOTE = (
     "Illustrative model built on open-source reporting and stated assumptions "
@@ -41,11 +142,11 @@ def _r(x, nd=6):
 def summarize(sim, result):
     """The ``summary.json`` content as a plain dict (deterministic order)."""
     sc = sim.scenario
-    n = len(result.detected)
-    k = int(result.detected.sum())
-    per_campaign = result.detected.reshape(result.campaigns, result.flights_per_campaign).sum(axis=1)
+    tot = result.totals
+    n, k = tot.flights, tot.detected
     lo, hi = wilson_interval(k, n)
-    first_min = result.first_detection_s[result.detected] / 60.0
+    sizes = np.arange(len(tot.per_campaign))
+    first_bins = (np.arange(len(tot.first_hist)) + 0.5) * FIRST_DETECTION_BIN_S / 60.0
     out = {
         "scenario": sc.info.name,
         "title": sc.info.title,
@@ -60,30 +161,29 @@ def summarize(sim, result):
         "p_detect_ci95": [_r(lo), _r(hi)],
         "p_detect_ci95_method": "Wilson score interval, flights independent",
         "detected_per_campaign": {
-            "mean": _r(per_campaign.mean()),
-            "p05": _r(np.percentile(per_campaign, 5)),
-            "p50": _r(np.percentile(per_campaign, 50)),
-            "p95": _r(np.percentile(per_campaign, 95)),
+            "mean": _r(k / result.campaigns),
+            "p05": _r(hist_percentile(tot.per_campaign, sizes, 5)),
+            "p50": _r(hist_percentile(tot.per_campaign, sizes, 50)),
+            "p95": _r(hist_percentile(tot.per_campaign, sizes, 95)),
         },
         "first_detection_min": {
-            "mean": _r(first_min.mean()) if k else None,
-            "p50": _r(np.percentile(first_min, 50)) if k else None,
+            "mean": _r(tot.first_ms_sum / k / 60_000.0, 3) if k else None,
+            "p50": _r(hist_percentile(tot.first_hist, first_bins, 50), 3) if k else None,
         },
         "radars": {
             r.name: {
                 "kind": r.kind.name,
                 "platform": _platform_summary(r.platform),
-                "p_detect": _r(result.tracked_by[:, j].mean()),
-                "p_first": _r(np.mean(result.first_radar == j)),
-                "p_up": _r(result.radar_up[:, j].mean()),
+                "p_detect": _r(tot.radar_tracked[j] / n),
+                "p_first": _r(tot.radar_first[j] / n),
+                "p_up": _r(tot.radar_up[j] / n),
             }
             for j, r in enumerate(sim.radars)
         },
         "routes": {
             r.name: {
-                "flights": int(np.sum(result.batch.route_index == i)),
-                "p_detect": _r(result.detected[result.batch.route_index == i].mean())
-                if np.any(result.batch.route_index == i) else None,
+                "flights": int(tot.route_flights[i]),
+                "p_detect": _r(tot.route_detected[i] / tot.route_flights[i]) if tot.route_flights[i] else None,
                 "length_km": _r(r.length_m / 1000.0, 1),
                 "duration_min": _r(r.duration_s / 60.0, 1),
                 "cruise_altitude_m": _r(r.cruise_altitude_m, 1),
@@ -104,11 +204,11 @@ def summarize(sim, result):
         },
         "note": ASSUMPTIONS_NOTE,
     }
-    if result.minutes_in_airspace is not None:
+    if tot.in_airspace_detected is not None:
         fences = {
-            "p_detect_in_airspace": _r(result.detected_in_airspace.mean()),
-            "minutes_in_airspace_mean": _r(result.minutes_in_airspace.mean(), 3),
-            "minutes_in_coverage_mean": _r(result.minutes_in_coverage.mean(), 3),
+            "p_detect_in_airspace": _r(tot.in_airspace_detected / n),
+            "minutes_in_airspace_mean": _r(tot.minutes_airspace_micro / _MICRO / n, 3),
+            "minutes_in_coverage_mean": _r(tot.minutes_coverage_micro / _MICRO / n, 3),
         }
         keys = list(out)
         at = keys.index("first_detection_min")
@@ -138,26 +238,41 @@ def format_ci(lo, hi):
     return f"{np.floor(lo * 1000) / 1000:.3f}-{np.ceil(hi * 1000) / 1000:.3f}"
 
 
-def flight_rows(sim, result):
-    """Per-flight table: (header, list of row tuples), deterministic formatting."""
+def flight_header(sim, with_fences):
+    """The columns of ``flights.csv``."""
+    return ["campaign", "flight", "route", "detected", "first_detection_s", "first_radar",
+            *(("detected_in_airspace", "minutes_in_airspace", "minutes_in_coverage") if with_fences else ()),
+            "transponder_on", "cross_track_m", "radars_tracking"]
+
+
+def flight_rows(sim, part):
+    """Per-flight table rows (list of tuples), deterministic formatting.
+
+    ``part`` is a run's per-flight results (:class:`~sim.montecarlo.RunResult`)
+    or one chunk's (the dict of ``simulate_chunk``).
+    """
+    get = part.get if isinstance(part, dict) else lambda k: getattr(part, k)
     names = [r.name for r in sim.radars]
     routes = [r.name for r in sim.routes]
-    b = result.batch
-    fences = result.minutes_in_airspace is not None
-    header = ["campaign", "flight", "route", "detected", "first_detection_s", "first_radar",
-              *(("detected_in_airspace", "minutes_in_airspace", "minutes_in_coverage") if fences else ()),
-              "transponder_on", "cross_track_m", "radars_tracking"]
-    n_tracking = result.tracked_by.sum(axis=1)
+    b = get("batch")
+    fences = get("minutes_in_airspace") is not None
     cols = [
         b.campaign.tolist(), b.flight.tolist(), [routes[i] for i in b.route_index],
-        [int(x) for x in result.detected],
-        ["" if np.isnan(x) else f"{x:.1f}" for x in result.first_detection_s],
-        ["" if i < 0 else names[i] for i in result.first_radar],
-        *(([int(x) for x in result.detected_in_airspace],
-           [f"{x:.2f}" for x in result.minutes_in_airspace],
-           [f"{x:.2f}" for x in result.minutes_in_coverage]) if fences else ()),
-        [int(x) for x in b.transponder_on],
+        get("detected").astype(int).tolist(),
+        ["" if np.isnan(x) else f"{x:.1f}" for x in get("first_detection_s")],
+        ["" if i < 0 else names[i] for i in get("first_radar")],
+        *((get("detected_in_airspace").astype(int).tolist(),
+           [f"{x:.2f}" for x in get("minutes_in_airspace")],
+           [f"{x:.2f}" for x in get("minutes_in_coverage")]) if fences else ()),
+        b.transponder_on.astype(int).tolist(),
         [f"{x:.1f}" for x in b.cross_track_m],
-        n_tracking.tolist(),
+        get("tracked_by").sum(axis=1).tolist(),
     ]
-    return header, list(zip(*cols))
+    return list(zip(*cols))
+
+
+def flight_csv_text(sim, part):
+    """The rows of ``part`` as CSV text (no header), as ``flights.csv`` holds them."""
+    buf = io.StringIO()
+    csv.writer(buf, lineterminator="\n").writerows(flight_rows(sim, part))
+    return buf.getvalue()

@@ -35,25 +35,25 @@ def _point(sim, result):
             "detected_per_campaign_mean": s["detected_per_campaign"]["mean"]}
 
 
-def _run(scenario, campaigns, flights, seed, chunk_campaigns, terrain, masking_cache, engine=None):
-    sim = prepare(scenario, terrain, masking_cache, with_fences=False)
+def _run(scenario, campaigns, flights, seed, chunk_campaigns, terrain, masking_cache, engine=None, exact=False):
+    sim = prepare(scenario, terrain, masking_cache, with_fences=False, exact=exact)
     return sim, run(sim, campaigns, flights, seed, chunk_campaigns, engine=engine)
 
 
 def sweep(scenario, key, values, campaigns=None, flights=None, seed=None, chunk_campaigns=None, progress=None,
-          engine=None):
+          engine=None, exact=False):
     """Run a scenario once per value of one key (same seed); return one dict per value.
 
     ``key`` is an override path such as ``aircraft.cruise_altitude_m`` or
     ``radar[Kirkuk PSR].availability``. Each point reports ``value``,
     ``p_detect``, ``p_detect_ci95`` and ``detected_per_campaign_mean``.
     Every value is validated before any run; terrain and masking tables are
-    shared between points.
+    shared between points. ``exact`` as :func:`sim.montecarlo.prepare`.
     """
     variants = [with_overrides(scenario, [override_text(key, v)]) for v in values]
     terrain, cache, points = None, {}, []
     for v, sc in zip(values, variants):
-        sim, result = _run(sc, campaigns, flights, seed, chunk_campaigns, terrain, cache, engine)
+        sim, result = _run(sc, campaigns, flights, seed, chunk_campaigns, terrain, cache, engine, exact)
         terrain = terrain if terrain is not None else sim.terrain
         points.append({"value": v, **_point(sim, result)})
         if progress is not None:
@@ -153,11 +153,11 @@ def _below_ground_fraction(sim):
     return round(float(np.concatenate(below).mean()), 4)
 
 
-def compare(scenarios, campaigns=None, flights=None, seed=None, engine=None):
+def compare(scenarios, campaigns=None, flights=None, seed=None, engine=None, exact=False):
     """Run several validated scenarios (same seed when given); return ``(sim, result, summary)`` per scenario."""
     out = []
     for sc in scenarios:
-        sim = prepare(sc)
-        result = run(sim, campaigns, flights, seed, engine=engine)
+        sim = prepare(sc, exact=exact)
+        result = run(sim, campaigns, flights, seed, engine=engine, keep_flights=False)
         out.append((sim, result, summarize(sim, result)))
     return out
