@@ -213,12 +213,13 @@ def _exact_pair(sim, j, i, idx, draws, det):
     return tracked, k[np.maximum(first, 0)], held, t
 
 
-def _blocks(keys, phase, rows, table, period_s, k_start, k_stop, carry_from, m, n, want):
+def _blocks(keys, phase, pd_at, period_s, k_start, k_stop, carry_from, m, n, want):
     """Walk scans in growing blocks from ``k_start`` to ``k_stop`` (per flight) until ``want`` holds.
 
-    ``want(held, t, ks, sel)`` marks the scans that end the walk of the flights ``sel``; held counts
-    only from scan ``carry_from`` (earlier scans are replayed to fill the m-of-n memory with the
-    same draws). Returns the first such scan per flight (:data:`_NO_SCAN` if none).
+    ``pd_at(sel, ks, t)`` gives the per-scan Pd of the flights ``sel`` at scans ``ks`` (times ``t``);
+    ``want(held, t, ks, sel)`` marks the scans that end their walk; held counts only from scan
+    ``carry_from`` (earlier scans are replayed to fill the m-of-n memory with the same draws).
+    Returns the first such scan per flight (:data:`_NO_SCAN` if none).
     """
     out = np.full(len(keys), _NO_SCAN, dtype=np.int64)
     act = np.flatnonzero(k_start <= k_stop)
@@ -228,7 +229,7 @@ def _blocks(keys, phase, rows, table, period_s, k_start, k_stop, carry_from, m, 
     while act.size:
         ks = kc[:, None] + np.arange(width)
         t = (phase[act, None] + ks) * period_s
-        pd = table.lookup(rows[act], t)
+        pd = pd_at(act, ks, t)
         pd[ks > k_stop[act, None]] = 0.0
         hits = uniforms_at(keys[act, None], ks) < pd
         held, carry = _held(carry, hits, m, n)
@@ -243,24 +244,42 @@ def _blocks(keys, phase, rows, table, period_s, k_start, k_stop, carry_from, m, 
 
 
 def _fast_pair(sim, j, i, idx, draws, det, airspace_at):
-    """Radar ``j`` on route ``i`` from its detection table, from each flight's first covered scan to its track.
+    """Radar ``j`` on route ``i``, each flight walked from its first possibly covered scan to its track.
 
-    Same draws as :func:`_exact_pair` (counter-based, by absolute scan). Returns ``(tracked, track_t,
-    in_airspace)``: the latter is whether a track was held while the flight was in the airspace
-    (None without fences).
+    A fixed radar reads its detection table (and starts at the flight's first covered scan); an
+    orbiting radar evaluates the exact geometry of the scans walked (from its window's start).
+    Same draws as :func:`_exact_pair` (counter-based, by absolute scan). Returns ``(tracked,
+    track_t, in_airspace)``: the latter is whether a track was held while the flight was in the
+    airspace (None without fences).
     """
     radar, table = sim.radars[j], sim.tables[j][i]
     m, n, period = det.track_m, det.track_n, radar.scan_period_s
+    b = draws.batch
     phase, keys = draws.scan_phase[idx, j], draws.scan_keys[j][idx]
-    rows = table.row(draws.batch.cross_track_m[idx])
-    half = 0.5 * table.step_s      # scans read the nearest time sample
-    with np.errstate(invalid="ignore"):
-        k_lo = np.ceil((table.first_s[rows] - half) / period - phase)
-        k_hi = np.floor((table.last_s[rows] + half) / period - phase)
-    seen = np.isfinite(k_lo)
-    k_lo = np.where(seen, np.maximum(k_lo, 0), 0).astype(np.int64)     # scan 0 is the first after departure
-    k_hi = np.where(seen, k_hi, -1).astype(np.int64)
-    track_k = _blocks(keys, phase, rows, table, period, k_lo, k_hi, k_lo, m, n, lambda held, t, ks, sel: held)
+    if table is not None:
+        rows = table.row(b.cross_track_m[idx])
+        half = 0.5 * table.step_s      # scans read the nearest time sample
+        with np.errstate(invalid="ignore"):
+            k_lo = np.ceil((table.first_s[rows] - half) / period - phase)
+            k_hi = np.floor((table.last_s[rows] + half) / period - phase)
+        seen = np.isfinite(k_lo)
+        k_lo = np.where(seen, np.maximum(k_lo, 0), 0).astype(np.int64)     # scan 0 is the first after departure
+        k_hi = np.where(seen, k_hi, -1).astype(np.int64)
+
+        def pd_at(sel, ks, t):
+            return table.lookup(rows[sel], t)
+    else:
+        k_lo = np.full(len(idx), sim.scan_k0[j, i], dtype=np.int64)
+        k_hi = k_lo + int(sim.scan_count[j, i]) - 1
+        loop_phase = draws.orbit_phase[j][idx] if j in draws.orbit_phase else None
+
+        def pd_at(sel, ks, t):
+            f = idx[sel]
+            xyz, alt, airborne = positions_at(sim.packed, b.route_index[f], b.cross_track_m[f], t)
+            covered, slant = in_coverage(radar, xyz, alt, t, None if loop_phase is None else loop_phase[sel, None])
+            return np.where(airborne & covered, scan_pd(radar, slant, True), 0.0)
+
+    track_k = _blocks(keys, phase, pd_at, period, k_lo, k_hi, k_lo, m, n, lambda held, t, ks, sel: held)
     tracked = track_k != _NO_SCAN
     track_t = (phase + track_k) * period
     if airspace_at is None:
@@ -273,7 +292,8 @@ def _fast_pair(sim, j, i, idx, draws, det, airspace_at):
     if rest.size:
         k_from = track_k[rest] + 1
         k_stop = k_hi[rest] + n - 1          # a track is held up to n - 1 scans past the last hit
-        found = _blocks(keys[rest], phase[rest], rows[rest], table, period, k_from - (n - 1), k_stop, k_from, m, n,
+        found = _blocks(keys[rest], phase[rest], lambda sel, ks, t: pd_at(rest[sel], ks, t), period,
+                        k_from - (n - 1), k_stop, k_from, m, n,
                         lambda held, t, ks, sel: held & airspace_at(idx[rest][sel], t))
         inside[rest] = found != _NO_SCAN
     return tracked, track_t, inside
@@ -282,9 +302,11 @@ def _fast_pair(sim, j, i, idx, draws, det, airspace_at):
 def simulate_chunk(sim, seed, first_campaign, n_campaigns, flights):
     """Simulate campaigns ``first_campaign .. first_campaign + n_campaigns - 1``.
 
-    Returns a dict of per-flight arrays (see :class:`RunResult`). Fixed radars
-    read their detection tables (:mod:`sim.tables`) unless the simulation
-    was prepared ``exact``; orbiting radars are always evaluated per scan.
+    Returns a dict of per-flight arrays (see :class:`RunResult`). Unless the
+    simulation was prepared ``exact`` (every scan of every window from its
+    geometry: the reference), each flight is walked from its first possibly
+    covered scan to its track: fixed radars read their detection tables
+    (:mod:`sim.tables`), orbiting radars their exact geometry.
     """
     det = sim.scenario.detection
     draws = ChunkDraws(sim, seed, first_campaign, n_campaigns, flights)
@@ -304,7 +326,7 @@ def simulate_chunk(sim, seed, first_campaign, n_campaigns, flights):
             idx = np.flatnonzero(sees & (batch.route_index == i))
             if sim.scan_count[j, i] == 0 or not idx.size:
                 continue
-            if sim.tables and sim.tables[j][i] is not None:
+            if sim.tables:
                 tracked, t_track, inside = _fast_pair(sim, j, i, idx, draws, det, airspace_at if sim.fences else None)
             else:
                 tracked, k_track, held, t = _exact_pair(sim, j, i, idx, draws, det)
