@@ -75,7 +75,7 @@ def _add_mc(p):
     p.add_argument("--seed", type=_seed, help="random seed (default: scenario's run.seed)")
     p.add_argument("--chunk", type=_positive_int, default=None, metavar="CAMPAIGNS",
                    help="campaigns per task (memory/speed only; results do not change; "
-                        "default: about 2,000 flights per task)")
+                        "default: about 16,000 flights per task, 2,000 with --exact)")
     p.add_argument("--exact", action="store_true",
                    help="evaluate every scan from its exact geometry instead of the detection tables "
                         "(the reference of the default fast path; same draws, slower)")

@@ -11,7 +11,36 @@ simulation to each worker once.
 ...     list(engine.map(lambda sim, a, b: sim + a * b, 1, [(2, 3), (4, 5)]))
 [7, 21]
 """
-__all__ = ["InProcess", "DaskCluster", "EngineUnavailable", "make_engine"]
+import ctypes
+import ctypes.util
+
+__all__ = ["InProcess", "DaskCluster", "EngineUnavailable", "make_engine", "tune_malloc"]
+
+#: glibc malloc thresholds set on Dask workers [bytes] (see :func:`tune_malloc`).
+MALLOC_THRESHOLD_BYTES = 256 * 2**20
+#: In-flight tasks per worker thread: enough to keep workers busy, few enough to bound memory.
+TASKS_PER_THREAD = 4
+
+
+def tune_malloc(threshold_bytes=MALLOC_THRESHOLD_BYTES):
+    """Let glibc keep freed memory for reuse in this process (run on each Dask worker).
+
+    Dask's nannies start workers with ``MALLOC_TRIM_THRESHOLD_=65536``,
+    which also turns off glibc's adaptive mmap threshold: every array
+    above 128 kB is then mmap-ed and unmapped again, and the core's many
+    short-lived arrays spend most of their time in page faults (measured:
+    tasks 2.8 times slower than in-process). Raising the trim and mmap
+    thresholds restores in-process speed. Returns whether it applied (glibc only).
+    """
+    name = ctypes.util.find_library("c")
+    if not name:
+        return False
+    libc = ctypes.CDLL(name)
+    if not hasattr(libc, "mallopt"):
+        return False
+    m_trim_threshold, m_mmap_threshold = -1, -3
+    return bool(libc.mallopt(m_trim_threshold, threshold_bytes)) and bool(libc.mallopt(m_mmap_threshold,
+                                                                                          threshold_bytes))
 
 
 class EngineUnavailable(RuntimeError):
@@ -61,14 +90,25 @@ class DaskCluster:
             self.client = Client(self._cluster)
         else:
             self.client = Client(address)
+        self.client.run(tune_malloc)
 
     def map(self, fn, sim, args):
-        """``fn(sim, *a)`` for every ``a`` in ``args`` on the cluster, yielded as they finish."""
+        """``fn(sim, *a)`` for every ``a`` in ``args`` on the cluster, yielded as they finish.
+
+        At most :data:`TASKS_PER_THREAD` tasks per worker thread are in flight, so results that
+        wait to be consumed stay few whatever the number of chunks.
+        """
         from distributed import as_completed   # the optional extra, as in __init__
         remote_sim = self.client.scatter(sim, broadcast=True)   # sent to every worker once
-        futures = [self.client.submit(fn, remote_sim, *a, pure=False) for a in args]
-        for fut in as_completed(futures):
+        window = TASKS_PER_THREAD * max(1, sum(self.client.nthreads().values()))
+        pending = iter(args)
+        running = as_completed([self.client.submit(fn, remote_sim, *a, pure=False)
+                                for a in [next(pending) for _ in range(min(window, len(args)))]])
+        for fut in running:
             yield fut.result()
+            nxt = next(pending, None)
+            if nxt is not None:
+                running.add(self.client.submit(fn, remote_sim, *nxt, pure=False))
 
     def close(self):
         self.client.close()

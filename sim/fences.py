@@ -24,7 +24,7 @@ from sim.flights import positions_at, to_lat_lon
 from sim.platforms import Orbit
 
 __all__ = ["RouteFences", "route_fences", "flight_fence_figures", "inside_airspace_at", "stretches",
-           "nominal_route_fences", "coverage_over_loop", "offset_rows", "FENCE_STEP_S", "OFFSET_STEP_M", "LOOP_STEP_M"]
+           "nominal_route_fences", "coverage_over_loop", "offset_rows", "nearest_row", "FENCE_STEP_S", "OFFSET_STEP_M", "LOOP_STEP_M"]
 
 #: Time step of the fence tables [s] (about 2 km at cruise speed).
 FENCE_STEP_S = 10.0
@@ -46,11 +46,22 @@ class RouteFences:
 
     def row(self, cross_track_m):
         """Index of the nearest tabulated offset."""
-        if len(self.offsets_m) == 1:
-            return np.zeros(np.shape(cross_track_m), dtype=np.int64)
-        step = self.offsets_m[1] - self.offsets_m[0]
-        return np.clip(np.rint((cross_track_m - self.offsets_m[0]) / step).astype(np.int64),
-                       0, len(self.offsets_m) - 1)
+        return nearest_row(self.offsets_m, cross_track_m)
+
+    def entry_s(self, rows):
+        """Earliest time [s] at which a flight on each row reads as inside the airspace (nearest
+        table sample: half a step before the first sample inside), ``inf`` if never."""
+        inside = self.in_airspace[rows]
+        first = np.argmax(inside, axis=1)
+        return np.where(inside.any(axis=1), (first - 0.5) * FENCE_STEP_S, np.inf)
+
+
+def nearest_row(offsets_m, cross_track_m):
+    """Index of the nearest of evenly spaced tabulated offsets ``offsets_m`` [m]."""
+    if len(offsets_m) == 1:
+        return np.zeros(np.shape(cross_track_m), dtype=np.int64)
+    step = offsets_m[1] - offsets_m[0]
+    return np.clip(np.rint((cross_track_m - offsets_m[0]) / step).astype(np.int64), 0, len(offsets_m) - 1)
 
 
 def offset_rows(sigma_m, clip_sigma, step_m):

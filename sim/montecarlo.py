@@ -185,6 +185,8 @@ class ChunkDraws:
                           for j in range(R)]
 
 
+#: Largest flights x scans block walked at once (bounds the walk's memory: about 14 gathered floats each).
+_BLOCK_ELEMENTS = 1 << 20
 #: "No such scan" in scan-index arrays (scan indices may be negative: before departure).
 _NO_SCAN = np.iinfo(np.int64).min
 
@@ -239,7 +241,7 @@ def _blocks(keys, phase, pd_at, period_s, k_start, k_stop, carry_from, m, n, wan
         kc = kc + width
         keep = ~got & (kc <= k_stop[act])
         act, kc, carry = act[keep], kc[keep], carry[keep]
-        width = min(2 * width, 512)
+        width = int(np.clip(_BLOCK_ELEMENTS // max(act.size, 1), 8, 2 * width))
     return out
 
 
@@ -290,7 +292,10 @@ def _fast_pair(sim, j, i, idx, draws, det, airspace_at):
     inside[tracked] = airspace_at(idx[tracked], track_t[tracked, None])[:, 0]
     rest = np.flatnonzero(tracked & ~inside)
     if rest.size:
-        k_from = track_k[rest] + 1
+        fz = sim.fences[i]     # a flight tracked before it entered starts at its entry
+        with np.errstate(invalid="ignore"):
+            k_entry = np.ceil(fz.entry_s(fz.row(b.cross_track_m[idx[rest]])) / period - phase[rest])
+        k_from = np.maximum(track_k[rest] + 1, np.where(np.isfinite(k_entry), k_entry, k_hi[rest] + n).astype(np.int64))
         k_stop = k_hi[rest] + n - 1          # a track is held up to n - 1 scans past the last hit
         found = _blocks(keys[rest], phase[rest], lambda sel, ks, t: pd_at(rest[sel], ks, t), period,
                         k_from - (n - 1), k_stop, k_from, m, n,
@@ -367,16 +372,22 @@ def _concat(parts):
     return batch, out
 
 
-#: Flights per task when the chunk size is left to the runner (bounds memory: about 2,000
-#: flights x 1,000 scans x 14 floats of gathered route rows, 200 MB, at the most).
-AUTO_CHUNK_FLIGHTS = 2000
+#: Flights per task when the chunk size is left to the runner. The walk of the fast path bounds its
+#: own blocks (:data:`_BLOCK_ELEMENTS`), so its tasks can be large (fewer, cheaper tasks); the exact
+#: path gathers whole windows (about 2,000 flights x 1,000 scans x 14 floats, 200 MB, at the most).
+AUTO_CHUNK_FLIGHTS = {"fast": 16_000, "exact": 2_000}
 
 
-def chunk_with_rows(sim, seed, first_campaign, n_campaigns, flights):
-    """:func:`simulate_chunk`, plus its ``flights.csv`` rows as text (``"csv"``), formatted where it ran."""
+def _chunk_task(sim, seed, first_campaign, n_campaigns, flights, rows, keep_flights):
+    """One task of a run: a chunk's totals, its ``flights.csv`` rows as text (formatted where it
+    ran) when ``rows``, and its per-flight arrays only when ``keep_flights`` (what travels back
+    from a worker stays small)."""
     part = simulate_chunk(sim, seed, first_campaign, n_campaigns, flights)
-    part["csv"] = flight_csv_text(sim, part)
-    return part
+    out = part if keep_flights else {"detected": part["detected"]}
+    out["first_campaign"] = first_campaign
+    out["totals"] = RunTotals.of_chunk(part, flights, len(sim.radars), len(sim.routes))
+    out["csv"] = flight_csv_text(sim, part) if rows else None
+    return out
 
 
 def run(sim, campaigns=None, flights=None, seed=None, chunk_campaigns=None, progress=None, engine=None,
@@ -389,7 +400,7 @@ def run(sim, campaigns=None, flights=None, seed=None, chunk_campaigns=None, prog
         Override the scenario's ``[run]`` values.
     chunk_campaigns : int, optional
         Campaigns per task; changes memory use and speed, never results.
-        Default: about :data:`AUTO_CHUNK_FLIGHTS` flights per task.
+        Default: about :data:`AUTO_CHUNK_FLIGHTS` flights per task (fast or exact path).
     progress : callable, optional
         ``progress(n_flights_done)`` after each chunk.
     engine : optional
@@ -409,23 +420,23 @@ def run(sim, campaigns=None, flights=None, seed=None, chunk_campaigns=None, prog
     flights = cfg.flights if flights is None else int(flights)
     seed = cfg.seed if seed is None else int(seed)
     if chunk_campaigns is None:
-        chunk_campaigns = max(1, AUTO_CHUNK_FLIGHTS // flights)
+        chunk_campaigns = max(1, AUTO_CHUNK_FLIGHTS["fast" if sim.tables else "exact"] // flights)
     if chunk_campaigns < 1:
         raise ValueError("chunk_campaigns must be >= 1")
-    args = [(seed, c0, min(chunk_campaigns, campaigns - c0), flights) for c0 in range(0, campaigns, chunk_campaigns)]
+    args = [(seed, c0, min(chunk_campaigns, campaigns - c0), flights, sink is not None, keep_flights)
+            for c0 in range(0, campaigns, chunk_campaigns)]
     kept, waiting, totals, following = [], {}, None, 0
     with make_engine(engine) as eng:
-        for part in eng.map(simulate_chunk if sink is None else chunk_with_rows, sim, args):
-            waiting[int(part["batch"].campaign[0])] = part
+        for part in eng.map(_chunk_task, sim, args):
+            waiting[part["first_campaign"]] = part
             while args[following:] and args[following][1] in waiting:     # in campaign order
                 p = waiting.pop(args[following][1])
                 following += 1
-                t = RunTotals.of_chunk(p, flights, len(sim.radars), len(sim.routes))
-                totals = t if totals is None else totals.merged(t)
+                totals = p["totals"] if totals is None else totals.merged(p["totals"])
                 if sink is not None:
-                    sink(p.pop("csv"))
+                    sink(p["csv"])
                 if keep_flights:
-                    kept.append(p)
+                    kept.append({k: v for k, v in p.items() if k not in ("first_campaign", "totals", "csv")})
                 if progress is not None:
                     progress(len(p["detected"]))
     if keep_flights:

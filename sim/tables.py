@@ -20,6 +20,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from sim.detection import in_coverage, scan_pd
+from sim.fences import nearest_row
 from sim.flights import positions_at
 
 __all__ = ["DetectionTable", "detection_table", "TABLE_STEP_S"]
@@ -49,11 +50,7 @@ class DetectionTable:
 
     def row(self, cross_track_m):
         """Index of the nearest tabulated offset."""
-        if len(self.offsets_m) == 1:
-            return np.zeros(np.shape(cross_track_m), dtype=np.int64)
-        step = self.offsets_m[1] - self.offsets_m[0]
-        return np.clip(np.rint((cross_track_m - self.offsets_m[0]) / step).astype(np.int64),
-                       0, len(self.offsets_m) - 1)
+        return nearest_row(self.offsets_m, cross_track_m)
 
     def lookup(self, rows, t_s):
         """Pd at times ``t_s`` (F, K) for flights on rows ``rows`` (F,) (nearest time sample; 0 off the table)."""
