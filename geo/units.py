@@ -18,7 +18,7 @@ UNITS = {
     "altitude": {"m": 1.0, "km": 1000.0, "ft": FT_M, "fl": FL_M},
     "speed": {"mps": 1.0, "kmh": KMH_MPS, "kt": KT_MPS},
     "rate": {"mps": 1.0, "fpm": FT_M / 60.0},
-    "time": {"s": 1.0, "min": 60.0},
+    "time": {"s": 1.0, "min": 60.0, "h": 3600.0, "days": 86400.0},
     "area": {"m2": 1.0},
     "angle": {"deg": 1.0},
 }

@@ -24,7 +24,8 @@ from sim.platforms import Orbit
 from sim.routes import build_routes, follows_terrain
 from sim.results import RunTotals, flight_csv_text
 from sim.scenario import Scenario
-from sim.streams import RADAR_STREAM_BASE, STREAMS, stream_keys, uniforms_at
+from sim.outages import up_states
+from sim.streams import CAMPAIGN, RADAR_STREAM_BASE, STREAMS, stream_keys, uniforms_at
 from sim.tables import detection_table
 
 __all__ = ["Simulation", "RunResult", "ChunkDraws", "prepare", "simulate_chunk", "run", "needs_terrain",
@@ -166,18 +167,30 @@ class ChunkDraws:
         campaign = np.repeat(np.arange(first, first + n_campaigns, dtype=np.uint64), flights)
         flight = np.tile(np.arange(flights, dtype=np.uint64), n_campaigns)
 
-        def u(name, radar=None):
+        def u(name, radar=None, per_campaign=False):
+            """A uniform per flight, or per campaign (repeated for its flights)."""
             stream = STREAMS[name] + (0 if radar is None else RADAR_STREAM_BASE * (1 + radar))
-            return uniforms_at(stream_keys(seed, campaign, flight, stream), 0)
+            return uniforms_at(stream_keys(seed, campaign, CAMPAIGN if per_campaign else flight, stream), 0)
 
-        route = np.minimum(np.searchsorted(np.cumsum(sim.route_p), u("route"), side="right"), len(sim.routes) - 1)
+        cfg, aircraft = sim.scenario.run, sim.scenario.aircraft
+        u_route = u("route", per_campaign=cfg.route_choice == "per_campaign")
+        route = np.minimum(np.searchsorted(np.cumsum(sim.route_p), u_route, side="right"), len(sim.routes) - 1)
         sigma = np.array([r.cross_track_sigma_m for r in sim.routes])[route]
         self.batch = FlightBatch(
             campaign=campaign.astype(np.int64), flight=flight.astype(np.int64), route_index=route,
             cross_track_m=np.clip(ndtri(u("offset")), -OFFSET_CLIP_SIGMA, OFFSET_CLIP_SIGMA) * sigma,
-            transponder_on=u("transponder") < sim.scenario.aircraft.transponder_on_probability,
+            transponder_on=u("transponder", per_campaign=aircraft.transponder_policy == "per_campaign")
+            < aircraft.transponder_on_probability,
         )
-        self.up = np.column_stack([u("up", j) < r.availability for j, r in enumerate(sim.radars)]) if R else \
+        dt_s = 86_400.0 / cfg.flights_per_day      # the campaign's calendar: one flight every dt_s
+
+        def up(j, r):
+            if r.mean_outage_s is None:          # the format's default: up or down per flight
+                return u("up", j) < r.availability
+            return up_states(u("up", j).reshape(n_campaigns, flights), r.availability, r.mean_outage_s,
+                             dt_s).ravel()
+
+        self.up = np.column_stack([up(j, r) for j, r in enumerate(sim.scenario.radars)]) if R else \
             np.zeros((len(route), 0), dtype=bool)
         self.scan_phase = np.column_stack([u("scan_phase", j) for j in range(R)]) if R else np.zeros((len(route), 0))
         self.orbit_phase = {j: u("orbit_phase", j) for j in sim.orbit_radars}

@@ -16,7 +16,7 @@ from geo.units import KMH_MPS
 from sim.fences import nominal_route_fences
 from sim.platforms import Orbit
 
-__all__ = ["wilson_interval", "summarize", "flight_rows", "flight_header", "flight_csv_text", "RunTotals",
+__all__ = ["wilson_interval", "campaign_interval", "campaigns_share_fate", "summarize", "flight_rows", "flight_header", "flight_csv_text", "RunTotals",
            "hist_percentile", "ASSUMPTIONS_NOTE", "headline", "format_ci", "FIRST_DETECTION_BIN_S"]
 
 #: Resolution of the histogram behind the median first-detection time [s].
@@ -134,6 +134,31 @@ def wilson_interval(k, n, z=1.959963984540054):
     return (float(max(0.0, centre - half)), float(min(1.0, centre + half)))
 
 
+def campaigns_share_fate(scenario):
+    """Whether flights of a campaign are dependent (lasting outages, a campaign-wide policy)."""
+    return (any(r.mean_outage_s is not None for r in scenario.radars)
+            or scenario.aircraft.transponder_policy == "per_campaign" or scenario.run.route_choice == "per_campaign")
+
+
+def campaign_interval(per_campaign, flights, z=1.959963984540054):
+    """95% interval of P(detect) per flight when campaigns, not flights, are independent.
+
+    ``per_campaign[k]`` campaigns detected ``k`` of their ``flights``: the
+    mean of the campaigns' fractions plus or minus ``z`` standard errors of
+    that mean (central limit theorem over campaigns), clipped to [0, 1].
+
+    >>> [round(x, 3) for x in campaign_interval(np.array([0, 0, 50, 0, 50]), 4)]   # half 2 of 4, half 4 of 4
+    [0.701, 0.799]
+    """
+    counts = np.asarray(per_campaign, dtype=float)
+    c = counts.sum()
+    frac = np.arange(len(counts)) / flights
+    mean = float(np.sum(counts * frac) / c)
+    var = float(np.sum(counts * (frac - mean) ** 2) / max(c - 1, 1))
+    half = z * float(np.sqrt(var / c))
+    return (max(0.0, mean - half), min(1.0, mean + half))
+
+
 def _r(x, nd=6):
     """Round for stable, readable JSON."""
     return None if x is None or (isinstance(x, float) and np.isnan(x)) else round(float(x), nd)
@@ -144,7 +169,8 @@ def summarize(sim, result):
     sc = sim.scenario
     tot = result.totals
     n, k = tot.flights, tot.detected
-    lo, hi = wilson_interval(k, n)
+    shared = campaigns_share_fate(sc)
+    lo, hi = campaign_interval(tot.per_campaign, n // result.campaigns) if shared else wilson_interval(k, n)
     sizes = np.arange(len(tot.per_campaign))
     first_bins = (np.arange(len(tot.first_hist)) + 0.5) * FIRST_DETECTION_BIN_S / 60.0
     out = {
@@ -159,7 +185,8 @@ def summarize(sim, result):
         "flights_detected": k,
         "p_detect": _r(k / n),
         "p_detect_ci95": [_r(lo), _r(hi)],
-        "p_detect_ci95_method": "Wilson score interval, flights independent",
+        "p_detect_ci95_method": ("normal interval over campaigns (flights of a campaign share outages or "
+                                 "policies)" if shared else "Wilson score interval, flights independent"),
         "detected_per_campaign": {
             "mean": _r(k / result.campaigns),
             "p05": _r(hist_percentile(tot.per_campaign, sizes, 5)),
@@ -177,8 +204,9 @@ def summarize(sim, result):
                 "p_detect": _r(tot.radar_tracked[j] / n),
                 "p_first": _r(tot.radar_first[j] / n),
                 "p_up": _r(tot.radar_up[j] / n),
+                **({"mean_outage_days": _r(spec.mean_outage_s / 86_400.0, 3)} if spec.mean_outage_s else {}),
             }
-            for j, r in enumerate(sim.radars)
+            for j, (r, spec) in enumerate(zip(sim.radars, sc.radars))
         },
         "routes": {
             r.name: {
@@ -201,6 +229,11 @@ def summarize(sim, result):
             "transponder_on_probability": sc.aircraft.transponder_on_probability,
             "cruise_altitude_m": sc.aircraft.cruise_altitude_m,
             "cruise_altitude_agl_m": sc.aircraft.cruise_altitude_agl_m,
+            "flights_per_day": sc.run.flights_per_day,
+            "route_choice": sc.run.route_choice,
+            "transponder_policy": sc.aircraft.transponder_policy,
+            "radar_outages": "independent per flight" if all(r.mean_outage_s is None for r in sc.radars)
+            else "two-state process along the campaign's calendar (see radars' mean_outage_days)",
         },
         "note": ASSUMPTIONS_NOTE,
     }

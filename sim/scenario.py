@@ -7,6 +7,7 @@ missing keys, units, ranges, airport codes. Errors raise
 ``docs/scenario-format.md`` and explained in ``scenarios/README.md``.
 """
 import copy
+import dataclasses
 import json
 import math
 import re
@@ -184,6 +185,8 @@ class RunConfig:
     campaigns: int
     flights: int
     seed: int
+    flights_per_day: float = 1.0        # the campaign's cadence: flight k flies k / flights_per_day days in
+    route_choice: str = "per_flight"    # or "per_campaign": one route for a whole campaign
 
 
 @dataclass(frozen=True)
@@ -201,6 +204,7 @@ class Aircraft:
     rcs_m2: float
     transponder_on_probability: float
     cruise_altitude_agl_m: float | None = None  # terrain following: cruise this high above the ground
+    transponder_policy: str = "per_flight"      # or "per_campaign": one decision for a whole campaign
 
 
 @dataclass(frozen=True)
@@ -260,6 +264,7 @@ class RadarSpec:
     pfa: float
     swerling: int
     orbit: OrbitSpec | None = None
+    mean_outage_s: float | None = None   # outages last this long on average (None: up or down per flight)
 
 
 @dataclass(frozen=True)
@@ -268,6 +273,7 @@ class DetectionConfig:
     track_n: int
     terrain: bool
     refraction_k: float
+    mean_outage_s: float | None = None   # every radar's, unless the radar gives its own
 
 
 #: The airspace of a scenario without an ``[airspace]`` table (ISO 3166-1 alpha-3).
@@ -311,6 +317,9 @@ AIRCRAFT_MODELS = {
     ),
 }
 
+#: How a random choice is shared within a campaign (transponder policy, route choice).
+POLICIES = ("per_flight", "per_campaign")
+
 _SCENARIO_FIELDS = (
     _Field("name", "str", required=True),
     _Field("title", "str", required=True),
@@ -321,6 +330,8 @@ _RUN_FIELDS = (
     _Field("campaigns", "int", required=True, lo=1, hi=10_000_000),
     _Field("flights", "int", required=True, lo=1, hi=100_000),
     _Field("seed", "int", required=True, lo=0),
+    _Field("flights_per_day", "float", default=1.0, gt=0, hi=1000),
+    _Field("route_choice", "str", default="per_flight", choices=POLICIES),
 )
 _AIRCRAFT_FIELDS = (
     _Field("model", "str", default="Il-76TD", choices=tuple(AIRCRAFT_MODELS)),
@@ -334,6 +345,7 @@ _AIRCRAFT_FIELDS = (
     _Field("descent_rate", "rate", gt=0, hi=100),
     _Field("rcs", "area", gt=0),
     _Field("transponder_on_probability", "float", lo=0, hi=1),
+    _Field("transponder_policy", "str", default="per_flight", choices=POLICIES),
 )
 _ROUTE_FIELDS = (
     _Field("name", "str", required=True),
@@ -359,6 +371,7 @@ _RADAR_FIELDS = (
     _Field("pfa", "float", gt=0, hi=0.1),
     _Field("swerling", "int", lo=0, hi=4),
     _Field("notes", "str"),
+    _Field("mean_outage", "time", gt=0, hi=3.2e7),
 )
 _REFERENCE_FIELDS = (
     _Field("range", "length", required=True, gt=0),
@@ -380,6 +393,7 @@ _DETECTION_FIELDS = (
     _Field("track_n", "int", default=1, lo=1, hi=1000),
     _Field("terrain", "bool", default=False),
     _Field("refraction_k", "float", default=4.0 / 3.0, gt=0, hi=10),
+    _Field("mean_outage", "time", gt=0, hi=3.2e7),
 )
 _LATLON_FIELDS = (_Field("lat", "float", required=True, lo=-90, hi=90),
                   _Field("lon", "float", required=True, lo=-180, hi=180))
@@ -422,16 +436,16 @@ def _build(doc):
         raise _Err("scenario.name", "use letters, digits, '.', '_' and '-' only (it names output files)")
     info = ScenarioInfo(s["name"], s["title"], s["sources"])
     r = _read_table(doc["run"], _RUN_FIELDS, "run")
-    run = RunConfig(r["campaigns"], r["flights"], r["seed"])
+    run = RunConfig(r["campaigns"], r["flights"], r["seed"], r["flights_per_day"], r["route_choice"])
 
     a = _read_table(doc.get("aircraft", {}), _AIRCRAFT_FIELDS, "aircraft")
     base = dict(AIRCRAFT_MODELS[a["model"]])
     _one_cruise_level(doc.get("aircraft", {}), "aircraft")
     si_suffix = {"speed": "_mps", "altitude": "_m", "length": "_m", "rate": "_mps", "area": "_m2", "float": ""}
-    for f in _AIRCRAFT_FIELDS[1:]:      # the keys given override the model's values
+    for f in _AIRCRAFT_FIELDS[1:-1]:    # the keys given override the model's values
         if a[f.base] is not None:
             base[f.base + si_suffix[f.kind]] = a[f.base]
-    aircraft = Aircraft(model=a["model"], **base)
+    aircraft = Aircraft(model=a["model"], transponder_policy=a["transponder_policy"], **base)
 
     airports = load_airports()
     routes = []
@@ -494,13 +508,16 @@ def _build(doc):
             scan_period_s=v["scan_period"], availability=v["availability"], pd=v["pd"],
             reference=ref, pfa=v["pfa"] if v["pfa"] is not None else 1e-6,
             swerling=v["swerling"] if v["swerling"] is not None else 1, orbit=orbit,
+            mean_outage_s=v["mean_outage"],
         ))
     _unique([r.name for r in radars], "radar")
 
     d = _read_table(doc.get("detection", {}), _DETECTION_FIELDS, "detection")
     if d["track_m"] > d["track_n"]:
         raise _Err("detection.track_m", f"must be <= track_n ({d['track_n']})")
-    det = DetectionConfig(d["track_m"], d["track_n"], d["terrain"], d["refraction_k"])
+    det = DetectionConfig(d["track_m"], d["track_n"], d["terrain"], d["refraction_k"], d["mean_outage"])
+    radars = [r if r.mean_outage_s is not None else dataclasses.replace(r, mean_outage_s=det.mean_outage_s)
+              for r in radars]
 
     sp = _read_table(doc.get("airspace", {}), _AIRSPACE_FIELDS, "airspace")
     countries = country_names()
