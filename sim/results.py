@@ -14,6 +14,7 @@ import numpy as np
 
 from geo.units import KMH_MPS
 from sim.fences import nominal_route_fences
+from sim.outages import transition_up
 from sim.platforms import Orbit
 
 __all__ = ["wilson_interval", "campaign_interval", "campaigns_share_fate", "summarize", "flight_rows", "flight_header", "flight_csv_text", "RunTotals",
@@ -134,10 +135,16 @@ def wilson_interval(k, n, z=1.959963984540054):
     return (float(max(0.0, centre - half)), float(min(1.0, centre + half)))
 
 
-def campaigns_share_fate(scenario):
-    """Whether flights of a campaign are dependent (lasting outages, a campaign-wide policy)."""
-    return (any(r.mean_outage_s is not None for r in scenario.radars)
-            or scenario.aircraft.transponder_policy == "per_campaign" or scenario.run.route_choice == "per_campaign")
+def campaigns_share_fate(scenario, negligible=1e-9):
+    """Whether flights of a campaign are dependent: a campaign-wide policy, or outages that outlast
+    the time between flights (consecutive flights' radar states correlated by more than ``negligible``)."""
+    dt_s = 86_400.0 / scenario.run.flights_per_day
+    lasting = False
+    for r in scenario.radars:
+        if r.mean_outage_s is not None:
+            p_uu, p_du = transition_up(r.availability, r.mean_outage_s, dt_s)
+            lasting |= p_uu - p_du > negligible    # the correlation of consecutive flights' states
+    return lasting or scenario.aircraft.transponder_policy == "per_campaign" or scenario.run.route_choice == "per_campaign"
 
 
 def campaign_interval(per_campaign, flights, z=1.959963984540054):
