@@ -10,7 +10,7 @@ independently, as the scenario format's default says.
 
 >>> p_uu, p_du = transition_up(0.9, 2 * 86400.0, 86400.0)
 >>> round(float(p_uu), 4), round(float(p_du), 4)
-(0.9574, 0.3831)
+(0.9574, 0.3836)
 >>> up_states(np.array([[0.95, 0.5, 0.97]]), 0.9, 1e-9, 86400.0).tolist()   # D -> 0: u < a
 [[False, True, False]]
 

@@ -257,12 +257,22 @@ def map_figure(layers, summary, date, airspace):
     return fig, ax
 
 
+def _sharing(summary):
+    """What the flights of a campaign share, in words (the band depends on it)."""
+    st = summary["settings"]
+    days = sorted({r["mean_outage_days"] for r in summary["radars"].values() if "mean_outage_days" in r})
+    parts = [f"outages of {'/'.join(f'{d:g}' for d in days)} days" if days else "radar states drawn per flight"]
+    parts += [f"{what} per campaign" for what, key in (("transponder", "transponder_policy"),
+                                                        ("route", "route_choice")) if st[key] == "per_campaign"]
+    return ", ".join(parts)
+
+
 def detections_figure(per_campaign, summary):
     """Histogram chart figure; returns ``(figure, axes)``."""
     fig = new_figure("chart")
     ax = fig.add_axes([0.11, 0.14, 0.86, 0.74])
     draw_detections_histogram(ax, per_campaign, summary["flights_per_campaign"])
-    ax.set_title("Flights detected per campaign", loc="left", fontsize=FONT_SIZE["title"])
+    ax.set_title(f"Flights detected per campaign ({_sharing(summary)})", loc="left", fontsize=FONT_SIZE["title"])
     return fig, ax
 
 
@@ -375,7 +385,7 @@ def brief_figure(layers, per_campaign, points, summary, sim, date, ground_max_m=
                           hspace=0.75)
     ax_h = fig.add_subplot(gr[0])
     draw_detections_histogram(ax_h, per_campaign, summary["flights_per_campaign"])
-    ax_h.set_title("Flights detected per campaign", loc="left", fontsize=FONT_SIZE["label"])
+    ax_h.set_title(f"Flights detected per campaign ({_sharing(summary)})", loc="left", fontsize=FONT_SIZE["label"])
     ax_a = fig.add_subplot(gr[1])
     draw_altitude_curve(ax_a, points, ground_max_m)
     ax_a.set_title(_altitude_title(points, "same seed"), loc="left", fontsize=FONT_SIZE["label"], pad=18)
