@@ -57,3 +57,33 @@ def test_dask_local_cluster_gives_identical_files(run_cli, tmp_path):
     assert code == 0, err
     for name in ("summary.json", "flights.csv"):
         assert (tmp_path / "d" / name).read_bytes() == (tmp_path / "l" / name).read_bytes()
+
+
+def test_long_run_announces_flights_time_and_size(run_cli, tmp_path, monkeypatch):
+    # any run above the threshold says, once the rate is measured: flights, estimated time, size
+    import sim.cli
+    monkeypatch.setattr(sim.cli, "ANNOUNCE_AFTER_S", 0.0)
+    code, _, err = run_cli("run", SCENARIOS / "iraq_2012_transponder_off.toml", "--campaigns", 300, "--chunk", 20,
+                           "--set", "detection.terrain=false", "--out", tmp_path / "o", "-q")
+    assert code == 0
+    line = [x for x in err.splitlines() if "flights, about" in x]
+    assert len(line) == 1 and "4,500 flights" in line[0] and "flights/s (measured)" in line[0] and "MB" in line[0]
+
+
+def test_outputs_that_cannot_fit_the_disk_are_refused_before_any_work(run_cli, tmp_path, monkeypatch):
+    import shutil
+    from collections import namedtuple
+    usage = namedtuple("usage", "total used free")
+    monkeypatch.setattr(shutil, "disk_usage", lambda path: usage(10**6, 10**6 - 1000, 1000))
+    code, _, err = run_cli("run", SCENARIOS / "iraq_2012_baseline.toml", "--out", tmp_path / "o")
+    assert code == 2 and "--out" in err and "free" in err and len(err.strip().splitlines()) == 1
+    assert not (tmp_path / "o").exists()
+
+
+def test_sweep_over_outage_duration(run_cli, tmp_path):
+    code, out, err = run_cli("sweep", SCENARIOS / "iraq_2012_transponder_off.toml", "--key",
+                             "detection.mean_outage_days", "--values", "1,30", "--campaigns", 40,
+                             "--set", "detection.terrain=false", "--out", tmp_path / "s")
+    assert code == 0, err
+    rows = list(csv.DictReader(open(tmp_path / "s" / "sweep.csv")))
+    assert [r["detection.mean_outage_days"] for r in rows] == ["1", "30"]
