@@ -34,6 +34,8 @@ __all__ = [
     "masking_table",
     "min_visible_alt_m",
     "lowest_ray_alt_m",
+    "neighbour_max",
+    "cell_max_m",
     "ray_clears_terrain",
 ]
 
@@ -105,10 +107,7 @@ class Terrain:
         n = max(1, int(round(TILE_DEG / self.cell_deg)))
         rows, cols = -(-z.shape[0] // n), -(-z.shape[1] // n)
         padded = np.pad(z.astype(float), ((0, rows * n - z.shape[0]), (0, cols * n - z.shape[1])), mode="edge")
-        tiles = padded.reshape(rows, n, cols, n).max(axis=(1, 3))
-        t = np.pad(tiles, 1, mode="edge")
-        dilated = np.max([t[1 + di:1 + di + rows, 1 + dj:1 + dj + cols] for di in (-1, 0, 1) for dj in (-1, 0, 1)],
-                         axis=0)
+        dilated = neighbour_max(padded.reshape(rows, n, cols, n).max(axis=(1, 3)))
         object.__setattr__(self, "tile_cells", n)
         object.__setattr__(self, "tile_max_m", _readonly(np.maximum(dilated, 0.0)))   # off the grid: sea level
 
@@ -468,6 +467,40 @@ def lowest_ray_alt_m(ground_distance_m, alt_a_m, alt_b_m, refraction_k):
     inside = (r1 * r1 + c * c > r2 * r2) & (r2 * r2 + c * c > r1 * r1) & (c > 0)
     perp = r1 * r2 * np.sin(psi) / np.where(c > 0, c, 1.0)
     return np.where(inside, perp, np.minimum(r1, r2)) - re_m
+
+
+def cell_max_m(terrain, lat_deg, lon_deg):
+    """The highest of the four cell centres that :func:`elevation_m` interpolates between at each point [m].
+
+    An upper bound of the interpolated ground anywhere in that interpolation
+    cell (bilinear values never exceed their corners); 0 outside the grid.
+
+    >>> ter = load_terrain()
+    >>> bool(cell_max_m(ter, 35.955, 52.110) >= elevation_m(ter, 35.955, 52.110))
+    True
+    """
+    lat, lon = np.broadcast_arrays(np.asarray(lat_deg, dtype=float), np.asarray(lon_deg, dtype=float))
+    z = terrain.elevation_m
+    n_row, n_col = z.shape
+    c = terrain.cell_deg
+    r = (terrain.lat_max_deg - lat) / c - 0.5
+    q = (lon - terrain.lon_min_deg) / c - 0.5
+    inside = (r >= -0.5) & (r <= n_row - 0.5) & (q >= -0.5) & (q <= n_col - 0.5)
+    r0 = np.clip(np.floor(np.where(inside, r, 0.0)), 0, n_row - 2).astype(np.intp)
+    q0 = np.clip(np.floor(np.where(inside, q, 0.0)), 0, n_col - 2).astype(np.intp)
+    top = np.maximum.reduce([z[r0, q0], z[r0, q0 + 1], z[r0 + 1, q0], z[r0 + 1, q0 + 1]]).astype(float)
+    return np.where(inside, np.maximum(top, 0.0), 0.0)
+
+
+def neighbour_max(a):
+    """The largest of each element of a 2-D array and its 8 neighbours (edges repeated).
+
+    >>> neighbour_max(np.array([[0, 0, 0], [0, 5, 0], [0, 0, 1]])).tolist()
+    [[5, 5, 5], [5, 5, 5], [5, 5, 5]]
+    """
+    p = np.pad(a, 1, mode="edge")
+    n, m = a.shape
+    return np.max([p[1 + i:1 + i + n, 1 + j:1 + j + m] for i in (-1, 0, 1) for j in (-1, 0, 1)], axis=0)
 
 
 def _tile_bound_m(terrain, lat_deg, lon_deg):

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-__all__ = ["VerticalProfile", "vertical_profile", "profile_at"]
+__all__ = ["VerticalProfile", "vertical_profile", "profile_at", "terrain_following_profile"]
 
 
 @dataclass(frozen=True)
@@ -106,3 +106,46 @@ def profile_at(p, t_s):
     s = (p.climb_speed_mps * tc + p.cruise_speed_mps * np.clip(t - t1, 0.0, p.cruise_s)
          + p.descent_speed_mps * td)
     return np.minimum(s, p.length_m), alt
+
+
+def terrain_following_profile(s_m, floor_m, climb_gradient, descent_gradient):
+    """The lowest altitude profile above a floor that climbs and descends no steeper than given.
+
+    Parameters
+    ----------
+    s_m : ndarray, shape (T,)
+        Along-track distance of the samples [m], increasing.
+    floor_m : ndarray, shape (..., T)
+        Lowest allowed altitude at each sample [m] (the ground plus the
+        clearance); leading axes are independent profiles (e.g. offsets).
+    climb_gradient, descent_gradient : float
+        Steepest climb and descent [m per m along track].
+
+    Returns
+    -------
+    ndarray, shape (..., T)
+        ``h(s) = max over s' of floor(s') - cone(s' - s)``, with the cone
+        ``climb_gradient (s' - s)`` for obstacles ahead (``s' > s``: climb
+        early enough) and ``descent_gradient (s - s')`` behind (descend no
+        faster). It is the smallest ``h >= floor`` whose slopes stay within
+        the gradients, computed as two running maxima (a max-plus
+        convolution with a convex cone, like a distance transform).
+
+    References
+    ----------
+    P. F. Felzenszwalb, D. P. Huttenlocher, "Distance transforms of sampled
+    functions", Theory of Computing 8 (2012) 415-428 (lower envelopes of
+    cones; here upper envelopes, the same algebra with max for min).
+
+    Examples
+    --------
+    >>> s = np.arange(0.0, 5001.0, 1000.0)
+    >>> terrain_following_profile(s, np.array([0, 0, 0, 300, 0, 0.0]), 0.1, 0.05).tolist()
+    [0.0, 100.0, 200.0, 300.0, 250.0, 200.0]
+    """
+    f = np.asarray(floor_m, dtype=float)
+    s = np.asarray(s_m, dtype=float)
+    behind = np.maximum.accumulate(f + descent_gradient * s, axis=-1) - descent_gradient * s
+    ahead = np.flip(np.maximum.accumulate(np.flip(f - climb_gradient * s, axis=-1), axis=-1), axis=-1) \
+        + climb_gradient * s
+    return np.maximum(behind, ahead)

@@ -5,7 +5,7 @@ so each route gets a table over (offset, time): inside the airspace, inside
 the coverage of the radars that see every flight (those that need no
 transponder), inside the coverage of any radar. A flight
 reads the row of its nearest tabulated offset (rows at most
-:data:`OFFSET_STEP_M` apart), which makes the per-flight figures cheap for
+:data:`~sim.flights.OFFSET_STEP_M` apart), which makes the per-flight figures cheap for
 any number of flights.
 
 Coverage here is geometric (line of sight, terrain, instrumented range)
@@ -20,16 +20,14 @@ import numpy as np
 
 from geo.coverage import minutes_inside, time_inside
 from sim.detection import coverage_from, in_coverage
-from sim.flights import positions_at, to_lat_lon
+from sim.flights import OFFSET_STEP_M, nearest_row, offset_rows, positions_at, to_lat_lon
 from sim.platforms import Orbit
 
 __all__ = ["RouteFences", "route_fences", "flight_fence_figures", "inside_airspace_at", "stretches",
-           "nominal_route_fences", "coverage_over_loop", "offset_rows", "nearest_row", "FENCE_STEP_S", "OFFSET_STEP_M", "LOOP_STEP_M"]
+           "nominal_route_fences", "coverage_over_loop", "FENCE_STEP_S", "LOOP_STEP_M"]
 
 #: Time step of the fence tables [s] (about 2 km at cruise speed).
 FENCE_STEP_S = 10.0
-#: Largest spacing of tabulated sideways offsets [m].
-OFFSET_STEP_M = 250.0
 #: Largest spacing of the orbit positions whose coverage is united [m].
 LOOP_STEP_M = 20_000.0
 
@@ -54,21 +52,6 @@ class RouteFences:
         inside = self.in_airspace[rows]
         first = np.argmax(inside, axis=1)
         return np.where(inside.any(axis=1), (first - 0.5) * FENCE_STEP_S, np.inf)
-
-
-def nearest_row(offsets_m, cross_track_m):
-    """Index of the nearest of evenly spaced tabulated offsets ``offsets_m`` [m]."""
-    if len(offsets_m) == 1:
-        return np.zeros(np.shape(cross_track_m), dtype=np.int64)
-    step = offsets_m[1] - offsets_m[0]
-    return np.clip(np.rint((cross_track_m - offsets_m[0]) / step).astype(np.int64), 0, len(offsets_m) - 1)
-
-
-def offset_rows(sigma_m, clip_sigma, step_m):
-    """Tabulated sideways offsets [m]: ``-clip sigma .. +clip sigma`` at most ``step_m`` apart (odd count, 0 in)."""
-    half = clip_sigma * sigma_m
-    n = 1 if half == 0 else 2 * int(np.ceil(half / step_m)) + 1
-    return np.linspace(-half, half, n)
 
 
 def coverage_over_loop(radar, xyz, alt_m):

@@ -11,7 +11,13 @@ import numpy as np
 
 from geo.earth import EARTH_RADIUS_M
 
-__all__ = ["FlightBatch", "PackedRoutes", "pack_routes", "positions_at", "to_lat_lon"]
+__all__ = ["FlightBatch", "PackedRoutes", "pack_routes", "positions_at", "to_lat_lon", "offset_rows", "nearest_row",
+           "OFFSET_STEP_M", "OFFSET_CLIP_SIGMA", "offset_positions"]
+
+#: Largest spacing of tabulated sideways offsets (fences, detection tables, terrain following) [m].
+OFFSET_STEP_M = 250.0
+#: Sideways offsets are normal, truncated at this many standard deviations.
+OFFSET_CLIP_SIGMA = 4.0
 
 
 @dataclass(frozen=True)
@@ -49,6 +55,8 @@ class PackedRoutes:
     count: np.ndarray       # (n_routes,) rows of each route
     duration_s: np.ndarray  # (n_routes,)
     table: np.ndarray       # (rows, 14)
+    alt_rows: tuple = ()    # per route: None, or (offsets_m, altitude per offset row (n_offsets, T)) of a
+    #                         terrain-following route, whose altitude depends on the flight's own ground
 
 
 def _increments(a):
@@ -72,6 +80,7 @@ def pack_routes(routes):
         count=count,
         duration_s=np.array([r.duration_s for r in routes]),
         table=np.ascontiguousarray(table),
+        alt_rows=tuple(None if r.alt_rows_m is None else (r.row_offsets_m, r.alt_rows_m) for r in routes),
     )
 
 
@@ -101,6 +110,9 @@ def positions_at(packed, route_index, cross_track_m, t_s):
     rescaled by ``1 / sqrt(1 + (o/R)^2)``: a point on the great circle
     through ``u`` perpendicular to the track at angle ``atan(o/R)``, which
     differs from the distance ``o`` by ``o^3 / (3 R^2)`` (8 mm at 10 km).
+    A terrain-following route's altitude is read on the nearest tabulated
+    offset row (its profile clears the ground of that row and of its
+    neighbours, :func:`sim.routes.build_route`).
     """
     t = np.asarray(t_s, dtype=float)
     r = np.asarray(route_index)[:, None]
@@ -113,8 +125,37 @@ def positions_at(packed, route_index, cross_track_m, t_s):
     xyz += a * (row[..., 6:9] + frac * row[..., 9:12])
     xyz *= 1.0 / np.sqrt(1.0 + a * a)
     alt = row[..., 12] + frac[..., 0] * row[..., 13]
+    for k, rows in enumerate(packed.alt_rows):      # terrain-following routes: the flight's own row
+        sel = np.asarray(route_index) == k
+        if rows is None or not sel.any():
+            continue
+        offsets, table = rows
+        rr = nearest_row(offsets, np.asarray(cross_track_m, dtype=float)[sel])[:, None]
+        ii = i[sel]
+        alt[sel] = table[rr, ii] + frac[sel][..., 0] * (table[rr, ii + 1] - table[rr, ii])
     airborne = (t >= 0.0) & (t <= packed.duration_s[r])
     return xyz, alt, airborne
+
+
+def offset_rows(sigma_m, clip_sigma, step_m):
+    """Tabulated sideways offsets [m]: ``-clip sigma .. +clip sigma`` at most ``step_m`` apart (odd count, 0 in)."""
+    half = clip_sigma * sigma_m
+    n = 1 if half == 0 else 2 * int(np.ceil(half / step_m)) + 1
+    return np.linspace(-half, half, n)
+
+
+def nearest_row(offsets_m, cross_track_m):
+    """Index of the nearest of evenly spaced tabulated offsets ``offsets_m`` [m]."""
+    if len(offsets_m) == 1:
+        return np.zeros(np.shape(cross_track_m), dtype=np.int64)
+    step = offsets_m[1] - offsets_m[0]
+    return np.clip(np.rint((cross_track_m - offsets_m[0]) / step).astype(np.int64), 0, len(offsets_m) - 1)
+
+
+def offset_positions(xyz, right, offsets_m):
+    """Unit vectors ``(n_offsets, T, 3)`` of tracks offset sideways from a nominal one (as positions_at)."""
+    a = (np.asarray(offsets_m, dtype=float) / EARTH_RADIUS_M)[:, None, None]
+    return (xyz[None] + a * right[None]) / np.sqrt(1.0 + a * a)
 
 
 def to_lat_lon(xyz):

@@ -18,8 +18,8 @@ from geo.terrain import Terrain, load_terrain, masking_table
 from sim.airspace import Airspace, build_airspace
 from sim.detection import in_coverage, m_of_n_track, platform_geometry, prepare_radar, scan_pd
 from sim.engine import make_engine
-from sim.fences import OFFSET_STEP_M, flight_fence_figures, inside_airspace_at, offset_rows, route_fences
-from sim.flights import FlightBatch, PackedRoutes, pack_routes, positions_at
+from sim.fences import flight_fence_figures, inside_airspace_at, route_fences
+from sim.flights import OFFSET_CLIP_SIGMA, OFFSET_STEP_M, FlightBatch, PackedRoutes, offset_rows, pack_routes, positions_at
 from sim.platforms import Orbit
 from sim.routes import build_routes, follows_terrain
 from sim.results import RunTotals, flight_csv_text
@@ -31,8 +31,6 @@ from sim.tables import detection_table
 __all__ = ["Simulation", "RunResult", "ChunkDraws", "prepare", "simulate_chunk", "run", "needs_terrain",
            "OFFSET_CLIP_SIGMA"]
 
-#: Sideways offsets are normal, truncated at this many standard deviations.
-OFFSET_CLIP_SIGMA = 4.0
 _WINDOW_MARGIN_M = 2_000.0
 #: Spacing of the orbit positions tried when finding an orbiting radar's scan windows [m].
 _ORBIT_SAMPLE_M = 10_000.0

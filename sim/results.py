@@ -223,6 +223,8 @@ def summarize(sim, result):
                 "duration_min": _r(r.duration_s / 60.0, 1),
                 "cruise_altitude_m": _r(r.cruise_altitude_m, 1),
                 "cruise_altitude_agl_m": _r(r.cruise_agl_m, 1),
+                **({} if r.clearance_min_m is None else {"clearance_min_m": _r(r.clearance_min_m, 1),
+                                                         "clearance_mean_m": _r(r.clearance_mean_m, 1)}),
                 **(nominal_route_fences(sim.fences[i]) if sim.fences else {}),
             }
             for i, r in enumerate(sim.routes)

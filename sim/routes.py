@@ -12,8 +12,9 @@ import numpy as np
 
 from geo.earth import unit_vectors
 from geo.geodesy import leg_geometry, positions_along_route
-from geo.terrain import elevation_m
-from sim.aircraft import profile_at, vertical_profile
+from geo.terrain import cell_max_m, elevation_m, neighbour_max
+from sim.aircraft import profile_at, terrain_following_profile, vertical_profile
+from sim.flights import OFFSET_CLIP_SIGMA, OFFSET_STEP_M, offset_positions, offset_rows, to_lat_lon
 
 __all__ = ["RouteTrack", "build_route", "build_routes", "cruise_level", "follows_terrain", "ROUTE_STEP_S"]
 
@@ -42,7 +43,12 @@ class RouteTrack:
     length_m: float
     duration_s: float
     cruise_altitude_m: float           # AMSL; for terrain following, the highest cruise altitude
-    cruise_agl_m: float | None = None  # terrain following: the cruise height above the ground
+    cruise_agl_m: float | None = None  # terrain following: the stated clearance above the ground
+    row_offsets_m: np.ndarray | None = None   # terrain following: offsets of the altitude rows [m]
+    alt_rows_m: np.ndarray | None = None      # terrain following: altitude per offset row (n_offsets, T) [m]
+    clearance_min_m: float | None = None      # terrain following: achieved height above the ground under the
+    clearance_mean_m: float | None = None     # nominal track, in cruise (min, mean) [m]
+    agl_profile_m: np.ndarray | None = None   # terrain following: the stated height above ground (T,) [m]
 
     def __post_init__(self):
         n = self.t_s.shape[0]
@@ -79,10 +85,16 @@ def cruise_level(spec, aircraft):
 def build_route(spec, aircraft, step_s=ROUTE_STEP_S, terrain=None):
     """Build the :class:`RouteTrack` of a validated route for an aircraft.
 
-    A route cruising above ground (terrain following) needs ``terrain``: its
-    profile climbs from and descends to the ground, and its altitude is the
-    GLOBE ground under the track plus the profile's height (the 30" ground,
-    about 1 km, smooths small ridges).
+    A route cruising above ground (terrain following) needs ``terrain``. Its
+    altitude depends on each flight's own ground, so it is built per offset
+    row (every :data:`~sim.flights.OFFSET_STEP_M` out to the 4-sigma
+    offsets): the floor is the highest GLOBE ground of the row and its
+    neighbouring rows and samples (so a flight read on its nearest row
+    clears the ground under itself) plus the profile's height (climbing from
+    and descending to the ground at the airports, the stated clearance in
+    cruise), and the altitude is the lowest profile above that floor that
+    climbs and descends no steeper than the aircraft's terrain-following
+    gradients (:func:`sim.aircraft.terrain_following_profile`).
     """
     lat = np.array([w.lat_deg for w in spec.waypoints])
     lon = np.array([w.lon_deg for w in spec.waypoints])
@@ -115,18 +127,33 @@ def build_route(spec, aircraft, step_s=ROUTE_STEP_S, terrain=None):
     t = np.arange(n) * step_s
     s, alt = profile_at(prof, t)
     plat, plon, track = positions_along_route(lat, lon, s)
+    xyz, right = unit_vectors(plat, plon), _right_vectors(plat, plon, track)
     cruise_alt = prof.h_cruise_m
+    tf = {}
     if h_agl is not None:
-        alt = alt + elevation_m(terrain, plat, plon)
+        offsets = offset_rows(spec.cross_track_sigma_m, OFFSET_CLIP_SIGMA, OFFSET_STEP_M)
+        lat_rows, lon_rows = to_lat_lon(offset_positions(xyz, right, offsets))            # (rows, T)
+        ground = elevation_m(terrain, lat_rows, lon_rows)
+        floor = neighbour_max(cell_max_m(terrain, lat_rows, lon_rows)) + alt[None, :]
+        rows = terrain_following_profile(s, floor, aircraft.terrain_climb_gradient, aircraft.terrain_descent_gradient)
+        for end in (0, -1):       # take off and land at the floor (the highest ground around the runway)
+            if alt[end] <= 1e-6:
+                rows[:, end] = floor[:, end]
+        centre = len(offsets) // 2
+        cruise = alt >= prof.h_cruise_m - 1e-6
+        agl = rows[centre] - ground[centre]
+        alt, agl_profile = rows[centre], alt
         cruise_alt = float(alt.max())
+        tf = dict(row_offsets_m=offsets, alt_rows_m=rows, clearance_min_m=float(agl[cruise].min()),
+                  clearance_mean_m=float(agl[cruise].mean()), agl_profile_m=agl_profile)
     return RouteTrack(
         name=spec.name, weight=spec.weight, cross_track_sigma_m=spec.cross_track_sigma_m,
         waypoint_lat_deg=lat, waypoint_lon_deg=lon, step_s=step_s, t_s=t, s_m=s,
-        lat_deg=plat, lon_deg=plon, alt_m=alt, track_deg=track,
-        xyz=unit_vectors(plat, plon), right=_right_vectors(plat, plon, track),
+        lat_deg=plat, lon_deg=plon, alt_m=alt, track_deg=track, xyz=xyz, right=right,
         length_m=length, duration_s=prof.duration_s, cruise_altitude_m=cruise_alt,
-        cruise_agl_m=None if h_agl is None else prof.h_cruise_m,
+        cruise_agl_m=None if h_agl is None else prof.h_cruise_m, **tf,
     )
+
 
 
 def build_routes(scenario, terrain=None):

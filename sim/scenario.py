@@ -203,6 +203,8 @@ class Aircraft:
     descent_rate_mps: float
     rcs_m2: float
     transponder_on_probability: float
+    terrain_climb_gradient: float       # terrain following: steepest climb [m per m along track]
+    terrain_descent_gradient: float     # terrain following: steepest descent [m per m along track]
     cruise_altitude_agl_m: float | None = None  # terrain following: cruise this high above the ground
     transponder_policy: str = "per_flight"      # or "per_campaign": one decision for a whole campaign
 
@@ -314,6 +316,10 @@ AIRCRAFT_MODELS = {
         descent_rate_mps=1500 * FT_M / 60,        # assumption, ~3 deg path
         rcs_m2=40.0,                              # assumption, large airliners 10-100 m2
         transponder_on_probability=1.0,
+        # terrain following: the low-level climb rate at the climb speed (9.1 m/s at 153 m/s, 6.0%) and
+        # the descent rate at the descent speed (7.6 m/s at 167 m/s, 4.6%): assumptions, as those rates
+        terrain_climb_gradient=(1800 * FT_M / 60) / (550 * KMH_MPS),
+        terrain_descent_gradient=(1500 * FT_M / 60) / (600 * KMH_MPS),
     ),
 }
 
@@ -345,6 +351,8 @@ _AIRCRAFT_FIELDS = (
     _Field("descent_rate", "rate", gt=0, hi=100),
     _Field("rcs", "area", gt=0),
     _Field("transponder_on_probability", "float", lo=0, hi=1),
+    _Field("terrain_climb_gradient", "float", gt=0, hi=0.5),
+    _Field("terrain_descent_gradient", "float", gt=0, hi=0.5),
     _Field("transponder_policy", "str", default="per_flight", choices=POLICIES),
 )
 _ROUTE_FIELDS = (

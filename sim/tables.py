@@ -4,7 +4,7 @@ A flight differs from its route's nominal track only by its constant
 sideways offset, so what a fixed radar can see of it at time ``t``
 (line of sight over the effective Earth and the terrain, instrumented range)
 and the per-scan Pd there are functions of (offset, t) alone. Tabulated once
-per route and radar on rows at most :data:`~sim.fences.OFFSET_STEP_M` apart
+per route and radar on rows at most :data:`~sim.flights.OFFSET_STEP_M` apart
 and a :data:`TABLE_STEP_S` time grid, they turn a flight's scans into
 lookups (nearest row, nearest time sample) instead of geodesy, horizon and
 terrain per scan.
@@ -20,7 +20,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from sim.detection import in_coverage, scan_pd
-from sim.fences import nearest_row
+from sim.flights import nearest_row
 from sim.flights import positions_at
 
 __all__ = ["DetectionTable", "detection_table", "TABLE_STEP_S"]

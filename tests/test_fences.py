@@ -176,11 +176,17 @@ def test_terrain_following_route_stays_at_its_height_above_ground():
     for r in sim.routes:
         ground = elevation_m(TERRAIN, r.lat_deg, r.lon_deg)
         agl = r.alt_m - ground
-        assert np.all(agl >= -1e-6) and np.all(agl <= 300 + 1e-6)
+        cruise = r.agl_profile_m >= 300 - 1e-6
         assert r.cruise_agl_m == 300
-        # start and end on the ground at the airports (GLOBE ground, not the airport's listed elevation)
-        assert agl[0] == pytest.approx(0, abs=1e-6) and agl[-1] == pytest.approx(0, abs=1e-6)
-        assert np.mean(np.isclose(agl, 300)) > 0.9
+        assert np.all(agl >= -1e-6) and np.all(agl[cruise] >= 300 - 1e-6)
+        # start and end at the airports on the highest GLOBE ground around the runway (within about
+        # 1 km: the floor that keeps every flight, offset or not, above its own ground), not in the air
+        assert 0 <= agl[0] < 60 and 0 <= agl[-1] < 60
+        # it follows the ground: in cruise half the time within 60 m of the stated 300 m (over a gorge
+        # narrower than its descent gradient allows it stays higher)
+        assert np.median(agl[cruise]) < 360 and 300 <= agl[cruise].mean() < 450
+        assert r.clearance_min_m == pytest.approx(agl[cruise].min()) and r.clearance_mean_m == pytest.approx(
+            agl[cruise].mean())
 
 
 def test_cruise_level_above_ground_or_sea_level_not_both(write_scenario, run_cli, tmp_path):

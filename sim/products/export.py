@@ -116,6 +116,8 @@ def routes_feature_collection(routes, step_s=ROUTE_EXPORT_STEP_S, extra_features
                 "duration_min": round(r.duration_s / 60.0, 1),
                 "cruise_altitude_m": round(r.cruise_altitude_m, 1),
                 "cruise_altitude_agl_m": None if r.cruise_agl_m is None else round(r.cruise_agl_m, 1),
+                **({} if r.clearance_min_m is None else {
+                    "clearance_min_m": round(r.clearance_min_m, 1), "clearance_mean_m": round(r.clearance_mean_m, 1)}),
                 "cross_track_sigma_km": round(r.cross_track_sigma_m / 1000.0, 3),
                 "sample_step_s": step_s,
                 "altitude_m": _round(r.alt_m[idx], 1),

@@ -94,7 +94,8 @@ def build_kml(*, title, description, routes, radars, coverage_lonlat, coverage_a
                                                    zip(r.lon_deg[idx], r.lat_deg[idx], r.alt_m[idx])])
         ls.altitudemode = simplekml.AltitudeMode.absolute
         level = (f"cruise {r.cruise_altitude_m:.0f} m AMSL" if r.cruise_agl_m is None
-                 else f"terrain following {r.cruise_agl_m:.0f} m above ground")
+                 else f"terrain following {r.cruise_agl_m:.0f} m above ground (achieved: at least "
+                      f"{r.clearance_min_m:.0f} m, {r.clearance_mean_m:.0f} m on average)")
         ls.description = f"length {r.length_m / 1000:.0f} km, {r.duration_s / 60:.0f} min, {level}, weight {r.weight:g}"
         ls.style = route_style
 
