@@ -6,18 +6,27 @@ leaves no partial outputs.
 """
 import argparse
 import shutil
+
+import numpy as np
+import shapely
 import sys
 import time
 from pathlib import Path
 
 from tqdm import tqdm
 
-from geo.terrain import load_terrain
+from geo.terrain import elevation_m, load_terrain
 from geo.units import FT_M
 from sim import __version__
 from sim.analysis import altitude_levels, compare, sweep
 from sim.engine import EngineUnavailable
-from sim.montecarlo import prepare
+from sim.analysis.sweeps import BELOW_GROUND_TOLERANCE_M
+from sim.detection import platform_geometry
+from sim.fences import nominal_route_fences
+from sim.montecarlo import prepare, run
+from sim.platforms import Orbit
+from sim.products.brief import coverage_level
+from sim.products.coverage import radar_coverages
 from sim.pipeline import load, simulate_to
 from sim.products.coverage import coverage_collection
 from sim.products.export import staged_output, write_csv, write_json
@@ -144,6 +153,16 @@ def build_parser():
     p.add_argument("--out", default=None, help="output folder for compare.csv")
     p.add_argument("-q", "--quiet", action="store_true", help="no table on stdout")
     p.set_defaults(func=_cmd_compare)
+
+    p = sub.add_parser("validate", help="check a scenario and say what it will fly, see and cost",
+                       description="Check a scenario file (exit 2 on an error, as run does), then print each "
+                                   "route's length, time in the airspace and cruise profile (with the clearance "
+                                   "achieved when terrain following), each radar's coverage share of the airspace "
+                                   "at the main route's cruise level, and the estimated run time; warnings (a route "
+                                   "below the terrain, a route that misses the airspace, a radar far from every "
+                                   "route) go to stderr, one line each.")
+    _add_common(p)
+    p.set_defaults(func=_cmd_validate)
     return parser
 
 
@@ -297,6 +316,65 @@ def _cmd_sweep(args):
         for p in points:
             print(f"  {str(p['value']):>30s}  {p['p_detect']:.3f}      {format_ci(*p['p_detect_ci95'])}     "
                   f"{p['detected_per_campaign_mean']:.2f}")
+    return 0
+
+
+#: A radar farther than this from every route sample is probably misplaced [m].
+_FAR_RADAR_M = 1_000_000.0
+
+
+def _cmd_validate(args):
+    scenario = load(args.scenario, args.overrides)
+    t0 = time.perf_counter()
+    sim = prepare(scenario)
+    t_prep = time.perf_counter() - t0
+    terrain = sim.terrain if sim.terrain is not None else load_terrain()
+    warnings = []
+    airspace = sim.airspace
+    lines = [f"{args.scenario}: valid: {scenario.info.name} ({scenario.info.title})",
+             f"airspace: {airspace.name} ({airspace.iso_a3})", "routes:"]
+    for r, fz in zip(sim.routes, sim.fences):
+        f = nominal_route_fences(fz)
+        inside = sum(b - a for a, b in f["in_airspace_min"])
+        if r.cruise_agl_m is not None:
+            level = (f"terrain following {r.cruise_agl_m:,.0f} m above ground (achieved: at least "
+                     f"{r.clearance_min_m:,.0f} m, {r.clearance_mean_m:,.0f} m on average; up to "
+                     f"{r.cruise_altitude_m:,.0f} m AMSL)")
+        else:
+            level = f"cruise {r.cruise_altitude_m:,.0f} m AMSL"
+            below = r.alt_m + BELOW_GROUND_TOLERANCE_M < elevation_m(terrain, r.lat_deg, r.lon_deg)
+            if below.any():
+                warnings.append(f"{args.scenario}: route {r.name!r} flies below the terrain on "
+                                f"{100 * below.mean():.1f}% of its length (cruise {r.cruise_altitude_m:,.0f} m AMSL)")
+        where = (f"{inside:.1f} min in {airspace.name}'s airspace (enters at {f['airspace_entry_min']:.1f} min)"
+                 if inside else f"never in {airspace.name}'s airspace")
+        if not inside:
+            warnings.append(f"{args.scenario}: route {r.name!r} never enters {airspace.name}'s airspace")
+        lines.append(f"  {r.name:<24s} {r.length_m / 1000:7,.0f} km {r.duration_s / 60:6.1f} min  {where}; {level}")
+    alt, agl, label = coverage_level(sim)
+    lines.append(f"radars (share of {airspace.name}'s airspace covered at {label}):")
+    area = float(shapely.area(airspace.polygon_m))
+    for r, g in radar_coverages(sim, airspace.transformer, altitude_m=alt, agl_m=agl):
+        share = float(shapely.area(shapely.intersection(g, airspace.polygon_m))) / area
+        lines.append(f"  {r.name:<24s} {r.kind.name:<10s} {100 * share:5.1f}%")
+        p = r.platform
+        nearest = min(float(np.min(platform_geometry(x, p.alt_m, route.xyz, route.alt_m)[0]))
+                      for route in sim.routes for x in np.atleast_2d(p.xyz if not isinstance(p, Orbit)
+                                                                     else p.loop_samples(50_000.0)))
+        if nearest > _FAR_RADAR_M:
+            warnings.append(f"{args.scenario}: radar {r.name!r} is {nearest / 1000:,.0f} km from every route")
+    probe = max(1, 2000 // scenario.run.flights)     # a measured rate: about 2,000 flights
+    t1 = time.perf_counter()
+    run(sim, campaigns=probe, keep_flights=False)
+    per_flight = (time.perf_counter() - t1) / (probe * scenario.run.flights)
+    n = scenario.run.campaigns * scenario.run.flights
+    lines.append(f"run: {scenario.run.campaigns:,} campaigns x {scenario.run.flights} flights = {n:,} flights, seed "
+                 f"{scenario.run.seed}; about {t_prep + n * per_flight:,.0f} s to prepare and run on this machine, "
+                 f"flights.csv about {_csv_bytes(scenario, n) / 1e6:,.0f} MB")
+    for w in warnings:
+        print(f"airpicture: warning: {w}", file=sys.stderr)
+    if not args.quiet:
+        print("\n".join(lines))
     return 0
 
 

@@ -87,3 +87,16 @@ def test_sweep_over_outage_duration(run_cli, tmp_path):
     assert code == 0, err
     rows = list(csv.DictReader(open(tmp_path / "s" / "sweep.csv")))
     assert [r["detection.mean_outage_days"] for r in rows] == ["1", "30"]
+
+
+def test_validate_reports_clearance_shares_and_warnings(run_cli):
+    code, out, err = run_cli("validate", SCENARIOS / "iraq_2012_low_level.toml")
+    assert code == 0 and err == ""
+    assert "achieved: at least 300 m" in out and "min in Iraq's airspace" in out and "to prepare and run" in out
+    assert out.count("%") == 8          # one coverage share per radar
+    code, out, err = run_cli("validate", SCENARIOS / "iraq_2012_transponder_off.toml",
+                             "--set", "aircraft.cruise_altitude_m=1000")
+    lines = err.strip().splitlines()
+    assert code == 0 and len(lines) == 2 and all("flies below the terrain on" in x for x in lines)
+    code, _, err = run_cli("validate", SCENARIOS / "iraq_2012_baseline.toml", "--set", "radar[0].range_km=-1")
+    assert code == 2 and "radar[0].range_km" in err
