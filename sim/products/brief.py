@@ -34,7 +34,7 @@ from sim.products.charts import detections_per_campaign, draw_altitude_curve, dr
 from sim.products.kml import write_kml
 from sim.products.maps import MapLayers, draw_route_map, legend_handles
 from sim.products.style import COLORS, FIGSIZE_IN, FONT_SIZE, new_figure, product_date, save_figure, use_style
-from sim.results import ASSUMPTIONS_NOTE, headline
+from sim.results import ASSUMPTIONS_NOTE, format_ci, headline
 
 __all__ = [
     "BRIEF_FILES",
@@ -284,8 +284,8 @@ def route_ground_max_m(sim):
 
 def _altitude_title(points, run_text):
     c = points[0]["campaigns"] if points else 0
-    what = "cruise height above ground" if points and points[0]["mode"] == "agl" else "cruise altitude"
-    return f"P(detect) vs {what} ({c} campaigns per point, {run_text})"
+    what = "height above ground" if points and points[0]["mode"] == "agl" else "cruise altitude"
+    return f"P(detect) vs {what} ({c} campaigns/point, {run_text})"
 
 
 def altitude_figure(points, summary, ground_max_m=None):
@@ -302,7 +302,7 @@ def _key_rows(summary):
     lo, hi = summary["p_detect_ci95"]
     d = summary["detected_per_campaign"]
     rows = [("P(detect) per flight", f"{summary['p_detect']:.3f}"),
-            ("  95% CI", f"{lo:.3f} to {hi:.3f}"),
+            ("  95% CI", format_ci(lo, hi)),
             ("Detected / campaign", f"{d['mean']:.2f} of {summary['flights_per_campaign']}"),
             ("  p05 / p50 / p95", f"{d['p05']:.0f} / {d['p50']:.0f} / {d['p95']:.0f}")]
     fm = summary.get("first_detection_min", {}).get("mean")
@@ -371,14 +371,14 @@ def brief_figure(layers, per_campaign, points, summary, sim, date, ground_max_m=
     """The one-page brief (A4 landscape, two GridSpecs: map | charts and tables); returns the figure."""
     fig = new_figure("brief", FIGSIZE_IN["brief"])
     _title(fig, summary, 0.985, 0.952, size=FONT_SIZE["title"] + 2)
-    gmap = fig.add_gridspec(2, 1, left=0.012, right=0.605, top=0.915, bottom=0.06, height_ratios=[1.0, 0.12],
+    gmap = fig.add_gridspec(2, 1, left=0.03, right=0.605, top=0.915, bottom=0.06, height_ratios=[1.0, 0.12],
                             hspace=0.0)
     ax_map = fig.add_subplot(gmap[0])
     draw_route_map(ax_map, layers)
     handles, labels = legend_handles(layers)
     ax_leg = fig.add_subplot(gmap[1])
     ax_leg.set_axis_off()
-    ax_leg.legend(handles, labels, loc="center", ncol=3, fontsize=FONT_SIZE["tiny"], handlelength=2.6,
+    ax_leg.legend(handles, labels, loc="center", ncol=3, fontsize=FONT_SIZE["tiny"] - 0.3, handlelength=2.2,
                   columnspacing=1.0, frameon=False)
 
     gr = fig.add_gridspec(3, 1, left=0.655, right=0.985, top=0.885, bottom=0.07, height_ratios=[1.0, 1.0, 1.3],
