@@ -5,6 +5,7 @@ stderr naming the file and the key), 1 on any other failure. A failed run
 leaves no partial outputs.
 """
 import argparse
+import os
 import shutil
 
 import numpy as np
@@ -223,9 +224,12 @@ def _check_disk(out, need_bytes):
 
 
 def _check_out(out):
-    """A bad --out is a bad argument: say so before running anything."""
-    if out.exists() and not out.is_dir():
-        raise ScenarioError("--out", None, f"{out} exists and is not a folder")
+    """A bad --out is a bad argument: say so before running anything (a file in the way, no write access)."""
+    at = next(p for p in (out, *out.parents) if p.exists())
+    if not at.is_dir():
+        raise ScenarioError("--out", None, f"{at} exists and is not a folder")
+    if not os.access(at, os.W_OK | os.X_OK):
+        raise ScenarioError("--out", None, f"{at} is not writable")
 
 
 def _cmd_run(args):

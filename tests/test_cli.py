@@ -100,3 +100,13 @@ def test_validate_reports_clearance_shares_and_warnings(run_cli):
     assert code == 0 and len(lines) == 2 and all("flies below the terrain on" in x for x in lines)
     code, _, err = run_cli("validate", SCENARIOS / "iraq_2012_baseline.toml", "--set", "radar[0].range_km=-1")
     assert code == 2 and "radar[0].range_km" in err
+
+
+def test_out_under_a_file_is_a_bad_argument_before_any_work(run_cli, tmp_path):
+    import time
+    f = tmp_path / "file"
+    f.write_text("x")
+    t0 = time.perf_counter()
+    code, _, err = run_cli("run", SCENARIOS / "iraq_2012_baseline.toml", "--out", f / "sub")
+    assert code == 2 and "is not a folder" in err and len(err.strip().splitlines()) == 1
+    assert time.perf_counter() - t0 < 1.0
