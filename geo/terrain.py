@@ -22,7 +22,7 @@ from importlib import resources
 
 import numpy as np
 
-from geo.earth import EARTH_RADIUS_M, azimuth_deg, destination_deg, ground_distance_m
+from geo.earth import EARTH_RADIUS_M, destination_deg
 
 __all__ = [
     "azimuth_bin_count",

@@ -14,7 +14,7 @@ from geo.terrain import elevation_m, load_terrain
 from geo.units import FL_M
 from sim.montecarlo import needs_terrain, prepare, run
 from sim.results import summarize
-from sim.routes import build_routes, cruise_level
+from sim.routes import cruise_level
 from sim.scenario import override_text, with_cruise_level, with_overrides
 
 __all__ = ["sweep", "altitude_sweep", "altitude_levels", "altitude_mode", "compare", "DEFAULT_SWEEP_ALTITUDES_M",
