@@ -59,6 +59,20 @@ def test_dask_local_cluster_gives_identical_files(run_cli, tmp_path):
         assert (tmp_path / "d" / name).read_bytes() == (tmp_path / "l" / name).read_bytes()
 
 
+def test_existing_scheduler_address_gives_identical_files(run_cli, tmp_path):
+    # Dask for users who outgrow one machine: any scheduler address works as "local" does
+    distributed = pytest.importorskip("distributed")
+    sc = SCENARIOS / "iraq_2012_transponder_off.toml"
+    with distributed.LocalCluster(n_workers=1, threads_per_worker=1, processes=False) as cluster:
+        code, _, err = run_cli("run", sc, "--campaigns", 12, "--chunk", 5, "--dask", cluster.scheduler_address,
+                               "--out", tmp_path / "a", "-q")
+    assert code == 0, err
+    code, _, err = run_cli("run", sc, "--campaigns", 12, "--out", tmp_path / "l", "-q")
+    assert code == 0, err
+    for name in ("summary.json", "flights.csv"):
+        assert (tmp_path / "a" / name).read_bytes() == (tmp_path / "l" / name).read_bytes()
+
+
 def test_long_run_announces_flights_time_and_size(run_cli, tmp_path, monkeypatch):
     # any run above the threshold says, once the rate is measured: flights, estimated time, size
     import sim.cli
