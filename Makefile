@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: install demo brief test bench readme-map architecture clean
+.PHONY: install demo brief test bench readme-map readme-results architecture clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -34,6 +34,12 @@ bench: $(STAMP)
 readme-map: $(STAMP)
 	SOURCE_DATE_EPOCH=1330560000 $(BIN)/airpicture brief scenarios/iraq_2012_baseline.toml --out build/readme-brief --quiet
 	cp build/readme-brief/map.png docs/map.png
+
+## Regenerate the README's results table (between its results markers) from `airpicture compare`
+readme-results: $(STAMP)
+	mkdir -p build
+	$(BIN)/airpicture compare scenarios/*.toml --markdown > build/results.md
+	$(BIN)/python -c "import pathlib, re; p = pathlib.Path('README.md'); t = pathlib.Path('build/results.md').read_text(); p.write_text(re.sub(r'(<!-- results:start -->\n).*?(<!-- results:end -->)', lambda m: m.group(1) + t + m.group(2), p.read_text(), flags=re.S))"
 
 ## Regenerate docs/architecture.md (the import graph by layer)
 architecture: $(STAMP)

@@ -152,6 +152,8 @@ def build_parser():
     p.add_argument("--campaigns", type=_positive_int, help="campaigns per scenario (default: each file's)")
     p.add_argument("--seed", type=_seed, help="random seed (default: each file's)")
     p.add_argument("--out", default=None, help="output folder for compare.csv")
+    p.add_argument("--markdown", action="store_true",
+                   help="print the table as Markdown (the README's results table: make readme-results)")
     p.add_argument("-q", "--quiet", action="store_true", help="no table on stdout")
     p.set_defaults(func=_cmd_compare)
 
@@ -396,7 +398,13 @@ def _cmd_compare(args):
     if args.out:
         with staged_output(Path(args.out)) as stage:
             write_csv(stage / "compare.csv", header, rows)
-    if not args.quiet:
+    if args.markdown:
+        print("| scenario | airspace | P(detect) per flight [95% CI] | detected per campaign, mean (90% band) |")
+        print("| --- | --- | --- | --- |")
+        for path, sc, r in zip(args.scenarios, scenarios, rows):
+            print(f"| `{Path(path).stem}`: {sc.info.title} | {r[1]} | {r[2]:.3f} [{format_ci(r[3], r[4])}] | "
+                  f"{r[6]:.1f} of {r[9]} ({r[7]:.0f}-{r[8]:.0f}) |")
+    elif not args.quiet:
         w = max(len(r[0]) for r in rows)
         print(f"{'scenario':<{w}s}  airspace  P(detect) [95% CI]      in airspace  detected/campaign (p05-p95)")
         for r in rows:

@@ -192,6 +192,7 @@ def summarize(sim, result):
         "flights_detected": k,
         "p_detect": _r(k / n),
         "p_detect_ci95": [_r(lo), _r(hi)],
+        "p_detect_ci95_text": format_ci(_r(lo), _r(hi)),
         "p_detect_ci95_method": ("normal interval over campaigns (flights of a campaign share outages or "
                                  "policies)" if shared else "Wilson score interval, flights independent"),
         "detected_per_campaign": {

@@ -124,3 +124,15 @@ def test_out_under_a_file_is_a_bad_argument_before_any_work(run_cli, tmp_path):
     code, _, err = run_cli("run", SCENARIOS / "iraq_2012_baseline.toml", "--out", f / "sub")
     assert code == 2 and "is not a folder" in err and len(err.strip().splitlines()) == 1
     assert time.perf_counter() - t0 < 1.0
+
+
+def test_readme_results_table_is_what_the_committed_code_prints(run_cli):
+    # the README's table is `airpicture compare scenarios/*.toml --markdown` (make readme-results)
+    import re
+    from conftest import ROOT
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    block = re.search(r"<!-- results:start -->\n(.*?)<!-- results:end -->", readme, flags=re.S).group(1)
+    files = sorted(str(p) for p in SCENARIOS.glob("*.toml"))
+    code, out, err = run_cli("compare", *files, "--markdown")
+    assert code == 0, err
+    assert block == out

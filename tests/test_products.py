@@ -291,3 +291,14 @@ def test_amsl_curve_flags_levels_below_the_ground():
     fig = Figure()
     art = draw_altitude_curve(fig.add_subplot(), pts)
     assert art["underground"] is not None
+
+
+def test_ci_strings_agree_across_headline_brief_table_and_summary(brief):
+    # one interval method and one rounding rule: the headline, the brief's key-numbers table and
+    # summary.json say the same interval
+    from sim.products.brief import _key_rows
+    from sim.results import headline
+    summary = brief[3]
+    text = summary["p_detect_ci95_text"]
+    assert f"[95% CI {text}]" in headline(summary)
+    assert dict(_key_rows(summary))["  95% CI"] == text
