@@ -302,3 +302,19 @@ def test_ci_strings_agree_across_headline_brief_table_and_summary(brief):
     text = summary["p_detect_ci95_text"]
     assert f"[95% CI {text}]" in headline(summary)
     assert dict(_key_rows(summary))["  95% CI"] == text
+
+
+def test_map_legend_counts_match_the_run_and_say_when_misses_are_oversampled(brief):
+    from sim.products.maps import legend_handles
+    _, sim, result, _, _ = brief
+    layers = map_layers(sim, result, n_tracks=30, n_points=5)
+    _, labels = legend_handles(layers)
+    total, det = len(result.detected), int(result.detected.sum())
+    und = total - det
+    shown_det = int(layers.track_detected.sum())
+    shown_und = len(layers.track_detected) - shown_det
+    lab_det = [x for x in labels if x.startswith("flight detected")][0]
+    lab_und = [x for x in labels if x.startswith("flight undetected")][0]
+    assert f"{100 * det / total:.1f}% of {total:,}" in lab_det and f"{100 * und / total:.1f}% of {total:,}" in lab_und
+    assert (f"{shown_und} drawn of {und:,}" in lab_und) or (shown_und == und and f"all {und:,} drawn" in lab_und)
+    assert ("over-sampled" in lab_und) == (shown_und / len(layers.track_detected) > 1.5 * und / total)

@@ -513,6 +513,16 @@ def draw_north_arrow(ax, transformer, loc=(0.955, 0.86)):
     return [arrow, text]
 
 
+def _track_label(what, drawn, in_run, layers):
+    """``undetected: 10 drawn of 165 (0.6% of 29,997 flights, over-sampled)``: the real rate, and
+    whether the drawing over-samples this outcome (misses are drawn at least 10 when rare)."""
+    total = max(layers.flights_total, 1)
+    n_shown = max(len(layers.track_detected), 1)
+    count = f"all {in_run:,} drawn" if drawn == in_run else f"{drawn} drawn of {in_run:,}"
+    over = ", over-sampled" if drawn and drawn / n_shown > 1.5 * in_run / total else ""
+    return f"flight {what}: {count} ({100 * in_run / total:.1f}% of {layers.flights_total:,}{over})"
+
+
 def legend_handles(layers):
     """Proxy artists and labels for the map legend."""
     n_shown = len(layers.track_detected)
@@ -520,10 +530,10 @@ def legend_handles(layers):
     terrain = ", terrain masking" if layers.terrain else ", smooth Earth"
     h = [
         (Line2D([], [], color=COLORS["route"], **LINES["route"]), "nominal route"),
-        (Line2D([], [], color=COLORS["detected"], **LINES["detected"]),
-         f"sampled flight, detected ({n_det} of {n_shown} shown)"),
+        (Line2D([], [], color=COLORS["detected"], **LINES["detected"]), _track_label("detected", n_det,
+                                                                                 layers.flights_detected, layers)),
         (Line2D([], [], color=COLORS["undetected"], **LINES["undetected"]),
-         f"sampled flight, undetected ({n_shown - n_det} of {n_shown})"),
+         _track_label("undetected", n_shown - n_det, layers.flights_total - layers.flights_detected, layers)),
         (Line2D([], [], linestyle="none", color=COLORS["first_detection"], **MARKERS["first_detection"]),
          f"first detection ({len(layers.first_xy)} sampled)"),
     ]
