@@ -30,8 +30,8 @@ from sim.products.brief import coverage_level
 from sim.products.coverage import radar_coverages
 from sim.pipeline import load, simulate_to
 from sim.products.coverage import coverage_collection
-from sim.products.export import staged_output, write_csv, write_json
-from sim.results import format_ci, headline
+from sim.products.export import staged_output, write_csv, write_json, write_sidecar
+from sim.results import ASSUMPTIONS_NOTE, format_ci, headline
 from sim.scenario import ScenarioError, parse_override_value
 
 __all__ = ["main", "build_parser"]
@@ -311,13 +311,21 @@ def _cmd_sweep(args):
         _check_out(Path(args.out))
     points = sweep(scenario, args.key, values, campaigns=args.campaigns, flights=args.flights, seed=args.seed,
                    chunk_campaigns=args.chunk, engine=args.dask, exact=args.exact)   # validates every value first
+    campaigns = args.campaigns or scenario.run.campaigns
+    run_text = (f"sweep of {args.key} in scenario {scenario.info.name} ({scenario.info.title}), seed "
+                f"{args.seed if args.seed is not None else scenario.run.seed}, {campaigns:,} campaigns x "
+                f"{args.flights or scenario.run.flights} flights per value (the same draws for every value)")
     if args.out:
         with staged_output(Path(args.out)) as stage:
-            write_json(stage / "sweep.json", {"scenario": scenario.info.name, "key": args.key, "points": points})
+            write_json(stage / "sweep.json", {"scenario": scenario.info.name, "title": scenario.info.title,
+                                              "run": run_text, "note": ASSUMPTIONS_NOTE, "key": args.key,
+                                              "points": points})
+            write_sidecar(stage / "README.txt", run_text, "sweep.csv   P(detect) and its 95% interval per value\n"
+                                                          "sweep.json  the same, with the run and the note\n")
             write_csv(stage / "sweep.csv", [args.key, "p_detect", "ci95_low", "ci95_high", "detected_per_campaign_mean"],
                       [(p["value"], p["p_detect"], *p["p_detect_ci95"], p["detected_per_campaign_mean"]) for p in points])
     if not args.quiet:
-        print(f"{scenario.info.title}: sweep of {args.key}")
+        print(f"{scenario.info.title}: sweep of {args.key} ({campaigns:,} campaigns per value, same seed)")
         print(f"  {args.key:>30s}  P(detect)  95% CI          detected/campaign")
         for p in points:
             print(f"  {str(p['value']):>30s}  {p['p_detect']:.3f}      {format_ci(*p['p_detect_ci95'])}     "
@@ -396,8 +404,12 @@ def _cmd_compare(args):
     header = ["scenario", "airspace", "p_detect", "ci95_low", "ci95_high", "p_detect_in_airspace", "detected_mean",
               "detected_p05", "detected_p95", "flights_per_campaign", "minutes_in_coverage_mean"]
     if args.out:
+        names = ", ".join(sc.info.name for sc in scenarios)
         with staged_output(Path(args.out)) as stage:
             write_csv(stage / "compare.csv", header, rows)
+            write_sidecar(stage / "README.txt", f"comparison of {names} (each file's campaigns and seed unless "
+                                                f"--campaigns/--seed: {args.campaigns}, {args.seed})",
+                          "compare.csv  headline numbers, one row per scenario\n")
     if args.markdown:
         print("| scenario | airspace | P(detect) per flight [95% CI] | detected per campaign, mean (90% band) |")
         print("| --- | --- | --- | --- |")

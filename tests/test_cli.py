@@ -101,6 +101,9 @@ def test_sweep_over_outage_duration(run_cli, tmp_path):
     assert code == 0, err
     rows = list(csv.DictReader(open(tmp_path / "s" / "sweep.csv")))
     assert [r["detection.mean_outage_days"] for r in rows] == ["1", "30"]
+    # the folder says which scenario and run it comes from, and carries the note
+    readme = (tmp_path / "s" / "README.txt").read_text()
+    assert "iraq-2012-transponder-off" in readme and "40 campaigns" in readme and "Illustrative" in readme
 
 
 def test_validate_reports_clearance_shares_and_warnings(run_cli):

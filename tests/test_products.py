@@ -318,3 +318,12 @@ def test_map_legend_counts_match_the_run_and_say_when_misses_are_oversampled(bri
     assert f"{100 * det / total:.1f}% of {total:,}" in lab_det and f"{100 * und / total:.1f}% of {total:,}" in lab_und
     assert (f"{shown_und} drawn of {und:,}" in lab_und) or (shown_und == und and f"all {und:,} drawn" in lab_und)
     assert ("over-sampled" in lab_und) == (shown_und / len(layers.track_detected) > 1.5 * und / total)
+
+
+def test_every_image_product_carries_the_scenario_and_the_note(brief):
+    # the file's own metadata (PNG text chunks, PDF info, SVG metadata) names the scenario and the run
+    out, _, _, summary, _ = brief
+    for name in ("map.png", "map.pdf", "map.svg", "detections.png", "altitude.png", "brief.pdf"):
+        data = (out / name).read_bytes()
+        assert summary["scenario"].encode() in data, name
+        assert b"Illustrative model" in data or name.endswith(".pdf"), name   # PDF info may be compressed

@@ -267,10 +267,23 @@ def _sharing(summary):
     return ", ".join(parts)
 
 
+def _run_text(summary):
+    """Which scenario and run a product comes from, with the open-source note."""
+    return (f"{summary['title']} ({summary['scenario']}): seed {summary['seed']}, {summary['campaigns']:,} campaigns "
+            f"x {summary['flights_per_campaign']} flights. {ASSUMPTIONS_NOTE}")
+
+
+def _caption(fig, summary):
+    """The run and the note under a stand-alone chart."""
+    return fig.text(0.01, 0.012, _run_text(summary), ha="left", va="bottom", fontsize=FONT_SIZE["tiny"] - 1.0,
+                    color=COLORS["muted"], wrap=True)
+
+
 def detections_figure(per_campaign, summary):
-    """Histogram chart figure; returns ``(figure, axes)``."""
+    """Histogram chart figure, captioned with the scenario and run; returns ``(figure, axes)``."""
     fig = new_figure("chart")
-    ax = fig.add_axes([0.11, 0.14, 0.86, 0.74])
+    ax = fig.add_axes([0.11, 0.2, 0.86, 0.68])
+    _caption(fig, summary)
     draw_detections_histogram(ax, per_campaign, summary["flights_per_campaign"])
     ax.set_title(f"Flights detected per campaign ({_sharing(summary)})", loc="left", fontsize=FONT_SIZE["title"])
     return fig, ax
@@ -289,9 +302,10 @@ def _altitude_title(points, run_text):
 
 
 def altitude_figure(points, summary, ground_max_m=None):
-    """Altitude chart figure; returns ``(figure, axes)``."""
+    """Altitude chart figure, captioned with the scenario and run; returns ``(figure, axes)``."""
     fig = new_figure("chart")
-    ax = fig.add_axes([0.11, 0.14, 0.86, 0.62])
+    ax = fig.add_axes([0.11, 0.2, 0.86, 0.56])
+    _caption(fig, summary)
     draw_altitude_curve(ax, points, ground_max_m)
     ax.set_title(_altitude_title(points, f"seed {summary['seed']}"), loc="left", fontsize=FONT_SIZE["title"] - 1,
                  pad=24)
@@ -441,21 +455,25 @@ def write_brief(stage_dir, sim, result, summary, altitude_points, *, dpi=200, n_
         t = time.perf_counter()
         fig, _ = map_figure(layers, summary, date, sim.airspace)
         for name in ("map.png", "map.pdf", "map.svg"):
-            save_figure(fig, out / name, dpi=max(dpi, 1))
+            save_figure(fig, out / name, dpi=max(dpi, 1), title=f"Route map: {summary['title']}",
+                        description=_run_text(summary))
             files.append(name)
         timings["map"] = time.perf_counter() - t
 
         t = time.perf_counter()
         fig, _ = detections_figure(per_campaign, summary)
-        save_figure(fig, out / "detections.png", dpi=dpi)
+        save_figure(fig, out / "detections.png", dpi=dpi, title=f"Flights detected per campaign: {summary['title']}",
+                    description=_run_text(summary))
         fig, _ = altitude_figure(altitude_points, summary, ground_max)
-        save_figure(fig, out / "altitude.png", dpi=dpi)
+        save_figure(fig, out / "altitude.png", dpi=dpi, title=f"P(detect) vs cruise level: {summary['title']}",
+                    description=_run_text(summary))
         files += ["detections.png", "altitude.png"]
         timings["charts"] = time.perf_counter() - t
 
         t = time.perf_counter()
         fig = brief_figure(layers, per_campaign, altitude_points, summary, sim, date, ground_max)
-        save_figure(fig, out / "brief.pdf", dpi=max(dpi, 150))
+        save_figure(fig, out / "brief.pdf", dpi=max(dpi, 150), title=f"Brief: {summary['title']}",
+                    description=_run_text(summary))
         files.append("brief.pdf")
         timings["brief_pdf"] = time.perf_counter() - t
 

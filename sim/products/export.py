@@ -20,7 +20,7 @@ from sim.platforms import Orbit
 from sim.results import ASSUMPTIONS_NOTE
 
 __all__ = ["staged_output", "write_json", "write_csv", "routes_feature_collection", "feature_collection",
-           "write_readme",
+           "write_readme", "write_sidecar",
            "radar_features", "ROUTE_EXPORT_STEP_S"]
 
 #: Time step of route ground tracks in GeoJSON/KML exports [s] (about 6.5 km at cruise).
@@ -90,6 +90,14 @@ routes.geojson   the nominal routes' ground tracks and the radar sites (WGS84 lo
 {extra}
 The same scenario and seed give byte-identical summary.json and flights.csv.
 """
+
+
+def write_sidecar(path, what, files):
+    """A README.txt for an output folder other than a run's: what it is (scenario, run), the files, the note.
+
+    ``what`` says which scenarios and run the files come from; ``files`` lists them, one per line.
+    """
+    Path(path).write_text(f"airpicture outputs: {what}\n\n{ASSUMPTIONS_NOTE}\n\n{files}", encoding="utf-8")
 
 
 def write_readme(path, summary, extra=""):

@@ -153,10 +153,24 @@ def new_figure(kind="chart", figsize=None):
     return Figure(figsize=figsize or FIGSIZE_IN[kind])
 
 
-def save_figure(fig, path, dpi=200):
-    """Save with the format's reproducible metadata (format from the file suffix)."""
+#: Metadata keys of a product's title and description, by format.
+_DESCRIBE_KEYS = {"png": ("Title", "Description"), "pdf": ("Title", "Subject"), "svg": ("Title", "Description")}
+
+
+def save_figure(fig, path, dpi=200, title=None, description=None):
+    """Save with the format's reproducible metadata (format from the file suffix).
+
+    ``title`` and ``description`` (the scenario, the run and the open-source
+    note) go into the file's own metadata, so a copied image still says
+    where it comes from.
+    """
     fmt = str(path).rsplit(".", 1)[-1].lower()
-    fig.savefig(path, dpi=dpi, format=fmt, metadata=SAVE_METADATA.get(fmt))
+    meta = dict(SAVE_METADATA.get(fmt, {}))
+    if fmt in _DESCRIBE_KEYS:
+        for key, value in zip(_DESCRIBE_KEYS[fmt], (title, description)):
+            if value is not None:
+                meta[key] = value
+    fig.savefig(path, dpi=dpi, format=fmt, metadata=meta)
 
 
 def product_date():
