@@ -36,15 +36,39 @@ from sim.scenario import ScenarioError, parse_override_value
 
 __all__ = ["main", "build_parser"]
 
-EPILOG = """\
-examples:
+_NOTE = """
+Scenario format: docs/scenario-format.md; the values and their sources:
+scenarios/README.md. All results are illustrative: the scenarios are built
+on open-source reporting and stated assumptions.
+"""
+#: Examples shown by each command's --help.
+EXAMPLES = {
+    "run": """\
   airpicture run scenarios/iraq_2012_baseline.toml --out out/
   airpicture run scenarios/iraq_2012_baseline.toml --set aircraft.cruise_altitude_m=3000
   airpicture run scenarios/iraq_2012_baseline.toml --set "radar[Kirkuk PSR].availability=0"
+  airpicture run scenarios/iraq_2012_baseline.toml --campaigns 66667 --dask local""",
+    "brief": """\
+  airpicture brief scenarios/iraq_2012_low_level.toml --out brief/low-level
+  airpicture brief scenarios/iraq_2012_transponder_off.toml --set detection.mean_outage_days=20""",
+    "coverage": """\
+  airpicture coverage scenarios/iraq_2012_transponder_off.toml --altitude-m 3000 --out out/cover-3000
+  airpicture coverage scenarios/iraq_2012_low_level.toml --agl-m 300""",
+    "sweep": """\
+  airpicture sweep scenarios/iraq_2012_transponder_off.toml --key "radar[Kirkuk PSR].availability" --values 0,0.5,1
+  airpicture sweep scenarios/iraq_2012_transponder_off.toml --key detection.mean_outage_days --values 1,5,20 --out out/s""",
+    "compare": """\
+  airpicture compare scenarios/*.toml
+  airpicture compare scenarios/iraq_2012_baseline.toml scenarios/iraq_2012_transponder_off.toml --set run.seed=7""",
+    "validate": """\
+  airpicture validate scenarios/iraq_2012_low_level.toml
+  airpicture validate scenarios/iraq_2012_baseline.toml --set aircraft.cruise_altitude_m=1000""",
+}
+EPILOG = "examples:\n" + EXAMPLES["run"] + "\n" + _NOTE
 
-All results are illustrative: the scenarios are built on open-source
-reporting and stated assumptions (scenarios/README.md).
-"""
+
+def _epilog(command):
+    return "examples:\n" + EXAMPLES[command] + "\n" + _NOTE
 
 
 class _Parser(argparse.ArgumentParser):
@@ -72,7 +96,7 @@ _seed = _int_at_least(0, "non-negative")
 
 
 def _add_common(p):
-    p.add_argument("scenario", help="scenario file (TOML; see scenarios/README.md)")
+    p.add_argument("scenario", help="scenario file (TOML; format: docs/scenario-format.md)")
     p.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE",
                    help="override a scenario value, e.g. aircraft.cruise_altitude_m=3000 or "
                         "'radar[Baghdad PSR].range_km=200' (repeatable)")
@@ -117,7 +141,7 @@ def build_parser():
                        description="Run a scenario and write the briefing products into --out: map.png/pdf/svg, "
                                    "detections.png, altitude.png, routes.geojson, routes.kml, flights.csv, "
                                    "summary.json and brief.pdf.",
-                       epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
+                       epilog=_epilog("brief"), formatter_class=argparse.RawDescriptionHelpFormatter)
     _add_common(p)
     _add_mc(p)
     p.add_argument("--out", default=None, help="output folder (default: brief/SCENARIO_NAME)")
@@ -126,7 +150,8 @@ def build_parser():
     p = sub.add_parser("coverage", help="write the air picture at an altitude as GeoJSON geofences",
                        description="Coverage of every radar at one altitude (line of sight, terrain, range), "
                                    "their union and the scenario's airspace, as RFC 7946 GeoJSON (coverage.geojson) "
-                                   "with areas in coverage.json.")
+                                   "with areas in coverage.json.",
+                       epilog=_epilog("coverage"), formatter_class=argparse.RawDescriptionHelpFormatter)
     _add_common(p)
     lvl = p.add_mutually_exclusive_group(required=True)
     lvl.add_argument("--altitude-m", type=float, help="target altitude above mean sea level [m]")
@@ -136,8 +161,10 @@ def build_parser():
     p.set_defaults(func=_cmd_coverage)
 
     p = sub.add_parser("sweep", help="P(detect) as one scenario value varies (same seed)",
-                       description="Run the scenario once per value of --key and print/write a table "
-                                   "(sweep.csv, sweep.json).")
+                       description="Run the scenario once per value of --key, each with the scenario's "
+                                   "campaigns (or --campaigns) and the same seed, and print/write a table "
+                                   "(sweep.csv, sweep.json).",
+                       epilog=_epilog("sweep"), formatter_class=argparse.RawDescriptionHelpFormatter)
     _add_common(p)
     _add_mc(p)
     p.add_argument("--key", required=True, help="override path, e.g. aircraft.cruise_altitude_m")
@@ -146,10 +173,14 @@ def build_parser():
     p.set_defaults(func=_cmd_sweep)
 
     p = sub.add_parser("compare", help="headline numbers of several scenarios side by side",
-                       description="Run several scenarios (same seed) and print one table of their "
-                                   "headline numbers; --out writes compare.csv.")
+                       description="Run several scenarios and print one table of their "
+                                   "headline numbers; --out writes compare.csv.",
+                       epilog=_epilog("compare"), formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("scenarios", nargs="+", help="scenario files")
+    p.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE",
+                   help="override a value in every scenario (repeatable)")
     p.add_argument("--campaigns", type=_positive_int, help="campaigns per scenario (default: each file's)")
+    p.add_argument("--flights", type=_positive_int, help="flights per campaign (default: each file's)")
     p.add_argument("--seed", type=_seed, help="random seed (default: each file's)")
     p.add_argument("--out", default=None, help="output folder for compare.csv")
     p.add_argument("--markdown", action="store_true",
@@ -163,7 +194,8 @@ def build_parser():
                                    "achieved when terrain following), each radar's coverage share of the airspace "
                                    "at the main route's cruise level, and the estimated run time; warnings (a route "
                                    "below the terrain, a route that misses the airspace, a radar far from every "
-                                   "route) go to stderr, one line each.")
+                                   "route) go to stderr, one line each.",
+                       epilog=_epilog("validate"), formatter_class=argparse.RawDescriptionHelpFormatter)
     _add_common(p)
     p.set_defaults(func=_cmd_validate)
     return parser
@@ -393,11 +425,12 @@ def _cmd_validate(args):
 
 
 def _cmd_compare(args):
-    scenarios = [load(p) for p in args.scenarios]   # validate all before running any
+    scenarios = [load(p, args.overrides) for p in args.scenarios]   # validate all before running any
     if args.out:
         _check_out(Path(args.out))
     rows = []
-    for sc, (_sim, _result, s) in zip(scenarios, compare(scenarios, campaigns=args.campaigns, seed=args.seed)):
+    for sc, (_sim, _result, s) in zip(scenarios, compare(scenarios, campaigns=args.campaigns, flights=args.flights,
+                                                                      seed=args.seed)):
         d = s["detected_per_campaign"]
         rows.append((sc.info.name, s["airspace"], s["p_detect"], *s["p_detect_ci95"], s["p_detect_in_airspace"],
                      d["mean"], d["p05"], d["p95"], s["flights_per_campaign"], s["minutes_in_coverage_mean"]))
@@ -441,7 +474,7 @@ def main(argv=None):
         return 1
     except KeyboardInterrupt:
         print("airpicture: interrupted", file=sys.stderr)
-        return 1
+        return 130    # 128 + SIGINT, as shells report it
     except Exception as e:  # noqa: BLE001 - the contract: exit 1, one line, no traceback
         print(f"airpicture: error: {type(e).__name__}: {e}", file=sys.stderr)
         return 1

@@ -237,7 +237,8 @@ def summarize(sim, result):
             "refraction_k": sc.detection.refraction_k,
             "rcs_m2": sc.aircraft.rcs_m2,
             "transponder_on_probability": sc.aircraft.transponder_on_probability,
-            "cruise_altitude_m": sc.aircraft.cruise_altitude_m,
+            # the aircraft's cruise level in the mode it flies (above ground when terrain following)
+            "cruise_altitude_m": sc.aircraft.cruise_altitude_m if sc.aircraft.cruise_altitude_agl_m is None else None,
             "cruise_altitude_agl_m": sc.aircraft.cruise_altitude_agl_m,
             "flights_per_day": sc.run.flights_per_day,
             "route_choice": sc.run.route_choice,

@@ -3,11 +3,12 @@
 Everything a scenario file can say is checked here, once: unknown keys,
 missing keys, units, ranges, airport codes. Errors raise
 :class:`ScenarioError` naming the file and the key path
-(``radar[2].scan_period_s: must be > 0``). The format is specified in
+(``radar[Baghdad PSR].scan_period_s: must be > 0``; by index when a table has no name). The format is specified in
 ``docs/scenario-format.md`` and explained in ``scenarios/README.md``.
 """
 import copy
 import dataclasses
+import difflib
 import json
 import math
 import re
@@ -80,18 +81,19 @@ def _spellings(f):
     return {f.base: None}
 
 
-def _check_number(value, f, key):
+def _check_number(value, f, key, unit=None):
+    """Check an SI value against the field's bounds; a message states the bound in the key's ``unit``."""
     if isinstance(value, bool) or not isinstance(value, (int, float)):
         raise _Err(key, f"must be a number, got {value!r}")
     value = float(value)
     if not math.isfinite(value):
         raise _Err(key, "must be finite")
-    if f.gt is not None and not value > f.gt:
-        raise _Err(key, f"must be > {f.gt:g}")
-    if f.lo is not None and value < f.lo:
-        raise _Err(key, f"must be >= {f.lo:g}")
-    if f.hi is not None and value > f.hi:
-        raise _Err(key, f"must be <= {f.hi:g}")
+    scale = 1.0 if unit is None else UNITS[f.kind][unit]
+    suffix = "" if unit is None else f" {unit}"
+    for bound, ok, op in ((f.gt, lambda b: value > b, ">"), (f.lo, lambda b: value >= b, ">="),
+                          (f.hi, lambda b: value <= b, "<=")):
+        if bound is not None and not ok(bound):
+            raise _Err(key, f"must be {op} {bound / scale:,.6g}{suffix}")
     return value
 
 
@@ -132,7 +134,7 @@ def _read_table(table, fields, path, extra_ok=()):
         value = table[key]
         kp = f"{path}.{key}"
         if f.kind in UNITS:
-            out[f.base] = _check_number(_scale(value, unit, f, kp), f, kp)
+            out[f.base] = _check_number(_scale(value, unit, f, kp), f, kp, unit)
         elif f.kind in ("int",):
             if isinstance(value, bool) or not isinstance(value, int):
                 raise _Err(kp, f"must be an integer, got {value!r}")
@@ -167,6 +169,8 @@ def _scale(value, unit, f, key):
 def _suggest(key, known):
     stem = _quantity(key) or (key.rsplit("_", 1)[0] if "_" in key else key)   # drop a (mistyped) unit
     near = sorted({k for k in known if k.startswith(stem + "_") or k == stem})
+    if not near:      # a mistyped name: the closest spellings
+        near = difflib.get_close_matches(key, list(known), n=3, cutoff=0.75)
     if near:
         return f" (did you mean {' or '.join(near)}?)"
     return f" (known keys: {', '.join(sorted(known))})"
@@ -421,6 +425,13 @@ def _waypoint(value, key, airports):
     raise _Err(key, "must be an ICAO code or {lat = ..., lon = ...}")
 
 
+def _table_path(table, t, i):
+    """How messages name one of a list of tables: by its name (as ``--set`` selects it), else its index."""
+    name = t.get("name") if isinstance(t, dict) else None
+    ok = isinstance(name, str) and name.strip() and not any(c in name for c in "[]") and not name.strip().isdigit()
+    return f"{table}[{name.strip()}]" if ok else f"{table}[{i}]"
+
+
 def _list_of_tables(doc, name):
     value = doc.get(name, [])
     if isinstance(value, dict):
@@ -461,7 +472,7 @@ def _build(doc):
     if not route_tables:
         raise _Err("route", "at least one [[route]] is required")
     for i, t in enumerate(route_tables):
-        p = f"route[{i}]"
+        p = _table_path("route", t, i)
         v = _read_table(t, _ROUTE_FIELDS, p)
         wps = v["waypoints"]
         if not isinstance(wps, list):
@@ -481,7 +492,7 @@ def _build(doc):
 
     radars = []
     for i, t in enumerate(_list_of_tables(doc, "radar")):
-        p = f"radar[{i}]"
+        p = _table_path("radar", t, i)
         v = _read_table(t, _RADAR_FIELDS, p)
         orbit = _platform(t, v, p)
         kind = RADAR_KINDS[v["kind"]]

@@ -21,7 +21,7 @@ def test_set_override_is_a_what_if_without_editing_files(write_scenario, run_cli
     assert code == 0, err
     assert read_summary(tmp_path / "o")["p_detect"] == 0.0
     code, _, err = run_cli("run", path, "--set", "aircraft.cruise_altitude_m=60000", "-q")
-    assert code == 2 and "aircraft.cruise_altitude_m: must be <= 20000" in err
+    assert code == 2 and "aircraft.cruise_altitude_m: must be <= 20,000 m" in err
 
 
 def test_sweep_altitude_monotone_for_cookie_cutter_radar(write_scenario, run_cli, tmp_path):
@@ -116,7 +116,7 @@ def test_validate_reports_clearance_shares_and_warnings(run_cli):
     lines = err.strip().splitlines()
     assert code == 0 and len(lines) == 2 and all("flies below the terrain on" in x for x in lines)
     code, _, err = run_cli("validate", SCENARIOS / "iraq_2012_baseline.toml", "--set", "radar[0].range_km=-1")
-    assert code == 2 and "radar[0].range_km" in err
+    assert code == 2 and "radar[Baghdad PSR].range_km" in err
 
 
 def test_out_under_a_file_is_a_bad_argument_before_any_work(run_cli, tmp_path):
@@ -139,3 +139,19 @@ def test_readme_results_table_is_what_the_committed_code_prints(run_cli):
     code, out, err = run_cli("compare", *files, "--markdown")
     assert code == 0, err
     assert block == out
+
+
+def test_every_command_helps_with_its_own_examples_and_the_format_doc(run_cli):
+    for command in ("run", "brief", "coverage", "sweep", "compare", "validate"):
+        code, out, _ = run_cli(command, "--help")
+        assert code == 0 and f"airpicture {command} scenarios/" in out and "docs/scenario-format.md" in out, command
+
+
+def test_ctrl_c_exits_130(run_cli, monkeypatch):
+    import sim.cli
+
+    def interrupted(args):
+        raise KeyboardInterrupt
+    monkeypatch.setattr(sim.cli, "_cmd_validate", interrupted)
+    code, _, err = run_cli("validate", SCENARIOS / "iraq_2012_baseline.toml")
+    assert code == 130 and err.strip() == "airpicture: interrupted"
