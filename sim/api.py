@@ -1,0 +1,93 @@
+"""Notebook front door: one call runs a scenario and returns its numbers as attributes.
+
+>>> from sim.api import run
+>>> r = run("scenarios/iraq_2012_transponder_off.toml", campaigns=20,
+...         overrides={"detection.terrain": False})
+>>> r.flights, r.seed
+(300, 2012)
+>>> 0.0 <= r.p_detect <= 1.0
+True
+
+The name is ``sim.api.run`` rather than ``sim.run``: the package ``sim``
+itself stays in the core layer (importing this front door from it would
+load the products and matplotlib with every core import).
+"""
+import html
+from pathlib import Path
+
+from sim.pipeline import load, simulate
+from sim.results import flight_header, flight_rows, headline, summarize
+from sim.scenario import Scenario, override_text, with_overrides
+
+__all__ = ["run", "Run"]
+
+
+class Run:
+    """A finished run: the headline numbers as attributes, ``summary`` (summary.json as a dict),
+    the per-flight table as a pandas DataFrame (:meth:`to_pandas`), and the simulation and result
+    objects for the products (``sim``, ``result``)."""
+
+    def __init__(self, sim, result):
+        self.sim, self.result = sim, result
+        self.summary = summarize(sim, result)
+        s = self.summary
+        self.scenario = s["scenario"]
+        self.title = s["title"]
+        self.seed = s["seed"]
+        self.campaigns = s["campaigns"]
+        self.flights = s["flights_total"]
+        self.p_detect = s["p_detect"]
+        self.p_detect_ci95 = tuple(s["p_detect_ci95"])
+        self.detected_per_campaign = s["detected_per_campaign"]["mean"]
+        self.p_detect_in_airspace = s.get("p_detect_in_airspace")
+        self.radars = {name: r["p_detect"] for name, r in s["radars"].items()}
+
+    @property
+    def headline(self):
+        """The sentence the command line prints first."""
+        return headline(self.summary)
+
+    def to_pandas(self):
+        """The per-flight table (the columns of flights.csv, typed) as a pandas DataFrame.
+
+        pandas is an optional extra: ``pip install 'airpicture[pandas]'``.
+        """
+        try:   # optional extra, imported only when asked for
+            import pandas as pd
+        except ImportError:
+            raise ImportError("to_pandas needs pandas: pip install 'airpicture[pandas]'") from None
+        df = pd.DataFrame(flight_rows(self.sim, self.result),
+                          columns=flight_header(self.sim, self.result.minutes_in_airspace is not None))
+        for col in ("first_detection_s", "minutes_in_airspace", "minutes_in_coverage", "cross_track_m"):
+            if col in df:
+                df[col] = pd.to_numeric(df[col].replace("", None))
+        return df
+
+    def __repr__(self):
+        return (f"<Run {self.scenario}: P(detect) {self.p_detect:.3f} [{self.summary['p_detect_ci95_text']}], "
+                f"{self.detected_per_campaign:.1f} of {self.summary['flights_per_campaign']} per campaign; "
+                f"{self.flights:,} flights, seed {self.seed}>")
+
+    def _repr_html_(self):
+        rows = [("P(detect) per flight", f"{self.p_detect:.3f} [{self.summary['p_detect_ci95_text']}]"),
+                ("Detected per campaign", f"{self.detected_per_campaign:.2f} of {self.summary['flights_per_campaign']}"),
+                ("Flights", f"{self.flights:,} ({self.campaigns:,} campaigns, seed {self.seed})"),
+                *((f"tracked by {name}", f"{p:.3f}") for name, p in self.radars.items())]
+        body = "".join(f"<tr><td>{html.escape(a)}</td><td>{html.escape(b)}</td></tr>" for a, b in rows)
+        return (f"<div><b>{html.escape(self.title)}</b><table>{body}</table>"
+                f"<small>{html.escape(self.summary['note'])}</small></div>")
+
+
+def run(scenario, overrides=None, *, campaigns=None, flights=None, seed=None, engine=None, exact=False):
+    """Run a scenario (a path or a :class:`~sim.scenario.Scenario`) and return a :class:`Run`.
+
+    ``overrides`` maps ``--set`` keys to values (``{"aircraft.cruise_altitude_m": 3000}``);
+    ``engine`` and ``exact`` as :func:`sim.pipeline.simulate`.
+    """
+    texts = [override_text(k, v) for k, v in (overrides or {}).items()]
+    if isinstance(scenario, Scenario):
+        sc = with_overrides(scenario, texts) if texts else scenario
+    else:
+        sc = load(Path(scenario), texts)
+    sim, result = simulate(sc, campaigns=campaigns, flights=flights, seed=seed, engine=engine, exact=exact)
+    return Run(sim, result)
