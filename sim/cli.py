@@ -27,7 +27,9 @@ from sim.fences import nominal_route_fences
 from sim.montecarlo import prepare, run
 from sim.platforms import Orbit
 from sim.products.brief import coverage_level
+from sim.products.brief import compare_figure, sweep_figure
 from sim.products.coverage import radar_coverages
+from sim.products.style import save_figure, use_style
 from sim.pipeline import load, simulate_to
 from sim.products.coverage import coverage_collection
 from sim.products.export import staged_output, write_csv, write_json, write_sidecar
@@ -352,8 +354,13 @@ def _cmd_sweep(args):
             write_json(stage / "sweep.json", {"scenario": scenario.info.name, "title": scenario.info.title,
                                               "run": run_text, "note": ASSUMPTIONS_NOTE, "key": args.key,
                                               "points": points})
+            with use_style():
+                fig, _ = sweep_figure(args.key, points, f"Sweep of {args.key} ({scenario.info.name})", run_text)
+                save_figure(fig, stage / "sweep.png", title=f"Sweep of {args.key}: {scenario.info.title}",
+                            description=f"{run_text}. {ASSUMPTIONS_NOTE}")
             write_sidecar(stage / "README.txt", run_text, "sweep.csv   P(detect) and its 95% interval per value\n"
-                                                          "sweep.json  the same, with the run and the note\n")
+                                                          "sweep.json  the same, with the run and the note\n"
+                                                          "sweep.png   the same as a chart\n")
             write_csv(stage / "sweep.csv", [args.key, "p_detect", "ci95_low", "ci95_high", "detected_per_campaign_mean"],
                       [(p["value"], p["p_detect"], *p["p_detect_ci95"], p["detected_per_campaign_mean"]) for p in points])
     if not args.quiet:
@@ -429,8 +436,9 @@ def _cmd_compare(args):
     if args.out:
         _check_out(Path(args.out))
     rows = []
-    for sc, (_sim, _result, s) in zip(scenarios, compare(scenarios, campaigns=args.campaigns, flights=args.flights,
-                                                                      seed=args.seed)):
+    summaries = [s for _sim, _result, s in compare(scenarios, campaigns=args.campaigns, flights=args.flights,
+                                                   seed=args.seed)]
+    for sc, s in zip(scenarios, summaries):
         d = s["detected_per_campaign"]
         rows.append((sc.info.name, s["airspace"], s["p_detect"], *s["p_detect_ci95"], s["p_detect_in_airspace"],
                      d["mean"], d["p05"], d["p95"], s["flights_per_campaign"], s["minutes_in_coverage_mean"]))
@@ -440,9 +448,18 @@ def _cmd_compare(args):
         names = ", ".join(sc.info.name for sc in scenarios)
         with staged_output(Path(args.out)) as stage:
             write_csv(stage / "compare.csv", header, rows)
-            write_sidecar(stage / "README.txt", f"comparison of {names} (each file's campaigns and seed unless "
-                                                f"--campaigns/--seed: {args.campaigns}, {args.seed})",
-                          "compare.csv  headline numbers, one row per scenario\n")
+            what = (f"comparison of {names}: "
+                    + ", ".join(f"{s['campaigns']:,} campaigns x {s['flights_per_campaign']} flights, seed {s['seed']}"
+                                for s in summaries[:1])
+                    + ("" if len({(s['campaigns'], s['seed']) for s in summaries}) == 1 else " (first; others differ)"))
+            with use_style():
+                fig, _ = compare_figure([r[0] for r in rows], [r[2] for r in rows], [(r[3], r[4]) for r in rows],
+                                        [s["flights_total"] for s in summaries], what)
+                save_figure(fig, stage / "compare.png", title="Comparison: " + names,
+                            description=f"{what}. {ASSUMPTIONS_NOTE}")
+            write_sidecar(stage / "README.txt", what, "compare.csv  headline numbers, one row per scenario\n"
+                                                      "compare.png  P(detect) with its 95% interval, differences "
+                                                      "from the first scenario flagged\n")
     if args.markdown:
         print("| scenario | airspace | P(detect) per flight [95% CI] | detected per campaign, mean (90% band) |")
         print("| --- | --- | --- | --- |")

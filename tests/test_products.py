@@ -327,3 +327,26 @@ def test_every_image_product_carries_the_scenario_and_the_note(brief):
         data = (out / name).read_bytes()
         assert summary["scenario"].encode() in data, name
         assert b"Illustrative model" in data or name.endswith(".pdf"), name   # PDF info may be compressed
+
+
+def test_compare_chart_flags_only_differences_beyond_sampling_noise():
+    from sim.products.charts import draw_compare
+    fig = Figure()
+    art = draw_compare(fig.add_subplot(), ["a", "b", "c"], [0.90, 0.905, 0.80],
+                       [(0.89, 0.91), (0.895, 0.915), (0.79, 0.81)], [3000, 3000, 3000])
+    # b: z = 0.005 / sqrt(p(1-p) 2/3000) = 0.65 (noise); c: z = 11 (flagged)
+    assert art["flagged"] == ["c"]
+
+
+def test_sweep_and_compare_write_charts_that_name_their_scenarios(run_cli, tmp_path):
+    sc = ROOT / "scenarios" / "iraq_2012_transponder_off.toml"
+    code, _, err = run_cli("sweep", sc, "--key", "aircraft.rcs_m2", "--values", "10,100", "--campaigns", 10,
+                           "--set", "detection.terrain=false", "--out", tmp_path / "s", "-q")
+    assert code == 0, err
+    data = (tmp_path / "s" / "sweep.png").read_bytes()
+    assert data[:8] == b"\x89PNG\r\n\x1a\n" and b"iraq-2012-transponder-off" in data and b"Illustrative" in data
+    code, _, err = run_cli("compare", sc, BASELINE, "--campaigns", 10, "--set", "detection.terrain=false",
+                           "--out", tmp_path / "c", "-q")
+    assert code == 0, err
+    data = (tmp_path / "c" / "compare.png").read_bytes()
+    assert b"iraq-2012-baseline" in data and b"Illustrative" in data

@@ -30,7 +30,8 @@ from geo.units import FL_M, KMH_MPS
 from sim.flights import positions_at, to_lat_lon
 from sim.platforms import Orbit
 from sim.products.coverage import radar_coverages
-from sim.products.charts import detections_per_campaign, draw_altitude_curve, draw_detections_histogram
+from sim.products.charts import (detections_per_campaign, draw_altitude_curve, draw_compare, draw_detections_histogram,
+                                 draw_sweep)
 from sim.products.kml import write_kml
 from sim.products.maps import MapLayers, draw_route_map, legend_handles
 from sim.products.style import COLORS, FIGSIZE_IN, FONT_SIZE, new_figure, product_date, save_figure, use_style
@@ -48,6 +49,8 @@ __all__ = [
     "altitude_figure",
     "route_ground_max_m",
     "brief_figure",
+    "sweep_figure",
+    "compare_figure",
     "write_brief",
 ]
 
@@ -277,6 +280,27 @@ def _caption(fig, summary):
     """The run and the note under a stand-alone chart."""
     return fig.text(0.01, 0.012, _run_text(summary), ha="left", va="bottom", fontsize=FONT_SIZE["tiny"] - 1.0,
                     color=COLORS["muted"], wrap=True)
+
+
+def sweep_figure(key, points, title, run_text):
+    """The sweep chart (sweep.png): P(detect) against the key's values, captioned with the run and the note."""
+    fig = new_figure("chart")
+    ax = fig.add_axes([0.11, 0.2, 0.86, 0.66])
+    draw_sweep(ax, key, points)
+    ax.set_title(title, loc="left", fontsize=FONT_SIZE["title"] - 1)
+    fig.text(0.01, 0.012, f"{run_text}. {ASSUMPTIONS_NOTE}", ha="left", va="bottom", fontsize=FONT_SIZE["tiny"] - 1.0,
+             color=COLORS["muted"], wrap=True)
+    return fig, ax
+
+
+def compare_figure(names, p, ci95, flights, run_text):
+    """The comparison chart (compare.png): one bar per scenario, differences from the first flagged."""
+    fig = new_figure("chart", (7.5, 0.9 + 0.45 * len(names)))
+    ax = fig.add_axes([0.36, 0.32, 0.6, 0.6])
+    art = draw_compare(ax, names, p, ci95, flights)
+    fig.text(0.01, 0.012, f"{run_text}. {ASSUMPTIONS_NOTE}", ha="left", va="bottom", fontsize=FONT_SIZE["tiny"] - 1.0,
+             color=COLORS["muted"], wrap=True)
+    return fig, art
 
 
 def detections_figure(per_campaign, summary):

@@ -9,7 +9,7 @@ import numpy as np
 from geo.units import FL_M
 from sim.products.style import COLORS, FONT_SIZE, LINES, MARKERS
 
-__all__ = ["detections_per_campaign", "draw_detections_histogram", "draw_altitude_curve"]
+__all__ = ["detections_per_campaign", "draw_detections_histogram", "draw_altitude_curve", "draw_sweep", "draw_compare"]
 
 
 def detections_per_campaign(result):
@@ -123,3 +123,57 @@ def draw_altitude_curve(ax, points, ground_max_m=None):
     ax.legend(loc="lower right", fontsize=FONT_SIZE["tiny"] + 0.5)
     return {"curve": curve, "cruise": cruise, "own": own, "underground": underground, "ground": ground,
             "secondary": sec}
+
+
+def draw_sweep(ax, key, points):
+    """P(detect) with its 95% interval against the values of one swept key.
+
+    ``points`` as :func:`sim.analysis.sweep` returns them. Numeric values are
+    placed on a numeric axis; other values (text, booleans) at equal steps.
+    Returns ``{"curve": ErrorbarContainer}``.
+    """
+    values = [p["value"] for p in points]
+    numeric = all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in values)
+    x = np.array(values, dtype=float) if numeric else np.arange(len(values), dtype=float)
+    p = np.array([q["p_detect"] for q in points], dtype=float)
+    lo = np.array([q["p_detect_ci95"][0] for q in points], dtype=float)
+    hi = np.array([q["p_detect_ci95"][1] for q in points], dtype=float)
+    curve = ax.errorbar(x, p, yerr=np.vstack([p - lo, hi - p]), color=COLORS["detected"],
+                        markerfacecolor="white", markeredgecolor=COLORS["detected"], ecolor="#333333",
+                        elinewidth=0.8, capsize=2.5, label="P(detect), 95% CI", **MARKERS["sweep"], **LINES["mean"])
+    if not numeric:
+        ax.set_xticks(x, [str(v) for v in values])
+    ax.set_xlabel(key)
+    ax.set_ylabel("P(detect) per flight")
+    ax.set_ylim(-0.02, 1.04)
+    ax.grid(True, zorder=0)
+    ax.legend(loc="best", fontsize=FONT_SIZE["tiny"] + 0.5)
+    return {"curve": curve}
+
+
+def draw_compare(ax, names, p, ci95, flights):
+    """Bars of P(detect) with 95% intervals, one per scenario; a scenario whose P(detect) differs
+    from the first one's beyond sampling noise (two-proportion z > 3) is flagged.
+
+    Returns ``{"bars": BarContainer, "flagged": [names]}``.
+    """
+    p = np.asarray(p, dtype=float)
+    ci = np.asarray(ci95, dtype=float).reshape(-1, 2)
+    n = np.asarray(flights, dtype=float)
+    y = np.arange(len(p))[::-1]
+    bars = ax.barh(y, p, xerr=np.vstack([p - ci[:, 0], ci[:, 1] - p]), color=COLORS["bar"], edgecolor="#333333",
+                   linewidth=0.6, error_kw=dict(ecolor="#333333", elinewidth=0.8, capsize=2.5), zorder=2)
+    flagged = []
+    for i in range(1, len(p)):
+        pooled = (p[0] * n[0] + p[i] * n[i]) / (n[0] + n[i])
+        se = np.sqrt(max(pooled * (1 - pooled), 1e-12) * (1 / n[0] + 1 / n[i]))
+        if abs(p[i] - p[0]) / se > 3:
+            flagged.append(names[i])
+            ax.text(min(ci[i, 1] + 0.02, 1.0), y[i], f"{p[i] - p[0]:+.3f} vs {names[0]}", va="center",
+                    fontsize=FONT_SIZE["tiny"] + 0.5, color=COLORS["cruise"])
+    ax.set_yticks(y, names)
+    ax.set_xlim(0, 1.25)
+    ax.set_xlabel("P(detect) per flight, 95% CI (differences beyond sampling noise, z > 3, marked)")
+    ax.grid(axis="x", zorder=0)
+    ax.set_axisbelow(True)
+    return {"bars": bars, "flagged": flagged}
