@@ -350,3 +350,36 @@ def test_sweep_and_compare_write_charts_that_name_their_scenarios(run_cli, tmp_p
     assert code == 0, err
     data = (tmp_path / "c" / "compare.png").read_bytes()
     assert b"iraq-2012-baseline" in data and b"Illustrative" in data
+
+
+def test_brief_pdf_margins_measured_from_its_text_boxes(brief):
+    # every character of brief.pdf at least 10 mm from the A4 page's edges, and still 10 mm when the
+    # page is printed to fit US Letter landscape (279.4 x 215.9 mm: scale 0.9407, centred)
+    pdfium = pytest.importorskip("pypdfium2")
+    page = pdfium.PdfDocument(brief[0] / "brief.pdf")[0]
+    w, h = page.get_size()
+    tp = page.get_textpage()
+    boxes = np.array([tp.get_charbox(i) for i in range(tp.count_chars())])
+    boxes = boxes[boxes[:, 2] > boxes[:, 0]]
+    mm = 25.4 / 72
+    assert (w * mm, h * mm) == pytest.approx((297, 210), abs=0.5)
+    left, bottom = boxes[:, 0].min() * mm, boxes[:, 1].min() * mm
+    right, top = (w - boxes[:, 2].max()) * mm, (h - boxes[:, 3].max()) * mm
+    assert min(left, bottom, right, top) >= 10.0, (left, bottom, right, top)
+    scale = min(279.4 / 297, 215.9 / 210)
+    assert min(left, right) * scale >= 10.0
+    assert min(bottom, top) * scale + (215.9 - 210 * scale) / 2 >= 10.0
+
+
+def test_table_values_never_run_past_their_box():
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from sim.products.brief import _draw_table
+    fig = Figure(figsize=(3, 2))
+    FigureCanvasAgg(fig)
+    ax = fig.add_axes([0.1, 0.1, 0.5, 0.8])
+    art = _draw_table(ax, "T", [("Cruise altitude", "300 m above ground, terrain following, very long"),
+                                ("  short", "1")])
+    renderer = fig.canvas.get_renderer()
+    right = ax.get_window_extent(renderer).x1
+    texts = [t for t in art if hasattr(t, "get_text") and t.get_text()]
+    assert len(texts) == 5 and all(t.get_window_extent(renderer).x1 <= right + 0.5 for t in texts)

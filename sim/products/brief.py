@@ -322,7 +322,7 @@ def route_ground_max_m(sim):
 def _altitude_title(points, run_text):
     c = points[0]["campaigns"] if points else 0
     what = "height above ground" if points and points[0]["mode"] == "agl" else "cruise altitude"
-    return f"P(detect) vs {what} ({c} campaigns/point, {run_text})"
+    return f"P(detect) vs {what} ({c} campaigns, {run_text})"
 
 
 def altitude_figure(points, summary, ground_max_m=None):
@@ -369,8 +369,7 @@ def _assumption_rows(summary, sim):
             *((f"  {r.name}", f"{p:.0%}, spread {r.cross_track_sigma_m / 1000:g} km")
               for r, p in zip(sim.routes, sim.route_p)),
             ("Radars", f"{len(sim.radars)} ({sum(r.kind.skin_return for r in sim.radars)} primary)"),
-            *((f"  {r.name}", f"orbit {r.platform.length_m / 1000:.0f} km at {r.antenna_alt_m:,.0f} m, "
-                              f"{r.platform.speed_mps / KMH_MPS:.0f} km/h")
+            *((f"  {r.name}", f"flies a {r.platform.length_m / 1000:.0f} km loop")
               for r in sim.radars if isinstance(r.platform, Orbit)),
             ("Monte Carlo", f"{summary['campaigns']:,} × {summary['flights_per_campaign']} flights"),
             ("Seed", f"{summary['seed']}")]
@@ -379,7 +378,9 @@ def _assumption_rows(summary, sim):
 def _draw_table(ax, title, rows):
     """A two-column table drawn as text rows (label, value) with thin rules; returns the artists.
 
-    The value column starts just right of the widest label (measured).
+    The value column starts just right of the widest label (measured); a
+    value too wide for what is left of the table is set smaller until it fits,
+    down to 4 pt, and then shortened with an ellipsis (no text past its box).
     """
     ax.set_axis_off()
     ax.set_xlim(0, 1)
@@ -399,38 +400,57 @@ def _draw_table(ax, title, rows):
     value_x = right + 0.07
     for i, (label, value) in enumerate(rows):
         y = 0.97 - (i + 0.5) * dy
-        out.append(ax.text(value_x, y, value, ha="left", va="center", fontsize=FONT_SIZE["tiny"] + 0.5,
-                           fontweight="normal" if label.startswith("  ") else "bold"))
+        t = ax.text(value_x, y, value, ha="left", va="center", fontsize=FONT_SIZE["tiny"] + 0.5,
+                    fontweight="normal" if label.startswith("  ") else "bold")
+        def too_wide():
+            return ax.transAxes.inverted().transform(t.get_window_extent(renderer))[1, 0] > 1.0
+        while too_wide() and t.get_fontsize() > 4.0:
+            t.set_fontsize(t.get_fontsize() - 0.25)
+        while too_wide() and len(t.get_text()) > 2:      # still too wide at 4 pt: cut it, visibly
+            t.set_text(t.get_text()[:-2] + "…")
+        out.append(t)
         out += ax.plot([0, 1], [y - dy / 2] * 2, color="#D0D0D0", linewidth=0.4)
     return out
+
+
+#: The brief's printable margin on its A4 page [mm]: 10 mm or more on A4 and, printed to fit, on US Letter
+#: (which scales the page by 0.94). Everything drawn stays inside (tested on the PDF's text boxes).
+BRIEF_MARGIN_MM = 12.0
 
 
 def brief_figure(layers, per_campaign, points, summary, sim, date, ground_max_m=None):
     """The one-page brief (A4 landscape, two GridSpecs: map | charts and tables); returns the figure."""
     fig = new_figure("brief", FIGSIZE_IN["brief"])
-    _title(fig, summary, 0.985, 0.952, size=FONT_SIZE["title"] + 2)
-    gmap = fig.add_gridspec(2, 1, left=0.03, right=0.605, top=0.915, bottom=0.06, height_ratios=[1.0, 0.12],
+    w_mm, h_mm = (25.4 * v for v in FIGSIZE_IN["brief"])
+    mx, my = BRIEF_MARGIN_MM / w_mm, BRIEF_MARGIN_MM / h_mm      # margins as figure fractions
+    _title(fig, summary, 1 - my, 1 - my - 0.033, size=FONT_SIZE["title"] + 2)
+    gmap = fig.add_gridspec(2, 1, left=mx, right=0.605, top=0.865, bottom=my + 0.045, height_ratios=[1.0, 0.12],
                             hspace=0.0)
     ax_map = fig.add_subplot(gmap[0])
     draw_route_map(ax_map, layers)
     handles, labels = legend_handles(layers)
     ax_leg = fig.add_subplot(gmap[1])
     ax_leg.set_axis_off()
-    ax_leg.legend(handles, labels, loc="center", ncol=3, fontsize=FONT_SIZE["tiny"] - 0.3, handlelength=2.2,
-                  columnspacing=1.0, frameon=False)
+    leg = ax_leg.legend(handles, labels, loc="center", ncol=3, fontsize=FONT_SIZE["tiny"] - 0.3, handlelength=2.0,
+                        columnspacing=0.8, frameon=False)
+    renderer = fig.canvas.get_renderer()
+    while (leg.get_window_extent(renderer).width > ax_leg.get_window_extent(renderer).width
+           and leg.get_texts()[0].get_fontsize() > 3.5):      # keep the legend inside the map's column
+        for t in leg.get_texts():
+            t.set_fontsize(t.get_fontsize() - 0.25)
 
-    gr = fig.add_gridspec(3, 1, left=0.655, right=0.985, top=0.885, bottom=0.07, height_ratios=[1.0, 1.0, 1.3],
-                          hspace=0.75)
+    gr = fig.add_gridspec(3, 1, left=0.66, right=1 - mx, top=0.84, bottom=my + 0.05, height_ratios=[1.0, 1.0, 1.25],
+                          hspace=0.95)
     ax_h = fig.add_subplot(gr[0])
     draw_detections_histogram(ax_h, per_campaign, summary["flights_per_campaign"])
     ax_h.set_title(f"Flights detected per campaign ({_sharing(summary)})", loc="left", fontsize=FONT_SIZE["label"])
     ax_a = fig.add_subplot(gr[1])
     draw_altitude_curve(ax_a, points, ground_max_m)
-    ax_a.set_title(_altitude_title(points, "same seed"), loc="left", fontsize=FONT_SIZE["label"], pad=18)
+    ax_a.set_title(_altitude_title(points, "same seed"), loc="left", fontsize=FONT_SIZE["label"] - 0.5, pad=18)
     gt = gr[2].subgridspec(1, 2, wspace=0.06, width_ratios=[1.0, 1.2])
     _draw_table(fig.add_subplot(gt[0]), "Key numbers", _key_rows(summary))
     _draw_table(fig.add_subplot(gt[1]), "Assumptions that drive them", _assumption_rows(summary, sim))
-    fig.text(0.5, 0.006, _footer(summary, date, sim.airspace), ha="center", va="bottom", fontsize=FONT_SIZE["tiny"],
+    fig.text(0.5, my, _footer(summary, date, sim.airspace), ha="center", va="bottom", fontsize=FONT_SIZE["tiny"],
              color=COLORS["muted"], linespacing=1.4)
     return fig
 
