@@ -212,16 +212,21 @@ def map_layers(sim, result, *, transformer=None, n_tracks=100, n_points=200, tra
     orbit_xy = tuple(np.column_stack(tr.transform(np.append(r.platform.waypoint_lon_deg, r.platform.waypoint_lon_deg[0]),
                                                   np.append(r.platform.waypoint_lat_deg, r.platform.waypoint_lat_deg[0])))
                      if isinstance(r.platform, Orbit) else np.zeros((0, 2)) for r in sim.radars)
-    must = np.vstack([radar_xy[np.isfinite(radar_xy[:, 0])], *orbit_xy, *route_xy, np.array([[s[1], s[2]] for s in sites]).reshape(-1, 2),
-                      focus_xy])
+    hidden = tuple(r.kind.needs_transponder and sim.scenario.aircraft.transponder_on_probability == 0
+                   for r in sim.radars)
+    # the whole coverage drawn too, so that no coverage circle is cut at the frame
+    cov_xy = [np.array(g.bounds).reshape(2, 2) for g, h in zip(cov, hidden) if not g.is_empty and not h]
+    must = np.vstack([radar_xy[np.isfinite(radar_xy[:, 0])], *orbit_xy, *route_xy,
+                      np.array([[s[1], s[2]] for s in sites]).reshape(-1, 2), focus_xy, *cov_xy])
     return MapLayers(
         transformer=tr, countries=countries, focus_iso_a3=sim.airspace.iso_a3, airspace_name=sim.airspace.name,
         radar_orbit_xy=orbit_xy,
         route_names=tuple(r.name for r in sim.routes), route_xy=route_xy,
+        route_waypoint_xy=tuple(np.column_stack(tr.transform(r.waypoint_lon_deg[1:-1], r.waypoint_lat_deg[1:-1]))
+                                .reshape(-1, 2) for r in sim.routes),
         radar_names=tuple(r.name for r in sim.radars), radar_kinds=tuple(r.kind.name for r in sim.radars),
         radar_kind_labels=tuple(r.kind.label for r in sim.radars),
-        radar_hidden=tuple(r.kind.needs_transponder and sim.scenario.aircraft.transponder_on_probability == 0
-                           for r in sim.radars),
+        radar_hidden=hidden,
         radar_xy=radar_xy, coverage=cov, coverage_alt_m=alt, coverage_label=label,
         terrain=bool(sim.scenario.detection.terrain),
         track_xy=track_xy, track_detected=result.detected[index].copy(),

@@ -22,7 +22,7 @@ from matplotlib.path import Path as MplPath
 from matplotlib.transforms import Bbox, offset_copy
 
 from geo.units import NM_M
-from sim.products.style import COLORS, COVERAGE_ALPHA, FONT_SIZE, LINES, MARKERS
+from sim.products.style import COLORS, COVERAGE_FILL, FONT_SIZE, LINES, MARKERS
 
 __all__ = [
     "MapLayers",
@@ -62,6 +62,8 @@ class MapLayers:
     route_names : tuple of str
     route_xy : tuple of ndarray, each shape (T, 2)
         Nominal ground tracks [m].
+    route_waypoint_xy : tuple of ndarray, each shape (W, 2)
+        Each route's intermediate waypoints (not its endpoints) [m].
     radar_names, radar_kinds : tuple of str
         Names, and kind spellings (keys of the style tables).
     radar_kind_labels : tuple of str
@@ -104,6 +106,7 @@ class MapLayers:
     airspace_name: str
     route_names: tuple
     route_xy: tuple
+    route_waypoint_xy: tuple
     radar_names: tuple
     radar_kinds: tuple
     radar_kind_labels: tuple
@@ -250,36 +253,44 @@ def draw_graticule(ax, transformer, step_deg=2.0):
 
 
 def draw_coverage(ax, coverage, kinds):
-    """Coverage: the union per radar kind filled, each radar outlined (kind's line style)."""
+    """Coverage: the union per radar kind filled or hatched (:data:`COVERAGE_FILL`), each radar outlined."""
     artists = []
-    for kind, alpha in COVERAGE_ALPHA.items():   # drawing order: wide secondary coverage below primary
+    for kind, fill in COVERAGE_FILL.items():   # drawing order: wide secondary coverage below primary
         geoms = [g for g, k in zip(coverage, kinds) if k == kind and not g.is_empty]
         if not geoms:
             continue
         union = shapely.union_all(geoms)
-        artists.append(ax.add_patch(PathPatch(polygon_path(union), facecolor=COLORS[kind], alpha=alpha,
-                                              edgecolor="none", zorder=2)))
+        artists.append(ax.add_patch(PathPatch(polygon_path(union), **{"facecolor": COLORS[kind], **fill},
+                                              edgecolor=COLORS[kind] if "hatch" in fill else "none",
+                                              linewidth=0.0, zorder=2)))
         for g in geoms:
             artists.append(ax.add_patch(PathPatch(polygon_path(g), facecolor="none", edgecolor=COLORS[kind],
                                                   zorder=2.2, **LINES[kind])))
     return artists
 
 
-def draw_routes(ax, route_xy):
-    """Nominal routes (black dash-dot over a white halo)."""
+def draw_routes(ax, route_xy, waypoint_xy=()):
+    """Nominal routes (black dash-dot over a white halo) and their intermediate waypoints (small diamonds)."""
     artists = []
     for xy in route_xy:
         artists += ax.plot(xy[:, 0], xy[:, 1], color="white", linewidth=LINES["route"]["linewidth"] + 1.6,
                            solid_capstyle="round", zorder=5)
         artists += ax.plot(xy[:, 0], xy[:, 1], color=COLORS["route"], zorder=5.1, **LINES["route"])
+    for xy in waypoint_xy:
+        xy = np.asarray(xy, dtype=float).reshape(-1, 2)
+        if len(xy):
+            artists += ax.plot(xy[:, 0], xy[:, 1], linestyle="none", marker="D", markersize=3.5,
+                               markerfacecolor="white", markeredgecolor=COLORS["route"], markeredgewidth=0.9,
+                               zorder=5.2)
     return artists
 
 
 def draw_tracks(ax, track_xy, detected):
-    """Sampled Monte Carlo flights: detected solid blue, undetected dashed vermillion (on top)."""
+    """Sampled Monte Carlo flights: detected solid blue; undetected dashed vermillion on top of the
+    detected bundle (rare misses must show), under the nominal routes."""
     detected = np.asarray(detected, dtype=bool)
     artists = []
-    for flag, key, z, alpha in ((True, "detected", 3.0, 0.35), (False, "undetected", 3.2, 0.7)):
+    for flag, key, z, alpha in ((True, "detected", 3.0, 0.35), (False, "undetected", 4.9, 0.9)):
         segs = [xy for xy, d in zip(track_xy, detected) if d == flag and len(xy) > 1]
         if segs:
             lc = LineCollection(segs, colors=COLORS[key], alpha=alpha, zorder=z, **LINES[key])
@@ -371,10 +382,39 @@ def _outside(bb, box):
     return (w + h) * 1e3
 
 
-def _place(ax, text, x, y, obstacles, offsets, renderer, text_kw, leader=True):
+#: Cost of a label covering one sample point of a route or border [px^2].
+_LINE_POINT_COST = 40.0
+
+
+def _covers(bb, line_px):
+    """How many route and border sample points (display coordinates, (N, 2)) a label box covers, as a cost."""
+    if line_px is None or not len(line_px):
+        return 0.0
+    inside = (line_px[:, 0] > bb.x0) & (line_px[:, 0] < bb.x1) & (line_px[:, 1] > bb.y0) & (line_px[:, 1] < bb.y1)
+    return _LINE_POINT_COST * float(np.count_nonzero(inside))
+
+
+def line_points_px(ax, lines_xy, spacing_px=3.0):
+    """Display-space sample points, at most ``spacing_px`` apart, along polylines given in metres."""
+    out = []
+    for xy in lines_xy:
+        d = ax.transData.transform(np.asarray(xy, dtype=float).reshape(-1, 2))
+        if len(d) < 2:
+            out.append(d)
+            continue
+        seg = np.hypot(*np.diff(d, axis=0).T)
+        s = np.concatenate([[0.0], np.cumsum(seg)])
+        t = np.arange(0.0, s[-1] + spacing_px, spacing_px)
+        out.append(np.column_stack([np.interp(t, s, d[:, 0]), np.interp(t, s, d[:, 1])]))
+    return np.vstack(out) if out else np.zeros((0, 2))
+
+
+def _place(ax, text, x, y, obstacles, offsets, renderer, text_kw, leader=True, line_px=None):
     """Greedy placement of one label: the first candidate with no overlap, else the least bad.
 
-    Far candidates (``_FAR`` times the offset) get a leader line. The chosen
+    Overlaps are with ``obstacles`` (boxes of markers and placed labels) and,
+    when given, ``line_px`` (sample points of routes and borders). Far
+    candidates (``_FAR`` times the offset) get a leader line. The chosen
     label's box is appended to ``obstacles``.
     """
     axbox = ax.get_window_extent(renderer)
@@ -387,7 +427,7 @@ def _place(ax, text, x, y, obstacles, offsets, renderer, text_kw, leader=True):
                         **text_kw)
         bb = t.get_window_extent(renderer).expanded(1.06, 1.15)
         t.remove()
-        cost = _overlap(bb, obstacles) + _outside(bb, axbox)
+        cost = _overlap(bb, obstacles) + _outside(bb, axbox) + _covers(bb, line_px)
         if best is None or cost < best[0]:
             best = (cost, (dx * f, dy * f), ha, va, f, bb)
         if cost == 0.0:
@@ -411,7 +451,7 @@ def _point_boxes(ax, xy, renderer, half_pt=4.5):
     return [Bbox.from_extents(px - h, py - h, px + h, py + h) for px, py in d]
 
 
-def label_sites(ax, sites, marker_xy=(), obstacles=None):
+def label_sites(ax, sites, marker_xy=(), obstacles=None, line_px=None):
     """Label points without overlaps (greedy, by priority; leader lines for far labels).
 
     ``sites`` are ``(label, x_m, y_m, priority)``; ``marker_xy`` (N, 2) are
@@ -425,11 +465,11 @@ def label_sites(ax, sites, marker_xy=(), obstacles=None):
                    bbox=dict(boxstyle="round,pad=0.15", facecolor="white", edgecolor="none", alpha=0.75))
     out = []
     for label, x, y, _prio in sorted(sites, key=lambda s: (s[3], s[0])):
-        out.append(_place(ax, label, x, y, obstacles, _OFFSETS, renderer, text_kw))
+        out.append(_place(ax, label, x, y, obstacles, _OFFSETS, renderer, text_kw, line_px=line_px))
     return out
 
 
-def label_countries(ax, countries, obstacles=None, focus_iso_a3="IRQ"):
+def label_countries(ax, countries, obstacles=None, focus_iso_a3="IRQ", line_px=None):
     """Country names at a point inside each country's visible part, avoiding ``obstacles``."""
     renderer = _renderer(ax.figure)
     obstacles = [] if obstacles is None else obstacles
@@ -451,7 +491,8 @@ def label_countries(ax, countries, obstacles=None, focus_iso_a3="IRQ"):
                   color=COLORS["focus_border"] if iso == focus_iso_a3 else COLORS["country_label"],
                   fontweight="bold" if iso == focus_iso_a3 else "normal",
                   zorder=7.5)
-        out.append(_place(ax, name.upper(), p.x, p.y, obstacles, offsets, renderer, kw, leader=False))
+        out.append(_place(ax, name.upper(), p.x, p.y, obstacles, offsets, renderer, kw, leader=False,
+                          line_px=line_px))
     return out
 
 
@@ -518,9 +559,13 @@ def _track_label(what, drawn, in_run, layers):
     whether the drawing over-samples this outcome (misses are drawn at least 10 when rare)."""
     total = max(layers.flights_total, 1)
     n_shown = max(len(layers.track_detected), 1)
+    if in_run == 0:
+        return f"flight {what}: none (0 of {layers.flights_total:,})"
     count = f"all {in_run:,} drawn" if drawn == in_run else f"{drawn} drawn of {in_run:,}"
     over = ", over-sampled" if drawn and drawn / n_shown > 1.5 * in_run / total else ""
-    return f"flight {what}: {count} ({100 * in_run / total:.1f}% of {layers.flights_total:,}{over})"
+    pct = 100 * in_run / total
+    rate = f"{pct:.1f}%" if 0.1 <= pct <= 99.9 or pct in (0.0, 100.0) else f"{pct:.2g}%" if pct < 1 else f"{pct:.2f}%"
+    return f"flight {what}: {count} ({rate} of {layers.flights_total:,}{over})"
 
 
 def legend_handles(layers):
@@ -545,7 +590,8 @@ def legend_handles(layers):
                          markeredgecolor=COLORS["radar_edge"], **MARKERS[kind]),
                   f"{label}: sees nothing, transponders off" if hidden else label))
         if not hidden:
-            h.append((Patch(facecolor=COLORS[kind], alpha=0.45, edgecolor=COLORS[kind], **LINES[kind]),
+            h.append((Patch(**{"facecolor": COLORS[kind], **COVERAGE_FILL.get(kind, {})}, edgecolor=COLORS[kind],
+                            **LINES[kind]),
                       f"{kind} coverage at {layers.coverage_label}{terrain}"))
     if any(len(xy) for xy in layers.radar_orbit_xy):
         h.append((Line2D([], [], color=COLORS["radar_edge"], markerfacecolor="white",
@@ -574,7 +620,7 @@ def draw_route_map(ax, layers, *, graticule=True, furniture=True):
     out["coverage"] = draw_coverage(ax, layers.coverage, shown)
     out["tracks"] = draw_tracks(ax, layers.track_xy, layers.track_detected)
     out["first_detections"] = draw_first_detections(ax, layers.first_xy)
-    out["routes"] = draw_routes(ax, layers.route_xy)
+    out["routes"] = draw_routes(ax, layers.route_xy, layers.route_waypoint_xy)
     out["sites"] = draw_sites(ax, layers.radar_xy, layers.radar_kinds, layers.airport_xy)
     out["orbits"] = draw_orbits(ax, layers.radar_orbit_xy, layers.radar_kinds)
     if furniture:
@@ -587,6 +633,12 @@ def draw_route_map(ax, layers, *, graticule=True, furniture=True):
     radar_xy = layers.radar_xy.reshape(-1, 2)
     markers = np.vstack([site_xy, radar_xy[np.isfinite(radar_xy[:, 0])], *layers.radar_orbit_xy,
                          layers.airport_xy.reshape(-1, 2)])
-    out["site_labels"] = label_sites(ax, layers.sites, markers, obstacles)
-    out["country_labels"] = label_countries(ax, layers.countries, obstacles, layers.focus_iso_a3)
+    # labels keep off the routes and the borders: their sample points are obstacles too
+    view = _view_box(ax)
+    borders = [np.asarray(ring.coords)[:, :2] for _n, _iso, g in layers.countries
+               for poly in shapely.get_parts(g.intersection(view)) if poly.geom_type == "Polygon"
+               for ring in (poly.exterior, *poly.interiors)]
+    line_px = line_points_px(ax, [*layers.route_xy, *borders])
+    out["site_labels"] = label_sites(ax, layers.sites, markers, obstacles, line_px)
+    out["country_labels"] = label_countries(ax, layers.countries, obstacles, layers.focus_iso_a3, line_px)
     return out

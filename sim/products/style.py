@@ -24,7 +24,7 @@ __all__ = [
     "COLORS",
     "LINES",
     "MARKERS",
-    "COVERAGE_ALPHA",
+    "COVERAGE_FILL",
     "FONT_SIZE",
     "FIGSIZE_IN",
     "RC",
@@ -86,8 +86,12 @@ LINES = {
     "orbit": dict(linestyle=(0, (6, 2, 1.5, 2)), linewidth=1.6),
 }
 
-#: Coverage fill opacity by radar kind, in drawing order (bottom first).
-COVERAGE_ALPHA = {"secondary": 0.16, "primary": 0.22}
+#: Coverage fill by radar kind, in drawing order (bottom first): primary filled, secondary hatched
+#: without fill, so that where both overlap the colours do not mix (orange under green turns olive).
+COVERAGE_FILL = {
+    "secondary": dict(facecolor="none", hatch="////", alpha=0.55),
+    "primary": dict(alpha=0.24),
+}
 
 #: Marker kwargs by meaning (shape first: readable without colour).
 MARKERS = {
