@@ -383,7 +383,7 @@ def _outside(bb, box):
 
 
 #: Cost of a label covering one sample point of a route or border [px^2].
-_LINE_POINT_COST = 40.0
+_LINE_POINT_COST = 8.0
 
 
 def _covers(bb, line_px):
@@ -409,11 +409,27 @@ def line_points_px(ax, lines_xy, spacing_px=3.0):
     return np.vstack(out) if out else np.zeros((0, 2))
 
 
-def _place(ax, text, x, y, obstacles, offsets, renderer, text_kw, leader=True, line_px=None):
+#: Cost of a label whose centre is nearer another marker than its own point [px^2] (it would read as
+#: that marker's label).
+_AMBIGUITY_COST = 2000.0
+
+
+def _ambiguity(bb, own_px, markers_px):
+    if markers_px is None or not len(markers_px):
+        return 0.0
+    c = np.array([(bb.x0 + bb.x1) / 2, (bb.y0 + bb.y1) / 2])
+    d = np.hypot(*(markers_px - c).T)
+    others = np.hypot(*(markers_px - own_px).T) > 2.0        # markers of other sites
+    return _AMBIGUITY_COST if others.any() and d[others].min() < np.hypot(*(own_px - c)) else 0.0
+
+
+def _place(ax, text, x, y, obstacles, offsets, renderer, text_kw, leader=True, line_px=None, markers_px=None):
     """Greedy placement of one label: the first candidate with no overlap, else the least bad.
 
     Overlaps are with ``obstacles`` (boxes of markers and placed labels) and,
-    when given, ``line_px`` (sample points of routes and borders). Far
+    when given, ``line_px`` (sample points of routes and borders); with
+    ``markers_px`` a label nearer another marker than its own point is
+    penalized (it would be read as that marker's). Far
     candidates (``_FAR`` times the offset) get a leader line. The chosen
     label's box is appended to ``obstacles``.
     """
@@ -427,7 +443,9 @@ def _place(ax, text, x, y, obstacles, offsets, renderer, text_kw, leader=True, l
                         **text_kw)
         bb = t.get_window_extent(renderer).expanded(1.06, 1.15)
         t.remove()
-        cost = _overlap(bb, obstacles) + _outside(bb, axbox) + _covers(bb, line_px)
+        own = ax.transData.transform((x, y))
+        cost = (_overlap(bb, obstacles) + _outside(bb, axbox) + _covers(bb, line_px)
+                + (0.0 if f > 1.0 else _ambiguity(bb, own, markers_px)))
         if best is None or cost < best[0]:
             best = (cost, (dx * f, dy * f), ha, va, f, bb)
         if cost == 0.0:
@@ -461,11 +479,13 @@ def label_sites(ax, sites, marker_xy=(), obstacles=None, line_px=None):
     renderer = _renderer(ax.figure)
     obstacles = [] if obstacles is None else obstacles
     obstacles.extend(_point_boxes(ax, marker_xy, renderer))
+    markers_px = ax.transData.transform(np.asarray(marker_xy, dtype=float).reshape(-1, 2))
     text_kw = dict(fontsize=FONT_SIZE["small"], color=COLORS["text"], zorder=8,
                    bbox=dict(boxstyle="round,pad=0.15", facecolor="white", edgecolor="none", alpha=0.75))
     out = []
     for label, x, y, _prio in sorted(sites, key=lambda s: (s[3], s[0])):
-        out.append(_place(ax, label, x, y, obstacles, _OFFSETS, renderer, text_kw, line_px=line_px))
+        out.append(_place(ax, label, x, y, obstacles, _OFFSETS, renderer, text_kw, line_px=line_px,
+                          markers_px=markers_px))
     return out
 
 
