@@ -145,6 +145,17 @@ def load_terrain():
     return Terrain(elevation_m=z, lat_max_deg=lat_max, lon_min_deg=lon_min, cell_deg=cell)
 
 
+def _grid_coordinates(terrain, lat_deg, lon_deg):
+    """``(lat, lon, row, col, inside)``: points in fractional cell-centre coordinates (broadcast)."""
+    lat, lon = np.broadcast_arrays(np.asarray(lat_deg, dtype=float), np.asarray(lon_deg, dtype=float))
+    n_row, n_col = terrain.elevation_m.shape
+    r = (terrain.lat_max_deg - lat) / terrain.cell_deg - 0.5
+    q = (lon - terrain.lon_min_deg) / terrain.cell_deg - 0.5
+    with np.errstate(invalid="ignore"):
+        inside = (r >= -0.5) & (r <= n_row - 0.5) & (q >= -0.5) & (q <= n_col - 0.5)
+    return lat, lon, r, q, inside
+
+
 def elevation_m(terrain, lat_deg, lon_deg):
     """Terrain height by bilinear interpolation between cell centres [m].
 
@@ -176,14 +187,9 @@ def elevation_m(terrain, lat_deg, lon_deg):
     >>> elevation_m(ter, [29.0, 45.0], [50.0, 44.0])  # Persian Gulf; north of the grid
     array([0., 0.])
     """
-    lat, lon = np.broadcast_arrays(np.asarray(lat_deg, dtype=float), np.asarray(lon_deg, dtype=float))
+    lat, lon, r, q, inside = _grid_coordinates(terrain, lat_deg, lon_deg)
     z = terrain.elevation_m
     n_row, n_col = z.shape
-    c = terrain.cell_deg
-    r = (terrain.lat_max_deg - lat) / c - 0.5
-    q = (lon - terrain.lon_min_deg) / c - 0.5
-    with np.errstate(invalid="ignore"):
-        inside = (r >= -0.5) & (r <= n_row - 0.5) & (q >= -0.5) & (q <= n_col - 0.5)
     r = np.clip(np.where(inside, r, 0.0), 0.0, n_row - 1.0)
     q = np.clip(np.where(inside, q, 0.0), 0.0, n_col - 1.0)
     r0 = np.minimum(r.astype(np.intp), n_row - 2)
@@ -479,13 +485,9 @@ def cell_max_m(terrain, lat_deg, lon_deg):
     >>> bool(cell_max_m(ter, 35.955, 52.110) >= elevation_m(ter, 35.955, 52.110))
     True
     """
-    lat, lon = np.broadcast_arrays(np.asarray(lat_deg, dtype=float), np.asarray(lon_deg, dtype=float))
+    _, _, r, q, inside = _grid_coordinates(terrain, lat_deg, lon_deg)
     z = terrain.elevation_m
     n_row, n_col = z.shape
-    c = terrain.cell_deg
-    r = (terrain.lat_max_deg - lat) / c - 0.5
-    q = (lon - terrain.lon_min_deg) / c - 0.5
-    inside = (r >= -0.5) & (r <= n_row - 0.5) & (q >= -0.5) & (q <= n_col - 0.5)
     r0 = np.clip(np.floor(np.where(inside, r, 0.0)), 0, n_row - 2).astype(np.intp)
     q0 = np.clip(np.floor(np.where(inside, q, 0.0)), 0, n_col - 2).astype(np.intp)
     top = np.maximum.reduce([z[r0, q0], z[r0, q0 + 1], z[r0 + 1, q0], z[r0 + 1, q0 + 1]]).astype(float)
