@@ -1,7 +1,7 @@
-"""Command line: ``airpicture run|coverage|brief|sweep``.
+"""Command line: ``airpicture run|brief|coverage|sweep|compare|validate``.
 
 Exit status 0 on success, 2 on a bad scenario or bad arguments (one line on
-stderr naming the file and the key), 1 on any other failure. A failed run
+stderr naming the file and the key), 130 on Ctrl-C, 1 on any other failure. A failed run
 leaves no partial outputs.
 """
 import argparse
