@@ -212,7 +212,7 @@ def _held(carry, hits, m, n):
 def _exact_pair(sim, j, i, idx, draws, det):
     """Every scan of the window of radar ``j`` on route ``i``: exact geometry per scan (the reference).
 
-    Returns ``(tracked, track_scan, track_t, held, t)`` for the flights ``idx``.
+    Returns ``(tracked, track_scan, held, t)`` for the flights ``idx`` (held: the m-of-n rule per scan).
     """
     radar = sim.radars[j]
     b = draws.batch
