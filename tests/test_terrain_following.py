@@ -116,3 +116,14 @@ def test_envelope_against_a_brute_force_max_over_cones():
         behind = f[:, :k + 1] - 0.045 * (s[k] - s[:k + 1])
         ref[:, k] = np.maximum(ahead.max(axis=1), behind.max(axis=1))
     assert np.allclose(got, ref)
+
+
+def test_neighbour_max_against_a_plain_loop():
+    from geo.terrain import neighbour_max
+    rng = np.random.default_rng(8)
+    a = rng.normal(size=(13, 17))
+    ref = np.empty_like(a)
+    for i in range(13):
+        for j in range(17):
+            ref[i, j] = a[max(i - 1, 0):i + 2, max(j - 1, 0):j + 2].max()
+    assert np.array_equal(neighbour_max(a), ref)
