@@ -16,16 +16,16 @@ from pathlib import Path
 
 from tqdm import tqdm
 
-from geo.terrain import elevation_m, load_terrain
+from geo.terrain import load_terrain
 from geo.units import FT_M
 from sim import __version__
 from sim.analysis import altitude_levels, compare, sweep
 from sim.engine import EngineUnavailable
-from sim.analysis.sweeps import BELOW_GROUND_TOLERANCE_M
 from sim.detection import platform_geometry
 from sim.fences import nominal_route_fences
 from sim.montecarlo import prepare, run
 from sim.platforms import Orbit
+from sim.routes import below_ground_fraction
 from sim.products.brief import coverage_level
 from sim.products.brief import compare_figure, sweep_figure
 from sim.products.coverage import radar_coverages
@@ -395,10 +395,10 @@ def _cmd_validate(args):
                      f"{r.cruise_altitude_m:,.0f} m AMSL)")
         else:
             level = f"cruise {r.cruise_altitude_m:,.0f} m AMSL"
-            below = r.alt_m + BELOW_GROUND_TOLERANCE_M < elevation_m(terrain, r.lat_deg, r.lon_deg)
-            if below.any():
+            below = below_ground_fraction(r, terrain)
+            if below > 0:
                 warnings.append(f"{args.scenario}: route {r.name!r} flies below the terrain on "
-                                f"{100 * below.mean():.1f}% of its length (cruise {r.cruise_altitude_m:,.0f} m AMSL)")
+                                f"{100 * below:.1f}% of its length (cruise {r.cruise_altitude_m:,.0f} m AMSL)")
         where = (f"{inside:.1f} min in {airspace.name}'s airspace (enters at {f['airspace_entry_min']:.1f} min)"
                  if inside else f"never in {airspace.name}'s airspace")
         if not inside:
@@ -448,10 +448,9 @@ def _cmd_compare(args):
         names = ", ".join(sc.info.name for sc in scenarios)
         with staged_output(Path(args.out)) as stage:
             write_csv(stage / "compare.csv", header, rows)
-            what = (f"comparison of {names}: "
-                    + ", ".join(f"{s['campaigns']:,} campaigns x {s['flights_per_campaign']} flights, seed {s['seed']}"
-                                for s in summaries[:1])
-                    + ("" if len({(s['campaigns'], s['seed']) for s in summaries}) == 1 else " (first; others differ)"))
+            what = "comparison of " + "; ".join(
+                f"{s['scenario']} ({s['campaigns']:,} campaigns x {s['flights_per_campaign']} flights, seed {s['seed']})"
+                for s in summaries)
             with use_style():
                 fig, _ = compare_figure([r[0] for r in rows], [r[2] for r in rows], [(r[3], r[4]) for r in rows],
                                         [s["flights_total"] for s in summaries], what)

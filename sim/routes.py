@@ -16,7 +16,8 @@ from geo.terrain import cell_max_m, elevation_m, neighbour_max
 from sim.aircraft import profile_at, terrain_following_profile, vertical_profile
 from sim.flights import OFFSET_CLIP_SIGMA, OFFSET_STEP_M, offset_positions, offset_rows, to_lat_lon
 
-__all__ = ["RouteTrack", "build_route", "build_routes", "cruise_level", "follows_terrain", "ROUTE_STEP_S"]
+__all__ = ["RouteTrack", "build_route", "build_routes", "cruise_level", "follows_terrain", "below_ground_fraction",
+           "ROUTE_STEP_S", "BELOW_GROUND_TOLERANCE_M"]
 
 #: Time step of the nominal route grids [s].
 ROUTE_STEP_S = 1.0
@@ -154,6 +155,16 @@ def build_route(spec, aircraft, step_s=ROUTE_STEP_S, terrain=None):
         cruise_agl_m=None if h_agl is None else prof.h_cruise_m, **tf,
     )
 
+
+
+#: A route sample counts as below the ground when it is this far under the interpolated GLOBE
+#: ground [m] (airport elevations and the 30" grid differ by tens of metres at the runway).
+BELOW_GROUND_TOLERANCE_M = 50.0
+
+
+def below_ground_fraction(route, terrain, tolerance_m=BELOW_GROUND_TOLERANCE_M):
+    """Share of a route's grid samples more than ``tolerance_m`` below the GLOBE ground (not flyable as modelled)."""
+    return float(np.mean(route.alt_m + tolerance_m < elevation_m(terrain, route.lat_deg, route.lon_deg)))
 
 
 def build_routes(scenario, terrain=None):

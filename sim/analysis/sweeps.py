@@ -10,11 +10,11 @@ sampling noise of independent runs.
 """
 import numpy as np
 
-from geo.terrain import elevation_m, load_terrain
+from geo.terrain import load_terrain
 from geo.units import FL_M
 from sim.montecarlo import needs_terrain, prepare, run
 from sim.results import summarize
-from sim.routes import cruise_level
+from sim.routes import below_ground_fraction, cruise_level
 from sim.scenario import override_text, with_cruise_level, with_overrides
 
 __all__ = ["sweep", "altitude_sweep", "altitude_levels", "altitude_mode", "compare", "DEFAULT_SWEEP_ALTITUDES_M",
@@ -139,18 +139,13 @@ def altitude_sweep(scenario, values_m=None, *, campaigns=None, flights=None, see
     return points
 
 
-#: A route sample counts as below the ground when it is this far under the interpolated GLOBE
-#: ground [m] (airport elevations and the 30" grid differ by tens of metres at the runway).
-BELOW_GROUND_TOLERANCE_M = 50.0
-
-
 def _below_ground_fraction(sim):
     """Share of the nominal routes' grid samples below the ground (None without a terrain model)."""
     if sim.terrain is None:
         return None
-    below = [r.alt_m + BELOW_GROUND_TOLERANCE_M < elevation_m(sim.terrain, r.lat_deg, r.lon_deg)
-             for r in sim.routes]
-    return round(float(np.concatenate(below).mean()), 4)
+    n = np.array([len(r.t_s) for r in sim.routes])
+    share = np.array([below_ground_fraction(r, sim.terrain) for r in sim.routes])
+    return round(float(np.sum(share * n) / n.sum()), 4)
 
 
 def compare(scenarios, campaigns=None, flights=None, seed=None, engine=None, exact=False):
