@@ -304,6 +304,7 @@ class Scenario:
     radars: tuple
     detection: DetectionConfig
     airspace: AirspaceConfig
+    uncertainty: tuple = ()   # ((KEY, low, high), ...): the inputs a sensitivity analysis varies
     raw: dict = field(repr=False, compare=False, default=None)
 
 
@@ -409,7 +410,7 @@ _DETECTION_FIELDS = (
 )
 _LATLON_FIELDS = (_Field("lat", "float", required=True, lo=-90, hi=90),
                   _Field("lon", "float", required=True, lo=-180, hi=180))
-_TOP = ("scenario", "run", "aircraft", "route", "radar", "detection", "airspace")
+_TOP = ("scenario", "run", "aircraft", "route", "radar", "detection", "airspace", "uncertainty")
 
 
 def _waypoint(value, key, airports):
@@ -605,7 +606,33 @@ def parse_scenario(doc, source="<scenario>"):
         info, run, aircraft, routes, radars, det, airspace = _build(doc)
     except _Err as e:
         raise ScenarioError(source, e.key, e.message) from None
-    return Scenario(str(source), info, run, aircraft, routes, radars, det, airspace, raw=doc)
+    return Scenario(str(source), info, run, aircraft, routes, radars, det, airspace, _uncertainty(doc, source),
+                    raw=doc)
+
+
+def _uncertainty(doc, source):
+    """``[uncertainty] "KEY" = [low, high]``: each key and value checked as ``--set KEY=VALUE`` would be."""
+    table = doc.get("uncertainty", {})
+    if not isinstance(table, dict):
+        raise ScenarioError(source, "uncertainty", 'must be a table of "KEY" = [low, high]')
+    base = {k: v for k, v in doc.items() if k != "uncertainty"}
+    out = []
+    for key, pair in table.items():
+        where = f"uncertainty.{key}"
+        if (not isinstance(pair, list) or len(pair) != 2
+                or not all(isinstance(v, (int, float, str)) and not isinstance(v, bool) for v in pair)):
+            raise ScenarioError(source, where, "must be [low, high]")
+        for value in pair:
+            variant = copy.deepcopy(base)
+            try:
+                apply_override(variant, override_text(key, value), source=source)
+                _build(variant)
+            except ScenarioError as e:
+                raise ScenarioError(source, where, e.message) from None
+            except _Err as e:
+                raise ScenarioError(source, where, f"{value!r}: {e.key}: {e.message}") from None
+        out.append((key, pair[0], pair[1]))
+    return tuple(out)
 
 
 def read_toml(path):

@@ -31,7 +31,7 @@ from sim.flights import positions_at, to_lat_lon
 from sim.platforms import Orbit
 from sim.products.coverage import radar_coverages
 from sim.products.charts import (detections_per_campaign, draw_altitude_curve, draw_compare, draw_detections_histogram,
-                                 draw_sweep)
+                                 draw_sweep, draw_tornado)
 from sim.products.kml import write_kml
 from sim.products.maps import MapLayers, draw_route_map, legend_handles
 from sim.products.style import COLORS, FIGSIZE_IN, FONT_SIZE, new_figure, product_date, save_figure, use_style
@@ -51,6 +51,7 @@ __all__ = [
     "brief_figure",
     "sweep_figure",
     "compare_figure",
+    "tornado_figure",
     "write_brief",
 ]
 
@@ -292,6 +293,17 @@ def sweep_figure(key, points, title, run_text):
     fig = new_figure("chart")
     ax = fig.add_axes([0.11, 0.2, 0.86, 0.66])
     draw_sweep(ax, key, points)
+    ax.set_title(title, loc="left", fontsize=FONT_SIZE["title"] - 1)
+    fig.text(0.01, 0.012, f"{run_text}. {ASSUMPTIONS_NOTE}", ha="left", va="bottom", fontsize=FONT_SIZE["tiny"] - 1.0,
+             color=COLORS["muted"], wrap=True)
+    return fig, ax
+
+
+def tornado_figure(base, rows, metric, title, run_text):
+    """The sensitivity chart (tornado.png/.pdf): swings ranked, captioned with the run and the note."""
+    fig = new_figure("chart", (8.0, 1.4 + 0.38 * max(len(rows), 1)))
+    ax = fig.add_axes([0.42, 0.3, 0.55, 0.6])
+    draw_tornado(ax, base, rows, metric)
     ax.set_title(title, loc="left", fontsize=FONT_SIZE["title"] - 1)
     fig.text(0.01, 0.012, f"{run_text}. {ASSUMPTIONS_NOTE}", ha="left", va="bottom", fontsize=FONT_SIZE["tiny"] - 1.0,
              color=COLORS["muted"], wrap=True)

@@ -9,7 +9,8 @@ import numpy as np
 from geo.units import FL_M
 from sim.products.style import COLORS, FONT_SIZE, LINES, MARKERS
 
-__all__ = ["detections_per_campaign", "draw_detections_histogram", "draw_altitude_curve", "draw_sweep", "draw_compare"]
+__all__ = ["detections_per_campaign", "draw_detections_histogram", "draw_altitude_curve", "draw_sweep", "draw_compare",
+           "draw_tornado"]
 
 
 def detections_per_campaign(result):
@@ -177,3 +178,23 @@ def draw_compare(ax, names, p, ci95, flights):
     ax.grid(axis="x", zorder=0)
     ax.set_axisbelow(True)
     return {"bars": bars, "flagged": flagged}
+
+
+def draw_tornado(ax, base, rows, metric):
+    """A tornado chart: per uncertain input, the metric at its low and high values around the base.
+
+    ``rows`` as :func:`sim.analysis.sensitivity` returns them (ranked, largest swing on top).
+    Returns ``{"low": BarContainer, "high": BarContainer}``.
+    """
+    y = np.arange(len(rows))[::-1]
+    lo = np.array([r["metric_low"] for r in rows], dtype=float) - base
+    hi = np.array([r["metric_high"] for r in rows], dtype=float) - base
+    low = ax.barh(y, lo, left=base, color=COLORS["undetected"], alpha=0.75, label="input at its low value", zorder=2)
+    high = ax.barh(y, hi, left=base, color=COLORS["detected"], alpha=0.75, label="input at its high value", zorder=2)
+    ax.axvline(base, color="#333333", linewidth=0.9, zorder=3)
+    ax.set_yticks(y, [f"{r['key']}  [{r['low']}, {r['high']}]" for r in rows])
+    ax.set_xlabel(f"{metric} (base {base:.3f}; same draws in every run)")
+    ax.grid(axis="x", zorder=0)
+    ax.set_axisbelow(True)
+    ax.legend(loc="lower right", fontsize=FONT_SIZE["tiny"] + 0.5)
+    return {"low": low, "high": high}

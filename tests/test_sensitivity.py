@@ -1,0 +1,78 @@
+"""Sensitivity: one-at-a-time low/high runs with common random numbers (sim.analysis.sensitivity)."""
+import pytest
+
+from conftest import SCENARIOS, read_summary
+from sim.analysis import metric_value, sensitivity
+from sim.pipeline import load
+from sim.scenario import ScenarioError, parse_scenario
+
+OFF = SCENARIOS / "iraq_2012_transponder_off.toml"
+SMOOTH = ["detection.terrain=false"]
+
+
+@pytest.fixture(scope="module")
+def off_sensitivity():
+    sc = load(OFF, SMOOTH)
+    return sc, sensitivity(sc, campaigns=60)
+
+
+def test_every_shipped_scenario_declares_valid_uncertain_inputs():
+    for path in sorted(SCENARIOS.glob("*.toml")):
+        sc = load(path)
+        assert len(sc.uncertainty) >= 4, path.name
+        assert all(lo != hi for _key, lo, hi in sc.uncertainty), path.name
+
+
+def test_swings_have_the_sign_physics_says(off_sensitivity):
+    # more availability, a bigger target, transponders on: more detection; a stricter track rule: less
+    _, (_, rows) = off_sensitivity
+    seen = set()
+    for r in rows:
+        key = r["key"]
+        if key.endswith(".availability") or key in ("aircraft.rcs_m2", "aircraft.transponder_on_probability"):
+            assert r["swing"] >= 0, r
+            seen.add("up")
+        elif key == "detection.track_m":
+            assert r["swing"] <= 0, r
+            seen.add("down")
+    assert seen == {"up", "down"}
+    swings = [abs(r["swing"]) for r in rows]
+    assert swings == sorted(swings, reverse=True) and swings[0] > 0.1     # ranked; Kirkuk's radar matters
+
+
+def test_low_and_high_runs_equal_run_with_set_exactly(off_sensitivity, run_cli, tmp_path):
+    sc, (base, rows) = off_sensitivity
+    top = rows[0]
+    for value, expected in ((top["low"], top["metric_low"]), (top["high"], top["metric_high"])):
+        code, _, err = run_cli("run", OFF, "--campaigns", 60, *[a for s in SMOOTH for a in ("--set", s)],
+                               "--set", f"{top['key']}={value}", "--out", tmp_path / str(value), "-q")
+        assert code == 0, err
+        assert read_summary(tmp_path / str(value))["p_detect"] == expected
+    code, _, err = run_cli("run", OFF, "--campaigns", 60, "--set", SMOOTH[0], "--out", tmp_path / "base", "-q")
+    assert read_summary(tmp_path / "base")["p_detect"] == base
+
+
+def test_an_input_with_no_effect_swings_by_exactly_zero():
+    # a radar that is never up: its Pd cannot matter, and with the same draws the swing is exactly 0
+    doc = load(OFF, SMOOTH).raw
+    doc = {**doc, "radar": [dict(t) for t in doc["radar"]]}
+    for t in doc["radar"]:
+        if t["name"] == "Kirkuk PSR":
+            t["availability"] = 0.0
+    doc["uncertainty"] = {"radar[Kirkuk SSR].pd": [0.2, 0.9], "radar[Baghdad PSR].availability": [0.5, 1.0]}
+    _, rows = sensitivity(parse_scenario(doc), campaigns=30)
+    by_key = {r["key"]: r for r in rows}
+    assert by_key["radar[Kirkuk SSR].pd"]["swing"] == 0.0              # transponders off: SSR sees nothing
+    assert by_key["radar[Baghdad PSR].availability"]["swing"] > 0
+
+
+def test_bad_uncertainty_and_metric_are_clear_errors(run_cli, write_scenario):
+    doc = load(OFF).raw
+    with pytest.raises(ScenarioError, match=r"uncertainty.radar\[Nope\].availability: no radar named 'Nope'"):
+        parse_scenario({**doc, "uncertainty": {"radar[Nope].availability": [0, 1]}}, "s.toml")
+    with pytest.raises(ScenarioError, match=r"uncertainty.aircraft.rcs_m2: must be \[low, high\]"):
+        parse_scenario({**doc, "uncertainty": {"aircraft.rcs_m2": [1, 2, 3]}}, "s.toml")
+    with pytest.raises(KeyError):
+        metric_value({"p_detect": 0.5}, "nope")
+    code, _, err = run_cli("sensitivity", OFF, "--metric", "nope", "--campaigns", 2, "--set", SMOOTH[0])
+    assert code == 2 and "--metric" in err and len(err.strip().splitlines()) == 1
