@@ -316,6 +316,12 @@ def _cmd_run(args):
         print(f"  held in track while over {where}: {100 * summary['p_detect_in_airspace']:.1f}% of flights; "
               f"mean {summary['minutes_in_airspace_mean']:.0f} min in {where}'s airspace, "
               f"{summary['minutes_in_coverage_mean']:.0f} min in radar coverage")
+        if "response" in summary:
+            rs = summary["response"]
+            w = rs["reaction_window_min"]
+            print(f"  could they be stopped: P(stopped) per flight {rs['p_stopped']:.3f}; reaction window "
+                  f"{w['p50'] if w['p50'] is not None else float('nan'):.0f} min (median, track in "
+                  f"{where}'s airspace to exit); " + "; ".join(f"{k} {100 * v:.1f}%" for k, v in rs["outcomes"].items()))
         for name, r in summary["radars"].items():
             p = r["platform"]
             orbit = (f" (airborne: a {p['loop_km']:.0f} km orbit at {p['altitude_m']:,.0f} m, "

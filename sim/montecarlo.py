@@ -22,6 +22,7 @@ from sim.fences import flight_fence_figures, inside_airspace_at, route_fences
 from sim.flights import OFFSET_CLIP_SIGMA, OFFSET_STEP_M, FlightBatch, PackedRoutes, offset_rows, pack_routes, positions_at
 from sim.platforms import Orbit
 from sim.routes import build_routes, follows_terrain
+from sim.response import flight_response
 from sim.results import RunTotals, flight_csv_text
 from sim.scenario import Scenario
 from sim.outages import up_states
@@ -82,6 +83,14 @@ class RunResult:
     minutes_in_airspace: np.ndarray | None    # (F,)
     minutes_in_coverage: np.ndarray | None    # (F,) in the geometric coverage of radars that can see it
     # (the last three are None when the simulation was prepared without fences)
+    reaction_window_min: np.ndarray | None = None   # (F,) [response]: track in the airspace -> exit (NaN: none)
+    order_feasible: np.ndarray | None = None        # (F,) bool
+    obeyed: np.ndarray | None = None                # (F,) bool
+    interceptable: np.ndarray | None = None         # (F,) bool
+    intercept_lat_deg: np.ndarray | None = None     # (F,) where the earliest interceptor meets it (NaN: none)
+    intercept_lon_deg: np.ndarray | None = None
+    intercept_t_s: np.ndarray | None = None         # (F,) when it meets the flight [s since departure]
+    outcome: np.ndarray | None = None               # (F,) int8, sim.response.OUTCOMES
 
 
 def needs_terrain(scenario):
@@ -192,6 +201,7 @@ class ChunkDraws:
             np.zeros((len(route), 0), dtype=bool)
         self.scan_phase = np.column_stack([u("scan_phase", j) for j in range(R)]) if R else np.zeros((len(route), 0))
         self.orbit_phase = {j: u("orbit_phase", j) for j in sim.orbit_radars}
+        self.comply = u("comply")          # whether an order to land is obeyed
         self.scan_keys = [stream_keys(seed, campaign, flight, STREAMS["scan"] + RADAR_STREAM_BASE * (1 + j))
                           for j in range(R)]
 
@@ -262,8 +272,8 @@ def _fast_pair(sim, j, i, idx, draws, det, airspace_at):
     A fixed radar reads its detection table (and starts at the flight's first covered scan); an
     orbiting radar evaluates the exact geometry of the scans walked (from its window's start).
     Same draws as :func:`_exact_pair` (counter-based, by absolute scan). Returns ``(tracked,
-    track_t, in_airspace)``: the latter is whether a track was held while the flight was in the
-    airspace (None without fences).
+    track_t, in_airspace_t)``: the latter is the first time a track was held while the flight was
+    in the airspace (NaN if never; None without fences).
     """
     radar, table = sim.radars[j], sim.tables[j][i]
     m, n, period = det.track_m, det.track_n, radar.scan_period_s
@@ -301,6 +311,7 @@ def _fast_pair(sim, j, i, idx, draws, det, airspace_at):
     # the n - 1 scans before it so that the m-of-n memory is that of the same draws)
     inside = np.zeros(len(idx), dtype=bool)
     inside[tracked] = airspace_at(idx[tracked], track_t[tracked, None])[:, 0]
+    inside_t = np.where(inside, track_t, np.nan)
     rest = np.flatnonzero(tracked & ~inside)
     if rest.size:
         fz = sim.fences[i]     # a flight tracked before it entered starts at its entry
@@ -311,8 +322,8 @@ def _fast_pair(sim, j, i, idx, draws, det, airspace_at):
         found = _blocks(keys[rest], phase[rest], lambda sel, ks, t: pd_at(rest[sel], ks, t), period,
                         k_from - (n - 1), k_stop, k_from, m, n,
                         lambda held, t, ks, sel: held & airspace_at(idx[rest][sel], t))
-        inside[rest] = found != _NO_SCAN
-    return tracked, track_t, inside
+        inside_t[rest] = np.where(found != _NO_SCAN, (phase[rest] + found) * period, np.nan)
+    return tracked, track_t, inside_t
 
 
 def simulate_chunk(sim, seed, first_campaign, n_campaigns, flights):
@@ -330,7 +341,7 @@ def simulate_chunk(sim, seed, first_campaign, n_campaigns, flights):
     F, R = len(batch), len(sim.radars)
     tracked_by = np.zeros((F, R), dtype=bool)
     track_time = np.full((F, R), np.nan)
-    in_airspace_tracked = np.zeros(F, dtype=bool)
+    in_airspace_t = np.full(F, np.inf)      # first time a radar held a track while the flight was in the airspace
 
     def airspace_at(rows, t):
         return inside_airspace_at(sim.fences, batch.route_index[rows], batch.cross_track_m[rows], t)
@@ -343,19 +354,21 @@ def simulate_chunk(sim, seed, first_campaign, n_campaigns, flights):
             if sim.scan_count[j, i] == 0 or not idx.size:
                 continue
             if sim.tables:
-                tracked, t_track, inside = _fast_pair(sim, j, i, idx, draws, det, airspace_at if sim.fences else None)
+                tracked, t_track, inside_t = _fast_pair(sim, j, i, idx, draws, det,
+                                                        airspace_at if sim.fences else None)
             else:
                 tracked, k_track, held, t = _exact_pair(sim, j, i, idx, draws, det)
                 t_track = t[np.arange(len(idx)), np.argmax(held, axis=1)]
-                inside = None
+                inside_t = None
                 if sim.fences:
-                    inside = np.zeros(len(idx), dtype=bool)
-                    inside[tracked] = (held[tracked] & airspace_at(idx[tracked], t[tracked])).any(axis=1)
+                    over = np.zeros(held.shape, dtype=bool)
+                    over[tracked] = held[tracked] & airspace_at(idx[tracked], t[tracked])
+                    inside_t = np.where(over.any(axis=1), t[np.arange(len(idx)), np.argmax(over, axis=1)], np.nan)
             done = idx[tracked]
             tracked_by[done, j] = True
             track_time[done, j] = t_track[tracked]
-            if inside is not None:
-                in_airspace_tracked[idx] |= inside
+            if inside_t is not None:
+                in_airspace_t[idx] = np.fmin(in_airspace_t[idx], inside_t)
     detected = tracked_by.any(axis=1)
     if R:
         first_radar = np.where(detected, np.argmin(np.where(tracked_by, track_time, np.inf), axis=1), -1)
@@ -363,15 +376,18 @@ def simulate_chunk(sim, seed, first_campaign, n_campaigns, flights):
         first_radar = np.full(F, -1)
     first_t = np.full(F, np.nan)
     first_t[detected] = track_time[detected, first_radar[detected]]
+    out = dict(batch=batch, radar_up=draws.up, tracked_by=tracked_by, track_time_s=track_time,
+               detected=detected, first_detection_s=first_t, first_radar=first_radar,
+               detected_in_airspace=None, minutes_in_airspace=None, minutes_in_coverage=None)
     if sim.fences:
         minutes_airspace, minutes_cov = flight_fence_figures(sim.fences, batch.route_index, batch.cross_track_m,
                                                              batch.transponder_on)
-    else:
-        minutes_airspace = minutes_cov = in_airspace_tracked = None
-    return dict(batch=batch, radar_up=draws.up, tracked_by=tracked_by, track_time_s=track_time,
-                detected=detected, first_detection_s=first_t, first_radar=first_radar,
-                detected_in_airspace=in_airspace_tracked, minutes_in_airspace=minutes_airspace,
-                minutes_in_coverage=minutes_cov)
+        in_airspace_t[~np.isfinite(in_airspace_t)] = np.nan
+        out.update(detected_in_airspace=np.isfinite(in_airspace_t), minutes_in_airspace=minutes_airspace,
+                   minutes_in_coverage=minutes_cov)
+        if sim.scenario.response is not None:
+            out.update(flight_response(sim, batch, in_airspace_t, draws.comply))
+    return out
 
 
 def _concat(parts):

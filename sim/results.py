@@ -15,6 +15,7 @@ import numpy as np
 from geo.units import KMH_MPS
 from sim.fences import nominal_route_fences
 from sim.outages import transition_up
+from sim.response import OUTCOMES
 from sim.platforms import Orbit
 
 __all__ = ["wilson_interval", "campaign_interval", "campaigns_share_fate", "summarize", "flight_rows", "flight_header", "flight_csv_text", "RunTotals",
@@ -22,6 +23,8 @@ __all__ = ["wilson_interval", "campaign_interval", "campaigns_share_fate", "summ
 
 #: Resolution of the histogram behind the median first-detection time [s].
 FIRST_DETECTION_BIN_S = 0.1
+#: Resolution of the histogram behind the reaction windows' percentiles [min].
+WINDOW_BIN_MIN = 0.1
 #: Fixed-point scale of summed per-flight minutes (millionths of a minute: sums exact in integers).
 _MICRO = 1_000_000
 
@@ -49,6 +52,10 @@ class RunTotals:
     in_airspace_detected: int | None
     minutes_airspace_micro: int | None
     minutes_coverage_micro: int | None
+    outcomes: np.ndarray | None = None          # (4,) flights by response outcome (sim.response.OUTCOMES)
+    stopped_per_campaign: np.ndarray | None = None   # (flights_per_campaign + 1,) campaigns by flights stopped
+    window_hist: np.ndarray | None = None       # reaction windows by WINDOW_BIN_MIN bin
+    window_micro: int | None = None             # sum of reaction windows [millionths of a minute]
 
     @classmethod
     def of_chunk(cls, part, flights_per_campaign, n_radars, n_routes):
@@ -73,7 +80,20 @@ class RunTotals:
             if fences else None,
             minutes_coverage_micro=int(np.rint(part["minutes_in_coverage"] * _MICRO).astype(np.int64).sum())
             if fences else None,
+            **(cls._response_totals(part, flights_per_campaign) if part.get("outcome") is not None else {}),
         )
+
+    @staticmethod
+    def _response_totals(part, flights_per_campaign):
+        outcome = part["outcome"]
+        stopped = (outcome >= 2).reshape(-1, flights_per_campaign).sum(axis=1)
+        w = part["reaction_window_min"]
+        w = w[np.isfinite(w)]
+        return dict(outcomes=np.bincount(outcome, minlength=len(OUTCOMES)),
+                    stopped_per_campaign=np.bincount(stopped, minlength=flights_per_campaign + 1),
+                    window_hist=np.bincount(np.floor(w / WINDOW_BIN_MIN).astype(np.int64), minlength=1)
+                    if len(w) else np.zeros(1, dtype=np.int64),
+                    window_micro=int(np.rint(w * _MICRO).astype(np.int64).sum()))
 
     def merged(self, other):
         """The totals of both (commutative and associative)."""
@@ -81,6 +101,14 @@ class RunTotals:
             return None if a is None else a + b
 
         n = max(len(self.first_hist), len(other.first_hist))
+        resp = {}
+        if self.outcomes is not None:
+            m = max(len(self.window_hist), len(other.window_hist))
+            resp = dict(outcomes=self.outcomes + other.outcomes,
+                        stopped_per_campaign=self.stopped_per_campaign + other.stopped_per_campaign,
+                        window_hist=np.pad(self.window_hist, (0, m - len(self.window_hist)))
+                        + np.pad(other.window_hist, (0, m - len(other.window_hist))),
+                        window_micro=self.window_micro + other.window_micro)
         return RunTotals(
             self.flights + other.flights, self.detected + other.detected, self.per_campaign + other.per_campaign,
             self.radar_tracked + other.radar_tracked, self.radar_first + other.radar_first,
@@ -91,6 +119,7 @@ class RunTotals:
             add(self.in_airspace_detected, other.in_airspace_detected),
             add(self.minutes_airspace_micro, other.minutes_airspace_micro),
             add(self.minutes_coverage_micro, other.minutes_coverage_micro),
+            **resp,
         )
 
 
@@ -257,7 +286,37 @@ def summarize(sim, result):
         keys = list(out)
         at = keys.index("first_detection_min")
         out = {**{k: out[k] for k in keys[:at]}, **fences, **{k: out[k] for k in keys[at:]}}
+    if tot.outcomes is not None:
+        out["response"] = _response_summary(sc, tot, result.campaigns, n)
     return out
+
+
+def _response_summary(sc, tot, campaigns, n):
+    """Could they be stopped: the settings, the reaction windows, P(stopped) and stopped per campaign."""
+    sizes = np.arange(len(tot.stopped_per_campaign))
+    w_bins = (np.arange(len(tot.window_hist)) + 0.5) * WINDOW_BIN_MIN
+    n_w = int(tot.window_hist.sum())
+    stopped = int(tot.outcomes[2] + tot.outcomes[3])
+    r = sc.response
+    return {
+        "decision_delay_min": _r(r.decision_delay_s / 60.0, 3),
+        "order_to_land": {"airports": [a.icao for a in r.land_airports], "compliance": r.compliance}
+        if r.land_airports else None,
+        "interceptors": [{"name": i.name, "lat": i.lat_deg, "lon": i.lon_deg, "ready_min": _r(i.ready_s / 60.0, 3),
+                          "speed_kmh": _r(i.speed_mps / KMH_MPS, 1)} for i in sc.interceptors],
+        "reaction_window_min": {
+            "flights": n_w,
+            "mean": _r(tot.window_micro / _MICRO / n_w, 3) if n_w else None,
+            **{f"p{q:02d}": _r(hist_percentile(tot.window_hist, w_bins, q), 2) if n_w else None for q in (5, 50, 95)},
+        },
+        "outcomes": {name: _r(c / n) for name, c in zip(OUTCOMES, tot.outcomes)},
+        "p_stopped": _r(stopped / n),
+        "stopped_per_campaign": {
+            "mean": _r(stopped / campaigns),
+            "p05": _r(hist_percentile(tot.stopped_per_campaign, sizes, 5)),
+            "p95": _r(hist_percentile(tot.stopped_per_campaign, sizes, 95)),
+        },
+    }
 
 
 def _platform_summary(p):
@@ -272,8 +331,12 @@ def headline(summary):
     """One sentence a planner reads first."""
     d = summary["detected_per_campaign"]
     n = summary["flights_per_campaign"]
+    stopped = ""
+    if "response" in summary:
+        s = summary["response"]["stopped_per_campaign"]
+        stopped = f", of which {s['mean']:.1f} could have been stopped ({s['p05']:.0f}-{s['p95']:.0f})"
     return (f"{d['mean']:.1f} of {n} flights detected on average "
-            f"(90% of campaigns between {d['p05']:.0f} and {d['p95']:.0f}); "
+            f"(90% of campaigns between {d['p05']:.0f} and {d['p95']:.0f}){stopped}; "
             f"P(detect) per flight {summary['p_detect']:.3f} [95% CI {format_ci(*summary['p_detect_ci95'])}]")
 
 
@@ -282,11 +345,16 @@ def format_ci(lo, hi):
     return f"{np.floor(lo * 1000) / 1000:.3f}-{np.ceil(hi * 1000) / 1000:.3f}"
 
 
+#: Columns ``flights.csv`` adds when the scenario has a ``[response]`` or interceptors.
+RESPONSE_COLUMNS = ("reaction_window_min", "order_feasible", "obeyed", "interceptable", "outcome")
+
+
 def flight_header(sim, with_fences):
     """The columns of ``flights.csv``."""
+    response = with_fences and sim.scenario.response is not None
     return ["campaign", "flight", "route", "detected", "first_detection_s", "first_radar",
             *(("detected_in_airspace", "minutes_in_airspace", "minutes_in_coverage") if with_fences else ()),
-            "transponder_on", "cross_track_m", "radars_tracking"]
+            "transponder_on", "cross_track_m", "radars_tracking", *(RESPONSE_COLUMNS if response else ())]
 
 
 def flight_rows(sim, part):
@@ -312,6 +380,10 @@ def flight_rows(sim, part):
         [f"{x:.1f}" for x in b.cross_track_m],
         get("tracked_by").sum(axis=1).tolist(),
     ]
+    if get("outcome") is not None:
+        cols += [["" if np.isnan(x) else f"{x:.1f}" for x in get("reaction_window_min")],
+                 get("order_feasible").astype(int).tolist(), get("obeyed").astype(int).tolist(),
+                 get("interceptable").astype(int).tolist(), [OUTCOMES[k] for k in get("outcome")]]
     return list(zip(*cols))
 
 

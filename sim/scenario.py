@@ -30,6 +30,8 @@ __all__ = [
     "RouteSpec",
     "PdReference",
     "OrbitSpec",
+    "ResponseSpec",
+    "InterceptorSpec",
     "RadarSpec",
     "DetectionConfig",
     "AirspaceConfig",
@@ -239,6 +241,26 @@ class PdReference:
 
 
 @dataclass(frozen=True)
+class ResponseSpec:
+    """From a track inside the airspace to a decision, then an order to land (obeyed or not)."""
+
+    decision_delay_s: float
+    land_airports: tuple        # Waypoints (airports) where an ordered flight may land; () without an order
+    compliance: float           # probability that an ordered flight obeys
+
+
+@dataclass(frozen=True)
+class InterceptorSpec:
+    """An interceptor: airborne ``ready_s`` after the decision, then straight to the meeting point."""
+
+    name: str
+    lat_deg: float
+    lon_deg: float
+    ready_s: float
+    speed_mps: float
+
+
+@dataclass(frozen=True)
 class OrbitSpec:
     """An airborne platform: the closed loop of its waypoints at constant speed and altitude."""
 
@@ -305,6 +327,8 @@ class Scenario:
     detection: DetectionConfig
     airspace: AirspaceConfig
     uncertainty: tuple = ()   # ((KEY, low, high), ...): the inputs a sensitivity analysis varies
+    response: "ResponseSpec | None" = None   # what the airspace's owner does once a flight is tracked
+    interceptors: tuple = ()  # InterceptorSpec per interceptor
     raw: dict = field(repr=False, compare=False, default=None)
 
 
@@ -410,7 +434,22 @@ _DETECTION_FIELDS = (
 )
 _LATLON_FIELDS = (_Field("lat", "float", required=True, lo=-90, hi=90),
                   _Field("lon", "float", required=True, lo=-180, hi=180))
-_TOP = ("scenario", "run", "aircraft", "route", "radar", "detection", "airspace", "uncertainty")
+_TOP = ("scenario", "run", "aircraft", "route", "radar", "detection", "airspace", "uncertainty", "response",
+        "interceptor")
+_RESPONSE_FIELDS = (
+    _Field("decision_delay", "time", default=0.0, lo=0, hi=86_400),
+    _Field("order_to_land", "raw"),
+)
+_ORDER_FIELDS = (
+    _Field("airports", "raw", required=True),
+    _Field("compliance", "float", required=True, lo=0, hi=1),
+)
+_INTERCEPTOR_FIELDS = (
+    _Field("name", "str", required=True),
+    _Field("base", "raw", required=True),
+    _Field("ready", "time", default=0.0, lo=0, hi=86_400),
+    _Field("speed", "speed", required=True, gt=0, hi=1_000),
+)
 
 
 def _waypoint(value, key, airports):
@@ -546,7 +585,34 @@ def _build(doc):
         raise _Err("airspace.country", f"unknown country {sp['country']!r}: give an ISO 3166-1 alpha-3 code "
                                        f"of the packaged borders ({', '.join(sorted(countries))})")
     airspace = AirspaceConfig(code, countries[code])
-    return info, run, aircraft, tuple(routes), tuple(radars), det, airspace
+    response, interceptors = _response(doc, airports)
+    return info, run, aircraft, tuple(routes), tuple(radars), det, airspace, response, interceptors
+
+
+def _response(doc, airports):
+    """``[response]`` and ``[[interceptor]]`` (both optional)."""
+    response = None
+    if "response" in doc:
+        r = _read_table(doc["response"], _RESPONSE_FIELDS, "response")
+        land, compliance = (), 0.0
+        if r["order_to_land"] is not None:
+            o = _read_table(r["order_to_land"], _ORDER_FIELDS, "response.order_to_land")
+            codes = o["airports"]
+            if not isinstance(codes, list) or not codes or not all(isinstance(c, str) for c in codes):
+                raise _Err("response.order_to_land.airports", "must be a non-empty list of ICAO codes")
+            land = tuple(_waypoint(c, f"response.order_to_land.airports[{i}]", airports) for i, c in enumerate(codes))
+            compliance = o["compliance"]
+        response = ResponseSpec(r["decision_delay"], land, compliance)
+    interceptors = []
+    for i, t in enumerate(_list_of_tables(doc, "interceptor")):
+        p = _table_path("interceptor", t, i)
+        v = _read_table(t, _INTERCEPTOR_FIELDS, p)
+        base = _waypoint(v["base"], f"{p}.base", airports)
+        interceptors.append(InterceptorSpec(v["name"], base.lat_deg, base.lon_deg, v["ready"], v["speed"]))
+    _unique([x.name for x in interceptors], "interceptor")
+    if interceptors and response is None:
+        response = ResponseSpec(0.0, (), 0.0)        # interceptors act on a decision taken at once
+    return response, tuple(interceptors)
 
 
 def _platform(table, v, path):
@@ -603,11 +669,11 @@ def _unique(names, table):
 def parse_scenario(doc, source="<scenario>"):
     """Validate a scenario given as a parsed TOML dict; return a :class:`Scenario`."""
     try:
-        info, run, aircraft, routes, radars, det, airspace = _build(doc)
+        info, run, aircraft, routes, radars, det, airspace, response, interceptors = _build(doc)
     except _Err as e:
         raise ScenarioError(source, e.key, e.message) from None
     return Scenario(str(source), info, run, aircraft, routes, radars, det, airspace, _uncertainty(doc, source),
-                    raw=doc)
+                    response, interceptors, raw=doc)
 
 
 def _uncertainty(doc, source):

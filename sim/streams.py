@@ -45,7 +45,8 @@ _K_FLIGHT = np.uint64(0xAEF17502108EF2D9)
 _K_STREAM = np.uint64(0xDB4F0B9175AE2165)
 
 #: Stream numbers of the per-flight draws; the per-radar ones add the radar's index times 1,000.
-STREAMS = {"route": 1, "offset": 2, "transponder": 3, "up": 4, "scan_phase": 5, "orbit_phase": 6, "scan": 7}
+STREAMS = {"route": 1, "offset": 2, "transponder": 3, "up": 4, "scan_phase": 5, "orbit_phase": 6, "scan": 7,
+           "comply": 8}
 #: Per-radar streams are ``STREAMS[name] + RADAR_STREAM_BASE * (1 + radar index)``.
 RADAR_STREAM_BASE = 1000
 #: The ``flight`` of campaign-level draws.

@@ -1,0 +1,142 @@
+"""Could they be stopped: reaction windows, orders to land and intercepts against closed forms."""
+import math
+
+import numpy as np
+import pytest
+
+from conftest import SCENARIOS, read_summary
+from geo.earth import EARTH_RADIUS_M
+from geo.geodesy import WGS84
+from sim.pipeline import load, simulate
+from sim.response import INTERCEPT_TOLERANCE_S, OUTCOMES, time_to_land_s
+from sim.scenario import parse_scenario
+
+V_FLIGHT = 200.0          # 720 km/h
+START_LON = 41.0          # the route: along 33N from 41.0E to 45.5E, inside Iraq
+
+
+def _straight(response=None, interceptors=(), campaigns=20, flights=5, scan_s=2.0):
+    """A level route along 33N from 41.0E to 45.5E inside Iraq at 10,000 m and 200 m/s, and a cookie-cutter
+    radar (Pd 1, always up, 1-of-1) whose coverage holds the whole route."""
+    doc = {
+        "scenario": {"name": "respond", "title": "response test"},
+        "run": {"campaigns": campaigns, "flights": flights, "seed": 4},
+        "aircraft": {"cruise_altitude_m": 10_000.0, "cruise_speed_kmh": 720.0},
+        "route": [{"name": "east", "waypoints": [{"lat": 33.0, "lon": START_LON}, {"lat": 33.0, "lon": 45.5}]}],
+        "radar": [{"name": "R", "lat": 33.0, "lon": 43.25, "elevation_m": 0.0, "antenna_height_m": 20.0,
+                   "kind": "primary", "range_km": 400.0, "scan_period_s": scan_s, "availability": 1.0, "pd": 1.0}],
+        "detection": {"track_m": 1, "track_n": 1},
+    }
+    if response is not None:
+        doc["response"] = response
+    if interceptors:
+        doc["interceptor"] = list(interceptors)
+    return parse_scenario(doc)
+
+
+def _along_m(lat, lon):
+    """Distance along the route from its start [m] (WGS84, as the route itself)."""
+    _, _, d = WGS84.inv(np.full(np.shape(lat), START_LON), np.full(np.shape(lat), 33.0), lon, lat)
+    return np.asarray(d)
+
+
+def test_analytic_intercept_from_the_closed_form():
+    # base 120 km north of the route at 44.6E; decision at the first track (delay 0), airborne 5 min later,
+    # 250 m/s. The flight is at s(t) = V t along the track; the base's foot is at x0 along it and D off it:
+    # the earliest meeting solves D^2 + (x0 - V t)^2 = (v (t - t_ready))^2 (smallest root >= t_ready).
+    lat_b = 33.0 + 120e3 / 110_900.0
+    sc = _straight(response={"decision_delay_min": 0}, interceptors=[
+        {"name": "I", "base": {"lat": lat_b, "lon": 44.6}, "ready_min": 5, "speed_kmh": 900}])
+    sim, res = simulate(sc)
+    assert res.interceptable.all()
+    # the foot of the perpendicular from the base on the route's geodesic (dense pyproj samples; the
+    # distance off the track on the simulator's sphere)
+    az, _, length = WGS84.inv(START_LON, 33.0, 45.5, 33.0)
+    s = np.arange(0.0, length, 10.0)
+    lon, lat, _ = WGS84.fwd(np.full(s.shape, START_LON), np.full(s.shape, 33.0), np.full(s.shape, az), s)
+    p1, l1, p2, l2 = map(np.radians, (lat, lon, lat_b, 44.6))
+    off = 2 * EARTH_RADIUS_M * np.arcsin(np.sqrt(np.sin((p2 - p1) / 2) ** 2
+                                                 + np.cos(p1) * np.cos(p2) * np.sin((l2 - l1) / 2) ** 2))
+    x0, d = s[np.argmin(off)], off.min()
+    v = 250.0
+    t_in = res.first_detection_s                                 # the track formed inside Iraq at once
+    t_ready = t_in + 300.0
+    # quadratic a t^2 + b t + c = 0
+    a = V_FLIGHT ** 2 - v ** 2
+    b = -2 * x0 * V_FLIGHT + 2 * v ** 2 * t_ready
+    c = x0 ** 2 + d ** 2 - v ** 2 * t_ready ** 2
+    t_ref = (-b - np.sqrt(b * b - 4 * a * c)) / (2 * a)
+    t_ref = np.where(t_ref >= t_ready, t_ref, (-b + np.sqrt(b * b - 4 * a * c)) / (2 * a))
+    # the simulator's meeting point, and its time from the along-track distance
+    t_sim = _along_m(res.intercept_lat_deg, res.intercept_lon_deg) / V_FLIGHT
+    # within one route grid step (1 s) plus the refinement tolerance; the sphere vs WGS84 differ by 0.3%
+    assert np.allclose(res.intercept_t_s, t_sim, atol=1.0 + INTERCEPT_TOLERANCE_S)
+    assert np.allclose(t_sim, t_ref, atol=1.0 + INTERCEPT_TOLERANCE_S)
+
+
+def test_a_base_too_far_or_too_slow_cannot_intercept():
+    far = _straight(response={"decision_delay_min": 0}, interceptors=[
+        {"name": "far", "base": {"lat": 37.5, "lon": 44.6}, "ready_min": 5, "speed_kmh": 900}])
+    slow = _straight(response={"decision_delay_min": 0}, interceptors=[
+        {"name": "slow", "base": {"lat": 34.1, "lon": 43.2}, "ready_min": 5, "speed_kmh": 300}])
+    for sc in (far, slow):
+        _, res = simulate(sc)
+        assert not res.interceptable.any()
+        assert set(res.outcome.tolist()) == {1}          # tracked, no action possible
+
+
+def test_tracked_at_entry_the_window_is_the_time_in_the_airspace():
+    # the real route Tehran -> Damascus tracked by a cookie-cutter radar covering its whole crossing of
+    # Iraq with 2-s scans: the first track held inside Iraq is at the entry, so the reaction window is
+    # the flight's time in Iraq (fence tables every 10 s: within 20 s)
+    sc = load(SCENARIOS / "iraq_2012_transponder_off.toml",
+              ["route[direct].cross_track_sigma_km=0", "route[via-baghdad-fir-south].weight=0",
+               "detection.terrain=false", "detection.track_m=1",
+               "radar[Kirkuk PSR].range_km=900", "radar[Kirkuk PSR].scan_period_s=2",
+               "radar[Kirkuk PSR].antenna_height_m=3000",
+               "radar[Kirkuk PSR].availability=1", "response.decision_delay_min=0"])
+    sim, res = simulate(sc, campaigns=10)
+    assert res.detected_in_airspace.all()
+    assert np.allclose(res.reaction_window_min, res.minutes_in_airspace, atol=20 / 60)
+
+
+def test_an_order_decided_after_the_last_feasible_point_is_not_feasible():
+    # land at Baghdad (ORBI) from the straight route: the order is feasible while the time needed to
+    # land (the longer of flying to ORBI at the descent speed and descending at the descent rate) fits
+    # in the time left in Iraq. Find the last feasible decision time t* on a dense grid from the same
+    # closed form, then decide 30 s before and 30 s after it.
+    base = _straight(response={"decision_delay_min": 0, "order_to_land": {"airports": ["ORBI"], "compliance": 1}},
+                     campaigns=1, flights=1)
+    sim, res = simulate(base)
+    t_in = float(res.first_detection_s[0])
+    t_exit = t_in + 60 * float(res.reaction_window_min[0])
+    from sim.flights import positions_at
+    from geo.earth import unit_vectors
+    ts = np.arange(t_in, t_exit, 1.0)
+    xyz, alt, _ = positions_at(sim.packed, np.zeros(1, dtype=int), np.zeros(1), ts[None, :])
+    ac = base.aircraft
+    need, _ = time_to_land_s(xyz[0], alt[0], unit_vectors([33.2625], [44.2346]), np.array([34.7472]),
+                             ac.descent_speed_mps, ac.descent_rate_mps)
+    ok = need <= t_exit - ts
+    assert ok[0] and not ok[-1]
+    t_star = ts[np.flatnonzero(ok)[-1]]
+    for shift, expected in ((-30.0, True), (30.0, False)):
+        delay_min = (t_star + shift - t_in) / 60.0
+        sc = _straight(response={"decision_delay_min": delay_min,
+                                 "order_to_land": {"airports": ["ORBI"], "compliance": 1}}, campaigns=1, flights=1)
+        _, r = simulate(sc)
+        assert bool(r.order_feasible[0]) is expected
+        assert bool(r.obeyed[0]) is expected                   # compliance 1: every feasible order obeyed
+        assert OUTCOMES[r.outcome[0]] == ("ordered to land and obeyed" if expected else "tracked, no action possible")
+
+
+def test_compliance_is_the_share_of_feasible_orders_obeyed(run_cli, tmp_path):
+    code, out, err = run_cli("run", SCENARIOS / "iraq_2012_baseline.toml", "--campaigns", 200, "--set",
+                             "detection.terrain=false", "--out", tmp_path / "o", "-q")
+    assert code == 0, err
+    s = read_summary(tmp_path / "o")["response"]
+    obeyed = s["outcomes"]["ordered to land and obeyed"]
+    assert obeyed == pytest.approx(0.5, abs=4 * math.sqrt(0.25 / 3000))     # compliance 0.5, all feasible here
+    assert s["p_stopped"] == pytest.approx(obeyed) and s["stopped_per_campaign"]["mean"] == pytest.approx(15 * obeyed)
+    rows = (tmp_path / "o" / "flights.csv").read_text().splitlines()
+    assert rows[0].endswith("reaction_window_min,order_feasible,obeyed,interceptable,outcome")
