@@ -9,11 +9,12 @@
 from pathlib import Path
 
 from geo.terrain import load_terrain
-from sim.analysis import DEFAULT_SWEEP_CAMPAIGNS, altitude_sweep, compare, sweep
+from sim.analysis import DEFAULT_SWEEP_CAMPAIGNS, altitude_sweep, compare, sensitivity, sweep
 from sim.montecarlo import needs_terrain, prepare, run
-from sim.products.brief import BRIEF_FILES, write_brief
+from sim.products.brief import BRIEF_FILES, tornado_figure, write_brief
+from sim.products.style import save_figure, use_style
 from sim.products.export import radar_features, routes_feature_collection, staged_output, write_json, write_readme
-from sim.results import flight_csv_text, flight_header, summarize
+from sim.results import ASSUMPTIONS_NOTE, flight_csv_text, flight_header, summarize
 from sim.scenario import load_scenario, override_text, with_overrides
 
 __all__ = ["load", "simulate", "simulate_to", "write_run", "sweep", "compare", "altitude_sweep", "with_overrides", "override_text",
@@ -96,6 +97,18 @@ def _write_products(stage, sim, result, brief, progress, altitude_points):
                                              terrain=sim.terrain, progress=progress)
         summary["altitude_sweep"] = altitude_points
         write_brief(stage, sim, result, summary, altitude_points)
+        if sim.scenario.uncertainty:       # which assumption matters: the tornado beside the brief
+            campaigns = min(result.campaigns, DEFAULT_SWEEP_CAMPAIGNS)
+            base, rows = sensitivity(sim.scenario, campaigns=campaigns, seed=result.seed)
+            summary["sensitivity"] = {"metric": "p_detect", "campaigns_per_run": campaigns, "base": base,
+                                      "inputs": rows}
+            run_text = (f"sensitivity of p_detect in scenario {sim.scenario.info.name}, seed {result.seed}, "
+                        f"{campaigns} campaigns per run, the same draws in every run")
+            with use_style():
+                fig, _ = tornado_figure(base, rows, "p_detect", f"Which assumption matters ({summary['scenario']})",
+                                        run_text)
+                save_figure(fig, stage / "tornado.png", title=f"Sensitivity: {summary['title']}",
+                            description=f"{run_text}. {ASSUMPTIONS_NOTE}")
     write_json(stage / "summary.json", summary)
     write_json(stage / "routes.geojson", routes_feature_collection(
         sim.routes, extra_features=radar_features(sim.radars), scenario_name=sim.scenario.info.name))

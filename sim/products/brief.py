@@ -61,6 +61,7 @@ detections.png   flights detected per campaign
 altitude.png     P(detect) against the cruise level (same seed)
 routes.kml       routes, radars, coverage and first detections for Google Earth
 brief.pdf        one page: map, charts, key numbers and the assumptions behind them
+tornado.png      which declared assumption moves P(detect) most (when the scenario declares [uncertainty])
 """
 #: A radar within this distance of an airport is labelled with the airport [m].
 _SITE_MATCH_M = 3_000.0
@@ -219,7 +220,15 @@ def map_layers(sim, result, *, transformer=None, n_tracks=100, n_points=200, tra
     cov_xy = [np.array(g.bounds).reshape(2, 2) for g, h in zip(cov, hidden) if not g.is_empty and not h]
     must = np.vstack([radar_xy[np.isfinite(radar_xy[:, 0])], *orbit_xy, *route_xy,
                       np.array([[s[1], s[2]] for s in sites]).reshape(-1, 2), focus_xy, *cov_xy])
+    itc = sim.scenario.interceptors
+    interceptor_xy = np.array([tr.transform(i.lon_deg, i.lat_deg) for i in itc], dtype=float).reshape(-1, 2)
+    intercept_xy = np.zeros((0, 2))
+    if result.interceptable is not None:
+        hit = _spread(np.flatnonzero(result.interceptable), 50)
+        intercept_xy = np.column_stack(tr.transform(result.intercept_lon_deg[hit], result.intercept_lat_deg[hit]))
+    must = np.vstack([must, interceptor_xy])
     return MapLayers(
+        interceptor_xy=interceptor_xy, intercept_xy=intercept_xy.reshape(-1, 2),
         transformer=tr, countries=countries, focus_iso_a3=sim.airspace.iso_a3, airspace_name=sim.airspace.name,
         radar_orbit_xy=orbit_xy,
         route_names=tuple(r.name for r in sim.routes), route_xy=route_xy,
@@ -248,7 +257,7 @@ def _footer(summary, date, airspace):
 def _title(fig, summary, y_title, y_head, size=FONT_SIZE["title"] + 3):
     a = fig.text(0.5, y_title, summary["title"], ha="center", va="top", fontsize=size, fontweight="bold")
     b = fig.text(0.5, y_head, headline(summary), ha="center", va="top", fontsize=size - 3.5,
-                 color=COLORS["text"])
+                 color=COLORS["text"], wrap=True)
     return [a, b]
 
 
@@ -363,6 +372,13 @@ def _key_rows(summary):
     fm = summary.get("first_detection_min", {}).get("mean")
     if fm is not None:
         rows.append(("First track, mean", f"{fm:.0f} min"))
+    if "response" in summary:
+        r = summary["response"]
+        s = r["stopped_per_campaign"]
+        w = r["reaction_window_min"]["p50"]
+        rows += [("Stopped / campaign", f"{s['mean']:.1f} ({s['p05']:.0f}-{s['p95']:.0f})"),
+                 ("  P(stopped)", f"{r['p_stopped']:.3f}"),
+                 ("  window, median", "-" if w is None else f"{w:.0f} min")]
     rows.append(("P(track) by radar", ""))
     for name, r in summary["radars"].items():
         rows.append((f"  {name}", f"{r['p_detect']:.3f}"))

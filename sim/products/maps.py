@@ -7,7 +7,7 @@ a Lambert azimuthal equal-area projection centred on the scenario's region) with
 draw. Each takes an ``Axes`` and returns the artists it added, and never
 shows or saves a figure.
 """
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 import pyproj
@@ -36,6 +36,7 @@ __all__ = [
     "draw_first_detections",
     "draw_sites",
     "draw_orbits",
+    "draw_interceptors",
     "label_sites",
     "label_countries",
     "draw_scale_bar",
@@ -125,6 +126,8 @@ class MapLayers:
     sites: tuple
     airport_xy: np.ndarray
     must_show_xy: np.ndarray
+    interceptor_xy: np.ndarray = field(default_factory=lambda: np.zeros((0, 2)))   # interceptor bases [m]
+    intercept_xy: np.ndarray = field(default_factory=lambda: np.zeros((0, 2)))     # sampled earliest intercepts [m]
 
 
 # --- geometry helpers -------------------------------------------------------------------------
@@ -317,6 +320,18 @@ def draw_orbits(ax, orbit_xy, radar_kinds):
         artists += ax.plot(xy[:, 0], xy[:, 1], color=COLORS[kind], zorder=6.4, **LINES["orbit"])
         artists += ax.plot(xy[:, 0], xy[:, 1], linestyle="none", markerfacecolor=COLORS[kind],
                            markeredgecolor=COLORS["radar_edge"], zorder=6.5, **MARKERS["orbit"])
+    return artists
+
+
+def draw_interceptors(ax, base_xy, intercept_xy):
+    """Interceptor bases (black stars) and a sample of earliest intercept points (small open stars)."""
+    artists = []
+    for xy, kw in ((np.asarray(intercept_xy, dtype=float).reshape(-1, 2), MARKERS["intercept"] | dict(
+            markerfacecolor="white", markeredgecolor=COLORS["route"], zorder=6.2)),
+                   (np.asarray(base_xy, dtype=float).reshape(-1, 2), MARKERS["interceptor"] | dict(
+                       markerfacecolor=COLORS["route"], markeredgecolor="white", zorder=6.6))):
+        if len(xy):
+            artists += ax.plot(xy[:, 0], xy[:, 1], linestyle="none", **kw)
     return artists
 
 
@@ -619,6 +634,11 @@ def legend_handles(layers):
                   "airborne radar orbit (coverage: union over the loop)"))
     h.append((Line2D([], [], linestyle="none", markerfacecolor=COLORS["airport"],
                      markeredgecolor=COLORS["radar_edge"], **MARKERS["airport"]), "airport"))
+    if len(layers.interceptor_xy):
+        h.append((Line2D([], [], linestyle="none", markerfacecolor=COLORS["route"], markeredgecolor="white",
+                         **MARKERS["interceptor"]), "interceptor base"))
+        h.append((Line2D([], [], linestyle="none", markerfacecolor="white", markeredgecolor=COLORS["route"],
+                         **MARKERS["intercept"]), f"earliest intercept ({len(layers.intercept_xy)} sampled)"))
     h.append((Patch(facecolor=COLORS["focus_land"], edgecolor=COLORS["focus_border"], **LINES["focus_border"]),
               f"{layers.airspace_name} airspace (territory)"))
     return [a for a, _ in h], [b for _, b in h]
@@ -643,6 +663,7 @@ def draw_route_map(ax, layers, *, graticule=True, furniture=True):
     out["routes"] = draw_routes(ax, layers.route_xy, layers.route_waypoint_xy)
     out["sites"] = draw_sites(ax, layers.radar_xy, layers.radar_kinds, layers.airport_xy)
     out["orbits"] = draw_orbits(ax, layers.radar_orbit_xy, layers.radar_kinds)
+    out["interceptors"] = draw_interceptors(ax, layers.interceptor_xy, layers.intercept_xy)
     if furniture:
         out["scale_bar"] = draw_scale_bar(ax)
         out["north_arrow"] = draw_north_arrow(ax, layers.transformer)

@@ -98,6 +98,8 @@ MARKERS = {
     "primary": dict(marker="^", markersize=7.5, markeredgewidth=0.9),
     "secondary": dict(marker="s", markersize=6.0, markeredgewidth=0.9),
     "orbit": dict(marker="D", markersize=5.5, markeredgewidth=0.9),
+    "interceptor": dict(marker="*", markersize=11.0, markeredgewidth=0.6),
+    "intercept": dict(marker="*", markersize=5.0, markeredgewidth=0.6),
     "airport": dict(marker="o", markersize=4.0, markeredgewidth=0.8),
     "first_detection": dict(marker="x", markersize=3.5, markeredgewidth=0.7),
     "sweep": dict(marker="o", markersize=4.5, markeredgewidth=0.8),
