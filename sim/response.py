@@ -32,7 +32,7 @@ __all__ = ["flight_response", "exit_time_s", "time_to_land_s", "first_reachable"
 OUTCOMES = ("not tracked in the airspace", "tracked, no action possible", "ordered to land and obeyed",
             "interceptable")
 #: Spacing of the track points an interceptor is tried against [s].
-INTERCEPT_STEP_S = 10.0
+INTERCEPT_STEP_S = 30.0
 #: The earliest meeting time is refined between grid points to this [s].
 INTERCEPT_TOLERANCE_S = 0.05
 _BLOCK_FLIGHTS = 2000
@@ -55,12 +55,12 @@ def exit_time_s(fences, route_index, cross_track_m, t_s):
         sel = np.flatnonzero((route_index == i) & np.isfinite(t_s))
         if not sel.size:
             continue
-        rows = fz.row(cross_track_m[sel])
-        inside = fz.in_airspace[rows]                                  # (n, T)
-        k0 = np.clip(np.rint(t_s[sel] / FENCE_STEP_S).astype(np.int64), 0, inside.shape[1] - 1)
-        after = np.arange(inside.shape[1])[None, :] >= k0[:, None]
-        outside = after & ~inside
-        k_out = np.where(outside.any(axis=1), np.argmax(outside, axis=1), inside.shape[1])
+        n_t = fz.in_airspace.shape[1]
+        # per table row and sample: the first sample at or after it that is outside (n_t if none)
+        first_out = np.where(fz.in_airspace, n_t, np.arange(n_t)[None, :])
+        next_out = np.flip(np.minimum.accumulate(np.flip(first_out, axis=1), axis=1), axis=1)
+        k0 = np.clip(np.rint(t_s[sel] / FENCE_STEP_S).astype(np.int64), 0, n_t - 1)
+        k_out = next_out[fz.row(cross_track_m[sel]), k0]
         out[sel] = np.minimum((k_out - 0.5) * FENCE_STEP_S, fz.t_s[-1])
     return out
 
