@@ -95,7 +95,7 @@ def flight_response(sim, batch, t_in_s, u_comply):
 
     ``t_in_s`` (F,): the first time a track was held inside the airspace (NaN if never).
     Returns a dict of arrays (F,): ``reaction_window_min``, ``order_feasible``, ``obeyed``,
-    ``interceptable``, ``intercept_lat_deg``, ``intercept_lon_deg``, ``outcome``.
+    ``interceptable``, ``intercept_lat_deg``, ``intercept_lon_deg``, ``intercept_t_s``, ``outcome``.
     """
     sc = sim.scenario
     resp, ac = sc.response, sc.aircraft
@@ -119,6 +119,8 @@ def flight_response(sim, batch, t_in_s, u_comply):
         k = int(np.ceil(np.max(t_exit[f] - t_d[f]) / INTERCEPT_STEP_S)) + 1
         t = t_d[f, None] + np.arange(k)[None, :] * INTERCEPT_STEP_S
         t = np.where(t <= t_exit[f, None], t, np.nan)
+        last_grid = np.nanmax(t, axis=1)
+        t = np.concatenate([t, t_exit[f, None]], axis=1)         # the exit itself is the last candidate
         xyz, _, _ = positions_at(sim.packed, batch.route_index[f], batch.cross_track_m[f], np.nan_to_num(t))
         best_t, best_k = np.full(len(f), np.inf), np.full(len(f), -1)
         for itc in sc.interceptors:
@@ -129,6 +131,7 @@ def flight_response(sim, batch, t_in_s, u_comply):
             # turns true once along a straight chase)
             ref = np.flatnonzero(kk > 0)
             lo, hi = t[ref, kk[ref] - 1], tk[ref]
+            lo = np.where(np.isfinite(lo), lo, last_grid[ref])
             while ref.size and np.max(hi - lo) > INTERCEPT_TOLERANCE_S:
                 mid = 0.5 * (lo + hi)
                 p, _, _ = positions_at(sim.packed, batch.route_index[f[ref]], batch.cross_track_m[f[ref]], mid[:, None])
