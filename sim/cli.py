@@ -72,6 +72,9 @@ EXAMPLES = {
 EPILOG = "examples:\n" + EXAMPLES["run"] + "\n" + _NOTE
 
 
+_RAW = argparse.RawDescriptionHelpFormatter
+
+
 def _epilog(command):
     return "examples:\n" + EXAMPLES[command] + "\n" + _NOTE
 
@@ -127,7 +130,7 @@ def build_parser():
     parser = _Parser(prog="airpicture", description=(
         "How many Il-76 flights Iran -> Syria would a country's radars detect (Iraq's by default)? "
         "Monte Carlo over routes, radars and chance; outputs for planners."),
-        epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
+        epilog=EPILOG, formatter_class=_RAW)
     parser.add_argument("--version", action="version", version=f"airpicture {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
     sub.required = True
@@ -135,7 +138,7 @@ def build_parser():
     p = sub.add_parser("run", help="run the Monte Carlo; write summary.json, flights.csv, routes.geojson",
                        description="Run a scenario's Monte Carlo and write summary.json, flights.csv and "
                                    "routes.geojson into --out.",
-                       epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
+                       epilog=EPILOG, formatter_class=_RAW)
     _add_common(p)
     _add_mc(p)
     p.add_argument("--out", default=None, help="output folder (default: out/SCENARIO_NAME)")
@@ -145,8 +148,8 @@ def build_parser():
     p = sub.add_parser("brief", help="run, then write maps, charts, KML and a one-page brief.pdf",
                        description="Run a scenario and write the briefing products into --out: map.png/pdf/svg, "
                                    "detections.png, altitude.png, routes.geojson, routes.kml, flights.csv, "
-                                   "summary.json and brief.pdf.",
-                       epilog=_epilog("brief"), formatter_class=argparse.RawDescriptionHelpFormatter)
+                                   "summary.json and brief.pdf.", epilog=_epilog("brief"),
+                       formatter_class=_RAW)
     _add_common(p)
     _add_mc(p)
     p.add_argument("--out", default=None, help="output folder (default: brief/SCENARIO_NAME)")
@@ -155,8 +158,8 @@ def build_parser():
     p = sub.add_parser("coverage", help="write the air picture at an altitude as GeoJSON geofences",
                        description="Coverage of every radar at one altitude (line of sight, terrain, range), "
                                    "their union and the scenario's airspace, as RFC 7946 GeoJSON (coverage.geojson) "
-                                   "with areas in coverage.json.",
-                       epilog=_epilog("coverage"), formatter_class=argparse.RawDescriptionHelpFormatter)
+                                   "with areas in coverage.json.", epilog=_epilog("coverage"),
+                       formatter_class=_RAW)
     _add_common(p)
     lvl = p.add_mutually_exclusive_group(required=True)
     lvl.add_argument("--altitude-m", type=float, help="target altitude above mean sea level [m]")
@@ -168,8 +171,8 @@ def build_parser():
     p = sub.add_parser("sweep", help="P(detect) as one scenario value varies (same seed)",
                        description="Run the scenario once per value of --key, each with the scenario's "
                                    "campaigns (or --campaigns) and the same seed, and print/write a table "
-                                   "(sweep.csv, sweep.json).",
-                       epilog=_epilog("sweep"), formatter_class=argparse.RawDescriptionHelpFormatter)
+                                   "(sweep.csv, sweep.json).", epilog=_epilog("sweep"),
+                       formatter_class=_RAW)
     _add_common(p)
     _add_mc(p)
     p.add_argument("--key", required=True, help="override path, e.g. aircraft.cruise_altitude_m")
@@ -179,8 +182,8 @@ def build_parser():
 
     p = sub.add_parser("compare", help="headline numbers of several scenarios side by side",
                        description="Run several scenarios and print one table of their "
-                                   "headline numbers; --out writes compare.csv.",
-                       epilog=_epilog("compare"), formatter_class=argparse.RawDescriptionHelpFormatter)
+                                   "headline numbers; --out writes compare.csv.", epilog=_epilog("compare"),
+                       formatter_class=_RAW)
     p.add_argument("scenarios", nargs="+", help="scenario files")
     p.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE",
                    help="override a value in every scenario (repeatable)")
@@ -198,8 +201,8 @@ def build_parser():
                                    "[uncertainty], all with the same seed (common random numbers: a swing is the "
                                    "input's effect, not noise), ranked by the swing of --metric. Writes "
                                    "sensitivity.csv and a tornado chart (PNG, PDF) with --out. Default size: 200 "
-                                   "campaigns per run, under 2 minutes for every shipped scenario on 2 cores.",
-                       epilog=_epilog("sensitivity"), formatter_class=argparse.RawDescriptionHelpFormatter)
+                                   "campaigns per run, under 2 minutes for every shipped scenario on 2 cores.", epilog=_epilog("sensitivity"),
+                       formatter_class=_RAW)
     _add_common(p)
     p.add_argument("--metric", default="p_detect",
                    help="a scalar of summary.json by its dotted path (default p_detect; e.g. "
@@ -215,8 +218,8 @@ def build_parser():
                                    "achieved when terrain following), each radar's coverage share of the airspace "
                                    "at the main route's cruise level, and the estimated run time; warnings (a route "
                                    "below the terrain, a route that misses the airspace, a radar far from every "
-                                   "route) go to stderr, one line each.",
-                       epilog=_epilog("validate"), formatter_class=argparse.RawDescriptionHelpFormatter)
+                                   "route) go to stderr, one line each.", epilog=_epilog("validate"),
+                       formatter_class=_RAW)
     _add_common(p)
     p.set_defaults(func=_cmd_validate)
     return parser

@@ -1,11 +1,10 @@
 """Monte Carlo: campaigns of flights, reproducible by seed whatever the chunking.
 
-Every campaign draws from its own random stream,
-``SeedSequence(seed, spawn_key=(campaign,))`` (the same stream as
-``SeedSequence(seed).spawn(n)[campaign]``), with a fixed draw order and
-fixed array shapes. Chunks of campaigns are therefore independent tasks:
-the results are identical whatever the chunk size, the number of workers or
-the order in which chunks finish.
+Every random number is addressed by (seed, campaign, flight, stream, scan)
+(:mod:`sim.streams`), so chunks of campaigns are independent tasks: the
+results are identical whatever the chunk size, the engine, the number of
+workers or the order in which chunks finish, and the fast path reads the
+same draws as the exact one.
 """
 import dataclasses
 from dataclasses import dataclass
@@ -222,7 +221,7 @@ def _held(carry, hits, m, n):
 def _exact_pair(sim, j, i, idx, draws, det):
     """Every scan of the window of radar ``j`` on route ``i``: exact geometry per scan (the reference).
 
-    Returns ``(tracked, track_scan, held, t)`` for the flights ``idx`` (held: the m-of-n rule per scan).
+    Returns ``(tracked, track_t, held, t)`` for the flights ``idx`` (held: the m-of-n rule per scan).
     """
     radar = sim.radars[j]
     b = draws.batch
@@ -233,7 +232,7 @@ def _exact_pair(sim, j, i, idx, draws, det):
     covered, slant = in_coverage(radar, xyz, alt, t, loop_phase)
     hits = airborne & covered & (uniforms_at(draws.scan_keys[j][idx, None], k) < scan_pd(radar, slant, True))
     tracked, first, held = m_of_n_track(hits, det.track_m, det.track_n)
-    return tracked, k[np.maximum(first, 0)], held, t
+    return tracked, t[np.arange(len(idx)), np.maximum(first, 0)], held, t
 
 
 def _blocks(keys, phase, pd_at, period_s, k_start, k_stop, carry_from, m, n, want):
@@ -357,8 +356,7 @@ def simulate_chunk(sim, seed, first_campaign, n_campaigns, flights):
                 tracked, t_track, inside_t = _fast_pair(sim, j, i, idx, draws, det,
                                                         airspace_at if sim.fences else None)
             else:
-                tracked, k_track, held, t = _exact_pair(sim, j, i, idx, draws, det)
-                t_track = t[np.arange(len(idx)), np.argmax(held, axis=1)]
+                tracked, t_track, held, t = _exact_pair(sim, j, i, idx, draws, det)
                 inside_t = None
                 if sim.fences:
                     over = np.zeros(held.shape, dtype=bool)
