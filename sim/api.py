@@ -16,7 +16,7 @@ import html
 from pathlib import Path
 
 from sim.pipeline import load, simulate
-from sim.results import flight_header, flight_rows, headline, summarize
+from sim.results import flight_header, flight_rows, headline, shown_title, summarize
 from sim.scenario import Scenario, override_text, with_overrides
 
 __all__ = ["run", "Run"]
@@ -32,7 +32,8 @@ class Run:
         self.summary = summarize(sim, result)
         s = self.summary
         self.scenario = s["scenario"]
-        self.title = s["title"]
+        self.title = shown_title(s)          # "... (what-if: N changes)" when overrides changed the scenario
+        self.overrides = tuple(s["overrides"])
         self.seed = s["seed"]
         self.campaigns = s["campaigns"]
         self.flights = s["flights_total"]

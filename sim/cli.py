@@ -25,7 +25,7 @@ from sim.detection import platform_geometry
 from sim.fences import nominal_route_fences
 from sim.montecarlo import prepare, run
 from sim.platforms import Orbit
-from sim.routes import below_ground_fraction
+from sim.routes import below_ground_shares
 from sim.products.brief import coverage_level
 from sim.products.brief import compare_figure, sweep_figure, tornado_figure
 from sim.products.coverage import radar_coverages
@@ -33,7 +33,7 @@ from sim.products.style import save_figure, use_style
 from sim.pipeline import load, simulate_to
 from sim.products.coverage import coverage_collection
 from sim.products.export import staged_output, write_csv, write_json, write_sidecar
-from sim.results import ASSUMPTIONS_NOTE, format_ci, headline
+from sim.results import ASSUMPTIONS_NOTE, format_ci, headline, overrides_text
 from sim.scenario import ScenarioError, parse_override_value
 
 __all__ = ["main", "build_parser"]
@@ -312,9 +312,14 @@ def _cmd_run(args):
     finally:
         close_bar()
         close_sweep()
+    for name, r in summary["routes"].items():
+        if r.get("below_ground_fraction"):
+            _warn(_below_ground_text(args.scenario, name, r["below_ground_fraction"], r["cruise_altitude_m"]))
     if not args.quiet:
         where = summary["airspace"]
-        print(f"{scenario.info.title}")
+        changes = overrides_text(summary)
+        print(scenario.info.title + (f" (what-if: {changes})" if changes else "")
+              + (" (exact geometry)" if summary["exact"] else ""))
         print(headline(summary))
         print(f"  held in track while over {where}: {100 * summary['p_detect_in_airspace']:.1f}% of flights; "
               f"mean {summary['minutes_in_airspace_mean']:.0f} min in {where}'s airspace, "
@@ -322,9 +327,11 @@ def _cmd_run(args):
         if "response" in summary:
             rs = summary["response"]
             w = rs["reaction_window_min"]
-            print(f"  could they be stopped: P(stopped) per flight {rs['p_stopped']:.3f}; reaction window "
+            print(f"  could they be stopped: P(stopped) per flight {rs['p_stopped']:.3f} [95% CI "
+                  f"{rs['p_stopped_ci95_text']}]; reaction window "
                   f"{w['p50'] if w['p50'] is not None else float('nan'):.0f} min (median, track in "
-                  f"{where}'s airspace to exit); " + "; ".join(f"{k} {100 * v:.1f}%" for k, v in rs["outcomes"].items()))
+                  f"{where}'s airspace until lost or out); outcomes: "
+                  + ", ".join(f"{k} {100 * v:.1f}%" for k, v in rs["outcomes"].items() if v))
         for name, r in summary["radars"].items():
             p = r["platform"]
             orbit = (f" (airborne: a {p['loop_km']:.0f} km orbit at {p['altitude_m']:,.0f} m, "
@@ -400,6 +407,16 @@ def _cmd_sweep(args):
     return 0
 
 
+def _warn(text):
+    print(f"airpicture: warning: {text}", file=sys.stderr)
+
+
+def _below_ground_text(source, route, share, cruise_m):
+    """The warning for a route below the terrain (the same figure in validate, run, brief and summary.json)."""
+    return (f"{source}: route {route!r} flies below the terrain on {100 * share:.1f}% of its length "
+            f"(cruise {cruise_m:,.0f} m AMSL): those samples are not flyable as modelled")
+
+
 #: A radar farther than this from every route sample is probably misplaced [m].
 _FAR_RADAR_M = 1_000_000.0
 
@@ -414,7 +431,8 @@ def _cmd_validate(args):
     airspace = sim.airspace
     lines = [f"{args.scenario}: valid: {scenario.info.name} ({scenario.info.title})",
              f"airspace: {airspace.name} ({airspace.iso_a3})", "routes:"]
-    for r, fz in zip(sim.routes, sim.fences):
+    below, _ = below_ground_shares(sim.routes, terrain)
+    for i, (r, fz) in enumerate(zip(sim.routes, sim.fences)):
         f = nominal_route_fences(fz)
         inside = sum(b - a for a, b in f["in_airspace_min"])
         if r.cruise_agl_m is not None:
@@ -423,10 +441,8 @@ def _cmd_validate(args):
                      f"{r.cruise_altitude_m:,.0f} m AMSL)")
         else:
             level = f"cruise {r.cruise_altitude_m:,.0f} m AMSL"
-            below = below_ground_fraction(r, terrain)
-            if below > 0:
-                warnings.append(f"{args.scenario}: route {r.name!r} flies below the terrain on "
-                                f"{100 * below:.1f}% of its length (cruise {r.cruise_altitude_m:,.0f} m AMSL)")
+            if below[i] > 0:
+                warnings.append(_below_ground_text(args.scenario, r.name, below[i], r.cruise_altitude_m))
         where = (f"{inside:.1f} min in {airspace.name}'s airspace (enters at {f['airspace_entry_min']:.1f} min)"
                  if inside else f"never in {airspace.name}'s airspace")
         if not inside:
@@ -453,7 +469,7 @@ def _cmd_validate(args):
                  f"{scenario.run.seed}; about {t_prep + n * per_flight:,.0f} s to prepare and run on this machine, "
                  f"flights.csv about {_csv_bytes(scenario, n) / 1e6:,.0f} MB")
     for w in warnings:
-        print(f"airpicture: warning: {w}", file=sys.stderr)
+        _warn(w)
     if not args.quiet:
         print("\n".join(lines))
     return 0

@@ -41,6 +41,7 @@ class RouteFences:
     in_airspace: np.ndarray
     covered_primary: np.ndarray    # by radars that need no transponder
     covered_any: np.ndarray
+    covered: np.ndarray = None     # (R, n_offsets, T) by each radar (the air picture of :mod:`sim.response`)
 
     def row(self, cross_track_m):
         """Index of the nearest tabulated offset."""
@@ -80,14 +81,12 @@ def route_fences(sim, clip_sigma):
         lat, lon = to_lat_lon(xyz)
         x, y = airspace.transformer.transform(lon, lat)
         in_airspace, _ = time_inside(x, y, t, airspace.polygon_m)
-        prim = np.zeros((n, len(t)), dtype=bool)
-        anyr = np.zeros((n, len(t)), dtype=bool)
-        for radar in sim.radars:
-            cov = coverage_over_loop(radar, xyz, alt)
-            anyr |= cov
-            if not radar.kind.needs_transponder:
-                prim |= cov
-        out.append(RouteFences(offsets, t, in_airspace, prim, anyr))
+        per_radar = np.zeros((len(sim.radars), n, len(t)), dtype=bool)
+        for j, radar in enumerate(sim.radars):
+            per_radar[j] = coverage_over_loop(radar, xyz, alt)
+        primary = np.array([not r.kind.needs_transponder for r in sim.radars], dtype=bool)
+        out.append(RouteFences(offsets, t, in_airspace, per_radar[primary].any(axis=0), per_radar.any(axis=0),
+                               per_radar))
     return tuple(out)
 
 

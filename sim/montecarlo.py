@@ -82,14 +82,14 @@ class RunResult:
     minutes_in_airspace: np.ndarray | None    # (F,)
     minutes_in_coverage: np.ndarray | None    # (F,) in the geometric coverage of radars that can see it
     # (the last three are None when the simulation was prepared without fences)
-    reaction_window_min: np.ndarray | None = None   # (F,) [response]: track in the airspace -> exit (NaN: none)
+    reaction_window_min: np.ndarray | None = None   # (F,) [response]: track in the airspace -> track lost or exit
     order_feasible: np.ndarray | None = None        # (F,) bool
     obeyed: np.ndarray | None = None                # (F,) bool
     interceptable: np.ndarray | None = None         # (F,) bool
     intercept_lat_deg: np.ndarray | None = None     # (F,) where the earliest interceptor meets it (NaN: none)
     intercept_lon_deg: np.ndarray | None = None
     intercept_t_s: np.ndarray | None = None         # (F,) when it meets the flight [s since departure]
-    outcome: np.ndarray | None = None               # (F,) int8, sim.response.OUTCOMES
+    outcome: np.ndarray | None = None               # (F,) int8, index into sim.response.OUTCOMES
 
 
 def needs_terrain(scenario):
@@ -201,6 +201,10 @@ class ChunkDraws:
         self.scan_phase = np.column_stack([u("scan_phase", j) for j in range(R)]) if R else np.zeros((len(route), 0))
         self.orbit_phase = {j: u("orbit_phase", j) for j in sim.orbit_radars}
         self.comply = u("comply")          # whether an order to land is obeyed
+        self.escort = u("escort")          # whether an intercepted crew obeys its escort
+        # the radars up for each flight that can see it (a secondary radar needs the transponder)
+        needs = np.array([r.kind.needs_transponder for r in sim.radars], dtype=bool)
+        self.sees = self.up & (self.batch.transponder_on[:, None] | ~needs[None, :])
         self.scan_keys = [stream_keys(seed, campaign, flight, STREAMS["scan"] + RADAR_STREAM_BASE * (1 + j))
                           for j in range(R)]
 
@@ -345,9 +349,8 @@ def simulate_chunk(sim, seed, first_campaign, n_campaigns, flights):
     def airspace_at(rows, t):
         return inside_airspace_at(sim.fences, batch.route_index[rows], batch.cross_track_m[rows], t)
 
-    for j, radar in enumerate(sim.radars):   # loops over radars and routes; flights and scans are array axes
-        # only flights this radar can see: it is up, and the transponder is on if its kind needs it
-        sees = draws.up[:, j] & (batch.transponder_on if radar.kind.needs_transponder else True)
+    for j in range(len(sim.radars)):   # loops over radars and routes; flights and scans are array axes
+        sees = draws.sees[:, j]     # only flights this radar can see: it is up, the transponder on if needed
         for i in range(len(sim.routes)):
             idx = np.flatnonzero(sees & (batch.route_index == i))
             if sim.scan_count[j, i] == 0 or not idx.size:
@@ -384,7 +387,7 @@ def simulate_chunk(sim, seed, first_campaign, n_campaigns, flights):
         out.update(detected_in_airspace=np.isfinite(in_airspace_t), minutes_in_airspace=minutes_airspace,
                    minutes_in_coverage=minutes_cov)
         if sim.scenario.response is not None:
-            out.update(flight_response(sim, batch, in_airspace_t, draws.comply))
+            out.update(flight_response(sim, batch, in_airspace_t, draws.comply, draws.escort, draws.sees))
     return out
 
 

@@ -14,7 +14,7 @@ from sim.montecarlo import needs_terrain, prepare, run
 from sim.products.brief import BRIEF_FILES, tornado_figure, write_brief
 from sim.products.style import save_figure, use_style
 from sim.products.export import radar_features, routes_feature_collection, staged_output, write_json, write_readme
-from sim.results import ASSUMPTIONS_NOTE, flight_csv_text, flight_header, summarize
+from sim.results import ASSUMPTIONS_NOTE, flight_csv_text, flight_header, overrides_text, shown_title, summarize
 from sim.scenario import load_scenario, override_text, with_overrides
 
 __all__ = ["load", "simulate", "simulate_to", "write_run", "sweep", "compare", "altitude_sweep", "with_overrides", "override_text",
@@ -102,15 +102,18 @@ def _write_products(stage, sim, result, brief, progress, altitude_points):
             base, rows = sensitivity(sim.scenario, campaigns=campaigns, seed=result.seed)
             summary["sensitivity"] = {"metric": "p_detect", "campaigns_per_run": campaigns, "base": base,
                                       "inputs": rows}
-            run_text = (f"sensitivity of p_detect in scenario {sim.scenario.info.name}, seed {result.seed}, "
+            changes = overrides_text(summary)
+            what_if = f" (what-if: {changes})" if changes else ""
+            run_text = (f"sensitivity of p_detect in scenario {sim.scenario.info.name}{what_if}, seed {result.seed}, "
                         f"{campaigns} campaigns per run, the same draws in every run")
             with use_style():
                 fig, _ = tornado_figure(base, rows, "p_detect", f"Which assumption matters ({summary['scenario']})",
                                         run_text)
-                save_figure(fig, stage / "tornado.png", title=f"Sensitivity: {summary['title']}",
+                save_figure(fig, stage / "tornado.png", title=f"Sensitivity: {shown_title(summary)}",
                             description=f"{run_text}. {ASSUMPTIONS_NOTE}")
     write_json(stage / "summary.json", summary)
     write_json(stage / "routes.geojson", routes_feature_collection(
-        sim.routes, extra_features=radar_features(sim.radars), scenario_name=sim.scenario.info.name))
+        sim.routes, extra_features=radar_features(sim.radars), scenario_name=sim.scenario.info.name,
+        overrides=sim.scenario.overrides))
     write_readme(stage / "README.txt", summary, extra=BRIEF_FILES if brief else "")
     return summary

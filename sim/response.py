@@ -2,23 +2,36 @@
 
 Per flight, vectorized over flights (the scenario's ``[response]`` and ``[[interceptor]]``):
 
-- **reaction window**: from the first track held while the flight is inside
-  the airspace to the flight's exit from that stretch of the airspace;
-- **decision**: ``decision_delay`` after that track;
-- **order to land**: feasible when the decision falls inside the airspace
-  and the time the aircraft needs to land at the nearest of the landing
-  airports (the longer of flying there at its descent speed and descending
-  to the airport at its descent rate) does not exceed the time it has
-  left in the airspace; obeyed with probability ``compliance`` (a draw of
-  the flight's own stream);
-- **interceptable**: the earliest point of the remaining track inside the
-  airspace that an interceptor, airborne ``ready`` after the decision and
-  flying straight at its speed, reaches no later than the flight does
-  (found on a :data:`INTERCEPT_STEP_S` grid, then refined by bisection to
-  :data:`INTERCEPT_TOLERANCE_S`);
-- **outcome**: 0 not tracked inside the airspace, 1 tracked but no action
-  possible, 2 ordered to land and obeyed, 3 interceptable (an order obeyed
-  comes first). A flight is stopped with outcome 2 or 3.
+- **air picture**: after its first track inside the airspace a flight is
+  held in track while it is in the coverage of a radar that is up for it
+  and can see it (a secondary radar only with its transponder on), and for
+  ``track_coast`` after it leaves that coverage (the track is coasted,
+  dead-reckoned from its last plots); longer gaps lose it until coverage
+  returns. Coverage is geometric (line of sight, terrain, instrumented
+  range; an orbiting radar's from any point of its loop), read on the fence
+  tables (:mod:`sim.fences`, every :data:`~sim.fences.FENCE_STEP_S`);
+- **airspace**: the flight's time in the airspace after its track, where
+  exits shorter than ``airspace_gap`` (a border sliver) count as inside;
+- **reaction window**: from the first track inside the airspace to the last
+  moment the flight is held in track inside it;
+- **decision**: ``decision_delay`` after that track; too late when it falls
+  after the reaction window;
+- **order to land**: feasible when the decision is in time and the time the
+  aircraft needs to land at the nearest of the landing airports (the longer
+  of flying there at its descent speed and descending to the airport at its
+  descent rate) does not exceed the time it has left in the airspace;
+  obeyed with probability ``compliance`` (the flight's ``comply`` draw);
+- **intercept**: the earliest moment, from the decision to the end of the
+  reaction window and while the flight is held in track, that an
+  interceptor, airborne ``ready`` after the decision and flying straight at
+  its speed, reaches the flight no later than the flight gets there (found
+  on a :data:`INTERCEPT_STEP_S` grid, refined by bisection to
+  :data:`INTERCEPT_TOLERANCE_S`); tried when no order was obeyed; the
+  escorted crew obeys with probability ``intercept_compliance`` (the
+  flight's ``escort`` draw);
+- **outcome**: one of :data:`OUTCOMES` (codes in ``flights.csv`` and
+  ``summary.json``, labels in :data:`OUTCOME_LABELS`); a flight is stopped
+  with :data:`STOPPED`.
 """
 import numpy as np
 
@@ -26,16 +39,30 @@ from geo.earth import EARTH_RADIUS_M, unit_vectors
 from sim.fences import FENCE_STEP_S
 from sim.flights import positions_at, to_lat_lon
 
-__all__ = ["flight_response", "exit_time_s", "time_to_land_s", "first_reachable", "OUTCOMES", "INTERCEPT_STEP_S"]
+__all__ = ["flight_response", "air_picture", "time_to_land_s", "first_reachable", "bridge_gaps", "coasted",
+           "OUTCOMES", "OUTCOME_LABELS", "STOPPED", "INTERCEPT_STEP_S", "INTERCEPT_TOLERANCE_S"]
 
-#: Names of the outcome codes.
-OUTCOMES = ("not tracked in the airspace", "tracked, no action possible", "ordered to land and obeyed",
-            "interceptable")
+#: Outcome codes, in order of their integer values (stable names in flights.csv and summary.json).
+OUTCOMES = ("not_tracked", "too_late", "order_obeyed", "order_refused", "escort_obeyed", "escort_refused",
+            "no_means")
+#: What each outcome means, for the products.
+OUTCOME_LABELS = {
+    "not_tracked": "not tracked in the airspace",
+    "too_late": "tracked too late to act (the decision falls after the track is lost or the flight leaves)",
+    "order_obeyed": "ordered to land, obeyed",
+    "order_refused": "ordered to land, refused, no interceptor could reach it",
+    "escort_obeyed": "intercepted, obeyed the escort and landed",
+    "escort_refused": "intercepted, refused the escort",
+    "no_means": "tracked in time, but no order to land was feasible and no interceptor could reach it",
+}
+#: The outcomes in which a flight is stopped.
+STOPPED = ("order_obeyed", "escort_obeyed")
 #: Spacing of the track points an interceptor is tried against [s].
 INTERCEPT_STEP_S = 30.0
 #: The earliest meeting time is refined between grid points to this [s].
 INTERCEPT_TOLERANCE_S = 0.05
 _BLOCK_FLIGHTS = 2000
+_BLOCK_COMBOS = 256
 
 
 def _ground_m(a, b):
@@ -44,25 +71,96 @@ def _ground_m(a, b):
     return 2.0 * EARTH_RADIUS_M * np.arcsin(np.minimum(d / 2.0, 1.0))
 
 
-def exit_time_s(fences, route_index, cross_track_m, t_s):
-    """When each flight leaves the stretch of the airspace it is in at ``t_s`` [s] (NaN where ``t_s`` is NaN).
+def _last_true(mask):
+    """Index of the last True at or before each sample (-1 if none), along the last axis."""
+    idx = np.arange(mask.shape[-1])
+    return np.maximum.accumulate(np.where(mask, idx, -1), axis=-1)
 
-    Read on the fence tables (nearest offset row; the exit is half a table
-    step after the last sample inside).
+
+def _next_false(mask):
+    """Index of the first False at or after each sample (the length if none), along the last axis."""
+    n = mask.shape[-1]
+    first = np.where(mask, n, np.arange(n))
+    return np.flip(np.minimum.accumulate(np.flip(first, axis=-1), axis=-1), axis=-1)
+
+
+def bridge_gaps(mask, max_gap):
+    """``mask`` with every run of False of at most ``max_gap`` samples between two Trues set True (last axis).
+
+    >>> bridge_gaps(np.array([True, False, False, True, False]), 2).tolist()
+    [True, True, True, True, False]
     """
-    out = np.full(len(route_index), np.nan)
-    for i, fz in enumerate(fences):
-        sel = np.flatnonzero((route_index == i) & np.isfinite(t_s))
+    n = mask.shape[-1]
+    prev, nxt = _last_true(mask), _next_false(~mask)      # the first True at or after each sample
+    return mask | ((prev >= 0) & (nxt < n) & (nxt - prev - 1 <= max_gap))
+
+
+def coasted(mask, coast):
+    """True where a True lies at most ``coast`` samples before (a track held, then coasted; last axis).
+
+    >>> coasted(np.array([False, True, False, False, False, True]), 2).tolist()
+    [False, True, True, True, False, True]
+    """
+    prev = _last_true(mask)
+    return (prev >= 0) & (np.arange(mask.shape[-1]) - prev <= coast)
+
+
+def air_picture(sim, batch, t_in_s, sees):
+    """The air picture after each flight's first track inside the airspace (see the module).
+
+    ``t_in_s`` (F,): the first time a track was held inside the airspace (NaN if never);
+    ``sees`` (F, R): the radars that are up for the flight and can see it.
+    Returns ``(t_exit_s, t_end_s, held_at)``: the exit from the airspace (gaps shorter than
+    ``airspace_gap`` bridged), the end of the reaction window (the last moment held in track inside
+    the airspace), both (F,) and NaN where ``t_in_s`` is; and ``held_at(rows, t_s)`` (rows (K,)
+    indices into the batch, ``t_s`` (K, M)) whether those flights are held in track inside the airspace.
+    """
+    resp = sim.scenario.response
+    F = len(batch)
+    t_exit, t_end = np.full(F, np.nan), np.full(F, np.nan)
+    tracked = np.isfinite(t_in_s)
+    held_tables = {}                       # route -> (held (U, T), combination of each flight (F,))
+    gap = int(np.floor(resp.airspace_gap_s / FENCE_STEP_S + 1e-9))
+    coast = int(np.floor(resp.track_coast_s / FENCE_STEP_S + 1e-9))
+    for i, fz in enumerate(sim.fences):     # loop over routes; flights are array rows
+        sel = np.flatnonzero((batch.route_index == i) & tracked)
         if not sel.size:
             continue
         n_t = fz.in_airspace.shape[1]
-        # per table row and sample: the first sample at or after it that is outside (n_t if none)
-        first_out = np.where(fz.in_airspace, n_t, np.arange(n_t)[None, :])
-        next_out = np.flip(np.minimum.accumulate(np.flip(first_out, axis=1), axis=1), axis=1)
-        k0 = np.clip(np.rint(t_s[sel] / FENCE_STEP_S).astype(np.int64), 0, n_t - 1)
-        k_out = next_out[fz.row(cross_track_m[sel]), k0]
-        out[sel] = np.minimum((k_out - 0.5) * FENCE_STEP_S, fz.t_s[-1])
-    return out
+        inside = bridge_gaps(fz.in_airspace, gap)              # (n_offsets, T)
+        rows = fz.row(batch.cross_track_m[sel])
+        # the flights of a route differ only by their table row and the radars that see them:
+        # one air picture per distinct (row, radars) combination
+        key = np.column_stack([rows, np.packbits(sees[sel], axis=1)])
+        combos, inv = np.unique(key, axis=0, return_inverse=True)
+        inv = inv.ravel()
+        c_rows = combos[:, 0]
+        c_sees = sees[sel][np.unique(inv, return_index=True)[1]]       # (U, R), in combination order
+        held = np.zeros((len(combos), n_t), dtype=bool)
+        for b in range(0, len(combos), _BLOCK_COMBOS):
+            u = slice(b, b + _BLOCK_COMBOS)
+            cov = (fz.covered[:, c_rows[u], :] & c_sees[u].T[:, :, None]).any(axis=0)    # (U, T)
+            held[u] = coasted(cov, coast) & inside[c_rows[u]]
+        k_in = np.clip(np.rint(t_in_s[sel] / FENCE_STEP_S).astype(np.int64), 0, n_t - 1)
+        k_out = _next_false(inside)[rows, k_in]                # first sample outside the bridged stretch
+        t_exit[sel] = np.minimum((k_out - 0.5) * FENCE_STEP_S, fz.t_s[-1])
+        last = _last_true(held)[inv, np.maximum(k_out - 1, 0)]
+        t_end[sel] = np.clip((last + 0.5) * FENCE_STEP_S, t_in_s[sel], t_exit[sel])
+        full_inv = np.full(F, -1)
+        full_inv[sel] = inv
+        held_tables[i] = (held, full_inv)
+
+    def held_at(rows, t_s):
+        out = np.zeros(np.shape(t_s), dtype=bool)
+        for i, (held, inv) in held_tables.items():
+            s = batch.route_index[rows] == i
+            if not s.any():
+                continue
+            cols = np.clip(np.rint(np.nan_to_num(t_s[s]) / FENCE_STEP_S).astype(np.int64), 0, held.shape[1] - 1)
+            out[s] = held[inv[rows[s]][:, None], cols] & np.isfinite(t_s[s])
+        return out
+
+    return t_exit, t_end, held_at
 
 
 def time_to_land_s(xyz, alt_m, airports_xyz, airports_elev_m, descent_speed_mps, descent_rate_mps):
@@ -90,20 +188,56 @@ def first_reachable(t_s, xyz, base_xyz, airborne_s, speed_mps):
     return np.where(ok.any(axis=1), np.argmax(ok, axis=1), -1)
 
 
-def flight_response(sim, batch, t_in_s, u_comply):
+def _earliest_intercepts(sim, batch, f, t_d, t_end, held_at):
+    """Earliest meeting time (inf if none) of any interceptor with the flights ``f`` (one block)."""
+    sc = sim.scenario
+    k = int(np.ceil(np.max(t_end[f] - t_d[f]) / INTERCEPT_STEP_S)) + 1
+    grid = t_d[f, None] + np.arange(k)[None, :] * INTERCEPT_STEP_S
+    grid = np.where(grid <= t_end[f, None], grid, np.nan)
+    grid = np.where(held_at(f, grid), grid, np.nan)                 # only where the track is held
+    last_col = np.where(np.isfinite(grid).any(axis=1), k - 1 - np.argmax(np.isfinite(grid[:, ::-1]), axis=1), 0)
+    t = np.concatenate([grid, t_end[f, None]], axis=1)               # the end of the window is the last candidate
+    xyz, _, _ = positions_at(sim.packed, batch.route_index[f], batch.cross_track_m[f], np.nan_to_num(t))
+    best = np.full(len(f), np.inf)
+    rows = np.arange(len(f))
+    for itc in sc.interceptors:
+        base = unit_vectors(itc.lat_deg, itc.lon_deg)
+        airborne = t_d[f] + itc.ready_s
+        kk = first_reachable(t, xyz, base, airborne, itc.speed_mps)
+        tk = np.where(kk >= 0, t[rows, np.maximum(kk, 0)], np.inf)
+        # refine from the candidate before (when it is held: the meeting condition turns true once
+        # along a straight chase); the window's end refines from the last grid point
+        ref = np.flatnonzero(kk > 0)
+        before = np.where(kk[ref] == k, last_col[ref], kk[ref] - 1)
+        lo, hi = t[ref, before], tk[ref]
+        lo = np.where(np.isfinite(lo) & (lo < hi), lo, hi)
+        while ref.size and np.max(hi - lo) > INTERCEPT_TOLERANCE_S:
+            mid = 0.5 * (lo + hi)
+            p, _, _ = positions_at(sim.packed, batch.route_index[f[ref]], batch.cross_track_m[f[ref]], mid[:, None])
+            ok = airborne[ref] + _ground_m(p[:, 0], base) / itc.speed_mps <= mid
+            hi, lo = np.where(ok, mid, hi), np.where(ok, lo, mid)
+        tk[ref] = hi
+        best = np.minimum(best, tk)
+    return best
+
+
+def flight_response(sim, batch, t_in_s, u_comply, u_escort, sees):
     """Reaction window, order to land, intercept and outcome of each flight of a chunk (see the module).
 
-    ``t_in_s`` (F,): the first time a track was held inside the airspace (NaN if never).
-    Returns a dict of arrays (F,): ``reaction_window_min``, ``order_feasible``, ``obeyed``,
-    ``interceptable``, ``intercept_lat_deg``, ``intercept_lon_deg``, ``intercept_t_s``, ``outcome``.
+    ``t_in_s`` (F,): the first time a track was held inside the airspace (NaN if never); ``u_comply``,
+    ``u_escort`` (F,): the flights' uniform draws for obeying an order and an escort; ``sees`` (F, R):
+    the radars up for each flight that can see it. Returns a dict of arrays (F,):
+    ``reaction_window_min``, ``order_feasible``, ``obeyed``, ``interceptable``, ``intercept_lat_deg``,
+    ``intercept_lon_deg``, ``intercept_t_s``, ``outcome`` (int8, index into :data:`OUTCOMES`).
     """
     sc = sim.scenario
     resp, ac = sc.response, sc.aircraft
     F = len(batch)
-    t_exit = exit_time_s(sim.fences, batch.route_index, batch.cross_track_m, t_in_s)
-    window = (t_exit - t_in_s) / 60.0
+    t_exit, t_end, held_at = air_picture(sim, batch, t_in_s, sees)
+    tracked = np.isfinite(t_in_s)
+    window = (t_end - t_in_s) / 60.0
     t_d = t_in_s + resp.decision_delay_s
-    acting = np.isfinite(t_in_s) & (t_d < t_exit)
+    acting = tracked & (t_d <= t_end)
     feasible = np.zeros(F, dtype=bool)
     intercept = np.zeros(F, dtype=bool)
     ilat, ilon, meet_t = np.full(F, np.nan), np.full(F, np.nan), np.full(F, np.nan)
@@ -114,40 +248,22 @@ def flight_response(sim, batch, t_in_s, u_comply):
         need, _ = time_to_land_s(xyz[:, 0], alt[:, 0], unit_vectors([a.lat_deg for a in ap], [a.lon_deg for a in ap]),
                                  np.array([a.elevation_m for a in ap]), ac.descent_speed_mps, ac.descent_rate_mps)
         feasible[idx] = need <= t_exit[idx] - t_d[idx]
+    obeyed = feasible & (u_comply < resp.compliance)
     for b in range(0, idx.size if sc.interceptors else 0, _BLOCK_FLIGHTS):
         f = idx[b:b + _BLOCK_FLIGHTS]
-        k = int(np.ceil(np.max(t_exit[f] - t_d[f]) / INTERCEPT_STEP_S)) + 1
-        t = t_d[f, None] + np.arange(k)[None, :] * INTERCEPT_STEP_S
-        t = np.where(t <= t_exit[f, None], t, np.nan)
-        last_grid = np.nanmax(t, axis=1)
-        t = np.concatenate([t, t_exit[f, None]], axis=1)         # the exit itself is the last candidate
-        xyz, _, _ = positions_at(sim.packed, batch.route_index[f], batch.cross_track_m[f], np.nan_to_num(t))
-        best_t, best_k = np.full(len(f), np.inf), np.full(len(f), -1)
-        for itc in sc.interceptors:
-            base = unit_vectors(itc.lat_deg, itc.lon_deg)
-            kk = first_reachable(t, xyz, base, t_d[f] + itc.ready_s, itc.speed_mps)
-            tk = np.where(kk >= 0, t[np.arange(len(f)), np.maximum(kk, 0)], np.inf)
-            # refine between the grid point before and the first reachable one (the meeting condition
-            # turns true once along a straight chase)
-            ref = np.flatnonzero(kk > 0)
-            lo, hi = t[ref, kk[ref] - 1], tk[ref]
-            lo = np.where(np.isfinite(lo), lo, last_grid[ref])
-            while ref.size and np.max(hi - lo) > INTERCEPT_TOLERANCE_S:
-                mid = 0.5 * (lo + hi)
-                p, _, _ = positions_at(sim.packed, batch.route_index[f[ref]], batch.cross_track_m[f[ref]], mid[:, None])
-                ok = t_d[f[ref]] + itc.ready_s + _ground_m(p[:, 0], base) / itc.speed_mps <= mid
-                hi, lo = np.where(ok, mid, hi), np.where(ok, lo, mid)
-            tk[ref] = hi
-            better = tk < best_t
-            best_t[better], best_k[better] = tk[better], kk[better]
-        got = np.isfinite(best_t)
+        best = _earliest_intercepts(sim, batch, f, t_d, t_end, held_at)
+        got = np.isfinite(best)
         intercept[f[got]] = True
-        meet_t[f[got]] = best_t[got]
+        meet_t[f[got]] = best[got]
         if got.any():
             p, _, _ = positions_at(sim.packed, batch.route_index[f[got]], batch.cross_track_m[f[got]],
-                                   best_t[got, None])
+                                   best[got, None])
             ilat[f[got]], ilon[f[got]] = to_lat_lon(p[:, 0])
-    obeyed = feasible & (u_comply < resp.compliance)
-    outcome = np.where(~np.isfinite(t_in_s), 0, np.where(obeyed, 2, np.where(intercept, 3, 1))).astype(np.int8)
+    escorted = intercept & ~obeyed                     # an interceptor is sent when no order was obeyed
+    code = {name: i for i, name in enumerate(OUTCOMES)}
+    outcome = np.select(
+        [~tracked, tracked & ~acting, obeyed, escorted & (u_escort < resp.intercept_compliance), escorted, feasible],
+        [code["not_tracked"], code["too_late"], code["order_obeyed"], code["escort_obeyed"], code["escort_refused"],
+         code["order_refused"]], code["no_means"]).astype(np.int8)
     return dict(reaction_window_min=window, order_feasible=feasible, obeyed=obeyed, interceptable=intercept,
                 intercept_lat_deg=ilat, intercept_lon_deg=ilon, intercept_t_s=meet_t, outcome=outcome)

@@ -15,16 +15,20 @@ import numpy as np
 from geo.units import KMH_MPS
 from sim.fences import nominal_route_fences
 from sim.outages import transition_up
-from sim.response import OUTCOMES
+from sim.response import OUTCOME_LABELS, OUTCOMES, STOPPED
 from sim.platforms import Orbit
+from sim.routes import below_ground_shares
 
 __all__ = ["wilson_interval", "campaign_interval", "campaigns_share_fate", "summarize", "flight_rows", "flight_header", "flight_csv_text", "RunTotals",
-           "hist_percentile", "ASSUMPTIONS_NOTE", "headline", "format_ci", "FIRST_DETECTION_BIN_S"]
+           "hist_percentile", "ASSUMPTIONS_NOTE", "headline", "format_ci", "FIRST_DETECTION_BIN_S",
+           "shown_title", "overrides_text"]
 
 #: Resolution of the histogram behind the median first-detection time [s].
 FIRST_DETECTION_BIN_S = 0.1
 #: Resolution of the histogram behind the reaction windows' percentiles [min].
 WINDOW_BIN_MIN = 0.1
+#: The outcome codes (indices into OUTCOMES) of a stopped flight.
+_STOPPED_CODES = [OUTCOMES.index(name) for name in STOPPED]
 #: Fixed-point scale of summed per-flight minutes (millionths of a minute: sums exact in integers).
 _MICRO = 1_000_000
 
@@ -52,7 +56,7 @@ class RunTotals:
     in_airspace_detected: int | None
     minutes_airspace_micro: int | None
     minutes_coverage_micro: int | None
-    outcomes: np.ndarray | None = None          # (4,) flights by response outcome (sim.response.OUTCOMES)
+    outcomes: np.ndarray | None = None          # flights by response outcome (sim.response.OUTCOMES)
     stopped_per_campaign: np.ndarray | None = None   # (flights_per_campaign + 1,) campaigns by flights stopped
     window_hist: np.ndarray | None = None       # reaction windows by WINDOW_BIN_MIN bin
     window_micro: int | None = None             # sum of reaction windows [millionths of a minute]
@@ -86,7 +90,7 @@ class RunTotals:
     @staticmethod
     def _response_totals(part, flights_per_campaign):
         outcome = part["outcome"]
-        stopped = (outcome >= 2).reshape(-1, flights_per_campaign).sum(axis=1)
+        stopped = np.isin(outcome, _STOPPED_CODES).reshape(-1, flights_per_campaign).sum(axis=1)
         w = part["reaction_window_min"]
         w = w[np.isfinite(w)]
         return dict(outcomes=np.bincount(outcome, minlength=len(OUTCOMES)),
@@ -208,13 +212,16 @@ def summarize(sim, result):
     shared = campaigns_share_fate(sc)
     lo, hi = campaign_interval(tot.per_campaign, n // result.campaigns) if shared else wilson_interval(k, n)
     sizes = np.arange(len(tot.per_campaign))
+    below, below_all = below_ground_shares(sim.routes, sim.terrain) if sim.terrain is not None else (None, None)
     first_bins = (np.arange(len(tot.first_hist)) + 0.5) * FIRST_DETECTION_BIN_S / 60.0
     out = {
         "scenario": sc.info.name,
         "title": sc.info.title,
+        "overrides": list(sc.overrides),       # the --set KEY=VALUE texts as given: a what-if when any
         "seed": result.seed,
         "campaigns": result.campaigns,
         "flights_per_campaign": result.flights_per_campaign,
+        "exact": not sim.tables,               # every scan from its geometry, no detection tables (--exact)
         "airspace": sim.airspace.name,
         "airspace_iso_a3": sim.airspace.iso_a3,
         "flights_total": n,
@@ -255,6 +262,7 @@ def summarize(sim, result):
                 "cruise_altitude_agl_m": _r(r.cruise_agl_m, 1),
                 **({} if r.clearance_min_m is None else {"clearance_min_m": _r(r.clearance_min_m, 1),
                                                          "clearance_mean_m": _r(r.clearance_mean_m, 1)}),
+                "below_ground_fraction": None if below is None else _r(below[i], 4),
                 **(nominal_route_fences(sim.fences[i]) if sim.fences else {}),
             }
             for i, r in enumerate(sim.routes)
@@ -275,6 +283,8 @@ def summarize(sim, result):
             "radar_outages": "independent per flight" if all(r.mean_outage_s is None for r in sc.radars)
             else "two-state process along the campaign's calendar (see radars' mean_outage_days)",
         },
+        # share of the routes' samples below the ground (not flyable as modelled; None: no terrain model)
+        "below_ground_fraction": None if below_all is None else _r(below_all, 4),
         "note": ASSUMPTIONS_NOTE,
     }
     if tot.in_airspace_detected is not None:
@@ -296,12 +306,17 @@ def _response_summary(sc, tot, campaigns, n):
     sizes = np.arange(len(tot.stopped_per_campaign))
     w_bins = (np.arange(len(tot.window_hist)) + 0.5) * WINDOW_BIN_MIN
     n_w = int(tot.window_hist.sum())
-    stopped = int(tot.outcomes[2] + tot.outcomes[3])
+    stopped = int(tot.outcomes[_STOPPED_CODES].sum())
+    lo, hi = (campaign_interval(tot.stopped_per_campaign, n // campaigns) if campaigns_share_fate(sc)
+              else wilson_interval(stopped, n))
     r = sc.response
     return {
         "decision_delay_min": _r(r.decision_delay_s / 60.0, 3),
         "order_to_land": {"airports": [a.icao for a in r.land_airports], "compliance": r.compliance}
         if r.land_airports else None,
+        "intercept_compliance": r.intercept_compliance if sc.interceptors else None,
+        "track_coast_min": _r(r.track_coast_s / 60.0, 3),
+        "airspace_gap_min": _r(r.airspace_gap_s / 60.0, 3),
         "interceptors": [{"name": i.name, "lat": i.lat_deg, "lon": i.lon_deg, "ready_min": _r(i.ready_s / 60.0, 3),
                           "speed_kmh": _r(i.speed_mps / KMH_MPS, 1)} for i in sc.interceptors],
         "reaction_window_min": {
@@ -310,10 +325,14 @@ def _response_summary(sc, tot, campaigns, n):
             **{f"p{q:02d}": _r(hist_percentile(tot.window_hist, w_bins, q), 2) if n_w else None for q in (5, 50, 95)},
         },
         "outcomes": {name: _r(c / n) for name, c in zip(OUTCOMES, tot.outcomes)},
+        "outcome_labels": dict(OUTCOME_LABELS),
         "p_stopped": _r(stopped / n),
+        "p_stopped_ci95": [_r(lo), _r(hi)],
+        "p_stopped_ci95_text": format_ci(_r(lo), _r(hi)),
         "stopped_per_campaign": {
             "mean": _r(stopped / campaigns),
             "p05": _r(hist_percentile(tot.stopped_per_campaign, sizes, 5)),
+            "p50": _r(hist_percentile(tot.stopped_per_campaign, sizes, 50)),
             "p95": _r(hist_percentile(tot.stopped_per_campaign, sizes, 95)),
         },
     }
@@ -338,6 +357,39 @@ def headline(summary):
     return (f"{d['mean']:.1f} of {n} flights detected on average "
             f"(90% of campaigns between {d['p05']:.0f} and {d['p95']:.0f}){stopped}; "
             f"P(detect) per flight {summary['p_detect']:.3f} [95% CI {format_ci(*summary['p_detect_ci95'])}]")
+
+
+def shown_title(summary):
+    """The title products show: the scenario's, marked ``(what-if: N changes)`` when overrides changed it.
+
+    >>> shown_title({"title": "Baseline", "overrides": ["aircraft.rcs_m2=10", "detection.terrain=false"]})
+    'Baseline (what-if: 2 changes)'
+    >>> shown_title({"title": "Baseline", "overrides": []})
+    'Baseline'
+    """
+    n = len(summary.get("overrides", ()))
+    return summary["title"] if n == 0 else f"{summary['title']} (what-if: {n} change{'s' if n > 1 else ''})"
+
+
+def overrides_text(summary, max_chars=None):
+    """The run's overrides in one line, ``"KEY=VALUE; KEY=VALUE"`` ("" when none).
+
+    ``max_chars`` shortens a long list: whole overrides are kept while they
+    fit, then ``… (+N more)`` (the full list is in summary.json).
+
+    >>> overrides_text({"overrides": ["aircraft.rcs_m2=10", "detection.terrain=false"]}, max_chars=35)
+    'aircraft.rcs_m2=10; … (+1 more)'
+    """
+    items = list(summary.get("overrides", ()))
+    text = "; ".join(items)
+    if max_chars is None or len(text) <= max_chars:
+        return text
+    for k in range(len(items) - 1, 0, -1):       # the first k whole, then how many more
+        short = "; ".join(items[:k]) + f"; … (+{len(items) - k} more)"
+        if len(short) <= max_chars:
+            return short
+    more = f" (+{len(items) - 1} more)" if len(items) > 1 else ""   # even the first is too long: cut it
+    return items[0][: max(max_chars - len(more) - 1, 8)] + "…" + more
 
 
 def format_ci(lo, hi):
@@ -383,7 +435,7 @@ def flight_rows(sim, part):
     if get("outcome") is not None:
         cols += [["" if np.isnan(x) else f"{x:.1f}" for x in get("reaction_window_min")],
                  get("order_feasible").astype(int).tolist(), get("obeyed").astype(int).tolist(),
-                 get("interceptable").astype(int).tolist(), [OUTCOMES[k] for k in get("outcome")]]
+                 get("interceptable").astype(int).tolist(), [OUTCOMES[k] for k in get("outcome")]]   # codes
     return list(zip(*cols))
 
 

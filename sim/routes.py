@@ -17,6 +17,7 @@ from sim.aircraft import profile_at, terrain_following_profile, vertical_profile
 from sim.flights import OFFSET_CLIP_SIGMA, OFFSET_STEP_M, offset_positions, offset_rows, to_lat_lon
 
 __all__ = ["RouteTrack", "build_route", "build_routes", "cruise_level", "follows_terrain", "below_ground_fraction",
+           "below_ground_shares",
            "ROUTE_STEP_S", "BELOW_GROUND_TOLERANCE_M"]
 
 #: Time step of the nominal route grids [s].
@@ -165,6 +166,14 @@ BELOW_GROUND_TOLERANCE_M = 50.0
 def below_ground_fraction(route, terrain, tolerance_m=BELOW_GROUND_TOLERANCE_M):
     """Share of a route's grid samples more than ``tolerance_m`` below the GLOBE ground (not flyable as modelled)."""
     return float(np.mean(route.alt_m + tolerance_m < elevation_m(terrain, route.lat_deg, route.lon_deg)))
+
+
+def below_ground_shares(routes, terrain):
+    """Per route, the share of its grid samples below the ground (:func:`below_ground_fraction`; 0 for a
+    terrain-following route), and the share of all routes' samples together: ``(list, float)``."""
+    shares = [0.0 if r.cruise_agl_m is not None else below_ground_fraction(r, terrain) for r in routes]
+    n = np.array([len(r.t_s) for r in routes], dtype=float)
+    return shares, float(np.sum(np.array(shares) * n) / n.sum())
 
 
 def build_routes(scenario, terrain=None):

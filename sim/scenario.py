@@ -247,6 +247,9 @@ class ResponseSpec:
     decision_delay_s: float
     land_airports: tuple        # Waypoints (airports) where an ordered flight may land; () without an order
     compliance: float           # probability that an ordered flight obeys
+    intercept_compliance: float = 0.75   # probability that an intercepted crew obeys its escort and lands
+    track_coast_s: float = 300.0         # a track lost from coverage is still held (coasted) this long
+    airspace_gap_s: float = 300.0        # exits from the airspace shorter than this count as inside
 
 
 @dataclass(frozen=True)
@@ -330,6 +333,9 @@ class Scenario:
     response: "ResponseSpec | None" = None   # what the airspace's owner does once a flight is tracked
     interceptors: tuple = ()  # InterceptorSpec per interceptor
     raw: dict = field(repr=False, compare=False, default=None)
+    # the ``--set KEY=VALUE`` texts applied to the file, as given and in order (a what-if when any): where the
+    # scenario comes from, not what it is, so two scenarios that validate alike compare equal
+    overrides: tuple = field(compare=False, default=())
 
 
 #: Built-in aircraft profiles (SI). Sources in scenarios/README.md; values
@@ -439,6 +445,9 @@ _TOP = ("scenario", "run", "aircraft", "route", "radar", "detection", "airspace"
 _RESPONSE_FIELDS = (
     _Field("decision_delay", "time", default=0.0, lo=0, hi=86_400),
     _Field("order_to_land", "raw"),
+    _Field("intercept_compliance", "float", default=0.75, lo=0, hi=1),
+    _Field("track_coast", "time", default=300.0, lo=0, hi=86_400),
+    _Field("airspace_gap", "time", default=300.0, lo=0, hi=86_400),
 )
 _ORDER_FIELDS = (
     _Field("airports", "raw", required=True),
@@ -602,7 +611,8 @@ def _response(doc, airports):
                 raise _Err("response.order_to_land.airports", "must be a non-empty list of ICAO codes")
             land = tuple(_waypoint(c, f"response.order_to_land.airports[{i}]", airports) for i, c in enumerate(codes))
             compliance = o["compliance"]
-        response = ResponseSpec(r["decision_delay"], land, compliance)
+        response = ResponseSpec(r["decision_delay"], land, compliance, r["intercept_compliance"], r["track_coast"],
+                                r["airspace_gap"])
     interceptors = []
     for i, t in enumerate(_list_of_tables(doc, "interceptor")):
         p = _table_path("interceptor", t, i)
@@ -611,7 +621,7 @@ def _response(doc, airports):
         interceptors.append(InterceptorSpec(v["name"], base.lat_deg, base.lon_deg, v["ready"], v["speed"]))
     _unique([x.name for x in interceptors], "interceptor")
     if interceptors and response is None:
-        response = ResponseSpec(0.0, (), 0.0)        # interceptors act on a decision taken at once
+        response = ResponseSpec(0.0, (), 0.0)        # interceptors act on a decision taken at once (defaults)
     return response, tuple(interceptors)
 
 
@@ -666,14 +676,18 @@ def _unique(names, table):
         seen.add(n)
 
 
-def parse_scenario(doc, source="<scenario>"):
-    """Validate a scenario given as a parsed TOML dict; return a :class:`Scenario`."""
+def parse_scenario(doc, source="<scenario>", overrides=()):
+    """Validate a scenario given as a parsed TOML dict; return a :class:`Scenario`.
+
+    ``overrides`` are the ``KEY=VALUE`` texts already applied to ``doc``,
+    recorded in :attr:`Scenario.overrides` (the products state them).
+    """
     try:
         info, run, aircraft, routes, radars, det, airspace, response, interceptors = _build(doc)
     except _Err as e:
         raise ScenarioError(source, e.key, e.message) from None
     return Scenario(str(source), info, run, aircraft, routes, radars, det, airspace, _uncertainty(doc, source),
-                    response, interceptors, raw=doc)
+                    response, interceptors, raw=doc, overrides=tuple(str(t) for t in overrides))
 
 
 def _uncertainty(doc, source):
@@ -722,7 +736,7 @@ def load_scenario(path, overrides=()):
     doc = read_toml(path)
     for text in overrides:
         apply_override(doc, text, source=path)
-    return parse_scenario(doc, source=path)
+    return parse_scenario(doc, source=path, overrides=overrides)
 
 
 # --- --set KEY=VALUE overrides -----------------------------------------------------------------
@@ -785,6 +799,42 @@ def apply_override(doc, text, source="<scenario>"):
     return doc
 
 
+def override_key_value(scenario, key):
+    """The value a scenario's file (with its overrides) gives an override key, as written: ``(spelling, value)``.
+
+    ``key`` as ``--set`` writes it (``radar[Kirkuk PSR].availability``). When
+    the file spells the quantity in another unit (``range_nm`` for
+    ``range_km``), that spelling and its value are returned; ``None`` when
+    the file leaves the key at its default.
+
+    >>> sc = load_scenario("scenarios/iraq_2012_baseline.toml")
+    >>> override_key_value(sc, "radar[Kirkuk PSR].availability"), override_key_value(sc, "radar[Kirkuk PSR].range_km")
+    (('availability', 0.9), ('range_nm', 60))
+    """
+    node = scenario.raw
+    parts = key.split(".")
+    for depth, part in enumerate(parts):
+        m = _SEGMENT.fullmatch(part.strip())
+        if m is None or not isinstance(node, dict):
+            return None
+        name, sel = m.group(1), m.group(2)
+        if sel is not None:
+            items = node.get(name)
+            idx = _select(items, sel.strip()) if isinstance(items, list) else None
+            if idx is None:
+                return None
+            node = items[idx]
+        elif depth < len(parts) - 1:
+            node = node.get(name)
+        else:
+            if name in node:
+                return name, node[name]
+            q = _quantity(name)
+            other = [k for k in node if q is not None and _quantity(k) == q]
+            return (other[0], node[other[0]]) if other else None
+    return None
+
+
 def _select(items, sel):
     for i, t in enumerate(items):
         if isinstance(t, dict) and t.get("name") == sel:
@@ -828,11 +878,12 @@ def override_text(key, value):
 
 
 def with_overrides(scenario, overrides):
-    """A new validated scenario: ``scenario`` with ``KEY=VALUE`` overrides applied."""
+    """A new validated scenario: ``scenario`` with ``KEY=VALUE`` overrides applied (and added to its
+    :attr:`~Scenario.overrides`)."""
     doc = copy.deepcopy(scenario.raw)
     for text in overrides:
         apply_override(doc, text, source=scenario.path)
-    return parse_scenario(doc, source=scenario.path)
+    return parse_scenario(doc, source=scenario.path, overrides=(*scenario.overrides, *overrides))
 
 
 def with_cruise_level(scenario, altitude_m=None, agl_m=None):
@@ -840,7 +891,9 @@ def with_cruise_level(scenario, altitude_m=None, agl_m=None):
 
     Give ``altitude_m`` (above mean sea level) or ``agl_m`` (above the
     ground: terrain following). The routes' own cruise levels are dropped,
-    so the aircraft's applies to all.
+    so the aircraft's applies to all. The scenario's overrides are kept and
+    this change is not added to them: a point of the altitude curve is not
+    a what-if of the user's.
     """
     if (altitude_m is None) == (agl_m is None):
         raise ValueError("give exactly one of altitude_m and agl_m")
@@ -852,4 +905,4 @@ def with_cruise_level(scenario, altitude_m=None, agl_m=None):
     key, value = ("cruise_altitude_m", altitude_m) if agl_m is None else ("cruise_altitude_agl_m", agl_m)
     _drop_other_spellings(aircraft, key)
     aircraft[key] = float(value)
-    return parse_scenario(doc, source=scenario.path)
+    return parse_scenario(doc, source=scenario.path, overrides=scenario.overrides)

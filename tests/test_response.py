@@ -8,8 +8,9 @@ from conftest import SCENARIOS, read_summary
 from geo.earth import EARTH_RADIUS_M
 from geo.geodesy import WGS84
 from sim.pipeline import load, simulate
-from sim.response import INTERCEPT_TOLERANCE_S, OUTCOMES, time_to_land_s
-from sim.scenario import parse_scenario
+from sim.response import INTERCEPT_TOLERANCE_S, OUTCOMES, bridge_gaps, coasted, time_to_land_s
+from sim.results import summarize, wilson_interval
+from sim.scenario import parse_scenario, read_toml, with_overrides
 
 V_FLIGHT = 200.0          # 720 km/h
 START_LON = 41.0          # the route: along 33N from 41.0E to 45.5E, inside Iraq
@@ -82,7 +83,7 @@ def test_a_base_too_far_or_too_slow_cannot_intercept():
     for sc in (far, slow):
         _, res = simulate(sc)
         assert not res.interceptable.any()
-        assert set(res.outcome.tolist()) == {1}          # tracked, no action possible
+        assert set(res.outcome.tolist()) == {OUTCOMES.index("no_means")}   # tracked, nothing could act
 
 
 def test_tracked_at_entry_the_window_is_the_time_in_the_airspace():
@@ -127,7 +128,7 @@ def test_an_order_decided_after_the_last_feasible_point_is_not_feasible():
         _, r = simulate(sc)
         assert bool(r.order_feasible[0]) is expected
         assert bool(r.obeyed[0]) is expected                   # compliance 1: every feasible order obeyed
-        assert OUTCOMES[r.outcome[0]] == ("ordered to land and obeyed" if expected else "tracked, no action possible")
+        assert OUTCOMES[r.outcome[0]] == ("order_obeyed" if expected else "no_means")
 
 
 def test_compliance_is_the_share_of_feasible_orders_obeyed(run_cli, tmp_path):
@@ -135,8 +136,149 @@ def test_compliance_is_the_share_of_feasible_orders_obeyed(run_cli, tmp_path):
                              "detection.terrain=false", "--out", tmp_path / "o", "-q")
     assert code == 0, err
     s = read_summary(tmp_path / "o")["response"]
-    obeyed = s["outcomes"]["ordered to land and obeyed"]
+    obeyed = s["outcomes"]["order_obeyed"]
     assert obeyed == pytest.approx(0.5, abs=4 * math.sqrt(0.25 / 3000))     # compliance 0.5, all feasible here
     assert s["p_stopped"] == pytest.approx(obeyed) and s["stopped_per_campaign"]["mean"] == pytest.approx(15 * obeyed)
     rows = (tmp_path / "o" / "flights.csv").read_text().splitlines()
     assert rows[0].endswith("reaction_window_min,order_feasible,obeyed,interceptable,outcome")
+
+
+# --- outcomes, the air picture, compliance under escort ----------------------------------------------------
+NEAR_BASE = {"lat": 33.0 + 120e3 / 110_900.0, "lon": 44.6}      # 120 km north of the route: reachable
+ORDER = {"airports": ["ORBI"]}
+
+
+def _shares(res):
+    return {name: float(np.mean(res.outcome == i)) for i, name in enumerate(OUTCOMES)}
+
+
+@pytest.mark.parametrize("expected, response, interceptors, radar_availability", [
+    ("not_tracked", {"decision_delay_min": 0}, (), 0.0),
+    ("too_late", {"decision_delay_min": 600, "order_to_land": {**ORDER, "compliance": 1}}, (), 1.0),
+    ("order_obeyed", {"order_to_land": {**ORDER, "compliance": 1}}, (), 1.0),
+    ("order_refused", {"order_to_land": {**ORDER, "compliance": 0}}, (), 1.0),
+    ("escort_obeyed", {"intercept_compliance": 1}, ({"name": "I", "base": NEAR_BASE, "ready_min": 5,
+                                                     "speed_kmh": 900},), 1.0),
+    ("escort_refused", {"intercept_compliance": 0, "order_to_land": {**ORDER, "compliance": 0}},
+     ({"name": "I", "base": NEAR_BASE, "ready_min": 5, "speed_kmh": 900},), 1.0),
+    ("no_means", {"decision_delay_min": 0}, ({"name": "far", "base": {"lat": 37.5, "lon": 44.6}, "ready_min": 5,
+                                              "speed_kmh": 900},), 1.0),
+])
+def test_every_outcome_is_reachable(expected, response, interceptors, radar_availability):
+    sc = _straight(response=response, interceptors=interceptors, campaigns=4)
+    sc = with_overrides(sc, [f"radar[R].availability={radar_availability}"])
+    _, res = simulate(sc)
+    assert _shares(res)[expected] == 1.0
+
+
+def test_p_stopped_is_order_then_escort_in_closed_form(tmp_path):
+    # every flight is tracked at once, every order feasible and every flight interceptable: a crew obeys the
+    # order with c_o; one that refuses is intercepted and obeys the escort with c_i (independent draws), so
+    # P(stopped) = c_o + (1 - c_o) c_i, each branch a binomial share (4 standard errors)
+    c_o, c_i, n = 0.3, 0.6, 4000
+    sc = _straight(response={"decision_delay_min": 0, "intercept_compliance": c_i,
+                             "order_to_land": {**ORDER, "compliance": c_o}},
+                   interceptors=[{"name": "I", "base": NEAR_BASE, "ready_min": 5, "speed_kmh": 900}],
+                   campaigns=n // 5)
+    sim, res = simulate(sc)
+    assert res.order_feasible.all() and res.interceptable.all()
+    expected = {"order_obeyed": c_o, "escort_obeyed": (1 - c_o) * c_i, "escort_refused": (1 - c_o) * (1 - c_i)}
+    got = _shares(res)
+    for name, p in expected.items():
+        assert got[name] == pytest.approx(p, abs=4 * math.sqrt(p * (1 - p) / n)), name
+    summary = summarize(sim, res)["response"]
+    p = c_o + (1 - c_o) * c_i
+    assert summary["p_stopped"] == pytest.approx(p, abs=4 * math.sqrt(p * (1 - p) / n))
+    assert summary["p_stopped"] == pytest.approx(got["order_obeyed"] + got["escort_obeyed"], abs=1e-6)
+    assert sum(summary["outcomes"].values()) == pytest.approx(1.0, abs=1e-5)
+    lo, hi = summary["p_stopped_ci95"]
+    assert (lo, hi) == pytest.approx(wilson_interval(round(summary["p_stopped"] * n), n), abs=1e-6)
+
+
+def _coverage_end_s(range_m, radar_lon):
+    """When the straight route leaves a radar's instrumented range (pyproj, the slant range at 10 km)."""
+    az, _, length = WGS84.inv(START_LON, 33.0, 45.5, 33.0)
+    s = np.arange(0.0, length, 50.0)
+    lon, lat, _ = WGS84.fwd(np.full(s.shape, START_LON), np.full(s.shape, 33.0), np.full(s.shape, az), s)
+    _, _, d = WGS84.inv(np.full(s.shape, radar_lon), np.full(s.shape, 33.0), lon, lat)
+    ground_m = math.sqrt(range_m ** 2 - (10_000.0 - 20.0) ** 2)
+    return s[np.flatnonzero(d <= ground_m)[-1]] / V_FLIGHT
+
+
+def test_an_interceptor_meets_a_flight_only_while_the_track_is_held_or_coasted():
+    # a radar near the start of the route (range 100 km) loses the flight about a third of the way; an
+    # interceptor from the far end (600 km/h) reaches it only later: with a long coast it does, and the
+    # meeting is after the coverage ends; with a coast shorter than that it does not; with just enough, it does
+    def run(coast_min):
+        sc = _straight(response={"decision_delay_min": 0, "track_coast_min": coast_min},
+                       interceptors=[{"name": "I", "base": {"lat": 33.5, "lon": 45.0}, "ready_min": 5,
+                                      "speed_kmh": 600}], campaigns=4)
+        sc = with_overrides(sc, ["radar[R].lon=41.5", "radar[R].range_km=100"])
+        return simulate(sc)[1]
+
+    t_cov = _coverage_end_s(100_000.0, 41.5)
+    long = run(60)
+    assert long.interceptable.all()
+    t_meet = float(np.max(long.intercept_t_s))
+    assert t_meet > t_cov + 120.0                            # met well after the last covered scan
+    assert not run(0).interceptable.any()
+    short = (t_meet - t_cov) / 60.0 - 0.5                    # the track lost 30 s before the meeting
+    assert not run(short).interceptable.any()
+    assert run(short + 1.0).interceptable.all()              # held 30 s past it
+    # the reaction window ends when the coasted track is lost
+    res = run(short)
+    assert np.allclose(res.reaction_window_min * 60 + res.first_detection_s, t_cov + short * 60, atol=25.0)
+
+
+def test_low_level_f16_probe_no_interception_after_the_track_is_lost():
+    # the low-level scenario with an F-16 at Balad (decision 5 min, no crew obeys an order): an intercept
+    # needs the track held; every meeting is within the coast time of the last covered sample of the
+    # flight's route (any offset, any radar): nothing after the air picture has lost the flight
+    doc = read_toml(SCENARIOS / "iraq_2012_low_level.toml")
+    doc["response"] = {"decision_delay_min": 5, "order_to_land": {"airports": ["ORBI"], "compliance": 0.0}}
+    doc["interceptor"] = [{"name": "F-16IQ Balad", "base": "ORBD", "ready_min": 10, "speed_kmh": 1100}]
+    late = 0
+    for coast_min in (5, 60):
+        doc["response"]["track_coast_min"] = coast_min
+        sim, res = simulate(parse_scenario(doc), campaigns=100)
+        for i, fz in enumerate(sim.fences):
+            last_cov_s = fz.t_s[np.flatnonzero(fz.covered_primary.any(axis=0))[-1]]
+            sel = (res.batch.route_index == i) & res.interceptable
+            assert np.all(res.intercept_t_s[sel] <= last_cov_s + 60 * coast_min + 10.0)
+            late += int(np.sum(res.intercept_t_s[sel] > last_cov_s + 5 * 60 + 10.0))
+    assert late > 0          # with an hour's coast some flights are met after the coverage: the rule bites
+
+
+def test_a_border_sliver_does_not_end_the_window_turkey_2011():
+    # Turkey 2011: flights 3.3-3.7 km right of the Van-Diyarbakir track leave Turkey for a moment (a sliver
+    # of the border); with exits shorter than airspace_gap counted as inside, their windows and outcome
+    # shares are those of their neighbours (2.5-3.3 and 3.7-4.5 km), within sampling error
+    sc = load(SCENARIOS / "turkey_2011_route.toml", ["route[via-hakkari].weight=0"])
+    sim, res = simulate(sc, campaigns=600)
+    x = res.batch.cross_track_m
+    band = (x > 3300) & (x < 3700)
+    near = ((x > 2500) & (x <= 3300)) | ((x >= 3700) & (x < 4500))
+    assert band.sum() > 50
+    assert np.min(res.reaction_window_min[band]) > 30.0              # was 0.0-0.3 min
+    assert abs(np.median(res.reaction_window_min[band]) - np.median(res.reaction_window_min[near])) < 1.0
+    for i, name in enumerate(OUTCOMES):
+        a, b = np.mean(res.outcome[band] == i), np.mean(res.outcome[near] == i)
+        pooled = np.mean(res.outcome[band | near] == i)
+        se = math.sqrt(max(pooled * (1 - pooled), 1e-12) * (1 / band.sum() + 1 / near.sum()))
+        assert abs(a - b) <= 4 * se + 1e-9, name
+
+
+def test_bridge_gaps_and_coast_against_a_loop():
+    rng = np.random.default_rng(7)
+    mask = rng.random((50, 60)) < 0.6
+    for gap in (0, 1, 3):
+        ref = mask.copy()
+        for r in range(mask.shape[0]):
+            on = np.flatnonzero(mask[r])
+            for a, b in zip(on[:-1], on[1:]):
+                if 1 < b - a <= gap + 1:
+                    ref[r, a:b] = True
+        assert (bridge_gaps(mask, gap) == ref).all()
+        ref = np.array([[any(mask[r, max(0, k - gap):k + 1]) for k in range(mask.shape[1])]
+                        for r in range(mask.shape[0])])
+        assert (coasted(mask, gap) == ref).all()

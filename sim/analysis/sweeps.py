@@ -12,12 +12,14 @@ import numpy as np
 
 from geo.terrain import load_terrain
 from geo.units import FL_M
+from sim.analysis.metrics import DEFAULT_METRIC, MetricError, check_metric, metric_interval, metric_names, metric_value
 from sim.montecarlo import needs_terrain, prepare, run
 from sim.results import summarize
-from sim.routes import below_ground_fraction, cruise_level
-from sim.scenario import override_text, with_cruise_level, with_overrides
+from sim.routes import below_ground_shares, cruise_level
+from sim.scenario import override_key_value, override_text, with_cruise_level, with_overrides
 
-__all__ = ["sweep", "altitude_sweep", "altitude_levels", "altitude_mode", "compare", "sensitivity", "metric_value",
+__all__ = ["sweep", "altitude_sweep", "altitude_levels", "altitude_mode", "compare", "sensitivity",
+           "sensitivity_metrics", "probe_metric_names", "metric_value",
            "DEFAULT_SENSITIVITY_CAMPAIGNS", "DEFAULT_SWEEP_ALTITUDES_M",
            "DEFAULT_SWEEP_AGL_M", "DEFAULT_SWEEP_CAMPAIGNS"]
 
@@ -41,22 +43,50 @@ def _run(scenario, campaigns, flights, seed, chunk_campaigns, terrain, masking_c
     return sim, run(sim, campaigns, flights, seed, chunk_campaigns, engine=engine)
 
 
+def probe_metric_names(sim):
+    """The metric names (:func:`sim.analysis.metrics.metric_names`) a run of a prepared simulation reports.
+
+    Read from the summary of a one-flight run (milliseconds once prepared),
+    so a mistyped metric is refused before the Monte Carlo starts.
+    """
+    return metric_names(summarize(sim, run(sim, campaigns=1, flights=1, keep_flights=False)))
+
+
+def _metric_point(summary, metric):
+    """A metric of a run's summary with its 95% interval (None when it has none), JSON-ready (NaN -> None)."""
+    value = metric_value(summary, metric)
+    ci = metric_interval(summary, metric)
+    return {"metric": metric, "metric_value": None if np.isnan(value) else value,
+            "metric_ci95": None if ci is None else list(ci)}
+
+
 def sweep(scenario, key, values, campaigns=None, flights=None, seed=None, chunk_campaigns=None, progress=None,
-          engine=None, exact=False):
+          engine=None, exact=False, metric=DEFAULT_METRIC):
     """Run a scenario once per value of one key (same seed); return one dict per value.
 
     ``key`` is an override path such as ``aircraft.cruise_altitude_m`` or
-    ``radar[Kirkuk PSR].availability``. Each point reports ``value``,
-    ``p_detect``, ``p_detect_ci95`` and ``detected_per_campaign_mean``.
-    Every value is validated before any run; terrain and masking tables are
-    shared between points. ``exact`` as :func:`sim.montecarlo.prepare`.
+    ``radar[Kirkuk PSR].availability``; ``metric`` a scalar of summary.json
+    by its dotted path (``p_detect``, ``response.p_stopped``, see
+    :mod:`sim.analysis.metrics`). Each point reports ``value``, ``metric``,
+    ``metric_value``, ``metric_ci95`` (the summary's 95% interval of the
+    metric, or None), and ``p_detect``, ``p_detect_ci95`` and
+    ``detected_per_campaign_mean``; each equals what ``airpicture run --set
+    KEY=VALUE`` reports. Every value is validated, and the metric checked on
+    the first value's prepared simulation (:class:`~sim.analysis.metrics.MetricError`),
+    before any run; terrain and masking tables are shared between points.
+    ``exact`` as :func:`sim.montecarlo.prepare`.
     """
     variants = [with_overrides(scenario, [override_text(key, v)]) for v in values]
     terrain, cache, points = None, {}, []
-    for v, sc in zip(values, variants):
-        sim, result = _run(sc, campaigns, flights, seed, chunk_campaigns, terrain, cache, engine, exact)
+    for i, (v, sc) in enumerate(zip(values, variants)):
+        sim = prepare(sc, terrain, cache, exact=exact)       # with fences: the response and in-airspace figures
         terrain = terrain if terrain is not None else sim.terrain
-        points.append({"value": v, **_point(sim, result)})
+        if i == 0:
+            check_metric(metric, probe_metric_names(sim), f"{scenario.path}: --metric")
+        s = summarize(sim, run(sim, campaigns, flights, seed, chunk_campaigns, engine=engine, keep_flights=False))
+        points.append({"value": v, **_metric_point(s, metric), "p_detect": s["p_detect"],
+                       "p_detect_ci95": s["p_detect_ci95"],
+                       "detected_per_campaign_mean": s["detected_per_campaign"]["mean"]})
         if progress is not None:
             progress(1)
     return points
@@ -144,16 +174,27 @@ def _below_ground_fraction(sim):
     """Share of the nominal routes' grid samples below the ground (None without a terrain model)."""
     if sim.terrain is None:
         return None
-    n = np.array([len(r.t_s) for r in sim.routes])
-    share = np.array([below_ground_fraction(r, sim.terrain) for r in sim.routes])
-    return round(float(np.sum(share * n) / n.sum()), 4)
+    return round(below_ground_shares(sim.routes, sim.terrain)[1], 4)
 
 
-def compare(scenarios, campaigns=None, flights=None, seed=None, engine=None, exact=False):
-    """Run several validated scenarios (same seed when given); return ``(sim, result, summary)`` per scenario."""
+def compare(scenarios, campaigns=None, flights=None, seed=None, engine=None, exact=False, metric=None):
+    """Run several validated scenarios (same seed when given); return ``(sim, result, summary)`` per scenario.
+
+    With ``metric`` (a dotted path of summary.json), every scenario must
+    report it (:class:`~sim.analysis.metrics.MetricError` otherwise): a
+    ``response.`` metric is checked against every scenario before any run,
+    any metric against each scenario's prepared simulation before its run.
+    """
+    if metric is not None and metric.split(".")[0] == "response":
+        for sc in scenarios:
+            if sc.response is None:
+                raise MetricError(f"{sc.path}: --metric: no scalar {metric!r}: the scenario has no [response] "
+                                  "and no [[interceptor]] (nothing to stop the flights)")
     out = []
     for sc in scenarios:
         sim = prepare(sc, exact=exact)
+        if metric is not None:
+            check_metric(metric, probe_metric_names(sim), f"{sc.path}: --metric")
         result = run(sim, campaigns, flights, seed, engine=engine, keep_flights=False)
         out.append((sim, result, summarize(sim, result)))
     return out
@@ -164,48 +205,68 @@ def compare(scenarios, campaigns=None, flights=None, seed=None, engine=None, exa
 DEFAULT_SENSITIVITY_CAMPAIGNS = 200
 
 
-def metric_value(summary, metric):
-    """A scalar of a summary by its dotted path (``p_detect``, ``detected_per_campaign.mean``)."""
-    value = summary
-    for part in metric.split("."):
-        if not isinstance(value, dict) or part not in value:
-            raise KeyError(f"no scalar {metric!r} in the summary")
-        value = value[part]
-    if isinstance(value, bool) or not isinstance(value, (int, float)):
-        raise KeyError(f"{metric!r} is not a scalar of the summary")
-    return float(value)
-
-
-def sensitivity(scenario, metric="p_detect", campaigns=None, flights=None, seed=None, progress=None, engine=None):
+def sensitivity(scenario, metric=DEFAULT_METRIC, campaigns=None, flights=None, seed=None, progress=None,
+                engine=None):
     """One-at-a-time low/high runs of every declared uncertain input, with common random numbers.
 
     Every run uses the same seed, so each flight meets the same draws in
     every run and a swing is the input's effect, not sampling noise; an
     input with no effect swings by exactly 0. Returns ``(base, rows)``: the
-    metric of the scenario as it is, and per input ``key``, ``low``,
-    ``high``, ``metric_low``, ``metric_high``, ``swing`` (high minus low),
-    ranked by the size of the swing.
+    metric of the scenario as it is, and per input ``key``, ``value`` (the
+    scenario's own, see :func:`sensitivity_metrics`), ``low``, ``high``,
+    ``metric_low``, ``metric_high``, ``swing`` (high minus low), ranked by
+    the size of the swing. The metric is checked before the first run
+    (:class:`~sim.analysis.metrics.MetricError`).
     """
+    bases, rows = sensitivity_metrics(scenario, (metric,), campaigns, flights, seed, progress, engine)
+    return bases[metric], rows[metric]
+
+
+def _input_value(scenario, key):
+    """The scenario's own value of an uncertain input as written (``60 range_nm`` in another unit; None: default)."""
+    found = override_key_value(scenario, key)
+    if found is None:
+        return None
+    spelling, value = found
+    return value if spelling == key.rsplit(".", 1)[-1] else f"{value} ({spelling})"
+
+
+def sensitivity_metrics(scenario, metrics, campaigns=None, flights=None, seed=None, progress=None, engine=None):
+    """:func:`sensitivity` of several metrics from the same runs: ``(bases, rows)``, dicts by metric.
+
+    One run per input value serves every metric (the brief's tornadoes of
+    P(detect) and P(stopped) cost the runs of one). Each row also carries
+    ``value``, the input's value in the scenario as written (a text naming
+    the spelling when the file writes it in another unit, None when the
+    file leaves it at its default).
+    """
+    metrics = tuple(metrics)
     campaigns = DEFAULT_SENSITIVITY_CAMPAIGNS if campaigns is None else int(campaigns)
     variants = [(key, lo, hi, with_overrides(scenario, [override_text(key, lo)]),
                  with_overrides(scenario, [override_text(key, hi)])) for key, lo, hi in scenario.uncertainty]
     cache, terrain = {}, None
 
-    def value(sc):
+    def values(sc, check=False):
         nonlocal terrain
         sim = prepare(sc, terrain, cache)
         terrain = terrain if terrain is not None else sim.terrain
-        out = metric_value(summarize(sim, run(sim, campaigns, flights, seed, engine=engine, keep_flights=False)),
-                           metric)
+        if check:                     # a mistyped metric stops here, before the first Monte Carlo
+            names = probe_metric_names(sim)
+            for m in metrics:
+                check_metric(m, names, f"{scenario.path}: --metric")
+        s = summarize(sim, run(sim, campaigns, flights, seed, engine=engine, keep_flights=False))
         if progress is not None:
             progress(1)
-        return out
+        return {m: metric_value(s, m) for m in metrics}
 
-    base = value(scenario)
-    rows = []
+    base = values(scenario, check=True)
+    rows = {m: [] for m in metrics}
     for key, lo, hi, sc_lo, sc_hi in variants:
-        m_lo, m_hi = value(sc_lo), value(sc_hi)
-        rows.append({"key": key, "low": lo, "high": hi, "metric_low": m_lo, "metric_high": m_hi,
-                     "swing": round(m_hi - m_lo, 6)})
-    rows.sort(key=lambda r: -abs(r["swing"]))
+        at_lo, at_hi = values(sc_lo), values(sc_hi)
+        own = _input_value(scenario, key)
+        for m in metrics:
+            rows[m].append({"key": key, "value": own, "low": lo, "high": hi, "metric_low": at_lo[m],
+                            "metric_high": at_hi[m], "swing": round(at_hi[m] - at_lo[m], 6)})
+    for m in metrics:      # largest swing first; a swing the runs left undefined (NaN) last
+        rows[m].sort(key=lambda r: -abs(r["swing"]) if r["swing"] == r["swing"] else 1.0)
     return base, rows

@@ -21,6 +21,7 @@ from pathlib import Path
 
 import numpy as np
 import shapely
+from matplotlib.backends.backend_agg import FigureCanvasAgg
 
 from geo.airports import load_airports
 from geo.coverage import load_borders, project_geometry
@@ -30,12 +31,13 @@ from geo.units import FL_M, KMH_MPS
 from sim.flights import positions_at, to_lat_lon
 from sim.platforms import Orbit
 from sim.products.coverage import radar_coverages
+from sim.analysis.metrics import metric_short_label
 from sim.products.charts import (detections_per_campaign, draw_altitude_curve, draw_compare, draw_detections_histogram,
                                  draw_sweep, draw_tornado)
 from sim.products.kml import write_kml
 from sim.products.maps import MapLayers, draw_route_map, legend_handles
 from sim.products.style import COLORS, FIGSIZE_IN, FONT_SIZE, new_figure, product_date, save_figure, use_style
-from sim.results import ASSUMPTIONS_NOTE, format_ci, headline
+from sim.results import ASSUMPTIONS_NOTE, format_ci, headline, overrides_text, shown_title
 
 __all__ = [
     "BRIEF_FILES",
@@ -248,17 +250,38 @@ def map_layers(sim, result, *, transformer=None, n_tracks=100, n_points=200, tra
 # --- figures ------------------------------------------------------------------------------------
 def _footer(summary, date, airspace):
     """Two lines: the open-source note with the run, and the map's projection."""
+    exact = ", exact geometry (no detection tables)" if summary.get("exact") else ""
     return (f"{ASSUMPTIONS_NOTE}\nRun: seed {summary['seed']}, {summary['campaigns']:,} campaigns × "
-            f"{summary['flights_per_campaign']} flights; produced {date} by airpicture.  Map: Lambert azimuthal "
+            f"{summary['flights_per_campaign']} flights{exact}; produced {date} by airpicture.  Map: Lambert azimuthal "
             f"equal-area centred {airspace.centre_lat_deg:g}°N {airspace.centre_lon_deg:g}°E (scale bar true at "
             f"the centre); borders Natural Earth; airports OpenFlights.")
 
 
+#: Characters of the overrides line under a page's headline (a longer list ends "… (+N more)").
+_WHAT_IF_LINE_CHARS = 150
+
+
+def _what_if_line(summary, max_chars=_WHAT_IF_LINE_CHARS):
+    """The line under a what-if's headline: its overrides ("" when the scenario runs as its file says)."""
+    changes = overrides_text(summary, max_chars)
+    return f"What-if, changed from the scenario file: {changes}" if changes else ""
+
+
 def _title(fig, summary, y_title, y_head, size=FONT_SIZE["title"] + 3):
-    a = fig.text(0.5, y_title, summary["title"], ha="center", va="top", fontsize=size, fontweight="bold")
+    """Title, headline and, for a what-if, the line of its overrides; returns the texts and the
+    bottom of the block (figure fraction)."""
+    a = fig.text(0.5, y_title, shown_title(summary), ha="center", va="top", fontsize=size, fontweight="bold")
     b = fig.text(0.5, y_head, headline(summary), ha="center", va="top", fontsize=size - 3.5,
                  color=COLORS["text"], wrap=True)
-    return [a, b]
+    out = [a, b]
+    canvas = fig.canvas if hasattr(fig.canvas, "get_renderer") else FigureCanvasAgg(fig)   # text extents
+    line = _what_if_line(summary)
+    if line:
+        y = b.get_window_extent(canvas.get_renderer()).y0 / fig.bbox.height - 0.004
+        out.append(fig.text(0.5, y, line, ha="center", va="top", fontsize=size - 4.5, color=COLORS["text"],
+                            style="italic"))
+    bottom = min(t.get_window_extent(canvas.get_renderer()).y0 for t in out) / fig.bbox.height
+    return out, bottom
 
 
 def map_figure(layers, summary, date, airspace):
@@ -269,7 +292,9 @@ def map_figure(layers, summary, date, airspace):
     handles, labels = legend_handles(layers)
     fig.legend(handles, labels, loc="lower center", bbox_to_anchor=(0.5, 0.042), ncol=4,
                fontsize=FONT_SIZE["small"], handlelength=2.8, columnspacing=1.6)
-    _title(fig, summary, 0.985, 0.952)
+    _, bottom = _title(fig, summary, 0.985, 0.952)
+    if bottom - 0.008 < 0.91:       # a what-if's line, or a long headline: the map gives way
+        ax.set_position([0.025, 0.16, 0.95, bottom - 0.008 - 0.16])
     fig.text(0.5, 0.008, _footer(summary, date, airspace), ha="center", va="bottom", fontsize=FONT_SIZE["tiny"],
              color=COLORS["muted"], linespacing=1.4)
     return fig, ax
@@ -286,9 +311,12 @@ def _sharing(summary):
 
 
 def _run_text(summary):
-    """Which scenario and run a product comes from, with the open-source note."""
-    return (f"{summary['title']} ({summary['scenario']}): seed {summary['seed']}, {summary['campaigns']:,} campaigns "
-            f"x {summary['flights_per_campaign']} flights. {ASSUMPTIONS_NOTE}")
+    """Which scenario and run a product comes from (its overrides in full, exact geometry), with the note."""
+    changes = overrides_text(summary)
+    what_if = f"; what-if, changed from the scenario file: {changes}" if changes else ""
+    exact = "; exact geometry (no detection tables)" if summary.get("exact") else ""
+    return (f"{shown_title(summary)} ({summary['scenario']}): seed {summary['seed']}, {summary['campaigns']:,} "
+            f"campaigns x {summary['flights_per_campaign']} flights{what_if}{exact}. {ASSUMPTIONS_NOTE}")
 
 
 def _caption(fig, summary):
@@ -319,11 +347,14 @@ def tornado_figure(base, rows, metric, title, run_text):
     return fig, ax
 
 
-def compare_figure(names, p, ci95, flights, run_text):
-    """The comparison chart (compare.png): one bar per scenario, differences from the first flagged."""
-    fig = new_figure("chart", (7.5, 0.9 + 0.45 * len(names)))
-    ax = fig.add_axes([0.36, 0.32, 0.6, 0.6])
-    art = draw_compare(ax, names, p, ci95, flights)
+def compare_figure(names, p, ci95, flights, run_text, *, reference=0, metric="p_detect"):
+    """The comparison chart (compare.png): one bar per scenario, differences from the reference flagged
+    (:func:`~sim.products.charts.draw_compare`); the title names the metric and the reference."""
+    fig = new_figure("chart", (7.5, 1.3 + 0.45 * len(names)))
+    ax = fig.add_axes([0.36, 0.32, 0.6, 0.54])
+    art = draw_compare(ax, names, p, ci95, flights, reference=reference, metric=metric)
+    ax.set_title(f"{metric_short_label(metric)}: each scenario against the reference, {names[reference]}", loc="left",
+                 fontsize=FONT_SIZE["title"] - 2)
     fig.text(0.01, 0.012, f"{run_text}. {ASSUMPTIONS_NOTE}", ha="left", va="bottom", fontsize=FONT_SIZE["tiny"] - 1.0,
              color=COLORS["muted"], wrap=True)
     return fig, art
@@ -456,9 +487,9 @@ def brief_figure(layers, per_campaign, points, summary, sim, date, ground_max_m=
     fig = new_figure("brief", FIGSIZE_IN["brief"])
     w_mm, h_mm = (25.4 * v for v in FIGSIZE_IN["brief"])
     mx, my = BRIEF_MARGIN_MM / w_mm, BRIEF_MARGIN_MM / h_mm      # margins as figure fractions
-    _title(fig, summary, 1 - my, 1 - my - 0.033, size=FONT_SIZE["title"] + 2)
-    gmap = fig.add_gridspec(2, 1, left=mx, right=0.605, top=0.865, bottom=my + 0.045, height_ratios=[1.0, 0.12],
-                            hspace=0.0)
+    _, title_bottom = _title(fig, summary, 1 - my, 1 - my - 0.033, size=FONT_SIZE["title"] + 2)
+    gmap = fig.add_gridspec(2, 1, left=mx, right=0.605, top=min(0.865, title_bottom - 0.006), bottom=my + 0.045,
+                            height_ratios=[1.0, 0.12], hspace=0.0)
     ax_map = fig.add_subplot(gmap[0])
     draw_route_map(ax_map, layers)
     handles, labels = legend_handles(layers)
@@ -472,7 +503,7 @@ def brief_figure(layers, per_campaign, points, summary, sim, date, ground_max_m=
         for t in leg.get_texts():
             t.set_fontsize(t.get_fontsize() - 0.25)
 
-    gr = fig.add_gridspec(3, 1, left=0.66, right=1 - mx, top=0.84, bottom=my + 0.05, height_ratios=[1.0, 1.0, 1.25],
+    gr = fig.add_gridspec(3, 1, left=0.66, right=1 - mx, top=min(0.84, title_bottom - 0.03), bottom=my + 0.05, height_ratios=[1.0, 1.0, 1.25],
                           hspace=0.95)
     ax_h = fig.add_subplot(gr[0])
     draw_detections_histogram(ax_h, per_campaign, summary["flights_per_campaign"])
@@ -532,32 +563,34 @@ def write_brief(stage_dir, sim, result, summary, altitude_points, *, dpi=200, n_
         t = time.perf_counter()
         fig, _ = map_figure(layers, summary, date, sim.airspace)
         for name in ("map.png", "map.pdf", "map.svg"):
-            save_figure(fig, out / name, dpi=max(dpi, 1), title=f"Route map: {summary['title']}",
+            save_figure(fig, out / name, dpi=max(dpi, 1), title=f"Route map: {shown_title(summary)}",
                         description=_run_text(summary))
             files.append(name)
         timings["map"] = time.perf_counter() - t
 
         t = time.perf_counter()
         fig, _ = detections_figure(per_campaign, summary)
-        save_figure(fig, out / "detections.png", dpi=dpi, title=f"Flights detected per campaign: {summary['title']}",
+        save_figure(fig, out / "detections.png", dpi=dpi, title=f"Flights detected per campaign: {shown_title(summary)}",
                     description=_run_text(summary))
         fig, _ = altitude_figure(altitude_points, summary, ground_max)
-        save_figure(fig, out / "altitude.png", dpi=dpi, title=f"P(detect) vs cruise level: {summary['title']}",
+        save_figure(fig, out / "altitude.png", dpi=dpi, title=f"P(detect) vs cruise level: {shown_title(summary)}",
                     description=_run_text(summary))
         files += ["detections.png", "altitude.png"]
         timings["charts"] = time.perf_counter() - t
 
         t = time.perf_counter()
         fig = brief_figure(layers, per_campaign, altitude_points, summary, sim, date, ground_max)
-        save_figure(fig, out / "brief.pdf", dpi=max(dpi, 150), title=f"Brief: {summary['title']}",
+        save_figure(fig, out / "brief.pdf", dpi=max(dpi, 150), title=f"Brief: {shown_title(summary)}",
                     description=_run_text(summary))
         files.append("brief.pdf")
         timings["brief_pdf"] = time.perf_counter() - t
 
     t = time.perf_counter()
     simplify_m = 100.0
-    write_kml(out / "routes.kml", title=summary["title"],
-              description=f"{headline(summary)}. {ASSUMPTIONS_NOTE} Seed {summary['seed']}, {date}.",
+    changes = overrides_text(summary)
+    what_if = f"What-if, changed from the scenario file: {changes}. " if changes else ""
+    write_kml(out / "routes.kml", title=shown_title(summary),
+              description=f"{headline(summary)}. {what_if}{ASSUMPTIONS_NOTE} Seed {summary['seed']}, {date}.",
               routes=sim.routes, radars=sim.radars,
               coverage_lonlat=[project_geometry(shapely.simplify(g, simplify_m), tr, direction="INVERSE") for g in cov],
               coverage_alt_m=alt, coverage_label=label, first_detections=first)

@@ -7,6 +7,7 @@ role); none shows or saves a figure. The look comes from
 import numpy as np
 
 from geo.units import FL_M
+from sim.analysis.metrics import is_probability, metric_label, metric_short_label
 from sim.products.style import COLORS, FONT_SIZE, LINES, MARKERS
 
 __all__ = ["detections_per_campaign", "draw_detections_histogram", "draw_altitude_curve", "draw_sweep", "draw_compare",
@@ -127,57 +128,114 @@ def draw_altitude_curve(ax, points, ground_max_m=None):
 
 
 def draw_sweep(ax, key, points):
-    """P(detect) with its 95% interval against the values of one swept key.
+    """The swept metric, with its 95% interval where it has one, against the values of one swept key.
 
-    ``points`` as :func:`sim.analysis.sweep` returns them. Numeric values are
-    placed on a numeric axis; other values (text, booleans) at equal steps.
+    ``points`` as :func:`sim.analysis.sweep` returns them (``metric``,
+    ``metric_value``, ``metric_ci95``; points without ``metric`` are read as
+    P(detect)). Numeric values are placed on a numeric axis; other values
+    (text, booleans) at equal steps. A probability's axis runs from 0 to 1.
     Returns ``{"curve": ErrorbarContainer}``.
     """
+    metric = points[0].get("metric", "p_detect") if points else "p_detect"
     values = [p["value"] for p in points]
     numeric = all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in values)
     x = np.array(values, dtype=float) if numeric else np.arange(len(values), dtype=float)
-    p = np.array([q["p_detect"] for q in points], dtype=float)
-    lo = np.array([q["p_detect_ci95"][0] for q in points], dtype=float)
-    hi = np.array([q["p_detect_ci95"][1] for q in points], dtype=float)
-    curve = ax.errorbar(x, p, yerr=np.vstack([p - lo, hi - p]), color=COLORS["detected"],
-                        markerfacecolor="white", markeredgecolor=COLORS["detected"], ecolor="#333333",
-                        elinewidth=0.8, capsize=2.5, label="P(detect), 95% CI", **MARKERS["sweep"], **LINES["mean"])
+    y = np.array([np.nan if q.get("metric_value", q.get("p_detect")) is None else q.get("metric_value", q.get("p_detect"))
+                  for q in points], dtype=float)
+    cis = [q.get("metric_ci95", q.get("p_detect_ci95")) for q in points]
+    with_ci = bool(points) and all(c is not None for c in cis)
+    yerr = None
+    if with_ci:
+        ci = np.array(cis, dtype=float).reshape(-1, 2)
+        yerr = np.vstack([y - ci[:, 0], ci[:, 1] - y])
+    label = f"{metric_short_label(metric)}, 95% CI" if with_ci else metric_short_label(metric)
+    curve = ax.errorbar(x, y, yerr=yerr, color=COLORS["detected"], markerfacecolor="white",
+                        markeredgecolor=COLORS["detected"], ecolor="#333333", elinewidth=0.8, capsize=2.5,
+                        label=label, **MARKERS["sweep"], **LINES["mean"])
     if not numeric:
         ax.set_xticks(x, [str(v) for v in values])
     ax.set_xlabel(key)
-    ax.set_ylabel("P(detect) per flight")
-    ax.set_ylim(-0.02, 1.04)
+    ax.set_ylabel(metric_label(metric))
+    if is_probability(metric):
+        ax.set_ylim(-0.02, 1.04)
     ax.grid(True, zorder=0)
     ax.legend(loc="best", fontsize=FONT_SIZE["tiny"] + 0.5)
     return {"curve": curve}
 
 
-def draw_compare(ax, names, p, ci95, flights):
-    """Bars of P(detect) with 95% intervals, one per scenario; a scenario whose P(detect) differs
-    from the first one's beyond sampling noise (two-proportion z > 3) is flagged.
+def _z_differences(p, ci, n, ref, probability):
+    """|value - reference| over its standard error, per bar (NaN where none can be stated).
 
-    Returns ``{"bars": BarContainer, "flagged": [names]}``.
+    From the 95% intervals when both bars have one (each standard error the
+    half-width / 1.96: right whatever method made the interval), else for a
+    probability with flight counts the pooled two-proportion z.
+    """
+    z = np.full(len(p), np.nan)
+    for i in range(len(p)):
+        if i == ref or np.isnan(p[i]) or np.isnan(p[ref]):
+            continue
+        if ci is not None and np.all(np.isfinite(ci[[i, ref]])):
+            se = np.hypot(*((ci[[i, ref], 1] - ci[[i, ref], 0]) / (2 * 1.959963984540054)))
+        elif probability and n is not None:
+            pooled = (p[ref] * n[ref] + p[i] * n[i]) / (n[ref] + n[i])
+            se = np.sqrt(max(pooled * (1 - pooled), 1e-12) * (1 / n[ref] + 1 / n[i]))
+        else:
+            continue
+        z[i] = abs(p[i] - p[ref]) / max(se, 1e-12)
+    return z
+
+
+def draw_compare(ax, names, p, ci95, flights=None, *, reference=0, metric="p_detect"):
+    """Bars of a metric with their 95% intervals, one per scenario; a scenario whose value differs
+    from the reference's beyond sampling noise (z > 3) is flagged.
+
+    Parameters
+    ----------
+    names : sequence of str
+    p : sequence of float
+        The metric per scenario (NaN: none; drawn as an empty row).
+    ci95 : sequence of (float, float) or None
+        95% intervals (a row of NaN, or None for all: no interval).
+    flights : sequence of int, optional
+        Flights per scenario: the pooled two-proportion z of a probability
+        without intervals.
+    reference : int
+        The bar the others are compared with (hatched, named on the axis).
+    metric : str
+        The metric's dotted path (its label; a probability's axis is 0-1).
+
+    Returns ``{"bars": BarContainer, "flagged": [names], "z": ndarray}``.
     """
     p = np.asarray(p, dtype=float)
-    ci = np.asarray(ci95, dtype=float).reshape(-1, 2)
-    n = np.asarray(flights, dtype=float)
+    ci = None if ci95 is None else np.asarray(ci95, dtype=float).reshape(-1, 2)
+    n = None if flights is None else np.asarray(flights, dtype=float)
+    ref = int(reference)
     y = np.arange(len(p))[::-1]
-    bars = ax.barh(y, p, xerr=np.vstack([p - ci[:, 0], ci[:, 1] - p]), color=COLORS["bar"], edgecolor="#333333",
-                   linewidth=0.6, error_kw=dict(ecolor="#333333", elinewidth=0.8, capsize=2.5), zorder=2)
+    xerr = None if ci is None else np.nan_to_num(np.vstack([p - ci[:, 0], ci[:, 1] - p]))
+    bars = ax.barh(y, np.nan_to_num(p), xerr=xerr, color=COLORS["bar"], edgecolor="#333333", linewidth=0.6,
+                   error_kw=dict(ecolor="#333333", elinewidth=0.8, capsize=2.5), zorder=2)
+    bars[ref].set_hatch("///")
+    probability = is_probability(metric)
+    z = _z_differences(p, ci, n, ref, probability)
+    top = float(np.nanmax(np.concatenate([p, ci[:, 1] if ci is not None else p]))) if np.isfinite(p).any() else 1.0
+    right = 1.0 if probability else max(top, 1e-9)
     flagged = []
-    for i in range(1, len(p)):
-        pooled = (p[0] * n[0] + p[i] * n[i]) / (n[0] + n[i])
-        se = np.sqrt(max(pooled * (1 - pooled), 1e-12) * (1 / n[0] + 1 / n[i]))
-        if abs(p[i] - p[0]) / se > 3:
-            flagged.append(names[i])
-            ax.text(min(ci[i, 1] + 0.02, 1.0), y[i], f"{p[i] - p[0]:+.3f} vs {names[0]}", va="center",
-                    fontsize=FONT_SIZE["tiny"] + 0.5, color=COLORS["cruise"])
-    ax.set_yticks(y, names)
-    ax.set_xlim(0, 1.25)
-    ax.set_xlabel("P(detect) per flight, 95% CI (differences beyond sampling noise, z > 3, marked)")
+    for i in np.flatnonzero(z > 3):
+        flagged.append(names[i])
+        at = p[i] if ci is None or not np.isfinite(ci[i, 1]) else ci[i, 1]
+        ax.text(at + 0.02 * right, y[i], f"{p[i] - p[ref]:+.3f} vs {names[ref]}", va="center",
+                fontsize=FONT_SIZE["tiny"] + 0.5, color=COLORS["cruise"])
+    for i in np.flatnonzero(np.isnan(p)):
+        ax.text(0.01 * right, y[i], "none (not in this scenario's summary)", va="center",
+                fontsize=FONT_SIZE["tiny"] + 0.5, color=COLORS["muted"])
+    ax.set_yticks(y, [f"{s} (reference)" if i == ref else s for i, s in enumerate(names)])
+    ax.set_xlim(0, 1.25 * right)
+    tested = "95% CI; differences from the reference beyond sampling noise (z > 3) marked" \
+        if ci is not None or (probability and n is not None) else "no interval: differences not tested"
+    ax.set_xlabel(f"{metric_label(metric)} ({tested})")
     ax.grid(axis="x", zorder=0)
     ax.set_axisbelow(True)
-    return {"bars": bars, "flagged": flagged}
+    return {"bars": bars, "flagged": flagged, "z": z}
 
 
 def draw_tornado(ax, base, rows, metric):

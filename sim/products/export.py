@@ -71,11 +71,12 @@ def _round(a, nd=5):
     return np.round(np.asarray(a, dtype=float), nd).tolist()
 
 
-def feature_collection(features, scenario_name):
-    """A GeoJSON FeatureCollection carrying the scenario and the open-source note
-    (an RFC 7946 foreign member, ignored by GIS tools that do not know it)."""
-    return {"type": "FeatureCollection", "airpicture": {"scenario": scenario_name, "note": ASSUMPTIONS_NOTE},
-            "features": list(features)}
+def feature_collection(features, scenario_name, overrides=()):
+    """A GeoJSON FeatureCollection carrying the scenario, its overrides (a what-if, when any) and the
+    open-source note (an RFC 7946 foreign member, ignored by GIS tools that do not know it)."""
+    about = {"scenario": scenario_name, **({"overrides": list(overrides)} if overrides else {}),
+             "note": ASSUMPTIONS_NOTE}
+    return {"type": "FeatureCollection", "airpicture": about, "features": list(features)}
 
 
 _README = """airpicture outputs of scenario {name} (seed {seed})
@@ -100,14 +101,29 @@ def write_sidecar(path, what, files):
     Path(path).write_text(f"airpicture outputs: {what}\n\n{ASSUMPTIONS_NOTE}\n\n{files}", encoding="utf-8")
 
 
+def _run_settings_text(summary):
+    """The README's section on how this run differs from the scenario file ("" when it does not)."""
+    lines = []
+    if summary.get("overrides"):
+        n = len(summary["overrides"])
+        lines += [f"What-if: {n} change{'s' if n > 1 else ''} to the scenario file (--set), applied in this order:",
+                  *(f"  {text}" for text in summary["overrides"])]
+    if summary.get("exact"):
+        lines.append("Exact geometry: every scan evaluated from its geometry, no detection tables (--exact).")
+    return "\n".join(lines) + "\n\n" if lines else ""
+
+
 def write_readme(path, summary, extra=""):
-    """A plain-text README for an output folder: what each file is, and the open-source note."""
-    Path(path).write_text(_README.format(name=summary["scenario"], seed=summary["seed"], note=summary["note"],
-                                         extra=extra), encoding="utf-8")
+    """A plain-text README for an output folder: what each file is, the run's overrides (a what-if) and
+    exact geometry when used, and the open-source note."""
+    text = _README.format(name=summary["scenario"], seed=summary["seed"], note=summary["note"], extra=extra)
+    head, rest = text.split("\n\n", 1)
+    Path(path).write_text(f"{head}\n\n{_run_settings_text(summary)}{rest}", encoding="utf-8")
 
 
-def routes_feature_collection(routes, step_s=ROUTE_EXPORT_STEP_S, extra_features=(), scenario_name=""):
-    """GeoJSON FeatureCollection (RFC 7946, lon/lat) of the nominal routes' ground tracks."""
+def routes_feature_collection(routes, step_s=ROUTE_EXPORT_STEP_S, extra_features=(), scenario_name="", overrides=()):
+    """GeoJSON FeatureCollection (RFC 7946, lon/lat) of the nominal routes' ground tracks (``overrides``:
+    the run's ``--set`` texts, recorded beside the scenario's name)."""
     features = []
     for r in routes:
         idx = np.unique(np.concatenate([np.arange(0, len(r.t_s), max(int(step_s / r.step_s), 1)),
@@ -133,7 +149,7 @@ def routes_feature_collection(routes, step_s=ROUTE_EXPORT_STEP_S, extra_features
             },
         })
     features.extend(extra_features)
-    return feature_collection(features, scenario_name)
+    return feature_collection(features, scenario_name, overrides)
 
 
 def _platform_geometry(p):
