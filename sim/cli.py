@@ -1,12 +1,17 @@
 """Command line: ``airpicture run|brief|coverage|sweep|compare|validate``.
 
 Exit status 0 on success, 2 on a bad scenario or bad arguments (one line on
-stderr naming the file and the key), 130 on Ctrl-C, 1 on any other failure. A failed run
-leaves no partial outputs.
+stderr naming the file and the key), 130 on Ctrl-C, 143 on SIGTERM, 129 on SIGHUP (128 + the
+signal, after the clean-up), 1 on any other failure. A failed or stopped run leaves no partial
+outputs and removes nothing but its own staging folder.
 """
 import argparse
+import contextlib
+import difflib
 import os
 import shutil
+import signal
+import threading
 
 import numpy as np
 import shapely
@@ -20,6 +25,8 @@ from geo.terrain import load_terrain
 from geo.units import FT_M
 from sim import __version__
 from sim.analysis import DEFAULT_SENSITIVITY_CAMPAIGNS, altitude_levels, compare, sensitivity, sweep
+from sim.analysis.metrics import (DEFAULT_METRIC, METRICS_HELP, MetricError, differences_z, is_probability,
+                                  metric_interval, metric_short_label, metric_value)
 from sim.engine import EngineUnavailable
 from sim.detection import platform_geometry
 from sim.fences import nominal_route_fences
@@ -32,9 +39,9 @@ from sim.products.coverage import radar_coverages
 from sim.products.style import save_figure, use_style
 from sim.pipeline import load, simulate_to
 from sim.products.coverage import coverage_collection
-from sim.products.export import staged_output, write_csv, write_json, write_sidecar
+from sim.products.export import OutputRefused, staged_output, write_csv, write_json, write_sidecar
 from sim.results import ASSUMPTIONS_NOTE, format_ci, headline, overrides_text
-from sim.scenario import ScenarioError, parse_override_value
+from sim.scenario import SEED_MAX, ScenarioError, parse_override_value
 
 __all__ = ["main", "build_parser"]
 
@@ -100,7 +107,17 @@ def _int_at_least(lo, what):
 
 
 _positive_int = _int_at_least(1, "positive")
-_seed = _int_at_least(0, "non-negative")
+
+
+def _seed(text):
+    """argparse type: a seed, an integer from 0 to 2^63-1 (the range of run.seed)."""
+    try:
+        v = int(text)
+    except ValueError:
+        v = None
+    if v is None or not 0 <= v <= SEED_MAX:
+        raise argparse.ArgumentTypeError(f"must be an integer from 0 to 2^63-1 ({SEED_MAX}), got {text!r}")
+    return v
 
 
 def _add_common(p):
@@ -168,21 +185,26 @@ def build_parser():
     p.add_argument("--out", default=None, help="output folder (default: out/SCENARIO_NAME-coverage)")
     p.set_defaults(func=_cmd_coverage)
 
-    p = sub.add_parser("sweep", help="P(detect) as one scenario value varies (same seed)",
+    p = sub.add_parser("sweep", help="P(detect), P(stopped) or any metric as one scenario value varies (same seed)",
                        description="Run the scenario once per value of --key, each with the scenario's "
-                                   "campaigns (or --campaigns) and the same seed, and print/write a table "
-                                   "(sweep.csv, sweep.json).", epilog=_epilog("sweep"),
+                                   "campaigns (or --campaigns) and the same seed, and print/write a table of "
+                                   "--metric with its 95% interval where summary.json has one (sweep.csv, "
+                                   "sweep.json, sweep.png). Each value's numbers are those of "
+                                   "'airpicture run --set KEY=VALUE'.", epilog=_epilog("sweep"),
                        formatter_class=_RAW)
     _add_common(p)
     _add_mc(p)
     p.add_argument("--key", required=True, help="override path, e.g. aircraft.cruise_altitude_m")
     p.add_argument("--values", required=True, help="comma-separated values, e.g. 300,1000,3000,10000")
+    p.add_argument("--metric", default=DEFAULT_METRIC, help=METRICS_HELP)
     p.add_argument("--out", default=None, help="output folder (default: print only)")
     p.set_defaults(func=_cmd_sweep)
 
     p = sub.add_parser("compare", help="headline numbers of several scenarios side by side",
-                       description="Run several scenarios and print one table of their "
-                                   "headline numbers; --out writes compare.csv.", epilog=_epilog("compare"),
+                       description="Run several scenarios and print one table of their headline numbers "
+                                   "(P(stopped) too when any has a [response]); --out writes compare.csv and "
+                                   "compare.png (--metric of each scenario against the --reference one, "
+                                   "differences beyond sampling noise flagged).", epilog=_epilog("compare"),
                        formatter_class=_RAW)
     p.add_argument("scenarios", nargs="+", help="scenario files")
     p.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE",
@@ -193,6 +215,9 @@ def build_parser():
     p.add_argument("--out", default=None, help="output folder for compare.csv")
     p.add_argument("--markdown", action="store_true",
                    help="print the table as Markdown (the README's results table: make readme-results)")
+    p.add_argument("--metric", default=DEFAULT_METRIC, help=METRICS_HELP)
+    p.add_argument("--reference", metavar="NAME", default=None,
+                   help="the scenario the others are compared with: its name or file (default: the first given)")
     p.add_argument("-q", "--quiet", action="store_true", help="no table on stdout")
     p.set_defaults(func=_cmd_compare)
 
@@ -204,9 +229,7 @@ def build_parser():
                                    "campaigns per run, under 2 minutes for every shipped scenario on 2 cores.", epilog=_epilog("sensitivity"),
                        formatter_class=_RAW)
     _add_common(p)
-    p.add_argument("--metric", default="p_detect",
-                   help="a scalar of summary.json by its dotted path (default p_detect; e.g. "
-                        "detected_per_campaign.mean, p_detect_in_airspace)")
+    p.add_argument("--metric", default=DEFAULT_METRIC, help=METRICS_HELP)
     p.add_argument("--campaigns", type=_positive_int, help="campaigns per run (default 200)")
     p.add_argument("--seed", type=_seed, help="random seed (default: the scenario's run.seed)")
     p.add_argument("--out", default=None, help="output folder (default: print only)")
@@ -371,6 +394,28 @@ def _parse_values(text):
     return [parse_override_value(v.strip()) for v in text.split(",") if v.strip()]
 
 
+def _what_if(overrides):
+    """The ``--set`` overrides in one line, ``KEY=VALUE; KEY=VALUE`` ("" when none)."""
+    return overrides_text({"overrides": list(overrides)})
+
+
+def _what_if_clause(overrides):
+    """``"; what-if: KEY=VALUE; ..."`` for a caption or a printed heading ("" when no overrides)."""
+    text = _what_if(overrides)
+    return f"; what-if: {text}" if text else ""
+
+
+def _fmt(x, width=0):
+    """A metric's value in a table: three decimals (thousands separated above 100), "-" when none."""
+    if x is None or x != x:
+        return f"{'-':>{width}s}"
+    return f"{x:>{width},.1f}" if abs(x) >= 100 else f"{x:>{width}.3f}"
+
+
+def _ci_text(ci):
+    return "-" if ci is None else format_ci(*ci)
+
+
 def _cmd_sweep(args):
     scenario = load(args.scenario, args.overrides)
     values = _parse_values(args.values)
@@ -378,32 +423,53 @@ def _cmd_sweep(args):
         raise ScenarioError("--values", None, "give at least one value")
     if args.out:
         _check_out(Path(args.out))
+    metric = args.metric
+    # every value validated first, the metric on the first value's prepared run (MetricError: exit 2)
     points = sweep(scenario, args.key, values, campaigns=args.campaigns, flights=args.flights, seed=args.seed,
-                   chunk_campaigns=args.chunk, engine=args.dask, exact=args.exact)   # validates every value first
+                   chunk_campaigns=args.chunk, engine=args.dask, exact=args.exact, metric=metric)
     campaigns = args.campaigns or scenario.run.campaigns
+    what_if = _what_if(scenario.overrides)
     run_text = (f"sweep of {args.key} in scenario {scenario.info.name} ({scenario.info.title}), seed "
                 f"{args.seed if args.seed is not None else scenario.run.seed}, {campaigns:,} campaigns x "
-                f"{args.flights or scenario.run.flights} flights per value (the same draws for every value)")
+                f"{args.flights or scenario.run.flights} flights per value (the same draws for every value)"
+                f"{_what_if_clause(scenario.overrides)}")
+    label = metric_short_label(metric)
+    with_ci = all(p["metric_ci95"] is not None for p in points)
     if args.out:
         with staged_output(Path(args.out)) as stage:
             write_json(stage / "sweep.json", {"scenario": scenario.info.name, "title": scenario.info.title,
-                                              "run": run_text, "note": ASSUMPTIONS_NOTE, "key": args.key,
+                                              "overrides": list(scenario.overrides), "run": run_text,
+                                              "note": ASSUMPTIONS_NOTE, "key": args.key, "metric": metric,
                                               "points": points})
             with use_style():
-                fig, _ = sweep_figure(args.key, points, f"Sweep of {args.key} ({scenario.info.name})", run_text)
-                save_figure(fig, stage / "sweep.png", title=f"Sweep of {args.key}: {scenario.info.title}",
+                fig, _ = sweep_figure(args.key, points, f"{label} against {args.key} ({scenario.info.name})",
+                                      run_text)
+                save_figure(fig, stage / "sweep.png", title=f"Sweep of {args.key}, {metric}: {scenario.info.title}"
+                            + (f" (what-if: {what_if})" if what_if else ""),
                             description=f"{run_text}. {ASSUMPTIONS_NOTE}")
-            write_sidecar(stage / "README.txt", run_text, "sweep.csv   P(detect) and its 95% interval per value\n"
-                                                          "sweep.json  the same, with the run and the note\n"
-                                                          "sweep.png   the same as a chart\n")
-            write_csv(stage / "sweep.csv", [args.key, "p_detect", "ci95_low", "ci95_high", "detected_per_campaign_mean"],
-                      [(p["value"], p["p_detect"], *p["p_detect_ci95"], p["detected_per_campaign_mean"]) for p in points])
+            write_sidecar(stage / "README.txt", run_text,
+                          f"sweep.csv   {metric}{' and its 95% interval' if with_ci else ''} per value (and "
+                          "P(detect)); what_if: the --set overrides of every row\n"
+                          "sweep.json  the same, with the run and the note\n"
+                          "sweep.png   the same as a chart\n")
+            extra = ["p_detect"] if metric != "p_detect" else []
+            write_csv(stage / "sweep.csv", [args.key, metric, "ci95_low", "ci95_high", *extra,
+                                            "detected_per_campaign_mean", "what_if"],
+                      [(p["value"], p["metric_value"], *(p["metric_ci95"] or ("", "")),
+                        *(p[k] for k in extra), p["detected_per_campaign_mean"], what_if) for p in points])
     if not args.quiet:
         print(f"{scenario.info.title}: sweep of {args.key} ({campaigns:,} campaigns per value, same seed)")
-        print(f"  {args.key:>30s}  P(detect)  95% CI          detected/campaign")
+        if what_if:
+            print(f"  what-if: {what_if}")
+        w, wk = max(len(label), 9), max(len(args.key), 30)
+        detect = "" if metric == "p_detect" else "  P(detect)"
+        print(f"  {args.key:>{wk}s}  {label:<{w}s}  95% CI          {detect.strip() + '  ' if detect else ''}"
+              "detected/campaign")
         for p in points:
-            print(f"  {str(p['value']):>30s}  {p['p_detect']:.3f}      {format_ci(*p['p_detect_ci95'])}     "
-                  f"{p['detected_per_campaign_mean']:.2f}")
+            row = f"  {str(p['value']):>{wk}s}  {_fmt(p['metric_value']):<{w}s}  {_ci_text(p['metric_ci95']):<14s}  "
+            if detect:
+                row += f"{p['p_detect']:.3f}      "
+            print(row + f"{p['detected_per_campaign_mean']:.2f}")
     return 0
 
 
@@ -483,82 +549,149 @@ def _cmd_sensitivity(args):
     if args.out:
         _check_out(Path(args.out))
     update, close_bar = _progress(2 * len(scenario.uncertainty) + 1, args.quiet, unit="run")
-    try:
+    try:     # the metric is checked before the first run (MetricError: exit 2)
         base, rows = sensitivity(scenario, args.metric, campaigns=args.campaigns, seed=args.seed, progress=update)
-    except KeyError as e:
-        raise ScenarioError("--metric", None, str(e.args[0])) from None
     finally:
         close_bar()
     campaigns = args.campaigns or DEFAULT_SENSITIVITY_CAMPAIGNS
     seed = args.seed if args.seed is not None else scenario.run.seed
+    what_if = _what_if(scenario.overrides)
     run_text = (f"sensitivity of {args.metric} in scenario {scenario.info.name} ({scenario.info.title}), seed {seed}, "
-                f"{campaigns:,} campaigns x {scenario.run.flights} flights per run, the same draws in every run")
+                f"{campaigns:,} campaigns x {scenario.run.flights} flights per run, the same draws in every run"
+                f"{_what_if_clause(scenario.overrides)}")
     if args.out:
         with staged_output(Path(args.out)) as stage:
-            write_csv(stage / "sensitivity.csv", ["key", "low", "high", f"{args.metric}_low", f"{args.metric}_high",
-                                                  "swing", f"{args.metric}_base"],
-                      [(r["key"], r["low"], r["high"], r["metric_low"], r["metric_high"], r["swing"], base)
-                       for r in rows])
+            write_csv(stage / "sensitivity.csv", ["key", "value", "low", "high", f"{args.metric}_low",
+                                                  f"{args.metric}_high", "swing", f"{args.metric}_base", "what_if"],
+                      [(r["key"], "" if r["value"] is None else r["value"], r["low"], r["high"], r["metric_low"],
+                        r["metric_high"], r["swing"], base, what_if) for r in rows])
             with use_style():
                 fig, _ = tornado_figure(base, rows, args.metric, f"Which assumption matters ({scenario.info.name})",
                                         run_text)
                 for name in ("tornado.png", "tornado.pdf"):
-                    save_figure(fig, stage / name, title=f"Sensitivity: {scenario.info.title}",
+                    save_figure(fig, stage / name, title=f"Sensitivity: {scenario.info.title}"
+                                + (f" (what-if: {what_if})" if what_if else ""),
                                 description=f"{run_text}. {ASSUMPTIONS_NOTE}")
             write_sidecar(stage / "README.txt", run_text, "sensitivity.csv  the metric at each input's low and high "
-                                                          "value, ranked by swing\ntornado.png/.pdf the same as a "
-                                                          "chart\n")
+                                                          "value, ranked by swing (value: the scenario's own; "
+                                                          "what_if: the --set overrides of every run)\n"
+                                                          "tornado.png/.pdf the same as a chart\n")
     if not args.quiet:
-        print(f"{scenario.info.title}: sensitivity of {args.metric} (base {base:.3f}; {campaigns:,} campaigns per "
-              f"run, same seed)")
+        print(f"{scenario.info.title}: sensitivity of {args.metric} (base {_fmt(base).strip()}; {campaigns:,} "
+              f"campaigns per run, same seed)")
+        if what_if:
+            print(f"  what-if: {what_if}")
         w = max(len(r["key"]) for r in rows)
         print(f"  {'input':<{w}s}  {'low':>8s}  {'high':>8s}  {'at low':>8s}  {'at high':>8s}  {'swing':>8s}")
         for r in rows:
-            print(f"  {r['key']:<{w}s}  {str(r['low']):>8s}  {str(r['high']):>8s}  {r['metric_low']:8.3f}  "
-                  f"{r['metric_high']:8.3f}  {r['swing']:+8.3f}")
+            print(f"  {r['key']:<{w}s}  {str(r['low']):>8s}  {str(r['high']):>8s}  {_fmt(r['metric_low'], 8)}  "
+                  f"{_fmt(r['metric_high'], 8)}  {r['swing']:+8.3f}")
     return 0
+
+
+def _reference_index(args, scenarios):
+    """The scenario --reference names (its name, its file as given, or the file's stem); the first by default."""
+    if args.reference is None:
+        return 0
+    for i, (path, sc) in enumerate(zip(args.scenarios, scenarios)):
+        if args.reference in (sc.info.name, path, Path(path).name, Path(path).stem):
+            return i
+    known = [sc.info.name for sc in scenarios]
+    near = difflib.get_close_matches(args.reference, known + [Path(p).stem for p in args.scenarios], n=2)
+    hint = f"did you mean {' or '.join(near)}?" if near else "give one of " + ", ".join(known)
+    raise ScenarioError("--reference", None, f"no scenario {args.reference!r} among those compared ({hint})")
+
+
+def _p_stopped_text(s):
+    """P(stopped) with its 95% interval when the run has one; "-" for a scenario without a response."""
+    if "response" not in s:
+        return "-"
+    ci = metric_interval(s, "response.p_stopped")
+    return f"{s['response']['p_stopped']:.3f}" + ("" if ci is None else f" [{format_ci(*ci)}]")
+
+
+def _metric_text(s, metric):
+    ci = metric_interval(s, metric)
+    return _fmt(metric_value(s, metric)).strip() + ("" if ci is None else f" [{format_ci(*ci)}]")
 
 
 def _cmd_compare(args):
     scenarios = [load(p, args.overrides) for p in args.scenarios]   # validate all before running any
+    ref = _reference_index(args, scenarios)
     if args.out:
         _check_out(Path(args.out))
+    metric = args.metric
     rows = []
     summaries = [s for _sim, _result, s in compare(scenarios, campaigns=args.campaigns, flights=args.flights,
-                                                   seed=args.seed)]
+                                                   seed=args.seed, metric=metric)]   # metric checked before runs
+    stopped = any("response" in s for s in summaries)      # a P(stopped) column whenever any can be stopped
+    other = metric not in ("p_detect", "response.p_stopped")  # a column of its own for any other metric
+    what_if = _what_if(scenarios[0].overrides)
+    values = [metric_value(s, metric) for s in summaries]
+    cis = [metric_interval(s, metric) for s in summaries]
+    ci_rows = None if all(c is None for c in cis) else [c if c is not None else (np.nan, np.nan) for c in cis]
     for sc, s in zip(scenarios, summaries):
         d = s["detected_per_campaign"]
+        r = s.get("response", {})
+        st = metric_interval(s, "response.p_stopped") or ("", "")
         rows.append((sc.info.name, s["airspace"], s["p_detect"], *s["p_detect_ci95"], s["p_detect_in_airspace"],
-                     d["mean"], d["p05"], d["p95"], s["flights_per_campaign"], s["minutes_in_coverage_mean"]))
+                     d["mean"], d["p05"], d["p95"], s["flights_per_campaign"], s["minutes_in_coverage_mean"],
+                     *((r.get("p_stopped", ""), *st) if stopped else ()),
+                     *((metric_value(s, metric), *(metric_interval(s, metric) or ("", ""))) if other else ()),
+                     what_if))
     header = ["scenario", "airspace", "p_detect", "ci95_low", "ci95_high", "p_detect_in_airspace", "detected_mean",
-              "detected_p05", "detected_p95", "flights_per_campaign", "minutes_in_coverage_mean"]
+              "detected_p05", "detected_p95", "flights_per_campaign", "minutes_in_coverage_mean",
+              *(("p_stopped", "p_stopped_ci95_low", "p_stopped_ci95_high") if stopped else ()),
+              *((metric, f"{metric}_ci95_low", f"{metric}_ci95_high") if other else ()), "what_if"]
+    names = [sc.info.name for sc in scenarios]
+    z = differences_z(values, ci_rows, [s["flights_total"] for s in summaries], ref, is_probability(metric))
+    label = metric_short_label(metric)
     if args.out:
-        names = ", ".join(sc.info.name for sc in scenarios)
         with staged_output(Path(args.out)) as stage:
             write_csv(stage / "compare.csv", header, rows)
-            what = "comparison of " + "; ".join(
+            what = ("comparison of " + "; ".join(
                 f"{s['scenario']} ({s['campaigns']:,} campaigns x {s['flights_per_campaign']} flights, seed {s['seed']})"
-                for s in summaries)
+                for s in summaries) + f"; {metric} against {names[ref]} (the reference){_what_if_clause(scenarios[0].overrides)}")
             with use_style():
-                fig, _ = compare_figure([r[0] for r in rows], [r[2] for r in rows], [(r[3], r[4]) for r in rows],
-                                        [s["flights_total"] for s in summaries], what)
-                save_figure(fig, stage / "compare.png", title="Comparison: " + names,
+                fig, _ = compare_figure(names, values, ci_rows, [s["flights_total"] for s in summaries], what,
+                                        reference=ref, metric=metric)
+                save_figure(fig, stage / "compare.png", title=f"Comparison of {metric}: " + ", ".join(names)
+                            + (f" (what-if: {what_if})" if what_if else ""),
                             description=f"{what}. {ASSUMPTIONS_NOTE}")
-            write_sidecar(stage / "README.txt", what, "compare.csv  headline numbers, one row per scenario\n"
-                                                      "compare.png  P(detect) with its 95% interval, differences "
-                                                      "from the first scenario flagged\n")
+            write_sidecar(stage / "README.txt", what,
+                          "compare.csv  headline numbers, one row per scenario (P(stopped) when any has a "
+                          "response; what_if: the --set overrides of every scenario)\n"
+                          f"compare.png  {metric}{' with its 95% interval' if ci_rows else ''}, differences "
+                          f"from {names[ref]} (the reference) flagged\n")
     if args.markdown:
-        print("| scenario | airspace | P(detect) per flight [95% CI] | detected per campaign, mean (90% band) |")
-        print("| --- | --- | --- | --- |")
-        for path, sc, r in zip(args.scenarios, scenarios, rows):
+        extra = (" P(stopped) per flight [95% CI] |" if stopped else "") + (f" {label} [95% CI] |" if other else "")
+        print("| scenario | airspace | P(detect) per flight [95% CI] | detected per campaign, mean (90% band) |"
+              + extra)
+        print("| --- | --- | --- | --- |" + " --- |" * extra.count("|"))
+        for path, sc, r, s in zip(args.scenarios, scenarios, rows, summaries):
+            cells = (f" {_p_stopped_text(s)} |" if stopped else "") + (f" {_metric_text(s, metric)} |" if other else "")
             print(f"| `{Path(path).stem}`: {sc.info.title} | {r[1]} | {r[2]:.3f} [{format_ci(r[3], r[4])}] | "
-                  f"{r[6]:.1f} of {r[9]} ({r[7]:.0f}-{r[8]:.0f}) |")
+                  f"{r[6]:.1f} of {r[9]} ({r[7]:.0f}-{r[8]:.0f}) |" + cells)
+        if what_if:
+            print(f"\nWhat-if, every scenario: {what_if}")
     elif not args.quiet:
         w = max(len(r[0]) for r in rows)
-        print(f"{'scenario':<{w}s}  airspace  P(detect) [95% CI]      in airspace  detected/campaign (p05-p95)")
-        for r in rows:
-            print(f"{r[0]:<{w}s}  {r[1]:<8s}  {r[2]:.3f} [{format_ci(r[3], r[4])}]   {r[5]:.3f}        "
-                  f"{r[6]:.1f} of {r[9]} ({r[7]:.0f}-{r[8]:.0f})")
+        texts = [(_p_stopped_text(s) if stopped else "", _metric_text(s, metric) if other else "") for s in summaries]
+        ws = max([len("P(stopped) [95% CI]")] + [len(a) for a, _ in texts])
+        wm = max([len(f"{label} [95% CI]")] + [len(b) for _, b in texts])
+        print(f"{'scenario':<{w}s}  airspace  P(detect) [95% CI]      in airspace  detected/campaign (p05-p95)"
+              + (f"  {'P(stopped) [95% CI]':<{ws}s}" if stopped else "") + (f"  {label} [95% CI]" if other else ""))
+        for r, (a, b) in zip(rows, texts):
+            line = (f"{r[0]:<{w}s}  {r[1]:<8s}  {r[2]:.3f} [{format_ci(r[3], r[4])}]   {r[5]:.3f}        "
+                    f"{f'{r[6]:.1f} of {r[9]} ({r[7]:.0f}-{r[8]:.0f})':<27s}")
+            print((line + (f"  {a:<{ws}s}" if stopped else "") + (f"  {b:<{wm}s}" if other else "")).rstrip())
+        flagged = [f"{names[i]} {values[i] - values[ref]:+.3f} (z {z[i]:.0f})" for i in np.flatnonzero(z > 3)]
+        tested = ci_rows is not None or is_probability(metric)
+        print(f"reference: {names[ref]}; {metric} differs beyond sampling noise (z > 3) in: "
+              + (", ".join(flagged) if flagged else "none") if tested else
+              f"reference: {names[ref]}; {metric} has no interval: differences not tested")
+        if what_if:
+            print(f"what-if, every scenario: {what_if}")
     return 0
 
 
@@ -568,20 +701,76 @@ def main(argv=None):
         args = parser.parse_args(argv)
     except SystemExit as e:   # --help, --version, bad arguments (status 2)
         return e.code if isinstance(e.code, int) else 2
+    with _stop_on_signals():
+        try:
+            return _run_command(args)
+        except (KeyboardInterrupt, _Stopped) as e:   # a signal while an error was being reported
+            return _stopped_status(e)
+
+
+def _run_command(args):
     try:
         return args.func(args)
-    except (ScenarioError, EngineUnavailable) as e:
+    except (ScenarioError, EngineUnavailable, MetricError, OutputRefused) as e:   # bad input: one line, status 2
         print(f"airpicture: error: {e}", file=sys.stderr)
         return 2
     except BrokenPipeError:   # e.g. piped into `head`
         sys.stderr.close()
         return 1
-    except KeyboardInterrupt:
-        print("airpicture: interrupted", file=sys.stderr)
-        return 130    # 128 + SIGINT, as shells report it
+    except (KeyboardInterrupt, _Stopped) as e:     # Ctrl-C, SIGTERM, SIGHUP: cleaned up on the way here
+        return _stopped_status(e)
     except Exception as e:  # noqa: BLE001 - the contract: exit 1, one line, no traceback
         print(f"airpicture: error: {type(e).__name__}: {e}", file=sys.stderr)
         return 1
+
+
+class _Stopped(BaseException):
+    """SIGTERM or SIGHUP, raised in the main thread like Ctrl-C's KeyboardInterrupt, so that every
+    ``with`` block on the way out cleans up (staging folder, Dask cluster)."""
+
+    def __init__(self, signum):
+        super().__init__(signum)
+        self.signum = signum
+
+
+#: The signals that stop a command with its clean-up: exit status 128 + the signal's number.
+_STOP_SIGNALS = tuple(getattr(signal, n) for n in ("SIGINT", "SIGTERM", "SIGHUP") if hasattr(signal, n))
+
+
+@contextlib.contextmanager
+def _stop_on_signals():
+    """While a command runs: SIGINT raises KeyboardInterrupt, SIGTERM and SIGHUP raise :class:`_Stopped`;
+    after the first, the others are ignored so that the clean-up runs to its end. A signal ignored when
+    the command started (``nohup`` ignores SIGHUP) stays ignored. The previous handlers come back after."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    previous = {s: signal.getsignal(s) for s in _STOP_SIGNALS}
+    ours = [s for s in _STOP_SIGNALS if previous[s] is not signal.SIG_IGN]
+
+    def stop(signum, _frame):
+        for s in ours:
+            signal.signal(s, signal.SIG_IGN)
+        if signum == signal.SIGINT:
+            raise KeyboardInterrupt
+        raise _Stopped(signum)
+
+    for s in ours:
+        signal.signal(s, stop)
+    try:
+        yield
+    finally:
+        for s in ours:
+            signal.signal(s, previous[s] if previous[s] is not None else signal.SIG_DFL)
+
+
+def _stopped_status(e):
+    """One line on stderr and the exit status (128 + N, as shells report a signal) of a stopped command."""
+    if isinstance(e, KeyboardInterrupt):
+        print("airpicture: interrupted", file=sys.stderr)
+        return 128 + signal.SIGINT
+    print(f"airpicture: stopped by {signal.Signals(e.signum).name}", file=sys.stderr)
+    return 128 + e.signum
 
 
 if __name__ == "__main__":

@@ -14,7 +14,7 @@ simulation to each worker once.
 import ctypes
 import ctypes.util
 
-__all__ = ["InProcess", "DaskCluster", "EngineUnavailable", "make_engine", "tune_malloc"]
+__all__ = ["InProcess", "DaskCluster", "EngineUnavailable", "make_engine", "tune_malloc", "DASK_CONNECT_TIMEOUT_S"]
 
 #: glibc malloc thresholds set on Dask workers [bytes] (see :func:`tune_malloc`).
 MALLOC_THRESHOLD_BYTES = 256 * 2**20
@@ -44,7 +44,53 @@ def tune_malloc(threshold_bytes=MALLOC_THRESHOLD_BYTES):
 
 
 class EngineUnavailable(RuntimeError):
-    """The engine asked for cannot be used here (e.g. Dask is not installed)."""
+    """The engine asked for cannot be used here (Dask is not installed, no scheduler answers at the address)."""
+
+
+#: How long a Dask scheduler address may take to answer: connection and protocol handshake [s].
+DASK_CONNECT_TIMEOUT_S = 10.0
+#: How long closing the client, and then a local cluster, may take each [s].
+DASK_CLOSE_TIMEOUT_S = 10.0
+
+
+def _first_line(e):
+    text = str(e).strip().splitlines()
+    return text[0] if text else type(e).__name__
+
+
+def _probe_scheduler(address, timeout_s):
+    """Raise :class:`EngineUnavailable` unless a Dask scheduler at ``address`` completes the protocol's
+    handshake within ``timeout_s`` (a refused port, a bad address, or a server of another protocol, such
+    as HTTP, that never answers; Dask's own connect waits for a handshake without a limit)."""
+    import asyncio
+    import threading
+    from distributed.comm import connect
+    from distributed.security import Security
+
+    outcome = []
+
+    async def attempt():
+        comm = await asyncio.wait_for(connect(address, timeout=timeout_s,
+                                              **Security().get_connection_args("client")), timeout_s)
+        await comm.close()
+
+    def probe():
+        try:
+            asyncio.run(attempt())
+            outcome.append(None)
+        except BaseException as e:  # noqa: BLE001 - reported to the caller's thread
+            outcome.append(e)
+
+    worker = threading.Thread(target=probe, name="airpicture-dask-probe", daemon=True)
+    worker.start()      # its own event loop: works under a running one (a notebook) too
+    worker.join(timeout_s + 2.0)
+    error = outcome[0] if outcome else TimeoutError()
+    if error is None:
+        return
+    why = (f"no Dask scheduler answered within {timeout_s:g} s"
+           if isinstance(error, (TimeoutError, asyncio.TimeoutError)) else
+           f"no Dask scheduler reached ({_first_line(error)})")
+    raise EngineUnavailable(f"--dask {address}: {why}; give a scheduler's address (tcp://HOST:8786) or 'local'")
 
 
 class InProcess:
@@ -74,23 +120,35 @@ class DaskCluster:
         ``"local"`` starts a local cluster of process workers with one
         thread each (the core is numpy: threads in one process would
         share its lock-free parts only); any other value is the address of
-        an existing scheduler (``tcp://host:8786``).
+        an existing scheduler (``tcp://host:8786``), which must answer
+        within ``connect_timeout_s`` (else :class:`EngineUnavailable`).
     n_workers : int, optional
         Workers of a local cluster (default: one per core).
+    connect_timeout_s : float, optional
+        Default :data:`DASK_CONNECT_TIMEOUT_S`.
     """
 
-    def __init__(self, address="local", n_workers=None):
+    def __init__(self, address="local", n_workers=None, connect_timeout_s=None):
         try:   # optional extra, imported only when a cluster is asked for
             from distributed import Client, LocalCluster
         except ImportError:
             raise EngineUnavailable("Dask is not installed: pip install 'airpicture[dask]'") from None
-        self._cluster = None
-        if address == "local":
-            self._cluster = LocalCluster(processes=True, n_workers=n_workers, threads_per_worker=1)
-            self.client = Client(self._cluster)
-        else:
-            self.client = Client(address)
-        self.client.run(tune_malloc)
+        timeout_s = DASK_CONNECT_TIMEOUT_S if connect_timeout_s is None else float(connect_timeout_s)
+        self._cluster = self.client = None
+        try:      # a signal or an error half way: whatever was started is shut down
+            if address == "local":
+                self._cluster = LocalCluster(processes=True, n_workers=n_workers, threads_per_worker=1)
+                self.client = Client(self._cluster)
+            else:
+                _probe_scheduler(address, timeout_s)
+                try:
+                    self.client = Client(address, timeout=timeout_s)
+                except Exception as e:  # noqa: BLE001 - any failure to connect is the address's
+                    raise EngineUnavailable(f"--dask {address}: {_first_line(e)}") from None
+            self.client.run(tune_malloc)
+        except BaseException:
+            self.close()
+            raise
 
     def map(self, fn, sim, args):
         """``fn(sim, *a)`` for every ``a`` in ``args`` on the cluster, yielded as they finish.
@@ -111,9 +169,14 @@ class DaskCluster:
                 running.add(self.client.submit(fn, remote_sim, *nxt, pure=False))
 
     def close(self):
-        self.client.close()
-        if self._cluster is not None:
-            self._cluster.close()
+        """Close the client and shut a local cluster's workers down (each step bounded in time)."""
+        client, cluster, self.client, self._cluster = self.client, self._cluster, None, None
+        try:
+            if client is not None:
+                client.close(timeout=DASK_CLOSE_TIMEOUT_S)
+        finally:
+            if cluster is not None:
+                cluster.close(timeout=DASK_CLOSE_TIMEOUT_S)
 
     def __enter__(self):
         return self

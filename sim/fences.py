@@ -23,7 +23,8 @@ from sim.detection import coverage_from, in_coverage
 from sim.flights import OFFSET_STEP_M, nearest_row, offset_rows, positions_at, to_lat_lon
 from sim.platforms import Orbit
 
-__all__ = ["RouteFences", "route_fences", "flight_fence_figures", "inside_airspace_at", "stretches",
+__all__ = ["RouteFences", "route_fences", "flight_fence_figures", "inside_airspace_at", "stretches", "last_true",
+           "next_false",
            "nominal_route_fences", "coverage_over_loop", "FENCE_STEP_S", "LOOP_STEP_M"]
 
 #: Time step of the fence tables [s] (about 2 km at cruise speed).
@@ -41,7 +42,8 @@ class RouteFences:
     in_airspace: np.ndarray
     covered_primary: np.ndarray    # by radars that need no transponder
     covered_any: np.ndarray
-    covered: np.ndarray = None     # (R, n_offsets, T) by each radar (the air picture of :mod:`sim.response`)
+    last_covered: np.ndarray = None    # (R, n_offsets, T) int32: last sample at or before each covered by
+    #                                    radar j (-1: none yet); the air picture of :mod:`sim.response`
 
     def row(self, cross_track_m):
         """Index of the nearest tabulated offset."""
@@ -86,7 +88,7 @@ def route_fences(sim, clip_sigma):
             per_radar[j] = coverage_over_loop(radar, xyz, alt)
         primary = np.array([not r.kind.needs_transponder for r in sim.radars], dtype=bool)
         out.append(RouteFences(offsets, t, in_airspace, per_radar[primary].any(axis=0), per_radar.any(axis=0),
-                               per_radar))
+                               last_true(per_radar)))
     return tuple(out)
 
 
@@ -118,6 +120,23 @@ def inside_airspace_at(fences, route_index, cross_track_m, t_s):
         cols = np.clip(np.rint(t_s[sel] / FENCE_STEP_S).astype(np.int64), 0, len(fz.t_s) - 1)
         out[sel] = fz.in_airspace[rows, cols]
     return out
+
+
+def last_true(mask):
+    """Index of the last True at or before each sample (-1 if none), along the last axis.
+
+    >>> last_true(np.array([False, True, False, True, False])).tolist()
+    [-1, 1, 1, 3, 3]
+    """
+    idx = np.arange(mask.shape[-1], dtype=np.int32)
+    return np.maximum.accumulate(np.where(mask, idx, np.int32(-1)), axis=-1)
+
+
+def next_false(mask):
+    """Index of the first False at or after each sample (the length if none), along the last axis."""
+    n = mask.shape[-1]
+    first = np.where(mask, n, np.arange(n))
+    return np.flip(np.minimum.accumulate(np.flip(first, axis=-1), axis=-1), axis=-1)
 
 
 def stretches(mask, t_s):

@@ -9,9 +9,10 @@
 from pathlib import Path
 
 from geo.terrain import load_terrain
-from sim.analysis import DEFAULT_SWEEP_CAMPAIGNS, altitude_sweep, compare, sensitivity, sweep
+from sim.analysis import (DEFAULT_SWEEP_CAMPAIGNS, altitude_sweep, compare, metric_short_label,
+                          sensitivity_metrics, sweep)
 from sim.montecarlo import needs_terrain, prepare, run
-from sim.products.brief import BRIEF_FILES, tornado_figure, write_brief
+from sim.products.brief import BRIEF_FILES, TORNADO_FILES, tornado_figure, write_brief
 from sim.products.style import save_figure, use_style
 from sim.products.export import radar_features, routes_feature_collection, staged_output, write_json, write_readme
 from sim.results import ASSUMPTIONS_NOTE, flight_csv_text, flight_header, overrides_text, shown_title, summarize
@@ -96,24 +97,38 @@ def _write_products(stage, sim, result, brief, progress, altitude_points):
                                              flights=result.flights_per_campaign, seed=result.seed,
                                              terrain=sim.terrain, progress=progress)
         summary["altitude_sweep"] = altitude_points
+        if sim.scenario.uncertainty:       # which assumptions matter: ranked first, the brief lists the top ones
+            summary["sensitivity"] = _write_tornadoes(stage, sim, result, summary)
         write_brief(stage, sim, result, summary, altitude_points)
-        if sim.scenario.uncertainty:       # which assumption matters: the tornado beside the brief
-            campaigns = min(result.campaigns, DEFAULT_SWEEP_CAMPAIGNS)
-            base, rows = sensitivity(sim.scenario, campaigns=campaigns, seed=result.seed)
-            summary["sensitivity"] = {"metric": "p_detect", "campaigns_per_run": campaigns, "base": base,
-                                      "inputs": rows}
-            changes = overrides_text(summary)
-            what_if = f" (what-if: {changes})" if changes else ""
-            run_text = (f"sensitivity of p_detect in scenario {sim.scenario.info.name}{what_if}, seed {result.seed}, "
-                        f"{campaigns} campaigns per run, the same draws in every run")
-            with use_style():
-                fig, _ = tornado_figure(base, rows, "p_detect", f"Which assumption matters ({summary['scenario']})",
-                                        run_text)
-                save_figure(fig, stage / "tornado.png", title=f"Sensitivity: {shown_title(summary)}",
-                            description=f"{run_text}. {ASSUMPTIONS_NOTE}")
     write_json(stage / "summary.json", summary)
     write_json(stage / "routes.geojson", routes_feature_collection(
         sim.routes, extra_features=radar_features(sim.radars), scenario_name=sim.scenario.info.name,
         overrides=sim.scenario.overrides))
     write_readme(stage / "README.txt", summary, extra=BRIEF_FILES if brief else "")
     return summary
+
+
+def _write_tornadoes(stage, sim, result, summary):
+    """The brief's sensitivity: P(detect), and P(stopped) when the scenario has a response, from the same runs
+    (:func:`sim.analysis.sensitivity_metrics`); one tornado chart per metric (:data:`TORNADO_FILES`).
+    Returns summary.json's ``sensitivity``."""
+    metrics = ("p_detect", "response.p_stopped") if "response" in summary else ("p_detect",)
+    campaigns = min(result.campaigns, DEFAULT_SWEEP_CAMPAIGNS)
+    bases, rows = sensitivity_metrics(sim.scenario, metrics, campaigns=campaigns, flights=result.flights_per_campaign,
+                                      seed=result.seed)
+    changes = overrides_text(summary)
+    what_if = f" (what-if: {changes})" if changes else ""
+    out = {}
+    for metric in metrics:
+        run_text = (f"sensitivity of {metric} in scenario {sim.scenario.info.name}{what_if}, seed {result.seed}, "
+                    f"{campaigns} campaigns x {result.flights_per_campaign} flights per run, the same draws in "
+                    f"every run")
+        with use_style():
+            fig, _ = tornado_figure(bases[metric], rows[metric], metric,
+                                    f"Which assumption matters for {metric_short_label(metric)} ({summary['scenario']})",
+                                    run_text)
+            save_figure(fig, stage / TORNADO_FILES[metric], title=f"Sensitivity of {metric}: {shown_title(summary)}",
+                        description=f"{run_text}. {ASSUMPTIONS_NOTE}")
+        out[metric] = {"chart": TORNADO_FILES[metric], "base": bases[metric], "inputs": rows[metric]}
+    return {"campaigns_per_run": campaigns, "flights_per_campaign": result.flights_per_campaign, "seed": result.seed,
+            "metrics": out}

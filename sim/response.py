@@ -36,7 +36,7 @@ Per flight, vectorized over flights (the scenario's ``[response]`` and ``[[inter
 import numpy as np
 
 from geo.earth import EARTH_RADIUS_M, unit_vectors
-from sim.fences import FENCE_STEP_S
+from sim.fences import FENCE_STEP_S, last_true, next_false
 from sim.flights import positions_at, to_lat_lon
 
 __all__ = ["flight_response", "air_picture", "time_to_land_s", "first_reachable", "bridge_gaps", "coasted",
@@ -62,26 +62,12 @@ INTERCEPT_STEP_S = 30.0
 #: The earliest meeting time is refined between grid points to this [s].
 INTERCEPT_TOLERANCE_S = 0.05
 _BLOCK_FLIGHTS = 2000
-_BLOCK_COMBOS = 256
 
 
 def _ground_m(a, b):
     """Great-circle distance [m] between unit vectors (broadcast)."""
     d = np.linalg.norm(a - b, axis=-1)
     return 2.0 * EARTH_RADIUS_M * np.arcsin(np.minimum(d / 2.0, 1.0))
-
-
-def _last_true(mask):
-    """Index of the last True at or before each sample (-1 if none), along the last axis."""
-    idx = np.arange(mask.shape[-1])
-    return np.maximum.accumulate(np.where(mask, idx, -1), axis=-1)
-
-
-def _next_false(mask):
-    """Index of the first False at or after each sample (the length if none), along the last axis."""
-    n = mask.shape[-1]
-    first = np.where(mask, n, np.arange(n))
-    return np.flip(np.minimum.accumulate(np.flip(first, axis=-1), axis=-1), axis=-1)
 
 
 def bridge_gaps(mask, max_gap):
@@ -91,7 +77,7 @@ def bridge_gaps(mask, max_gap):
     [True, True, True, True, False]
     """
     n = mask.shape[-1]
-    prev, nxt = _last_true(mask), _next_false(~mask)      # the first True at or after each sample
+    prev, nxt = last_true(mask), next_false(~mask)      # the first True at or after each sample
     return mask | ((prev >= 0) & (nxt < n) & (nxt - prev - 1 <= max_gap))
 
 
@@ -101,7 +87,7 @@ def coasted(mask, coast):
     >>> coasted(np.array([False, True, False, False, False, True]), 2).tolist()
     [False, True, True, True, False, True]
     """
-    prev = _last_true(mask)
+    prev = last_true(mask)
     return (prev >= 0) & (np.arange(mask.shape[-1]) - prev <= coast)
 
 
@@ -114,53 +100,59 @@ def air_picture(sim, batch, t_in_s, sees):
     ``airspace_gap`` bridged), the end of the reaction window (the last moment held in track inside
     the airspace), both (F,) and NaN where ``t_in_s`` is; and ``held_at(rows, t_s)`` (rows (K,)
     indices into the batch, ``t_s`` (K, M)) whether those flights are held in track inside the airspace.
+
+    Notes
+    -----
+    A flight is held at a fence sample when the last sample at or before it covered by a radar that
+    sees the flight is at most ``track_coast`` back; the per-radar "last covered sample" tables
+    (:attr:`sim.fences.RouteFences.last_covered`) make that a gather over the flight's radars.
     """
     resp = sim.scenario.response
     F = len(batch)
     t_exit, t_end = np.full(F, np.nan), np.full(F, np.nan)
     tracked = np.isfinite(t_in_s)
-    held_tables = {}                       # route -> (held (U, T), combination of each flight (F,))
     gap = int(np.floor(resp.airspace_gap_s / FENCE_STEP_S + 1e-9))
     coast = int(np.floor(resp.track_coast_s / FENCE_STEP_S + 1e-9))
+    inside_tables = {}
     for i, fz in enumerate(sim.fences):     # loop over routes; flights are array rows
         sel = np.flatnonzero((batch.route_index == i) & tracked)
         if not sel.size:
             continue
         n_t = fz.in_airspace.shape[1]
         inside = bridge_gaps(fz.in_airspace, gap)              # (n_offsets, T)
+        inside_tables[i] = inside
         rows = fz.row(batch.cross_track_m[sel])
-        # the flights of a route differ only by their table row and the radars that see them:
-        # one air picture per distinct (row, radars) combination
-        key = np.column_stack([rows, np.packbits(sees[sel], axis=1)])
-        combos, inv = np.unique(key, axis=0, return_inverse=True)
-        inv = inv.ravel()
-        c_rows = combos[:, 0]
-        c_sees = sees[sel][np.unique(inv, return_index=True)[1]]       # (U, R), in combination order
-        held = np.zeros((len(combos), n_t), dtype=bool)
-        for b in range(0, len(combos), _BLOCK_COMBOS):
-            u = slice(b, b + _BLOCK_COMBOS)
-            cov = (fz.covered[:, c_rows[u], :] & c_sees[u].T[:, :, None]).any(axis=0)    # (U, T)
-            held[u] = coasted(cov, coast) & inside[c_rows[u]]
         k_in = np.clip(np.rint(t_in_s[sel] / FENCE_STEP_S).astype(np.int64), 0, n_t - 1)
-        k_out = _next_false(inside)[rows, k_in]                # first sample outside the bridged stretch
+        k_out = next_false(inside)[rows, k_in]                # first sample outside the bridged stretch
         t_exit[sel] = np.minimum((k_out - 0.5) * FENCE_STEP_S, fz.t_s[-1])
-        last = _last_true(held)[inv, np.maximum(k_out - 1, 0)]
+        last_cov = _last_seen(fz, rows, sees[sel], np.maximum(k_out - 1, 0)[:, None])[:, 0]
+        last = np.where(last_cov >= 0, np.minimum(last_cov + coast, k_out - 1), -1)
         t_end[sel] = np.clip((last + 0.5) * FENCE_STEP_S, t_in_s[sel], t_exit[sel])
-        full_inv = np.full(F, -1)
-        full_inv[sel] = inv
-        held_tables[i] = (held, full_inv)
 
     def held_at(rows, t_s):
         out = np.zeros(np.shape(t_s), dtype=bool)
-        for i, (held, inv) in held_tables.items():
+        for i, inside in inside_tables.items():
             s = batch.route_index[rows] == i
             if not s.any():
                 continue
-            cols = np.clip(np.rint(np.nan_to_num(t_s[s]) / FENCE_STEP_S).astype(np.int64), 0, held.shape[1] - 1)
-            out[s] = held[inv[rows[s]][:, None], cols] & np.isfinite(t_s[s])
+            fz = sim.fences[i]
+            r = fz.row(batch.cross_track_m[rows[s]])
+            k = np.clip(np.rint(np.nan_to_num(t_s[s]) / FENCE_STEP_S).astype(np.int64), 0, inside.shape[1] - 1)
+            last_cov = _last_seen(fz, r, sees[rows[s]], k)
+            out[s] = np.isfinite(t_s[s]) & inside[r[:, None], k] & (last_cov >= 0) & (k - last_cov <= coast)
         return out
 
     return t_exit, t_end, held_at
+
+
+def _last_seen(fz, rows, sees, k):
+    """The last fence sample at or before samples ``k`` (F, M) covered by a radar the flight sees (-1: none).
+
+    ``rows`` (F,) table rows, ``sees`` (F, R) the radars that see each flight."""
+    out = np.full(k.shape, -1, dtype=np.int64)
+    for j in range(sees.shape[1]):           # loop over radars; flights and samples are array axes
+        out = np.maximum(out, np.where(sees[:, j, None], fz.last_covered[j][rows[:, None], k], -1))
+    return out
 
 
 def time_to_land_s(xyz, alt_m, airports_xyz, airports_elev_m, descent_speed_mps, descent_rate_mps):

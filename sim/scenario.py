@@ -45,7 +45,18 @@ __all__ = [
     "override_text",
     "with_overrides",
     "with_cruise_level",
+    "SEED_MAX",
 ]
+
+
+#: The largest seed (run.seed, --seed): seeds are 0 to 2^63-1, a signed 64-bit integer's range.
+SEED_MAX = 2**63 - 1
+#: The largest route weight: weights are relative (a route's share is its weight over the sum), and bounded
+#: so that the sum of any number of them stays finite.
+ROUTE_WEIGHT_MAX = 1e6
+#: The largest radar cross-section accepted (aircraft and a radar's reference) [m2]: a large ship is about
+#: 1e4 m2; bounded so that the radar equation's ratios stay finite.
+RCS_MAX_M2 = 1e6
 
 
 class ScenarioError(ValueError):
@@ -370,7 +381,7 @@ _SCENARIO_FIELDS = (
 _RUN_FIELDS = (
     _Field("campaigns", "int", required=True, lo=1, hi=10_000_000),
     _Field("flights", "int", required=True, lo=1, hi=100_000),
-    _Field("seed", "int", required=True, lo=0),
+    _Field("seed", "int", required=True, lo=0, hi=SEED_MAX),
     _Field("flights_per_day", "float", default=1.0, gt=0, hi=1000),
     _Field("route_choice", "str", default="per_flight", choices=POLICIES),
 )
@@ -384,7 +395,7 @@ _AIRCRAFT_FIELDS = (
     _Field("climb_rate_top", "rate", gt=0, hi=100),
     _Field("descent_speed", "speed", gt=0, hi=400),
     _Field("descent_rate", "rate", gt=0, hi=100),
-    _Field("rcs", "area", gt=0),
+    _Field("rcs", "area", gt=0, hi=RCS_MAX_M2),
     _Field("transponder_on_probability", "float", lo=0, hi=1),
     _Field("terrain_climb_gradient", "float", gt=0, hi=0.5),
     _Field("terrain_descent_gradient", "float", gt=0, hi=0.5),
@@ -392,7 +403,7 @@ _AIRCRAFT_FIELDS = (
 )
 _ROUTE_FIELDS = (
     _Field("name", "str", required=True),
-    _Field("weight", "float", default=1.0, lo=0),
+    _Field("weight", "float", default=1.0, lo=0, hi=ROUTE_WEIGHT_MAX),
     _Field("waypoints", "raw", required=True),
     _Field("cross_track_sigma", "length", default=0.0, lo=0, hi=100_000),
     _Field("cruise_altitude", "altitude", gt=0, hi=20_000),
@@ -417,8 +428,8 @@ _RADAR_FIELDS = (
     _Field("mean_outage", "time", gt=0, hi=3.2e7),
 )
 _REFERENCE_FIELDS = (
-    _Field("range", "length", required=True, gt=0),
-    _Field("rcs", "area", required=True, gt=0),
+    _Field("range", "length", required=True, gt=0, hi=2_000_000),
+    _Field("rcs", "area", required=True, gt=0, hi=RCS_MAX_M2),
     _Field("pd", "float", required=True, gt=0, hi=1),
 )
 _ORBIT_FIELDS = (

@@ -20,8 +20,10 @@ names are never spelt here) and the closest spellings of a mistyped name.
 import difflib
 import math
 
+import numpy as np
+
 __all__ = ["MetricError", "metric_value", "metric_interval", "metric_names", "closest_metrics", "check_metric",
-           "metric_label", "metric_short_label", "is_probability", "METRIC_EXAMPLES", "METRICS_HELP",
+           "metric_label", "metric_short_label", "is_probability", "differences_z", "METRIC_EXAMPLES", "METRICS_HELP",
            "DEFAULT_METRIC"]
 
 #: The metric of every analysis command unless one is asked for.
@@ -148,3 +150,34 @@ def is_probability(metric):
     """
     parts = metric.split(".")
     return parts[-1].startswith("p_") or (len(parts) >= 2 and parts[-2] == "outcomes")
+
+
+def differences_z(values, ci95=None, flights=None, reference=0, probability=True):
+    """Each value's difference from the reference's, over its standard error: shape (N,), NaN where
+    none can be stated (the reference itself, a missing value, no interval and no flight counts).
+
+    From the 95% intervals when both have one (each standard error the
+    half-width / 1.96, whatever method made the interval: over flights or
+    over campaigns), else for a probability with flight counts the pooled
+    two-proportion z.
+
+    >>> [round(float(z), 2) for z in differences_z([0.90, 0.905, 0.80], flights=[3000, 3000, 3000])[1:]]
+    [0.65, 10.85]
+    """
+    p = np.asarray(values, dtype=float)
+    ci = None if ci95 is None else np.asarray(ci95, dtype=float).reshape(-1, 2)
+    n = None if flights is None else np.asarray(flights, dtype=float)
+    ref = int(reference)
+    z = np.full(len(p), np.nan)
+    for i in range(len(p)):
+        if i == ref or np.isnan(p[i]) or np.isnan(p[ref]):
+            continue
+        if ci is not None and np.all(np.isfinite(ci[[i, ref]])):
+            se = float(np.hypot(*((ci[[i, ref], 1] - ci[[i, ref], 0]) / (2 * 1.959963984540054))))
+        elif probability and n is not None:
+            pooled = (p[ref] * n[ref] + p[i] * n[i]) / (n[ref] + n[i])
+            se = float(np.sqrt(max(pooled * (1 - pooled), 1e-12) * (1 / n[ref] + 1 / n[i])))
+        else:
+            continue
+        z[i] = abs(p[i] - p[ref]) / max(se, 1e-12)
+    return z

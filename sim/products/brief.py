@@ -41,6 +41,7 @@ from sim.results import ASSUMPTIONS_NOTE, format_ci, headline, overrides_text, s
 
 __all__ = [
     "BRIEF_FILES",
+    "TORNADO_FILES",
     "sample_tracks",
     "first_detection_sample",
     "coverage_level",
@@ -64,7 +65,10 @@ altitude.png     P(detect) against the cruise level (same seed)
 routes.kml       routes, radars, coverage and first detections for Google Earth
 brief.pdf        one page: map, charts, key numbers and the assumptions behind them
 tornado.png      which declared assumption moves P(detect) most (when the scenario declares [uncertainty])
+tornado_p_stopped.png  the same for P(stopped) (when the scenario also has a [response] or interceptors)
 """
+#: The brief's tornado chart of each metric (the runs are shared; summary.json's ``sensitivity`` has both).
+TORNADO_FILES = {"p_detect": "tornado.png", "response.p_stopped": "tornado_p_stopped.png"}
 #: A radar within this distance of an airport is labelled with the airport [m].
 _SITE_MATCH_M = 3_000.0
 
@@ -409,34 +413,98 @@ def _key_rows(summary):
         w = r["reaction_window_min"]["p50"]
         rows += [("Stopped / campaign", f"{s['mean']:.1f} ({s['p05']:.0f}-{s['p95']:.0f})"),
                  ("  P(stopped)", f"{r['p_stopped']:.3f}"),
+                 ("  95% CI", r["p_stopped_ci95_text"]),
                  ("  window, median", "-" if w is None else f"{w:.0f} min")]
+        # what happened to the flights, by outcome code (the names of flights.csv and summary.json)
+        rows += [(f"  {code.replace('_', ' ')}", f"{share:.3f}") for code, share in r["outcomes"].items() if share]
     rows.append(("P(track) by radar", ""))
     for name, r in summary["radars"].items():
         rows.append((f"  {name}", f"{r['p_detect']:.3f}"))
     return rows
 
 
+#: Declared inputs the brief lists per metric, by the tornado's ranking (largest swing first).
+BRIEF_TOP_INPUTS = 3
+
+
+def _input_label(key):
+    """A declared input's key, shortened for the brief's table: ``radar[Kirkuk PSR].availability`` ->
+    ``Kirkuk PSR availability``, ``response.decision_delay_min`` -> ``decision_delay_min``."""
+    head, _, field = key.rpartition(".")
+    sel = head[head.index("[") + 1: head.rindex("]")] if "[" in head and head.endswith("]") else None
+    if sel is not None:
+        return f"{sel} {field}"
+    rest = key.split(".", 1)[1] if "." in key else key
+    return rest
+
+
+def _driver_rows(summary):
+    """The top declared inputs by the tornadoes' ranking (:data:`BRIEF_TOP_INPUTS` of P(detect), and of
+    P(stopped) when the brief ranked it too): each input's value as written, its range and its swings."""
+    sens = summary.get("sensitivity", {}).get("metrics", {})
+    metrics = [m for m in ("p_detect", "response.p_stopped") if m in sens]
+    if not metrics:
+        return []
+    keys = list(dict.fromkeys(r["key"] for m in metrics for r in sens[m]["inputs"][:BRIEF_TOP_INPUTS]
+                              if r["swing"] == r["swing"]))
+    rows_by = {m: {r["key"]: r for r in sens[m]["inputs"]} for m in metrics}
+    names = " / ".join(metric_short_label(m) for m in metrics)
+    out = [("Drivers (tornado)", f"value (low-high): swing of {names}")]
+    for key in keys:
+        r = rows_by[metrics[0]][key]
+        own = "default" if r.get("value") is None else _g(r["value"])
+        swings = " / ".join(f"{rows_by[m][key]['swing']:+.3f}" for m in metrics)
+        out.append((f"  {_input_label(key)}", f"{own} ({_g(r['low'])}-{_g(r['high'])}): {swings}"))
+    return out
+
+
+def _g(v):
+    """A declared input's value as a short text (numbers without trailing zeros)."""
+    return f"{v:g}" if isinstance(v, (int, float)) and not isinstance(v, bool) else str(v)
+
+
+def _response_rows(summary):
+    """What the airspace's owner does once a flight is tracked (summary.json's ``response``)."""
+    r = summary.get("response")
+    if r is None:
+        return []
+    order = r.get("order_to_land")
+    rows = [("Response", ""), ("  decision delay", f"{r['decision_delay_min']:g} min after the track"),
+            ("  order to land", "none" if not order else
+             f"at {', '.join(order['airports'])}; {order['compliance']:.0%} of crews obey")]
+    if r.get("interceptors"):
+        if r.get("intercept_compliance") is not None:
+            rows.append(("  intercepted crews obey", f"{r['intercept_compliance']:.0%}"))
+        rows += [(f"  {i['name']}", f"airborne {i['ready_min']:g} min after the decision, {i['speed_kmh']:,.0f} km/h")
+                 for i in r["interceptors"]]
+    if r.get("track_coast_min") is not None:
+        rows.append(("  track coast", f"{r['track_coast_min']:g} min after the last covered scan"))
+    return rows
+
+
 def _assumption_rows(summary, sim):
+    """The assumptions behind the numbers: the aircraft and detection, the top declared inputs by the tornado's
+    ranking (P(detect), and P(stopped) with a response), and the response's own assumptions."""
     s = summary["settings"]
     a = sim.scenario.aircraft
     levels = sorted({(r.cruise_agl_m is not None, round(r.cruise_agl_m if r.cruise_agl_m is not None
                                                         else r.cruise_altitude_m)) for r in sim.routes})
     alt_text = ", ".join(f"{v:,} m above ground" if agl else f"{v:,} m (FL{v / FL_M:.0f})" for agl, v in levels)
-    return [("Aircraft", f"{a.model}, {a.cruise_speed_mps / KMH_MPS:.0f} km/h"),
-            ("RCS", f"{s['rcs_m2']:g} m²"),
+    return [("Aircraft", f"{a.model}, {a.cruise_speed_mps / KMH_MPS:.0f} km/h, RCS {s['rcs_m2']:g} m²"),
             ("Transponder on", f"{s['transponder_on_probability']:.0%} of flights"),
             ("Cruise altitude", alt_text),
-            ("Track rule", f"{s['track_m']} hits in {s['track_n']} scans"),
-            ("Terrain masking", "on" if s["terrain"] else "off (smooth Earth)"),
-            ("Refraction k", f"{s['refraction_k']:.4g}"),
+            ("Track rule", f"{s['track_m']} hits in {s['track_n']} scans; terrain "
+                           + (f"masking on, k {s['refraction_k']:.4g}" if s["terrain"] else "off (smooth Earth)")),
             ("Routes (share of flights)", ""),
             *((f"  {r.name}", f"{p:.0%}, spread {r.cross_track_sigma_m / 1000:g} km")
               for r, p in zip(sim.routes, sim.route_p)),
             ("Radars", f"{len(sim.radars)} ({sum(r.kind.skin_return for r in sim.radars)} primary)"),
             *((f"  {r.name}", f"flies a {r.platform.length_m / 1000:.0f} km loop")
               for r in sim.radars if isinstance(r.platform, Orbit)),
-            ("Monte Carlo", f"{summary['campaigns']:,} × {summary['flights_per_campaign']} flights"),
-            ("Seed", f"{summary['seed']}")]
+            *_driver_rows(summary),
+            *_response_rows(summary),
+            ("Monte Carlo", f"{summary['campaigns']:,} × {summary['flights_per_campaign']} flights, "
+                            f"seed {summary['seed']}")]
 
 
 def _draw_table(ax, title, rows):

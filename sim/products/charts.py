@@ -7,7 +7,7 @@ role); none shows or saves a figure. The look comes from
 import numpy as np
 
 from geo.units import FL_M
-from sim.analysis.metrics import is_probability, metric_label, metric_short_label
+from sim.analysis.metrics import differences_z, is_probability, metric_label, metric_short_label
 from sim.products.style import COLORS, FONT_SIZE, LINES, MARKERS
 
 __all__ = ["detections_per_campaign", "draw_detections_histogram", "draw_altitude_curve", "draw_sweep", "draw_compare",
@@ -163,28 +163,6 @@ def draw_sweep(ax, key, points):
     return {"curve": curve}
 
 
-def _z_differences(p, ci, n, ref, probability):
-    """|value - reference| over its standard error, per bar (NaN where none can be stated).
-
-    From the 95% intervals when both bars have one (each standard error the
-    half-width / 1.96: right whatever method made the interval), else for a
-    probability with flight counts the pooled two-proportion z.
-    """
-    z = np.full(len(p), np.nan)
-    for i in range(len(p)):
-        if i == ref or np.isnan(p[i]) or np.isnan(p[ref]):
-            continue
-        if ci is not None and np.all(np.isfinite(ci[[i, ref]])):
-            se = np.hypot(*((ci[[i, ref], 1] - ci[[i, ref], 0]) / (2 * 1.959963984540054)))
-        elif probability and n is not None:
-            pooled = (p[ref] * n[ref] + p[i] * n[i]) / (n[ref] + n[i])
-            se = np.sqrt(max(pooled * (1 - pooled), 1e-12) * (1 / n[ref] + 1 / n[i]))
-        else:
-            continue
-        z[i] = abs(p[i] - p[ref]) / max(se, 1e-12)
-    return z
-
-
 def draw_compare(ax, names, p, ci95, flights=None, *, reference=0, metric="p_detect"):
     """Bars of a metric with their 95% intervals, one per scenario; a scenario whose value differs
     from the reference's beyond sampling noise (z > 3) is flagged.
@@ -216,23 +194,24 @@ def draw_compare(ax, names, p, ci95, flights=None, *, reference=0, metric="p_det
                    error_kw=dict(ecolor="#333333", elinewidth=0.8, capsize=2.5), zorder=2)
     bars[ref].set_hatch("///")
     probability = is_probability(metric)
-    z = _z_differences(p, ci, n, ref, probability)
+    z = differences_z(p, ci, n, ref, probability)
     top = float(np.nanmax(np.concatenate([p, ci[:, 1] if ci is not None else p]))) if np.isfinite(p).any() else 1.0
     right = 1.0 if probability else max(top, 1e-9)
     flagged = []
     for i in np.flatnonzero(z > 3):
         flagged.append(names[i])
         at = p[i] if ci is None or not np.isfinite(ci[i, 1]) else ci[i, 1]
-        ax.text(at + 0.02 * right, y[i], f"{p[i] - p[ref]:+.3f} vs {names[ref]}", va="center",
+        ax.text(at + 0.02 * right, y[i], f"{p[i] - p[ref]:+.3f} (z {z[i]:.0f})", va="center",
                 fontsize=FONT_SIZE["tiny"] + 0.5, color=COLORS["cruise"])
     for i in np.flatnonzero(np.isnan(p)):
         ax.text(0.01 * right, y[i], "none (not in this scenario's summary)", va="center",
                 fontsize=FONT_SIZE["tiny"] + 0.5, color=COLORS["muted"])
     ax.set_yticks(y, [f"{s} (reference)" if i == ref else s for i, s in enumerate(names)])
     ax.set_xlim(0, 1.25 * right)
-    tested = "95% CI; differences from the reference beyond sampling noise (z > 3) marked" \
-        if ci is not None or (probability and n is not None) else "no interval: differences not tested"
-    ax.set_xlabel(f"{metric_label(metric)} ({tested})")
+    tested = ("with its 95% CI; " if ci is not None else "") + (
+        "differences from the reference beyond sampling noise (z > 3) marked"
+        if ci is not None or (probability and n is not None) else "no interval: differences not tested")
+    ax.set_xlabel(f"{metric_label(metric)}\n{tested}", fontsize=FONT_SIZE["small"])
     ax.grid(axis="x", zorder=0)
     ax.set_axisbelow(True)
     return {"bars": bars, "flagged": flagged, "z": z}

@@ -1,17 +1,29 @@
 """Contract files of a run, written atomically.
 
 Files are first written to a hidden staging folder next to the output
-folder and moved into place only when every file is complete, so a failed
-run leaves no partial outputs.
+folder, which replaces the output folder as a whole only when every file
+is complete (:func:`staged_output`): a failed or interrupted run leaves no
+partial outputs and removes nothing but its own staging folder, and an
+output folder always holds exactly one run's files.
 """
 import contextlib
 import csv
 import io
 import json
 import os
+import re
 import shutil
+import signal
+import socket
+import sys
 import tempfile
+import time
 from pathlib import Path
+
+try:       # flock: a lock the kernel drops when its process ends, however it ends (POSIX)
+    import fcntl
+except ImportError:      # pragma: no cover - no lock where there is no flock
+    fcntl = None
 
 import numpy as np
 
@@ -19,38 +31,262 @@ from geo.units import KMH_MPS
 from sim.platforms import Orbit
 from sim.results import ASSUMPTIONS_NOTE
 
-__all__ = ["staged_output", "write_json", "write_csv", "routes_feature_collection", "feature_collection",
-           "write_readme", "write_sidecar",
+__all__ = ["staged_output", "OutputRefused", "OUTPUT_FILES", "write_json", "write_csv", "routes_feature_collection",
+           "feature_collection", "write_readme", "write_sidecar",
            "radar_features", "ROUTE_EXPORT_STEP_S"]
 
 #: Time step of route ground tracks in GeoJSON/KML exports [s] (about 6.5 km at cruise).
 ROUTE_EXPORT_STEP_S = 30.0
 
 
-@contextlib.contextmanager
-def staged_output(out_dir):
-    """Yield a staging folder; on success move its files into ``out_dir``.
+#: Hidden names a run uses beside its output folder: its staging folder, the previous outputs while
+#: they are swapped out, and the output folder's lock (``.NAME.airpicture-lock``).
+STAGE_PREFIX = ".airpicture-stage-"
+ASIDE_PREFIX = ".airpicture-old-"
+LOCK_SUFFIX = ".airpicture-lock"
+#: Files the commands write: a folder holding only these (or a README.txt of airpicture's) is an output
+#: folder, replaced as a whole by the next run into it; anything else there is refused, never removed.
+OUTPUT_FILES = frozenset({
+    "README.txt", "summary.json", "flights.csv", "routes.geojson", "map.png", "map.pdf", "map.svg",
+    "detections.png", "altitude.png", "routes.kml", "brief.pdf", "tornado.png", "tornado.pdf",
+    "coverage.geojson", "coverage.json", "sweep.json", "sweep.png", "sweep.csv", "sensitivity.csv",
+    "compare.csv", "compare.png"})
+#: Attempts (50 ms apart) to take an output folder's lock before refusing: room for a lock being released.
+_LOCK_TRIES = 4
+_HIDDEN_NAME = re.compile(rf"({re.escape(STAGE_PREFIX)}|{re.escape(ASIDE_PREFIX)})(?P<host>[A-Za-z0-9.-]+)-"
+                          r"(?P<pid>\d+)-[A-Za-z0-9_]+")
 
-    On any exception the staging folder is removed, and ``out_dir`` too if
-    this call created it, so nothing partial is left behind.
+
+class OutputRefused(RuntimeError):
+    """An output folder cannot be written: another process is writing it, or it holds what a run did not
+    write. ``str()`` is the one-line message (exit status 2 at the command line)."""
+
+
+def _host():
+    """This machine's name as it goes into a staging folder's name (letters, digits, '.', '-')."""
+    return re.sub(r"[^A-Za-z0-9.-]", "-", socket.gethostname() or "host")[:63] or "host"
+
+
+def _running(pid):
+    """Whether a process ``pid`` exists here (one of another user counts)."""
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except OSError:          # EPERM: it exists
+        return True
+    return True
+
+
+def _started_after(pid, t):
+    """Whether process ``pid`` started after time ``t`` [s since the epoch], so that it cannot own a
+    folder last written at ``t`` (its id was reused); False when unknown (not Linux)."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        boot = next(int(line.split()[1]) for line in Path("/proc/stat").read_text().splitlines()
+                    if line.startswith("btime "))
+        return boot + int(fields[19]) / os.sysconf("SC_CLK_TCK") > t + 2.0   # btime: whole seconds
+    except (OSError, ValueError, IndexError, StopIteration):
+        return False
+
+
+def _left_behind(entry):
+    """The process id when ``entry`` (a ``DirEntry``) is the staging or swapped-out folder of a run on this
+    machine that is no longer running; else None."""
+    m = _HIDDEN_NAME.fullmatch(entry.name)
+    if not m or m["host"] != _host() or not entry.is_dir(follow_symlinks=False):
+        return None
+    pid = int(m["pid"])
+    try:
+        mtime = entry.stat(follow_symlinks=False).st_mtime
+    except OSError:
+        return None
+    return pid if pid > 0 and (not _running(pid) or _started_after(pid, mtime)) else None
+
+
+def _remove_stale(parent):
+    """Remove what stopped runs (killed, power cut) left in ``parent``: their staging and swapped-out
+    folders (by process id and machine) and lock files no process holds. Returns what was removed."""
+    removed = []
+    try:
+        entries = list(os.scandir(parent))
+    except OSError:
+        return removed
+    for e in entries:
+        pid = _left_behind(e)
+        if pid is not None:
+            shutil.rmtree(e.path, ignore_errors=True)
+            removed.append(f"{e.name} (process {pid})")
+        elif (fcntl is not None and e.name.startswith(".") and e.name.endswith(LOCK_SUFFIX)
+              and e.is_file(follow_symlinks=False)):
+            try:
+                fd = os.open(e.path, os.O_RDONLY)
+            except OSError:
+                continue
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)   # held: a run is writing; free: left behind
+                if os.stat(e.path).st_ino == os.fstat(fd).st_ino:
+                    owner = os.read(fd, 200).decode("utf-8", "replace").split()
+                    os.unlink(e.path)
+                    removed.append(f"{e.name}" + (f" (process {owner[0]})" if owner else ""))
+            except OSError:
+                pass
+            finally:
+                os.close(fd)
+    return removed
+
+
+def _lock_owner(fd):
+    text = os.pread(fd, 200, 0).decode("utf-8", "replace").split()
+    return f"process {text[0]}" + (f" on {text[1]}" if len(text) > 1 else "") if text else "another process"
+
+
+def _take_lock(lock, shown):
+    """Hold ``lock`` (flock: the kernel drops it when its process ends, however it ends) for ``out``;
+    returns its descriptor, or raises :class:`OutputRefused` when another process holds it."""
+    owner = "another process"
+    for attempt in range(_LOCK_TRIES):
+        if attempt:
+            time.sleep(0.05)
+        fd = os.open(lock, os.O_RDWR | os.O_CREAT, 0o644)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            owner = _lock_owner(fd)
+            os.close(fd)
+            continue
+        try:     # its last holder may have removed it between our open and our lock: then take the new one
+            same = os.stat(lock).st_ino == os.fstat(fd).st_ino
+        except FileNotFoundError:
+            same = False
+        if not same:
+            os.close(fd)
+            continue
+        os.ftruncate(fd, 0)
+        os.write(fd, f"{os.getpid()} {_host()}\n".encode())
+        return fd
+    raise OutputRefused(f"--out {shown}: another run is writing it ({owner}; lock {lock}): wait for it to end "
+                        "or choose another folder")
+
+
+def _release_lock(lock, fd):
+    try:
+        if os.stat(lock).st_ino == os.fstat(fd).st_ino:
+            os.unlink(lock)
+    except OSError:
+        pass
+    finally:
+        os.close(fd)
+
+
+def _check_replaceable(out, shown):
+    """Refuse (:class:`OutputRefused`) to replace a folder that is not an airpicture output folder
+    (``shown``: the folder as the user named it)."""
+    try:
+        cwd = Path.cwd().resolve()
+    except OSError:
+        cwd = None
+    if cwd is not None and (cwd == out or out in cwd.parents):
+        raise OutputRefused(f"--out {shown}: is the current folder or holds it: choose a folder of its own")
+    if not out.exists():
+        return
+    entries = sorted(os.scandir(out), key=lambda e: e.name)
+    others = [e.name for e in entries if not e.is_file(follow_symlinks=False)]
+    readme = out / "README.txt"
+    ours = (not others and (all(e.name in OUTPUT_FILES for e in entries) or (
+        readme.is_file() and readme.read_bytes()[:18] == b"airpicture outputs")))
+    if not ours:
+        names = others or [e.name for e in entries if e.name not in OUTPUT_FILES]
+        raise OutputRefused(f"--out {shown}: holds {', '.join(map(repr, names[:3]))}"
+                            f"{' and more' if len(names) > 3 else ''}, not an airpicture output folder; a run "
+                            "replaces its output folder as a whole: choose a new or empty folder")
+
+
+@contextlib.contextmanager
+def _signals_deferred():
+    """SIGINT, SIGTERM and SIGHUP wait (pending) while the block runs: a folder swap is never cut halfway."""
+    mask = {getattr(signal, n) for n in ("SIGINT", "SIGTERM", "SIGHUP") if hasattr(signal, n)}
+    old = signal.pthread_sigmask(signal.SIG_BLOCK, mask) if hasattr(signal, "pthread_sigmask") else None
+    try:
+        yield
+    finally:
+        if old is not None:
+            signal.pthread_sigmask(signal.SIG_SETMASK, old)
+
+
+def _default_note(text):
+    print(f"airpicture: {text}", file=sys.stderr)
+
+
+@contextlib.contextmanager
+def staged_output(out_dir, note=_default_note):
+    """Yield a staging folder; on success it replaces ``out_dir`` as a whole.
+
+    An output folder is one run's. The run writes into a hidden staging
+    folder beside ``out_dir`` (``.airpicture-stage-HOST-PID-XXXXXXXX``);
+    at the end the previous ``out_dir`` (if any) is renamed aside, the
+    stage renamed in, and the previous one removed, so ``out_dir`` holds
+    exactly this run's files. On any failure or signal only the staging
+    folder is removed: ``out_dir`` and anything else stay as they were.
+
+    Raises :class:`OutputRefused` when another process holds the folder's
+    lock (``.NAME.airpicture-lock`` beside it) or when ``out_dir`` holds
+    anything but airpicture outputs (files of :data:`OUTPUT_FILES`, or a
+    README.txt written by airpicture; no subfolders). Staging folders and
+    locks left beside it by runs that no longer run (killed, a power cut)
+    are removed first, and ``note(text)`` says so (one line on stderr by
+    default).
     """
-    out = Path(out_dir)
+    shown = Path(out_dir)
+    out = shown.resolve() if shown.is_symlink() else Path(os.path.abspath(shown))
     if out.exists() and not out.is_dir():
         raise NotADirectoryError(f"{out}: exists and is not a folder")
-    created = not out.exists()
-    out.parent.mkdir(parents=True, exist_ok=True)
-    stage = Path(tempfile.mkdtemp(prefix=".airpicture-", dir=out.parent))
+    parent = out.parent
+    parent.mkdir(parents=True, exist_ok=True)
+    removed = _remove_stale(parent)
+    if removed:
+        note(f"removed what stopped runs left in {parent}: {', '.join(removed)}")
+    lock = parent / f".{out.name}{LOCK_SUFFIX}"
+    lock_fd = None
+    stage = aside = None
     try:
+        with _signals_deferred():
+            lock_fd = _take_lock(lock, shown) if fcntl is not None else None
+        _check_replaceable(out, shown)
+        with _signals_deferred():
+            stage = Path(tempfile.mkdtemp(prefix=f"{STAGE_PREFIX}{_host()}-{os.getpid()}-", dir=parent))
         yield stage
-        out.mkdir(parents=True, exist_ok=True)
-        for f in sorted(stage.iterdir()):
-            os.replace(f, out / f.name)
-    except BaseException:
-        if created and out.exists():
-            shutil.rmtree(out, ignore_errors=True)
-        raise
+        with _signals_deferred():     # the swap: never half done by a signal
+            aside = _swap_in(stage, out)
+            stage = None
     finally:
-        shutil.rmtree(stage, ignore_errors=True)
+        with _signals_deferred():     # the clean-up runs to its end (a second Ctrl-C waits for it)
+            if stage is not None:
+                shutil.rmtree(stage, ignore_errors=True)
+            if aside is not None:     # the previous outputs, replaced
+                shutil.rmtree(aside, ignore_errors=True)
+            if lock_fd is not None:
+                _release_lock(lock, lock_fd)
+
+
+def _swap_in(stage, out):
+    """Rename ``out`` (if any) aside and ``stage`` in its place; returns the folder set aside (to remove).
+    If the stage cannot go in, the previous folder goes back."""
+    if not out.exists():
+        os.replace(stage, out)
+        return None
+    aside = Path(tempfile.mkdtemp(prefix=f"{ASIDE_PREFIX}{_host()}-{os.getpid()}-", dir=out.parent))
+    try:
+        os.replace(out, aside)        # onto the empty folder just made
+    except BaseException:
+        os.rmdir(aside)
+        raise
+    try:
+        os.replace(stage, out)
+    except BaseException:
+        os.replace(aside, out)        # should that fail too, the previous outputs stay in the aside folder
+        raise
+    return aside
 
 
 def write_json(path, obj):
