@@ -13,13 +13,31 @@ itself stays in the core layer (importing this front door from it would
 load the products and matplotlib with every core import).
 """
 import html
+import io
 from pathlib import Path
 
 from sim.pipeline import load, simulate
-from sim.results import flight_header, flight_rows, headline, shown_title, summarize
+from sim.results import flight_csv_text, flight_dtypes, flight_header, headline, shown_title, summarize
 from sim.scenario import Scenario, override_text, with_overrides
 
-__all__ = ["run", "Run"]
+__all__ = ["run", "Run", "read_flights"]
+
+
+def _read_csv(source):
+    try:   # optional extra, imported only when asked for
+        import pandas as pd
+    except ImportError:
+        raise ImportError("reading flights as a table needs pandas: pip install 'airpicture[pandas]'") from None
+    header = pd.read_csv(source, nrows=0).columns.tolist()
+    if hasattr(source, "seek"):
+        source.seek(0)
+    return pd.read_csv(source, dtype=flight_dtypes(header), keep_default_na=False, na_values=[""])
+
+
+def read_flights(path):
+    """A run's ``flights.csv`` as a pandas DataFrame, typed by :data:`sim.results.FLIGHT_COLUMNS`
+    (an empty cell is NaN, or None for text; a column with nothing detected keeps its type)."""
+    return _read_csv(Path(path))
 
 
 class Run:
@@ -49,20 +67,13 @@ class Run:
         return headline(self.summary)
 
     def to_pandas(self):
-        """The per-flight table (the columns of flights.csv, typed) as a pandas DataFrame.
+        """The per-flight table as a pandas DataFrame: the columns, types and missing values of
+        flights.csv read with :func:`read_flights` (:data:`sim.results.FLIGHT_COLUMNS`).
 
         pandas is an optional extra: ``pip install 'airpicture[pandas]'``.
         """
-        try:   # optional extra, imported only when asked for
-            import pandas as pd
-        except ImportError:
-            raise ImportError("to_pandas needs pandas: pip install 'airpicture[pandas]'") from None
-        df = pd.DataFrame(flight_rows(self.sim, self.result),
-                          columns=flight_header(self.sim, self.result.minutes_in_airspace is not None))
-        for col in ("first_detection_s", "minutes_in_airspace", "minutes_in_coverage", "cross_track_m"):
-            if col in df:
-                df[col] = pd.to_numeric(df[col].replace("", None))
-        return df
+        header = flight_header(self.sim, self.result.minutes_in_airspace is not None)
+        return _read_csv(io.StringIO(",".join(header) + "\n" + flight_csv_text(self.sim, self.result)))
 
     def __repr__(self):
         return (f"<Run {self.scenario}: P(detect) {self.p_detect:.3f} [{self.summary['p_detect_ci95_text']}], "

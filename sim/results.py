@@ -19,7 +19,7 @@ from sim.response import OUTCOME_LABELS, OUTCOMES, STOPPED
 from sim.platforms import Orbit
 from sim.routes import below_ground_shares
 
-__all__ = ["wilson_interval", "campaign_interval", "campaigns_share_fate", "summarize", "flight_rows", "flight_header", "flight_csv_text", "RunTotals",
+__all__ = ["FLIGHT_COLUMNS", "flight_dtypes", "wilson_interval", "campaign_interval", "campaigns_share_fate", "summarize", "flight_rows", "flight_header", "flight_csv_text", "RunTotals",
            "hist_percentile", "ASSUMPTIONS_NOTE", "headline", "format_ci", "FIRST_DETECTION_BIN_S",
            "shown_title", "overrides_text"]
 
@@ -395,6 +395,37 @@ def overrides_text(summary, max_chars=None):
 def format_ci(lo, hi):
     """An interval with three decimals, rounded outwards (never narrower than computed)."""
     return f"{np.floor(lo * 1000) / 1000:.3f}-{np.ceil(hi * 1000) / 1000:.3f}"
+
+
+#: The columns of ``flights.csv`` and :meth:`sim.api.Run.to_pandas`: type (``int``: an integer, 0/1 for
+#: yes/no; ``float``; ``str``), unit, meaning. An empty cell is a missing value (NaN, or None for text).
+FLIGHT_COLUMNS = {
+    "campaign": ("int", "", "campaign index, from 0"),
+    "flight": ("int", "", "flight index within its campaign, from 0"),
+    "route": ("str", "", "the route flown (its name in the scenario)"),
+    "detected": ("int", "0/1", "a track was formed by some radar"),
+    "first_detection_s": ("float", "s", "time of the first track since departure (empty: none)"),
+    "first_radar": ("str", "", "the radar that formed the first track (empty: none)"),
+    "detected_in_airspace": ("int", "0/1", "a track was held while the flight was inside the airspace"),
+    "minutes_in_airspace": ("float", "min", "time inside the scenario's airspace"),
+    "minutes_in_coverage": ("float", "min", "time in the geometric coverage of the radars that can see it"),
+    "transponder_on": ("int", "0/1", "the transponder was on"),
+    "cross_track_m": ("float", "m", "sideways offset from the route's nominal track (right positive)"),
+    "radars_tracking": ("int", "", "number of radars that formed a track"),
+    "reaction_window_min": ("float", "min", "first track inside the airspace to the last moment held in track "
+                                           "there (empty: never tracked inside)"),
+    "order_feasible": ("int", "0/1", "an order to land was decided in time and could be flown before leaving"),
+    "obeyed": ("int", "0/1", "the crew obeyed the order to land"),
+    "interceptable": ("int", "0/1", "an interceptor could meet the flight while its track was held"),
+    "outcome": ("str", "", "what happened: one code of sim.response.OUTCOMES"),
+}
+_PANDAS_TYPES = {"int": "int64", "float": "float64", "str": "str"}   # "str": pandas' default text type
+
+
+def flight_dtypes(header):
+    """pandas dtypes of ``flights.csv`` columns (``pd.read_csv(..., dtype=flight_dtypes(header),
+    keep_default_na=False, na_values=[""])`` reads the file as :meth:`sim.api.Run.to_pandas` returns it)."""
+    return {c: _PANDAS_TYPES[FLIGHT_COLUMNS[c][0]] for c in header}
 
 
 #: Columns ``flights.csv`` adds when the scenario has a ``[response]`` or interceptors.

@@ -11,7 +11,9 @@ import dataclasses
 import difflib
 import json
 import math
+import os
 import re
+import stat
 import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -46,6 +48,7 @@ __all__ = [
     "with_overrides",
     "with_cruise_level",
     "SEED_MAX",
+    "shown_text",
 ]
 
 
@@ -63,10 +66,10 @@ class ScenarioError(ValueError):
     """A scenario file or override is invalid; ``str()`` is the one-line message."""
 
     def __init__(self, source, key, message):
-        self.source = str(source)
-        self.key = key
-        self.message = message
-        super().__init__(f"{self.source}: {key}: {message}" if key else f"{self.source}: {message}")
+        self.source = shown_text(source)
+        self.key = None if key is None else shown_text(key)
+        self.message = shown_text(message)
+        super().__init__(f"{self.source}: {self.key}: {self.message}" if key else f"{self.source}: {self.message}")
 
 
 # --- units -------------------------------------------------------------------------------------
@@ -98,7 +101,7 @@ def _check_number(value, f, key, unit=None):
     """Check an SI value against the field's bounds; a message states the bound in the key's ``unit``."""
     if isinstance(value, bool) or not isinstance(value, (int, float)):
         raise _Err(key, f"must be a number, got {value!r}")
-    value = float(value)
+    value = _float(value, key)
     if not math.isfinite(value):
         raise _Err(key, "must be finite")
     scale = 1.0 if unit is None else UNITS[f.kind][unit]
@@ -149,9 +152,7 @@ def _read_table(table, fields, path, extra_ok=()):
         if f.kind in UNITS:
             out[f.base] = _check_number(_scale(value, unit, f, kp), f, kp, unit)
         elif f.kind in ("int",):
-            if isinstance(value, bool) or not isinstance(value, int):
-                raise _Err(kp, f"must be an integer, got {value!r}")
-            out[f.base] = int(_check_number(value, f, kp))
+            out[f.base] = _check_int(value, f, kp)
         elif f.kind == "float":
             out[f.base] = _check_number(value, f, kp)
         elif f.kind == "bool":
@@ -161,12 +162,15 @@ def _read_table(table, fields, path, extra_ok=()):
         elif f.kind == "str":
             if not isinstance(value, str) or not value.strip():
                 raise _Err(kp, "must be a non-empty string")
+            _check_text(value, kp)
             if f.choices and value not in f.choices:
                 raise _Err(kp, f"must be one of {', '.join(map(repr, f.choices))}, got {value!r}")
             out[f.base] = value
         elif f.kind == "strlist":
             if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
                 raise _Err(kp, "must be a list of strings")
+            for i, v in enumerate(value):
+                _check_text(v, f"{kp}[{i}]")
             out[f.base] = tuple(value)
         else:  # raw
             out[f.base] = value
@@ -176,7 +180,47 @@ def _read_table(table, fields, path, extra_ok=()):
 def _scale(value, unit, f, key):
     if isinstance(value, bool) or not isinstance(value, (int, float)):
         raise _Err(key, f"must be a number, got {value!r}")
-    return to_si(float(value), f.kind, unit)
+    return to_si(_float(value, key), f.kind, unit)
+
+
+def _float(value, key):
+    """``float(value)``; an integer beyond a float's range is an error of ``key``, not an OverflowError."""
+    try:
+        return float(value)
+    except OverflowError:
+        raise _Err(key, "must be finite (the number is beyond a float's range)") from None
+
+
+def _check_int(value, f, key):
+    """An integer within the field's bounds, compared exactly (a seed near 2^63 is beyond a float's
+    exact integers); returned as it is."""
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise _Err(key, f"must be an integer, got {value!r}")
+    for bound, ok, op in ((f.gt, lambda b: value > b, ">"), (f.lo, lambda b: value >= b, ">="),
+                          (f.hi, lambda b: value <= b, "<=")):
+        if bound is not None and not ok(int(bound)):
+            raise _Err(key, f"must be {op} {int(bound):,}")
+    return value
+
+
+#: Characters refused in every string of a scenario (names, titles, sources, notes): C0 and C1 control
+#: characters (newlines, tab, ESC and so terminal escape sequences), DEL, the Unicode line and paragraph
+#: separators, and the bidirectional embedding, override and isolate characters (U+202A-U+202E,
+#: U+2066-U+2069), which can make a name read differently from what it is. Strings are shown, never run.
+_UNSAFE_TEXT = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069]")
+
+
+def _check_text(value, key):
+    m = _UNSAFE_TEXT.search(value)
+    if m:
+        raise _Err(key, f"holds the control character {m.group()!r} at position {m.start()} (no control, "
+                        "escape, line-break or bidirectional-override characters: strings are shown as they are)")
+
+
+def shown_text(text):
+    """``text`` safe to print on a terminal: each control, line-break or bidirectional-override character
+    escaped as Python's ``repr`` writes it (``\\x1b``, ``\\n``, ``\\u202e``); other text unchanged."""
+    return _UNSAFE_TEXT.sub(lambda m: repr(m.group())[1:-1], str(text))
 
 
 def _suggest(key, known):
@@ -488,7 +532,8 @@ def _waypoint(value, key, airports):
 def _table_path(table, t, i):
     """How messages name one of a list of tables: by its name (as ``--set`` selects it), else its index."""
     name = t.get("name") if isinstance(t, dict) else None
-    ok = isinstance(name, str) and name.strip() and not any(c in name for c in "[]") and not name.strip().isdigit()
+    ok = (isinstance(name, str) and name.strip() and not any(c in name for c in "[]") and not name.strip().isdigit()
+          and not _UNSAFE_TEXT.search(name))
     return f"{table}[{name.strip()}]" if ok else f"{table}[{i}]"
 
 
@@ -726,16 +771,42 @@ def _uncertainty(doc, source):
     return tuple(out)
 
 
+#: The largest scenario file read [bytes] (the shipped ones are under 10 kB).
+SCENARIO_MAX_BYTES = 1 << 20
+
+
+def _regular_file(path, st):
+    """Refuse anything but a regular file of at most :data:`SCENARIO_MAX_BYTES` (given its ``os.stat``)."""
+    if stat.S_ISDIR(st.st_mode):
+        raise ScenarioError(path, None, "is a directory, not a scenario file")
+    if not stat.S_ISREG(st.st_mode):
+        raise ScenarioError(path, None, "is not a regular file (a pipe, a device or a socket): give a scenario file")
+    if st.st_size > SCENARIO_MAX_BYTES:
+        raise ScenarioError(path, None, f"is {st.st_size:,} bytes: a scenario file is at most "
+                                        f"{SCENARIO_MAX_BYTES:,} bytes (1 MiB)")
+
+
 def read_toml(path):
-    """Read a TOML file; errors become :class:`ScenarioError`."""
+    """Read a TOML file; errors become :class:`ScenarioError`.
+
+    Only a regular file of at most :data:`SCENARIO_MAX_BYTES` is read (checked before opening and again on
+    the open file, which is opened without blocking: a pipe, ``/dev/zero`` or a symlink loop is refused at
+    once), and at most that many bytes are read.
+    """
     path = Path(path)
     try:
-        with open(path, "rb") as fh:
-            return tomllib.load(fh)
+        _regular_file(path, os.stat(path))
+        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
+        with os.fdopen(fd, "rb") as fh:
+            _regular_file(path, os.fstat(fd))      # the same file that was checked
+            data = fh.read(SCENARIO_MAX_BYTES + 1)
+        if len(data) > SCENARIO_MAX_BYTES:
+            raise ScenarioError(path, None, f"is over {SCENARIO_MAX_BYTES:,} bytes: a scenario file is at most 1 MiB")
+        return tomllib.loads(data.decode("utf-8"))
     except FileNotFoundError:
         raise ScenarioError(path, None, "no such file") from None
-    except IsADirectoryError:
-        raise ScenarioError(path, None, "is a directory, not a scenario file") from None
+    except OSError as e:      # a symlink loop, no permission, a name too long
+        raise ScenarioError(path, None, f"cannot be read ({e.strerror or type(e).__name__})") from None
     except tomllib.TOMLDecodeError as e:
         raise ScenarioError(path, None, f"not valid TOML: {e}") from None
     except UnicodeDecodeError:

@@ -464,21 +464,21 @@ def _g(v):
 
 
 def _response_rows(summary):
-    """What the airspace's owner does once a flight is tracked (summary.json's ``response``)."""
+    """What the airspace's owner does once a flight is tracked (summary.json's ``response``), a row each."""
     r = summary.get("response")
     if r is None:
         return []
     order = r.get("order_to_land")
-    rows = [("Response", ""), ("  decision delay", f"{r['decision_delay_min']:g} min after the track"),
-            ("  order to land", "none" if not order else
+    rows = [("Decision delay", f"{r['decision_delay_min']:g} min after the track"),
+            ("Order to land", "none" if not order else
              f"at {', '.join(order['airports'])}; {order['compliance']:.0%} of crews obey")]
     if r.get("interceptors"):
+        rows += [(f"Interceptor {i['name']}", f"airborne {i['ready_min']:g} min after decision; "
+                                             f"{i['speed_kmh']:,.0f} km/h") for i in r["interceptors"]]
         if r.get("intercept_compliance") is not None:
             rows.append(("  intercepted crews obey", f"{r['intercept_compliance']:.0%}"))
-        rows += [(f"  {i['name']}", f"airborne {i['ready_min']:g} min after the decision, {i['speed_kmh']:,.0f} km/h")
-                 for i in r["interceptors"]]
     if r.get("track_coast_min") is not None:
-        rows.append(("  track coast", f"{r['track_coast_min']:g} min after the last covered scan"))
+        rows.append(("Track coast", f"{r['track_coast_min']:g} min after the last covered scan"))
     return rows
 
 
@@ -507,12 +507,19 @@ def _assumption_rows(summary, sim):
                             f"seed {summary['seed']}")]
 
 
+#: The widest the label column of a brief table may be (axes fraction): longer labels are set smaller.
+_TABLE_LABEL_MAX = 0.56
+
+
 def _draw_table(ax, title, rows):
     """A two-column table drawn as text rows (label, value) with thin rules; returns the artists.
 
-    The value column starts just right of the widest label (measured); a
-    value too wide for what is left of the table is set smaller until it fits,
-    down to 4 pt, and then shortened with an ellipsis (no text past its box).
+    The text is set at the brief's small size, or smaller when many rows
+    share the table's height (at most 80% of the row pitch, so that rows
+    never overlap). The value column starts just right of the widest label
+    (measured), but no further than :data:`_TABLE_LABEL_MAX`; a label or
+    value too wide for its column is set smaller until it fits, down to 4
+    pt, and then shortened with an ellipsis (no text past its box).
     """
     ax.set_axis_off()
     ax.set_xlim(0, 1)
@@ -520,26 +527,35 @@ def _draw_table(ax, title, rows):
     renderer = ax.figure.canvas.get_renderer()
     out = [ax.text(0.0, 1.0, title, ha="left", va="bottom", fontweight="bold", fontsize=FONT_SIZE["label"])]
     dy = min(0.075, 0.97 / max(len(rows), 1))
+    pitch_pt = dy * ax.get_window_extent(renderer).height * 72.0 / ax.figure.dpi
+    size = min(FONT_SIZE["tiny"] + 0.5, 0.8 * pitch_pt)
+
+    def x_end(t):
+        return ax.transAxes.inverted().transform(t.get_window_extent(renderer))[1, 0]
+
+    def fit(t, limit):
+        while x_end(t) > limit and t.get_fontsize() > 4.0:
+            t.set_fontsize(t.get_fontsize() - 0.25)
+        while x_end(t) > limit and len(t.get_text()) > 2:      # still too wide at 4 pt: cut it, visibly
+            t.set_text(t.get_text()[:-2] + "…")
+
     labels, right = [], 0.0
     for i, (label, _value) in enumerate(rows):
         y = 0.97 - (i + 0.5) * dy
         sub = label.startswith("  ")
         t = ax.text(0.03 if sub else 0.0, y, label.strip(), ha="left", va="center",
-                    fontsize=FONT_SIZE["tiny"] + 0.5, color=COLORS["muted"] if sub else COLORS["text"])
+                    fontsize=size, color=COLORS["muted"] if sub else COLORS["text"])
         labels.append(t)
-        right = max(right, ax.transAxes.inverted().transform(t.get_window_extent(renderer))[1, 0])
+        right = max(right, x_end(t))
+    value_x = min(right, _TABLE_LABEL_MAX) + 0.05
+    for t in labels:
+        fit(t, value_x - 0.03)
     out += labels
-    value_x = right + 0.07
     for i, (label, value) in enumerate(rows):
         y = 0.97 - (i + 0.5) * dy
-        t = ax.text(value_x, y, value, ha="left", va="center", fontsize=FONT_SIZE["tiny"] + 0.5,
+        t = ax.text(value_x, y, value, ha="left", va="center", fontsize=size,
                     fontweight="normal" if label.startswith("  ") else "bold")
-        def too_wide():
-            return ax.transAxes.inverted().transform(t.get_window_extent(renderer))[1, 0] > 1.0
-        while too_wide() and t.get_fontsize() > 4.0:
-            t.set_fontsize(t.get_fontsize() - 0.25)
-        while too_wide() and len(t.get_text()) > 2:      # still too wide at 4 pt: cut it, visibly
-            t.set_text(t.get_text()[:-2] + "…")
+        fit(t, 1.0)
         out.append(t)
         out += ax.plot([0, 1], [y - dy / 2] * 2, color="#D0D0D0", linewidth=0.4)
     return out
@@ -571,17 +587,20 @@ def brief_figure(layers, per_campaign, points, summary, sim, date, ground_max_m=
         for t in leg.get_texts():
             t.set_fontsize(t.get_fontsize() - 0.25)
 
-    gr = fig.add_gridspec(3, 1, left=0.66, right=1 - mx, top=min(0.84, title_bottom - 0.03), bottom=my + 0.05, height_ratios=[1.0, 1.0, 1.25],
-                          hspace=0.95)
+    key_rows, assumption_rows = _key_rows(summary), _assumption_rows(summary, sim)
+    n_rows = max(len(key_rows), len(assumption_rows))   # the tables take the height their rows need, charts the rest
+    table_ratio = min(max(1.25, 0.1 * n_rows), 2.4)
+    gr = fig.add_gridspec(3, 1, left=0.66, right=1 - mx, top=min(0.84, title_bottom - 0.03), bottom=my + 0.05,
+                          height_ratios=[1.0, 1.0, table_ratio], hspace=0.95 - 0.15 * (table_ratio - 1.25))
     ax_h = fig.add_subplot(gr[0])
     draw_detections_histogram(ax_h, per_campaign, summary["flights_per_campaign"])
     ax_h.set_title(f"Flights detected per campaign ({_sharing(summary)})", loc="left", fontsize=FONT_SIZE["label"])
     ax_a = fig.add_subplot(gr[1])
     draw_altitude_curve(ax_a, points, ground_max_m)
     ax_a.set_title(_altitude_title(points, "same seed"), loc="left", fontsize=FONT_SIZE["label"] - 0.5, pad=18)
-    gt = gr[2].subgridspec(1, 2, wspace=0.06, width_ratios=[1.0, 1.2])
-    _draw_table(fig.add_subplot(gt[0]), "Key numbers", _key_rows(summary))
-    _draw_table(fig.add_subplot(gt[1]), "Assumptions that drive them", _assumption_rows(summary, sim))
+    gt = gr[2].subgridspec(1, 2, wspace=0.06, width_ratios=[1.0, 1.35])
+    _draw_table(fig.add_subplot(gt[0]), "Key numbers", key_rows)
+    _draw_table(fig.add_subplot(gt[1]), "Assumptions that drive them", assumption_rows)
     fig.text(0.5, my, _footer(summary, date, sim.airspace), ha="center", va="bottom", fontsize=FONT_SIZE["tiny"],
              color=COLORS["muted"], linespacing=1.4)
     return fig

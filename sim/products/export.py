@@ -14,9 +14,9 @@ import os
 import re
 import shutil
 import signal
+import secrets
 import socket
 import sys
-import tempfile
 import time
 from pathlib import Path
 
@@ -254,7 +254,7 @@ def staged_output(out_dir, note=_default_note):
             lock_fd = _take_lock(lock, shown) if fcntl is not None else None
         _check_replaceable(out, shown)
         with _signals_deferred():
-            stage = Path(tempfile.mkdtemp(prefix=f"{STAGE_PREFIX}{_host()}-{os.getpid()}-", dir=parent))
+            stage = _new_folder(parent, STAGE_PREFIX)
         yield stage
         with _signals_deferred():     # the swap: never half done by a signal
             aside = _swap_in(stage, out)
@@ -269,13 +269,25 @@ def staged_output(out_dir, note=_default_note):
                 _release_lock(lock, lock_fd)
 
 
+def _new_folder(parent, prefix):
+    """A new hidden folder ``PREFIX-HOST-PID-XXXXXXXX`` in ``parent``, with the permissions of any new folder
+    (the umask's; ``tempfile.mkdtemp`` would make it private, and it becomes the output folder)."""
+    while True:
+        path = parent / f"{prefix}{_host()}-{os.getpid()}-{secrets.token_hex(4)}"
+        try:
+            os.mkdir(path)
+            return path
+        except FileExistsError:
+            continue
+
+
 def _swap_in(stage, out):
     """Rename ``out`` (if any) aside and ``stage`` in its place; returns the folder set aside (to remove).
     If the stage cannot go in, the previous folder goes back."""
     if not out.exists():
         os.replace(stage, out)
         return None
-    aside = Path(tempfile.mkdtemp(prefix=f"{ASIDE_PREFIX}{_host()}-{os.getpid()}-", dir=out.parent))
+    aside = _new_folder(out.parent, ASIDE_PREFIX)
     try:
         os.replace(out, aside)        # onto the empty folder just made
     except BaseException:

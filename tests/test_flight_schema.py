@@ -1,0 +1,50 @@
+"""One column schema for flights.csv and Run.to_pandas(): names, types, units, missing values."""
+import re
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from conftest import ROOT, SCENARIOS
+from sim.api import read_flights, run
+from sim.pipeline import write_run
+from sim.results import FLIGHT_COLUMNS, flight_header
+
+
+@pytest.mark.parametrize("overrides", [
+    {"detection.terrain": False},                                      # a response: order to land at Baghdad
+    {"detection.terrain": False, "aircraft.transponder_on_probability": 0,
+     "radar[Kirkuk PSR].availability": 0, "radar[Baghdad PSR].availability": 0},   # nothing detected
+])
+def test_to_pandas_equals_flights_csv_read_back(tmp_path, overrides):
+    r = run(SCENARIOS / "iraq_2012_baseline.toml", overrides=overrides, campaigns=8)
+    write_run(tmp_path / "o", r.sim, r.result)
+    df = r.to_pandas()
+    back = read_flights(tmp_path / "o" / "flights.csv")
+    pd.testing.assert_frame_equal(df, back)
+    header = (tmp_path / "o" / "flights.csv").read_text().splitlines()[0].split(",")
+    assert list(df.columns) == header
+    # the types are the schema's, whatever the values (a run with nothing detected keeps text as text)
+    for c in df.columns:
+        kind = FLIGHT_COLUMNS[c][0]
+        assert {"int": pd.api.types.is_integer_dtype, "float": pd.api.types.is_float_dtype,
+                "str": pd.api.types.is_string_dtype}[kind](df[c]), c
+    # missing values are missing: no empty strings; numbers compute
+    assert not any((df[c] == "").any() for c in df.columns if FLIGHT_COLUMNS[c][0] == "str")
+    assert np.array_equal(df["detected"].to_numpy(), r.result.detected.astype(int))
+    assert df["first_detection_s"].isna().sum() == int((~r.result.detected).sum())
+    if r.result.detected.any():
+        assert np.isfinite(df["reaction_window_min"].mean())
+        # where types agree with pandas' defaults, a plain read_csv gives the same table
+        pd.testing.assert_frame_equal(df, pd.read_csv(tmp_path / "o" / "flights.csv"))
+    else:
+        assert df["first_radar"].isna().all()
+
+
+def test_every_column_is_in_the_schema_and_documented():
+    doc = (ROOT / "docs" / "scenario-format.md").read_text()
+    r = run(SCENARIOS / "iraq_2012_baseline.toml", overrides={"detection.terrain": False}, campaigns=1)
+    for c in flight_header(r.sim, True):
+        assert c in FLIGHT_COLUMNS
+        t, unit, _ = FLIGHT_COLUMNS[c]
+        assert re.search(rf"\| `{c}` \| {t} \| {re.escape(unit or '-')} \|", doc), c
