@@ -1,4 +1,4 @@
-"""Command line: ``airpicture run|brief|coverage|sweep|compare|validate``.
+"""Command line: ``airpicture run|brief|coverage|sweep|compare|sensitivity|validate|scenarios``.
 
 Exit status 0 on success, 2 on a bad scenario or bad arguments (one line on
 stderr naming the file and the key), 130 on Ctrl-C, 143 on SIGTERM, 129 on SIGHUP (128 + the
@@ -24,6 +24,7 @@ from tqdm import tqdm
 from geo.terrain import load_terrain
 from geo.units import FT_M
 from sim import __version__
+from sim.catalog import copy_scenario, format_doc_text, shipped_scenarios, sources_text
 from sim.analysis import DEFAULT_SENSITIVITY_CAMPAIGNS, altitude_levels, compare, sensitivity, sweep
 from sim.analysis.metrics import (DEFAULT_METRIC, METRICS_HELP, MetricError, differences_z, is_probability,
                                   metric_interval, metric_short_label, metric_value)
@@ -46,35 +47,43 @@ from sim.scenario import SEED_MAX, ScenarioError, parse_override_value
 __all__ = ["main", "build_parser"]
 
 _NOTE = """
-Scenario format: docs/scenario-format.md; the values and their sources:
-scenarios/README.md. All results are illustrative: the scenarios are built
-on open-source reporting and stated assumptions.
+A scenario is a TOML file or a shipped scenario's name (airpicture scenarios
+lists them; --copy NAME writes one out to edit). Scenario format:
+docs/scenario-format.md (airpicture scenarios --format); the values and their
+sources: scenarios/README.md (airpicture scenarios --sources). All results are
+illustrative: the scenarios are built on open-source reporting and stated
+assumptions.
 """
 #: Examples shown by each command's --help.
 EXAMPLES = {
     "run": """\
-  airpicture run scenarios/iraq_2012_baseline.toml --out out/
-  airpicture run scenarios/iraq_2012_baseline.toml --set aircraft.cruise_altitude_m=3000
-  airpicture run scenarios/iraq_2012_baseline.toml --set "radar[Kirkuk PSR].availability=0"
-  airpicture run scenarios/iraq_2012_baseline.toml --campaigns 66667 --dask local""",
+  airpicture run iraq_2012_baseline --out out/
+  airpicture run iraq_2012_baseline --set aircraft.cruise_altitude_m=3000
+  airpicture run iraq_2012_baseline --set "radar[Kirkuk PSR].availability=0"
+  airpicture run iraq_2012_baseline --campaigns 66667 --dask local
+  airpicture run my_scenario.toml --out out/mine""",
     "brief": """\
-  airpicture brief scenarios/iraq_2012_low_level.toml --out brief/low-level
-  airpicture brief scenarios/iraq_2012_transponder_off.toml --set detection.mean_outage_days=20""",
+  airpicture brief iraq_2012_low_level --out brief/low-level
+  airpicture brief iraq_2012_transponder_off --set detection.mean_outage_days=20""",
     "coverage": """\
-  airpicture coverage scenarios/iraq_2012_transponder_off.toml --altitude-m 3000 --out out/cover-3000
-  airpicture coverage scenarios/iraq_2012_low_level.toml --agl-m 300""",
+  airpicture coverage iraq_2012_transponder_off --altitude-m 3000 --out out/cover-3000
+  airpicture coverage iraq_2012_low_level --agl-m 300""",
     "sweep": """\
-  airpicture sweep scenarios/iraq_2012_transponder_off.toml --key "radar[Kirkuk PSR].availability" --values 0,0.5,1
-  airpicture sweep scenarios/iraq_2012_transponder_off.toml --key detection.mean_outage_days --values 1,5,20 --out out/s""",
+  airpicture sweep iraq_2012_transponder_off --key "radar[Kirkuk PSR].availability" --values 0,0.5,1
+  airpicture sweep iraq_2012_transponder_off --key detection.mean_outage_days --values 1,5,20 --out out/s""",
     "compare": """\
-  airpicture compare scenarios/*.toml
-  airpicture compare scenarios/iraq_2012_baseline.toml scenarios/iraq_2012_transponder_off.toml --set run.seed=7""",
+  airpicture compare iraq_2012_baseline iraq_2012_transponder_off iraq_2012_low_level
+  airpicture compare iraq_2012_baseline iraq_2012_transponder_off --set run.seed=7""",
     "sensitivity": """\
-  airpicture sensitivity scenarios/iraq_2012_transponder_off.toml
-  airpicture sensitivity scenarios/iraq_2012_low_level.toml --metric detected_per_campaign.mean --out out/sens""",
+  airpicture sensitivity iraq_2012_transponder_off
+  airpicture sensitivity iraq_2012_low_level --metric detected_per_campaign.mean --out out/sens""",
     "validate": """\
-  airpicture validate scenarios/iraq_2012_low_level.toml
-  airpicture validate scenarios/iraq_2012_baseline.toml --set aircraft.cruise_altitude_m=1000""",
+  airpicture validate iraq_2012_low_level
+  airpicture validate iraq_2012_baseline --set aircraft.cruise_altitude_m=1000""",
+    "scenarios": """\
+  airpicture scenarios
+  airpicture scenarios --copy iraq_2012_baseline my_scenario.toml
+  airpicture scenarios --format""",
 }
 EPILOG = "examples:\n" + EXAMPLES["run"] + "\n" + _NOTE
 
@@ -121,7 +130,8 @@ def _seed(text):
 
 
 def _add_common(p):
-    p.add_argument("scenario", help="scenario file (TOML; format: docs/scenario-format.md)")
+    p.add_argument("scenario", help="scenario file (TOML; format: docs/scenario-format.md), or a shipped "
+                                    "scenario's name (airpicture scenarios lists them)")
     p.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE",
                    help="override a scenario value, e.g. aircraft.cruise_altitude_m=3000 or "
                         "'radar[Baghdad PSR].range_km=200' (repeatable)")
@@ -206,7 +216,7 @@ def build_parser():
                                    "compare.png (--metric of each scenario against the --reference one, "
                                    "differences beyond sampling noise flagged).", epilog=_epilog("compare"),
                        formatter_class=_RAW)
-    p.add_argument("scenarios", nargs="+", help="scenario files")
+    p.add_argument("scenarios", nargs="+", help="scenario files or shipped scenarios' names")
     p.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE",
                    help="override a value in every scenario (repeatable)")
     p.add_argument("--campaigns", type=_positive_int, help="campaigns per scenario (default: each file's)")
@@ -245,6 +255,21 @@ def build_parser():
                        formatter_class=_RAW)
     _add_common(p)
     p.set_defaults(func=_cmd_validate)
+
+    p = sub.add_parser("scenarios", help="list the shipped scenarios; copy one out to edit",
+                       description="List the scenarios shipped with airpicture (name and title); every "
+                                   "command takes a name where it takes a file. --copy writes one out to "
+                                   "edit; --format and --sources print the scenario format and the shipped "
+                                   "values' sources.", epilog=_epilog("scenarios"), formatter_class=_RAW)
+    what = p.add_mutually_exclusive_group()
+    what.add_argument("--copy", metavar="NAME",
+                      help="copy a shipped scenario to DEST (a file or folder; default ./NAME.toml); never "
+                           "overwrites")
+    what.add_argument("--format", action="store_true", help="print the scenario format (docs/scenario-format.md)")
+    what.add_argument("--sources", action="store_true",
+                      help="print the shipped scenarios' values and their sources (scenarios/README.md)")
+    p.add_argument("dest", nargs="?", metavar="DEST", help="with --copy: where to write the copy")
+    p.set_defaults(func=_cmd_scenarios)
     return parser
 
 
@@ -692,6 +717,25 @@ def _cmd_compare(args):
               f"reference: {names[ref]}; {metric} has no interval: differences not tested")
         if what_if:
             print(f"what-if, every scenario: {what_if}")
+    return 0
+
+
+def _cmd_scenarios(args):
+    if args.dest is not None and not args.copy:
+        raise ScenarioError(args.dest, None, "a destination needs --copy NAME")
+    if args.copy:
+        out = copy_scenario(args.copy, args.dest)
+        print(f"copied {args.copy} to {out}; run it with: airpicture run {out}")
+    elif args.format:
+        print(format_doc_text(), end="")
+    elif args.sources:
+        print(sources_text(), end="")
+    else:
+        shipped = shipped_scenarios()
+        w = max(len(s.name) for s in shipped)
+        for s in shipped:
+            print(f"{s.name:<{w}s}  {s.title}")
+        print("run one by name: airpicture run NAME; copy one to edit: airpicture scenarios --copy NAME [DEST]")
     return 0
 
 

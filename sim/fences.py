@@ -69,8 +69,15 @@ def coverage_over_loop(radar, xyz, alt_m):
     return covered
 
 
-def route_fences(sim, clip_sigma):
-    """Fence tables of every route of a prepared simulation (its airspace and radars)."""
+def route_fences(sim, clip_sigma, coverage_part=None, airspace_part=None):
+    """Fence tables of every route of a prepared simulation (its airspace and radars).
+
+    ``coverage_part(i, j, compute)`` and ``airspace_part(i, compute)`` return route ``i``'s coverage
+    rows of radar ``j`` and its airspace rows, calling ``compute()`` when they are not at hand
+    (default: always; :func:`sim.montecarlo.prepare` passes its cache's).
+    """
+    coverage_part = coverage_part or (lambda i, j, compute: compute())
+    airspace_part = airspace_part or (lambda i, compute: compute())
     airspace = sim.airspace
     out = []
     for i, route in enumerate(sim.routes):
@@ -79,13 +86,23 @@ def route_fences(sim, clip_sigma):
         t = np.arange(0.0, route.duration_s + FENCE_STEP_S, FENCE_STEP_S)
         t = np.minimum(t, route.duration_s)
         tt = np.broadcast_to(t, (n, len(t)))
-        xyz, alt, _ = positions_at(sim.packed, np.full(n, i), offsets, tt)
-        lat, lon = to_lat_lon(xyz)
-        x, y = airspace.transformer.transform(lon, lat)
-        in_airspace, _ = time_inside(x, y, t, airspace.polygon_m)
+        at = []
+
+        def positions():
+            if not at:
+                at.append(positions_at(sim.packed, np.full(n, i), offsets, tt))
+            return at[0]
+
+        def inside():
+            xyz = positions()[0]
+            lat, lon = to_lat_lon(xyz)
+            x, y = airspace.transformer.transform(lon, lat)
+            return time_inside(x, y, t, airspace.polygon_m)[0]
+
+        in_airspace = airspace_part(i, inside)
         per_radar = np.zeros((len(sim.radars), n, len(t)), dtype=bool)
         for j, radar in enumerate(sim.radars):
-            per_radar[j] = coverage_over_loop(radar, xyz, alt)
+            per_radar[j] = coverage_part(i, j, lambda: coverage_over_loop(radar, *positions()[:2]))
         primary = np.array([not r.kind.needs_transponder for r in sim.radars], dtype=bool)
         out.append(RouteFences(offsets, t, in_airspace, per_radar[primary].any(axis=0), per_radar.any(axis=0),
                                last_true(per_radar)))

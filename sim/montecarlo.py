@@ -20,6 +20,7 @@ from sim.engine import make_engine
 from sim.fences import flight_fence_figures, inside_airspace_at, route_fences
 from sim.flights import OFFSET_CLIP_SIGMA, OFFSET_STEP_M, FlightBatch, PackedRoutes, offset_rows, pack_routes, positions_at
 from sim.platforms import Orbit
+from sim.prepcache import PrepCache, digest
 from sim.routes import build_routes, follows_terrain
 from sim.response import flight_response
 from sim.results import RunTotals, flight_csv_text
@@ -97,7 +98,7 @@ def needs_terrain(scenario):
     return scenario.detection.terrain or follows_terrain(scenario)
 
 
-def prepare(scenario, terrain=None, masking_cache=None, masking_options=None, with_fences=True, exact=False):
+def prepare(scenario, terrain=None, cache=None, masking_options=None, with_fences=True, exact=False):
     """Build routes, radar models, scan windows and fences of a validated scenario.
 
     ``terrain`` is a :class:`geo.terrain.Terrain`; when the scenario needs it
@@ -105,8 +106,10 @@ def prepare(scenario, terrain=None, masking_cache=None, masking_options=None, wi
     once, and kept by the returned simulation. With terrain masking on it
     also gives the radar site elevations the scenario leaves out. With
     terrain off, the Earth is smooth: sites without ``elevation_m`` are at 0 m.
-    ``masking_cache`` (a dict the caller owns) reuses masking tables across
-    scenarios that share radar sites, e.g. in sweeps.
+    ``cache`` (a :class:`sim.prepcache.PrepCache` the caller owns, or a dict
+    used as its memory) reuses every prepared part whose inputs are unchanged:
+    terrain masking tables, detection tables, the fences' coverage and
+    airspace rows (e.g. in sweeps, sensitivity, compare, repeated what-ifs).
     ``masking_options`` are passed to :func:`geo.terrain.masking_table`
     (``azimuth_step_deg``, ``range_step_m``) to change the table's bins.
     ``with_fences=False`` skips the airspace and coverage tables (the
@@ -115,20 +118,18 @@ def prepare(scenario, terrain=None, masking_cache=None, masking_options=None, wi
     is evaluated from its exact geometry (the reference of the fast path).
     """
     det = scenario.detection
+    cache = cache if isinstance(cache, PrepCache) else PrepCache(memory=cache)
     if terrain is None and needs_terrain(scenario):
         terrain = load_terrain()
+    terrain_key = None if terrain is None else cache.terrain_key(terrain)
+    options = tuple(sorted((masking_options or {}).items()))
     builder = None
     if det.terrain:
         def builder(lat, lon, antenna_alt_m, range_m):
-            key = (lat, lon, antenna_alt_m, range_m, det.refraction_k, tuple(sorted((masking_options or {}).items())))
-            if masking_cache is not None and key in masking_cache:
-                return masking_cache[key]
             # one extra bin: at full slant range the ground distance can be slightly longer
-            table = masking_table(terrain, lat, lon, antenna_alt_m, range_m + _WINDOW_MARGIN_M, det.refraction_k,
-                                  **(masking_options or {}))
-            if masking_cache is not None:
-                masking_cache[key] = table
-            return table
+            return cache.get("masking", (terrain_key, lat, lon, antenna_alt_m, range_m, det.refraction_k, options),
+                             lambda: masking_table(terrain, lat, lon, antenna_alt_m, range_m + _WINDOW_MARGIN_M,
+                                                   det.refraction_k, **dict(options)))
 
     routes = build_routes(scenario, terrain)
     radars = tuple(prepare_radar(r, scenario.aircraft.rcs_m2, det.refraction_k, terrain if det.terrain else None,
@@ -151,18 +152,43 @@ def prepare(scenario, terrain=None, masking_cache=None, masking_options=None, wi
             count[j, i] = int(np.ceil((t1 - t0) / radar.scan_period_s)) + 3
     w = np.array([r.weight for r in routes], dtype=float)
     packed = pack_routes(routes)
+    route_keys = [_route_key(route) for route in routes]
+    geometry_keys = [_radar_key(radar, terrain_key) for radar in radars]
+    pd_keys = [(geometry_keys[j], radar.pd_constant, radar.pd_table) for j, radar in enumerate(radars)]
+
+    def table(i, j):
+        route, radar = routes[i], radars[j]
+        t0, t1 = (k0[j, i] - 1) * radar.scan_period_s, (k0[j, i] + count[j, i] + 1) * radar.scan_period_s
+        return cache.get("detection", (route_keys[i], pd_keys[j], float(t0), float(t1)), lambda: detection_table(
+            packed, i, route.duration_s, radar, offset_rows(route.cross_track_sigma_m, OFFSET_CLIP_SIGMA, OFFSET_STEP_M),
+            t0, t1))
+
     tables = () if exact else tuple(
-        tuple(None if count[j, i] == 0 or isinstance(radar.platform, Orbit) else detection_table(
-            packed, i, route.duration_s, radar,
-            offset_rows(route.cross_track_sigma_m, OFFSET_CLIP_SIGMA, OFFSET_STEP_M),
-            (k0[j, i] - 1) * radar.scan_period_s, (k0[j, i] + count[j, i] + 1) * radar.scan_period_s)
-              for i, route in enumerate(routes))
+        tuple(None if count[j, i] == 0 or isinstance(radar.platform, Orbit) else table(i, j)
+              for i in range(len(routes)))
         for j, radar in enumerate(radars))
     sim = Simulation(scenario, routes, packed, radars, k0, count, w / w.sum(), build_airspace(scenario),
                      terrain, (), tables)
     if not with_fences:
         return sim
-    return dataclasses.replace(sim, fences=route_fences(sim, OFFSET_CLIP_SIGMA))
+    a = sim.airspace
+    return dataclasses.replace(sim, fences=route_fences(
+        sim, OFFSET_CLIP_SIGMA,
+        coverage_part=lambda i, j, compute: cache.get("coverage", (route_keys[i], geometry_keys[j]), compute),
+        airspace_part=lambda i, compute: cache.get("airspace", (route_keys[i], a.iso_a3, a.centre_lat_deg, a.centre_lon_deg),
+                                                   compute)))
+
+
+def _route_key(route):
+    """What a route's tables read of it: its track (by content) and its sideways spread."""
+    return digest(route.t_s, route.xyz, route.alt_m, route.duration_s, route.cross_track_sigma_m)
+
+
+def _radar_key(radar, terrain_key):
+    """What a radar's coverage reads of it: its kind, platform, range, refraction and terrain (not its
+    Pd, availability or name)."""
+    return digest(radar.kind.name, radar.platform, radar.range_m, radar.refraction_k, radar.masking,
+                  terrain_key if radar.terrain is not None else None)
 
 
 class ChunkDraws:

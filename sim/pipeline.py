@@ -1,7 +1,10 @@
-"""The pipeline as a Python API (a front door): scenario -> simulation -> results -> files.
+"""The pipeline behind the Python API: scenario -> simulation -> results -> files.
+
+Import these functions from :mod:`sim.api`, the one documented front door
+(it re-exports them; the command line uses them from here).
 
 >>> from sim.pipeline import load, simulate
->>> sc = load("scenarios/iraq_2012_transponder_off.toml", ["detection.terrain=false"])
+>>> sc = load("iraq_2012_transponder_off", ["detection.terrain=false"])
 >>> sim, result = simulate(sc, campaigns=2, flights=3)
 >>> len(result.detected)
 6
@@ -11,6 +14,7 @@ from pathlib import Path
 from geo.terrain import load_terrain
 from sim.analysis import (DEFAULT_SWEEP_CAMPAIGNS, altitude_sweep, compare, metric_short_label,
                           sensitivity_metrics, sweep)
+from sim.catalog import resolve_scenario
 from sim.montecarlo import needs_terrain, prepare, run
 from sim.products.brief import BRIEF_FILES, TORNADO_FILES, tornado_figure, write_brief
 from sim.products.style import save_figure, use_style
@@ -23,8 +27,13 @@ __all__ = ["load", "simulate", "simulate_to", "write_run", "sweep", "compare", "
 
 
 def load(path, overrides=()):
-    """Load and validate a scenario file with optional ``KEY=VALUE`` overrides."""
-    return load_scenario(path, overrides)
+    """Load and validate a scenario with optional ``KEY=VALUE`` overrides.
+
+    ``path`` is a scenario file, or the name of a shipped scenario
+    (``"iraq_2012_baseline"``, see :func:`sim.catalog.resolve_scenario`:
+    a path that exists wins).
+    """
+    return load_scenario(resolve_scenario(path), overrides)
 
 
 def terrain_for(scenario):

@@ -16,8 +16,8 @@ from geo.terrain import cell_max_m, elevation_m, neighbour_max
 from sim.aircraft import profile_at, terrain_following_profile, vertical_profile
 from sim.flights import OFFSET_CLIP_SIGMA, OFFSET_STEP_M, offset_positions, offset_rows, to_lat_lon
 
-__all__ = ["RouteTrack", "build_route", "build_routes", "cruise_level", "follows_terrain", "below_ground_fraction",
-           "below_ground_shares",
+__all__ = ["RouteTrack", "build_route", "build_routes", "route_profile", "route_samples", "cruise_level",
+           "follows_terrain", "below_ground_fraction", "below_ground_shares",
            "ROUTE_STEP_S", "BELOW_GROUND_TOLERANCE_M"]
 
 #: Time step of the nominal route grids [s].
@@ -84,19 +84,13 @@ def cruise_level(spec, aircraft):
     return aircraft.cruise_altitude_m, None
 
 
-def build_route(spec, aircraft, step_s=ROUTE_STEP_S, terrain=None):
-    """Build the :class:`RouteTrack` of a validated route for an aircraft.
+def route_profile(spec, aircraft):
+    """A validated route's ground length [m] and :class:`~sim.aircraft.VerticalProfile` for an aircraft.
 
-    A route cruising above ground (terrain following) needs ``terrain``. Its
-    altitude depends on each flight's own ground, so it is built per offset
-    row (every :data:`~sim.flights.OFFSET_STEP_M` out to the 4-sigma
-    offsets): the floor is the highest GLOBE ground of the row and its
-    neighbouring rows and samples (so a flight read on its nearest row
-    clears the ground under itself) plus the profile's height (climbing from
-    and descending to the ground at the airports, the stated clearance in
-    cruise), and the altitude is the lowest profile above that floor that
-    climbs and descends no steeper than the aircraft's terrain-following
-    gradients (:func:`sim.aircraft.terrain_following_profile`).
+    Cheap (geodesic legs and closed forms, no samples): validation reads the
+    length and flight time from it before anything is built, and
+    :func:`build_route` samples it. A terrain-following route's profile is
+    that of its height above the ground (its timing is the same).
     """
     lat = np.array([w.lat_deg for w in spec.waypoints])
     lon = np.array([w.lon_deg for w in spec.waypoints])
@@ -104,8 +98,6 @@ def build_route(spec, aircraft, step_s=ROUTE_STEP_S, terrain=None):
     length = float(legs.sum())
     first, last = spec.waypoints[0], spec.waypoints[-1]
     h_amsl, h_agl = cruise_level(spec, aircraft)
-    if h_agl is not None and terrain is None:
-        raise ValueError(f"route {spec.name!r} cruises above ground: it needs the terrain model")
     h_cruise = h_amsl if h_agl is None else h_agl
 
     def endpoint_h(w):
@@ -125,7 +117,35 @@ def build_route(spec, aircraft, step_s=ROUTE_STEP_S, terrain=None):
         climb=first.elevation_m is not None,
         descend=last.elevation_m is not None,
     )
-    n = int(np.ceil(prof.duration_s / step_s)) + 1
+    return length, prof
+
+
+def route_samples(duration_s, step_s=ROUTE_STEP_S):
+    """Samples of a route's time grid: ``t = 0, step, ..., >= duration``."""
+    return int(np.ceil(duration_s / step_s)) + 1
+
+
+def build_route(spec, aircraft, step_s=ROUTE_STEP_S, terrain=None):
+    """Build the :class:`RouteTrack` of a validated route for an aircraft.
+
+    A route cruising above ground (terrain following) needs ``terrain``. Its
+    altitude depends on each flight's own ground, so it is built per offset
+    row (every :data:`~sim.flights.OFFSET_STEP_M` out to the 4-sigma
+    offsets): the floor is the highest GLOBE ground of the row and its
+    neighbouring rows and samples (so a flight read on its nearest row
+    clears the ground under itself) plus the profile's height (climbing from
+    and descending to the ground at the airports, the stated clearance in
+    cruise), and the altitude is the lowest profile above that floor that
+    climbs and descends no steeper than the aircraft's terrain-following
+    gradients (:func:`sim.aircraft.terrain_following_profile`).
+    """
+    lat = np.array([w.lat_deg for w in spec.waypoints])
+    lon = np.array([w.lon_deg for w in spec.waypoints])
+    h_agl = cruise_level(spec, aircraft)[1]
+    if h_agl is not None and terrain is None:
+        raise ValueError(f"route {spec.name!r} cruises above ground: it needs the terrain model")
+    length, prof = route_profile(spec, aircraft)
+    n = route_samples(prof.duration_s, step_s)
     t = np.arange(n) * step_s
     s, alt = profile_at(prof, t)
     plat, plon, track = positions_along_route(lat, lon, s)

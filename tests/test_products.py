@@ -301,7 +301,10 @@ def test_ci_strings_agree_across_headline_brief_table_and_summary(brief):
     summary = brief[3]
     text = summary["p_detect_ci95_text"]
     assert f"[95% CI {text}]" in headline(summary)
-    assert dict(_key_rows(summary))["  95% CI"] == text
+    rows = dict(_key_rows(summary))
+    assert rows["  95% CI"] == text
+    if "response" in summary:
+        assert rows["  P(stopped) 95% CI"] == summary["response"]["p_stopped_ci95_text"]
 
 
 def test_map_legend_counts_match_the_run_and_say_when_misses_are_oversampled(brief):

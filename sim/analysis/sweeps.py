@@ -242,8 +242,6 @@ def sensitivity_metrics(scenario, metrics, campaigns=None, flights=None, seed=No
     """
     metrics = tuple(metrics)
     campaigns = DEFAULT_SENSITIVITY_CAMPAIGNS if campaigns is None else int(campaigns)
-    variants = [(key, lo, hi, with_overrides(scenario, [override_text(key, lo)]),
-                 with_overrides(scenario, [override_text(key, hi)])) for key, lo, hi in scenario.uncertainty]
     cache, terrain = {}, None
 
     def values(sc, check=False):
@@ -260,6 +258,10 @@ def sensitivity_metrics(scenario, metrics, campaigns=None, flights=None, seed=No
         return {m: metric_value(s, m) for m in metrics}
 
     base = values(scenario, check=True)
+    # every value was validated when the scenario was (its [uncertainty] table); the variants are built after the
+    # metric check, so that a mistyped metric is refused at once
+    variants = [(key, lo, hi, with_overrides(scenario, [override_text(key, lo)]),
+                 with_overrides(scenario, [override_text(key, hi)])) for key, lo, hi in scenario.uncertainty]
     rows = {m: [] for m in metrics}
     for key, lo, hi, sc_lo, sc_hi in variants:
         at_lo, at_hi = values(sc_lo), values(sc_hi)

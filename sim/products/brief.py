@@ -261,11 +261,12 @@ def _footer(summary, date, airspace):
             f"the centre); borders Natural Earth; airports OpenFlights.")
 
 
-#: Characters of the overrides line under a page's headline (a longer list ends "… (+N more)").
-_WHAT_IF_LINE_CHARS = 150
+#: Widest the overrides line under a page's headline may be (fraction of the page width); a longer
+#: list keeps its first overrides whole and ends "… (+N more)" (the full list is in summary.json).
+_WHAT_IF_LINE_WIDTH = 0.9
 
 
-def _what_if_line(summary, max_chars=_WHAT_IF_LINE_CHARS):
+def _what_if_line(summary, max_chars=None):
     """The line under a what-if's headline: its overrides ("" when the scenario runs as its file says)."""
     changes = overrides_text(summary, max_chars)
     return f"What-if, changed from the scenario file: {changes}" if changes else ""
@@ -282,8 +283,12 @@ def _title(fig, summary, y_title, y_head, size=FONT_SIZE["title"] + 3):
     line = _what_if_line(summary)
     if line:
         y = b.get_window_extent(canvas.get_renderer()).y0 / fig.bbox.height - 0.004
-        out.append(fig.text(0.5, y, line, ha="center", va="top", fontsize=size - 4.5, color=COLORS["text"],
-                            style="italic"))
+        c = fig.text(0.5, y, line, ha="center", va="top", fontsize=size - 4.5, color=COLORS["text"], style="italic")
+        chars = len(overrides_text(summary))
+        while c.get_window_extent(canvas.get_renderer()).width > _WHAT_IF_LINE_WIDTH * fig.bbox.width and chars > 20:
+            chars -= 5                                  # too wide for the page: fewer overrides shown whole
+            c.set_text(_what_if_line(summary, chars))
+        out.append(c)
     bottom = min(t.get_window_extent(canvas.get_renderer()).y0 for t in out) / fig.bbox.height
     return out, bottom
 
@@ -342,8 +347,10 @@ def sweep_figure(key, points, title, run_text):
 
 def tornado_figure(base, rows, metric, title, run_text):
     """The sensitivity chart (tornado.png/.pdf): swings ranked, captioned with the run and the note."""
-    fig = new_figure("chart", (8.0, 1.4 + 0.38 * max(len(rows), 1)))
-    ax = fig.add_axes([0.42, 0.3, 0.55, 0.6])
+    h_in = 1.6 + 0.3 * max(len(rows), 1)
+    fig = new_figure("chart", (8.0, h_in))
+    bottom_in, top_in = 1.0, 0.45          # the axis label and the caption below, the title above [inch]
+    ax = fig.add_axes([0.42, bottom_in / h_in, 0.55, 1.0 - (bottom_in + top_in) / h_in])
     draw_tornado(ax, base, rows, metric)
     ax.set_title(title, loc="left", fontsize=FONT_SIZE["title"] - 1)
     fig.text(0.01, 0.012, f"{run_text}. {ASSUMPTIONS_NOTE}", ha="left", va="bottom", fontsize=FONT_SIZE["tiny"] - 1.0,
@@ -413,7 +420,7 @@ def _key_rows(summary):
         w = r["reaction_window_min"]["p50"]
         rows += [("Stopped / campaign", f"{s['mean']:.1f} ({s['p05']:.0f}-{s['p95']:.0f})"),
                  ("  P(stopped)", f"{r['p_stopped']:.3f}"),
-                 ("  95% CI", r["p_stopped_ci95_text"]),
+                 ("  P(stopped) 95% CI", r["p_stopped_ci95_text"]),
                  ("  window, median", "-" if w is None else f"{w:.0f} min")]
         # what happened to the flights, by outcome code (the names of flights.csv and summary.json)
         rows += [(f"  {code.replace('_', ' ')}", f"{share:.3f}") for code, share in r["outcomes"].items() if share]
@@ -438,23 +445,17 @@ def _input_label(key):
     return rest
 
 
-def _driver_rows(summary):
-    """The top declared inputs by the tornadoes' ranking (:data:`BRIEF_TOP_INPUTS` of P(detect), and of
-    P(stopped) when the brief ranked it too): each input's value as written, its range and its swings."""
-    sens = summary.get("sensitivity", {}).get("metrics", {})
-    metrics = [m for m in ("p_detect", "response.p_stopped") if m in sens]
-    if not metrics:
+def _driver_rows(summary, metric):
+    """The top declared inputs of one metric by the tornado's ranking (:data:`BRIEF_TOP_INPUTS`, those that
+    move it): each input's value as written, its range and the metric's swing over it."""
+    sens = summary.get("sensitivity", {}).get("metrics", {}).get(metric)
+    if not sens:
         return []
-    keys = list(dict.fromkeys(r["key"] for m in metrics for r in sens[m]["inputs"][:BRIEF_TOP_INPUTS]
-                              if r["swing"] == r["swing"]))
-    rows_by = {m: {r["key"]: r for r in sens[m]["inputs"]} for m in metrics}
-    names = " / ".join(metric_short_label(m) for m in metrics)
-    out = [("Drivers (tornado)", f"value (low-high): swing of {names}")]
-    for key in keys:
-        r = rows_by[metrics[0]][key]
+    top = [r for r in sens["inputs"] if r["swing"] == r["swing"] and r["swing"] != 0][:BRIEF_TOP_INPUTS]
+    out = [(f"Drivers of {metric_short_label(metric)}", "value (range) swing" if top else "none moves it")]
+    for r in top:
         own = "default" if r.get("value") is None else _g(r["value"])
-        swings = " / ".join(f"{rows_by[m][key]['swing']:+.3f}" for m in metrics)
-        out.append((f"  {_input_label(key)}", f"{own} ({_g(r['low'])}-{_g(r['high'])}): {swings}"))
+        out.append((f"  {_input_label(r['key'])}", f"{own} ({_g(r['low'])}-{_g(r['high'])}) {r['swing']:+.3f}"))
     return out
 
 
@@ -464,51 +465,77 @@ def _g(v):
 
 
 def _response_rows(summary):
-    """What the airspace's owner does once a flight is tracked (summary.json's ``response``), a row each."""
+    """What the airspace's owner does once a flight is tracked (summary.json's ``response``), briefly."""
     r = summary.get("response")
     if r is None:
         return []
     order = r.get("order_to_land")
-    rows = [("Decision delay", f"{r['decision_delay_min']:g} min after the track"),
-            ("Order to land", "none" if not order else
-             f"at {', '.join(order['airports'])}; {order['compliance']:.0%} of crews obey")]
+    rows = [("Decision delay", f"{r['decision_delay_min']:g} min after track"),
+            ("Order to land", "none" if not order else f"{', '.join(order['airports'])}, {order['compliance']:.0%} obey")]
     if r.get("interceptors"):
-        rows += [(f"Interceptor {i['name']}", f"airborne {i['ready_min']:g} min after decision; "
-                                             f"{i['speed_kmh']:,.0f} km/h") for i in r["interceptors"]]
+        rows.append(("Interceptors", "ready, speed"))
+        rows += [(f"  {i['name']}", f"{i['ready_min']:g} min, {i['speed_kmh']:,.0f} km/h") for i in r["interceptors"]]
         if r.get("intercept_compliance") is not None:
-            rows.append(("  intercepted crews obey", f"{r['intercept_compliance']:.0%}"))
+            rows.append(("  escorted crews obey", f"{r['intercept_compliance']:.0%}"))
     if r.get("track_coast_min") is not None:
-        rows.append(("Track coast", f"{r['track_coast_min']:g} min after the last covered scan"))
+        rows.append(("Track coast", f"{r['track_coast_min']:g} min"))
     return rows
 
 
 def _assumption_rows(summary, sim):
-    """The assumptions behind the numbers: the aircraft and detection, the top declared inputs by the tornado's
-    ranking (P(detect), and P(stopped) with a response), and the response's own assumptions."""
+    """The assumptions behind the numbers: the aircraft, detection and radars, the top declared inputs by the
+    tornadoes' ranking (P(detect), and P(stopped) with a response) and the response's own assumptions."""
     s = summary["settings"]
     a = sim.scenario.aircraft
     levels = sorted({(r.cruise_agl_m is not None, round(r.cruise_agl_m if r.cruise_agl_m is not None
                                                         else r.cruise_altitude_m)) for r in sim.routes})
     alt_text = ", ".join(f"{v:,} m above ground" if agl else f"{v:,} m (FL{v / FL_M:.0f})" for agl, v in levels)
-    return [("Aircraft", f"{a.model}, {a.cruise_speed_mps / KMH_MPS:.0f} km/h, RCS {s['rcs_m2']:g} m²"),
+    return [("Aircraft", f"{a.model}, {a.cruise_speed_mps / KMH_MPS:.0f} km/h"),
+            ("RCS", f"{s['rcs_m2']:g} m²"),
             ("Transponder on", f"{s['transponder_on_probability']:.0%} of flights"),
             ("Cruise altitude", alt_text),
-            ("Track rule", f"{s['track_m']} hits in {s['track_n']} scans; terrain "
-                           + (f"masking on, k {s['refraction_k']:.4g}" if s["terrain"] else "off (smooth Earth)")),
+            ("Track rule", f"{s['track_m']} hits in {s['track_n']} scans"),
+            ("Terrain masking", f"on, k {s['refraction_k']:.4g}" if s["terrain"] else "off (smooth Earth)"),
             ("Routes (share of flights)", ""),
             *((f"  {r.name}", f"{p:.0%}, spread {r.cross_track_sigma_m / 1000:g} km")
               for r, p in zip(sim.routes, sim.route_p)),
             ("Radars", f"{len(sim.radars)} ({sum(r.kind.skin_return for r in sim.radars)} primary)"),
             *((f"  {r.name}", f"flies a {r.platform.length_m / 1000:.0f} km loop")
               for r in sim.radars if isinstance(r.platform, Orbit)),
-            *_driver_rows(summary),
             *_response_rows(summary),
-            ("Monte Carlo", f"{summary['campaigns']:,} × {summary['flights_per_campaign']} flights, "
-                            f"seed {summary['seed']}")]
+            *_driver_rows(summary, "p_detect"),
+            *_driver_rows(summary, "response.p_stopped"),
+            ("Monte Carlo", f"{summary['campaigns']:,} × {summary['flights_per_campaign']}, seed {summary['seed']}")]
 
 
-#: The widest the label column of a brief table may be (axes fraction): longer labels are set smaller.
-_TABLE_LABEL_MAX = 0.56
+#: The narrowest the label column of a brief table gets (axes fraction): values take the rest, whole and
+#: at full size; only a value wider than that rest (none of the key numbers) would be shortened.
+_TABLE_LABEL_MIN = 0.3
+
+
+def _middle_ellipsis(text, keep):
+    """``text`` with all but ``keep`` characters replaced by one "…" in the middle (start and end kept)."""
+    if keep >= len(text):
+        return text
+    head = (keep + 1) // 2
+    return text[:head].rstrip() + "…" + text[len(text) - (keep - head):].lstrip()
+
+
+def _shorten_to(t, fits):
+    """Shorten the text of artist ``t`` in the middle (its size unchanged) until ``fits()``: the most
+    characters that fit, found by bisection."""
+    text = t.get_text()
+    if fits():
+        return
+    lo, hi = 0, len(text) - 1          # lo characters fit (none: "…" alone), hi + 1 do not
+    while lo < hi:
+        mid = (lo + hi + 1) // 2
+        t.set_text(_middle_ellipsis(text, mid))
+        if fits():
+            lo = mid
+        else:
+            hi = mid - 1
+    t.set_text(_middle_ellipsis(text, lo))
 
 
 def _draw_table(ax, title, rows):
@@ -516,10 +543,12 @@ def _draw_table(ax, title, rows):
 
     The text is set at the brief's small size, or smaller when many rows
     share the table's height (at most 80% of the row pitch, so that rows
-    never overlap). The value column starts just right of the widest label
-    (measured), but no further than :data:`_TABLE_LABEL_MAX`; a label or
-    value too wide for its column is set smaller until it fits, down to 4
-    pt, and then shortened with an ellipsis (no text past its box).
+    never overlap); labels and values keep that size. Values stay whole:
+    the value column starts just right of the widest label (measured) when
+    everything fits, else where the widest value still fits, but no nearer
+    than :data:`_TABLE_LABEL_MIN`. A label (a radar's or a route's name, of
+    any length) too wide for its column is shortened in the middle with an
+    ellipsis, keeping its start and its end (``Sulaymaniyah…(Mode S)``).
     """
     ax.set_axis_off()
     ax.set_xlim(0, 1)
@@ -534,10 +563,7 @@ def _draw_table(ax, title, rows):
         return ax.transAxes.inverted().transform(t.get_window_extent(renderer))[1, 0]
 
     def fit(t, limit):
-        while x_end(t) > limit and t.get_fontsize() > 4.0:
-            t.set_fontsize(t.get_fontsize() - 0.25)
-        while x_end(t) > limit and len(t.get_text()) > 2:      # still too wide at 4 pt: cut it, visibly
-            t.set_text(t.get_text()[:-2] + "…")
+        _shorten_to(t, lambda: x_end(t) <= limit)
 
     labels, right = [], 0.0
     for i, (label, _value) in enumerate(rows):
@@ -547,14 +573,17 @@ def _draw_table(ax, title, rows):
                     fontsize=size, color=COLORS["muted"] if sub else COLORS["text"])
         labels.append(t)
         right = max(right, x_end(t))
-    value_x = min(right, _TABLE_LABEL_MAX) + 0.05
+    values = [ax.text(0.0, 0.97 - (i + 0.5) * dy, value, ha="left", va="center", fontsize=size,
+                      fontweight="normal" if label.startswith("  ") else "bold") for i, (label, value) in enumerate(rows)]
+    widest_value = max((x_end(t) for t in values), default=0.0)
+    # the labels whole when the values fit beside them, else the values whole and the labels shortened
+    value_x = max(min(right + 0.05, 1.0 - widest_value), _TABLE_LABEL_MIN + 0.03)
     for t in labels:
         fit(t, value_x - 0.03)
     out += labels
-    for i, (label, value) in enumerate(rows):
+    for i, t in enumerate(values):
         y = 0.97 - (i + 0.5) * dy
-        t = ax.text(value_x, y, value, ha="left", va="center", fontsize=size,
-                    fontweight="normal" if label.startswith("  ") else "bold")
+        t.set_x(value_x)
         fit(t, 1.0)
         out.append(t)
         out += ax.plot([0, 1], [y - dy / 2] * 2, color="#D0D0D0", linewidth=0.4)
@@ -588,17 +617,19 @@ def brief_figure(layers, per_campaign, points, summary, sim, date, ground_max_m=
             t.set_fontsize(t.get_fontsize() - 0.25)
 
     key_rows, assumption_rows = _key_rows(summary), _assumption_rows(summary, sim)
-    n_rows = max(len(key_rows), len(assumption_rows))   # the tables take the height their rows need, charts the rest
-    table_ratio = min(max(1.25, 0.1 * n_rows), 2.4)
-    gr = fig.add_gridspec(3, 1, left=0.66, right=1 - mx, top=min(0.84, title_bottom - 0.03), bottom=my + 0.05,
-                          height_ratios=[1.0, 1.0, table_ratio], hspace=0.95 - 0.15 * (table_ratio - 1.25))
-    ax_h = fig.add_subplot(gr[0])
+    n_rows = max(len(key_rows), len(assumption_rows))
+    # the tables take the height their rows need (a legible pitch), the two charts share the rest
+    tables = min(max(0.3, 0.021 * n_rows), 0.55)
+    gr = fig.add_gridspec(2, 1, left=0.66, right=1 - mx, top=min(0.84, title_bottom - 0.03), bottom=my + 0.05,
+                          height_ratios=[1.0 - tables, tables], hspace=0.3)
+    gc = gr[0].subgridspec(2, 1, hspace=0.95 + 3.2 * (tables - 0.3))      # about the same gap in points
+    ax_h = fig.add_subplot(gc[0])
     draw_detections_histogram(ax_h, per_campaign, summary["flights_per_campaign"])
     ax_h.set_title(f"Flights detected per campaign ({_sharing(summary)})", loc="left", fontsize=FONT_SIZE["label"])
-    ax_a = fig.add_subplot(gr[1])
+    ax_a = fig.add_subplot(gc[1])
     draw_altitude_curve(ax_a, points, ground_max_m)
     ax_a.set_title(_altitude_title(points, "same seed"), loc="left", fontsize=FONT_SIZE["label"] - 0.5, pad=18)
-    gt = gr[2].subgridspec(1, 2, wspace=0.06, width_ratios=[1.0, 1.35])
+    gt = gr[1].subgridspec(1, 2, wspace=0.06, width_ratios=[1.0, 1.35])
     _draw_table(fig.add_subplot(gt[0]), "Key numbers", key_rows)
     _draw_table(fig.add_subplot(gt[1]), "Assumptions that drive them", assumption_rows)
     fig.text(0.5, my, _footer(summary, date, sim.airspace), ha="center", va="bottom", fontsize=FONT_SIZE["tiny"],

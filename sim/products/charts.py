@@ -230,8 +230,8 @@ def draw_tornado(ax, base, rows, metric):
     high = ax.barh(y, hi, left=base, color=COLORS["detected"], alpha=0.75, label="input at its high value", zorder=2)
     ax.axvline(base, color="#333333", linewidth=0.9, zorder=3)
     ax.set_yticks(y, [f"{r['key']}  [{r['low']}, {r['high']}]" for r in rows])
-    ax.set_xlabel(f"{metric} (base {base:.3f}; same draws in every run)")
+    ax.set_xlabel(f"{metric_label(metric)} (base {base:.3f}; same draws in every run)")
     ax.grid(axis="x", zorder=0)
     ax.set_axisbelow(True)
-    ax.legend(loc="lower right", fontsize=FONT_SIZE["tiny"] + 0.5)
+    ax.legend(loc="best", fontsize=FONT_SIZE["tiny"] + 0.5)
     return {"low": low, "high": high}

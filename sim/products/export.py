@@ -48,13 +48,13 @@ LOCK_SUFFIX = ".airpicture-lock"
 #: folder, replaced as a whole by the next run into it; anything else there is refused, never removed.
 OUTPUT_FILES = frozenset({
     "README.txt", "summary.json", "flights.csv", "routes.geojson", "map.png", "map.pdf", "map.svg",
-    "detections.png", "altitude.png", "routes.kml", "brief.pdf", "tornado.png", "tornado.pdf",
+    "detections.png", "altitude.png", "routes.kml", "brief.pdf", "tornado.png", "tornado.pdf", "tornado_p_stopped.png",
     "coverage.geojson", "coverage.json", "sweep.json", "sweep.png", "sweep.csv", "sensitivity.csv",
     "compare.csv", "compare.png"})
 #: Attempts (50 ms apart) to take an output folder's lock before refusing: room for a lock being released.
 _LOCK_TRIES = 4
 _HIDDEN_NAME = re.compile(rf"({re.escape(STAGE_PREFIX)}|{re.escape(ASIDE_PREFIX)})(?P<host>[A-Za-z0-9.-]+)-"
-                          r"(?P<pid>\d+)-[A-Za-z0-9_]+")
+                          r"(?P<pid>\d+)-(?P<start>\d+)-[0-9a-f]{8}")
 
 
 class OutputRefused(RuntimeError):
@@ -78,30 +78,35 @@ def _running(pid):
     return True
 
 
-def _started_after(pid, t):
-    """Whether process ``pid`` started after time ``t`` [s since the epoch], so that it cannot own a
-    folder last written at ``t`` (its id was reused); False when unknown (not Linux)."""
+def _process_start(pid):
+    """When process ``pid`` started, in clock ticks since boot (Linux ``/proc/PID/stat``); 0 when unknown.
+
+    With its process id it names a process for good: an id can be reused, this pair cannot."""
     try:
-        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-        boot = next(int(line.split()[1]) for line in Path("/proc/stat").read_text().splitlines()
-                    if line.startswith("btime "))
-        return boot + int(fields[19]) / os.sysconf("SC_CLK_TCK") > t + 2.0   # btime: whole seconds
-    except (OSError, ValueError, IndexError, StopIteration):
-        return False
+        return int(Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[19])
+    except (OSError, ValueError, IndexError):
+        return 0
+
+
+def _owner_tag():
+    """This process in a hidden folder's name: ``HOST-PID-START``."""
+    return f"{_host()}-{os.getpid()}-{_process_start(os.getpid())}"
 
 
 def _left_behind(entry):
     """The process id when ``entry`` (a ``DirEntry``) is the staging or swapped-out folder of a run on this
-    machine that is no longer running; else None."""
+    machine that no longer runs (no such process, or its id now names a process started at another time);
+    else None."""
     m = _HIDDEN_NAME.fullmatch(entry.name)
     if not m or m["host"] != _host() or not entry.is_dir(follow_symlinks=False):
         return None
-    pid = int(m["pid"])
-    try:
-        mtime = entry.stat(follow_symlinks=False).st_mtime
-    except OSError:
+    pid, start = int(m["pid"]), int(m["start"])
+    if pid <= 0:
         return None
-    return pid if pid > 0 and (not _running(pid) or _started_after(pid, mtime)) else None
+    if not _running(pid):
+        return pid
+    now = _process_start(pid)
+    return pid if start and now and now != start else None
 
 
 def _remove_stale(parent):
@@ -223,7 +228,8 @@ def staged_output(out_dir, note=_default_note):
     """Yield a staging folder; on success it replaces ``out_dir`` as a whole.
 
     An output folder is one run's. The run writes into a hidden staging
-    folder beside ``out_dir`` (``.airpicture-stage-HOST-PID-XXXXXXXX``);
+    folder beside ``out_dir`` (``.airpicture-stage-HOST-PID-START-XXXXXXXX``:
+    the machine, the process and when it started);
     at the end the previous ``out_dir`` (if any) is renamed aside, the
     stage renamed in, and the previous one removed, so ``out_dir`` holds
     exactly this run's files. On any failure or signal only the staging
@@ -270,10 +276,10 @@ def staged_output(out_dir, note=_default_note):
 
 
 def _new_folder(parent, prefix):
-    """A new hidden folder ``PREFIX-HOST-PID-XXXXXXXX`` in ``parent``, with the permissions of any new folder
+    """A new hidden folder ``PREFIX-HOST-PID-START-XXXXXXXX`` in ``parent``, with the permissions of any new folder
     (the umask's; ``tempfile.mkdtemp`` would make it private, and it becomes the output folder)."""
     while True:
-        path = parent / f"{prefix}{_host()}-{os.getpid()}-{secrets.token_hex(4)}"
+        path = parent / f"{prefix}{_owner_tag()}-{secrets.token_hex(4)}"
         try:
             os.mkdir(path)
             return path
