@@ -1,12 +1,20 @@
-"""Notebook front door: one call runs a scenario and returns its numbers as attributes.
+"""The Python front door: one call runs a scenario (:func:`run`), and the pipeline's steps.
 
 >>> from sim.api import run
->>> r = run("scenarios/iraq_2012_transponder_off.toml", campaigns=20,
+>>> r = run("iraq_2012_transponder_off", campaigns=20,
 ...         overrides={"detection.terrain": False})
 >>> r.flights, r.seed
 (300, 2012)
 >>> 0.0 <= r.p_detect <= 1.0
 True
+
+A scenario is a file or a shipped scenario's name (:func:`shipped_scenarios`).
+The steps, for scripts that want the objects: :func:`load` (validate, with
+``--set``-style overrides), :func:`simulate` (the per-flight results),
+:func:`write_run` / :func:`simulate_to` (the files), :func:`sweep`,
+:func:`compare`, :func:`sensitivity`, :func:`altitude_sweep`. They are the
+functions of :mod:`sim.pipeline` and :mod:`sim.analysis` (the same objects),
+which the command line uses; import them from here.
 
 The name is ``sim.api.run`` rather than ``sim.run``: the package ``sim``
 itself stays in the core layer (importing this front door from it would
@@ -16,11 +24,15 @@ import html
 import io
 from pathlib import Path
 
-from sim.pipeline import load, simulate
+from sim.analysis import sensitivity
+from sim.catalog import shipped_scenarios
+from sim.pipeline import (altitude_sweep, compare, load, override_text, simulate, simulate_to, sweep, terrain_for,
+                          with_overrides, write_run)
 from sim.results import flight_csv_text, flight_dtypes, flight_header, headline, shown_title, summarize
-from sim.scenario import Scenario, override_text, with_overrides
+from sim.scenario import Scenario
 
-__all__ = ["run", "Run", "read_flights"]
+__all__ = ["run", "Run", "read_flights", "load", "simulate", "simulate_to", "write_run", "sweep", "compare",
+           "sensitivity", "altitude_sweep", "with_overrides", "override_text", "terrain_for", "shipped_scenarios"]
 
 
 def _read_csv(source):
@@ -91,7 +103,7 @@ class Run:
 
 
 def run(scenario, overrides=None, *, campaigns=None, flights=None, seed=None, engine=None, exact=False):
-    """Run a scenario (a path or a :class:`~sim.scenario.Scenario`) and return a :class:`Run`.
+    """Run a scenario (a file, a shipped scenario's name or a :class:`~sim.scenario.Scenario`); return a :class:`Run`.
 
     ``overrides`` maps ``--set`` keys to values (``{"aircraft.cruise_altitude_m": 3000}``);
     ``engine`` and ``exact`` as :func:`sim.pipeline.simulate`.

@@ -70,13 +70,17 @@ EXAMPLES = {
   airpicture coverage iraq_2012_low_level --agl-m 300""",
     "sweep": """\
   airpicture sweep iraq_2012_transponder_off --key "radar[Kirkuk PSR].availability" --values 0,0.5,1
-  airpicture sweep iraq_2012_transponder_off --key detection.mean_outage_days --values 1,5,20 --out out/s""",
+  airpicture sweep iraq_2012_transponder_off --key detection.mean_outage_days --values 1,5,20 --out out/s
+  airpicture sweep iraq_2012_f16_balad --key "interceptor[F-16IQ Balad].ready_min" --values 10,14,16,20 \\
+      --metric response.p_stopped""",
     "compare": """\
   airpicture compare iraq_2012_baseline iraq_2012_transponder_off iraq_2012_low_level
-  airpicture compare iraq_2012_baseline iraq_2012_transponder_off --set run.seed=7""",
+  airpicture compare iraq_2012_baseline iraq_2012_transponder_off --set run.seed=7
+  airpicture compare iraq_2012_baseline iraq_2012_f16_balad --metric response.p_stopped --out out/c""",
     "sensitivity": """\
   airpicture sensitivity iraq_2012_transponder_off
-  airpicture sensitivity iraq_2012_low_level --metric detected_per_campaign.mean --out out/sens""",
+  airpicture sensitivity iraq_2012_low_level --metric detected_per_campaign.mean --out out/sens
+  airpicture sensitivity iraq_2012_f16_balad --metric response.p_stopped""",
     "validate": """\
   airpicture validate iraq_2012_low_level
   airpicture validate iraq_2012_baseline --set aircraft.cruise_altitude_m=1000""",

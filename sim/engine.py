@@ -48,7 +48,7 @@ class EngineUnavailable(RuntimeError):
 
 
 #: How long a Dask scheduler address may take to answer: connection and protocol handshake [s].
-DASK_CONNECT_TIMEOUT_S = 10.0
+DASK_CONNECT_TIMEOUT_S = 5.0
 #: How long closing the client, and then a local cluster, may take each [s].
 DASK_CLOSE_TIMEOUT_S = 10.0
 

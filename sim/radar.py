@@ -63,6 +63,10 @@ def _scalar_or_array(out):
     return out[()] if out.ndim == 0 else out
 
 
+#: A linear SNR beyond which a steady (Swerling 0) target's Pd is 1 to double precision (60 dB).
+_SNR_CERTAIN = 1e6
+
+
 def _pd_kernel(snr_lin, threshold, sw):
     """Pd on flat, same-shape arrays; ``threshold`` is T = -ln(Pfa)."""
     out = np.empty(snr_lin.shape, dtype=np.float64)
@@ -72,7 +76,10 @@ def _pd_kernel(snr_lin, threshold, sw):
         from scipy.stats import ncx2   # imported here: scipy.stats costs about 1 s at start-up
         s, t = snr_lin[m], threshold[m]
         p = ncx2.sf(2.0 * t, 2.0, 2.0 * s)
-        p[np.isposinf(s)] = 1.0  # ncx2 gives nan for an infinite centrality
+        # ncx2 gives nan for a centrality beyond about 1e18 (SNR 187 dB) and for an infinite one; there
+        # Pd = Q1(sqrt(2S), sqrt(2T)) is 1 to double precision: with T <= 745 (Pfa >= 5e-324) and
+        # S > 1e6, sqrt(2S) - sqrt(2T) > 1375 standard deviations.
+        p[s > _SNR_CERTAIN] = 1.0
         out[m] = p
 
     m = (sw == 1) | (sw == 2)

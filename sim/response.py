@@ -180,9 +180,26 @@ def first_reachable(t_s, xyz, base_xyz, airborne_s, speed_mps):
     return np.where(ok.any(axis=1), np.argmax(ok, axis=1), -1)
 
 
-def _earliest_intercepts(sim, batch, f, t_d, t_end, held_at):
-    """Earliest meeting time (inf if none) of any interceptor with the flights ``f`` (one block)."""
-    sc = sim.scenario
+def _meets(sim, batch, f, airborne, base, speed_mps, t_s):
+    """Whether an interceptor airborne at ``airborne`` (per flight) reaches flights ``f`` by ``t_s`` (per flight)."""
+    p, _, _ = positions_at(sim.packed, batch.route_index[f], batch.cross_track_m[f], t_s[:, None])
+    return airborne + _ground_m(p[:, 0], base) / speed_mps <= t_s
+
+
+def _bisect(sim, batch, f, airborne, base, speed_mps, lo, hi):
+    """The earliest meeting time between ``lo`` (not met) and ``hi`` (met), to :data:`INTERCEPT_TOLERANCE_S`
+    (the meeting condition turns true once in between)."""
+    while f.size and np.max(hi - lo) > INTERCEPT_TOLERANCE_S:
+        mid = 0.5 * (lo + hi)
+        ok = _meets(sim, batch, f, airborne, base, speed_mps, mid)
+        hi, lo = np.where(ok, mid, hi), np.where(ok, lo, mid)
+    return hi
+
+
+def _grid_intercepts(sim, batch, f, t_d, t_end, held_at, itc):
+    """Earliest meeting time (inf if none) of one interceptor with flights ``f``: the first reachable
+    held point of a :data:`INTERCEPT_STEP_S` grid from the decision to the window's end (and the end
+    itself), refined by bisection from the grid point before (the reference, any speeds)."""
     k = int(np.ceil(np.max(t_end[f] - t_d[f]) / INTERCEPT_STEP_S)) + 1
     grid = t_d[f, None] + np.arange(k)[None, :] * INTERCEPT_STEP_S
     grid = np.where(grid <= t_end[f, None], grid, np.nan)
@@ -190,26 +207,55 @@ def _earliest_intercepts(sim, batch, f, t_d, t_end, held_at):
     last_col = np.where(np.isfinite(grid).any(axis=1), k - 1 - np.argmax(np.isfinite(grid[:, ::-1]), axis=1), 0)
     t = np.concatenate([grid, t_end[f, None]], axis=1)               # the end of the window is the last candidate
     xyz, _, _ = positions_at(sim.packed, batch.route_index[f], batch.cross_track_m[f], np.nan_to_num(t))
+    base = unit_vectors(itc.lat_deg, itc.lon_deg)
+    airborne = t_d[f] + itc.ready_s
+    kk = first_reachable(t, xyz, base, airborne, itc.speed_mps)
+    tk = np.where(kk >= 0, t[np.arange(len(f)), np.maximum(kk, 0)], np.inf)
+    # refine from the candidate before when it is held; the window's end refines from the last grid point
+    ref = np.flatnonzero(kk > 0)
+    before = np.where(kk[ref] == k, last_col[ref], kk[ref] - 1)
+    lo, hi = t[ref, before], tk[ref]
+    lo = np.where(np.isfinite(lo) & (lo < hi), lo, hi)
+    tk[ref] = _bisect(sim, batch, f[ref], airborne[ref], base, itc.speed_mps, lo, hi)
+    return tk
+
+
+def _chase_intercepts(sim, batch, f, t_d, t_end, held_at, itc):
+    """As :func:`_grid_intercepts` for an interceptor faster than the aircraft can fly: the meeting
+    condition ``airborne + distance / speed <= t`` then turns true once along the whole track (its left
+    side grows more slowly than ``t``), so its root is found by bisection on [decision, window's end]
+    directly; flights not held at that root take the grid."""
+    base = unit_vectors(itc.lat_deg, itc.lon_deg)
+    airborne = t_d[f] + itc.ready_s
+    lo, hi = t_d[f].copy(), t_end[f].copy()
+    out = np.full(len(f), np.inf)
+    reach = _meets(sim, batch, f, airborne, base, itc.speed_mps, hi)
+    r = np.flatnonzero(reach)
+    at_once = _meets(sim, batch, f[r], airborne[r], base, itc.speed_mps, lo[r])
+    out[r] = np.where(at_once, lo[r], _bisect(sim, batch, f[r], airborne[r], base, itc.speed_mps, lo[r], hi[r]))
+    held = held_at(f[r], out[r, None])[:, 0]
+    if not held.all():
+        g = r[~held]
+        out[g] = _grid_intercepts(sim, batch, f[g], t_d, t_end, held_at, itc)
+    return out
+
+
+#: An interceptor this much faster than the aircraft's fastest ground speed is found by :func:`_chase_intercepts`.
+_CHASE_MARGIN = 1.05
+
+
+def _earliest_intercepts(sim, batch, f, t_d, t_end, held_at, exact=False):
+    """Earliest meeting time (inf if none) of any interceptor with the flights ``f`` (one block).
+
+    ``exact``: every interceptor on the grid (:func:`_grid_intercepts`, the reference); otherwise an
+    interceptor faster than the aircraft by :data:`_CHASE_MARGIN` by :func:`_chase_intercepts`."""
+    ac = sim.scenario.aircraft
+    fastest = max(ac.cruise_speed_mps, ac.climb_speed_mps, ac.descent_speed_mps)
     best = np.full(len(f), np.inf)
-    rows = np.arange(len(f))
-    for itc in sc.interceptors:
-        base = unit_vectors(itc.lat_deg, itc.lon_deg)
-        airborne = t_d[f] + itc.ready_s
-        kk = first_reachable(t, xyz, base, airborne, itc.speed_mps)
-        tk = np.where(kk >= 0, t[rows, np.maximum(kk, 0)], np.inf)
-        # refine from the candidate before (when it is held: the meeting condition turns true once
-        # along a straight chase); the window's end refines from the last grid point
-        ref = np.flatnonzero(kk > 0)
-        before = np.where(kk[ref] == k, last_col[ref], kk[ref] - 1)
-        lo, hi = t[ref, before], tk[ref]
-        lo = np.where(np.isfinite(lo) & (lo < hi), lo, hi)
-        while ref.size and np.max(hi - lo) > INTERCEPT_TOLERANCE_S:
-            mid = 0.5 * (lo + hi)
-            p, _, _ = positions_at(sim.packed, batch.route_index[f[ref]], batch.cross_track_m[f[ref]], mid[:, None])
-            ok = airborne[ref] + _ground_m(p[:, 0], base) / itc.speed_mps <= mid
-            hi, lo = np.where(ok, mid, hi), np.where(ok, lo, mid)
-        tk[ref] = hi
-        best = np.minimum(best, tk)
+    for itc in sim.scenario.interceptors:
+        chase = not exact and itc.speed_mps > _CHASE_MARGIN * fastest
+        best = np.minimum(best, (_chase_intercepts if chase else _grid_intercepts)(sim, batch, f, t_d, t_end,
+                                                                                  held_at, itc))
     return best
 
 
@@ -243,7 +289,7 @@ def flight_response(sim, batch, t_in_s, u_comply, u_escort, sees):
     obeyed = feasible & (u_comply < resp.compliance)
     for b in range(0, idx.size if sc.interceptors else 0, _BLOCK_FLIGHTS):
         f = idx[b:b + _BLOCK_FLIGHTS]
-        best = _earliest_intercepts(sim, batch, f, t_d, t_end, held_at)
+        best = _earliest_intercepts(sim, batch, f, t_d, t_end, held_at, exact=not sim.tables)
         got = np.isfinite(best)
         intercept[f[got]] = True
         meet_t[f[got]] = best[got]

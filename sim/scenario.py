@@ -18,9 +18,14 @@ import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import numpy as np
+
 from geo.airports import load_airports
 from geo.coverage import country_names
+from geo.geodesy import leg_geometry
 from geo.units import FT_M, KMH_MPS, UNITS, to_si
+from sim.radar import pd_from_reference, required_snr_db
+from sim.routes import route_profile
 from sim.sensors import RADAR_KINDS, RadarKind
 
 __all__ = [
@@ -60,6 +65,58 @@ ROUTE_WEIGHT_MAX = 1e6
 #: The largest radar cross-section accepted (aircraft and a radar's reference) [m2]: a large ship is about
 #: 1e4 m2; bounded so that the radar equation's ratios stay finite.
 RCS_MAX_M2 = 1e6
+
+# --- limits (docs/scenario-format.md, "Limits"): from the physics first, then from the machine -------------
+#: The smallest radar cross-section accepted [m2]: an insect (Skolnik, Introduction to Radar Systems, 3rd ed.,
+#: table 2.1: 1e-5 m2); with :data:`RCS_MAX_M2` every RCS ratio of the radar equation is within 1e11.
+RCS_MIN_M2 = 1e-5
+#: The Il-76TD's range with a typical payload [m]: "28-60 t over 3,600-4,200 km, depending on the version"
+#: (the Il-76 article of the Russian-language encyclopedias); the top of that span, so that no flight an
+#: Il-76TD can make is refused. A route longer than ``[aircraft] range_km`` is refused.
+IL76TD_RANGE_M = 4_200_000.0
+#: The longest ``[aircraft] range_km`` [m]: half the Earth's circumference (no non-stop route is longer).
+AIRCRAFT_RANGE_MAX_M = 20_000_000.0
+#: The longest flight time of a route [s]: no transport flies a day without refuelling; a route is sampled
+#: every second (:data:`sim.routes.ROUTE_STEP_S`), so this also bounds its arrays.
+FLIGHT_TIME_MAX_S = 86_400.0
+#: Fewest metres between consecutive waypoints (routes and orbits): closer points are a typing slip or a
+#: generated zig-zag, never a flight plan (a route's time grid is 217 m per second at cruise).
+WAYPOINT_SPACING_MIN_M = 1_000.0
+#: Most waypoints of one route (a flight plan across a region has tens; a zig-zag of thousands is refused).
+ROUTE_WAYPOINTS_MAX = 100
+#: Most routes of a scenario: each route's tables are built against every radar.
+ROUTES_MAX = 50
+#: Most radars of a scenario: each radar's tables are built along every route.
+RADARS_MAX = 200
+#: Most interceptors of a scenario: each is tried for every tracked flight.
+INTERCEPTORS_MAX = 50
+#: Most waypoints of an orbit (an airborne radar's racetrack has two to four).
+ORBIT_WAYPOINTS_MAX = 20
+#: The longest orbit loop [m]: an airborne radar flies its loop for hours around one station (three hours at
+#: 650 km/h); its coverage is evaluated from points every few km around it.
+ORBIT_LOOP_MAX_M = 2_000_000.0
+#: Most airports of an order to land.
+LAND_AIRPORTS_MAX = 20
+#: Most ``[uncertainty]`` entries: each is checked as two scenarios and run twice by a sensitivity analysis.
+UNCERTAIN_MAX = 30
+#: Most ``[scenario] sources``.
+SOURCES_MAX = 50
+#: Longest names [characters]: scenario, route, radar and interceptor names are labels on maps, in tables
+#: and in ``--set`` keys.
+NAME_MAX_CHARS = 80
+#: Longest ``[scenario] title`` [characters]: a heading on every product.
+TITLE_MAX_CHARS = 200
+#: Longest free text [characters]: ``[scenario] description``, each of ``sources``, a radar's ``notes``.
+TEXT_MAX_CHARS = 2_000
+#: The shortest scan period [s]: the fastest surveillance radars turn at 60 rpm, and the detection tables
+#: are sampled every second (:data:`sim.tables.TABLE_STEP_S`).
+SCAN_PERIOD_MIN_S = 1.0
+#: The shortest reference range [m]: inside a radar's blind zone (a 1 us pulse blinds it to 150 m).
+REFERENCE_RANGE_MIN_M = 100.0
+#: The lowest aircraft speed [m/s] (36 km/h): slower than any aeroplane flies.
+SPEED_MIN_MPS = 10.0
+#: The lowest climb or descent rate [m/s] (20 ft/min): slower than any aircraft climbs.
+RATE_MIN_MPS = 0.1
 
 
 class ScenarioError(ValueError):
@@ -268,6 +325,7 @@ class Aircraft:
     terrain_descent_gradient: float     # terrain following: steepest descent [m per m along track]
     cruise_altitude_agl_m: float | None = None  # terrain following: cruise this high above the ground
     transponder_policy: str = "per_flight"      # or "per_campaign": one decision for a whole campaign
+    range_m: float = IL76TD_RANGE_M             # the longest route it can fly (ground distance)
 
 
 @dataclass(frozen=True)
@@ -406,6 +464,7 @@ AIRCRAFT_MODELS = {
         descent_rate_mps=1500 * FT_M / 60,        # assumption, ~3 deg path
         rcs_m2=40.0,                              # assumption, large airliners 10-100 m2
         transponder_on_probability=1.0,
+        range_m=IL76TD_RANGE_M,                   # reported 3,600-4,200 km with payload: the top
         # terrain following: the low-level climb rate at the climb speed (9.1 m/s at 153 m/s, 6.0%) and
         # the descent rate at the descent speed (7.6 m/s at 167 m/s, 4.6%): assumptions, as those rates
         terrain_climb_gradient=(1800 * FT_M / 60) / (550 * KMH_MPS),
@@ -431,18 +490,19 @@ _RUN_FIELDS = (
 )
 _AIRCRAFT_FIELDS = (
     _Field("model", "str", default="Il-76TD", choices=tuple(AIRCRAFT_MODELS)),
-    _Field("cruise_speed", "speed", gt=0, hi=400),
+    _Field("cruise_speed", "speed", lo=SPEED_MIN_MPS, hi=400),
     _Field("cruise_altitude", "altitude", gt=0, hi=20_000),
     _Field("cruise_altitude_agl", "length", gt=0, hi=20_000),
-    _Field("climb_speed", "speed", gt=0, hi=400),
-    _Field("climb_rate_sea_level", "rate", gt=0, hi=100),
-    _Field("climb_rate_top", "rate", gt=0, hi=100),
-    _Field("descent_speed", "speed", gt=0, hi=400),
-    _Field("descent_rate", "rate", gt=0, hi=100),
-    _Field("rcs", "area", gt=0, hi=RCS_MAX_M2),
+    _Field("climb_speed", "speed", lo=SPEED_MIN_MPS, hi=400),
+    _Field("climb_rate_sea_level", "rate", lo=RATE_MIN_MPS, hi=100),
+    _Field("climb_rate_top", "rate", lo=RATE_MIN_MPS, hi=100),
+    _Field("descent_speed", "speed", lo=SPEED_MIN_MPS, hi=400),
+    _Field("descent_rate", "rate", lo=RATE_MIN_MPS, hi=100),
+    _Field("rcs", "area", lo=RCS_MIN_M2, hi=RCS_MAX_M2),
     _Field("transponder_on_probability", "float", lo=0, hi=1),
     _Field("terrain_climb_gradient", "float", gt=0, hi=0.5),
     _Field("terrain_descent_gradient", "float", gt=0, hi=0.5),
+    _Field("range", "length", gt=0, hi=AIRCRAFT_RANGE_MAX_M),
     _Field("transponder_policy", "str", default="per_flight", choices=POLICIES),
 )
 _ROUTE_FIELDS = (
@@ -462,7 +522,7 @@ _RADAR_FIELDS = (
     _Field("orbit", "raw"),
     _Field("kind", "str", required=True, choices=tuple(RADAR_KINDS)),
     _Field("range", "length", required=True, gt=0, hi=2_000_000),
-    _Field("scan_period", "time", required=True, gt=0, hi=600),
+    _Field("scan_period", "time", required=True, lo=SCAN_PERIOD_MIN_S, hi=600),
     _Field("availability", "float", default=1.0, lo=0, hi=1),
     _Field("pd", "float", lo=0, hi=1),
     _Field("reference", "raw"),
@@ -472,8 +532,8 @@ _RADAR_FIELDS = (
     _Field("mean_outage", "time", gt=0, hi=3.2e7),
 )
 _REFERENCE_FIELDS = (
-    _Field("range", "length", required=True, gt=0, hi=2_000_000),
-    _Field("rcs", "area", required=True, gt=0, hi=RCS_MAX_M2),
+    _Field("range", "length", required=True, lo=REFERENCE_RANGE_MIN_M, hi=2_000_000),
+    _Field("rcs", "area", required=True, lo=RCS_MIN_M2, hi=RCS_MAX_M2),
     _Field("pd", "float", required=True, gt=0, hi=1),
 )
 _ORBIT_FIELDS = (
@@ -533,7 +593,7 @@ def _table_path(table, t, i):
     """How messages name one of a list of tables: by its name (as ``--set`` selects it), else its index."""
     name = t.get("name") if isinstance(t, dict) else None
     ok = (isinstance(name, str) and name.strip() and not any(c in name for c in "[]") and not name.strip().isdigit()
-          and not _UNSAFE_TEXT.search(name))
+          and not _UNSAFE_TEXT.search(name) and len(name) <= NAME_MAX_CHARS)
     return f"{table}[{name.strip()}]" if ok else f"{table}[{i}]"
 
 
@@ -546,12 +606,94 @@ def _list_of_tables(doc, name):
     return value
 
 
+def _check_sizes(doc):
+    """The counts and lengths of :data:`ROUTES_MAX` and its siblings, checked on the raw document before
+    any of it is read further (no waypoint looked up, no table built): a file of 50,000 waypoints or 5,000
+    routes is refused at once. A value of the wrong type is left to the checks that follow."""
+    def count(value, limit, key, what):
+        if isinstance(value, (list, dict)) and len(value) > limit:
+            raise _Err(key, f"{len(value):,} {what}: at most {limit:,} (a limit of the format, "
+                            "docs/scenario-format.md)")
+
+    def text(value, limit, key):
+        if isinstance(value, str) and len(value) > limit:
+            raise _Err(key, f"{len(value):,} characters: at most {limit:,}")
+
+    sc = doc.get("scenario")
+    if isinstance(sc, dict):
+        text(sc.get("name"), NAME_MAX_CHARS, "scenario.name")
+        text(sc.get("title"), TITLE_MAX_CHARS, "scenario.title")
+        text(sc.get("description"), TEXT_MAX_CHARS, "scenario.description")
+        sources = sc.get("sources")
+        count(sources, SOURCES_MAX, "scenario.sources", "sources")
+        for i, v in enumerate(sources if isinstance(sources, list) else ()):
+            text(v, TEXT_MAX_CHARS, f"scenario.sources[{i}]")
+    for table, limit, what in (("route", ROUTES_MAX, "routes"), ("radar", RADARS_MAX, "radars"),
+                               ("interceptor", INTERCEPTORS_MAX, "interceptors")):
+        tables = doc.get(table)
+        count(tables, limit, table, what)
+        for i, t in enumerate(tables if isinstance(tables, list) else ()):
+            if not isinstance(t, dict):
+                continue
+            p = _table_path(table, t, i)
+            text(t.get("name"), NAME_MAX_CHARS, f"{p}.name")
+            text(t.get("notes"), TEXT_MAX_CHARS, f"{p}.notes")
+            count(t.get("waypoints"), ROUTE_WAYPOINTS_MAX, f"{p}.waypoints", "waypoints")
+            if isinstance(t.get("orbit"), dict):
+                count(t["orbit"].get("waypoints"), ORBIT_WAYPOINTS_MAX, f"{p}.orbit.waypoints", "waypoints")
+    response = doc.get("response")
+    if isinstance(response, dict) and isinstance(response.get("order_to_land"), dict):
+        count(response["order_to_land"].get("airports"), LAND_AIRPORTS_MAX, "response.order_to_land.airports",
+              "airports")
+    count(doc.get("uncertainty"), UNCERTAIN_MAX, "uncertainty", "uncertain inputs")
+
+
+def _check_spacing(points, key):
+    """Consecutive ``(lat, lon)`` points at least :data:`WAYPOINT_SPACING_MIN_M` apart; returns the legs [m]."""
+    lat, lon = (np.array(v, dtype=float) for v in zip(*points))
+    legs = leg_geometry(lat, lon)[1]
+    for j in np.flatnonzero(legs < WAYPOINT_SPACING_MIN_M):
+        raise _Err(f"{key}[{j + 1}]", f"{legs[j]:,.0f} m from the previous waypoint: waypoints are at least "
+                                      f"{WAYPOINT_SPACING_MIN_M / 1000:g} km apart")
+    return legs
+
+
+def _check_route_reach(route, aircraft, key):
+    """A route the aircraft can fly: no longer than its range, in at most :data:`FLIGHT_TIME_MAX_S`."""
+    length_m, profile = route_profile(route, aircraft)
+    if length_m > aircraft.range_m:
+        raise _Err(f"{key}.waypoints", f"the route is {length_m / 1000:,.0f} km long, beyond the aircraft's range "
+                                       f"of {aircraft.range_m / 1000:,.0f} km (aircraft.range_km)")
+    if not profile.duration_s <= FLIGHT_TIME_MAX_S:
+        raise _Err(f"{key}.waypoints", f"the flight takes {profile.duration_s / 3600:,.1f} h: at most "
+                                       f"{FLIGHT_TIME_MAX_S / 3600:g} h (check the aircraft's speeds and rates)")
+
+
+def _check_radar_equation(spec, rcs_m2, key):
+    """The Pd of a reference-target radar from its reference, finite at its reference, at its instrumented
+    range and at 1 m for the aircraft's RCS: every derived quantity of the radar equation checked here,
+    once, so that a run never warns of an overflow."""
+    ref = spec.reference
+    try:
+        with np.errstate(over="raise", divide="raise", invalid="raise", under="ignore"):
+            required_snr_db(ref.pd, spec.pfa, spec.swerling)
+            pd = pd_from_reference(np.array([1.0, ref.range_m, spec.range_m]), rcs_m2, ref.range_m, ref.rcs_m2,
+                                   ref.pd, spec.pfa, spec.swerling)
+    except ValueError as e:   # pd at or above 1, or too close to pfa for the Swerling case
+        raise _Err(f"{key}.reference.pd", f"{ref.pd!r} with pfa {spec.pfa:g}, Swerling {spec.swerling}: {e}") from None
+    except FloatingPointError as e:
+        raise _Err(f"{key}.reference", f"the radar equation overflows ({e})") from None
+    if not np.all(np.isfinite(pd) & (pd >= 0.0) & (pd <= 1.0)):
+        raise _Err(f"{key}.reference", "the radar equation gives no finite Pd")
+
+
 def _build(doc):
     if not isinstance(doc, dict):
         raise _Err("", "not a TOML table")
     for k in doc:
         if k not in _TOP:
             raise _Err(k, "unknown table" + _suggest(k, list(_TOP)))
+    _check_sizes(doc)
     for name in ("scenario", "run"):
         if name not in doc:
             raise _Err(name, f"missing table [{name}]")
@@ -588,9 +730,11 @@ def _build(doc):
         for j in range(1, len(points)):
             if (points[j].lat_deg, points[j].lon_deg) == (points[j - 1].lat_deg, points[j - 1].lon_deg):
                 raise _Err(f"{p}.waypoints[{j}]", "repeats the previous waypoint")
+        _check_spacing([(w.lat_deg, w.lon_deg) for w in points], f"{p}.waypoints")
         _one_cruise_level(t, p)
         routes.append(RouteSpec(v["name"], v["weight"], points, v["cross_track_sigma"], v["cruise_altitude"],
                                 v["cruise_altitude_agl"]))
+        _check_route_reach(routes[-1], aircraft, p)
     _unique([r.name for r in routes], "route")
     if sum(r.weight for r in routes) <= 0:
         raise _Err("route[0].weight", "the route weights must not all be 0")
@@ -634,6 +778,8 @@ def _build(doc):
             swerling=v["swerling"] if v["swerling"] is not None else 1, orbit=orbit,
             mean_outage_s=v["mean_outage"],
         ))
+        if ref is not None:
+            _check_radar_equation(radars[-1], aircraft.rcs_m2, p)
     _unique([r.name for r in radars], "radar")
 
     d = _read_table(doc.get("detection", {}), _DETECTION_FIELDS, "detection")
@@ -708,6 +854,11 @@ def _platform(table, v, path):
     if len(points) > 1 and points[0] == points[-1]:
         raise _Err(f"{path}.orbit.waypoints[{len(points) - 1}]",
                    "repeats the first waypoint (the loop closes by itself)")
+    if len(points) > 1:
+        loop_m = float(_check_spacing([*points, points[0]], f"{path}.orbit.waypoints").sum())
+        if loop_m > ORBIT_LOOP_MAX_M:
+            raise _Err(f"{path}.orbit.waypoints", f"the loop is {loop_m / 1000:,.0f} km long: at most "
+                                                  f"{ORBIT_LOOP_MAX_M / 1000:,.0f} km")
     return OrbitSpec(tuple(points), o["altitude"], o["speed"])
 
 

@@ -1,18 +1,35 @@
-"""The notebook front door (sim.api) and the README's worked example, run as written."""
+"""The Python front door (sim.api) and the README's worked examples, run as written."""
+import json
 import re
+import subprocess
+import sys
 
 import pytest
 
+import sim.api
+import sim.pipeline
 from conftest import ROOT, SCENARIOS
-from sim.api import Run, run
-from sim.pipeline import load
+from sim.api import Run, load, run, simulate
+from sim.results import summarize
 
 
-def test_readme_notebook_example_runs_as_written(monkeypatch):
-    pytest.importorskip("pandas")
-    monkeypatch.chdir(ROOT)
+def _readme_block(heading):
     readme = (ROOT / "README.md").read_text(encoding="utf-8")
-    code = re.search(r"### In a notebook\n\n```python\n(.*?)```", readme, flags=re.S).group(1)
+    return re.search(rf"### {heading}\n\n```python\n(.*?)```", readme, flags=re.S).group(1)
+
+
+def test_one_front_door_re_exports_the_pipeline_as_the_same_objects():
+    assert set(sim.pipeline.__all__) <= set(sim.api.__all__)
+    for name in sim.api.__all__:
+        assert hasattr(sim.api, name), name
+        if name in sim.pipeline.__all__:
+            assert getattr(sim.api, name) is getattr(sim.pipeline, name), name
+
+
+def test_readme_notebook_example_runs_as_written(monkeypatch, tmp_path):
+    pytest.importorskip("pandas")
+    monkeypatch.chdir(tmp_path)          # a shipped scenario by name, from any folder
+    code = _readme_block("In a notebook")
     ns = {}
     exec(compile(code, "README.md", "exec"), ns)
     r, df = ns["r"], ns["df"]
@@ -31,3 +48,22 @@ def test_run_result_repr_and_html_carry_the_numbers():
     page = r._repr_html_()
     assert r.summary["p_detect_ci95_text"] in page and "Illustrative" in page
     assert r.headline.startswith(f"{r.detected_per_campaign:.1f} of 4")
+
+
+@pytest.mark.slow
+def test_readme_script_runs_as_written_with_a_local_cluster(tmp_path):
+    # The README's script as a file, run by a fresh Python from an empty folder: with the
+    # __main__ guard the Dask workers do not run it again, so it prints exactly one line.
+    pytest.importorskip("distributed")
+    script = tmp_path / "whatif.py"
+    script.write_text(_readme_block("In a script"), encoding="utf-8")
+    proc = subprocess.run([sys.executable, str(script)], cwd=tmp_path, capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    lines = proc.stdout.strip().splitlines()
+    assert len(lines) == 1, proc.stdout
+    written = json.loads((tmp_path / "out" / "what-if" / "summary.json").read_text(encoding="utf-8"))
+    # the cluster's numbers are the in-process ones (independent run here)
+    sc = load(SCENARIOS / "iraq_2012_baseline.toml", ["aircraft.transponder_on_probability=0"])
+    here = summarize(*simulate(sc, campaigns=500))
+    assert written["p_detect"] == here["p_detect"] and written["flights_total"] == 500 * 15
+    assert lines[0].startswith(f"{here['p_detect']} [")

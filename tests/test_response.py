@@ -282,3 +282,21 @@ def test_bridge_gaps_and_coast_against_a_loop():
         ref = np.array([[any(mask[r, max(0, k - gap):k + 1]) for k in range(mask.shape[1])]
                         for r in range(mask.shape[0])])
         assert (coasted(mask, gap) == ref).all()
+
+
+@pytest.mark.parametrize("name", ["iraq_2012_f16_balad.toml", "turkey_2011_route.toml"])
+def test_chase_root_agrees_with_the_grid_reference(name, monkeypatch):
+    # an interceptor faster than the aircraft meets it where a monotone condition turns true: its root by
+    # bisection over the whole window must be the grid's first reachable held point, refined (the
+    # reference, as every interceptor in exact mode); same flights, same draws
+    import sim.response as response
+    sc = load(SCENARIOS / name, ["response.order_to_land.compliance=0"] if "f16" in name else [])
+    sim, fast = simulate(sc, campaigns=150)
+    monkeypatch.setattr(response, "_CHASE_MARGIN", np.inf)          # every interceptor on the grid
+    _, grid = simulate(sc, campaigns=150)
+    assert fast.interceptable.mean() > 0.3
+    same = fast.interceptable == grid.interceptable
+    assert same.mean() >= 0.999
+    both = fast.interceptable & grid.interceptable
+    assert np.max(np.abs(fast.intercept_t_s[both] - grid.intercept_t_s[both])) <= 2 * INTERCEPT_TOLERANCE_S
+    assert np.array_equal(fast.outcome[same], grid.outcome[same])
