@@ -33,16 +33,17 @@ from sim.detection import platform_geometry
 from sim.fences import nominal_route_fences
 from sim.montecarlo import prepare, run
 from sim.platforms import Orbit
+from sim.prepcache import CACHE_ENV, PrepCache, default_cache_dir
 from sim.routes import below_ground_shares
 from sim.products.brief import coverage_level
 from sim.products.brief import compare_figure, sweep_figure, tornado_figure
 from sim.products.coverage import radar_coverages
 from sim.products.style import save_figure, use_style
-from sim.pipeline import load, simulate_to
+from sim.pipeline import FLIGHTS_FORMATS, load, simulate_to
 from sim.products.coverage import coverage_collection
 from sim.products.export import OutputRefused, staged_output, write_csv, write_json, write_sidecar
 from sim.results import ASSUMPTIONS_NOTE, format_ci, headline, overrides_text
-from sim.scenario import SEED_MAX, ScenarioError, parse_override_value
+from sim.scenario import SEED_MAX, ScenarioError, parse_override_value, uncertainty_variants
 
 __all__ = ["main", "build_parser"]
 
@@ -140,6 +141,17 @@ def _add_common(p):
                    help="override a scenario value, e.g. aircraft.cruise_altitude_m=3000 or "
                         "'radar[Baghdad PSR].range_km=200' (repeatable)")
     p.add_argument("-q", "--quiet", action="store_true", help="no progress bar, no summary on stdout")
+    p.add_argument("--cache-dir", metavar="DIR", default=None,
+                   help=f"folder of prepared parts reused across runs (default: ${CACHE_ENV}, else "
+                        "~/.cache/airpicture; safe to delete)")
+    p.add_argument("--no-cache", action="store_true", help="prepare everything afresh; write no cache")
+
+
+def _cache(args):
+    """The prepared-parts cache of a command: on disk unless --no-cache (then this process's memory)."""
+    if args.no_cache:
+        return PrepCache()
+    return PrepCache(Path(args.cache_dir) if args.cache_dir else default_cache_dir())
 
 
 def _add_mc(p):
@@ -155,6 +167,13 @@ def _add_mc(p):
     p.add_argument("--dask", metavar="ADDRESS",
                    help="run chunks on a Dask cluster: a scheduler address, or 'local' for a local cluster "
                         "(needs the 'dask' extra: pip install 'airpicture[dask]')")
+
+
+def _add_flights_format(p):
+    p.add_argument("--flights-format", choices=FLIGHTS_FORMATS, default="csv",
+                   help="per-flight results: flights.csv (default); a flights.parquet/ dataset written by the "
+                        "workers themselves (needs the 'parquet' extra; with --dask the output folder must be "
+                        "reachable from the workers); or none")
 
 
 def build_parser():
@@ -174,16 +193,21 @@ def build_parser():
     _add_mc(p)
     p.add_argument("--out", default=None, help="output folder (default: out/SCENARIO_NAME)")
     p.add_argument("--brief", action="store_true", help="also make the briefing products (maps, charts, brief.pdf)")
+    _add_flights_format(p)
     p.set_defaults(func=_cmd_run)
 
     p = sub.add_parser("brief", help="run, then write maps, charts, KML and a one-page brief.pdf",
                        description="Run a scenario and write the briefing products into --out: map.png/pdf/svg, "
                                    "detections.png, altitude.png, routes.geojson, routes.kml, flights.csv, "
-                                   "summary.json and brief.pdf.", epilog=_epilog("brief"),
+                                   "summary.json and brief.pdf; with [uncertainty], tornado.png (which declared "
+                                   "input moves P(detect) most) and, with a [response], tornado_p_stopped.png (the "
+                                   "same for P(stopped)); the brief lists the top inputs of each.",
+                       epilog=_epilog("brief"),
                        formatter_class=_RAW)
     _add_common(p)
     _add_mc(p)
     p.add_argument("--out", default=None, help="output folder (default: brief/SCENARIO_NAME)")
+    _add_flights_format(p)
     p.set_defaults(func=_cmd_run, brief=True, default_root="brief")
 
     p = sub.add_parser("coverage", help="write the air picture at an altitude as GeoJSON geofences",
@@ -349,8 +373,8 @@ def _cmd_run(args):
     _check_out(out)
     campaigns = args.campaigns or scenario.run.campaigns
     flights = args.flights or scenario.run.flights
-    csv_bytes = _csv_bytes(scenario, campaigns * flights)
-    _check_disk(out, 2 * csv_bytes)    # the staged copy and its move: room for both, to be safe
+    csv_bytes = _csv_bytes(scenario, campaigns * flights) if args.flights_format != "none" else 0
+    _check_disk(out, 2 * csv_bytes)    # the staged copy and its move: room for both, to be safe (Parquet: less)
     update, close_bar = _progress(campaigns * flights, args.quiet)
     sweep_update, close_sweep = (None, lambda: None)
     if args.brief:
@@ -360,7 +384,8 @@ def _cmd_run(args):
                                            seed=args.seed, chunk_campaigns=args.chunk,
                                            progress=_RunWatch(campaigns * flights, csv_bytes, update),
                                            engine=args.dask, brief=args.brief, exact=args.exact,
-                                           sweep_progress=sweep_update)
+                                           sweep_progress=sweep_update, flights_format=args.flights_format,
+                                           cache=_cache(args))
     finally:
         close_bar()
         close_sweep()
@@ -403,7 +428,8 @@ def _cmd_coverage(args):
     if not 0 <= level <= 20_000:
         raise ScenarioError("--altitude", None, f"must be between 0 and 20,000 m, got {level:g} m")
     # above ground needs the terrain even when the scenario's detection does not use it
-    sim = prepare(scenario, load_terrain() if args.agl_m is not None else None, with_fences=False)
+    sim = prepare(scenario, load_terrain() if args.agl_m is not None else None, cache=_cache(args),
+                  with_fences=False)
     fc, stats = coverage_collection(sim, altitude_m=altitude, agl_m=args.agl_m)
     with staged_output(out) as stage:
         write_json(stage / "coverage.geojson", fc)
@@ -471,7 +497,8 @@ def _cmd_sweep(args):
                                               "note": ASSUMPTIONS_NOTE, "key": args.key, "metric": metric,
                                               "points": points})
             with use_style():
-                fig, _ = sweep_figure(args.key, points, f"{label} against {args.key} ({scenario.info.name})",
+                title = f"{label} against {args.key} ({scenario.info.name})"     # the caption names it too
+                fig, _ = sweep_figure(args.key, points, title if len(title) <= 72 else f"{label} against {args.key}",
                                       run_text)
                 save_figure(fig, stage / "sweep.png", title=f"Sweep of {args.key}, {metric}: {scenario.info.title}"
                             + (f" (what-if: {what_if})" if what_if else ""),
@@ -490,15 +517,17 @@ def _cmd_sweep(args):
         print(f"{scenario.info.title}: sweep of {args.key} ({campaigns:,} campaigns per value, same seed)")
         if what_if:
             print(f"  what-if: {what_if}")
+        # the metric (its 95% CI when summary.json has one), then P(detect) and detected/campaign unless it is one
         w, wk = max(len(label), 9), max(len(args.key), 30)
-        detect = "" if metric == "p_detect" else "  P(detect)"
-        print(f"  {args.key:>{wk}s}  {label:<{w}s}  95% CI          {detect.strip() + '  ' if detect else ''}"
-              "detected/campaign")
+        any_ci = any(p["metric_ci95"] is not None for p in points)
+        cols = [(label, w, lambda p: _fmt(p["metric_value"]))]
+        cols += [("95% CI", 14, lambda p: _ci_text(p["metric_ci95"]))] if any_ci else []
+        cols += [("P(detect)", 9, lambda p: f"{p['p_detect']:.3f}")] if metric != "p_detect" else []
+        cols += [("detected/campaign", 0, lambda p: f"{p['detected_per_campaign_mean']:.2f}")] \
+            if metric != "detected_per_campaign.mean" else []
+        print((f"  {args.key:>{wk}s}" + "".join(f"  {h:<{cw}s}" for h, cw, _ in cols)).rstrip())
         for p in points:
-            row = f"  {str(p['value']):>{wk}s}  {_fmt(p['metric_value']):<{w}s}  {_ci_text(p['metric_ci95']):<14s}  "
-            if detect:
-                row += f"{p['p_detect']:.3f}      "
-            print(row + f"{p['detected_per_campaign_mean']:.2f}")
+            print((f"  {str(p['value']):>{wk}s}" + "".join(f"  {f(p):<{cw}s}" for _, cw, f in cols)).rstrip())
     return 0
 
 
@@ -519,7 +548,7 @@ _FAR_RADAR_M = 1_000_000.0
 def _cmd_validate(args):
     scenario = load(args.scenario, args.overrides)
     t0 = time.perf_counter()
-    sim = prepare(scenario)
+    sim = prepare(scenario, cache=_cache(args))
     t_prep = time.perf_counter() - t0
     terrain = sim.terrain if sim.terrain is not None else load_terrain()
     warnings = []
@@ -563,6 +592,10 @@ def _cmd_validate(args):
     lines.append(f"run: {scenario.run.campaigns:,} campaigns x {scenario.run.flights} flights = {n:,} flights, seed "
                  f"{scenario.run.seed}; about {t_prep + n * per_flight:,.0f} s to prepare and run on this machine, "
                  f"flights.csv about {_csv_bytes(scenario, n) / 1e6:,.0f} MB")
+    try:      # only `sensitivity` uses the ranges: a warning here, an error there
+        uncertainty_variants(scenario)
+    except ScenarioError as e:
+        warnings.append(f"{e} (sensitivity would refuse it)")
     for w in warnings:
         _warn(w)
     if not args.quiet:
@@ -693,7 +726,8 @@ def _cmd_compare(args):
                           f"compare.png  {metric}{' with its 95% interval' if ci_rows else ''}, differences "
                           f"from {names[ref]} (the reference) flagged\n")
     if args.markdown:
-        extra = (" P(stopped) per flight [95% CI] |" if stopped else "") + (f" {label} [95% CI] |" if other else "")
+        extra = (" P(stopped) per flight [95% CI] |" if stopped else "") + (
+            f" {label}{' [95% CI]' if ci_rows else ''} |" if other else "")
         print("| scenario | airspace | P(detect) per flight [95% CI] | detected per campaign, mean (90% band) |"
               + extra)
         print("| --- | --- | --- | --- |" + " --- |" * extra.count("|"))
@@ -707,9 +741,10 @@ def _cmd_compare(args):
         w = max(len(r[0]) for r in rows)
         texts = [(_p_stopped_text(s) if stopped else "", _metric_text(s, metric) if other else "") for s in summaries]
         ws = max([len("P(stopped) [95% CI]")] + [len(a) for a, _ in texts])
-        wm = max([len(f"{label} [95% CI]")] + [len(b) for _, b in texts])
+        head = f"{label}{' [95% CI]' if ci_rows else ''}"
+        wm = max([len(head)] + [len(b) for _, b in texts])
         print(f"{'scenario':<{w}s}  airspace  P(detect) [95% CI]      in airspace  detected/campaign (p05-p95)"
-              + (f"  {'P(stopped) [95% CI]':<{ws}s}" if stopped else "") + (f"  {label} [95% CI]" if other else ""))
+              + (f"  {'P(stopped) [95% CI]':<{ws}s}" if stopped else "") + (f"  {head}" if other else ""))
         for r, (a, b) in zip(rows, texts):
             line = (f"{r[0]:<{w}s}  {r[1]:<8s}  {r[2]:.3f} [{format_ci(r[3], r[4])}]   {r[5]:.3f}        "
                     f"{f'{r[6]:.1f} of {r[9]} ({r[7]:.0f}-{r[8]:.0f})':<27s}")

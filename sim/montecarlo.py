@@ -8,6 +8,7 @@ same draws as the exact one.
 """
 import dataclasses
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 from scipy.special import ndtri
@@ -23,7 +24,8 @@ from sim.platforms import Orbit
 from sim.prepcache import PrepCache, digest
 from sim.routes import build_routes, follows_terrain
 from sim.response import flight_response
-from sim.results import RunTotals, flight_csv_text
+from sim.parquet import part_name, require_pyarrow, write_part
+from sim.results import RunTotals, flight_csv_text, flight_header
 from sim.scenario import Scenario
 from sim.outages import up_states
 from sim.streams import CAMPAIGN, RADAR_STREAM_BASE, STREAMS, stream_keys, uniforms_at
@@ -432,20 +434,26 @@ def _concat(parts):
 AUTO_CHUNK_FLIGHTS = {"fast": 16_000, "exact": 2_000}
 
 
-def _chunk_task(sim, seed, first_campaign, n_campaigns, flights, rows, keep_flights):
+def _chunk_task(sim, seed, first_campaign, n_campaigns, flights, rows, keep_flights, parquet_dir=None):
     """One task of a run: a chunk's totals, its ``flights.csv`` rows as text (formatted where it
     ran) when ``rows``, and its per-flight arrays only when ``keep_flights`` (what travels back
-    from a worker stays small)."""
+    from a worker stays small). With ``parquet_dir`` the rows go to a Parquet file there instead
+    (written by the task itself: only the totals travel back)."""
     part = simulate_chunk(sim, seed, first_campaign, n_campaigns, flights)
     out = part if keep_flights else {"detected": part["detected"]}
     out["first_campaign"] = first_campaign
     out["totals"] = RunTotals.of_chunk(part, flights, len(sim.radars), len(sim.routes))
-    out["csv"] = flight_csv_text(sim, part) if rows else None
+    out["csv"] = None
+    if parquet_dir is not None:
+        write_part(Path(parquet_dir) / part_name(first_campaign), flight_header(sim, bool(sim.fences)),
+                   flight_csv_text(sim, part))
+    elif rows:
+        out["csv"] = flight_csv_text(sim, part)
     return out
 
 
 def run(sim, campaigns=None, flights=None, seed=None, chunk_campaigns=None, progress=None, engine=None,
-        sink=None, keep_flights=True):
+        sink=None, keep_flights=True, parquet_dir=None):
     """Run the Monte Carlo of a prepared :class:`Simulation`.
 
     Parameters
@@ -468,6 +476,10 @@ def run(sim, campaigns=None, flights=None, seed=None, chunk_campaigns=None, prog
     keep_flights : bool
         Keep the per-flight arrays in the result (needed by the brief);
         without them memory stays flat in the number of flights.
+    parquet_dir : path, optional
+        Each task writes its chunk's rows as a Parquet file into this folder
+        (:mod:`sim.parquet`; it must be reachable from the workers) and sends
+        back only its totals; ``sink`` is then not called.
     """
     cfg = sim.scenario.run
     campaigns = cfg.campaigns if campaigns is None else int(campaigns)
@@ -477,7 +489,10 @@ def run(sim, campaigns=None, flights=None, seed=None, chunk_campaigns=None, prog
         chunk_campaigns = max(1, AUTO_CHUNK_FLIGHTS["fast" if sim.tables else "exact"] // flights)
     if chunk_campaigns < 1:
         raise ValueError("chunk_campaigns must be >= 1")
-    args = [(seed, c0, min(chunk_campaigns, campaigns - c0), flights, sink is not None, keep_flights)
+    if parquet_dir is not None:
+        require_pyarrow()
+        parquet_dir = str(Path(parquet_dir).resolve())
+    args = [(seed, c0, min(chunk_campaigns, campaigns - c0), flights, sink is not None, keep_flights, parquet_dir)
             for c0 in range(0, campaigns, chunk_campaigns)]
     kept, waiting, totals, following = [], {}, None, 0
     with make_engine(engine) as eng:
@@ -487,7 +502,7 @@ def run(sim, campaigns=None, flights=None, seed=None, chunk_campaigns=None, prog
                 p = waiting.pop(args[following][1])
                 following += 1
                 totals = p["totals"] if totals is None else totals.merged(p["totals"])
-                if sink is not None:
+                if sink is not None and p["csv"] is not None:
                     sink(p["csv"])
                 if keep_flights:
                     kept.append({k: v for k, v in p.items() if k not in ("first_campaign", "totals", "csv")})

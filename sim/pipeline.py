@@ -9,6 +9,7 @@ Import these functions from :mod:`sim.api`, the one documented front door
 >>> len(result.detected)
 6
 """
+import dataclasses
 from pathlib import Path
 
 from geo.terrain import load_terrain
@@ -20,7 +21,7 @@ from sim.products.brief import BRIEF_FILES, TORNADO_FILES, tornado_figure, write
 from sim.products.style import save_figure, use_style
 from sim.products.export import radar_features, routes_feature_collection, staged_output, write_json, write_readme
 from sim.results import ASSUMPTIONS_NOTE, flight_csv_text, flight_header, overrides_text, shown_title, summarize
-from sim.scenario import load_scenario, override_text, with_overrides
+from sim.scenario import load_scenario, override_text, uncertainty_variants, with_overrides
 
 __all__ = ["load", "simulate", "simulate_to", "write_run", "sweep", "compare", "altitude_sweep", "with_overrides", "override_text",
            "terrain_for"]
@@ -62,23 +63,41 @@ def _header_line(sim):
     return ",".join(flight_header(sim, bool(sim.fences))) + "\n"
 
 
+#: What ``flights_format`` may be: ``flights.csv``, a ``flights.parquet/`` dataset written by the
+#: workers, or no per-flight file.
+FLIGHTS_FORMATS = ("csv", "parquet", "none")
+
+
 def simulate_to(out_dir, scenario, campaigns=None, flights=None, seed=None, chunk_campaigns=None, progress=None,
-                engine=None, brief=False, exact=False, sweep_progress=None):
+                engine=None, brief=False, exact=False, sweep_progress=None, flights_format="csv", cache=None):
     """Prepare, run and write a scenario's outputs; returns ``(sim, result, summary)``.
 
     ``flights.csv`` is written chunk by chunk as the run goes (rows
     formatted by the engine's workers) and the summary comes from mergeable
     totals, so memory stays flat in the number of flights; the per-flight
-    arrays are kept only for the brief. Everything is staged: a failed run
-    leaves no partial outputs.
+    arrays are kept only for the brief. ``flights_format="parquet"``: each
+    task writes its rows as one file of the dataset ``flights.parquet/``
+    itself and sends back only its totals (the output folder must then be
+    reachable from the workers); ``"none"``: no per-flight file.
+    ``cache``: a :class:`sim.prepcache.PrepCache` for the prepared parts.
+    Everything is staged: a failed run leaves no partial outputs.
     """
-    sim = prepare(scenario, exact=exact)
+    if flights_format not in FLIGHTS_FORMATS:
+        raise ValueError(f"flights_format must be one of {', '.join(FLIGHTS_FORMATS)}")
+    sim = prepare(scenario, cache=cache, exact=exact)
     with staged_output(Path(out_dir)) as stage:
-        with open(stage / "flights.csv", "w", encoding="utf-8", newline="") as fh:
-            fh.write(_header_line(sim))
-            result = run(sim, campaigns, flights, seed, chunk_campaigns, progress, engine, sink=fh.write,
-                         keep_flights=brief)
-        summary = _write_products(stage, sim, result, brief, sweep_progress, None)
+        kw = dict(keep_flights=brief)
+        if flights_format == "parquet":
+            (stage / "flights.parquet").mkdir()
+            kw["parquet_dir"] = stage / "flights.parquet"
+        if flights_format == "csv":
+            with open(stage / "flights.csv", "w", encoding="utf-8", newline="") as fh:
+                fh.write(_header_line(sim))
+                result = run(sim, campaigns, flights, seed, chunk_campaigns, progress, engine, sink=fh.write, **kw)
+        else:
+            result = run(sim, campaigns, flights, seed, chunk_campaigns, progress, engine, **kw)
+        summary = _write_products(stage, sim, result, brief, sweep_progress, None,
+                                  flights_file={"csv": "flights.csv", "parquet": "flights.parquet"}.get(flights_format))
     return sim, result, summary
 
 
@@ -97,9 +116,11 @@ def write_run(out_dir, sim, result, brief=False, progress=None, altitude_points=
         return _write_products(stage, sim, result, brief, progress, altitude_points)
 
 
-def _write_products(stage, sim, result, brief, progress, altitude_points):
-    """summary.json, routes.geojson, README.txt and, with ``brief``, the altitude curve and the brief."""
+def _write_products(stage, sim, result, brief, progress, altitude_points, flights_file="flights.csv"):
+    """summary.json, routes.geojson, README.txt and, with ``brief``, the altitude curve and the brief
+    (``flights_file``: the per-flight file beside them, or None)."""
     summary = summarize(sim, result)
+    summary["flights_file"] = flights_file
     if brief:
         if altitude_points is None:
             altitude_points = altitude_sweep(sim.scenario, campaigns=min(result.campaigns, DEFAULT_SWEEP_CAMPAIGNS),
@@ -123,7 +144,10 @@ def _write_tornadoes(stage, sim, result, summary):
     Returns summary.json's ``sensitivity``."""
     metrics = ("p_detect", "response.p_stopped") if "response" in summary else ("p_detect",)
     campaigns = min(result.campaigns, DEFAULT_SWEEP_CAMPAIGNS)
-    bases, rows = sensitivity_metrics(sim.scenario, metrics, campaigns=campaigns, flights=result.flights_per_campaign,
+    # a what-if varies the declared inputs whose ranges apply to it (never refused for one that does not)
+    varied = dataclasses.replace(sim.scenario, uncertainty=tuple(
+        v[:3] for v in uncertainty_variants(sim.scenario, applicable_only=True)))
+    bases, rows = sensitivity_metrics(varied, metrics, campaigns=campaigns, flights=result.flights_per_campaign,
                                       seed=result.seed)
     changes = overrides_text(summary)
     what_if = f" (what-if: {changes})" if changes else ""

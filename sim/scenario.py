@@ -52,6 +52,7 @@ __all__ = [
     "override_text",
     "with_overrides",
     "with_cruise_level",
+    "uncertainty_variants",
     "SEED_MAX",
     "shown_text",
 ]
@@ -490,15 +491,15 @@ _RUN_FIELDS = (
 )
 _AIRCRAFT_FIELDS = (
     _Field("model", "str", default="Il-76TD", choices=tuple(AIRCRAFT_MODELS)),
-    _Field("cruise_speed", "speed", lo=SPEED_MIN_MPS, hi=400),
+    _Field("cruise_speed", "speed", gt=0, lo=SPEED_MIN_MPS, hi=400),
     _Field("cruise_altitude", "altitude", gt=0, hi=20_000),
     _Field("cruise_altitude_agl", "length", gt=0, hi=20_000),
-    _Field("climb_speed", "speed", lo=SPEED_MIN_MPS, hi=400),
-    _Field("climb_rate_sea_level", "rate", lo=RATE_MIN_MPS, hi=100),
-    _Field("climb_rate_top", "rate", lo=RATE_MIN_MPS, hi=100),
-    _Field("descent_speed", "speed", lo=SPEED_MIN_MPS, hi=400),
-    _Field("descent_rate", "rate", lo=RATE_MIN_MPS, hi=100),
-    _Field("rcs", "area", lo=RCS_MIN_M2, hi=RCS_MAX_M2),
+    _Field("climb_speed", "speed", gt=0, lo=SPEED_MIN_MPS, hi=400),
+    _Field("climb_rate_sea_level", "rate", gt=0, lo=RATE_MIN_MPS, hi=100),
+    _Field("climb_rate_top", "rate", gt=0, lo=RATE_MIN_MPS, hi=100),
+    _Field("descent_speed", "speed", gt=0, lo=SPEED_MIN_MPS, hi=400),
+    _Field("descent_rate", "rate", gt=0, lo=RATE_MIN_MPS, hi=100),
+    _Field("rcs", "area", gt=0, lo=RCS_MIN_M2, hi=RCS_MAX_M2),
     _Field("transponder_on_probability", "float", lo=0, hi=1),
     _Field("terrain_climb_gradient", "float", gt=0, hi=0.5),
     _Field("terrain_descent_gradient", "float", gt=0, hi=0.5),
@@ -522,7 +523,7 @@ _RADAR_FIELDS = (
     _Field("orbit", "raw"),
     _Field("kind", "str", required=True, choices=tuple(RADAR_KINDS)),
     _Field("range", "length", required=True, gt=0, hi=2_000_000),
-    _Field("scan_period", "time", required=True, lo=SCAN_PERIOD_MIN_S, hi=600),
+    _Field("scan_period", "time", required=True, gt=0, lo=SCAN_PERIOD_MIN_S, hi=600),
     _Field("availability", "float", default=1.0, lo=0, hi=1),
     _Field("pd", "float", lo=0, hi=1),
     _Field("reference", "raw"),
@@ -532,14 +533,14 @@ _RADAR_FIELDS = (
     _Field("mean_outage", "time", gt=0, hi=3.2e7),
 )
 _REFERENCE_FIELDS = (
-    _Field("range", "length", required=True, lo=REFERENCE_RANGE_MIN_M, hi=2_000_000),
-    _Field("rcs", "area", required=True, lo=RCS_MIN_M2, hi=RCS_MAX_M2),
+    _Field("range", "length", required=True, gt=0, lo=REFERENCE_RANGE_MIN_M, hi=2_000_000),
+    _Field("rcs", "area", required=True, gt=0, lo=RCS_MIN_M2, hi=RCS_MAX_M2),
     _Field("pd", "float", required=True, gt=0, hi=1),
 )
 _ORBIT_FIELDS = (
     _Field("waypoints", "raw", required=True),
     _Field("altitude", "altitude", required=True, gt=0, hi=25_000),
-    _Field("speed", "speed", required=True, gt=0, hi=400),
+    _Field("speed", "speed", required=True, gt=0, lo=SPEED_MIN_MPS, hi=400),
 )
 _AIRSPACE_FIELDS = (
     _Field("country", "str", default=DEFAULT_AIRSPACE),
@@ -572,7 +573,7 @@ _INTERCEPTOR_FIELDS = (
     _Field("name", "str", required=True),
     _Field("base", "raw", required=True),
     _Field("ready", "time", default=0.0, lo=0, hi=86_400),
-    _Field("speed", "speed", required=True, gt=0, hi=1_000),
+    _Field("speed", "speed", required=True, gt=0, lo=SPEED_MIN_MPS, hi=1_000),
 )
 
 
@@ -680,7 +681,9 @@ def _check_radar_equation(spec, rcs_m2, key):
             pd = pd_from_reference(np.array([1.0, ref.range_m, spec.range_m]), rcs_m2, ref.range_m, ref.rcs_m2,
                                    ref.pd, spec.pfa, spec.swerling)
     except ValueError as e:   # pd at or above 1, or too close to pfa for the Swerling case
-        raise _Err(f"{key}.reference.pd", f"{ref.pd!r} with pfa {spec.pfa:g}, Swerling {spec.swerling}: {e}") from None
+        why = ("must be < 1 (a target detected for certain gives no signal-to-noise ratio)" if ref.pd >= 1.0 else
+               f"too close to pfa ({spec.pfa:g}) for Swerling {spec.swerling}: {e}")
+        raise _Err(f"{key}.reference.pd", why) from None
     except FloatingPointError as e:
         raise _Err(f"{key}.reference", f"the radar equation overflows ({e})") from None
     if not np.all(np.isfinite(pd) & (pd >= 0.0) & (pd <= 1.0)):
@@ -898,27 +901,52 @@ def parse_scenario(doc, source="<scenario>", overrides=()):
 
 
 def _uncertainty(doc, source):
-    """``[uncertainty] "KEY" = [low, high]``: each key and value checked as ``--set KEY=VALUE`` would be."""
+    """``[uncertainty] "KEY" = [low, high]``: the table's form only.
+
+    The ranges themselves are checked where they are used, against the
+    scenario as it then is (:func:`uncertainty_variants`, called by a
+    sensitivity analysis): a what-if such as ``--set detection.track_n=3``
+    is never refused because of a range (``track_m`` up to 4) that only a
+    sensitivity analysis would use.
+    """
     table = doc.get("uncertainty", {})
     if not isinstance(table, dict):
         raise ScenarioError(source, "uncertainty", 'must be a table of "KEY" = [low, high]')
-    base = {k: v for k, v in doc.items() if k != "uncertainty"}
     out = []
     for key, pair in table.items():
-        where = f"uncertainty.{key}"
         if (not isinstance(pair, list) or len(pair) != 2
                 or not all(isinstance(v, (int, float, str)) and not isinstance(v, bool) for v in pair)):
-            raise ScenarioError(source, where, "must be [low, high]")
-        for value in pair:
-            variant = copy.deepcopy(base)
-            try:
-                apply_override(variant, override_text(key, value), source=source)
-                _build(variant)
-            except ScenarioError as e:
-                raise ScenarioError(source, where, e.message) from None
-            except _Err as e:
-                raise ScenarioError(source, where, f"{value!r}: {e.key}: {e.message}") from None
+            raise ScenarioError(source, f"uncertainty.{key}", "must be [low, high]")
         out.append((key, pair[0], pair[1]))
+    return tuple(out)
+
+
+def uncertainty_variants(scenario, applicable_only=False):
+    """The scenario at each end of each declared ``[uncertainty]`` range, checked against it now.
+
+    Returns one ``(key, low, high, scenario at low, scenario at high)`` per
+    input, in the file's order; each variant is ``scenario`` (its what-if
+    overrides included) with ``--set KEY=VALUE``. A range that does not
+    apply to the scenario (a key it does not have, a value it refuses)
+    raises :class:`ScenarioError` naming ``[uncertainty]``, or with
+    ``applicable_only`` is left out (the brief's tornado of a what-if).
+    """
+    out = []
+    for key, low, high in scenario.uncertainty:
+        variants = []
+        for value in (low, high):
+            try:
+                variants.append(with_overrides(scenario, [override_text(key, value)]))
+            except ScenarioError as e:
+                if applicable_only:
+                    break
+                why = f"{e.key}: {e.message}" if e.key and e.key != key else e.message
+                raise ScenarioError(scenario.path, f"uncertainty.{key}",
+                                    f"the [uncertainty] range [{low!r}, {high!r}] does not apply to this scenario"
+                                    f"{' with its --set overrides' if scenario.overrides else ''} at {value!r}: "
+                                    f"{why}") from None
+        if len(variants) == 2:
+            out.append((key, low, high, *variants))
     return tuple(out)
 
 

@@ -1,11 +1,16 @@
 """Shared helpers for the tests: small scenario files and CLI runs in-process."""
 import json
+import os
+import tempfile
 import textwrap
 from pathlib import Path
 
 import pytest
 
 from sim.cli import main
+
+# the prepared-parts cache of the commands run by the tests: a folder of this test session's own
+os.environ["AIRPICTURE_CACHE_DIR"] = tempfile.mkdtemp(prefix="airpicture-test-cache-")
 
 ROOT = Path(__file__).resolve().parents[1]
 SCENARIOS = ROOT / "scenarios"

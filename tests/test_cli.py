@@ -31,7 +31,7 @@ def test_sweep_altitude_monotone_for_cookie_cutter_radar(write_scenario, run_cli
     code, out, err = run_cli("sweep", path, "--key", "aircraft.cruise_altitude_m", "--values",
                              "300,1000,2000,5000", "--out", tmp_path / "s")
     assert code == 0, err
-    rows = list(csv.DictReader(open(tmp_path / "s" / "sweep.csv")))
+    rows = list(csv.DictReader((tmp_path / "s" / "sweep.csv").read_text(encoding="utf-8").splitlines()))
     p = [float(r["p_detect"]) for r in rows]
     assert p == sorted(p) and p[0] == 0.0 and p[-1] == 1.0
     code, _, err = run_cli("sweep", path, "--key", "aircraft.cruise_altitude_m", "--values", "300,-5", "-q")
@@ -42,7 +42,7 @@ def test_compare_prints_one_row_per_scenario(run_cli, tmp_path):
     code, out, err = run_cli("compare", SCENARIOS / "iraq_2012_baseline.toml",
                              SCENARIOS / "iraq_2012_transponder_off.toml", "--campaigns", 10, "--out", tmp_path / "c")
     assert code == 0, err
-    rows = list(csv.DictReader(open(tmp_path / "c" / "compare.csv")))
+    rows = list(csv.DictReader((tmp_path / "c" / "compare.csv").read_text(encoding="utf-8").splitlines()))
     assert [r["scenario"] for r in rows] == ["iraq-2012-baseline", "iraq-2012-transponder-off"]
     # transponders off can only lose the secondary radars' detections
     assert float(rows[1]["p_detect"]) <= float(rows[0]["p_detect"])
@@ -99,7 +99,7 @@ def test_sweep_over_outage_duration(run_cli, tmp_path):
                              "detection.mean_outage_days", "--values", "1,30", "--campaigns", 40,
                              "--set", "detection.terrain=false", "--out", tmp_path / "s")
     assert code == 0, err
-    rows = list(csv.DictReader(open(tmp_path / "s" / "sweep.csv")))
+    rows = list(csv.DictReader((tmp_path / "s" / "sweep.csv").read_text(encoding="utf-8").splitlines()))
     assert [r["detection.mean_outage_days"] for r in rows] == ["1", "30"]
     # the folder says which scenario and run it comes from, and carries the note
     readme = (tmp_path / "s" / "README.txt").read_text()
@@ -129,6 +129,7 @@ def test_out_under_a_file_is_a_bad_argument_before_any_work(run_cli, tmp_path):
     assert time.perf_counter() - t0 < 1.0
 
 
+@pytest.mark.slow   # CI only (.ci/run): about 15-20 s
 def test_readme_results_table_is_what_the_committed_code_prints(run_cli):
     # the README's table is `airpicture compare scenarios/*.toml --markdown` (make readme-results)
     import re
@@ -142,9 +143,23 @@ def test_readme_results_table_is_what_the_committed_code_prints(run_cli):
 
 
 def test_every_command_helps_with_its_own_examples_and_the_format_doc(run_cli):
-    for command in ("run", "brief", "coverage", "sweep", "compare", "validate"):
+    # every example names shipped scenarios (they run from any folder once installed) and parses
+    import shlex
+
+    from sim.catalog import resolve_scenario
+    from sim.cli import build_parser
+    for command in ("run", "brief", "coverage", "sweep", "compare", "sensitivity", "validate", "scenarios"):
         code, out, _ = run_cli(command, "--help")
-        assert code == 0 and f"airpicture {command} scenarios/" in out and "docs/scenario-format.md" in out, command
+        assert code == 0 and "docs/scenario-format.md" in out and "airpicture scenarios --format" in out, command
+        joined = out.replace("\\\n", " ")                              # continued example lines
+        examples = [line.strip() for line in joined.splitlines() if line.strip().startswith(f"airpicture {command}")]
+        assert examples, command
+        for line in examples:
+            args = build_parser().parse_args(shlex.split(line)[1:])
+            names = getattr(args, "scenarios", None) or [getattr(args, "scenario", None)]
+            for name in names:
+                if name is not None and name != "my_scenario.toml":      # the user's own file
+                    assert "/" not in name and resolve_scenario(name).is_file(), line
 
 
 def test_ctrl_c_exits_130(run_cli, monkeypatch):

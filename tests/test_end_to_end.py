@@ -136,7 +136,7 @@ def test_baseline_writes_the_three_contract_files(run_cli, tmp_path):
     assert s["campaigns"] == 20 and s["flights_per_campaign"] == 15
     lo, hi = s["p_detect_ci95"]
     assert lo <= s["p_detect"] <= hi
-    rows = list(csv.DictReader(open(tmp_path / "o" / "flights.csv")))
+    rows = list(csv.DictReader((tmp_path / "o" / "flights.csv").read_text(encoding="utf-8").splitlines()))
     assert len(rows) == 300
     for key in ("campaign", "flight", "route", "detected", "first_detection_s", "first_radar"):
         assert key in rows[0]

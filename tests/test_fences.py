@@ -93,6 +93,7 @@ def test_minutes_in_airspace_against_per_point_shapely_contains(file, overrides,
     assert np.all(res.detected_in_airspace <= res.detected)
 
 
+@pytest.mark.slow   # CI only (.ci/run): about 15-20 s
 def test_finer_masking_table_changes_p_detect_by_less_than_0_01():
     # bins 0.5 deg x 500 m (default) against 0.25 deg x 250 m, same seed
     for name in ("iraq_2012_baseline.toml", "iraq_2012_low_level.toml"):

@@ -1,4 +1,5 @@
 """One column schema for flights.csv and Run.to_pandas(): names, types, units, missing values."""
+import json
 import re
 
 import numpy as np
@@ -48,3 +49,29 @@ def test_every_column_is_in_the_schema_and_documented():
         assert c in FLIGHT_COLUMNS
         t, unit, _ = FLIGHT_COLUMNS[c]
         assert re.search(rf"\| `{c}` \| {t} \| {re.escape(unit or '-')} \|", doc), c
+
+
+def test_parquet_dataset_equals_flights_csv_row_for_row(run_cli, tmp_path):
+    # the workers' Parquet files (one per chunk of campaigns) read back as one table equal flights.csv read
+    # with the schema, whatever the chunking and the engine
+    args = (SCENARIOS / "iraq_2012_f16_balad.toml", "--campaigns", 300, "--set", "detection.terrain=false", "-q")
+    code, _, err = run_cli("run", *args, "--out", tmp_path / "csv")
+    assert code == 0, err
+    code, _, err = run_cli("run", *args, "--chunk", 70, "--flights-format", "parquet", "--out", tmp_path / "pq")
+    assert code == 0, err
+    files = sorted((tmp_path / "pq" / "flights.parquet").glob("part-*.parquet"))
+    assert len(files) == 5 and not (tmp_path / "pq" / "flights.csv").exists()
+    csv = read_flights(tmp_path / "csv" / "flights.csv")
+    pd.testing.assert_frame_equal(pd.read_parquet(tmp_path / "pq" / "flights.parquet"), csv,
+                                  check_dtype=False)
+    for c in csv.columns:                     # the types of the schema (pandas' own string type for text)
+        kind = FLIGHT_COLUMNS[c][0]
+        got = pd.read_parquet(tmp_path / "pq" / "flights.parquet")[c]
+        assert {"int": pd.api.types.is_integer_dtype, "float": pd.api.types.is_float_dtype,
+                "str": pd.api.types.is_string_dtype}[kind](got), c
+    a, b = (json.loads((tmp_path / d / "summary.json").read_text()) for d in ("csv", "pq"))
+    assert a.pop("flights_file") == "flights.csv" and b.pop("flights_file") == "flights.parquet"
+    assert a == b
+    code, _, err = run_cli("run", *args, "--flights-format", "none", "--out", tmp_path / "none")
+    assert code == 0 and sorted(p.name for p in (tmp_path / "none").iterdir()) == [
+        "README.txt", "routes.geojson", "summary.json"]

@@ -4,7 +4,7 @@ import pytest
 from conftest import SCENARIOS, read_summary
 from sim.analysis import metric_value, sensitivity
 from sim.pipeline import load
-from sim.scenario import ScenarioError, parse_scenario
+from sim.scenario import ScenarioError, parse_scenario, uncertainty_variants
 
 OFF = SCENARIOS / "iraq_2012_transponder_off.toml"
 SMOOTH = ["detection.terrain=false"]
@@ -21,6 +21,9 @@ def test_every_shipped_scenario_declares_valid_uncertain_inputs():
         sc = load(path)
         assert len(sc.uncertainty) >= 4, path.name
         assert all(lo != hi for _key, lo, hi in sc.uncertainty), path.name
+        variants = uncertainty_variants(sc)          # every range applies to the file as shipped
+        assert [v[:3] for v in variants] == list(sc.uncertainty), path.name
+        assert all(v[3] != v[4] and v[3].overrides == (f"{v[0]}={v[1]}",) for v in variants), path.name
 
 
 def test_swings_have_the_sign_physics_says(off_sensitivity):
@@ -68,11 +71,26 @@ def test_an_input_with_no_effect_swings_by_exactly_zero():
 
 def test_bad_uncertainty_and_metric_are_clear_errors(run_cli, write_scenario):
     doc = load(OFF).raw
-    with pytest.raises(ScenarioError, match=r"uncertainty.radar\[Nope\].availability: no radar named 'Nope'"):
-        parse_scenario({**doc, "uncertainty": {"radar[Nope].availability": [0, 1]}}, "s.toml")
+    sc = parse_scenario({**doc, "uncertainty": {"radar[Nope].availability": [0, 1]}}, "s.toml")   # loads: unused
+    with pytest.raises(ScenarioError, match=r"^s.toml: uncertainty.radar\[Nope\].availability: the \[uncertainty\] "
+                                            r"range \[0, 1\] does not apply to this scenario at 0: no radar named 'Nope'"):
+        sensitivity(sc, campaigns=2)
     with pytest.raises(ScenarioError, match=r"uncertainty.aircraft.rcs_m2: must be \[low, high\]"):
         parse_scenario({**doc, "uncertainty": {"aircraft.rcs_m2": [1, 2, 3]}}, "s.toml")
     with pytest.raises(KeyError):
         metric_value({"p_detect": 0.5}, "nope")
     code, _, err = run_cli("sensitivity", OFF, "--metric", "nope", "--campaigns", 2, "--set", SMOOTH[0])
     assert code == 2 and "--metric" in err and len(err.strip().splitlines()) == 1
+
+
+def test_a_what_if_is_never_refused_for_a_range_only_sensitivity_uses(run_cli, tmp_path):
+    # the baseline declares detection.track_m in [2, 4]: with track_n = 3 the high end (4-of-3) is impossible,
+    # which matters to `sensitivity` only
+    what_if = ("--set", "detection.track_n=3", "--set", SMOOTH[0])
+    code, _, err = run_cli("run", "iraq_2012_baseline", *what_if, "--campaigns", 2, "--out", tmp_path / "o", "-q")
+    assert code == 0, err
+    assert read_summary(tmp_path / "o")["flights_total"] == 30
+    code, out, err = run_cli("sensitivity", "iraq_2012_baseline", *what_if, "--campaigns", 2)
+    assert code == 2 and out == "" and len(err.strip().splitlines()) == 1, err
+    assert "uncertainty.detection.track_m: the [uncertainty] range [2, 4] does not apply" in err
+    assert "at 4: must be <= track_n (3)" in err

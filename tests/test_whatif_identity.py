@@ -119,7 +119,8 @@ def test_brief_pdf_text_layer_states_the_what_if(what_if_brief):
 def test_png_metadata_and_kml_state_the_what_if(what_if_brief):
     out, overrides = what_if_brief
     for name in ("map.png", "detections.png", "altitude.png"):
-        info = Image.open(out / name).info                        # the PNG's tEXt/iTXt chunks
+        with Image.open(out / name) as image:
+            info = image.info                                     # the PNG's tEXt/iTXt chunks
         assert "(what-if: 4 changes)" in info["Title"], name
         for t in overrides:
             assert t in info["Description"], (name, t)

@@ -16,7 +16,7 @@ from sim.analysis.metrics import DEFAULT_METRIC, MetricError, check_metric, metr
 from sim.montecarlo import needs_terrain, prepare, run
 from sim.results import summarize
 from sim.routes import below_ground_shares, cruise_level
-from sim.scenario import override_key_value, override_text, with_cruise_level, with_overrides
+from sim.scenario import override_key_value, override_text, uncertainty_variants, with_cruise_level, with_overrides
 
 __all__ = ["sweep", "altitude_sweep", "altitude_levels", "altitude_mode", "compare", "sensitivity",
            "sensitivity_metrics", "probe_metric_names", "metric_value",
@@ -257,11 +257,10 @@ def sensitivity_metrics(scenario, metrics, campaigns=None, flights=None, seed=No
             progress(1)
         return {m: metric_value(s, m) for m in metrics}
 
+    # the [uncertainty] ranges are checked here, where they are used, against the scenario as it is (what-if
+    # overrides included), before any run: one that does not apply is a ScenarioError naming [uncertainty]
+    variants = uncertainty_variants(scenario)
     base = values(scenario, check=True)
-    # every value was validated when the scenario was (its [uncertainty] table); the variants are built after the
-    # metric check, so that a mistyped metric is refused at once
-    variants = [(key, lo, hi, with_overrides(scenario, [override_text(key, lo)]),
-                 with_overrides(scenario, [override_text(key, hi)])) for key, lo, hi in scenario.uncertainty]
     rows = {m: [] for m in metrics}
     for key, lo, hi, sc_lo, sc_hi in variants:
         at_lo, at_hi = values(sc_lo), values(sc_hi)

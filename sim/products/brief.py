@@ -361,11 +361,13 @@ def tornado_figure(base, rows, metric, title, run_text):
 def compare_figure(names, p, ci95, flights, run_text, *, reference=0, metric="p_detect"):
     """The comparison chart (compare.png): one bar per scenario, differences from the reference flagged
     (:func:`~sim.products.charts.draw_compare`); the title names the metric and the reference."""
-    fig = new_figure("chart", (7.5, 1.3 + 0.45 * len(names)))
-    ax = fig.add_axes([0.36, 0.32, 0.6, 0.54])
+    h_in = 1.75 + 0.42 * len(names)
+    fig = new_figure("chart", (7.5, h_in))
+    bottom_in, top_in = 1.05, 0.4         # tick labels, a two-line axis label and the caption; the title [inch]
+    ax = fig.add_axes([0.36, bottom_in / h_in, 0.6, 1.0 - (bottom_in + top_in) / h_in])
     art = draw_compare(ax, names, p, ci95, flights, reference=reference, metric=metric)
-    ax.set_title(f"{metric_short_label(metric)}: each scenario against the reference, {names[reference]}", loc="left",
-                 fontsize=FONT_SIZE["title"] - 2)
+    fig.text(0.01, 1.0 - 0.12 / h_in, f"{metric_short_label(metric)}: each scenario against the reference, "
+             f"{names[reference]}", ha="left", va="top", fontsize=FONT_SIZE["title"] - 2)
     fig.text(0.01, 0.012, f"{run_text}. {ASSUMPTIONS_NOTE}", ha="left", va="bottom", fontsize=FONT_SIZE["tiny"] - 1.0,
              color=COLORS["muted"], wrap=True)
     return fig, art

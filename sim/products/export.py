@@ -339,12 +339,20 @@ _README = """airpicture outputs of scenario {name} (seed {seed})
 
 summary.json     the headline numbers (P(detect) with its 95% interval, detected per campaign,
                  per radar and per route figures, the settings used)
-flights.csv      one row per simulated flight (detected, first detection time and radar,
-                 minutes in the airspace and in radar coverage, ...)
-routes.geojson   the nominal routes' ground tracks and the radar sites (WGS84 lon/lat)
+{flights}routes.geojson   the nominal routes' ground tracks and the radar sites (WGS84 lon/lat)
 {extra}
-The same scenario and seed give byte-identical summary.json and flights.csv.
+The same scenario and seed give {identical}.
 """
+#: How README.txt describes each per-flight file (summary.json's ``flights_file``).
+_FLIGHTS_TEXT = {
+    "flights.csv": ("flights.csv      one row per simulated flight (detected, first detection time and radar,\n"
+                    "                 minutes in the airspace and in radar coverage, ...)\n",
+                    "byte-identical summary.json and flights.csv"),
+    "flights.parquet": ("flights.parquet/ the same rows as flights.csv would hold, as a Parquet dataset (one file per\n"
+                        "                 chunk of campaigns; read with pandas, polars or DuckDB as one table)\n",
+                        "a byte-identical summary.json and the same flights.parquet rows"),
+    None: ("", "a byte-identical summary.json (no per-flight file was asked for)"),
+}
 
 
 def write_sidecar(path, what, files):
@@ -370,7 +378,9 @@ def _run_settings_text(summary):
 def write_readme(path, summary, extra=""):
     """A plain-text README for an output folder: what each file is, the run's overrides (a what-if) and
     exact geometry when used, and the open-source note."""
-    text = _README.format(name=summary["scenario"], seed=summary["seed"], note=summary["note"], extra=extra)
+    flights, identical = _FLIGHTS_TEXT[summary.get("flights_file", "flights.csv")]
+    text = _README.format(name=summary["scenario"], seed=summary["seed"], note=summary["note"], extra=extra,
+                          flights=flights, identical=identical)
     head, rest = text.split("\n\n", 1)
     Path(path).write_text(f"{head}\n\n{_run_settings_text(summary)}{rest}", encoding="utf-8")
 

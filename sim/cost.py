@@ -1,0 +1,232 @@
+"""The cost of a scenario, known before any work: memory and time of its preparation and run.
+
+:func:`sim.montecarlo.prepare` builds arrays whose shapes follow from the
+scenario alone: each route's time grid (one sample a second), each route's
+sideways-offset rows (every :data:`~sim.flights.OFFSET_STEP_M` out to 4
+sigma), each fixed radar's detection table along each route it can reach
+(offset rows x the seconds of its window), the fence tables (offset rows x
+a sample every :data:`~sim.fences.FENCE_STEP_S`, one layer per radar), the
+terrain masking tables (0.5 degree x 500 m bins out to each radar's range).
+:func:`scenario_cost` computes those shapes from the validated scenario
+with closed forms and coarse geometry (a route point a minute, no terrain),
+so that a command can refuse a scenario that cannot fit the machine before
+it starts (:func:`available_memory_bytes`).
+
+The bytes per element and the transient peaks are those of the code
+(measured with ``tracemalloc`` and the peak resident size on the shipped
+scenarios and larger synthetic ones: ``tests/test_limits.py`` checks the
+estimate against the measured peak of a preparation in a fresh process, at
+three sizes, within :data:`ESTIMATE_FACTOR`). Times are rough rates of a
+2-core laptop-class machine.
+"""
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from geo.earth import EARTH_RADIUS_M, horizon_distance_m
+from geo.geodesy import positions_along_route
+from sim.aircraft import profile_at
+from sim.fences import FENCE_STEP_S
+from sim.flights import OFFSET_CLIP_SIGMA, OFFSET_STEP_M, offset_rows
+from sim.routes import ROUTE_STEP_S, cruise_level, follows_terrain, route_profile, route_samples
+from sim.tables import TABLE_STEP_S
+
+__all__ = ["Cost", "scenario_cost", "available_memory_bytes", "memory_text", "ESTIMATE_FACTOR",
+           "CHUNK_FLIGHTS"]
+
+#: The estimate is within this factor of the measured peak, either way (tested at three sizes).
+ESTIMATE_FACTOR = 2.0
+#: Flights per chunk of a run when the runner chooses (as :data:`sim.montecarlo.AUTO_CHUNK_FLIGHTS`).
+CHUNK_FLIGHTS = {"fast": 16_000, "exact": 2_000}
+
+# Bytes per element, from the code's arrays (kept) and its temporaries (peak), measured.
+_ROUTE_SAMPLE_B = 250          # RouteTrack arrays (12 floats) + packed table (14 floats) + build temporaries
+_TF_CELL_B = 8 * 8             # terrain following: altitude rows kept (8 B) + 7 same-size temporaries
+_TABLE_CELL_B = 4              # detection table: float32 Pd
+_TABLE_BUILD_CELL_B = 270      # detection table build: a block of 64 offset rows x its times, ~34 floats each
+_TABLE_BLOCK_ROWS = 64
+_FENCE_CELL_B = 3              # three boolean rows (airspace, primary, any) per route cell
+_FENCE_RADAR_CELL_B = 4        # last_covered: int32 per radar and route cell, kept
+_FENCE_BUILD_RADAR_CELL_B = 13  # per radar cell while building: bool coverage + int32 where + accumulate + copy
+_FENCE_BUILD_CELL_B = 160      # positions, lat/lon, projected x/y, inside tests of the route cells
+_MASK_BIN_B = 8                # masking table bins (720 azimuths x 500 m), float64, kept
+_MASK_BUILD_B = 180e6          # masking table build: chunks of 1e6 profile samples, ~22 floats each
+_TERRAIN_B = 11e6              # the packaged GLOBE model, kept
+_TERRAIN_LOAD_B = 105e6        # ... and while it is decompressed
+_MASK_AZIMUTHS = 720
+_MASK_RANGE_STEP_M = 500.0
+_WINDOW_MARGIN_M = 2_000.0     # as sim.montecarlo
+_ORBIT_SAMPLE_M = 10_000.0     # as sim.montecarlo
+_GEOMETRY_B = 120              # per orbit sample x route sample while finding scan windows (a list of rows)
+# Per flight of a chunk: the draws, results and CSV text (per flight), and per radar and flight
+_CHUNK_FLIGHT_B = 600
+_CHUNK_RADAR_FLIGHT_B = 60
+_WALK_B = 120e6                # the scan walk's blocks: 1 << 20 elements x ~14 gathered floats
+# Rough rates [s per element] of a 2-core machine
+_S_PER_MASK_SAMPLE = 1.2e-7
+_S_PER_TABLE_CELL = 2.5e-7
+_S_PER_FENCE_RADAR_CELL = 6e-8
+_S_PER_FENCE_CELL = 3e-6
+_S_PER_ROUTE_SAMPLE = 3e-6
+_S_PER_ORBIT_SAMPLE_CELL = 2e-8
+_S_FIXED = 0.3
+
+
+@dataclass(frozen=True)
+class Cost:
+    """What preparing (and running) a scenario will take.
+
+    ``memory_bytes`` is the peak above the process's own memory: the
+    prepared simulation kept (``kept_bytes``) plus the largest transient
+    of building it or of one chunk of the run. ``prepare_s`` is a rough
+    time on a 2-core machine. ``parts`` gives the kept bytes by part and
+    ``shapes`` the sizes they come from.
+    """
+
+    memory_bytes: float
+    kept_bytes: float
+    prepare_s: float
+    parts: dict = field(default_factory=dict)
+    shapes: dict = field(default_factory=dict)
+
+
+def _route_points(spec, aircraft, step_s=60.0):
+    """A route's coarse track: times [s], latitudes, longitudes [deg], altitudes [m] a minute apart."""
+    length_m, prof = route_profile(spec, aircraft)
+    t = np.append(np.arange(0.0, prof.duration_s, step_s), prof.duration_s)
+    s, alt = profile_at(prof, t)
+    lat = np.array([w.lat_deg for w in spec.waypoints])
+    lon = np.array([w.lon_deg for w in spec.waypoints])
+    plat, plon, _ = positions_along_route(lat, lon, s)
+    return prof.duration_s, t, plat, plon, alt
+
+
+def _ground_m(lat1, lon1, lat2, lon2):
+    """Great-circle distance [m] (haversine), broadcasting."""
+    p1, p2 = np.radians(lat1), np.radians(lat2)
+    a = np.sin((p2 - p1) / 2) ** 2 + np.cos(p1) * np.cos(p2) * np.sin(np.radians(lon2 - lon1) / 2) ** 2
+    return 2.0 * EARTH_RADIUS_M * np.arcsin(np.sqrt(np.minimum(a, 1.0)))
+
+
+def _radar_points(radar):
+    """A radar's positions (its site, or its orbit's waypoints) and antenna altitude [m] (site ground
+    taken as 0 where the scenario leaves it to the terrain: the horizon is then a little short)."""
+    if radar.orbit is not None:
+        lat, lon = (np.array(v) for v in zip(*radar.orbit.waypoints))
+        return lat, lon, radar.orbit.altitude_m
+    return np.array([radar.lat_deg]), np.array([radar.lon_deg]), (radar.elevation_m or 0.0) + radar.antenna_height_m
+
+
+def scenario_cost(scenario, flights_per_chunk=None, exact=False, with_fences=True):
+    """Estimate the memory and time of preparing and running a validated scenario, from its sizes.
+
+    Parameters
+    ----------
+    scenario : sim.scenario.Scenario
+    flights_per_chunk : int, optional
+        Flights simulated at once (default: what :func:`sim.montecarlo.run` chooses).
+    exact, with_fences : bool
+        As :func:`sim.montecarlo.prepare`.
+
+    Returns
+    -------
+    Cost
+
+    Notes
+    -----
+    A fixed radar's detection window on a route is where the route comes
+    within its instrumented range (or radar horizon, smooth 4/3 Earth, at
+    the route's altitude) plus 4 sigma of sideways spread, judged on route
+    points a minute apart; an orbiting radar is judged from its waypoints
+    with the loop's extent added. Routes following the terrain are taken at
+    their clearance plus 5,000 m (the highest ground of the region), so
+    their windows are not under-estimated.
+    """
+    sc, det = scenario, scenario.detection
+    routes = []
+    for spec in sc.routes:
+        duration_s, t, lat, lon, alt = _route_points(spec, sc.aircraft)
+        agl = cruise_level(spec, sc.aircraft)[1]
+        if agl is not None:
+            alt = alt + 5_000.0
+        n_off = len(offset_rows(spec.cross_track_sigma_m, OFFSET_CLIP_SIGMA, OFFSET_STEP_M))
+        routes.append(dict(T=route_samples(duration_s, ROUTE_STEP_S), T10=int(duration_s // FENCE_STEP_S) + 2,
+                           n_off=n_off, t=t, lat=lat, lon=lon, alt=alt, sigma=spec.cross_track_sigma_m,
+                           agl=agl is not None))
+    R = len(sc.radars)
+    T_all = sum(r["T"] for r in routes)
+    parts = {"routes": T_all * _ROUTE_SAMPLE_B}
+    tf_cells = sum(r["n_off"] * r["T"] for r in routes if r["agl"])
+    parts["terrain_following"] = tf_cells * 8
+    transients = [max((r["n_off"] * r["T"] * _TF_CELL_B for r in routes if r["agl"]), default=0.0)]
+    terrain = det.terrain or follows_terrain(sc)
+    if terrain:
+        parts["terrain"] = _TERRAIN_B
+        transients.append(_TERRAIN_LOAD_B)
+    prepare_s = _S_FIXED + T_all * _S_PER_ROUTE_SAMPLE
+    mask_bins = table_cells = orbit_cells = 0
+    biggest_table = 0
+    for radar in sc.radars:
+        lat, lon, h_radar = _radar_points(radar)
+        is_orbit = radar.orbit is not None
+        if det.terrain and not is_orbit:
+            n_r = int(np.ceil((radar.range_m + _WINDOW_MARGIN_M) / _MASK_RANGE_STEP_M))
+            mask_bins += _MASK_AZIMUTHS * n_r
+            prepare_s += _MASK_AZIMUTHS * n_r * 4 * _S_PER_MASK_SAMPLE
+            transients.append(_MASK_BUILD_B)
+        loop_m = 0.0
+        if is_orbit and len(lat) > 1:
+            loop_m = float(np.sum(_ground_m(lat, lon, np.roll(lat, -1), np.roll(lon, -1))))
+        for r in routes:
+            if is_orbit:
+                orbit_cells += int(np.ceil(loop_m / _ORBIT_SAMPLE_M) + 1) * r["T"]
+                transients.append(int(np.ceil(loop_m / _ORBIT_SAMPLE_M) + 1) * r["T"] * _GEOMETRY_B)
+                continue
+            if exact:
+                continue
+            ground = np.min(_ground_m(lat[:, None], lon[:, None], r["lat"][None], r["lon"][None]), axis=0)
+            reach = np.minimum(radar.range_m, horizon_distance_m(h_radar, r["alt"], det.refraction_k))
+            near = ground <= reach + OFFSET_CLIP_SIGMA * r["sigma"] + _WINDOW_MARGIN_M + loop_m / 2 + 60.0 * 250.0
+            if not near.any():
+                continue
+            window_s = r["t"][near][-1] - r["t"][near][0] + 60.0 + 4 * radar.scan_period_s
+            cells = r["n_off"] * (int(window_s / TABLE_STEP_S) + 1)
+            table_cells += cells
+            biggest_table = max(biggest_table, min(r["n_off"], _TABLE_BLOCK_ROWS) * cells / r["n_off"])
+    parts["masking"] = mask_bins * _MASK_BIN_B
+    parts["detection_tables"] = table_cells * _TABLE_CELL_B
+    transients.append(biggest_table * _TABLE_BUILD_CELL_B)
+    prepare_s += table_cells * _S_PER_TABLE_CELL + orbit_cells * _S_PER_ORBIT_SAMPLE_CELL
+    fence_cells = sum(r["n_off"] * r["T10"] for r in routes)
+    if with_fences:
+        parts["fences"] = fence_cells * (_FENCE_CELL_B + R * _FENCE_RADAR_CELL_B)
+        transients.append(max((r["n_off"] * r["T10"] * (_FENCE_BUILD_CELL_B + R * _FENCE_BUILD_RADAR_CELL_B)
+                               for r in routes), default=0.0))
+        prepare_s += fence_cells * (_S_PER_FENCE_CELL + R * _S_PER_FENCE_RADAR_CELL)
+    chunk = flights_per_chunk or min(max(CHUNK_FLIGHTS["exact" if exact else "fast"], sc.run.flights),
+                                     sc.run.flights * sc.run.campaigns)
+    transients.append(chunk * (_CHUNK_FLIGHT_B + R * _CHUNK_RADAR_FLIGHT_B) + (_WALK_B if R else 0.0))
+    kept = float(sum(parts.values()))
+    shapes = {"routes": len(routes), "route_samples": T_all, "radars": R, "offset_rows": [r["n_off"] for r in routes],
+              "detection_table_cells": table_cells, "fence_cells": fence_cells, "masking_bins": mask_bins,
+              "flights_per_chunk": chunk}
+    return Cost(memory_bytes=kept + max(transients), kept_bytes=kept, prepare_s=float(prepare_s), parts=parts,
+                shapes=shapes)
+
+
+def available_memory_bytes(meminfo="/proc/meminfo"):
+    """The machine's memory available to a new task [bytes]: ``MemAvailable`` of ``/proc/meminfo``
+    (Linux); None where it cannot be read."""
+    try:
+        with open(meminfo, encoding="ascii") as fh:
+            for line in fh:
+                if line.startswith("MemAvailable:"):
+                    return float(line.split()[1]) * 1024.0
+    except (OSError, ValueError, IndexError):
+        return None
+    return None
+
+
+def memory_text(n_bytes):
+    """``"1.2 GB"`` / ``"340 MB"``: a size for a message (decimal units)."""
+    return f"{n_bytes / 1e9:,.1f} GB" if n_bytes >= 1e9 else f"{n_bytes / 1e6:,.0f} MB"

@@ -1,0 +1,364 @@
+"""Nothing lost (issue 22): an output folder is one run's, a failed, stopped or second run removes nothing
+it did not write, every stop signal cleans up, the brief's key numbers survive any name, and bad inputs
+(a pipe, /dev/zero, a symlink loop, a seed of 2^64, an HTTP port as --dask) exit 2 with one line at once.
+
+The concurrent and signal cases run the real command line in subprocesses (small runs, terrain off).
+"""
+import hashlib
+import http.server
+import json
+import os
+import resource
+import signal
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+import pytest
+
+from conftest import ROOT, SCENARIOS
+
+BASE = SCENARIOS / "iraq_2012_baseline.toml"
+SMALL = ["--flights", "3", "--set", "detection.terrain=false", "-q"]
+#: The command line in a fresh interpreter (no console script needed).
+CLI = [sys.executable, "-c", "import sys; from sim.cli import main; sys.exit(main())"]
+
+
+def _start(command, out, *extra, campaigns=5, scenario=BASE, fsize_bytes=None):
+    """``airpicture COMMAND`` in a subprocess; ``fsize_bytes``: no file it writes may grow past that (a
+    real write failure, EFBIG, in the middle of the run)."""
+    def limit():
+        signal.signal(signal.SIGXFSZ, signal.SIG_IGN)       # a failed write, not a killed process
+        resource.setrlimit(resource.RLIMIT_FSIZE, (fsize_bytes, fsize_bytes))
+    return subprocess.Popen([*CLI, command, str(scenario), "--campaigns", str(campaigns), *SMALL,
+                             "--out", str(out), *extra], cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                            text=True, preexec_fn=limit if fsize_bytes else None)
+
+
+def _finish(p, timeout_s=120):
+    out, err = p.communicate(timeout=timeout_s)
+    return p.returncode, out, err
+
+
+def _hidden(parent):
+    """What runs keep beside their output folders while they work (staging, swapped-out, locks)."""
+    return sorted(e.name for e in Path(parent).iterdir() if e.name.startswith(".") and "airpicture" in e.name)
+
+
+def _wait_for_stage(parent, p, timeout_s=60):
+    """Wait until process ``p`` has made its staging folder in ``parent`` (it is then writing)."""
+    t0 = time.monotonic()
+    tag = f"-{p.pid}-"
+    while not any(e.name.startswith(".airpicture-stage-") and tag in e.name for e in Path(parent).iterdir()):
+        assert p.poll() is None, f"ended before staging: {p.communicate()}"
+        assert time.monotonic() - t0 < timeout_s, "no staging folder"
+        time.sleep(0.05)
+
+
+def _snapshot(folder):
+    """Every file of a folder with its SHA-256 (byte-identical check)."""
+    return {p.name: hashlib.sha256(p.read_bytes()).hexdigest() for p in sorted(Path(folder).iterdir())}
+
+
+def _one_line(err):
+    lines = err.strip().splitlines()
+    assert len(lines) == 1, err
+    return lines[0]
+
+
+# --- two processes, one folder ------------------------------------------------------------------
+def test_failing_or_stopped_brief_never_removes_a_finished_run_in_either_order(tmp_path):
+    shared = tmp_path / "shared"
+    code, _, err = _finish(_start("run", shared, "--seed", "1"))
+    assert code == 0, err
+    first = _snapshot(shared)
+    assert set(first) == {"README.txt", "flights.csv", "routes.geojson", "summary.json"}
+
+    # a brief writing into the folder (mid-run), then a run into the same folder: refused at once, one line;
+    # then the brief is interrupted (Ctrl-C): the finished run's files are byte-identical, nothing is left
+    brief = _start("brief", shared)
+    _wait_for_stage(tmp_path, brief)
+    code, _, err = _finish(_start("run", shared, "--seed", "2"))
+    assert code == 2 and "another run is writing it" in _one_line(err) and f"process {brief.pid}" in err
+    assert brief.poll() is None, "the brief ended before the second run was refused: the case was not tested"
+    brief.send_signal(signal.SIGINT)
+    code, _, err = _finish(brief)
+    assert code == 130 and _one_line(err) == "airpicture: interrupted"
+    assert _snapshot(shared) == first and _hidden(tmp_path) == []
+
+    # the other order: a (longer) run writing, a brief into the same folder refused; the run's files land whole
+    run = _start("run", shared, "--seed", "2", "--exact", campaigns=12000)     # about 5 s of writing
+    _wait_for_stage(tmp_path, run)
+    code, _, err = _finish(_start("brief", shared))
+    assert code == 2 and "another run is writing it" in _one_line(err)
+    code, _, err = _finish(run)
+    assert code == 0, err
+    second = _snapshot(shared)
+    assert second != first and _hidden(tmp_path) == []
+    assert json.loads((shared / "summary.json").read_text())["seed"] == 2
+
+    # then briefs into it that fail: a real write failure mid-run (file size limit: EFBIG), and SIGTERM
+    code, _, err = _finish(_start("brief", shared, campaigns=2000, fsize_bytes=200_000))   # flights.csv: 600 kB
+    assert code == 1 and "File too large" in _one_line(err)
+    assert _snapshot(shared) == second and _hidden(tmp_path) == []
+    brief = _start("brief", shared)
+    _wait_for_stage(tmp_path, brief)
+    time.sleep(0.5)
+    brief.send_signal(signal.SIGTERM)
+    code, _, err = _finish(brief)
+    assert code == 143 and _one_line(err) == "airpicture: stopped by SIGTERM"
+    assert _snapshot(shared) == second and _hidden(tmp_path) == []
+
+
+def test_a_run_replaces_an_output_folder_as_a_whole_and_refuses_a_folder_of_other_files(run_cli, tmp_path):
+    out = tmp_path / "o"
+    base = ["run", BASE, "--campaigns", 3, *SMALL, "--out", out]
+    assert run_cli(*base)[0] == 0
+    (out / "brief.pdf").write_bytes(b"%PDF- a previous brief's")      # an earlier brief's product
+    code, _, err = run_cli(*base, "--seed", 5)
+    assert code == 0, err
+    # exactly the new run's files: the earlier brief's PDF is gone, the summary is the new seed's
+    assert sorted(p.name for p in out.iterdir()) == ["README.txt", "flights.csv", "routes.geojson", "summary.json"]
+    assert json.loads((out / "summary.json").read_text())["seed"] == 5
+    mine = tmp_path / "mine"
+    mine.mkdir()
+    (mine / "thesis.tex").write_text("not airpicture's")
+    code, _, err = run_cli("run", BASE, "--campaigns", 3, *SMALL, "--out", mine)
+    assert code == 2 and "not an airpicture output folder" in _one_line(err) and "--out" in err
+    assert [p.name for p in mine.iterdir()] == ["thesis.tex"] and _hidden(tmp_path) == []
+
+
+# --- signals ------------------------------------------------------------------------------------
+def _children(pid):
+    import psutil     # comes with the dask extra (a test dependency)
+    try:
+        return [c.pid for c in psutil.Process(pid).children(recursive=True)]
+    except psutil.NoSuchProcess:
+        return []
+
+
+def _gone(pids, timeout_s=15):
+    import psutil
+    t0 = time.monotonic()
+    while time.monotonic() - t0 < timeout_s:
+        alive = [p for p in pids if psutil.pid_exists(p) and psutil.Process(p).status() != psutil.STATUS_ZOMBIE]
+        if not alive:
+            return True
+        time.sleep(0.2)
+    return False
+
+
+@pytest.mark.parametrize("command, extra, campaigns, sig", [
+    ("run", (), 20000, signal.SIGTERM),
+    ("run", (), 20000, signal.SIGHUP),
+    ("brief", (), 5, signal.SIGHUP),
+    ("run", ("--dask", "local", "--chunk", "50"), 20000, signal.SIGTERM),
+    ("run", ("--dask", "local", "--chunk", "50"), 20000, signal.SIGHUP),
+])
+def test_sigterm_and_sighup_clean_up_and_exit_128_plus_n(tmp_path, command, extra, campaigns, sig):
+    if extra:
+        pytest.importorskip("distributed")
+    p = _start(command, tmp_path / "o", *extra, campaigns=campaigns)
+    _wait_for_stage(tmp_path, p)
+    if extra:     # a Dask run: wait until its local cluster's workers are up, then stop it
+        t0 = time.monotonic()
+        while len(_children(p.pid)) < 2 and time.monotonic() - t0 < 30 and p.poll() is None:
+            time.sleep(0.1)
+    else:
+        time.sleep(0.3)
+    workers = _children(p.pid)
+    assert p.poll() is None, "ended before the signal: the case was not tested"
+    p.send_signal(sig)
+    code, _, err = _finish(p)
+    assert code == 128 + sig
+    assert _one_line(err) == f"airpicture: stopped by {signal.Signals(sig).name}"
+    assert not (tmp_path / "o").exists() and _hidden(tmp_path) == []
+    if extra:
+        assert workers and _gone(workers), "Dask workers left running"
+
+
+def test_a_later_run_removes_what_a_killed_run_left_and_says_so(tmp_path):
+    killed = _start("run", tmp_path / "a", campaigns=20000)
+    _wait_for_stage(tmp_path, killed)
+    killed.kill()       # SIGKILL: no clean-up is possible
+    killed.communicate(timeout=30)
+    left = _hidden(tmp_path)
+    assert any(n.startswith(".airpicture-stage-") and f"-{killed.pid}-" in n for n in left)
+    code, _, err = _finish(_start("run", tmp_path / "b"))
+    assert code == 0
+    line = _one_line(err)
+    assert line.startswith("airpicture: removed what stopped runs left in") and f"process {killed.pid}" in line
+    assert _hidden(tmp_path) == [] and (tmp_path / "b" / "summary.json").exists()
+    assert not (tmp_path / "a").exists()
+
+
+# --- bounded inputs -----------------------------------------------------------------------------
+@pytest.fixture
+def http_port():
+    """A plain HTTP server on the loopback (not a Dask scheduler)."""
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), http.server.SimpleHTTPRequestHandler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    yield server.server_address[1]
+    server.shutdown()
+    server.server_close()
+
+
+def test_a_pipe_dev_zero_an_http_port_as_dask_exit_2_with_one_line_in_under_10_s(tmp_path, http_port):
+    fifo = tmp_path / "fifo.toml"
+    os.mkfifo(fifo)
+    cases = {"pipe": ["validate", str(fifo)], "dev/zero": ["validate", "/dev/zero"],
+             "http as dask": ["run", str(BASE), "--campaigns", "3", *SMALL, "--out", str(tmp_path / "o"),
+                              "--dask", f"tcp://127.0.0.1:{http_port}"]}
+    for name, args in cases.items():     # one at a time: each is timed on its own
+        t0 = time.monotonic()
+        p = subprocess.run([*CLI, *args], cwd=ROOT, capture_output=True, text=True, timeout=30)
+        took = time.monotonic() - t0
+        assert p.returncode == 2 and took < 10.0, (name, took, p.stderr)
+        line = _one_line(p.stderr)
+        assert line.startswith("airpicture: error:"), line
+    assert not (tmp_path / "o").exists() and _hidden(tmp_path) == []
+
+
+def test_a_symlink_loop_and_seeds_beyond_2_63_exit_2_with_one_line(run_cli, tmp_path, write_scenario):
+    (tmp_path / "a.toml").symlink_to(tmp_path / "b.toml")
+    (tmp_path / "b.toml").symlink_to(tmp_path / "a.toml")
+    code, _, err = run_cli("validate", tmp_path / "a.toml")
+    assert code == 2 and "a.toml" in _one_line(err)
+    text = BASE.read_text(encoding="utf-8")
+    assert "seed = 2012" in text
+    big = write_scenario(text.replace("seed = 2012", f"seed = {2**64}"), name="big.toml")
+    for args in (["run", BASE, "--seed", 2**64], ["validate", BASE, "--set", f"run.seed={2**64}"],
+                 ["validate", big], ["validate", BASE, "--set", f"run.seed={2**63}"]):
+        t0 = time.monotonic()
+        code, _, err = run_cli(*args)
+        assert code == 2 and "seed" in _one_line(err) and time.monotonic() - t0 < 10.0, err
+    # 2^63 - 1 is a seed (compared exactly, not through a float)
+    from sim.scenario import load_scenario
+    assert load_scenario(BASE, [f"run.seed={2**63 - 1}"]).run.seed == 2**63 - 1
+
+
+# --- names are shown, never run ------------------------------------------------------------------
+@pytest.mark.parametrize("value", ["Kirkuk\nPSR", "a\x1bc", "clear\x1b[2J", "x\x9by", "bidi\u202etxt.exe",
+                                   "iso\u2066late", "del\x7f", "line\u2028sep"])
+def test_control_escape_and_bidi_characters_in_names_are_refused_with_one_line(run_cli, value):
+    code, out, err = run_cli("validate", BASE, "--set", f"radar[Kirkuk PSR].name={json.dumps(value)}")
+    line = _one_line(err)
+    assert code == 2 and "radar[" in line and ".name: holds the control character" in line
+    assert not any(c in line for c in value if not c.isprintable() or c in "\x1b\x7f") and out == ""
+    code, _, err = run_cli("validate", BASE, "--set", f"scenario.title={json.dumps(value)}")
+    assert code == 2 and "scenario.title" in _one_line(err)
+
+
+def test_an_error_message_escapes_the_name_it_quotes(run_cli):
+    # a --set selecting a radar by a name holding ESC: the message quotes it escaped, on one line
+    code, _, err = run_cli("validate", BASE, "--set", "radar[No\x1bsuch\nradar].pd=1")
+    assert code == 2 and "\x1b" not in err and "\\x1b" in _one_line(err)
+
+
+# --- arithmetic that cannot overflow --------------------------------------------------------------
+def test_route_weights_are_bounded_so_their_sum_stays_finite(run_cli):
+    code, _, err = run_cli("validate", BASE, "--set", "route[0].weight=1e308", "--set", "route[1].weight=1e308")
+    assert code == 2 and "weight: must be <= 1e+06" in _one_line(err)
+    code, _, err = run_cli("validate", BASE, "--set", "route[0].weight=1" + "0" * 400)
+    assert code == 2 and "weight" in _one_line(err)
+    # at the bound, the shares are the weights' ratio: 1e6 : 1e6 -> one half each (no overflow)
+    from sim.montecarlo import prepare
+    from sim.scenario import load_scenario
+    sc = load_scenario(BASE, ["detection.terrain=false", "route[0].weight=1e6", "route[1].weight=1e6"])
+    assert list(prepare(sc, with_fences=False).route_p) == [0.5, 0.5]
+
+
+# --- the brief lays out any name -------------------------------------------------------------------
+#: Radar names of 30, 60 and 200 characters (the first is the issue's realistic one).
+LONG_NAMES = {"Ali long-range": "Sulaymaniyah Intl SSR (Mode S)",
+              "Erbil SSR": "Erbil International Airport Secondary Surveillance Radar (MSSR)"[:60],
+              "Basra SSR": ("Basra International Airport long range primary and secondary radar " * 4)[:200]}
+
+
+def _table_rows(textpage, left, right, top, bottom):
+    """The rows of a table region of a PDF page read back from its text layer: ``[(label, value)]``
+    top to bottom; a row's pieces are joined, label and value split at the widest gap between pieces."""
+    pieces = []
+    for i in range(textpage.count_rects()):
+        l, b, r, t = textpage.get_rect(i)
+        if l >= left - 1 and r <= right + 1 and b >= bottom and t <= top:
+            pieces.append((l, b, r, t, textpage.get_text_bounded(l, b, r, t).strip()))
+    rows = []
+    for piece in sorted(pieces, key=lambda q: -(q[1] + q[3])):
+        yc = (piece[1] + piece[3]) / 2
+        if rows and abs(rows[-1][0] - yc) < 2.0:
+            rows[-1][1].append(piece)
+        else:
+            rows.append((yc, [piece]))
+    out = []
+    for _, ps in rows:
+        ps.sort(key=lambda q: q[0])
+        gaps = [ps[k + 1][0] - ps[k][2] for k in range(len(ps) - 1)]
+        cut = 1 + max(range(len(gaps)), key=gaps.__getitem__) if gaps and max(gaps) > 2.0 else len(ps)
+        out.append(("".join(q[4] for q in ps[:cut]), "".join(q[4] for q in ps[cut:]), ps[cut:]))
+    return out
+
+
+def _is_shortened(label, name):
+    if label == name:
+        return True
+    head, sep, tail = label.partition("…")
+    return bool(sep) and name.startswith(head) and name.endswith(tail) and len(head) + len(tail) >= 6
+
+
+def test_brief_key_numbers_read_back_whole_from_the_pdf_for_names_of_30_60_and_200_characters(tmp_path):
+    import pypdfium2 as pdfium
+    import pypdfium2.raw as pdfium_c
+    from sim.pipeline import load, simulate
+    from sim.products.brief import brief_figure, map_layers
+    from sim.products.charts import detections_per_campaign
+    from sim.products.export import write_json
+    from sim.products.style import save_figure, use_style
+    from sim.results import summarize
+
+    assert sorted(len(n) for n in LONG_NAMES.values()) == [30, 60, 200]
+    sc = load(BASE, ["detection.terrain=false", *(f"radar[{k}].name={v}" for k, v in LONG_NAMES.items())])
+    sim, result = simulate(sc, campaigns=5, flights=3)
+    write_json(tmp_path / "summary.json", summarize(sim, result))
+    summary = json.loads((tmp_path / "summary.json").read_text())       # the values as summary.json has them
+    with use_style():
+        fig = brief_figure(map_layers(sim, result), detections_per_campaign(result), [], summary, sim, "2012-03-01")
+        save_figure(fig, tmp_path / "brief.pdf")
+    page = pdfium.PdfDocument(tmp_path / "brief.pdf")[0]
+    tp = page.get_textpage()
+
+    def box(text):
+        found = [tp.get_rect(i) for i in range(tp.count_rects())
+                 if tp.get_text_bounded(*tp.get_rect(i)).strip() == text]
+        assert len(found) == 1, text
+        return found[0]
+    key, assumptions = box("Key numbers"), box("Assumptions that drive them")
+    rows = _table_rows(tp, key[0], assumptions[0] - 2.0, key[1], 30.0)
+    labels = [r[0] for r in rows]
+    values = dict((r[0], r[1]) for r in rows)
+    # the brief's formats: three decimals for probabilities, "lo-hi" for an interval (sim.results.format_ci)
+    lo, hi = summary["p_detect_ci95"]
+    d = summary["detected_per_campaign"]
+    assert values["P(detect) per flight"] == f"{summary['p_detect']:.3f}"
+    assert values["95% CI"] == f"{lo:.3f}-{hi:.3f}"
+    assert values["Detected / campaign"] == f"{d['mean']:.2f} of {summary['flights_per_campaign']}"
+    assert values["p05 / p50 / p95"] == f"{d['p05']:.0f} / {d['p50']:.0f} / {d['p95']:.0f}"
+    if "response" in summary:
+        assert values["P(stopped)"] == f"{summary['response']['p_stopped']:.3f}"
+    first = labels.index("P(track) by radar") + 1
+    radars = list(summary["radars"].items())
+    for (label, value, _), (name, r) in zip(rows[first:first + len(radars)], radars):
+        assert _is_shortened(label, name), (label, name)
+        assert value == f"{r['p_detect']:.3f}", (name, value)
+    # the values keep their size (every one as large as the first) and stay left of the next table
+    size = None
+    for _label, value, pieces in rows:
+        for l, b, r, t, _text in pieces:
+            assert r <= assumptions[0]
+            index = tp.get_index((l + r) / 2, (b + t) / 2, 2.0, 2.0)
+            s = pdfium_c.FPDFText_GetFontSize(tp.raw, index)
+            size = s if size is None else size
+            assert s == pytest.approx(size) and s >= 5.0, (value, s)
+    assert size is not None
