@@ -43,7 +43,7 @@ from sim.pipeline import FLIGHTS_FORMATS, load, simulate_to
 from sim.products.coverage import coverage_collection
 from sim.products.export import OutputRefused, staged_output, write_csv, write_json, write_sidecar
 from sim.results import ASSUMPTIONS_NOTE, format_ci, headline, overrides_text
-from sim.scenario import SEED_MAX, ScenarioError, parse_override_value, uncertainty_variants
+from sim.scenario import SEED_MAX, ScenarioError, parse_override_value, shown_text, uncertainty_variants
 
 __all__ = ["main", "build_parser"]
 
@@ -795,7 +795,7 @@ def _run_command(args):
     try:
         return args.func(args)
     except (ScenarioError, EngineUnavailable, MetricError, OutputRefused) as e:   # bad input: one line, status 2
-        print(f"airpicture: error: {e}", file=sys.stderr)
+        print(f"airpicture: error: {shown_text(e)}", file=sys.stderr)    # names escaped: shown, never run
         return 2
     except BrokenPipeError:   # e.g. piped into `head`
         sys.stderr.close()
@@ -803,7 +803,7 @@ def _run_command(args):
     except (KeyboardInterrupt, _Stopped) as e:     # Ctrl-C, SIGTERM, SIGHUP: cleaned up on the way here
         return _stopped_status(e)
     except Exception as e:  # noqa: BLE001 - the contract: exit 1, one line, no traceback
-        print(f"airpicture: error: {type(e).__name__}: {e}", file=sys.stderr)
+        print(f"airpicture: error: {type(e).__name__}: {shown_text(e)}", file=sys.stderr)
         return 1
 
 

@@ -57,14 +57,16 @@ _MASK_AZIMUTHS = 720
 _MASK_RANGE_STEP_M = 500.0
 _WINDOW_MARGIN_M = 2_000.0     # as sim.montecarlo
 _ORBIT_SAMPLE_M = 10_000.0     # as sim.montecarlo
+_COARSE_M = 15_000.0           # route points a minute apart (at most 250 m/s): half a spacing and more
 _GEOMETRY_B = 120              # per orbit sample x route sample while finding scan windows (a list of rows)
 # Per flight of a chunk: the draws, results and CSV text (per flight), and per radar and flight
 _CHUNK_FLIGHT_B = 600
 _CHUNK_RADAR_FLIGHT_B = 60
-_WALK_B = 120e6                # the scan walk's blocks: 1 << 20 elements x ~14 gathered floats
+_WALK_ELEMENTS = 1 << 20       # the scan walk's largest block (sim.montecarlo._BLOCK_ELEMENTS) ...
+_WALK_ELEMENT_B = 115          # ... of ~14 gathered floats per element
 # Rough rates [s per element] of a 2-core machine
 _S_PER_MASK_SAMPLE = 1.2e-7
-_S_PER_TABLE_CELL = 2.5e-7
+_S_PER_TABLE_CELL = 1.3e-7
 _S_PER_FENCE_RADAR_CELL = 6e-8
 _S_PER_FENCE_CELL = 3e-6
 _S_PER_ROUTE_SAMPLE = 3e-6
@@ -166,6 +168,7 @@ def scenario_cost(scenario, flights_per_chunk=None, exact=False, with_fences=Tru
     prepare_s = _S_FIXED + T_all * _S_PER_ROUTE_SAMPLE
     mask_bins = table_cells = orbit_cells = 0
     biggest_table = 0
+    most_scans = 0            # the longest window of any radar on any route [scans]
     for radar in sc.radars:
         lat, lon, h_radar = _radar_points(radar)
         is_orbit = radar.orbit is not None
@@ -181,15 +184,17 @@ def scenario_cost(scenario, flights_per_chunk=None, exact=False, with_fences=Tru
             if is_orbit:
                 orbit_cells += int(np.ceil(loop_m / _ORBIT_SAMPLE_M) + 1) * r["T"]
                 transients.append(int(np.ceil(loop_m / _ORBIT_SAMPLE_M) + 1) * r["T"] * _GEOMETRY_B)
-                continue
-            if exact:
+                most_scans = max(most_scans, r["T"] / radar.scan_period_s)
                 continue
             ground = np.min(_ground_m(lat[:, None], lon[:, None], r["lat"][None], r["lon"][None]), axis=0)
             reach = np.minimum(radar.range_m, horizon_distance_m(h_radar, r["alt"], det.refraction_k))
-            near = ground <= reach + OFFSET_CLIP_SIGMA * r["sigma"] + _WINDOW_MARGIN_M + loop_m / 2 + 60.0 * 250.0
+            near = ground <= reach + OFFSET_CLIP_SIGMA * r["sigma"] + _WINDOW_MARGIN_M + loop_m / 2 + _COARSE_M
             if not near.any():
                 continue
             window_s = r["t"][near][-1] - r["t"][near][0] + 60.0 + 4 * radar.scan_period_s
+            most_scans = max(most_scans, window_s / radar.scan_period_s)
+            if exact:        # no tables: every scan of the window from its geometry, in the run
+                continue
             cells = r["n_off"] * (int(window_s / TABLE_STEP_S) + 1)
             table_cells += cells
             biggest_table = max(biggest_table, min(r["n_off"], _TABLE_BLOCK_ROWS) * cells / r["n_off"])
@@ -205,7 +210,10 @@ def scenario_cost(scenario, flights_per_chunk=None, exact=False, with_fences=Tru
         prepare_s += fence_cells * (_S_PER_FENCE_CELL + R * _S_PER_FENCE_RADAR_CELL)
     chunk = flights_per_chunk or min(max(CHUNK_FLIGHTS["exact" if exact else "fast"], sc.run.flights),
                                      sc.run.flights * sc.run.campaigns)
-    transients.append(chunk * (_CHUNK_FLIGHT_B + R * _CHUNK_RADAR_FLIGHT_B) + (_WALK_B if R else 0.0))
+    # the walk's blocks (the exact path gathers whole windows)
+    walk = (1.0 if exact else min(1.0, _WALK_ELEMENTS / (chunk * max(most_scans, 8.0)))) * chunk * max(
+        most_scans, 8.0) * _WALK_ELEMENT_B if R else 0.0
+    transients.append(chunk * (_CHUNK_FLIGHT_B + R * _CHUNK_RADAR_FLIGHT_B) + walk)
     kept = float(sum(parts.values()))
     shapes = {"routes": len(routes), "route_samples": T_all, "radars": R, "offset_rows": [r["n_off"] for r in routes],
               "detection_table_cells": table_cells, "fence_cells": fence_cells, "masking_bins": mask_bins,

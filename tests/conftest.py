@@ -84,3 +84,20 @@ def straight(**kw):
              range_km=50, period_s=10, avail=1.0, pd=1.0, m=1, n=1)
     d.update(kw)
     return STRAIGHT.format(**d)
+
+
+def ogc_kml22_schema():
+    """The OGC KML 2.2 schema (tests/data/ogc-kml22) as an lxml XMLSchema, offline: its import of xAL by URL
+    is served from the local copy. Skips the test when lxml (the test extra) is missing."""
+    etree = pytest.importorskip("lxml.etree")
+    xsd = ROOT / "tests" / "data" / "ogc-kml22"
+
+    class Local(etree.Resolver):
+        def resolve(self, url, public_id, context):
+            if url == "http://docs.oasis-open.org/election/external/xAL.xsd":
+                return self.resolve_filename(str(xsd / "xAL.xsd"), context)
+            return None
+
+    parser = etree.XMLParser(no_network=True)
+    parser.resolvers.add(Local())
+    return etree.XMLSchema(etree.parse(str(xsd / "ogckml22.xsd"), parser))

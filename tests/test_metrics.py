@@ -151,7 +151,7 @@ def test_brief_tornadoes_rank_p_stopped_from_the_same_runs_and_the_table_lists_d
     summary["sensitivity"] = {"metrics": {m: {"base": bases[m], "inputs": rows[m]} for m in bases}}
     sim = prepare(sc, with_fences=False)
     table = dict(_assumption_rows(summary, sim))
-    assert table["Drivers of P(stopped)"] and table["  F-16IQ Balad ready_min"].startswith("10 (10-16) ")
+    assert table["Drivers of P(stopped)"] and table["  F-16IQ Balad ready [min]"].startswith("10 (10-16) ")
     assert table["Drivers of P(detect)"] == "none moves it"
     r = summary["response"]
     assert table["Decision delay"].startswith(f"{r['decision_delay_min']:g} min")

@@ -115,6 +115,14 @@ def test_every_file_is_written_and_opens(brief):
     assert len(kml.findall(".//k:Polygon", ns)) >= len(sim.radars)
 
 
+def test_briefs_routes_kml_validates_against_ogc_kml22(brief):
+    # the file write_brief wrote (tests/test_kml.py checks every shipped scenario and the three fixed violations)
+    from conftest import ogc_kml22_schema
+    from lxml import etree
+    schema = ogc_kml22_schema()
+    assert schema.validate(etree.parse(str(brief[0] / "routes.kml"))), list(schema.error_log)[:5]
+
+
 def test_png_resolution_follows_dpi(brief):
     out = brief[0]
     assert _png_dpi((out / "map.png").read_bytes()) == pytest.approx(50, abs=0.1)

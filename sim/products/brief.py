@@ -44,6 +44,7 @@ __all__ = [
     "TORNADO_FILES",
     "sample_tracks",
     "first_detection_sample",
+    "intercept_sample",
     "coverage_level",
     "coverage_polygons",
     "map_layers",
@@ -127,6 +128,27 @@ def first_detection_sample(sim, result, n=200):
     names = [r.name for r in sim.radars]
     return {"index": index, "campaign": b.campaign[index], "flight": b.flight[index], "lat_deg": lat,
             "lon_deg": lon, "alt_m": alt[:, 0], "t_s": t, "radar": [names[j] for j in result.first_radar[index]]}
+
+
+def intercept_sample(sim, result, n=50):
+    """Where and when a sample of flights meets its earliest interceptor (the flights the map marks).
+
+    Returns a dict of arrays, shape (I,): ``index``, ``campaign``,
+    ``flight``, ``lat_deg``, ``lon_deg`` (the meeting point), ``alt_m``
+    (the flight's altitude there) and ``t_s`` (when, after departure);
+    empty when the run has no interceptors.
+    """
+    if result.interceptable is None or not result.interceptable.any():
+        empty = np.zeros(0)
+        return {"index": np.zeros(0, dtype=np.int64), "campaign": empty, "flight": empty, "lat_deg": empty,
+                "lon_deg": empty, "alt_m": empty, "t_s": empty}
+    index = _spread(np.flatnonzero(result.interceptable), n)
+    b = result.batch
+    t = result.intercept_t_s[index]
+    _, alt, _ = positions_at(sim.packed, b.route_index[index], b.cross_track_m[index], t[:, None])
+    return {"index": index, "campaign": b.campaign[index], "flight": b.flight[index],
+            "lat_deg": result.intercept_lat_deg[index], "lon_deg": result.intercept_lon_deg[index],
+            "alt_m": alt[:, 0], "t_s": t}
 
 
 def coverage_level(sim):
@@ -436,15 +458,37 @@ def _key_rows(summary):
 BRIEF_TOP_INPUTS = 3
 
 
+#: Words for declared inputs in the brief's table (any other key: its path, underscores as spaces).
+_INPUT_WORDS = {
+    "aircraft.transponder_on_probability": "transponder on",
+    "aircraft.rcs_m2": "RCS [m²]",
+    "aircraft.cruise_altitude_m": "cruise [m]",
+    "aircraft.cruise_altitude_agl_m": "height above ground [m]",
+    "detection.track_m": "track hits",
+    "detection.mean_outage_days": "outage [days]",
+    "response.order_to_land.compliance": "order obeyed",
+    "response.intercept_compliance": "escort obeyed",
+    "response.decision_delay_min": "decision delay [min]",
+    "response.track_coast_min": "track coast [min]",
+}
+#: Words for the fields of a named table's key (``radar[NAME].FIELD``, ``interceptor[NAME].FIELD``).
+_FIELD_WORDS = {"availability": "availability", "ready_min": "ready [min]", "speed_kmh": "speed [km/h]",
+                "range_km": "range [km]", "range_nm": "range [NM]", "pd": "Pd", "mean_outage_days": "outage [days]"}
+
+
 def _input_label(key):
-    """A declared input's key, shortened for the brief's table: ``radar[Kirkuk PSR].availability`` ->
-    ``Kirkuk PSR availability``, ``response.decision_delay_min`` -> ``decision_delay_min``."""
+    """A declared input's key in words for the brief's table: ``radar[Kirkuk PSR].availability`` ->
+    ``Kirkuk PSR availability``, ``response.decision_delay_min`` -> ``decision delay [min]``.
+
+    >>> _input_label("interceptor[F-16IQ Balad].ready_min"), _input_label("detection.refraction_k")
+    ('F-16IQ Balad ready [min]', 'refraction k')
+    """
+    if key in _INPUT_WORDS:
+        return _INPUT_WORDS[key]
     head, _, field = key.rpartition(".")
-    sel = head[head.index("[") + 1: head.rindex("]")] if "[" in head and head.endswith("]") else None
-    if sel is not None:
-        return f"{sel} {field}"
-    rest = key.split(".", 1)[1] if "." in key else key
-    return rest
+    if "[" in head and head.endswith("]"):
+        return f"{head[head.index('[') + 1:-1]} {_FIELD_WORDS.get(field, field.replace('_', ' '))}"
+    return (key.split(".", 1)[1] if "." in key else key).replace("_", " ")
 
 
 def _driver_rows(summary, metric):
@@ -454,7 +498,7 @@ def _driver_rows(summary, metric):
     if not sens:
         return []
     top = [r for r in sens["inputs"] if r["swing"] == r["swing"] and r["swing"] != 0][:BRIEF_TOP_INPUTS]
-    out = [(f"Drivers of {metric_short_label(metric)}", "value (range) swing" if top else "none moves it")]
+    out = [(f"Drivers of {metric_short_label(metric)}", "value (range) Δ" if top else "none moves it")]
     for r in top:
         own = "default" if r.get("value") is None else _g(r["value"])
         out.append((f"  {_input_label(r['key'])}", f"{own} ({_g(r['low'])}-{_g(r['high'])}) {r['swing']:+.3f}"))
@@ -472,7 +516,7 @@ def _response_rows(summary):
     if r is None:
         return []
     order = r.get("order_to_land")
-    rows = [("Decision delay", f"{r['decision_delay_min']:g} min after track"),
+    rows = [("Decision delay", f"{r['decision_delay_min']:g} min"),
             ("Order to land", "none" if not order else f"{', '.join(order['airports'])}, {order['compliance']:.0%} obey")]
     if r.get("interceptors"):
         rows.append(("Interceptors", "ready, speed"))
@@ -497,7 +541,7 @@ def _assumption_rows(summary, sim):
             ("Transponder on", f"{s['transponder_on_probability']:.0%} of flights"),
             ("Cruise altitude", alt_text),
             ("Track rule", f"{s['track_m']} hits in {s['track_n']} scans"),
-            ("Terrain masking", f"on, k {s['refraction_k']:.4g}" if s["terrain"] else "off (smooth Earth)"),
+            ("Terrain masking", f"on, k {s['refraction_k']:.4g}" if s["terrain"] else "off (smooth)"),
             ("Routes (share of flights)", ""),
             *((f"  {r.name}", f"{p:.0%}, spread {r.cross_track_sigma_m / 1000:g} km")
               for r, p in zip(sim.routes, sim.route_p)),
@@ -507,7 +551,7 @@ def _assumption_rows(summary, sim):
             *_response_rows(summary),
             *_driver_rows(summary, "p_detect"),
             *_driver_rows(summary, "response.p_stopped"),
-            ("Monte Carlo", f"{summary['campaigns']:,} × {summary['flights_per_campaign']}, seed {summary['seed']}")]
+            ("Monte Carlo", f"{summary['campaigns']:,} × {summary['flights_per_campaign']} flights")]   # seed: footer
 
 
 #: The narrowest the label column of a brief table gets (axes fraction): values take the rest, whole and
@@ -579,9 +623,9 @@ def _draw_table(ax, title, rows):
                       fontweight="normal" if label.startswith("  ") else "bold") for i, (label, value) in enumerate(rows)]
     widest_value = max((x_end(t) for t in values), default=0.0)
     # the labels whole when the values fit beside them, else the values whole and the labels shortened
-    value_x = max(min(right + 0.05, 1.0 - widest_value), _TABLE_LABEL_MIN + 0.03)
+    value_x = max(min(right + 0.07, 1.0 - widest_value), _TABLE_LABEL_MIN + 0.05)
     for t in labels:
-        fit(t, value_x - 0.03)
+        fit(t, value_x - 0.05)      # a clear gap before the value
     out += labels
     for i, t in enumerate(values):
         y = 0.97 - (i + 0.5) * dy
@@ -713,7 +757,8 @@ def write_brief(stage_dir, sim, result, summary, altitude_points, *, dpi=200, n_
               description=f"{headline(summary)}. {what_if}{ASSUMPTIONS_NOTE} Seed {summary['seed']}, {date}.",
               routes=sim.routes, radars=sim.radars,
               coverage_lonlat=[project_geometry(shapely.simplify(g, simplify_m), tr, direction="INVERSE") for g in cov],
-              coverage_alt_m=alt, coverage_label=label, first_detections=first)
+              coverage_alt_m=alt, coverage_label=label, first_detections=first,
+              interceptors=sim.scenario.interceptors, intercepts=intercept_sample(sim, result))
     files.append("routes.kml")
     timings["kml"] = time.perf_counter() - t
     timings["total"] = time.perf_counter() - t0

@@ -18,6 +18,7 @@ import secrets
 import socket
 import sys
 import time
+import types
 from pathlib import Path
 
 try:       # flock: a lock the kernel drops when its process ends, however it ends (POSIX)
@@ -48,9 +49,11 @@ LOCK_SUFFIX = ".airpicture-lock"
 #: folder, replaced as a whole by the next run into it; anything else there is refused, never removed.
 OUTPUT_FILES = frozenset({
     "README.txt", "summary.json", "flights.csv", "routes.geojson", "map.png", "map.pdf", "map.svg",
-    "detections.png", "altitude.png", "routes.kml", "brief.pdf", "tornado.png", "tornado.pdf", "tornado_p_stopped.png",
-    "coverage.geojson", "coverage.json", "sweep.json", "sweep.png", "sweep.csv", "sensitivity.csv",
-    "compare.csv", "compare.png"})
+    "detections.png", "altitude.png", "routes.kml", "brief.pdf", "tornado.png", "tornado.pdf",
+    "tornado_p_stopped.png", "coverage.geojson", "coverage.json", "sweep.json", "sweep.png", "sweep.csv",
+    "sensitivity.csv", "compare.csv", "compare.png"})
+#: Folders the commands write into an output folder, with the names of the files they hold.
+OUTPUT_DATASETS = types.MappingProxyType({"flights.parquet": re.compile(r"part-\d+\.parquet")})
 #: Attempts (50 ms apart) to take an output folder's lock before refusing: room for a lock being released.
 _LOCK_TRIES = 4
 _HIDDEN_NAME = re.compile(rf"({re.escape(STAGE_PREFIX)}|{re.escape(ASIDE_PREFIX)})(?P<host>[A-Za-z0-9.-]+)-"
@@ -184,6 +187,17 @@ def _release_lock(lock, fd):
         os.close(fd)
 
 
+def _output_dataset(entry):
+    """Whether ``entry`` is a dataset folder the commands write (``flights.parquet/``: part files only)."""
+    if entry.name not in OUTPUT_DATASETS or not entry.is_dir(follow_symlinks=False):
+        return False
+    try:
+        return all(p.is_file(follow_symlinks=False) and OUTPUT_DATASETS[entry.name].fullmatch(p.name)
+                   for p in os.scandir(entry.path))
+    except OSError:
+        return False
+
+
 def _check_replaceable(out, shown):
     """Refuse (:class:`OutputRefused`) to replace a folder that is not an airpicture output folder
     (``shown``: the folder as the user named it)."""
@@ -196,12 +210,12 @@ def _check_replaceable(out, shown):
     if not out.exists():
         return
     entries = sorted(os.scandir(out), key=lambda e: e.name)
-    others = [e.name for e in entries if not e.is_file(follow_symlinks=False)]
+    others = [e.name for e in entries if not e.is_file(follow_symlinks=False) and not _output_dataset(e)]
     readme = out / "README.txt"
-    ours = (not others and (all(e.name in OUTPUT_FILES for e in entries) or (
+    ours = (not others and (all(e.name in OUTPUT_FILES or e.name in OUTPUT_DATASETS for e in entries) or (
         readme.is_file() and readme.read_bytes()[:18] == b"airpicture outputs")))
     if not ours:
-        names = others or [e.name for e in entries if e.name not in OUTPUT_FILES]
+        names = others or [e.name for e in entries if e.name not in OUTPUT_FILES | set(OUTPUT_DATASETS)]
         raise OutputRefused(f"--out {shown}: holds {', '.join(map(repr, names[:3]))}"
                             f"{' and more' if len(names) > 3 else ''}, not an airpicture output folder; a run "
                             "replaces its output folder as a whole: choose a new or empty folder")

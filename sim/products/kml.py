@@ -1,11 +1,16 @@
-"""KML for Google Earth (through simplekml): routes, radar sites, coverage, first detections.
+"""KML for Google Earth (through simplekml): routes, radar sites, coverage, first detections, interceptors.
 
 Altitudes are absolute (above mean sea level), as everywhere in
-airpicture. Element ids are renumbered from 1 so the same inputs give the
-same bytes (simplekml numbers ids with a process-wide counter).
+airpicture. The document validates against the OGC KML 2.2 schema
+(OGC 07-147r2, ``ogckml22.xsd``; tested): simplekml writes a container's
+styles before its name and a point's ``altitudeMode`` after its
+coordinates, and numbers ids with a process-wide counter, so the text is
+put in the schema's element order and its ids renumbered ``id1``,
+``id2``, ... in document order (an XML ID is an NCName: not a bare
+number), which also makes the same inputs give the same bytes.
 """
-import re
 from pathlib import Path
+from xml.dom import minidom
 
 import numpy as np
 import shapely
@@ -21,6 +26,8 @@ _ICONS = {
     "primary": "http://maps.google.com/mapfiles/kml/shapes/triangle.png",
     "secondary": "http://maps.google.com/mapfiles/kml/shapes/square.png",
     "detection": "http://maps.google.com/mapfiles/kml/shapes/cross-hairs.png",
+    "interceptor": "http://maps.google.com/mapfiles/kml/shapes/airports.png",
+    "intercept": "http://maps.google.com/mapfiles/kml/shapes/star.png",
 }
 
 
@@ -51,18 +58,63 @@ def _icon_style(color, icon, scale):
     return s
 
 
-def _renumber_ids(text):
-    """Renumber ``id="N"`` and ``#N`` references from 1, in order of appearance."""
-    order = {}
-    for m in re.finditer(r' id="(\d+)"', text):
-        order.setdefault(m.group(1), str(len(order) + 1))
-    text = re.sub(r' id="(\d+)"', lambda m: f' id="{order[m.group(1)]}"', text)
-    return re.sub(r"<styleUrl>#(\d+)</styleUrl>",
-                  lambda m: f"<styleUrl>#{order.get(m.group(1), m.group(1))}</styleUrl>", text)
+#: Child elements in the order of ogckml22.xsd (AbstractFeatureType's sequence, then the container's
+#: features or the placemark's geometry, which keep their order).
+_FEATURE_ORDER = ("name", "visibility", "open", "atom:author", "atom:link", "address", "xal:AddressDetails",
+                  "phoneNumber", "Snippet", "snippet", "description", "Camera", "LookAt", "TimeStamp", "TimeSpan",
+                  "styleUrl", "Style", "StyleMap", "Region", "Metadata", "ExtendedData")
+#: The geometries' sequences (PointType, LineStringType, LinearRingType, PolygonType).
+_GEOMETRY_ORDER = ("extrude", "tessellate", "altitudeMode", "gx:altitudeMode", "coordinates", "outerBoundaryIs",
+                   "innerBoundaryIs")
+_CHILD_ORDER = {"Document": _FEATURE_ORDER, "Folder": _FEATURE_ORDER, "Placemark": _FEATURE_ORDER,
+                "Point": _GEOMETRY_ORDER, "LineString": _GEOMETRY_ORDER, "LinearRing": _GEOMETRY_ORDER,
+                "Polygon": _GEOMETRY_ORDER}
+
+
+def _strip_blank_text(node):
+    for child in list(node.childNodes):
+        if child.nodeType == child.TEXT_NODE and not child.data.strip():
+            node.removeChild(child)
+        elif child.nodeType == child.ELEMENT_NODE:
+            _strip_blank_text(child)
+
+
+def _one_ring_per_boundary(doc):
+    """A polygon's holes, one ``innerBoundaryIs`` each (the schema's BoundaryType holds one LinearRing;
+    simplekml puts all of them in one)."""
+    for inner in doc.getElementsByTagName("innerBoundaryIs"):
+        rings = [c for c in inner.childNodes if c.nodeType == c.ELEMENT_NODE]
+        after = inner.nextSibling
+        for ring in rings[1:]:
+            holder = doc.createElement("innerBoundaryIs")
+            holder.appendChild(ring)                 # (moves it out of the first boundary)
+            inner.parentNode.insertBefore(holder, after)
+
+
+def _schema_conform(text):
+    """simplekml's KML in the schema's element order, ids renumbered ``id1``, ``id2``, ... (``#idN`` refs too)."""
+    doc = minidom.parseString(text.encode("utf-8"))
+    _strip_blank_text(doc.documentElement)
+    _one_ring_per_boundary(doc)
+    elements = doc.getElementsByTagName("*")            # document order
+    ids = {}
+    for el in elements:
+        if el.hasAttribute("id"):
+            el.setAttribute("id", ids.setdefault(el.getAttribute("id"), f"id{len(ids) + 1}"))
+    for el in elements:
+        if el.tagName == "styleUrl" and el.firstChild is not None and el.firstChild.data.startswith("#"):
+            el.firstChild.data = "#" + ids.get(el.firstChild.data[1:], el.firstChild.data[1:])
+        order = _CHILD_ORDER.get(el.tagName)
+        if order is not None:
+            children = [c for c in el.childNodes if c.nodeType == c.ELEMENT_NODE]
+            rank = {c: order.index(c.tagName) if c.tagName in order else len(order) for c in children}
+            for c in sorted(children, key=rank.__getitem__):      # stable: equal ranks keep their order
+                el.appendChild(c)                               # (moves it to the end)
+    return doc.toprettyxml(indent="  ", encoding="UTF-8").decode("utf-8")
 
 
 def build_kml(*, title, description, routes, radars, coverage_lonlat, coverage_alt_m, coverage_label, first_detections,
-              step_s=ROUTE_EXPORT_STEP_S):
+              interceptors=(), intercepts=None, step_s=ROUTE_EXPORT_STEP_S):
     """The KML document as text.
 
     Parameters
@@ -81,6 +133,14 @@ def build_kml(*, title, description, routes, radars, coverage_lonlat, coverage_a
     first_detections : dict of arrays, shape (P,)
         ``lat_deg``, ``lon_deg``, ``alt_m``, ``t_s``, ``radar`` (names),
         ``campaign``, ``flight``.
+    interceptors : sequence of sim.scenario.InterceptorSpec
+        Interceptor bases (``name``, ``lat_deg``, ``lon_deg``, ``ready_s``,
+        ``speed_mps``), drawn on the ground; none: no folder.
+    intercepts : dict of arrays, shape (I,), or None
+        Where a sample of flights meets its earliest interceptor: the keys
+        of ``first_detections`` but ``radar`` (``alt_m``: the flight's
+        altitude there; ``t_s``: when, after departure). None or empty: no
+        folder.
     """
     kml = simplekml.Kml(name=title)
     kml.document.description = description
@@ -154,7 +214,28 @@ def build_kml(*, title, description, routes, radars, coverage_lonlat, coverage_a
         p.description = (f"first track by {fdp['radar'][i]} at t = {fdp['t_s'][i] / 60:.1f} min after departure, "
                          f"{fdp['alt_m'][i]:.0f} m AMSL")
         p.style = det_style
-    return _renumber_ids(kml.kml())
+
+    if len(interceptors):
+        fi = kml.newfolder(name="Interceptor bases")
+        base_style = _icon_style(COLORS["route"], _ICONS["interceptor"], 1.2)
+        for itc in interceptors:
+            p = fi.newpoint(name=itc.name, coords=[_ll(itc.lon_deg, itc.lat_deg, 0.0)])
+            p.altitudemode = simplekml.AltitudeMode.clamptoground
+            p.description = (f"interceptor base: airborne {itc.ready_s / 60:.0f} min after the decision, then "
+                             f"{itc.speed_mps * 3.6:.0f} km/h straight to the meeting point")
+            p.style = base_style
+    if intercepts is not None and len(intercepts["lat_deg"]):
+        fx = kml.newfolder(name=f"Earliest intercepts (sample of {len(intercepts['lat_deg'])})")
+        hit_style = _icon_style(COLORS["route"], _ICONS["intercept"], 0.6)
+        hit_style.labelstyle.scale = 0
+        for i in range(len(intercepts["lat_deg"])):
+            p = fx.newpoint(name=f"c{int(intercepts['campaign'][i])} f{int(intercepts['flight'][i])}",
+                            coords=[_ll(intercepts["lon_deg"][i], intercepts["lat_deg"][i], intercepts["alt_m"][i])])
+            p.altitudemode = simplekml.AltitudeMode.absolute
+            p.description = (f"earliest interceptor meets the flight at t = {intercepts['t_s'][i] / 60:.1f} min "
+                             f"after departure, {intercepts['alt_m'][i]:.0f} m AMSL")
+            p.style = hit_style
+    return _schema_conform(kml.kml())
 
 
 def write_kml(path, **kwargs):

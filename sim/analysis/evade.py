@@ -1,0 +1,1129 @@
+"""The least-detectable route: a red-team planner's best answer to a scenario's radars.
+
+A flyer who knows where the radars are does not fly the great circle. This
+module finds, for a set of extra-distance budgets, the route between two
+airports that minimises the chance of being detected, then runs every route
+found through the full Monte Carlo (m-of-n track rule, outages, response).
+
+Method (``docs/evade.md`` gives the assumptions and the error bounds):
+
+1. **Hazard field.** Each radar's per-scan detection probability ``Pd`` at a
+   point becomes a detection hazard per second of flight,
+   ``-ln(1 - Pd) / scan_period`` where the point is in the radar's coverage
+   (line of sight over the 4/3 Earth and the terrain masking tables, range),
+   0 elsewhere. The field is the sum over radars of that hazard times the
+   radar's availability (its expectation; outages are shared across scans, so
+   this is the mean hazard, not the hazard of a mean flight). It is computed
+   by :func:`sim.detection.in_coverage` and :func:`sim.detection.scan_pd` (the
+   simulator's own functions, no second line-of-sight code) at the centres of
+   an equal-area grid (the scenario's Lambert azimuthal equal-area
+   projection), at one flight level: a cruise altitude above mean sea level,
+   or terrain following at a height above the highest ground near the cell.
+2. **Graph.** Each allowed cell is a node with 16 neighbours (the 8 king
+   moves and the 8 knight moves); an edge's cost is the integral of the
+   hazard over its flight time at the aircraft's cruise speed (trapezoid rule
+   on the cell values and the bilinear value at the edge's middle), so
+   ``P(detected at least once) = 1 - exp(-sum of costs)``.
+3. **Budget.** Minimise cost subject to length <= budget by Lagrangian
+   relaxation: Dijkstra (:func:`scipy.sparse.csgraph.dijkstra`) on
+   ``cost + mu * length``, bisection on the price of length ``mu``; every
+   ``mu`` gives a lower bound on the constrained optimum (the dual), the best
+   path within the budget an upper bound: their difference is the reported
+   duality gap.
+4. **Smoothing.** The grid path is string-pulled (a shortcut is taken when
+   its hazard is no larger than the path's it replaces and it crosses no
+   forbidden cell), its length measured geodesically (WGS84, ``pyproj.Geod``)
+   and, when it exceeds the budget, the search's budget is tightened and the
+   search repeated.
+5. **Front.** Budgets are searched in increasing order and each point keeps
+   the best route of any smaller budget (and the direct route), so P(detect)
+   never rises with the budget. The direct route (the geodesic between the
+   airports) on the same field is the reference point, and the zero-budget
+   point.
+6. **Re-score.** Each route becomes a scenario ``[[route]]`` (its waypoints,
+   flown as planned: no sideways spread) in a copy of the scenario, which is
+   validated and run through :func:`sim.montecarlo.run` with the scenario's
+   seed: the Monte Carlo P(detect) with its 95% interval and P(stopped) stand
+   beside the search's surrogate.
+
+References
+----------
+M. Zabarankin, S. Uryasev, R. Murphey, "Aircraft routing under the risk of
+detection", Naval Research Logistics 53(8), 728-747 (2006).
+W. M. Carlyle, J. O. Royset, R. K. Wood, "Routing military aircraft with a
+constrained shortest-path algorithm", Military Operations Research 14(3),
+61-77 (2009).
+P. Bose et al., "On the approximation of shortest paths on grids",
+arXiv:2404.07562 (2024).
+"""
+import copy
+import difflib
+import math
+import time
+from dataclasses import dataclass, field
+
+import numpy as np
+import shapely
+from scipy.sparse import csr_matrix
+from scipy.sparse.csgraph import dijkstra
+
+from geo.airports import load_airports
+from geo.coverage import country_names, country_polygon
+from geo.earth import EARTH_RADIUS_M, unit_vectors
+from geo.geodesy import leg_geometry, positions_along_route
+from geo.terrain import cell_max_m, load_terrain
+from sim.airspace import build_airspace
+from sim.detection import in_coverage, scan_pd
+from sim.montecarlo import needs_terrain, prepare, run
+from sim.platforms import Orbit
+from sim.prepcache import PrepCache, digest
+from sim.results import summarize
+from sim.routes import cruise_level
+from sim.scenario import ROUTE_WAYPOINTS_MAX, WAYPOINT_SPACING_MIN_M, ScenarioError, parse_scenario
+
+__all__ = [
+    "Level",
+    "SearchGrid",
+    "GridGraph",
+    "LagrangianSearch",
+    "ConstrainedPath",
+    "EvadeRoute",
+    "EvadeResult",
+    "evade",
+    "parse_levels",
+    "parse_budgets_km",
+    "parse_avoid",
+    "scan_hazard_per_s",
+    "hazard_rate_per_s",
+    "search_grid",
+    "hazard_field",
+    "grid_graph",
+    "string_pull",
+    "route_cost",
+    "route_hazards",
+    "route_scenario_doc",
+    "MOVES_16",
+    "DEFAULT_SPACING_M",
+    "DEFAULT_LOW_AGL_M",
+    "ORBIT_PHASES",
+]
+
+#: Grid spacing of the search [m] (a few km: the error bounds in docs/evade.md scale with it).
+DEFAULT_SPACING_M = 5_000.0
+#: Most cells of a search grid; a larger area gets a coarser grid (the spacing used is reported).
+MAX_CELLS = 250_000
+#: Terrain following height of the low level when the scenario states none [m] (the clearance of
+#: scenarios/iraq_2012_low_level.toml; an assumption).
+DEFAULT_LOW_AGL_M = 300.0
+#: Phases of an orbiting radar's loop averaged into its hazard (the expectation over the loop phase).
+ORBIT_PHASES = 12
+#: Largest per-scan Pd used in the hazard (-ln(1 - Pd) is finite): a certain detection costs 20.7 per scan.
+PD_MAX = 1.0 - 1e-9
+#: The 16 moves of the search graph: 4 rook, 4 bishop and 8 knight moves (row, column).
+MOVES_16 = ((0, 1), (1, 0), (0, -1), (-1, 0), (1, 1), (1, -1), (-1, 1), (-1, -1),
+            (1, 2), (2, 1), (-1, 2), (-2, 1), (1, -2), (2, -1), (-1, -2), (-2, -1))
+#: The smallest price of length [1/m]: the hazard-first search (a tie-breaker among equally safe paths).
+MU_MIN_PER_M = 1e-12
+#: The largest price of length tried [1/m] before a budget is declared infeasible on the grid.
+MU_MAX_PER_M = 1e3
+#: Bisection stops when the duality gap is below this (cost units: about this change in P(detect)) ...
+GAP_ABS = 1e-4
+#: ... or below this fraction of the cost ...
+GAP_REL = 1e-3
+#: ... or after this many Dijkstra runs for one budget.
+MAX_EVALUATIONS = 40
+#: Forbidden airspaces are widened by this many grid spacings when cells are removed, so that no edge
+#: between two allowed cells (at most sqrt(5) spacings long) can cut into them.
+AVOID_BUFFER_CELLS = 1.2
+#: Waypoints of a found route are at least this far apart [m] (the scenario format's minimum, with room).
+WAYPOINT_SPACING_M = 1.5 * WAYPOINT_SPACING_MIN_M
+#: Times the search's budget is tightened when the smoothed route is longer than the budget.
+TIGHTEN_TRIES = 6
+
+
+# --- inputs ---------------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class Level:
+    """A flight level of the search: above mean sea level (``altitude_m``) or above ground (``agl_m``)."""
+
+    altitude_m: float | None = None
+    agl_m: float | None = None
+
+    def __post_init__(self):
+        if (self.altitude_m is None) == (self.agl_m is None):
+            raise ValueError("a level is either altitude_m or agl_m")
+
+    @property
+    def label(self):
+        """``"10,100 m AMSL"`` or ``"300 m above ground"``."""
+        if self.agl_m is None:
+            return f"{self.altitude_m:,.0f} m AMSL"
+        return f"{self.agl_m:,.0f} m above ground"
+
+    @property
+    def key(self):
+        """A short name for files and tables: ``"10100m"`` or ``"300agl"``."""
+        return f"{self.altitude_m:g}m" if self.agl_m is None else f"{self.agl_m:g}agl"
+
+
+def _main_route(scenario):
+    return max(scenario.routes, key=lambda r: r.weight)
+
+
+def parse_levels(text, scenario):
+    """The search's levels from ``--levels`` text (None: the default), validated; a tuple of :class:`Level`.
+
+    Items, comma-separated: ``cruise`` (the scenario's cruise level, as its most
+    probable route flies it), ``low`` (terrain following at the scenario's
+    clearance, else :data:`DEFAULT_LOW_AGL_M`), ``3000`` (metres above mean sea
+    level) or ``300agl`` (metres above ground). Default: ``cruise``.
+    """
+    amsl, agl = cruise_level(_main_route(scenario), scenario.aircraft)
+    cruise = Level(altitude_m=amsl) if agl is None else Level(agl_m=agl)
+    low = Level(agl_m=agl if agl is not None else (scenario.aircraft.cruise_altitude_agl_m or DEFAULT_LOW_AGL_M))
+    if text is None:
+        return (cruise,)
+    out = []
+    for item in (t.strip().lower() for t in str(text).split(",")):
+        if not item:
+            continue
+        if item == "cruise":
+            lv = cruise
+        elif item == "low":
+            lv = low
+        else:
+            above = item.endswith("agl")
+            number = item[:-3] if above else item.removesuffix("m")
+            try:
+                value = float(number)
+            except ValueError:
+                raise ScenarioError("--levels", None, f"cannot read {item!r}: give cruise, low, metres above mean "
+                                                      "sea level (3000) or above ground (300agl)") from None
+            if not (math.isfinite(value) and 0 < value <= 20_000):
+                raise ScenarioError("--levels", None, f"{item!r}: a level is above 0 and at most 20,000 m")
+            lv = Level(agl_m=value) if above else Level(altitude_m=value)
+        if lv not in out:
+            out.append(lv)
+    if not out:
+        raise ScenarioError("--levels", None, "give at least one level")
+    return tuple(out)
+
+
+def parse_budgets_km(values):
+    """Extra-distance budgets from ``--max-extra-km`` (text ``"0,100,200"`` or numbers) -> metres, sorted, unique."""
+    items = str(values).split(",") if isinstance(values, str) else list(values)
+    out = []
+    for v in items:
+        if isinstance(v, str) and not v.strip():
+            continue
+        try:
+            km = float(v)
+        except (TypeError, ValueError):
+            raise ScenarioError("--max-extra-km", None, f"cannot read {v!r} as kilometres") from None
+        if not math.isfinite(km) or km < 0:
+            raise ScenarioError("--max-extra-km", None, f"a budget is a distance of at least 0 km, got {v}")
+        out.append(km * 1000.0)
+    if not out:
+        raise ScenarioError("--max-extra-km", None, "give at least one budget in km, e.g. 0,100,200")
+    return tuple(sorted(set(out)))
+
+
+def parse_avoid(values):
+    """Forbidden airspaces from ``--avoid`` (``"TUR,SYR"`` or a list): ISO 3166-1 alpha-3 codes of the packaged
+    borders, validated, upper-case, in order."""
+    items = str(values).split(",") if isinstance(values, str) else list(values or ())
+    names = country_names()
+    out = []
+    for v in items:
+        code = str(v).strip().upper()
+        if not code:
+            continue
+        if code not in names:
+            near = difflib.get_close_matches(code, list(names), n=3)
+            raise ScenarioError("--avoid", None, f"unknown country {v!r}: give ISO 3166-1 alpha-3 codes of the "
+                                                 f"packaged borders ({', '.join(sorted(names))})"
+                                + (f"; did you mean {' or '.join(near)}?" if near else ""))
+        if code not in out:
+            out.append(code)
+    return tuple(out)
+
+
+@dataclass(frozen=True)
+class _Place:
+    """An endpoint: an airport (``icao``) or a point."""
+
+    lat_deg: float
+    lon_deg: float
+    icao: str | None = None
+
+    @property
+    def label(self):
+        return self.icao or f"{self.lat_deg:.3f}N {self.lon_deg:.3f}E"
+
+    def toml_value(self):
+        return self.icao if self.icao else {"lat": self.lat_deg, "lon": self.lon_deg}
+
+
+def _endpoint(code, default_waypoint, what):
+    if code is None:
+        w = default_waypoint
+        return _Place(w.lat_deg, w.lon_deg, w.icao)
+    airports = load_airports()
+    key = str(code).strip().upper()
+    if key not in airports:
+        near = difflib.get_close_matches(key, list(airports), n=3)
+        raise ScenarioError(what, None, f"unknown ICAO code {code!r}" + (
+            f" (did you mean {' or '.join(near)}?)" if near else f" (known: {', '.join(airports)})"))
+    a = airports[key]
+    return _Place(a.lat_deg, a.lon_deg, key)
+
+
+# --- the hazard ------------------------------------------------------------------------------------
+def scan_hazard_per_s(radar, xyz, alt_m, transponder_on, t_s=None, phases=ORBIT_PHASES):
+    """Detection hazard of one radar per second of flight, availability not included [1/s].
+
+    ``-ln(1 - Pd_scan) / scan_period`` where a target is in the radar's
+    coverage (:func:`sim.detection.in_coverage`: line of sight, terrain
+    masking, range), 0 elsewhere; ``Pd_scan`` from :func:`sim.detection.scan_pd`
+    (capped at :data:`PD_MAX`). Over a stay of ``tau`` seconds the chance of no
+    detection is then ``exp(-hazard * tau)``, that of ``tau / scan_period``
+    independent scans.
+
+    Parameters
+    ----------
+    radar : sim.detection.RadarModel
+    xyz : ndarray, shape (..., 3)
+        Earth-centred unit vectors of the targets.
+    alt_m : array_like, shape (...)
+        Target altitudes above mean sea level [m].
+    transponder_on : bool
+    t_s : array_like, optional
+        Target times since departure [s] (an orbiting radar's position
+        depends on them; None: 0).
+    phases : int
+        An orbiting radar's hazard is the mean over this many loop phases
+        (its expectation over the random phase of the Monte Carlo).
+
+    Returns
+    -------
+    ndarray, shape (...)
+    """
+    alt = np.broadcast_to(np.asarray(alt_m, dtype=float), np.shape(xyz)[:-1])
+
+    def one(covered, slant):
+        pd = np.minimum(scan_pd(radar, slant, transponder_on), PD_MAX)
+        return np.where(covered, -np.log1p(-pd), 0.0)
+
+    if isinstance(radar.platform, Orbit):
+        t = np.zeros(alt.shape) if t_s is None else np.broadcast_to(np.asarray(t_s, dtype=float), alt.shape)
+        acc = np.zeros(alt.shape)
+        for k in range(phases):
+            acc += one(*in_coverage(radar, xyz, alt, t, (k + 0.5) / phases))
+        return acc / phases / radar.scan_period_s
+    return one(*in_coverage(radar, xyz, alt)) / radar.scan_period_s
+
+
+def hazard_rate_per_s(radars, xyz, alt_m, transponder_on, t_s=None):
+    """The detection hazard of all radars per second of flight [1/s]: the sum of each radar's
+    :func:`scan_hazard_per_s` times its availability (outages as their expectation)."""
+    total = np.zeros(np.shape(xyz)[:-1])
+    for r in radars:
+        if r.availability > 0:
+            total += r.availability * scan_hazard_per_s(r, xyz, alt_m, transponder_on, t_s)
+    return total
+
+
+def route_hazards(radars, route, transponder_on):
+    """Each radar's hazard integral along a route's track (availability not included), shape (R,).
+
+    ``route`` is a :class:`sim.routes.RouteTrack` (1-s samples, its climb,
+    cruise and descent); trapezoid rule over its time grid.
+    """
+    dt = np.diff(route.t_s)
+    out = []
+    for r in radars:
+        h = scan_hazard_per_s(r, route.xyz, route.alt_m, transponder_on, t_s=route.t_s)
+        out.append(float(np.sum(0.5 * (h[1:] + h[:-1]) * dt)))
+    return np.array(out)
+
+
+# --- the grid ---------------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class SearchGrid:
+    """Cell centres of the search on the projected plane; axis 0 = row (y), axis 1 = column (x).
+
+    ``allowed`` marks the cells a route may use: inside the ellipse of points
+    reachable within the largest budget, inside the terrain model when one is
+    used, outside the forbidden airspaces (widened by
+    :data:`AVOID_BUFFER_CELLS` spacings).
+    """
+
+    transformer: object             # lon/lat -> metres (always_xy)
+    spacing_m: float
+    x_m: np.ndarray                 # (nx,)
+    y_m: np.ndarray                 # (ny,)
+    lat_deg: np.ndarray             # (ny, nx)
+    lon_deg: np.ndarray             # (ny, nx)
+    xyz: np.ndarray                 # (ny, nx, 3)
+    allowed: np.ndarray             # (ny, nx) bool
+    origin_cell: tuple              # (row, col)
+    dest_cell: tuple
+    origin_xy: tuple                # exact endpoints [m]
+    dest_xy: tuple
+    avoid_polygons_m: tuple = ()    # the forbidden airspaces (not widened), projected
+
+    @property
+    def shape(self):
+        return self.allowed.shape
+
+    def node(self, cell):
+        return int(cell[0]) * self.shape[1] + int(cell[1])
+
+    def to_xy(self, lat_deg, lon_deg):
+        x, y = self.transformer.transform(np.asarray(lon_deg, dtype=float), np.asarray(lat_deg, dtype=float))
+        return np.asarray(x, dtype=float), np.asarray(y, dtype=float)
+
+    def to_lat_lon(self, x_m, y_m):
+        lon, lat = self.transformer.transform(np.asarray(x_m, dtype=float), np.asarray(y_m, dtype=float),
+                                              direction="INVERSE")
+        return np.asarray(lat, dtype=float), np.asarray(lon, dtype=float)
+
+    def describe(self):
+        """What the grid is, for digests and outputs."""
+        return {"spacing_m": self.spacing_m, "x0_m": float(self.x_m[0]), "y0_m": float(self.y_m[0]),
+                "nx": int(len(self.x_m)), "ny": int(len(self.y_m)), "crs": self.transformer.target_crs.to_proj4()}
+
+
+def search_grid(transformer, origin, dest, max_extra_m, spacing_m=DEFAULT_SPACING_M, terrain=None,
+                avoid_polygons_m=()):
+    """The search grid between two endpoints (``(lat_deg, lon_deg)`` each) for budgets up to ``max_extra_m``.
+
+    The cells are those of the ellipse with the endpoints as foci whose points
+    can be reached within the largest budget (plus two spacings), on a square
+    grid of ``spacing_m`` in the projection of ``transformer`` (made coarser when
+    it would exceed :data:`MAX_CELLS`), restricted to the terrain model's area
+    when ``terrain`` is given and outside ``avoid_polygons_m``.
+    Raises :class:`~sim.scenario.ScenarioError` when an endpoint is not allowed.
+    """
+    ox, oy = (float(v) for v in transformer.transform(origin[1], origin[0]))
+    dx, dy = (float(v) for v in transformer.transform(dest[1], dest[0]))
+    d = math.hypot(dx - ox, dy - oy)
+    a = (d + max_extra_m) / 2.0 + 2.0 * spacing_m
+    c = d / 2.0
+    b = math.sqrt(max(a * a - c * c, 0.0))
+    theta = math.atan2(dy - oy, dx - ox)
+    hx = math.sqrt((a * math.cos(theta)) ** 2 + (b * math.sin(theta)) ** 2)
+    hy = math.sqrt((a * math.sin(theta)) ** 2 + (b * math.cos(theta)) ** 2)
+    spacing = float(spacing_m)
+    cells = (2 * hx / spacing + 1) * (2 * hy / spacing + 1)
+    if cells > MAX_CELLS:
+        spacing = float(np.ceil(spacing * math.sqrt(cells / MAX_CELLS) / 100.0) * 100.0)
+    mx, my = (ox + dx) / 2.0, (oy + dy) / 2.0
+    nx, ny = int(np.ceil(hx / spacing)), int(np.ceil(hy / spacing))
+    x = mx + np.arange(-nx, nx + 1) * spacing
+    y = my + np.arange(-ny, ny + 1) * spacing
+    X, Y = np.meshgrid(x, y)
+    lon, lat = transformer.transform(X, Y, direction="INVERSE")
+    lat, lon = np.asarray(lat, dtype=float), np.asarray(lon, dtype=float)
+    allowed = np.hypot(X - ox, Y - oy) + np.hypot(X - dx, Y - dy) <= 2.0 * a
+    if terrain is not None:
+        allowed &= ((lat >= terrain.lat_min_deg) & (lat <= terrain.lat_max_deg)
+                    & (lon >= terrain.lon_min_deg) & (lon <= terrain.lon_max_deg))
+    for poly in avoid_polygons_m:
+        wide = shapely.buffer(poly, AVOID_BUFFER_CELLS * spacing)
+        allowed &= ~shapely.contains_xy(wide, X, Y)
+    grid = SearchGrid(transformer, spacing, x, y, lat, lon, unit_vectors(lat, lon), allowed,
+                      _nearest_cell(x, y, ox, oy), _nearest_cell(x, y, dx, dy), (ox, oy), (dx, dy),
+                      tuple(avoid_polygons_m))
+    return grid
+
+
+def _nearest_cell(x, y, px, py):
+    return (int(np.clip(np.rint((py - y[0]) / (y[1] - y[0])), 0, len(y) - 1)),
+            int(np.clip(np.rint((px - x[0]) / (x[1] - x[0])), 0, len(x) - 1)))
+
+
+def level_altitude_m(grid, level, terrain):
+    """The altitude flown at each cell [m AMSL]: the level's, or the highest ground of the four terrain
+    cells around the cell centre plus the level's height above ground."""
+    if level.agl_m is None:
+        return np.full(grid.shape, float(level.altitude_m))
+    return cell_max_m(terrain, grid.lat_deg, grid.lon_deg) + level.agl_m
+
+
+def hazard_field(radars, grid, level, transponder_on, terrain=None):
+    """The hazard per second of flight at each cell of ``grid`` at ``level`` [1/s], shape (ny, nx)
+    (:func:`hazard_rate_per_s`; forbidden cells keep their value: the graph leaves them out)."""
+    return hazard_rate_per_s(radars, grid.xyz, level_altitude_m(grid, level, terrain), transponder_on)
+
+
+# --- the graph ----------------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class GridGraph:
+    """The 16-neighbour directed graph of a grid in CSR form; edges sorted by (source, target).
+
+    ``cost`` is the hazard integral over each edge's flight time [-], ``length_m``
+    its great-circle length between cell centres [m].
+    """
+
+    n_nodes: int
+    indptr: np.ndarray     # (n_nodes + 1,)
+    indices: np.ndarray    # (E,) target node
+    source: np.ndarray     # (E,) source node
+    length_m: np.ndarray   # (E,)
+    cost: np.ndarray       # (E,)
+
+    def edge_ids(self, nodes):
+        """The edges along a node path."""
+        out = np.empty(max(len(nodes) - 1, 0), dtype=np.int64)
+        for k, (u, v) in enumerate(zip(nodes[:-1], nodes[1:])):
+            lo, hi = self.indptr[u], self.indptr[u + 1]
+            out[k] = lo + np.searchsorted(self.indices[lo:hi], v)
+        return out
+
+    def matrix(self, weights):
+        return csr_matrix((weights, self.indices, self.indptr), shape=(self.n_nodes, self.n_nodes))
+
+
+def _half_cells(i2):
+    """The two cells either side of a doubled coordinate (the same cell twice when it is on one)."""
+    return i2 // 2, (i2 + 1) // 2
+
+
+def grid_graph(grid, field_per_s, speed_mps):
+    """The :class:`GridGraph` of a grid and a hazard field (allowed cells only; an edge also needs the cells
+    its middle falls between)."""
+    ny, nx = grid.shape
+    I, J = np.meshgrid(np.arange(ny), np.arange(nx), indexing="ij")
+    lam = np.where(grid.allowed, field_per_s, np.inf)
+    src, dst, length, cost = [], [], [], []
+    for di, dj in MOVES_16:
+        i2, j2 = I + di, J + dj
+        ok = (i2 >= 0) & (i2 < ny) & (j2 >= 0) & (j2 < nx)
+        a_i, a_j = I[ok], J[ok]
+        b_i, b_j = i2[ok], j2[ok]
+        r0, r1 = _half_cells(2 * a_i + di)
+        c0, c1 = _half_cells(2 * a_j + dj)
+        mid = 0.25 * (lam[r0, c0] + lam[r0, c1] + lam[r1, c0] + lam[r1, c1])
+        la, lb = lam[a_i, a_j], lam[b_i, b_j]
+        keep = np.isfinite(la) & np.isfinite(lb) & np.isfinite(mid)
+        xa, xb = grid.xyz[a_i[keep], a_j[keep]], grid.xyz[b_i[keep], b_j[keep]]
+        ell = 2.0 * EARTH_RADIUS_M * np.arcsin(np.minimum(np.linalg.norm(xa - xb, axis=-1) / 2.0, 1.0))
+        src.append(a_i[keep] * nx + a_j[keep])
+        dst.append(b_i[keep] * nx + b_j[keep])
+        length.append(ell)
+        cost.append(0.25 * (la[keep] + 2.0 * mid[keep] + lb[keep]) * ell / speed_mps)
+    src, dst = np.concatenate(src), np.concatenate(dst)
+    order = np.lexsort((dst, src))
+    n = ny * nx
+    indptr = np.concatenate([[0], np.cumsum(np.bincount(src, minlength=n))]).astype(np.int64)
+    return GridGraph(n, indptr, dst[order].astype(np.int32), src[order].astype(np.int32),
+                     np.concatenate(length)[order], np.concatenate(cost)[order])
+
+
+# --- the constrained shortest path ---------------------------------------------------------------------
+@dataclass(frozen=True)
+class ConstrainedPath:
+    """The best grid path found within a length budget, and the Lagrangian bound on any.
+
+    ``cost`` is the path's hazard integral (the upper bound), ``lower_bound``
+    the best dual value ``max over mu of min over paths (cost + mu (length -
+    budget))``: no grid path within the budget costs less. ``gap = cost -
+    lower_bound`` (0 when the hazard-first path fits the budget).
+    """
+
+    nodes: np.ndarray
+    cost: float
+    length_m: float
+    budget_m: float
+    lower_bound: float
+    mu_per_m: float
+    evaluations: int
+
+    @property
+    def gap(self):
+        return max(self.cost - self.lower_bound, 0.0)
+
+
+class LagrangianSearch:
+    """Constrained shortest paths between two nodes of one graph, by Lagrangian relaxation.
+
+    Every Dijkstra run (one per price of length ``mu``) is kept, so budgets
+    solved one after another share them; each run gives a lower bound for
+    every budget, and its path is a candidate for every budget it fits.
+    """
+
+    def __init__(self, graph, source, target):
+        self.graph, self.source, self.target = graph, int(source), int(target)
+        self._runs = {}        # mu -> (nodes, cost, length)
+
+    @property
+    def runs(self):
+        """Dijkstra runs so far."""
+        return len(self._runs)
+
+    def at(self, mu):
+        """The path minimising ``cost + mu * length`` (None when the target cannot be reached)."""
+        mu = float(mu)
+        if mu not in self._runs:
+            g = self.graph
+            dist, pred = dijkstra(g.matrix(g.cost + mu * g.length_m), directed=True, indices=self.source,
+                                  return_predecessors=True)
+            if not np.isfinite(dist[self.target]):
+                self._runs[mu] = None
+            else:
+                nodes = [self.target]
+                while nodes[-1] != self.source:
+                    nodes.append(int(pred[nodes[-1]]))
+                nodes = np.array(nodes[::-1], dtype=np.int64)
+                e = g.edge_ids(nodes)
+                self._runs[mu] = (nodes, float(g.cost[e].sum()), float(g.length_m[e].sum()))
+        return self._runs[mu]
+
+    def shortest_length_m(self):
+        """The length of the shortest grid path (the least a budget can be); inf when unreachable."""
+        run = self.at(MU_MAX_PER_M)
+        return np.inf if run is None else run[2]
+
+    def _bounds(self, budget_m):
+        lower, best = -np.inf, None
+        for mu, run in self._runs.items():
+            if run is None:
+                continue
+            _, c, ell = run
+            lower = max(lower, c + mu * (ell - budget_m))
+            if ell <= budget_m and (best is None or (c, ell) < (best[1][1], best[1][2])):
+                best = (mu, run)
+        return lower, best
+
+    def solve(self, budget_m):
+        """The best path within ``budget_m`` (a :class:`ConstrainedPath`), or None when none fits."""
+        start = len(self._runs)
+        if self.at(MU_MIN_PER_M) is None:
+            return None
+        feasible = {mu: r for mu, r in self._runs.items() if r is not None and r[2] <= budget_m}
+        infeasible = [mu for mu, r in self._runs.items() if r is not None and r[2] > budget_m]
+        hi = min(feasible) if feasible else None
+        lo = max([m for m in infeasible if hi is None or m < hi], default=None)
+        if hi is None:                       # raise the price until the path fits
+            mu = max(lo * 10.0, 1e-9)
+            while mu <= MU_MAX_PER_M:
+                run = self.at(mu)
+                if run[2] <= budget_m:
+                    hi = mu
+                    break
+                lo = mu
+                mu *= 10.0
+            if hi is None:
+                return None
+        while lo is not None and len(self._runs) - start < MAX_EVALUATIONS:
+            lower, (mu_best, run) = self._bounds(budget_m)
+            if run[1] - lower <= GAP_ABS + GAP_REL * run[1] or hi / lo < 1.0 + 1e-9:
+                break
+            mid = math.sqrt(lo * hi)
+            if self.at(mid)[2] <= budget_m:
+                hi = mid
+            else:
+                lo = mid
+        lower, (mu_best, run) = self._bounds(budget_m)
+        return ConstrainedPath(run[0], run[1], run[2], float(budget_m), float(min(lower, run[1])), mu_best,
+                               len(self._runs) - start)
+
+
+# --- smoothing and route costs -----------------------------------------------------------------------
+def _bilinear(grid, values, x_m, y_m):
+    """Bilinear interpolation of a cell-centre field at projected points (outside the grid: inf)."""
+    h = grid.spacing_m
+    u = (np.asarray(x_m) - grid.x_m[0]) / h
+    v = (np.asarray(y_m) - grid.y_m[0]) / h
+    ny, nx = grid.shape
+    inside = (u >= 0) & (u <= nx - 1) & (v >= 0) & (v <= ny - 1)
+    j0 = np.clip(np.floor(np.where(inside, u, 0)), 0, nx - 2).astype(np.intp)
+    i0 = np.clip(np.floor(np.where(inside, v, 0)), 0, ny - 2).astype(np.intp)
+    fu, fv = np.where(inside, u, 0) - j0, np.where(inside, v, 0) - i0
+    val = ((values[i0, j0] * (1 - fu) + values[i0, j0 + 1] * fu) * (1 - fv)
+           + (values[i0 + 1, j0] * (1 - fu) + values[i0 + 1, j0 + 1] * fu) * fv)
+    # a corner that is forbidden (inf) forbids the point, whatever its weight
+    corners = np.isinf(values[i0, j0]) | np.isinf(values[i0, j0 + 1]) | np.isinf(values[i0 + 1, j0]) \
+        | np.isinf(values[i0 + 1, j0 + 1])
+    return np.where(inside & ~corners, val, np.inf)
+
+
+def _segment_costs(grid, lam, p, q, speed_mps):
+    """Hazard integrals of straight projected segments ``p[k] -> q[k]`` (``(K, 2)`` each), trapezoid rule on
+    samples at most half a spacing apart; inf for a segment that touches a forbidden cell."""
+    p, q = np.atleast_2d(p), np.atleast_2d(q)
+    d = np.hypot(*(q - p).T)
+    n = np.maximum(np.ceil(d / (0.5 * grid.spacing_m)).astype(np.int64), 1) + 1
+    seg = np.repeat(np.arange(len(d)), n)
+    start = np.concatenate([[0], np.cumsum(n)[:-1]])
+    t = (np.arange(n.sum()) - start[seg]) / (n[seg] - 1)
+    xy = p[seg] + t[:, None] * (q - p)[seg]
+    lam_s = _bilinear(grid, lam, xy[:, 0], xy[:, 1])
+    w = np.where((t == 0) | (t == 1), 0.5, 1.0)
+    with np.errstate(invalid="ignore"):
+        total = np.add.reduceat(w * lam_s, start)
+    return total * d / (n - 1) / speed_mps
+
+
+def string_pull(grid, lam, xy, speed_mps, tolerance=1e-9):
+    """String-pull a polyline (``(K, 2)`` projected metres) over a hazard field: from each kept vertex, the
+    farthest later vertex reachable by one straight segment whose hazard integral is at most the path's
+    between them (plus ``tolerance``, relative) and which crosses no forbidden cell. Returns the kept
+    vertices, ``(M, 2)``; the hazard never rises and the length never grows."""
+    xy = np.asarray(xy, dtype=float)
+    if len(xy) <= 2:
+        return xy
+    lam = np.where(grid.allowed, lam, np.inf)
+    legs = _segment_costs(grid, lam, xy[:-1], xy[1:], speed_mps)
+    cum = np.concatenate([[0.0], np.cumsum(np.where(np.isfinite(legs), legs, 1e300))])
+    keep = [0]
+    i = 0
+    while i < len(xy) - 1:
+        j = np.arange(i + 2, len(xy))
+        best = i + 1
+        if len(j):
+            c = _segment_costs(grid, lam, np.repeat(xy[i][None], len(j), axis=0), xy[j], speed_mps)
+            ok = np.isfinite(c) & (c <= (cum[j] - cum[i]) * (1.0 + tolerance) + 1e-12)
+            if ok.any():
+                best = int(j[np.flatnonzero(ok)[-1]])
+        keep.append(best)
+        i = best
+    return xy[keep]
+
+
+def _thin(lat, lon, min_m=WAYPOINT_SPACING_M):
+    """Drop intermediate waypoints closer than ``min_m`` to the previous kept one or to the last."""
+    keep = [0]
+    for k in range(1, len(lat) - 1):
+        prev = keep[-1]
+        d_prev = leg_geometry([lat[prev], lat[k]], [lon[prev], lon[k]])[1][0]
+        d_end = leg_geometry([lat[k], lat[-1]], [lon[k], lon[-1]])[1][0]
+        if d_prev >= min_m and d_end >= min_m:
+            keep.append(k)
+    keep.append(len(lat) - 1)
+    return np.asarray(lat)[keep], np.asarray(lon)[keep]
+
+
+def route_length_m(lat_deg, lon_deg):
+    """Geodesic (WGS84) length of a polyline [m]."""
+    return float(leg_geometry(lat_deg, lon_deg)[1].sum())
+
+
+def route_cost(grid, lam, lat_deg, lon_deg, speed_mps):
+    """The hazard integral of a route of geodesic legs over a field (samples at most half a spacing apart
+    along the legs, trapezoid rule); inf when it crosses a forbidden cell."""
+    length = route_length_m(lat_deg, lon_deg)
+    n = max(int(np.ceil(length / (0.5 * grid.spacing_m))), 1) + 1
+    s = np.linspace(0.0, length, n)
+    la, lo, _ = positions_along_route(lat_deg, lon_deg, s)
+    x, y = grid.to_xy(la, lo)
+    lam_s = _bilinear(grid, np.where(grid.allowed, lam, np.inf), x, y)
+    if not np.all(np.isfinite(lam_s)):
+        return np.inf
+    return float(np.sum(0.5 * (lam_s[1:] + lam_s[:-1])) * (s[1] - s[0]) / speed_mps)
+
+
+# --- scenarios of the routes ----------------------------------------------------------------------------
+def route_scenario_doc(scenario, name, title, origin, dest, lat_deg, lon_deg, level, transponder_on,
+                       campaigns=None, flights=None, description=None):
+    """A copy of the scenario's document whose one ``[[route]]`` is the given route, flown as planned.
+
+    The route has weight 1, no sideways spread, the level's cruise
+    (``cruise_altitude_m`` or ``cruise_altitude_agl_m``) and the endpoints as
+    given (airports by code); the waypoints between are ``{lat, lon}`` rounded
+    to 1e-6 degrees (0.1 m). The transponder probability is set to the state
+    searched; ``[uncertainty]`` entries about the old routes are dropped.
+    """
+    doc = copy.deepcopy(scenario.raw)
+    mid = [{"lat": round(float(a), 6), "lon": round(float(b), 6)} for a, b in zip(lat_deg[1:-1], lon_deg[1:-1])]
+    route = {"name": "least-detectable" if mid else "direct", "weight": 1.0,
+             "waypoints": [origin.toml_value(), *mid, dest.toml_value()], "cross_track_sigma_km": 0.0}
+    route["cruise_altitude_m" if level.agl_m is None else "cruise_altitude_agl_m"] = (
+        float(level.altitude_m) if level.agl_m is None else float(level.agl_m))
+    doc["route"] = [route]
+    sc = doc.setdefault("scenario", {})
+    sc["name"], sc["title"] = name, title
+    if description:
+        sc["description"] = description
+    aircraft = doc.setdefault("aircraft", {})
+    aircraft["transponder_on_probability"] = 1.0 if transponder_on else 0.0
+    for k in [k for k in aircraft if k.startswith("cruise_altitude") or k.startswith("cruise_flight_level")]:
+        del aircraft[k]     # the route's level rules: no aircraft level left to contradict it
+    aircraft["cruise_altitude_m" if level.agl_m is None else "cruise_altitude_agl_m"] = (
+        float(level.altitude_m) if level.agl_m is None else float(level.agl_m))
+    run_table = doc.setdefault("run", {})
+    if campaigns is not None:
+        run_table["campaigns"] = int(campaigns)
+    if flights is not None:
+        run_table["flights"] = int(flights)
+    unc = doc.get("uncertainty")
+    if isinstance(unc, dict):
+        kept = {k: v for k, v in unc.items() if not k.startswith("route[")}
+        if kept:
+            doc["uncertainty"] = kept
+        else:
+            doc.pop("uncertainty")
+    return doc
+
+
+# --- results ------------------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class EvadeRoute:
+    """One route of the front (or the direct reference), with the search's and the simulator's numbers.
+
+    Probabilities: ``p_grid`` is the search's surrogate, ``1 - exp(-cost)``
+    of the route's legs on the grid's hazard field; ``p_surrogate`` the same
+    hazard evaluated exactly (every second of the flown track, climb and
+    descent included, no grid); ``p_surrogate_outages`` that with each
+    radar's availability drawn once per flight (as the Monte Carlo draws it)
+    instead of its expectation; ``p_lower`` the Lagrangian lower bound of the
+    grid problem (``1 - exp(-lower_bound)``); ``summary`` the Monte Carlo
+    summary (summary.json) of the route's scenario.
+    """
+
+    label: str
+    budget_m: float | None            # None: the direct route (reference)
+    level: Level
+    transponder_on: bool
+    lat_deg: np.ndarray               # waypoints, endpoints included
+    lon_deg: np.ndarray
+    length_m: float
+    extra_m: float                    # over the geodesic between the endpoints
+    cost_grid: float                  # hazard integral of the route's legs on the field
+    search: ConstrainedPath | None    # the grid path it came from (None: the direct route)
+    p_surrogate: float
+    p_surrogate_outages: float
+    doc: dict = field(repr=False)     # its scenario document
+    summary: dict = field(repr=False, default=None)
+
+    @property
+    def p_grid(self):
+        return float(-np.expm1(-self.cost_grid))
+
+    @property
+    def p_lower(self):
+        return None if self.search is None else float(-np.expm1(-self.search.lower_bound))
+
+    @property
+    def p_detect(self):
+        return self.summary["p_detect"]
+
+    @property
+    def p_stopped(self):
+        r = self.summary.get("response")
+        return None if r is None else r["p_stopped"]
+
+    def row(self):
+        """A flat, JSON-ready record (front.csv and front.json)."""
+        s, r = self.summary, self.summary.get("response")
+        sr = self.search
+        return {
+            "point": self.label, "budget_km": None if self.budget_m is None else round(self.budget_m / 1000.0, 3),
+            "level": self.level.label, "transponder": "on" if self.transponder_on else "off",
+            "length_km": round(self.length_m / 1000.0, 3), "extra_km": round(self.extra_m / 1000.0, 3),
+            "waypoints": len(self.lat_deg),
+            "p_surrogate_grid": round(self.p_grid, 6), "p_surrogate": round(self.p_surrogate, 6),
+            "p_surrogate_outages": round(self.p_surrogate_outages, 6),
+            "p_lagrangian_lower": None if sr is None else round(self.p_lower, 6),
+            "p_grid_path": None if sr is None else round(float(-np.expm1(-sr.cost)), 6),
+            "duality_gap": None if sr is None else round(sr.gap, 6),
+            "mu_per_km": None if sr is None else float(f"{sr.mu_per_m * 1000.0:.6g}"),
+            "dijkstra_runs": None if sr is None else sr.evaluations,
+            "p_detect": s["p_detect"], "p_detect_ci95_low": s["p_detect_ci95"][0],
+            "p_detect_ci95_high": s["p_detect_ci95"][1],
+            "p_stopped": None if r is None else r["p_stopped"],
+            "p_stopped_ci95_low": None if r is None else r["p_stopped_ci95"][0],
+            "p_stopped_ci95_high": None if r is None else r["p_stopped_ci95"][1],
+            "scenario_file": None,
+        }
+
+
+@dataclass(frozen=True)
+class EvadeResult:
+    """The front of one call: the direct route and a route per budget, per transponder state searched."""
+
+    scenario: object
+    origin: _Place
+    dest: _Place
+    levels: tuple
+    transponder_states: tuple
+    budgets_m: tuple
+    avoid: tuple
+    grid: SearchGrid
+    fields: dict                   # (level, transponder_on) -> hazard field (ny, nx) [1/s]
+    direct: dict                   # transponder_on -> EvadeRoute of the direct route (the reference)
+    front: dict                    # transponder_on -> tuple of EvadeRoute, one per budget (increasing)
+    great_circle_m: float
+    speed_mps: float
+    campaigns: int
+    flights: int
+    seed: int
+    timings_s: dict
+    notes: tuple = ()
+
+    def routes(self):
+        """Every route: for each transponder state, the direct route and then the front."""
+        return [r for t in self.transponder_states for r in (self.direct[t], *self.front[t])]
+
+
+# --- the whole question ---------------------------------------------------------------------------------
+def _transponder_states(scenario, transponder):
+    if transponder is None:
+        p = scenario.aircraft.transponder_on_probability
+        return (p == 1.0,) if p in (0.0, 1.0) else (False, True)
+    t = str(transponder).lower()
+    states = {"on": (True,), "off": (False,), "both": (False, True)}
+    if t not in states:
+        raise ScenarioError("--transponder", None, f"must be on, off or both, got {transponder!r}")
+    return states[t]
+
+
+def _hazard_key(cache, radars, grid, level, transponder_on, terrain):
+    parts = [(r.kind.name, r.platform, r.range_m, r.scan_period_s, r.availability, r.pd_constant, r.pd_table,
+              r.refraction_k, r.masking, None if r.terrain is None else cache.terrain_key(r.terrain))
+             for r in radars]
+    return (parts, grid.describe(), grid.allowed.shape, level.altitude_m, level.agl_m, bool(transponder_on),
+            None if (terrain is None or level.agl_m is None) else cache.terrain_key(terrain), ORBIT_PHASES, PD_MAX)
+
+
+def evade(scenario, budgets_km=(0, 100, 200, 400, 800), *, origin=None, dest=None, levels=None, transponder=None,
+          avoid=(), spacing_m=DEFAULT_SPACING_M, campaigns=None, flights=None, seed=None, terrain=None,
+          cache=None, progress=None):
+    """The least-detectable routes of a scenario for a set of extra-distance budgets, re-scored by the Monte Carlo.
+
+    Parameters
+    ----------
+    scenario : sim.scenario.Scenario
+    budgets_km : sequence of float or str
+        Extra distance over the geodesic between the endpoints [km]
+        (``"0,100,200"`` as the command line writes it).
+    origin, dest : str, optional
+        ICAO codes of the endpoints (default: those of the scenario's most
+        probable route).
+    levels : str or tuple of Level, optional
+        :func:`parse_levels` (default: the scenario's cruise level); each
+        budget takes the level with the safest route.
+    transponder : {"on", "off", "both"}, optional
+        Default: the scenario's state when its probability is 0 or 1, else both.
+    avoid : str or sequence of str
+        Forbidden airspaces (ISO 3166-1 alpha-3), e.g. ``("TUR",)``.
+    spacing_m : float
+        Grid spacing [m] (coarser when the area would exceed :data:`MAX_CELLS`).
+    campaigns, flights, seed : int, optional
+        The Monte Carlo of the re-score (default: the scenario's).
+    terrain : geo.terrain.Terrain, optional
+    cache : sim.prepcache.PrepCache, optional
+        Prepared parts (masking tables, detection tables, hazard fields).
+    progress : callable, optional
+        ``progress(n)`` after each search and each re-score.
+
+    Returns
+    -------
+    EvadeResult
+
+    Raises
+    ------
+    sim.scenario.ScenarioError
+        Bad input: an unknown airport or country, a negative budget, an
+        endpoint in a forbidden airspace, no route within the aircraft's range.
+    """
+    t_start = time.perf_counter()
+    timings = {}
+    budgets = parse_budgets_km(budgets_km)
+    avoid = parse_avoid(avoid)
+    levels = parse_levels(levels, scenario) if levels is None or isinstance(levels, str) else tuple(levels)
+    states = _transponder_states(scenario, transponder)
+    main = _main_route(scenario)
+    o = _endpoint(origin, main.waypoints[0], "--from")
+    d = _endpoint(dest, main.waypoints[-1], "--to")
+    if (o.lat_deg, o.lon_deg) == (d.lat_deg, d.lon_deg):
+        raise ScenarioError("--to", None, f"the destination {d.label} is the origin")
+    if not spacing_m >= 1000.0:
+        raise ScenarioError("--spacing-km", None, f"the grid spacing is at least 1 km, got {spacing_m / 1000:g} km")
+    cache = cache if isinstance(cache, PrepCache) else PrepCache(memory=cache)
+    aircraft = scenario.aircraft
+    great_circle = route_length_m([o.lat_deg, d.lat_deg], [o.lon_deg, d.lon_deg])
+    range_m = getattr(aircraft, "range_m", None)
+    notes = []
+    if range_m is not None and great_circle > range_m:
+        raise ScenarioError("--to", None, f"no route within the aircraft's range: {o.label}-{d.label} is "
+                                          f"{great_circle / 1000:,.0f} km, the range {range_m / 1000:,.0f} km "
+                                          "(aircraft.range_km)")
+    if range_m is not None and budgets[-1] > range_m - great_circle:
+        cap = range_m - great_circle
+        notes.append(f"budgets above {cap / 1000:,.0f} km searched at {cap / 1000:,.0f} km: the aircraft's range "
+                     f"is {range_m / 1000:,.0f} km")
+        budgets = tuple(sorted({min(b, cap) for b in budgets}))
+    campaigns = int(campaigns or scenario.run.campaigns)
+    flights = int(flights or scenario.run.flights)
+    seed = scenario.run.seed if seed is None else int(seed)
+    speed = aircraft.cruise_speed_mps
+
+    use_terrain = needs_terrain(scenario) or any(lv.agl_m is not None for lv in levels)
+    if terrain is None and use_terrain:
+        terrain = load_terrain()
+    for p, what in ((o, "--from"), (d, "--to")):
+        if terrain is not None and not (terrain.lat_min_deg <= p.lat_deg <= terrain.lat_max_deg
+                                        and terrain.lon_min_deg <= p.lon_deg <= terrain.lon_max_deg):
+            raise ScenarioError(what, None, f"{p.label} is outside the terrain model ({terrain.lat_min_deg:g}-"
+                                            f"{terrain.lat_max_deg:g}N, {terrain.lon_min_deg:g}-"
+                                            f"{terrain.lon_max_deg:g}E)")
+
+    def name_for(label):
+        return f"{scenario.info.name}-evade-{label}"
+
+    # the radars, their masking tables and the projection, through the core's own preparation (the direct route)
+    t0 = time.perf_counter()
+    direct_lat, direct_lon = np.array([o.lat_deg, d.lat_deg]), np.array([o.lon_deg, d.lon_deg])
+    base_doc = route_scenario_doc(scenario, name_for("direct"), f"{scenario.info.title}: the direct route",
+                                  o, d, direct_lat, direct_lon, levels[0], states[0], campaigns, flights)
+    base = _parse(base_doc, scenario)
+    sim0 = prepare(base, terrain, cache, with_fences=False)
+    radars = sim0.radars
+    transformer = build_airspace(scenario).transformer
+    avoid_m = []
+    for code in avoid:
+        poly = country_polygon(code, transformer)
+        for p, what in ((o, "--from"), (d, "--to")):
+            x, y = transformer.transform(p.lon_deg, p.lat_deg)
+            if shapely.contains_xy(shapely.buffer(poly, AVOID_BUFFER_CELLS * spacing_m), x, y):
+                raise ScenarioError("--avoid", None, f"{code} holds the {'origin' if what == '--from' else 'destination'} "
+                                                     f"{p.label} (or lies within {AVOID_BUFFER_CELLS * spacing_m / 1000:g} km of it)")
+        avoid_m.append(poly)
+    grid = search_grid(transformer, (o.lat_deg, o.lon_deg), (d.lat_deg, d.lon_deg), budgets[-1], spacing_m,
+                       terrain, tuple(avoid_m))
+    if grid.spacing_m != spacing_m:
+        notes.append(f"grid spacing {grid.spacing_m / 1000:g} km (the area would need more than {MAX_CELLS:,} "
+                     f"cells at {spacing_m / 1000:g} km)")
+    timings["prepare_s"] = time.perf_counter() - t0
+
+    fields, found = {}, {}
+    t0 = time.perf_counter()
+    for t_on in states:
+        for lv in levels:
+            fld = cache.get("hazard", _hazard_key(cache, radars, grid, lv, t_on, terrain),
+                            lambda: hazard_field(radars, grid, lv, t_on, terrain))
+            fields[(lv, t_on)] = fld
+            found[(lv, t_on)] = _search_level(grid, fld, speed, budgets, (o, d), great_circle)
+            if progress is not None:
+                progress(1)
+    timings["search_s"] = time.perf_counter() - t0
+    if not any(r for per in found.values() for r in per.values()):
+        # every direct route crosses a forbidden airspace and no budget allows a way round
+        raise ScenarioError("--avoid" if avoid else "--max-extra-km", None,
+                            f"no route from {o.label} to {d.label}" + (f" avoiding {', '.join(avoid)}" if avoid else "")
+                            + f" within {budgets[-1] / 1000:,.0f} km of extra distance"
+                            + (f" and the aircraft's range ({range_m / 1000:,.0f} km)" if range_m else ""))
+
+    # the direct route per state (reference), then the front: per budget the safest candidate so far
+    t0 = time.perf_counter()
+    direct, front = {}, {}
+    rescored = {}
+
+    def finish(label, budget, lv, t_on, lat, lon, search):
+        lat, lon = np.round(lat, 6), np.round(lon, 6)
+        lat[0], lon[0], lat[-1], lon[-1] = o.lat_deg, o.lon_deg, d.lat_deg, d.lon_deg
+        key = (lv, t_on, tuple(lat), tuple(lon))
+        length = route_length_m(lat, lon)
+        if key not in rescored:
+            title = (f"{scenario.info.title}: " + ("the direct route" if budget is None else
+                                                    f"least-detectable route within {budget / 1000:,.0f} km extra"))
+            doc = route_scenario_doc(scenario, name_for(label), title, o, d, lat, lon, lv, t_on, campaigns, flights,
+                                     description=_description(scenario, o, d, lv, t_on, budget, length - great_circle,
+                                                              avoid))
+            sc = _parse(doc, scenario)
+            sim = prepare(sc, terrain, cache)
+            summary = summarize(sim, run(sim, campaigns, flights, seed, keep_flights=False))
+            a = np.array([r.availability for r in sim.radars])
+            hz = route_hazards(sim.radars, sim.routes[0], t_on)
+            rescored[key] = (doc, summary, float(-np.expm1(-np.sum(a * hz))),
+                             float(1.0 - np.prod(1.0 - a * -np.expm1(-hz))))
+            if progress is not None:
+                progress(1)
+        doc, summary, p_s, p_o = rescored[key]
+        return EvadeRoute(label, budget, lv, t_on, lat, lon, length, length - great_circle,
+                          route_cost(grid, fields[(lv, t_on)], lat, lon, speed), search, p_s, p_o, doc, summary)
+
+    for t_on in states:
+        lv0 = levels[0]
+        direct[t_on] = finish("direct", None, lv0, t_on, direct_lat, direct_lon, None)
+        best = None
+        points = []
+        for b in budgets:
+            cands = []
+            for lv in levels:
+                c = route_cost(grid, fields[(lv, t_on)], direct_lat, direct_lon, speed)
+                if np.isfinite(c):
+                    cands.append((c, great_circle, lv, direct_lat, direct_lon, None))
+                for bb, got in found[(lv, t_on)].items():
+                    if bb <= b and got is not None:
+                        cands.append((got[0], got[1], lv, got[2], got[3], got[4]))
+            if not cands:
+                notes.append(f"no route within {b / 1000:,.0f} km extra" + (f" avoiding {', '.join(avoid)}"
+                                                                          if avoid else ""))
+                continue
+            c = min(cands, key=lambda k: (k[0], k[1]))
+            if best is None or (c[0], c[1]) < (best[0], best[1]):
+                best = c
+            label = f"{b / 1000:g}km"
+            points.append(finish(label, b, best[2], t_on, best[3], best[4], best[5]))
+        front[t_on] = tuple(points)
+    timings["rescore_s"] = time.perf_counter() - t0
+    timings["total_s"] = time.perf_counter() - t_start
+    return EvadeResult(scenario, o, d, levels, states, budgets, avoid, grid, fields, direct, front, great_circle,
+                       speed, campaigns, flights, seed, timings, tuple(notes))
+
+
+def _parse(doc, scenario):
+    """Validate a route scenario's document (a bad one is the search's fault: say so plainly)."""
+    return parse_scenario(doc, source=scenario.path, overrides=())
+
+
+def _description(scenario, o, d, level, transponder_on, budget, extra, avoid):
+    what = "the geodesic" if budget is None else (f"the least-detectable route found within {budget / 1000:,.0f} km "
+                                                  f"of extra distance ({extra / 1000:,.1f} km flown)")
+    return (f"Written by airpicture evade from scenario {scenario.info.name}: {what} from {o.label} to {d.label} at "
+            f"{level.label}, transponder {'on' if transponder_on else 'off'}"
+            + (f", avoiding {', '.join(avoid)}" if avoid else "") + "; flown as planned (no sideways spread).")
+
+
+def _search_level(grid, lam, speed, budgets, ends, great_circle):
+    """The routes of one field for every budget > 0: ``{budget: (cost, length, lat, lon, ConstrainedPath)}``
+    (None where no grid path fits)."""
+    graph = grid_graph(grid, lam, speed)
+    search = LagrangianSearch(graph, grid.node(grid.origin_cell), grid.node(grid.dest_cell))
+    shortest = search.shortest_length_m()
+    out = {}
+    if not np.isfinite(shortest):
+        return {b: None for b in budgets}
+    o, d = ends
+    nx = grid.shape[1]
+    for b in budgets:
+        if b <= 0:
+            continue
+        grid_budget = shortest + b
+        got = None
+        for _ in range(TIGHTEN_TRIES):
+            path = search.solve(grid_budget)
+            if path is None:
+                break
+            rows, cols = np.divmod(path.nodes, nx)
+            xy = np.column_stack([grid.x_m[cols], grid.y_m[rows]])
+            xy = np.vstack([grid.origin_xy, xy, grid.dest_xy])
+            pulled = string_pull(grid, lam, xy, speed)
+            lat, lon = grid.to_lat_lon(pulled[:, 0], pulled[:, 1])
+            lat[0], lon[0], lat[-1], lon[-1] = o.lat_deg, o.lon_deg, d.lat_deg, d.lon_deg
+            lat, lon = _thin(lat, lon)
+            if len(lat) > ROUTE_WAYPOINTS_MAX:
+                lat, lon = _thin(lat, lon, min_m=grid.spacing_m * 4)
+            length = route_length_m(lat, lon)
+            cost = route_cost(grid, lam, lat, lon, speed)
+            if length - great_circle <= b and len(lat) <= ROUTE_WAYPOINTS_MAX and np.isfinite(cost):
+                got = (cost, length, lat, lon, path)
+                break
+            grid_budget -= max(length - great_circle - b, 0.0) + 0.5 * grid.spacing_m
+            if grid_budget < shortest:
+                break
+        out[b] = got
+    return out
