@@ -16,11 +16,11 @@ install: $(STAMP)
 
 ## Run the default scenario: headline on stdout, files in out/iraq-2012-baseline/
 demo: $(STAMP)
-	$(BIN)/airpicture run scenarios/iraq_2012_baseline.toml --out out/iraq-2012-baseline
+	$(BIN)/airpicture run iraq_2012_baseline --out out/iraq-2012-baseline
 
 ## Briefing products for the default scenario into brief/
 brief: $(STAMP)
-	$(BIN)/airpicture brief scenarios/iraq_2012_baseline.toml --out brief/
+	$(BIN)/airpicture brief iraq_2012_baseline --out brief/
 
 ## The test suite on 2 workers (under 3 minutes on 2 cores); CI (.ci/run) also runs the tests marked slow
 test: $(STAMP)

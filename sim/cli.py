@@ -25,13 +25,14 @@ from geo.terrain import load_terrain
 from geo.units import FT_M
 from sim import __version__
 from sim.catalog import copy_scenario, format_doc_text, shipped_scenarios, sources_text
+from sim.cost import available_memory_bytes, memory_text, scenario_cost
 from sim.analysis import DEFAULT_SENSITIVITY_CAMPAIGNS, altitude_levels, compare, sensitivity, sweep
 from sim.analysis.metrics import (DEFAULT_METRIC, METRICS_HELP, MetricError, differences_z, is_probability,
                                   metric_interval, metric_short_label, metric_value)
 from sim.engine import EngineUnavailable
 from sim.detection import platform_geometry
 from sim.fences import nominal_route_fences
-from sim.montecarlo import prepare, run
+from sim.montecarlo import AUTO_CHUNK_FLIGHTS, prepare, run
 from sim.platforms import Orbit
 from sim.prepcache import CACHE_ENV, PrepCache, default_cache_dir
 from sim.routes import below_ground_shares
@@ -41,9 +42,11 @@ from sim.products.coverage import radar_coverages
 from sim.products.style import save_figure, use_style
 from sim.pipeline import FLIGHTS_FORMATS, load, simulate_to
 from sim.products.coverage import coverage_collection
-from sim.products.export import OutputRefused, staged_output, write_csv, write_json, write_sidecar
+from sim.products.export import (OutputRefused, check_output_folder, staged_output, write_csv, write_json,
+                                 write_sidecar)
 from sim.results import ASSUMPTIONS_NOTE, format_ci, headline, overrides_text
-from sim.scenario import SEED_MAX, ScenarioError, parse_override_value, shown_text, uncertainty_variants
+from sim.scenario import (SEED_MAX, ScenarioError, override_text, parse_override_value, shown_text,
+                          uncertainty_variants, with_overrides)
 
 __all__ = ["main", "build_parser"]
 
@@ -141,6 +144,16 @@ def _add_common(p):
                    help="override a scenario value, e.g. aircraft.cruise_altitude_m=3000 or "
                         "'radar[Baghdad PSR].range_km=200' (repeatable)")
     p.add_argument("-q", "--quiet", action="store_true", help="no progress bar, no summary on stdout")
+    _add_cache(p)
+    _add_force(p)
+
+
+def _add_force(p):
+    p.add_argument("--force", action="store_true",
+                   help="go on even when the estimated memory exceeds what this machine has available")
+
+
+def _add_cache(p):
     p.add_argument("--cache-dir", metavar="DIR", default=None,
                    help=f"folder of prepared parts reused across runs (default: ${CACHE_ENV}, else "
                         "~/.cache/airpicture; safe to delete)")
@@ -257,6 +270,8 @@ def build_parser():
     p.add_argument("--reference", metavar="NAME", default=None,
                    help="the scenario the others are compared with: its name or file (default: the first given)")
     p.add_argument("-q", "--quiet", action="store_true", help="no table on stdout")
+    _add_cache(p)
+    _add_force(p)
     p.set_defaults(func=_cmd_compare)
 
     p = sub.add_parser("sensitivity", help="which assumption matters: low/high runs of every declared uncertain input",
@@ -348,6 +363,29 @@ def _csv_bytes(scenario, n_flights):
     return n_flights * (70 + longest) + 200
 
 
+def _check_memory(args, scenarios, exact=False, with_fences=True):
+    """Refuse (exit 2) scenarios whose preparation and run cannot fit this machine's available memory,
+    before any work (the estimate of :func:`sim.cost.scenario_cost`; ``--force`` goes on). Several
+    scenarios (a sweep's values, a comparison, a sensitivity's variants) are prepared one after the
+    other: the largest counts. Returns the largest's :class:`~sim.cost.Cost`."""
+    costs = []
+    for sc in scenarios:
+        flights = getattr(args, "flights", None) or sc.run.flights
+        campaigns = getattr(args, "campaigns", None) or sc.run.campaigns
+        chunk = getattr(args, "chunk", None) or max(1, AUTO_CHUNK_FLIGHTS["exact" if exact else "fast"] // flights)
+        costs.append((scenario_cost(sc, min(chunk, campaigns) * flights, exact=exact, with_fences=with_fences), sc))
+    cost, sc = max(costs, key=lambda c: c[0].memory_bytes)
+    free = available_memory_bytes()
+    if free is not None and cost.memory_bytes > free and not args.force:
+        big = sorted(((v, k) for k, v in cost.parts.items() if v), reverse=True)[:2]
+        parts = ", ".join(f"{k.replace('_', ' ')} {memory_text(v)}" for v, k in big)
+        raise ScenarioError(sc.path, None, f"needs about {memory_text(cost.memory_bytes)} of memory to prepare and "
+                            f"run ({parts}) and this machine has {memory_text(free)} available: fewer routes or "
+                            "radars, less sideways spread or shorter ranges (docs/scenario-format.md, Limits), "
+                            "or --force")
+    return cost
+
+
 def _check_disk(out, need_bytes):
     """Refuse (exit 2) a run whose outputs cannot fit the free disk, before any work."""
     at = next(p for p in (out, *out.parents) if p.exists())
@@ -358,12 +396,15 @@ def _check_disk(out, need_bytes):
 
 
 def _check_out(out):
-    """A bad --out is a bad argument: say so before running anything (a file in the way, no write access)."""
+    """A bad --out is a bad argument: say so before running anything (a file in the way, no write access
+    where the folder is staged and swapped in, a folder of other files, another run writing it)."""
     at = next(p for p in (out, *out.parents) if p.exists())
     if not at.is_dir():
         raise ScenarioError("--out", None, f"{at} exists and is not a folder")
-    if not os.access(at, os.W_OK | os.X_OK):
-        raise ScenarioError("--out", None, f"{at} is not writable")
+    beside = next(p for p in Path(os.path.abspath(out)).parents if p.exists())    # the stage goes beside it
+    if not os.access(beside, os.W_OK | os.X_OK):
+        raise ScenarioError("--out", None, f"{beside} is not writable")
+    check_output_folder(out)
 
 
 def _cmd_run(args):
@@ -371,6 +412,7 @@ def _cmd_run(args):
     root = getattr(args, "default_root", "out")
     out = Path(args.out) if args.out else Path(root) / scenario.info.name
     _check_out(out)
+    _check_memory(args, [scenario], exact=args.exact)
     campaigns = args.campaigns or scenario.run.campaigns
     flights = args.flights or scenario.run.flights
     csv_bytes = _csv_bytes(scenario, campaigns * flights) if args.flights_format != "none" else 0
@@ -422,6 +464,7 @@ def _cmd_coverage(args):
     scenario = load(args.scenario, args.overrides)
     out = Path(args.out) if args.out else Path("out") / f"{scenario.info.name}-coverage"
     _check_out(out)
+    _check_memory(args, [scenario], with_fences=False)
     altitude = args.altitude_m if args.altitude_m is not None else (
         None if args.altitude_ft is None else args.altitude_ft * FT_M)
     level = altitude if altitude is not None else args.agl_m
@@ -478,10 +521,12 @@ def _cmd_sweep(args):
         raise ScenarioError("--values", None, "give at least one value")
     if args.out:
         _check_out(Path(args.out))
+    _check_memory(args, [with_overrides(scenario, [override_text(args.key, v)]) for v in values], exact=args.exact)
     metric = args.metric
     # every value validated first, the metric on the first value's prepared run (MetricError: exit 2)
     points = sweep(scenario, args.key, values, campaigns=args.campaigns, flights=args.flights, seed=args.seed,
-                   chunk_campaigns=args.chunk, engine=args.dask, exact=args.exact, metric=metric)
+                   chunk_campaigns=args.chunk, engine=args.dask, exact=args.exact, metric=metric,
+                   cache=_cache(args))
     campaigns = args.campaigns or scenario.run.campaigns
     what_if = _what_if(scenario.overrides)
     run_text = (f"sweep of {args.key} in scenario {scenario.info.name} ({scenario.info.title}), seed "
@@ -547,6 +592,7 @@ _FAR_RADAR_M = 1_000_000.0
 
 def _cmd_validate(args):
     scenario = load(args.scenario, args.overrides)
+    cost = _check_memory(args, [scenario])
     t0 = time.perf_counter()
     sim = prepare(scenario, cache=_cache(args))
     t_prep = time.perf_counter() - t0
@@ -592,6 +638,11 @@ def _cmd_validate(args):
     lines.append(f"run: {scenario.run.campaigns:,} campaigns x {scenario.run.flights} flights = {n:,} flights, seed "
                  f"{scenario.run.seed}; about {t_prep + n * per_flight:,.0f} s to prepare and run on this machine, "
                  f"flights.csv about {_csv_bytes(scenario, n) / 1e6:,.0f} MB")
+    free = available_memory_bytes()
+    lines.append(f"memory: about {memory_text(cost.memory_bytes)} to prepare and run (estimated from its size: "
+                 f"{cost.shapes['routes']} routes, {cost.shapes['route_samples']:,} route samples, "
+                 f"{cost.shapes['radars']} radars, {cost.shapes['detection_table_cells']:,} detection table cells); "
+                 + (f"{memory_text(free)} available" if free is not None else "available memory unknown"))
     try:      # only `sensitivity` uses the ranges: a warning here, an error there
         uncertainty_variants(scenario)
     except ScenarioError as e:
@@ -610,9 +661,11 @@ def _cmd_sensitivity(args):
                                                           '[uncertainty] "KEY" = [low, high]')
     if args.out:
         _check_out(Path(args.out))
+    _check_memory(args, [scenario] + [v for row in uncertainty_variants(scenario) for v in row[3:]])
     update, close_bar = _progress(2 * len(scenario.uncertainty) + 1, args.quiet, unit="run")
     try:     # the metric is checked before the first run (MetricError: exit 2)
-        base, rows = sensitivity(scenario, args.metric, campaigns=args.campaigns, seed=args.seed, progress=update)
+        base, rows = sensitivity(scenario, args.metric, campaigns=args.campaigns, seed=args.seed, progress=update,
+                                 cache=_cache(args))
     finally:
         close_bar()
     campaigns = args.campaigns or DEFAULT_SENSITIVITY_CAMPAIGNS
@@ -682,10 +735,12 @@ def _cmd_compare(args):
     ref = _reference_index(args, scenarios)
     if args.out:
         _check_out(Path(args.out))
+    _check_memory(args, scenarios)
     metric = args.metric
     rows = []
     summaries = [s for _sim, _result, s in compare(scenarios, campaigns=args.campaigns, flights=args.flights,
-                                                   seed=args.seed, metric=metric)]   # metric checked before runs
+                                                   seed=args.seed, metric=metric,
+                                                   cache=_cache(args))]   # metric checked before runs
     stopped = any("response" in s for s in summaries)      # a P(stopped) column whenever any can be stopped
     other = metric not in ("p_detect", "response.p_stopped")  # a column of its own for any other metric
     what_if = _what_if(scenarios[0].overrides)

@@ -166,38 +166,45 @@ def scenario_cost(scenario, flights_per_chunk=None, exact=False, with_fences=Tru
         parts["terrain"] = _TERRAIN_B
         transients.append(_TERRAIN_LOAD_B)
     prepare_s = _S_FIXED + T_all * _S_PER_ROUTE_SAMPLE
-    mask_bins = table_cells = orbit_cells = 0
-    biggest_table = 0
-    most_scans = 0            # the longest window of any radar on any route [scans]
-    for radar in sc.radars:
-        lat, lon, h_radar = _radar_points(radar)
-        is_orbit = radar.orbit is not None
-        if det.terrain and not is_orbit:
-            n_r = int(np.ceil((radar.range_m + _WINDOW_MARGIN_M) / _MASK_RANGE_STEP_M))
-            mask_bins += _MASK_AZIMUTHS * n_r
-            prepare_s += _MASK_AZIMUTHS * n_r * 4 * _S_PER_MASK_SAMPLE
+    fixed = [r for r in sc.radars if r.orbit is None]
+    orbits = [r for r in sc.radars if r.orbit is not None]
+    mask_bins = 0
+    if det.terrain:
+        n_r = np.ceil((np.array([r.range_m for r in fixed]) + _WINDOW_MARGIN_M) / _MASK_RANGE_STEP_M)
+        mask_bins = int(_MASK_AZIMUTHS * n_r.sum())
+        prepare_s += mask_bins * 4 * _S_PER_MASK_SAMPLE     # 4 profile samples per bin
+        if fixed:
             transients.append(_MASK_BUILD_B)
-        loop_m = 0.0
-        if is_orbit and len(lat) > 1:
-            loop_m = float(np.sum(_ground_m(lat, lon, np.roll(lat, -1), np.roll(lon, -1))))
-        for r in routes:
-            if is_orbit:
-                orbit_cells += int(np.ceil(loop_m / _ORBIT_SAMPLE_M) + 1) * r["T"]
-                transients.append(int(np.ceil(loop_m / _ORBIT_SAMPLE_M) + 1) * r["T"] * _GEOMETRY_B)
-                most_scans = max(most_scans, r["T"] / radar.scan_period_s)
-                continue
-            ground = np.min(_ground_m(lat[:, None], lon[:, None], r["lat"][None], r["lon"][None]), axis=0)
-            reach = np.minimum(radar.range_m, horizon_distance_m(h_radar, r["alt"], det.refraction_k))
-            near = ground <= reach + OFFSET_CLIP_SIGMA * r["sigma"] + _WINDOW_MARGIN_M + loop_m / 2 + _COARSE_M
-            if not near.any():
-                continue
-            window_s = r["t"][near][-1] - r["t"][near][0] + 60.0 + 4 * radar.scan_period_s
-            most_scans = max(most_scans, window_s / radar.scan_period_s)
-            if exact:        # no tables: every scan of the window from its geometry, in the run
-                continue
-            cells = r["n_off"] * (int(window_s / TABLE_STEP_S) + 1)
-            table_cells += cells
-            biggest_table = max(biggest_table, min(r["n_off"], _TABLE_BLOCK_ROWS) * cells / r["n_off"])
+    # fixed radars: each one's window on each route, where the route comes within its reach
+    f_lat = np.array([r.lat_deg for r in fixed])[:, None]
+    f_lon = np.array([r.lon_deg for r in fixed])[:, None]
+    f_h = np.array([_radar_points(r)[2] for r in fixed])[:, None]
+    f_range = np.array([r.range_m for r in fixed])[:, None]
+    f_period = np.array([r.scan_period_s for r in fixed])
+    table_cells = orbit_cells = 0
+    biggest_table = 0.0
+    most_scans = 0.0            # the longest window of any radar on any route [scans]
+    for r in routes:
+        if fixed:
+            ground = _ground_m(f_lat, f_lon, r["lat"][None], r["lon"][None])
+            reach = np.minimum(f_range, horizon_distance_m(f_h, r["alt"][None], det.refraction_k))
+            near = ground <= reach + OFFSET_CLIP_SIGMA * r["sigma"] + _WINDOW_MARGIN_M + _COARSE_M
+            seen = near.any(axis=1)
+            first = r["t"][np.argmax(near, axis=1)]
+            last = r["t"][near.shape[1] - 1 - np.argmax(near[:, ::-1], axis=1)]
+            window_s = np.where(seen, last - first + 60.0 + 4 * f_period, 0.0)
+            most_scans = max(most_scans, float(np.max(window_s / f_period)))
+            if not exact:        # exact: no tables, every scan of the window from its geometry in the run
+                cells = r["n_off"] * (np.floor(window_s / TABLE_STEP_S) + 1) * seen
+                table_cells += int(cells.sum())
+                biggest_table = max(biggest_table, float(cells.max()) * min(r["n_off"], _TABLE_BLOCK_ROWS) / r["n_off"])
+        for radar in orbits:     # scan windows from orbit points every 10 km; the run walks whole windows
+            lat, lon, _ = _radar_points(radar)
+            loop_m = float(np.sum(_ground_m(lat, lon, np.roll(lat, -1), np.roll(lon, -1)))) if len(lat) > 1 else 0.0
+            samples = int(np.ceil(loop_m / _ORBIT_SAMPLE_M)) + 1
+            orbit_cells += samples * r["T"]
+            transients.append(samples * r["T"] * _GEOMETRY_B)
+            most_scans = max(most_scans, r["T"] / radar.scan_period_s)
     parts["masking"] = mask_bins * _MASK_BIN_B
     parts["detection_tables"] = table_cells * _TABLE_CELL_B
     transients.append(biggest_table * _TABLE_BUILD_CELL_B)
@@ -208,11 +215,10 @@ def scenario_cost(scenario, flights_per_chunk=None, exact=False, with_fences=Tru
         transients.append(max((r["n_off"] * r["T10"] * (_FENCE_BUILD_CELL_B + R * _FENCE_BUILD_RADAR_CELL_B)
                                for r in routes), default=0.0))
         prepare_s += fence_cells * (_S_PER_FENCE_CELL + R * _S_PER_FENCE_RADAR_CELL)
-    chunk = flights_per_chunk or min(max(CHUNK_FLIGHTS["exact" if exact else "fast"], sc.run.flights),
-                                     sc.run.flights * sc.run.campaigns)
-    # the walk's blocks (the exact path gathers whole windows)
-    walk = (1.0 if exact else min(1.0, _WALK_ELEMENTS / (chunk * max(most_scans, 8.0)))) * chunk * max(
-        most_scans, 8.0) * _WALK_ELEMENT_B if R else 0.0
+    F = sc.run.flights
+    chunk = flights_per_chunk or min(max(1, CHUNK_FLIGHTS["exact" if exact else "fast"] // F) * F, F * sc.run.campaigns)
+    elements = chunk * max(most_scans, 8.0)   # the walk's blocks (the exact path gathers whole windows)
+    walk = (elements if exact else min(_WALK_ELEMENTS, elements)) * _WALK_ELEMENT_B if R else 0.0
     transients.append(chunk * (_CHUNK_FLIGHT_B + R * _CHUNK_RADAR_FLIGHT_B) + walk)
     kept = float(sum(parts.values()))
     shapes = {"routes": len(routes), "route_samples": T_all, "radars": R, "offset_rows": [r["n_off"] for r in routes],

@@ -137,7 +137,8 @@ class DaskCluster:
         self._cluster = self.client = None
         try:      # a signal or an error half way: whatever was started is shut down
             if address == "local":
-                self._cluster = LocalCluster(processes=True, n_workers=n_workers, threads_per_worker=1)
+                self._cluster = LocalCluster(processes=True, n_workers=n_workers, threads_per_worker=1,
+                                             dashboard_address=None)   # no fixed port: runs side by side
                 self.client = Client(self._cluster)
             else:
                 _probe_scheduler(address, timeout_s)

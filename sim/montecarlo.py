@@ -26,6 +26,7 @@ from sim.routes import build_routes, follows_terrain
 from sim.response import flight_response
 from sim.parquet import part_name, require_pyarrow, write_part
 from sim.results import RunTotals, flight_csv_text, flight_header
+from sim.sample import FlightSample
 from sim.scenario import Scenario
 from sim.outages import up_states
 from sim.streams import CAMPAIGN, RADAR_STREAM_BASE, STREAMS, stream_keys, uniforms_at
@@ -93,6 +94,7 @@ class RunResult:
     intercept_lon_deg: np.ndarray | None = None
     intercept_t_s: np.ndarray | None = None         # (F,) when it meets the flight [s since departure]
     outcome: np.ndarray | None = None               # (F,) int8, index into sim.response.OUTCOMES
+    sample: FlightSample | None = None              # the run's fixed sample of flights, when asked (the brief's)
 
 
 def needs_terrain(scenario):
@@ -434,13 +436,15 @@ def _concat(parts):
 AUTO_CHUNK_FLIGHTS = {"fast": 16_000, "exact": 2_000}
 
 
-def _chunk_task(sim, seed, first_campaign, n_campaigns, flights, rows, keep_flights, parquet_dir=None):
+def _chunk_task(sim, seed, first_campaign, n_campaigns, flights, rows, keep_flights, parquet_dir=None, sample=False):
     """One task of a run: a chunk's totals, its ``flights.csv`` rows as text (formatted where it
     ran) when ``rows``, and its per-flight arrays only when ``keep_flights`` (what travels back
     from a worker stays small). With ``parquet_dir`` the rows go to a Parquet file there instead
-    (written by the task itself: only the totals travel back)."""
+    (written by the task itself: only the totals travel back). With ``sample``, the chunk's part of
+    the run's fixed sample of flights (:mod:`sim.sample`)."""
     part = simulate_chunk(sim, seed, first_campaign, n_campaigns, flights)
-    out = part if keep_flights else {"detected": part["detected"]}
+    out = dict(part) if keep_flights else {"detected": part["detected"]}
+    out["sample"] = FlightSample.of_flights(part, seed) if sample else None
     out["first_campaign"] = first_campaign
     out["totals"] = RunTotals.of_chunk(part, flights, len(sim.radars), len(sim.routes))
     out["csv"] = None
@@ -453,7 +457,7 @@ def _chunk_task(sim, seed, first_campaign, n_campaigns, flights, rows, keep_flig
 
 
 def run(sim, campaigns=None, flights=None, seed=None, chunk_campaigns=None, progress=None, engine=None,
-        sink=None, keep_flights=True, parquet_dir=None):
+        sink=None, keep_flights=True, parquet_dir=None, sample=False):
     """Run the Monte Carlo of a prepared :class:`Simulation`.
 
     Parameters
@@ -480,6 +484,10 @@ def run(sim, campaigns=None, flights=None, seed=None, chunk_campaigns=None, prog
         Each task writes its chunk's rows as a Parquet file into this folder
         (:mod:`sim.parquet`; it must be reachable from the workers) and sends
         back only its totals; ``sink`` is then not called.
+    sample : bool
+        Keep the run's fixed sample of flights (:class:`sim.sample.FlightSample`,
+        what the brief draws) in :attr:`RunResult.sample`: a few hundred flights
+        whatever the run's size and chunking.
     """
     cfg = sim.scenario.run
     campaigns = cfg.campaigns if campaigns is None else int(campaigns)
@@ -492,9 +500,9 @@ def run(sim, campaigns=None, flights=None, seed=None, chunk_campaigns=None, prog
     if parquet_dir is not None:
         require_pyarrow()
         parquet_dir = str(Path(parquet_dir).resolve())
-    args = [(seed, c0, min(chunk_campaigns, campaigns - c0), flights, sink is not None, keep_flights, parquet_dir)
-            for c0 in range(0, campaigns, chunk_campaigns)]
-    kept, waiting, totals, following = [], {}, None, 0
+    args = [(seed, c0, min(chunk_campaigns, campaigns - c0), flights, sink is not None, keep_flights, parquet_dir,
+             sample) for c0 in range(0, campaigns, chunk_campaigns)]
+    kept, waiting, totals, following, kept_sample = [], {}, None, 0, None
     with make_engine(engine) as eng:
         for part in eng.map(_chunk_task, sim, args):
             waiting[part["first_campaign"]] = part
@@ -502,10 +510,12 @@ def run(sim, campaigns=None, flights=None, seed=None, chunk_campaigns=None, prog
                 p = waiting.pop(args[following][1])
                 following += 1
                 totals = p["totals"] if totals is None else totals.merged(p["totals"])
+                if p["sample"] is not None:
+                    kept_sample = p["sample"] if kept_sample is None else kept_sample.merged(p["sample"])
                 if sink is not None and p["csv"] is not None:
                     sink(p["csv"])
                 if keep_flights:
-                    kept.append({k: v for k, v in p.items() if k not in ("first_campaign", "totals", "csv")})
+                    kept.append({k: v for k, v in p.items() if k not in ("first_campaign", "totals", "csv", "sample")})
                 if progress is not None:
                     progress(len(p["detected"]))
     if keep_flights:
@@ -513,4 +523,5 @@ def run(sim, campaigns=None, flights=None, seed=None, chunk_campaigns=None, prog
     else:
         batch, out = None, dict.fromkeys(k for k in RunResult.__dataclass_fields__
                                          if k not in ("campaigns", "flights_per_campaign", "seed", "totals", "batch"))
+    out["sample"] = kept_sample
     return RunResult(campaigns=campaigns, flights_per_campaign=flights, seed=seed, totals=totals, batch=batch, **out)

@@ -17,6 +17,7 @@ from sim.analysis import (DEFAULT_SWEEP_CAMPAIGNS, altitude_sweep, compare, metr
                           sensitivity_metrics, sweep)
 from sim.catalog import resolve_scenario
 from sim.montecarlo import needs_terrain, prepare, run
+from sim.prepcache import PrepCache
 from sim.products.brief import BRIEF_FILES, TORNADO_FILES, tornado_figure, write_brief
 from sim.products.style import save_figure, use_style
 from sim.products.export import radar_features, routes_feature_collection, staged_output, write_json, write_readme
@@ -74,8 +75,8 @@ def simulate_to(out_dir, scenario, campaigns=None, flights=None, seed=None, chun
 
     ``flights.csv`` is written chunk by chunk as the run goes (rows
     formatted by the engine's workers) and the summary comes from mergeable
-    totals, so memory stays flat in the number of flights; the per-flight
-    arrays are kept only for the brief. ``flights_format="parquet"``: each
+    totals, so memory stays flat in the number of flights; the brief draws
+    the run's fixed sample of flights (:mod:`sim.sample`), never every flight. ``flights_format="parquet"``: each
     task writes its rows as one file of the dataset ``flights.parquet/``
     itself and sends back only its totals (the output folder must then be
     reachable from the workers); ``"none"``: no per-flight file.
@@ -84,9 +85,10 @@ def simulate_to(out_dir, scenario, campaigns=None, flights=None, seed=None, chun
     """
     if flights_format not in FLIGHTS_FORMATS:
         raise ValueError(f"flights_format must be one of {', '.join(FLIGHTS_FORMATS)}")
+    cache = cache if cache is not None else PrepCache()      # shared with the brief's altitude curve and tornadoes
     sim = prepare(scenario, cache=cache, exact=exact)
     with staged_output(Path(out_dir)) as stage:
-        kw = dict(keep_flights=brief)
+        kw = dict(keep_flights=False, sample=brief)     # the brief draws the run's fixed sample of flights
         if flights_format == "parquet":
             (stage / "flights.parquet").mkdir()
             kw["parquet_dir"] = stage / "flights.parquet"
@@ -97,38 +99,40 @@ def simulate_to(out_dir, scenario, campaigns=None, flights=None, seed=None, chun
         else:
             result = run(sim, campaigns, flights, seed, chunk_campaigns, progress, engine, **kw)
         summary = _write_products(stage, sim, result, brief, sweep_progress, None,
-                                  flights_file={"csv": "flights.csv", "parquet": "flights.parquet"}.get(flights_format))
+                                  flights_file={"csv": "flights.csv", "parquet": "flights.parquet"}.get(flights_format),
+                                  cache=cache)
     return sim, result, summary
 
 
-def write_run(out_dir, sim, result, brief=False, progress=None, altitude_points=None):
+def write_run(out_dir, sim, result, brief=False, progress=None, altitude_points=None, cache=None):
     """Write the contract files (and the brief when asked) of a run with its per-flight arrays; return the summary.
 
     With ``brief``, the altitude curve (:func:`sim.analysis.altitude_sweep`,
     same seed, at most :data:`~sim.analysis.DEFAULT_SWEEP_CAMPAIGNS`
     campaigns per point) is run first unless ``altitude_points`` are given,
     and goes into summary.json; ``progress(1)`` is called after each point.
+    ``cache``: a :class:`sim.prepcache.PrepCache` for the brief's extra runs.
     """
     if result.batch is None:
         raise ValueError("the run kept no per-flight results (keep_flights=False): use simulate_to")
     with staged_output(Path(out_dir)) as stage:
         (stage / "flights.csv").write_text(_header_line(sim) + flight_csv_text(sim, result), encoding="utf-8")
-        return _write_products(stage, sim, result, brief, progress, altitude_points)
+        return _write_products(stage, sim, result, brief, progress, altitude_points, cache=cache)
 
 
-def _write_products(stage, sim, result, brief, progress, altitude_points, flights_file="flights.csv"):
+def _write_products(stage, sim, result, brief, progress, altitude_points, flights_file="flights.csv", cache=None):
     """summary.json, routes.geojson, README.txt and, with ``brief``, the altitude curve and the brief
-    (``flights_file``: the per-flight file beside them, or None)."""
+    (``flights_file``: the per-flight file beside them, or None; ``cache``: the prepared parts)."""
     summary = summarize(sim, result)
     summary["flights_file"] = flights_file
     if brief:
         if altitude_points is None:
             altitude_points = altitude_sweep(sim.scenario, campaigns=min(result.campaigns, DEFAULT_SWEEP_CAMPAIGNS),
                                              flights=result.flights_per_campaign, seed=result.seed,
-                                             terrain=sim.terrain, progress=progress)
+                                             terrain=sim.terrain, progress=progress, cache=cache)
         summary["altitude_sweep"] = altitude_points
         if sim.scenario.uncertainty:       # which assumptions matter: ranked first, the brief lists the top ones
-            summary["sensitivity"] = _write_tornadoes(stage, sim, result, summary)
+            summary["sensitivity"] = _write_tornadoes(stage, sim, result, summary, cache)
         write_brief(stage, sim, result, summary, altitude_points)
     write_json(stage / "summary.json", summary)
     write_json(stage / "routes.geojson", routes_feature_collection(
@@ -138,7 +142,7 @@ def _write_products(stage, sim, result, brief, progress, altitude_points, flight
     return summary
 
 
-def _write_tornadoes(stage, sim, result, summary):
+def _write_tornadoes(stage, sim, result, summary, cache=None):
     """The brief's sensitivity: P(detect), and P(stopped) when the scenario has a response, from the same runs
     (:func:`sim.analysis.sensitivity_metrics`); one tornado chart per metric (:data:`TORNADO_FILES`).
     Returns summary.json's ``sensitivity``."""
@@ -148,7 +152,7 @@ def _write_tornadoes(stage, sim, result, summary):
     varied = dataclasses.replace(sim.scenario, uncertainty=tuple(
         v[:3] for v in uncertainty_variants(sim.scenario, applicable_only=True)))
     bases, rows = sensitivity_metrics(varied, metrics, campaigns=campaigns, flights=result.flights_per_campaign,
-                                      seed=result.seed)
+                                      seed=result.seed, cache=cache)
     changes = overrides_text(summary)
     what_if = f" (what-if: {changes})" if changes else ""
     out = {}

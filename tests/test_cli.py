@@ -63,7 +63,7 @@ def test_existing_scheduler_address_gives_identical_files(run_cli, tmp_path):
     # Dask for users who outgrow one machine: any scheduler address works as "local" does
     distributed = pytest.importorskip("distributed")
     sc = SCENARIOS / "iraq_2012_transponder_off.toml"
-    with distributed.LocalCluster(n_workers=1, threads_per_worker=1, processes=False) as cluster:
+    with distributed.LocalCluster(n_workers=1, threads_per_worker=1, processes=False, dashboard_address=None) as cluster:
         code, _, err = run_cli("run", sc, "--campaigns", 12, "--chunk", 5, "--dask", cluster.scheduler_address,
                                "--out", tmp_path / "a", "-q")
     assert code == 0, err

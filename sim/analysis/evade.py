@@ -99,6 +99,7 @@ __all__ = [
     "hazard_field",
     "grid_graph",
     "string_pull",
+    "shortcut",
     "route_cost",
     "route_hazards",
     "route_scenario_doc",
@@ -391,7 +392,7 @@ class SearchGrid:
     def describe(self):
         """What the grid is, for digests and outputs."""
         return {"spacing_m": self.spacing_m, "x0_m": float(self.x_m[0]), "y0_m": float(self.y_m[0]),
-                "nx": int(len(self.x_m)), "ny": int(len(self.y_m)), "crs": self.transformer.target_crs.to_proj4()}
+                "nx": int(len(self.x_m)), "ny": int(len(self.y_m)), "crs": self.transformer.target_crs.to_wkt()}
 
 
 def search_grid(transformer, origin, dest, max_extra_m, spacing_m=DEFAULT_SPACING_M, terrain=None,
@@ -443,18 +444,65 @@ def _nearest_cell(x, y, px, py):
             int(np.clip(np.rint((px - x[0]) / (x[1] - x[0])), 0, len(x) - 1)))
 
 
-def level_altitude_m(grid, level, terrain):
-    """The altitude flown at each cell [m AMSL]: the level's, or the highest ground of the four terrain
-    cells around the cell centre plus the level's height above ground."""
+def _cell_ground_max_m(grid, terrain, samples_per_cell=None):
+    """The highest ground within each cell's square [m]: :func:`geo.terrain.cell_max_m` (the highest of the
+    terrain cells around a point) at a sub-grid of points no farther apart than the terrain's cells."""
+    h = grid.spacing_m
+    if samples_per_cell is None:
+        samples_per_cell = int(np.ceil(h / (terrain.cell_deg * 111_000.0 * 0.75))) + 1
+    offsets = (np.arange(samples_per_cell) / (samples_per_cell - 1) - 0.5) * h
+    X, Y = np.meshgrid(grid.x_m, grid.y_m)
+    top = np.zeros(grid.shape)
+    for ox in offsets:
+        for oy in offsets:
+            lat, lon = grid.to_lat_lon(X + ox, Y + oy)
+            top = np.maximum(top, cell_max_m(terrain, lat, lon))
+    return top
+
+
+def _cone_dilation(floor_m, spacing_m, gradient):
+    """``max over cells c' of floor(c') - gradient * distance(c, c')`` (the lowest surface above the floor
+    whose slopes stay within ``gradient`` in every direction)."""
+    relief = float(np.max(floor_m) - np.min(floor_m))
+    reach = int(np.ceil(relief / (gradient * spacing_m))) if relief > 0 else 0
+    out = floor_m.copy()
+    ny, nx = floor_m.shape
+    for di in range(-reach, reach + 1):
+        for dj in range(-reach, reach + 1):
+            dist = math.hypot(di, dj) * spacing_m
+            if (di == 0 and dj == 0) or dist * gradient > relief:
+                continue
+            src = floor_m[max(di, 0):ny + min(di, 0), max(dj, 0):nx + min(dj, 0)] - gradient * dist
+            dst = out[max(-di, 0):ny + min(-di, 0), max(-dj, 0):nx + min(-dj, 0)]
+            np.maximum(dst, src, out=dst)
+    return out
+
+
+def level_altitude_m(grid, level, terrain, aircraft=None):
+    """The altitude flown at each cell [m AMSL].
+
+    Above mean sea level: the level's. Terrain following: the highest ground
+    within the cell plus the height above ground, raised where a higher cell
+    nearby forces the aircraft to climb before it or descend after it no
+    steeper than its terrain-following gradients (``aircraft``; the gentler
+    of the two, in every direction: the direction of flight is not known
+    here). This approximates the profile :func:`sim.routes.build_route`
+    flies from above (docs/evade.md).
+    """
     if level.agl_m is None:
         return np.full(grid.shape, float(level.altitude_m))
-    return cell_max_m(terrain, grid.lat_deg, grid.lon_deg) + level.agl_m
+    floor = _cell_ground_max_m(grid, terrain) + level.agl_m
+    if aircraft is None:
+        return floor
+    g = min(aircraft.terrain_climb_gradient, aircraft.terrain_descent_gradient)
+    return _cone_dilation(floor, grid.spacing_m, g)
 
 
-def hazard_field(radars, grid, level, transponder_on, terrain=None):
+def hazard_field(radars, grid, level, transponder_on, terrain=None, aircraft=None):
     """The hazard per second of flight at each cell of ``grid`` at ``level`` [1/s], shape (ny, nx)
-    (:func:`hazard_rate_per_s`; forbidden cells keep their value: the graph leaves them out)."""
-    return hazard_rate_per_s(radars, grid.xyz, level_altitude_m(grid, level, terrain), transponder_on)
+    (:func:`hazard_rate_per_s` at :func:`level_altitude_m`; forbidden cells keep their value: the graph
+    leaves them out)."""
+    return hazard_rate_per_s(radars, grid.xyz, level_altitude_m(grid, level, terrain, aircraft), transponder_on)
 
 
 # --- the graph ----------------------------------------------------------------------------------------
@@ -485,39 +533,70 @@ class GridGraph:
         return csr_matrix((weights, self.indices, self.indptr), shape=(self.n_nodes, self.n_nodes))
 
 
-def _half_cells(i2):
-    """The two cells either side of a doubled coordinate (the same cell twice when it is on one)."""
-    return i2 // 2, (i2 + 1) // 2
+def _bilinear_idx(values, u, v):
+    """Bilinear interpolation of a cell-centre field at fractional (column ``u``, row ``v``) indices.
+
+    Outside the grid, or where a corner with a positive weight is inf (forbidden), the value is inf.
+    """
+    ny, nx = values.shape
+    u, v = np.asarray(u, dtype=float), np.asarray(v, dtype=float)
+    inside = (u >= 0) & (u <= nx - 1) & (v >= 0) & (v <= ny - 1)
+    uu, vv = np.where(inside, u, 0.0), np.where(inside, v, 0.0)
+    j0 = np.clip(np.floor(uu), 0, max(nx - 2, 0)).astype(np.intp)
+    i0 = np.clip(np.floor(vv), 0, max(ny - 2, 0)).astype(np.intp)
+    fu, fv = uu - j0, vv - i0
+    total = np.zeros(np.shape(uu))
+    bad = ~inside
+    for di, dj, w in ((0, 0, (1 - fu) * (1 - fv)), (0, 1, fu * (1 - fv)), (1, 0, (1 - fu) * fv), (1, 1, fu * fv)):
+        val = values[np.minimum(i0 + di, ny - 1), np.minimum(j0 + dj, nx - 1)]
+        used = w > 0
+        bad |= used & ~np.isfinite(val)
+        total += np.where(used & np.isfinite(val), w * np.where(np.isfinite(val), val, 0.0), 0.0)
+    return np.where(bad, np.inf, total)
+
+
+def _samples(length_cells):
+    """Samples of a straight segment ``length_cells`` spacings long: at most half a spacing apart."""
+    return max(int(np.ceil(length_cells / 0.5 - 1e-9)), 1) + 1
 
 
 def grid_graph(grid, field_per_s, speed_mps):
-    """The :class:`GridGraph` of a grid and a hazard field (allowed cells only; an edge also needs the cells
-    its middle falls between)."""
+    """The :class:`GridGraph` of a grid and a hazard field.
+
+    An edge joins two allowed cells by one of :data:`MOVES_16`; its cost is
+    the trapezoid rule on the field's bilinear values at samples at most half
+    a spacing apart along it (the same rule as :func:`string_pull` and
+    :func:`route_cost`) times its flight time; an edge any of whose samples
+    needs a forbidden cell is left out.
+    """
     ny, nx = grid.shape
     I, J = np.meshgrid(np.arange(ny), np.arange(nx), indexing="ij")
     lam = np.where(grid.allowed, field_per_s, np.inf)
     src, dst, length, cost = [], [], [], []
     for di, dj in MOVES_16:
-        i2, j2 = I + di, J + dj
-        ok = (i2 >= 0) & (i2 < ny) & (j2 >= 0) & (j2 < nx)
+        ok = grid.allowed & (I + di >= 0) & (I + di < ny) & (J + dj >= 0) & (J + dj < nx)
         a_i, a_j = I[ok], J[ok]
-        b_i, b_j = i2[ok], j2[ok]
-        r0, r1 = _half_cells(2 * a_i + di)
-        c0, c1 = _half_cells(2 * a_j + dj)
-        mid = 0.25 * (lam[r0, c0] + lam[r0, c1] + lam[r1, c0] + lam[r1, c1])
-        la, lb = lam[a_i, a_j], lam[b_i, b_j]
-        keep = np.isfinite(la) & np.isfinite(lb) & np.isfinite(mid)
+        b_i, b_j = a_i + di, a_j + dj
+        ok_b = grid.allowed[b_i, b_j]
+        a_i, a_j, b_i, b_j = a_i[ok_b], a_j[ok_b], b_i[ok_b], b_j[ok_b]
+        n = _samples(math.hypot(di, dj))
+        t = np.linspace(0.0, 1.0, n)
+        w = np.where((t == 0) | (t == 1), 0.5, 1.0)
+        acc = np.zeros(len(a_i))
+        for tk, wk in zip(t, w):
+            acc += wk * _bilinear_idx(lam, a_j + dj * tk, a_i + di * tk)
+        keep = np.isfinite(acc)
         xa, xb = grid.xyz[a_i[keep], a_j[keep]], grid.xyz[b_i[keep], b_j[keep]]
         ell = 2.0 * EARTH_RADIUS_M * np.arcsin(np.minimum(np.linalg.norm(xa - xb, axis=-1) / 2.0, 1.0))
         src.append(a_i[keep] * nx + a_j[keep])
         dst.append(b_i[keep] * nx + b_j[keep])
         length.append(ell)
-        cost.append(0.25 * (la[keep] + 2.0 * mid[keep] + lb[keep]) * ell / speed_mps)
+        cost.append(acc[keep] / (n - 1) * ell / speed_mps)
     src, dst = np.concatenate(src), np.concatenate(dst)
     order = np.lexsort((dst, src))
-    n = ny * nx
-    indptr = np.concatenate([[0], np.cumsum(np.bincount(src, minlength=n))]).astype(np.int64)
-    return GridGraph(n, indptr, dst[order].astype(np.int32), src[order].astype(np.int32),
+    n_nodes = ny * nx
+    indptr = np.concatenate([[0], np.cumsum(np.bincount(src, minlength=n_nodes))]).astype(np.int64)
+    return GridGraph(n_nodes, indptr, dst[order].astype(np.int32), src[order].astype(np.int32),
                      np.concatenate(length)[order], np.concatenate(cost)[order])
 
 
@@ -596,6 +675,16 @@ class LagrangianSearch:
                 best = (mu, run)
         return lower, best
 
+    def safer(self, budget_m, cost):
+        """Paths found so far that are longer than ``budget_m`` but cost less than ``cost``: the nearest
+        in length and the safest, as node arrays (the neighbours across the duality gap)."""
+        runs = [r for r in self._runs.values() if r is not None and r[2] > budget_m and r[1] < cost]
+        if not runs:
+            return []
+        near = min(runs, key=lambda r: (r[2], r[1]))
+        safest = min(runs, key=lambda r: (r[1], r[2]))
+        return [near[0]] if near is safest else [near[0], safest[0]]
+
     def solve(self, budget_m):
         """The best path within ``budget_m`` (a :class:`ConstrainedPath`), or None when none fits."""
         start = len(self._runs)
@@ -632,21 +721,9 @@ class LagrangianSearch:
 
 # --- smoothing and route costs -----------------------------------------------------------------------
 def _bilinear(grid, values, x_m, y_m):
-    """Bilinear interpolation of a cell-centre field at projected points (outside the grid: inf)."""
+    """Bilinear interpolation of a cell-centre field at projected points (:func:`_bilinear_idx`)."""
     h = grid.spacing_m
-    u = (np.asarray(x_m) - grid.x_m[0]) / h
-    v = (np.asarray(y_m) - grid.y_m[0]) / h
-    ny, nx = grid.shape
-    inside = (u >= 0) & (u <= nx - 1) & (v >= 0) & (v <= ny - 1)
-    j0 = np.clip(np.floor(np.where(inside, u, 0)), 0, nx - 2).astype(np.intp)
-    i0 = np.clip(np.floor(np.where(inside, v, 0)), 0, ny - 2).astype(np.intp)
-    fu, fv = np.where(inside, u, 0) - j0, np.where(inside, v, 0) - i0
-    val = ((values[i0, j0] * (1 - fu) + values[i0, j0 + 1] * fu) * (1 - fv)
-           + (values[i0 + 1, j0] * (1 - fu) + values[i0 + 1, j0 + 1] * fu) * fv)
-    # a corner that is forbidden (inf) forbids the point, whatever its weight
-    corners = np.isinf(values[i0, j0]) | np.isinf(values[i0, j0 + 1]) | np.isinf(values[i0 + 1, j0]) \
-        | np.isinf(values[i0 + 1, j0 + 1])
-    return np.where(inside & ~corners, val, np.inf)
+    return _bilinear_idx(values, (np.asarray(x_m) - grid.x_m[0]) / h, (np.asarray(y_m) - grid.y_m[0]) / h)
 
 
 def _segment_costs(grid, lam, p, q, speed_mps):
@@ -654,16 +731,16 @@ def _segment_costs(grid, lam, p, q, speed_mps):
     samples at most half a spacing apart; inf for a segment that touches a forbidden cell."""
     p, q = np.atleast_2d(p), np.atleast_2d(q)
     d = np.hypot(*(q - p).T)
-    n = np.maximum(np.ceil(d / (0.5 * grid.spacing_m)).astype(np.int64), 1) + 1
+    n = np.maximum(np.ceil(d / (0.5 * grid.spacing_m) - 1e-9).astype(np.int64), 1) + 1
     seg = np.repeat(np.arange(len(d)), n)
     start = np.concatenate([[0], np.cumsum(n)[:-1]])
     t = (np.arange(n.sum()) - start[seg]) / (n[seg] - 1)
     xy = p[seg] + t[:, None] * (q - p)[seg]
     lam_s = _bilinear(grid, lam, xy[:, 0], xy[:, 1])
     w = np.where((t == 0) | (t == 1), 0.5, 1.0)
+    total = np.add.reduceat(w * lam_s, start)
     with np.errstate(invalid="ignore"):
-        total = np.add.reduceat(w * lam_s, start)
-    return total * d / (n - 1) / speed_mps
+        return np.where(np.isfinite(total), total * d / (n - 1) / speed_mps, np.inf)
 
 
 def string_pull(grid, lam, xy, speed_mps, tolerance=1e-9):
@@ -690,6 +767,45 @@ def string_pull(grid, lam, xy, speed_mps, tolerance=1e-9):
         keep.append(best)
         i = best
     return xy[keep]
+
+
+def _densify(xy, step_m):
+    """A polyline with points inserted so that consecutive points are at most ``step_m`` apart."""
+    out = [xy[:1]]
+    for p, q in zip(xy[:-1], xy[1:]):
+        n = max(int(np.ceil(np.hypot(*(q - p)) / step_m)), 1)
+        out.append(p + (q - p) * (np.arange(1, n + 1) / n)[:, None])
+    return np.vstack(out)
+
+
+def shortcut(grid, lam, xy, speed_mps, need_m, block=4096):
+    """The one straight shortcut of a polyline that shortens it by at least ``need_m`` (projected metres)
+    and adds the least hazard: ``xy[:i + 1] + xy[j:]`` for the best pair ``i < j`` of its points (densified
+    to two spacings); None when no shortcut is long enough or each crosses a forbidden cell.
+
+    This closes part of the duality gap: Lagrangian relaxation finds only the paths on the convex hull of
+    the (length, hazard) front; a path across the gap is the safer hull path with a stretch cut short (for
+    a single radar disk, the route that crosses the disk along a short chord near its edge).
+    """
+    lam = np.where(grid.allowed, lam, np.inf)
+    pts = _densify(np.asarray(xy, dtype=float), 2.0 * grid.spacing_m)
+    legs = _segment_costs(grid, lam, pts[:-1], pts[1:], speed_mps)
+    cum_c = np.concatenate([[0.0], np.cumsum(legs)])
+    cum_l = np.concatenate([[0.0], np.cumsum(np.hypot(*(pts[1:] - pts[:-1]).T))])
+    i, j = np.triu_indices(len(pts), k=2)
+    saving = cum_l[j] - cum_l[i] - np.hypot(*(pts[j] - pts[i]).T)
+    ok = saving >= need_m
+    i, j, saving = i[ok], j[ok], saving[ok]
+    if not len(i):
+        return None
+    added = np.empty(len(i))
+    for k in range(0, len(i), block):
+        sl = slice(k, k + block)
+        added[sl] = _segment_costs(grid, lam, pts[i[sl]], pts[j[sl]], speed_mps) - (cum_c[j[sl]] - cum_c[i[sl]])
+    if not np.isfinite(added).any():
+        return None
+    best = int(np.lexsort((saving, added))[0])      # least added hazard, then the least shortened
+    return np.vstack([pts[:i[best] + 1], pts[j[best]:]])
 
 
 def _thin(lat, lon, min_m=WAYPOINT_SPACING_M):
@@ -791,7 +907,8 @@ class EvadeRoute:
     length_m: float
     extra_m: float                    # over the geodesic between the endpoints
     cost_grid: float                  # hazard integral of the route's legs on the field
-    search: ConstrainedPath | None    # the grid path it came from (None: the direct route)
+    search: ConstrainedPath | None    # the grid search behind it (None: the direct route)
+    method: str                       # "direct", "Lagrangian", or "Lagrangian, then a shortcut across the gap"
     p_surrogate: float
     p_surrogate_outages: float
     doc: dict = field(repr=False)     # its scenario document
@@ -829,7 +946,7 @@ class EvadeRoute:
             "p_grid_path": None if sr is None else round(float(-np.expm1(-sr.cost)), 6),
             "duality_gap": None if sr is None else round(sr.gap, 6),
             "mu_per_km": None if sr is None else float(f"{sr.mu_per_m * 1000.0:.6g}"),
-            "dijkstra_runs": None if sr is None else sr.evaluations,
+            "dijkstra_runs": None if sr is None else sr.evaluations, "method": self.method,
             "p_detect": s["p_detect"], "p_detect_ci95_low": s["p_detect_ci95"][0],
             "p_detect_ci95_high": s["p_detect_ci95"][1],
             "p_stopped": None if r is None else r["p_stopped"],
@@ -879,12 +996,14 @@ def _transponder_states(scenario, transponder):
     return states[t]
 
 
-def _hazard_key(cache, radars, grid, level, transponder_on, terrain):
+def _hazard_key(cache, radars, grid, level, transponder_on, terrain, aircraft):
     parts = [(r.kind.name, r.platform, r.range_m, r.scan_period_s, r.availability, r.pd_constant, r.pd_table,
               r.refraction_k, r.masking, None if r.terrain is None else cache.terrain_key(r.terrain))
              for r in radars]
+    gradients = (aircraft.terrain_climb_gradient, aircraft.terrain_descent_gradient) if level.agl_m else None
     return (parts, grid.describe(), grid.allowed.shape, level.altitude_m, level.agl_m, bool(transponder_on),
-            None if (terrain is None or level.agl_m is None) else cache.terrain_key(terrain), ORBIT_PHASES, PD_MAX)
+            None if (terrain is None or level.agl_m is None) else cache.terrain_key(terrain), gradients,
+            ORBIT_PHASES, PD_MAX)
 
 
 def evade(scenario, budgets_km=(0, 100, 200, 400, 800), *, origin=None, dest=None, levels=None, transponder=None,
@@ -1002,8 +1121,8 @@ def evade(scenario, budgets_km=(0, 100, 200, 400, 800), *, origin=None, dest=Non
     t0 = time.perf_counter()
     for t_on in states:
         for lv in levels:
-            fld = cache.get("hazard", _hazard_key(cache, radars, grid, lv, t_on, terrain),
-                            lambda: hazard_field(radars, grid, lv, t_on, terrain))
+            fld = cache.get("hazard", _hazard_key(cache, radars, grid, lv, t_on, terrain, aircraft),
+                            lambda: hazard_field(radars, grid, lv, t_on, terrain, aircraft))
             fields[(lv, t_on)] = fld
             found[(lv, t_on)] = _search_level(grid, fld, speed, budgets, (o, d), great_circle)
             if progress is not None:
@@ -1021,7 +1140,7 @@ def evade(scenario, budgets_km=(0, 100, 200, 400, 800), *, origin=None, dest=Non
     direct, front = {}, {}
     rescored = {}
 
-    def finish(label, budget, lv, t_on, lat, lon, search):
+    def finish(label, budget, lv, t_on, lat, lon, search, method):
         lat, lon = np.round(lat, 6), np.round(lon, 6)
         lat[0], lon[0], lat[-1], lon[-1] = o.lat_deg, o.lon_deg, d.lat_deg, d.lon_deg
         key = (lv, t_on, tuple(lat), tuple(lon))
@@ -1043,11 +1162,12 @@ def evade(scenario, budgets_km=(0, 100, 200, 400, 800), *, origin=None, dest=Non
                 progress(1)
         doc, summary, p_s, p_o = rescored[key]
         return EvadeRoute(label, budget, lv, t_on, lat, lon, length, length - great_circle,
-                          route_cost(grid, fields[(lv, t_on)], lat, lon, speed), search, p_s, p_o, doc, summary)
+                          route_cost(grid, fields[(lv, t_on)], lat, lon, speed), search, method, p_s, p_o, doc,
+                          summary)
 
     for t_on in states:
         lv0 = levels[0]
-        direct[t_on] = finish("direct", None, lv0, t_on, direct_lat, direct_lon, None)
+        direct[t_on] = finish("direct", None, lv0, t_on, direct_lat, direct_lon, None, "direct")
         best = None
         points = []
         for b in budgets:
@@ -1055,10 +1175,10 @@ def evade(scenario, budgets_km=(0, 100, 200, 400, 800), *, origin=None, dest=Non
             for lv in levels:
                 c = route_cost(grid, fields[(lv, t_on)], direct_lat, direct_lon, speed)
                 if np.isfinite(c):
-                    cands.append((c, great_circle, lv, direct_lat, direct_lon, None))
+                    cands.append((c, great_circle, lv, direct_lat, direct_lon, None, "direct"))
                 for bb, got in found[(lv, t_on)].items():
                     if bb <= b and got is not None:
-                        cands.append((got[0], got[1], lv, got[2], got[3], got[4]))
+                        cands.append((got[0], got[1], lv, got[2], got[3], got[4], got[5]))
             if not cands:
                 notes.append(f"no route within {b / 1000:,.0f} km extra" + (f" avoiding {', '.join(avoid)}"
                                                                           if avoid else ""))
@@ -1067,7 +1187,7 @@ def evade(scenario, budgets_km=(0, 100, 200, 400, 800), *, origin=None, dest=Non
             if best is None or (c[0], c[1]) < (best[0], best[1]):
                 best = c
             label = f"{b / 1000:g}km"
-            points.append(finish(label, b, best[2], t_on, best[3], best[4], best[5]))
+            points.append(finish(label, b, best[2], t_on, best[3], best[4], best[5], best[6]))
         front[t_on] = tuple(points)
     timings["rescore_s"] = time.perf_counter() - t0
     timings["total_s"] = time.perf_counter() - t_start
@@ -1089,8 +1209,8 @@ def _description(scenario, o, d, level, transponder_on, budget, extra, avoid):
 
 
 def _search_level(grid, lam, speed, budgets, ends, great_circle):
-    """The routes of one field for every budget > 0: ``{budget: (cost, length, lat, lon, ConstrainedPath)}``
-    (None where no grid path fits)."""
+    """The routes of one field for every budget > 0: ``{budget: (cost, length, lat, lon, ConstrainedPath,
+    method)}`` (None where no route fits)."""
     graph = grid_graph(grid, lam, speed)
     search = LagrangianSearch(graph, grid.node(grid.origin_cell), grid.node(grid.dest_cell))
     shortest = search.shortest_length_m()
@@ -1099,31 +1219,52 @@ def _search_level(grid, lam, speed, budgets, ends, great_circle):
         return {b: None for b in budgets}
     o, d = ends
     nx = grid.shape[1]
+
+    def polyline(nodes):
+        rows, cols = np.divmod(nodes, nx)
+        return np.vstack([grid.origin_xy, np.column_stack([grid.x_m[cols], grid.y_m[rows]]), grid.dest_xy])
+
+    def as_route(xy):
+        pulled = string_pull(grid, lam, xy, speed)
+        lat, lon = grid.to_lat_lon(pulled[:, 0], pulled[:, 1])
+        lat[0], lon[0], lat[-1], lon[-1] = o.lat_deg, o.lon_deg, d.lat_deg, d.lon_deg
+        lat, lon = _thin(lat, lon)
+        if len(lat) > ROUTE_WAYPOINTS_MAX:
+            lat, lon = _thin(lat, lon, min_m=grid.spacing_m * 4)
+        ok = len(lat) <= ROUTE_WAYPOINTS_MAX
+        return pulled, lat, lon, route_length_m(lat, lon), route_cost(grid, lam, lat, lon, speed) if ok else np.inf
+
     for b in budgets:
         if b <= 0:
             continue
         grid_budget = shortest + b
-        got = None
+        got, path = None, None
         for _ in range(TIGHTEN_TRIES):
             path = search.solve(grid_budget)
             if path is None:
                 break
-            rows, cols = np.divmod(path.nodes, nx)
-            xy = np.column_stack([grid.x_m[cols], grid.y_m[rows]])
-            xy = np.vstack([grid.origin_xy, xy, grid.dest_xy])
-            pulled = string_pull(grid, lam, xy, speed)
-            lat, lon = grid.to_lat_lon(pulled[:, 0], pulled[:, 1])
-            lat[0], lon[0], lat[-1], lon[-1] = o.lat_deg, o.lon_deg, d.lat_deg, d.lon_deg
-            lat, lon = _thin(lat, lon)
-            if len(lat) > ROUTE_WAYPOINTS_MAX:
-                lat, lon = _thin(lat, lon, min_m=grid.spacing_m * 4)
-            length = route_length_m(lat, lon)
-            cost = route_cost(grid, lam, lat, lon, speed)
-            if length - great_circle <= b and len(lat) <= ROUTE_WAYPOINTS_MAX and np.isfinite(cost):
-                got = (cost, length, lat, lon, path)
+            _, lat, lon, length, cost = as_route(polyline(path.nodes))
+            if length - great_circle <= b and np.isfinite(cost):
+                got = (cost, length, lat, lon, path, "Lagrangian")
                 break
             grid_budget -= max(length - great_circle - b, 0.0) + 0.5 * grid.spacing_m
             if grid_budget < shortest:
                 break
+        # across the duality gap: the safer, longer paths cut short to the budget
+        if path is not None and (got is None or got[0] > GAP_ABS):
+            for nodes in search.safer(grid_budget, got[0] if got else np.inf):
+                pulled, _, _, length, _ = as_route(polyline(nodes))
+                scale = length / max(float(np.sum(np.hypot(*np.diff(pulled, axis=0).T))), 1.0)
+                need = (length - great_circle - b) / scale
+                for _ in range(3):
+                    cut = shortcut(grid, lam, pulled, speed, need)
+                    if cut is None:
+                        break
+                    _, lat, lon, length2, cost = as_route(cut)
+                    if length2 - great_circle <= b:
+                        if np.isfinite(cost) and (got is None or cost < got[0]):
+                            got = (cost, length2, lat, lon, path, "Lagrangian, then a shortcut across the gap")
+                        break
+                    need += (length2 - great_circle - b) / scale + 0.25 * grid.spacing_m
         out[b] = got
     return out

@@ -13,6 +13,7 @@ import numpy as np
 from geo.terrain import load_terrain
 from geo.units import FL_M
 from sim.analysis.metrics import DEFAULT_METRIC, MetricError, check_metric, metric_interval, metric_names, metric_value
+from sim.prepcache import PrepCache
 from sim.montecarlo import needs_terrain, prepare, run
 from sim.results import summarize
 from sim.routes import below_ground_shares, cruise_level
@@ -38,8 +39,8 @@ def _point(sim, result):
             "detected_per_campaign_mean": s["detected_per_campaign"]["mean"]}
 
 
-def _run(scenario, campaigns, flights, seed, chunk_campaigns, terrain, masking_cache, engine=None, exact=False):
-    sim = prepare(scenario, terrain, masking_cache, with_fences=False, exact=exact)
+def _run(scenario, campaigns, flights, seed, chunk_campaigns, terrain, cache, engine=None, exact=False):
+    sim = prepare(scenario, terrain, cache, with_fences=False, exact=exact)
     return sim, run(sim, campaigns, flights, seed, chunk_campaigns, engine=engine)
 
 
@@ -61,7 +62,7 @@ def _metric_point(summary, metric):
 
 
 def sweep(scenario, key, values, campaigns=None, flights=None, seed=None, chunk_campaigns=None, progress=None,
-          engine=None, exact=False, metric=DEFAULT_METRIC):
+          engine=None, exact=False, metric=DEFAULT_METRIC, cache=None):
     """Run a scenario once per value of one key (same seed); return one dict per value.
 
     ``key`` is an override path such as ``aircraft.cruise_altitude_m`` or
@@ -73,11 +74,12 @@ def sweep(scenario, key, values, campaigns=None, flights=None, seed=None, chunk_
     ``detected_per_campaign_mean``; each equals what ``airpicture run --set
     KEY=VALUE`` reports. Every value is validated, and the metric checked on
     the first value's prepared simulation (:class:`~sim.analysis.metrics.MetricError`),
-    before any run; terrain and masking tables are shared between points.
+    before any run; terrain and every prepared part are shared between points
+    (``cache``: a :class:`sim.prepcache.PrepCache`, default one of this call's own).
     ``exact`` as :func:`sim.montecarlo.prepare`.
     """
     variants = [with_overrides(scenario, [override_text(key, v)]) for v in values]
-    terrain, cache, points = None, {}, []
+    terrain, cache, points = None, cache if cache is not None else PrepCache(), []
     for i, (v, sc) in enumerate(zip(values, variants)):
         sim = prepare(sc, terrain, cache, exact=exact)       # with fences: the response and in-airspace figures
         terrain = terrain if terrain is not None else sim.terrain
@@ -113,7 +115,7 @@ def altitude_levels(scenario, values_m=None):
 
 
 def altitude_sweep(scenario, values_m=None, *, campaigns=None, flights=None, seed=None, terrain=None,
-                   progress=None, engine=None):
+                   progress=None, engine=None, cache=None):
     """P(detect) against the cruise level, in the scenario's altitude mode: one run per level, same seed.
 
     Parameters
@@ -133,6 +135,8 @@ def altitude_sweep(scenario, values_m=None, *, campaigns=None, flights=None, see
         Reused when given (else loaded once when needed).
     progress : callable, optional
         ``progress(1)`` after each point.
+    cache : sim.prepcache.PrepCache, optional
+        Prepared parts shared with other runs (e.g. the brief's own run).
 
     Returns
     -------
@@ -155,7 +159,7 @@ def altitude_sweep(scenario, values_m=None, *, campaigns=None, flights=None, see
                 for v in levels]
     if terrain is None and any(needs_terrain(sc) for sc in variants):
         terrain = load_terrain()
-    cache, points = {}, []
+    cache, points = cache if cache is not None else PrepCache(), []
     for v, sc in zip(levels, variants):
         sim, result = _run(sc, campaigns, flights, seed, None, terrain, cache, engine)
         terrain = terrain if terrain is not None else sim.terrain
@@ -177,14 +181,16 @@ def _below_ground_fraction(sim):
     return round(below_ground_shares(sim.routes, sim.terrain)[1], 4)
 
 
-def compare(scenarios, campaigns=None, flights=None, seed=None, engine=None, exact=False, metric=None):
+def compare(scenarios, campaigns=None, flights=None, seed=None, engine=None, exact=False, metric=None, cache=None):
     """Run several validated scenarios (same seed when given); return ``(sim, result, summary)`` per scenario.
 
     With ``metric`` (a dotted path of summary.json), every scenario must
     report it (:class:`~sim.analysis.metrics.MetricError` otherwise): a
     ``response.`` metric is checked against every scenario before any run,
     any metric against each scenario's prepared simulation before its run.
+    ``cache`` (a :class:`sim.prepcache.PrepCache`) shares prepared parts between the scenarios.
     """
+    cache = cache if cache is not None else PrepCache()
     if metric is not None and metric.split(".")[0] == "response":
         for sc in scenarios:
             if sc.response is None:
@@ -192,7 +198,7 @@ def compare(scenarios, campaigns=None, flights=None, seed=None, engine=None, exa
                                   "and no [[interceptor]] (nothing to stop the flights)")
     out = []
     for sc in scenarios:
-        sim = prepare(sc, exact=exact)
+        sim = prepare(sc, cache=cache, exact=exact)
         if metric is not None:
             check_metric(metric, probe_metric_names(sim), f"{sc.path}: --metric")
         result = run(sim, campaigns, flights, seed, engine=engine, keep_flights=False)
@@ -206,7 +212,7 @@ DEFAULT_SENSITIVITY_CAMPAIGNS = 200
 
 
 def sensitivity(scenario, metric=DEFAULT_METRIC, campaigns=None, flights=None, seed=None, progress=None,
-                engine=None):
+                engine=None, cache=None):
     """One-at-a-time low/high runs of every declared uncertain input, with common random numbers.
 
     Every run uses the same seed, so each flight meets the same draws in
@@ -218,7 +224,7 @@ def sensitivity(scenario, metric=DEFAULT_METRIC, campaigns=None, flights=None, s
     the size of the swing. The metric is checked before the first run
     (:class:`~sim.analysis.metrics.MetricError`).
     """
-    bases, rows = sensitivity_metrics(scenario, (metric,), campaigns, flights, seed, progress, engine)
+    bases, rows = sensitivity_metrics(scenario, (metric,), campaigns, flights, seed, progress, engine, cache)
     return bases[metric], rows[metric]
 
 
@@ -231,18 +237,20 @@ def _input_value(scenario, key):
     return value if spelling == key.rsplit(".", 1)[-1] else f"{value} ({spelling})"
 
 
-def sensitivity_metrics(scenario, metrics, campaigns=None, flights=None, seed=None, progress=None, engine=None):
+def sensitivity_metrics(scenario, metrics, campaigns=None, flights=None, seed=None, progress=None, engine=None,
+                        cache=None):
     """:func:`sensitivity` of several metrics from the same runs: ``(bases, rows)``, dicts by metric.
 
     One run per input value serves every metric (the brief's tornadoes of
     P(detect) and P(stopped) cost the runs of one). Each row also carries
     ``value``, the input's value in the scenario as written (a text naming
     the spelling when the file writes it in another unit, None when the
-    file leaves it at its default).
+    file leaves it at its default). ``cache``: a :class:`sim.prepcache.PrepCache` for the prepared parts
+    (an input that changes only draws or the response prepares nothing).
     """
     metrics = tuple(metrics)
     campaigns = DEFAULT_SENSITIVITY_CAMPAIGNS if campaigns is None else int(campaigns)
-    cache, terrain = {}, None
+    cache, terrain = cache if cache is not None else PrepCache(), None
 
     def values(sc, check=False):
         nonlocal terrain

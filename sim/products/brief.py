@@ -38,10 +38,12 @@ from sim.products.kml import write_kml
 from sim.products.maps import MapLayers, draw_route_map, legend_handles
 from sim.products.style import COLORS, FIGSIZE_IN, FONT_SIZE, new_figure, product_date, save_figure, use_style
 from sim.results import ASSUMPTIONS_NOTE, format_ci, headline, overrides_text, shown_title
+from sim.sample import FlightSample
 
 __all__ = [
     "BRIEF_FILES",
     "TORNADO_FILES",
+    "flight_sample",
     "sample_tracks",
     "first_detection_sample",
     "intercept_sample",
@@ -75,80 +77,87 @@ _SITE_MATCH_M = 3_000.0
 
 
 # --- map data ---------------------------------------------------------------------------------
-def _spread(idx, n):
-    """Up to ``n`` evenly spaced members of a sorted index array (deterministic)."""
-    if len(idx) <= n:
-        return idx
-    return idx[np.unique(np.linspace(0, len(idx) - 1, n).round().astype(np.int64))]
+def flight_sample(result):
+    """The run's fixed sample of flights (:class:`sim.sample.FlightSample`): the one the run kept, or the
+    same flights drawn from its per-flight arrays. Everything the brief draws per flight comes from it."""
+    if result.sample is not None:
+        return result.sample
+    return FlightSample.of_flights(result, result.seed)
+
+
+def _first(flights, n):
+    """The ``n`` lowest-ranked of sampled flights, in campaign and flight order."""
+    order = np.lexsort((flights["flight"][:n], flights["campaign"][:n]))
+    return {k: v[:n][order] for k, v in flights.items()}
 
 
 def sample_tracks(sim, result, n=100, step_s=60.0, min_undetected=10):
     """Positions of a sample of Monte Carlo flights on a ``step_s`` grid.
 
-    The sample is spread evenly over the run, detected and undetected in
-    proportion, with at least ``min(min_undetected, all undetected)``
-    undetected flights so that rare misses still show.
+    The flights come from the run's fixed sample (:func:`flight_sample`),
+    detected and undetected in the run's proportion, with at least
+    ``min(min_undetected, all undetected)`` undetected flights so that rare
+    misses still show.
 
     Returns
     -------
-    index : ndarray of int, shape (S,)
-        Flights (rows of the result).
+    flights : dict of ndarray, shape (S,)
+        The sampled flights' arrays (``campaign``, ``flight``, ``detected``,
+        ``route_index``, ``cross_track_m``, ...), in campaign and flight order.
     lat_deg, lon_deg : list of ndarray
         One array per flight, from departure to arrival.
     """
-    det = np.flatnonzero(result.detected)
-    und = np.flatnonzero(~result.detected)
-    total = len(result.detected)
+    pool = flight_sample(result)
+    total, det_total = result.totals.flights, result.totals.detected
+    und_total = total - det_total
+    det, und = pool.flights("detected"), pool.flights("undetected")
     n = min(n, total)
-    n_und = min(len(und), max(int(round(n * len(und) / max(total, 1))), min(min_undetected, len(und))))
-    index = np.sort(np.concatenate([_spread(und, n_und), _spread(det, n - n_und)]))
-    b = result.batch
-    route = b.route_index[index]
+    n_und = min(len(und["rank"]), max(int(round(n * und_total / max(total, 1))), min(min_undetected, und_total)))
+    picked = {k: np.concatenate([und[k][:n_und], det[k][:max(n - n_und, 0)]]) for k in det}
+    picked = _first(picked, len(picked["rank"]))
+    route = picked["route_index"]
     dur = sim.packed.duration_s[route]
-    k = int(np.ceil(dur.max() / step_s)) + 1 if len(index) else 1
+    k = int(np.ceil(dur.max() / step_s)) + 1 if len(route) else 1
     t = np.minimum(np.arange(k)[None, :] * step_s, dur[:, None])
-    xyz, _, _ = positions_at(sim.packed, route, b.cross_track_m[index], t)
+    xyz, _, _ = positions_at(sim.packed, route, picked["cross_track_m"], t)
     lat, lon = to_lat_lon(xyz)
     keep = np.ceil(dur / step_s).astype(np.int64) + 1
-    return index, [lat[i, :keep[i]] for i in range(len(index))], [lon[i, :keep[i]] for i in range(len(index))]
+    return picked, [lat[i, :keep[i]] for i in range(len(route))], [lon[i, :keep[i]] for i in range(len(route))]
 
 
 def first_detection_sample(sim, result, n=200):
-    """Where and when a sample of detected flights was first tracked.
+    """Where and when a sample of detected flights (the run's fixed sample) was first tracked.
 
-    Returns a dict of arrays, shape (P,): ``index``, ``campaign``,
-    ``flight``, ``lat_deg``, ``lon_deg``, ``alt_m``, ``t_s`` and ``radar``
-    (names).
+    Returns a dict of arrays, shape (P,): ``campaign``, ``flight``,
+    ``lat_deg``, ``lon_deg``, ``alt_m``, ``t_s`` and ``radar`` (names),
+    in campaign and flight order.
     """
-    index = _spread(np.flatnonzero(result.detected), n)
-    b = result.batch
-    t = result.first_detection_s[index]
-    xyz, alt, _ = positions_at(sim.packed, b.route_index[index], b.cross_track_m[index], t[:, None])
+    f = _first(flight_sample(result).flights("detected"), n)
+    t = f["first_detection_s"]
+    xyz, alt, _ = positions_at(sim.packed, f["route_index"], f["cross_track_m"], t[:, None])
     lat, lon = to_lat_lon(xyz[:, 0])
     names = [r.name for r in sim.radars]
-    return {"index": index, "campaign": b.campaign[index], "flight": b.flight[index], "lat_deg": lat,
-            "lon_deg": lon, "alt_m": alt[:, 0], "t_s": t, "radar": [names[j] for j in result.first_radar[index]]}
+    return {"campaign": f["campaign"], "flight": f["flight"], "lat_deg": lat, "lon_deg": lon, "alt_m": alt[:, 0],
+            "t_s": t, "radar": [names[j] for j in f["first_radar"]]}
 
 
 def intercept_sample(sim, result, n=50):
-    """Where and when a sample of flights meets its earliest interceptor (the flights the map marks).
+    """Where and when a sample of flights (the run's fixed sample) meets its earliest interceptor (the
+    flights the map marks).
 
-    Returns a dict of arrays, shape (I,): ``index``, ``campaign``,
-    ``flight``, ``lat_deg``, ``lon_deg`` (the meeting point), ``alt_m``
-    (the flight's altitude there) and ``t_s`` (when, after departure);
-    empty when the run has no interceptors.
+    Returns a dict of arrays, shape (I,): ``campaign``, ``flight``,
+    ``lat_deg``, ``lon_deg`` (the meeting point), ``alt_m`` (the flight's
+    altitude there) and ``t_s`` (when, after departure); empty when the run
+    has no interceptors.
     """
-    if result.interceptable is None or not result.interceptable.any():
+    f = _first(flight_sample(result).flights("interceptable"), n)
+    if not len(f["campaign"]):
         empty = np.zeros(0)
-        return {"index": np.zeros(0, dtype=np.int64), "campaign": empty, "flight": empty, "lat_deg": empty,
-                "lon_deg": empty, "alt_m": empty, "t_s": empty}
-    index = _spread(np.flatnonzero(result.interceptable), n)
-    b = result.batch
-    t = result.intercept_t_s[index]
-    _, alt, _ = positions_at(sim.packed, b.route_index[index], b.cross_track_m[index], t[:, None])
-    return {"index": index, "campaign": b.campaign[index], "flight": b.flight[index],
-            "lat_deg": result.intercept_lat_deg[index], "lon_deg": result.intercept_lon_deg[index],
-            "alt_m": alt[:, 0], "t_s": t}
+        return {"campaign": empty, "flight": empty, "lat_deg": empty, "lon_deg": empty, "alt_m": empty, "t_s": empty}
+    t = f["intercept_t_s"]
+    _, alt, _ = positions_at(sim.packed, f["route_index"], f["cross_track_m"], t[:, None])
+    return {"campaign": f["campaign"], "flight": f["flight"], "lat_deg": f["intercept_lat_deg"],
+            "lon_deg": f["intercept_lon_deg"], "alt_m": alt[:, 0], "t_s": t}
 
 
 def coverage_level(sim):
@@ -232,7 +241,7 @@ def map_layers(sim, result, *, transformer=None, n_tracks=100, n_points=200, tra
     radar_xy = np.array([(np.nan, np.nan) if isinstance(r.platform, Orbit) else tr.transform(r.lon_deg, r.lat_deg)
                          for r in sim.radars], dtype=float).reshape(-1, 2)
     cov = coverage_polygons(sim, tr, alt, agl) if coverage is None else tuple(coverage)
-    index, lat, lon = sample_tracks(sim, result, n_tracks, track_step_s)
+    tracks, lat, lon = sample_tracks(sim, result, n_tracks, track_step_s)
     track_xy = tuple(np.column_stack(tr.transform(lo, la)) for la, lo in zip(lat, lon))
     fd = first_detection_sample(sim, result, n_points) if first is None else first
     first_xy = np.column_stack(tr.transform(fd["lon_deg"], fd["lat_deg"])).reshape(-1, 2)
@@ -250,10 +259,8 @@ def map_layers(sim, result, *, transformer=None, n_tracks=100, n_points=200, tra
                       np.array([[s[1], s[2]] for s in sites]).reshape(-1, 2), focus_xy, *cov_xy])
     itc = sim.scenario.interceptors
     interceptor_xy = np.array([tr.transform(i.lon_deg, i.lat_deg) for i in itc], dtype=float).reshape(-1, 2)
-    intercept_xy = np.zeros((0, 2))
-    if result.interceptable is not None:
-        hit = _spread(np.flatnonzero(result.interceptable), 50)
-        intercept_xy = np.column_stack(tr.transform(result.intercept_lon_deg[hit], result.intercept_lat_deg[hit]))
+    hit = intercept_sample(sim, result, 50)
+    intercept_xy = np.column_stack(tr.transform(hit["lon_deg"], hit["lat_deg"])).reshape(-1, 2)
     must = np.vstack([must, interceptor_xy])
     return MapLayers(
         interceptor_xy=interceptor_xy, intercept_xy=intercept_xy.reshape(-1, 2),
@@ -267,8 +274,8 @@ def map_layers(sim, result, *, transformer=None, n_tracks=100, n_points=200, tra
         radar_hidden=hidden,
         radar_xy=radar_xy, coverage=cov, coverage_alt_m=alt, coverage_label=label,
         terrain=bool(sim.scenario.detection.terrain),
-        track_xy=track_xy, track_detected=result.detected[index].copy(),
-        flights_total=len(result.detected), flights_detected=int(result.detected.sum()),
+        track_xy=track_xy, track_detected=np.asarray(tracks["detected"], dtype=bool),
+        flights_total=int(result.totals.flights), flights_detected=int(result.totals.detected),
         first_xy=first_xy, sites=sites, airport_xy=circles, must_show_xy=must,
     )
 

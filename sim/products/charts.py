@@ -15,8 +15,10 @@ __all__ = ["detections_per_campaign", "draw_detections_histogram", "draw_altitud
 
 
 def detections_per_campaign(result):
-    """Flights detected in each campaign of a run, shape (campaigns,), int."""
-    return result.detected.reshape(result.campaigns, result.flights_per_campaign).sum(axis=1).astype(np.int64)
+    """Flights detected per campaign of a run, shape (campaigns,), int, in increasing order (from the run's
+    totals, :attr:`sim.results.RunTotals.per_campaign`: no per-flight arrays needed)."""
+    per = np.asarray(result.totals.per_campaign)
+    return np.repeat(np.arange(len(per), dtype=np.int64), per)
 
 
 def draw_detections_histogram(ax, per_campaign, flights_per_campaign):

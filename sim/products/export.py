@@ -32,7 +32,7 @@ from geo.units import KMH_MPS
 from sim.platforms import Orbit
 from sim.results import ASSUMPTIONS_NOTE
 
-__all__ = ["staged_output", "OutputRefused", "OUTPUT_FILES", "write_json", "write_csv", "routes_feature_collection",
+__all__ = ["staged_output", "check_output_folder", "OutputRefused", "OUTPUT_FILES", "write_json", "write_csv", "routes_feature_collection",
            "feature_collection", "write_readme", "write_sidecar",
            "radar_features", "ROUTE_EXPORT_STEP_S"]
 
@@ -71,7 +71,10 @@ def _host():
 
 
 def _running(pid):
-    """Whether a process ``pid`` exists here (one of another user counts)."""
+    """Whether a process ``pid`` exists here (one of another user counts; always, where it cannot be told
+    without signalling it: Windows)."""
+    if os.name == "nt":
+        return True
     try:
         os.kill(pid, 0)
     except ProcessLookupError:
@@ -219,6 +222,31 @@ def _check_replaceable(out, shown):
         raise OutputRefused(f"--out {shown}: holds {', '.join(map(repr, names[:3]))}"
                             f"{' and more' if len(names) > 3 else ''}, not an airpicture output folder; a run "
                             "replaces its output folder as a whole: choose a new or empty folder")
+
+
+def check_output_folder(out_dir):
+    """Raise :class:`OutputRefused` at once, before any work, when ``out_dir`` could not be written as
+    :func:`staged_output` writes it: it holds what airpicture did not write, or another process is
+    writing it (its lock is held). :func:`staged_output` checks both again when it starts."""
+    shown = Path(out_dir)
+    out = shown.resolve() if shown.is_symlink() else Path(os.path.abspath(shown))
+    _check_replaceable(out, shown)
+    lock = out.parent / f".{out.name}{LOCK_SUFFIX}"
+    if fcntl is None or not lock.is_file():
+        return
+    try:
+        fd = os.open(lock, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        fcntl.flock(fd, fcntl.LOCK_SH | fcntl.LOCK_NB)
+    except BlockingIOError:
+        raise OutputRefused(f"--out {shown}: another run is writing it ({_lock_owner(fd)}; lock {lock}): wait "
+                            "for it to end or choose another folder") from None
+    except OSError:
+        pass
+    finally:
+        os.close(fd)
 
 
 @contextlib.contextmanager
