@@ -52,7 +52,8 @@ def _cli(scenario, flights, *extra):
     out = tempfile.mkdtemp(prefix="airpicture-bench-")
     campaigns = max(1, round(flights / 15))
     code = ("import sys; from sim.cli import main; sys.exit(main(" + repr(
-        ["run", f"scenarios/{scenario}.toml", "--campaigns", str(campaigns), "-q", "--out", out, *extra]) + "))")
+        ["run", f"scenarios/{scenario}.toml", "--campaigns", str(campaigns), "-q", "--out", out, "--no-cache",
+         *extra]) + "))")     # cold: everything prepared afresh (benchmarks/bench_whatif.py measures the cache)
     wall, rss, _ = _child(code)
     subprocess.run(["rm", "-rf", out], check=True)
     return wall, rss, campaigns * 15

@@ -26,6 +26,7 @@ from pathlib import Path
 
 from sim.analysis import sensitivity
 from sim.catalog import shipped_scenarios
+from sim.cells import cell_text
 from sim.pipeline import (altitude_sweep, compare, load, override_text, simulate, simulate_to, sweep, terrain_for,
                           with_overrides, write_run)
 from sim.results import flight_csv_text, flight_dtypes, flight_header, headline, shown_title, summarize
@@ -43,7 +44,11 @@ def _read_csv(source):
     header = pd.read_csv(source, nrows=0).columns.tolist()
     if hasattr(source, "seek"):
         source.seek(0)
-    return pd.read_csv(source, dtype=flight_dtypes(header), keep_default_na=False, na_values=[""])
+    frame = pd.read_csv(source, dtype=flight_dtypes(header), keep_default_na=False, na_values=[""])
+    for name in ("route", "first_radar"):      # names as written: without the quote that keeps a spreadsheet
+        if name in frame:                       # from running them (sim.cells)
+            frame[name] = frame[name].map(cell_text, na_action="ignore")
+    return frame
 
 
 def read_flights(path):

@@ -299,6 +299,37 @@ def build_parser():
     _add_common(p)
     p.set_defaults(func=_cmd_validate)
 
+    p = sub.add_parser("evade", help="the least-detectable route for extra-distance budgets, re-scored by the Monte Carlo",
+                       description="Find, for each extra-distance budget over the geodesic between two airports, "
+                                   "the route that minimises the chance of detection by the scenario's radars "
+                                   "(detection hazard on an equal-area grid, 16-neighbour Dijkstra with Lagrangian "
+                                   "relaxation on the length budget, string-pulled, measured geodesically), then "
+                                   "run every route through the Monte Carlo with the scenario's seed. Writes "
+                                   "front.csv/json/png, map.png, routes.geojson/kml and one runnable scenario file "
+                                   "per route (evade-*.toml) into --out. Method: docs/evade.md.",
+                       epilog="examples:\n" + _EVADE_EXAMPLES + "\n" + _NOTE, formatter_class=_RAW)
+    _add_common(p)
+    p.add_argument("--from", dest="origin", metavar="ICAO", default=None,
+                   help="departure airport (default: the first waypoint of the scenario's most probable route)")
+    p.add_argument("--to", dest="dest", metavar="ICAO", default=None,
+                   help="destination airport (default: the last waypoint of that route)")
+    p.add_argument("--max-extra-km", dest="budgets", default="0,100,200,400,800", metavar="D[,D2,...]",
+                   help="extra-distance budgets over the geodesic [km] (default 0,100,200,400,800)")
+    p.add_argument("--levels", default=None, metavar="LEVEL[,...]",
+                   help="levels searched: cruise (the scenario's), low (terrain following at the scenario's "
+                        "clearance, else 300 m), metres above mean sea level (3000) or above ground (300agl); "
+                        "default cruise,low")
+    p.add_argument("--transponder", choices=("on", "off", "both"), default=None,
+                   help="transponder state searched (default: the scenario's when it is 0 or 1, else both)")
+    p.add_argument("--avoid", default="", metavar="ISO3[,...]",
+                   help="forbidden airspaces, ISO 3166-1 alpha-3 codes of the packaged borders (e.g. TUR,SYR)")
+    p.add_argument("--spacing-km", type=float, default=5.0, help="grid spacing [km] (default 5)")
+    p.add_argument("--campaigns", type=_positive_int, help="campaigns of each re-score (default: scenario's)")
+    p.add_argument("--flights", type=_positive_int, help="flights per campaign (default: scenario's)")
+    p.add_argument("--seed", type=_seed, help="random seed of the re-scores (default: scenario's run.seed)")
+    p.add_argument("--out", default=None, help="output folder (default: out/SCENARIO_NAME-evade)")
+    p.set_defaults(func=_cmd_evade)
+
     p = sub.add_parser("scenarios", help="list the shipped scenarios; copy one out to edit",
                        description="List the scenarios shipped with airpicture (name and title); every "
                                    "command takes a name where it takes a file. --copy writes one out to "
@@ -811,6 +842,60 @@ def _cmd_compare(args):
               f"reference: {names[ref]}; {metric} has no interval: differences not tested")
         if what_if:
             print(f"what-if, every scenario: {what_if}")
+    return 0
+
+
+_EVADE_EXAMPLES = """\
+  airpicture evade iraq_2012_transponder_off --max-extra-km 0,100,200,400,800 --out out/evade
+  airpicture evade iraq_2013_more_radars --levels cruise --max-extra-km 0,50,100,200,400
+  airpicture evade iraq_2012_baseline --avoid TUR --transponder both --campaigns 200"""
+
+
+def _cmd_evade(args):
+    from sim.analysis.evade import evade          # the route search (scipy's csgraph) loads only when asked
+    from sim.products.evade import write_evade
+
+    scenario = load(args.scenario, args.overrides)
+    out = Path(args.out) if args.out else Path("out") / f"{scenario.info.name}-evade"
+    _check_out(out)
+    if not (args.spacing_km == args.spacing_km and 1.0 <= args.spacing_km <= 100.0):
+        raise ScenarioError("--spacing-km", None, f"must be between 1 and 100 km, got {args.spacing_km:g}")
+    update, close_bar = _progress(None, args.quiet, unit="step")
+    try:
+        result = evade(scenario, args.budgets, origin=args.origin, dest=args.dest, levels=args.levels,
+                       transponder=args.transponder, avoid=args.avoid, spacing_m=args.spacing_km * 1000.0,
+                       campaigns=args.campaigns, flights=args.flights, seed=args.seed, cache=_cache(args),
+                       progress=update)
+    finally:
+        close_bar()
+    with staged_output(out) as stage:
+        rows = write_evade(stage, result)
+    for note in result.notes:
+        _warn(f"{args.scenario}: {note}")
+    if not args.quiet:
+        t = result.timings_s
+        print(f"{scenario.info.title}: the least-detectable route from {result.origin.label} to {result.dest.label} "
+              f"({result.great_circle_m / 1000:,.0f} km geodesic)" + (f", avoiding {', '.join(result.avoid)}"
+                                                                     if result.avoid else ""))
+        what_if = _what_if(scenario.overrides)
+        if what_if:
+            print(f"  what-if: {what_if}")
+        print(f"  grid {result.grid.spacing_m / 1000:g} km, 16 neighbours, {int(result.grid.allowed.sum()):,} cells; "
+              f"re-scored by {result.campaigns:,} campaigns x {result.flights} flights, seed {result.seed}")
+        both = len(result.transponder_states) > 1
+        print(f"  {'point':<8s} {'level':<20s}{'xpdr ' if both else ''} {'extra km':>8s}  {'surrogate':>9s}  "
+              f"{'P(detect) [95% CI]':<20s}  {'P(stopped) [95% CI]':<20s}  gap")
+        for r, row in zip(result.routes(), rows):
+            stopped = "-" if r.p_stopped is None else (f"{r.p_stopped:.3f} "
+                                                      f"[{r.summary['response']['p_stopped_ci95_text']}]")
+            gap = "" if r.search is None else f"{r.search.gap:.3g}"
+            print(f"  {row['point']:<8s} {r.level.label:<20s}{row['transponder'] + '  ' if both else ''} "
+                  f"{r.extra_m / 1000:8.1f}  {r.p_surrogate:9.3f}  {r.p_detect:.3f} [{r.summary['p_detect_ci95_text']}]"
+                  f"  {stopped:<20s}  {gap}".rstrip())
+        print(f"  time: prepare {t['prepare_s']:.1f} s, search {t['search_s']:.1f} s, Monte Carlo "
+              f"{t['rescore_s']:.1f} s")
+        print(f"outputs: {out}/ (front.csv, front.png, map.png, routes.geojson, routes.kml, "
+              f"{len(set(r['scenario_file'] for r in rows))} scenario files: airpicture run {out}/{rows[-1]['scenario_file']})")
     return 0
 
 

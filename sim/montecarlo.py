@@ -14,7 +14,7 @@ import numpy as np
 from scipy.special import ndtri
 
 from geo.earth import horizon_distance_m
-from geo.terrain import Terrain, load_terrain, masking_table
+from geo.terrain import Terrain, masking_table
 from sim.airspace import Airspace, build_airspace
 from sim.detection import in_coverage, m_of_n_track, platform_geometry, prepare_radar, scan_pd
 from sim.engine import make_engine
@@ -124,16 +124,19 @@ def prepare(scenario, terrain=None, cache=None, masking_options=None, with_fence
     det = scenario.detection
     cache = cache if isinstance(cache, PrepCache) else PrepCache(memory=cache)
     if terrain is None and needs_terrain(scenario):
-        terrain = load_terrain()
+        terrain = cache.terrain()
     terrain_key = None if terrain is None else cache.terrain_key(terrain)
     options = tuple(sorted((masking_options or {}).items()))
+    masking_inputs = {}       # radar position -> what its masking table reads (its key: cheaper than its content)
     builder = None
     if det.terrain:
         def builder(lat, lon, antenna_alt_m, range_m):
+            inputs = (terrain_key, lat, lon, antenna_alt_m, range_m, det.refraction_k, options)
+            masking_inputs[(lat, lon, antenna_alt_m, range_m)] = inputs
             # one extra bin: at full slant range the ground distance can be slightly longer
-            return cache.get("masking", (terrain_key, lat, lon, antenna_alt_m, range_m, det.refraction_k, options),
-                             lambda: masking_table(terrain, lat, lon, antenna_alt_m, range_m + _WINDOW_MARGIN_M,
-                                                   det.refraction_k, **dict(options)))
+            return cache.get("masking", inputs, lambda: masking_table(terrain, lat, lon, antenna_alt_m,
+                                                                      range_m + _WINDOW_MARGIN_M, det.refraction_k,
+                                                                      **dict(options)))
 
     routes = build_routes(scenario, terrain)
     radars = tuple(prepare_radar(r, scenario.aircraft.rcs_m2, det.refraction_k, terrain if det.terrain else None,
@@ -157,7 +160,7 @@ def prepare(scenario, terrain=None, cache=None, masking_options=None, with_fence
     w = np.array([r.weight for r in routes], dtype=float)
     packed = pack_routes(routes)
     route_keys = [_route_key(route) for route in routes]
-    geometry_keys = [_radar_key(radar, terrain_key) for radar in radars]
+    geometry_keys = [_radar_key(radar, terrain_key, masking_inputs) for radar in radars]
     pd_keys = [(geometry_keys[j], radar.pd_constant, radar.pd_table) for j, radar in enumerate(radars)]
 
     def table(i, j):
@@ -188,10 +191,12 @@ def _route_key(route):
     return digest(route.t_s, route.xyz, route.alt_m, route.duration_s, route.cross_track_sigma_m)
 
 
-def _radar_key(radar, terrain_key):
-    """What a radar's coverage reads of it: its kind, platform, range, refraction and terrain (not its
-    Pd, availability or name)."""
-    return digest(radar.kind.name, radar.platform, radar.range_m, radar.refraction_k, radar.masking,
+def _radar_key(radar, terrain_key, masking_inputs):
+    """What a radar's coverage reads of it: its kind, platform, range, refraction and terrain (its masking
+    table by the inputs that made it; not its Pd, availability or name)."""
+    p = radar.platform
+    masking = None if radar.masking is None else masking_inputs[(p.lat_deg, p.lon_deg, p.alt_m, radar.range_m)]
+    return digest(radar.kind.name, p, radar.range_m, radar.refraction_k, masking,
                   terrain_key if radar.terrain is not None else None)
 
 

@@ -125,10 +125,18 @@ class PrepCache:
         self.version = version if version is not None else (code_version() if self.folder is not None else "")
         self.stats = {"computed": Counter(), "memory": Counter(), "disk": Counter()}
         self._terrains = {}          # id -> (terrain, its digest): the object kept, so the id stays its
+        self._terrain = None
 
     def key(self, kind, inputs):
         """The hex key of a part: :func:`digest` of the code version, the kind and the inputs."""
         return digest(self.version, kind, inputs)
+
+    def terrain(self):
+        """The packaged terrain model, loaded once per cache (kept in memory only: it is on disk already)."""
+        if self._terrain is None:
+            from geo.terrain import load_terrain
+            self._terrain = load_terrain()
+        return self._terrain
 
     def terrain_key(self, terrain):
         """The digest of a terrain model (computed once per object)."""

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from geo.units import KMH_MPS
+from sim.cells import safe_cell
 from sim.fences import nominal_route_fences
 from sim.outages import transition_up
 from sim.response import OUTCOME_LABELS, OUTCOMES, STOPPED
@@ -447,8 +448,8 @@ def flight_rows(sim, part):
     or one chunk's (the dict of ``simulate_chunk``).
     """
     get = part.get if isinstance(part, dict) else lambda k: getattr(part, k)
-    names = [r.name for r in sim.radars]
-    routes = [r.name for r in sim.routes]
+    names = [safe_cell(r.name) for r in sim.radars]      # names are data: no spreadsheet formula (sim.cells)
+    routes = [safe_cell(r.name) for r in sim.routes]
     b = get("batch")
     fences = get("minutes_in_airspace") is not None
     cols = [

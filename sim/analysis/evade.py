@@ -177,13 +177,13 @@ def parse_levels(text, scenario):
     Items, comma-separated: ``cruise`` (the scenario's cruise level, as its most
     probable route flies it), ``low`` (terrain following at the scenario's
     clearance, else :data:`DEFAULT_LOW_AGL_M`), ``3000`` (metres above mean sea
-    level) or ``300agl`` (metres above ground). Default: ``cruise``.
+    level) or ``300agl`` (metres above ground). Default: ``cruise,low``.
     """
     amsl, agl = cruise_level(_main_route(scenario), scenario.aircraft)
     cruise = Level(altitude_m=amsl) if agl is None else Level(agl_m=agl)
     low = Level(agl_m=agl if agl is not None else (scenario.aircraft.cruise_altitude_agl_m or DEFAULT_LOW_AGL_M))
     if text is None:
-        return (cruise,)
+        return (cruise,) if low == cruise else (cruise, low)
     out = []
     for item in (t.strip().lower() for t in str(text).split(",")):
         if not item:
@@ -715,7 +715,7 @@ class LagrangianSearch:
             else:
                 lo = mid
         lower, (mu_best, run) = self._bounds(budget_m)
-        return ConstrainedPath(run[0], run[1], run[2], float(budget_m), float(min(lower, run[1])), mu_best,
+        return ConstrainedPath(run[0], run[1], run[2], float(budget_m), float(np.clip(lower, 0.0, run[1])), mu_best,
                                len(self._runs) - start)
 
 
@@ -1021,8 +1021,9 @@ def evade(scenario, budgets_km=(0, 100, 200, 400, 800), *, origin=None, dest=Non
         ICAO codes of the endpoints (default: those of the scenario's most
         probable route).
     levels : str or tuple of Level, optional
-        :func:`parse_levels` (default: the scenario's cruise level); each
-        budget takes the level with the safest route.
+        :func:`parse_levels` (default: the scenario's cruise level and terrain
+        following at its clearance); each budget takes the level with the
+        safest route.
     transponder : {"on", "off", "both"}, optional
         Default: the scenario's state when its probability is 0 or 1, else both.
     avoid : str or sequence of str
@@ -1089,13 +1090,14 @@ def evade(scenario, budgets_km=(0, 100, 200, 400, 800), *, origin=None, dest=Non
                                             f"{terrain.lat_max_deg:g}N, {terrain.lon_min_deg:g}-"
                                             f"{terrain.lon_max_deg:g}E)")
 
-    def name_for(label):
-        return f"{scenario.info.name}-evade-{label}"
+    def name_for(label, t_on):
+        both = f"-transponder-{'on' if t_on else 'off'}" if len(states) > 1 else ""
+        return f"{scenario.info.name}-evade-{label}{both}"
 
     # the radars, their masking tables and the projection, through the core's own preparation (the direct route)
     t0 = time.perf_counter()
     direct_lat, direct_lon = np.array([o.lat_deg, d.lat_deg]), np.array([o.lon_deg, d.lon_deg])
-    base_doc = route_scenario_doc(scenario, name_for("direct"), f"{scenario.info.title}: the direct route",
+    base_doc = route_scenario_doc(scenario, name_for("direct", states[0]), f"{scenario.info.title}: the direct route",
                                   o, d, direct_lat, direct_lon, levels[0], states[0], campaigns, flights)
     base = _parse(base_doc, scenario)
     sim0 = prepare(base, terrain, cache, with_fences=False)
@@ -1128,7 +1130,8 @@ def evade(scenario, budgets_km=(0, 100, 200, 400, 800), *, origin=None, dest=Non
             if progress is not None:
                 progress(1)
     timings["search_s"] = time.perf_counter() - t0
-    if not any(r for per in found.values() for r in per.values()):
+    direct_ok = any(np.isfinite(route_cost(grid, f, direct_lat, direct_lon, speed)) for f in fields.values())
+    if not direct_ok and not any(r for per in found.values() for r in per.values()):
         # every direct route crosses a forbidden airspace and no budget allows a way round
         raise ScenarioError("--avoid" if avoid else "--max-extra-km", None,
                             f"no route from {o.label} to {d.label}" + (f" avoiding {', '.join(avoid)}" if avoid else "")
@@ -1148,7 +1151,7 @@ def evade(scenario, budgets_km=(0, 100, 200, 400, 800), *, origin=None, dest=Non
         if key not in rescored:
             title = (f"{scenario.info.title}: " + ("the direct route" if budget is None else
                                                     f"least-detectable route within {budget / 1000:,.0f} km extra"))
-            doc = route_scenario_doc(scenario, name_for(label), title, o, d, lat, lon, lv, t_on, campaigns, flights,
+            doc = route_scenario_doc(scenario, name_for(label, t_on), title, o, d, lat, lon, lv, t_on, campaigns, flights,
                                      description=_description(scenario, o, d, lv, t_on, budget, length - great_circle,
                                                               avoid))
             sc = _parse(doc, scenario)

@@ -29,6 +29,7 @@ except ImportError:      # pragma: no cover - no lock where there is no flock
 import numpy as np
 
 from geo.units import KMH_MPS
+from sim.cells import safe_row
 from sim.platforms import Orbit
 from sim.results import ASSUMPTIONS_NOTE
 
@@ -356,10 +357,11 @@ def write_json(path, obj):
 
 
 def write_csv(path, header, rows):
+    """A CSV file; text cells that a spreadsheet would run as a formula are neutralised (:mod:`sim.cells`)."""
     buf = io.StringIO()
     w = csv.writer(buf, lineterminator="\n")
-    w.writerow(header)
-    w.writerows(rows)
+    w.writerow(safe_row(header))
+    w.writerows(safe_row(r) for r in rows)
     Path(path).write_text(buf.getvalue(), encoding="utf-8")
 
 

@@ -1,0 +1,447 @@
+"""Products of ``airpicture evade``: the front (CSV, JSON, chart), the routes (map, GeoJSON, KML) and the
+routes' scenario files.
+
+Everything here draws or writes an :class:`sim.analysis.evade.EvadeResult`
+it is given; nothing runs the search or the Monte Carlo. The scenario
+files are written as TOML by :func:`toml_text` (the scenario format's value
+types: tables, arrays of tables, inline tables, strings, numbers, booleans
+and arrays), and read back before they are kept: each file parses to
+exactly the document the route was re-scored with.
+"""
+import json
+import math
+import re
+import tomllib
+from pathlib import Path
+
+import numpy as np
+import simplekml
+from matplotlib.colors import LinearSegmentedColormap
+from matplotlib.lines import Line2D
+from matplotlib.patches import PathPatch, Patch
+
+from geo.coverage import load_borders, project_geometry
+from sim.products.export import feature_collection, write_csv, write_json, write_sidecar
+from sim.products.maps import (draw_countries, draw_graticule, draw_north_arrow, draw_scale_bar, draw_sites,
+                               polygon_path, set_map_extent)
+from sim.products.style import (COLORS, FONT_SIZE, LINES, MARKERS, PALETTE, kml_color, new_figure, save_figure,
+                                use_style)
+from sim.results import ASSUMPTIONS_NOTE
+
+__all__ = ["toml_text", "scenario_file_name", "front_rows", "run_text", "draw_front", "front_figure",
+           "draw_hazard_panel", "map_figure", "routes_geojson", "routes_kml", "write_evade", "EVADE_FILES",
+           "HAZARD_WINDOW_S"]
+
+#: The hazard map shows the chance of detection within this much flight time [s] at each place.
+HAZARD_WINDOW_S = 60.0
+#: The files an evade output folder holds besides the routes' scenario files (``evade-*.toml``).
+EVADE_FILES = ("README.txt", "front.csv", "front.json", "front.png", "map.png", "routes.geojson", "routes.kml")
+
+_BARE_KEY = re.compile(r"[A-Za-z0-9_-]+")
+
+
+# --- TOML ----------------------------------------------------------------------------------------------
+def _toml_string(text):
+    body = json.dumps(text, ensure_ascii=False)[1:-1]       # \" \\ \n \t \uXXXX: valid TOML basic-string escapes
+    return '"' + body.replace("\x7f", "\\u007f") + '"'
+
+
+def _toml_key(key):
+    return key if _BARE_KEY.fullmatch(key) else _toml_string(key)
+
+
+def _toml_value(v):
+    if isinstance(v, bool):
+        return "true" if v else "false"
+    if isinstance(v, int):
+        return str(v)
+    if isinstance(v, float):
+        if math.isnan(v):
+            return "nan"
+        if math.isinf(v):
+            return "inf" if v > 0 else "-inf"
+        return repr(v)                      # the shortest text that reads back as the same float
+    if isinstance(v, str):
+        return _toml_string(v)
+    if isinstance(v, dict):
+        return "{" + ", ".join(f"{_toml_key(k)} = {_toml_value(x)}" for k, x in v.items()) + "}"
+    if isinstance(v, (list, tuple)):
+        return "[" + ", ".join(_toml_value(x) for x in v) + "]"
+    raise TypeError(f"no TOML for {type(v).__name__}")
+
+
+def toml_text(doc, header=()):
+    """A scenario document (a dict as :func:`tomllib.loads` returns it) as TOML text.
+
+    Top-level tables become ``[table]`` sections, top-level lists of tables
+    ``[[table]]`` sections; tables inside them are written inline
+    (``reference = {range_nm = 55, ...}``). ``header`` lines are written first
+    as comments. ``tomllib.loads(toml_text(doc)) == doc``.
+
+    >>> print(toml_text({"run": {"seed": 1}, "route": [{"name": "a", "waypoints": ["OIII", {"lat": 33.5, "lon": 44.0}]}]}))
+    [run]
+    seed = 1
+    <BLANKLINE>
+    [[route]]
+    name = "a"
+    waypoints = ["OIII", {lat = 33.5, lon = 44.0}]
+    <BLANKLINE>
+    """
+    lines = [f"# {h}" for h in header]
+    scalars = {k: v for k, v in doc.items() if not isinstance(v, dict)
+               and not (isinstance(v, list) and v and all(isinstance(x, dict) for x in v))}
+    lines += [f"{_toml_key(k)} = {_toml_value(v)}" for k, v in scalars.items()]
+    for key, value in doc.items():
+        if key in scalars:
+            continue
+        tables = [value] if isinstance(value, dict) else value
+        for t in tables:
+            if lines:
+                lines.append("")
+            lines.append(f"[{_toml_key(key)}]" if isinstance(value, dict) else f"[[{_toml_key(key)}]]")
+            lines += [f"{_toml_key(k)} = {_toml_value(v)}" for k, v in t.items()]
+    return "\n".join(lines) + "\n"
+
+
+# --- the front as rows ----------------------------------------------------------------------------------
+def scenario_file_name(route, result):
+    """``evade-100km.toml`` (``evade-direct.toml``; ``-transponder-on``/``-off`` when both states were searched)."""
+    both = len(result.transponder_states) > 1
+    return (f"evade-{route.label}" + (f"-transponder-{'on' if route.transponder_on else 'off'}" if both else "")
+            + ".toml")
+
+
+def front_rows(result):
+    """One record per route (the direct route first, then one per budget, per transponder state), with the
+    name of the scenario file it is written to."""
+    return [{**r.row(), "scenario_file": scenario_file_name(r, result)} for r in result.routes()]
+
+
+def run_text(result):
+    """The search and the run in one line, for captions and README.txt."""
+    sc = result.scenario
+    return (f"least-detectable routes of scenario {sc.info.name} ({sc.info.title}) from {result.origin.label} to "
+            f"{result.dest.label}; budgets {', '.join(f'{b / 1000:g}' for b in result.budgets_m)} km over the "
+            f"{result.great_circle_m / 1000:,.0f} km geodesic; levels {', '.join(lv.label for lv in result.levels)}; "
+            f"transponder {'/'.join('on' if t else 'off' for t in result.transponder_states)}"
+            + (f"; avoiding {', '.join(result.avoid)}" if result.avoid else "")
+            + f"; {result.grid.spacing_m / 1000:g} km equal-area grid, 16 neighbours; each route re-scored by "
+              f"{result.campaigns:,} campaigns x {result.flights} flights, seed {result.seed}")
+
+
+# --- the chart ------------------------------------------------------------------------------------------
+def draw_front(ax, result):
+    """P(detect) and P(stopped) (Monte Carlo, 95% intervals) and the surrogate P(detect) against the extra
+    distance flown, one series per transponder state; returns the artists by role."""
+    out = {"detect": [], "surrogate": [], "stopped": [], "labels": []}
+    styles = {False: dict(linestyle="-"), True: dict(linestyle=(0, (4, 2)))}
+    both = len(result.transponder_states) > 1
+    for t in result.transponder_states:
+        pts = [result.direct[t], *result.front[t]]
+        x = np.array([p.extra_m / 1000.0 for p in pts])
+        order = np.argsort(x, kind="stable")
+        tag = f" (transponder {'on' if t else 'off'})" if both else ""
+        s = [p.summary for p in pts]
+        y = np.array([q["p_detect"] for q in s])
+        ci = np.array([q["p_detect_ci95"] for q in s], dtype=float)
+        out["detect"].append(ax.errorbar(
+            x[order], y[order], yerr=np.vstack([y - ci[:, 0], ci[:, 1] - y])[:, order], color=COLORS["detected"],
+            ecolor="#333333", elinewidth=0.8, capsize=2.5, markerfacecolor=COLORS["detected"],
+            markeredgecolor=COLORS["detected"], label="P(detect), Monte Carlo, 95% CI" + tag,
+            **MARKERS["sweep"], linewidth=1.6, **styles[t]))
+        sur = np.array([p.p_surrogate for p in pts])
+        out["surrogate"] += ax.plot(x[order], sur[order], color=COLORS["detected"], marker="o", markersize=4.5,
+                                    markerfacecolor="white", linewidth=0.9, alpha=0.9, linestyle=(0, (1, 1.5)),
+                                    label="P(detect), search's surrogate (hazard on the flown track)" + tag)
+        if all(q.get("response") for q in s):
+            st = np.array([q["response"]["p_stopped"] for q in s])
+            sci = np.array([q["response"]["p_stopped_ci95"] for q in s], dtype=float)
+            out["stopped"].append(ax.errorbar(
+                x[order], st[order], yerr=np.vstack([st - sci[:, 0], sci[:, 1] - st])[:, order],
+                color=COLORS["undetected"], ecolor="#333333", elinewidth=0.8, capsize=2.5, marker="s",
+                markersize=4.5, markerfacecolor=COLORS["undetected"], linewidth=1.4,
+                label="P(stopped), Monte Carlo, 95% CI" + tag, **styles[t]))
+    ax.set_xlabel(f"extra distance flown over the {result.great_circle_m / 1000:,.0f} km geodesic [km]")
+    ax.set_ylabel("probability per flight")
+    ax.set_ylim(-0.03, 1.05)
+    xmax = max(max(p.extra_m for p in result.routes()) / 1000.0, max(result.budgets_m) / 1000.0, 1.0)
+    ax.set_xlim(-0.04 * xmax, 1.06 * xmax)
+    for b in result.budgets_m:
+        ax.axvline(b / 1000.0, color="#BBBBBB", linewidth=0.6, zorder=0)
+    ax.grid(True, axis="y", zorder=0)
+    ax.legend(loc="upper right", fontsize=FONT_SIZE["tiny"] + 0.5)
+    return out
+
+
+def front_figure(result):
+    """The front chart as a Figure (call inside :func:`sim.products.style.use_style`)."""
+    fig = new_figure("chart", figsize=(7.2, 4.6))
+    ax = fig.add_axes([0.09, 0.24, 0.88, 0.66])
+    draw_front(ax, result)
+    sc = result.scenario
+    fig.text(0.5, 0.975, f"The least-detectable route: {sc.info.title}", ha="center", va="top",
+             fontsize=FONT_SIZE["title"], fontweight="bold", wrap=True)
+    budgets = ", ".join(f"{b / 1000:g}" for b in result.budgets_m)
+    fig.text(0.5, 0.925, f"{result.origin.label} to {result.dest.label}; grey lines: the budgets ({budgets} km); "
+                         "each point is the route found for a budget, re-scored by the Monte Carlo",
+             ha="center", va="top", fontsize=FONT_SIZE["small"])
+    fig.text(0.01, 0.01, _wrap(run_text(result) + ". " + ASSUMPTIONS_NOTE, 190), ha="left", va="bottom",
+             fontsize=FONT_SIZE["tiny"], color=COLORS["muted"])
+    return fig
+
+
+def _wrap(text, width):
+    words, lines, cur = text.split(), [], ""
+    for w in words:
+        if len(cur) + len(w) + 1 > width and cur:
+            lines.append(cur)
+            cur = w
+        else:
+            cur = f"{cur} {w}".strip()
+    return "\n".join(lines + [cur])
+
+
+# --- the map --------------------------------------------------------------------------------------------
+#: White to deep red: the chance of detection within a minute of flight.
+_HAZARD_CMAP = LinearSegmentedColormap.from_list("hazard", ["#FFF5EB", "#FDAE6B", "#E6550D", "#7F2704"])
+#: Colours of the budgets' routes, from the smallest budget to the largest (Okabe-Ito, not red or orange).
+_ROUTE_COLORS = (PALETTE["blue"], PALETTE["green"], PALETTE["purple"], PALETTE["sky_blue"], "#555555",
+                 PALETTE["yellow"])
+
+
+def _panels(result):
+    """The (level, transponder) fields the map shows: those the front's routes fly, the direct route's first."""
+    seen = []
+    for r in result.routes():
+        k = (r.level, r.transponder_on)
+        if k not in seen:
+            seen.append(k)
+    return seen[:4]
+
+
+def _distinct(routes):
+    """Routes with their labels merged where budgets found the same route: ``[(labels, route)]``."""
+    out = []
+    for r in routes:
+        for labels, kept in out:
+            if (kept.level, kept.transponder_on) == (r.level, r.transponder_on) and np.array_equal(
+                    kept.lat_deg, r.lat_deg) and np.array_equal(kept.lon_deg, r.lon_deg):
+                labels.append(r.label)
+                break
+        else:
+            out.append(([r.label], r))
+    return out
+
+
+def _sites_xy(result, tr):
+    radar_xy, kinds = [], []
+    for r in result.scenario.radars:
+        if r.orbit is None:
+            radar_xy.append(tr.transform(r.lon_deg, r.lat_deg))
+            kinds.append(r.kind.name)
+    return np.array(radar_xy, dtype=float).reshape(-1, 2), kinds
+
+
+def draw_hazard_panel(ax, result, level, transponder_on, countries):
+    """One panel: the hazard field at a level (chance of detection within :data:`HAZARD_WINDOW_S` of
+    flight), the forbidden airspaces, the radar sites and the routes flown at that level; returns
+    ``(image, legend handles)``."""
+    g = result.grid
+    tr = g.transformer
+    routes = [(labels, r) for labels, r in _distinct(result.routes())
+              if (r.level, r.transponder_on) == (level, transponder_on)]
+    xy_routes = [np.column_stack(g.to_xy(r.lat_deg, r.lon_deg)) for _, r in routes]
+    radar_xy, kinds = _sites_xy(result, tr)
+    ends = np.array([g.origin_xy, g.dest_xy])
+    lam = result.fields[(level, transponder_on)]
+    covered = g.allowed & (lam > 0)
+    rows, cols = np.nonzero(covered)
+    hot = np.column_stack([g.x_m[cols], g.y_m[rows]]) if len(rows) else np.zeros((0, 2))
+    # the frame: the routes, the endpoints and the radar sites near them, and the covered cells near the routes
+    must = np.vstack([ends, *xy_routes])
+    lo, hi = must.min(axis=0) - 250_000.0, must.max(axis=0) + 250_000.0
+    near = lambda p: p[np.all((p >= lo) & (p <= hi), axis=1)]      # noqa: E731
+    set_map_extent(ax, np.vstack([must, near(radar_xy), near(hot)]), min_margin_m=40_000.0)
+    draw_countries(ax, countries, result.scenario.airspace.country)
+    draw_graticule(ax, tr)
+    h = g.spacing_m
+    p_window = np.where(covered, -np.expm1(-lam * HAZARD_WINDOW_S), np.nan)
+    img = ax.pcolormesh(np.append(g.x_m - h / 2, g.x_m[-1] + h / 2), np.append(g.y_m - h / 2, g.y_m[-1] + h / 2),
+                        np.ma.masked_invalid(p_window), cmap=_HAZARD_CMAP, vmin=0.0, vmax=1.0, alpha=0.85,
+                        shading="flat", zorder=2, rasterized=True)
+    handles = []
+    for poly in g.avoid_polygons_m:
+        ax.add_patch(PathPatch(polygon_path(poly), facecolor="none", edgecolor="#444444", hatch="xxx",
+                               linewidth=0.4, zorder=2.6))
+    if g.avoid_polygons_m:
+        handles.append((Patch(facecolor="none", edgecolor="#444444", hatch="xxx"),
+                        f"forbidden: {', '.join(result.avoid)}"))
+    draw_sites(ax, radar_xy, kinds, ends)
+    for kind in dict.fromkeys(kinds):
+        handles.append((Line2D([], [], linestyle="none", markerfacecolor=COLORS[kind],
+                               markeredgecolor=COLORS["radar_edge"], **MARKERS[kind]), f"{kind} radar"))
+    k = 0
+    for (labels, r), xy in zip(routes, xy_routes):
+        direct = r.budget_m is None
+        color = COLORS["route"] if direct else _ROUTE_COLORS[k % len(_ROUTE_COLORS)]
+        k += 0 if direct else 1
+        style = LINES["route"] if direct else dict(linestyle="-", linewidth=1.7)
+        ax.plot(xy[:, 0], xy[:, 1], color="white", linewidth=style["linewidth"] + 1.6, zorder=5,
+                solid_capstyle="round")
+        ax.plot(xy[:, 0], xy[:, 1], color=color, zorder=5.1, **style)
+        if len(xy) > 2:
+            ax.plot(xy[1:-1, 0], xy[1:-1, 1], linestyle="none", marker="D", markersize=2.8, markerfacecolor="white",
+                    markeredgecolor=color, markeredgewidth=0.8, zorder=5.2)
+        names = ", ".join("direct" if lab == "direct" else f"budget {lab.removesuffix('km')} km"
+                          for lab in labels)
+        handles.append((Line2D([], [], color=color, **style),
+                        f"{names}: +{r.extra_m / 1000:,.1f} km, P(detect) {r.p_detect:.3f} "
+                        f"(surrogate {r.p_surrogate:.3f})"))
+    for (x, y), text in zip(ends, (result.origin.label, result.dest.label)):
+        ax.annotate(text, (x, y), xytext=(5, 5), textcoords="offset points", fontsize=FONT_SIZE["small"],
+                    zorder=8, bbox=dict(boxstyle="round,pad=0.15", facecolor="white", edgecolor="none", alpha=0.8))
+    draw_scale_bar(ax)
+    draw_north_arrow(ax, tr)
+    ax.set_title(f"{level.label}, transponder {'on' if transponder_on else 'off'}", fontsize=FONT_SIZE["label"] + 1)
+    return img, handles
+
+
+def map_figure(result):
+    """The map of the routes over the hazard field, one panel per level (and transponder state) flown."""
+    panels = _panels(result)
+    n = len(panels)
+    fig = new_figure("map", figsize=(11.0, 8.0) if n == 1 else (11.0, 6.4) if n == 2 else (11.0, 10.5))
+    countries = tuple((name, iso, project_geometry(gm, result.grid.transformer)) for name, iso, gm in load_borders())
+    cols = 1 if n == 1 else 2
+    nrows = int(np.ceil(n / cols))
+    top, bottom = 0.91, 0.27 if n <= 2 else 0.2
+    ph = (top - bottom) / nrows
+    img = None
+    for k, (lv, t) in enumerate(panels):
+        r, c = divmod(k, cols)
+        ax = fig.add_axes([0.02 + c * 0.49, top - (r + 1) * ph + 0.01, 0.47 if cols == 2 else 0.62, ph - 0.03])
+        img, handles = draw_hazard_panel(ax, result, lv, t, countries)
+        ax.legend([a for a, _ in handles], [b for _, b in handles], loc="upper left",
+                  fontsize=FONT_SIZE["tiny"], framealpha=0.9)
+    if n == 1:
+        cax = fig.add_axes([0.68, 0.55, 0.015, 0.3])
+    else:
+        cax = fig.add_axes([0.30, bottom - 0.06, 0.4, 0.014])
+    cb = fig.colorbar(img, cax=cax, orientation="vertical" if n == 1 else "horizontal")
+    cb.set_label(f"P(detected within {HAZARD_WINDOW_S / 60:g} min of flight here)\n(radar availability as its "
+                 "expectation)", fontsize=FONT_SIZE["small"])
+    cb.ax.tick_params(labelsize=FONT_SIZE["tiny"])
+    sc = result.scenario
+    fig.text(0.5, 0.975, f"The least-detectable routes: {sc.info.title}", ha="center", va="top",
+             fontsize=FONT_SIZE["title"] + 1, fontweight="bold")
+    fig.text(0.5, 0.945, f"{result.origin.label} to {result.dest.label}: the direct route (dash-dot) and the route "
+                         "found for each budget, over the detection hazard of the scenario's radars at the level flown",
+             ha="center", va="top", fontsize=FONT_SIZE["small"])
+    if n == 1:
+        rows = front_rows(result)
+        lines = ["point        extra km   P(detect) [95% CI]     P(stopped)   surrogate  level"]
+        for row in rows:
+            ci = f"[{row['p_detect_ci95_low']:.3f}-{row['p_detect_ci95_high']:.3f}]"
+            stopped = "-" if row["p_stopped"] is None else f"{row['p_stopped']:.3f}"
+            lines.append(f"{row['point']:<12s} {row['extra_km']:8.1f}   {row['p_detect']:.3f} {ci:<14s} "
+                         f"{stopped:>10s}   {row['p_surrogate']:9.3f}  {row['level']}")
+        fig.text(0.66, 0.50, "\n".join(lines), ha="left", va="top", fontsize=FONT_SIZE["tiny"], family="monospace")
+    fig.text(0.01, 0.01, _wrap(run_text(result) + ". Map: Lambert azimuthal equal-area; borders Natural Earth. "
+                               + ASSUMPTIONS_NOTE, 210),
+             ha="left", va="bottom", fontsize=FONT_SIZE["tiny"], color=COLORS["muted"])
+    return fig
+
+
+# --- GeoJSON and KML ----------------------------------------------------------------------------------------
+def routes_geojson(result):
+    """The routes as an RFC 7946 FeatureCollection (LineStrings of their waypoints, the front's numbers as
+    properties); legs are geodesics between the waypoints."""
+    feats = []
+    for r, row in zip(result.routes(), front_rows(result)):
+        feats.append({"type": "Feature", "geometry": {"type": "LineString", "coordinates": [
+            [round(float(lo), 6), round(float(la), 6)] for la, lo in zip(r.lat_deg, r.lon_deg)]},
+            "properties": {"kind": "evade route", **row}})
+    return feature_collection(feats, result.scenario.info.name, result.scenario.overrides)
+
+
+def routes_kml(result):
+    """The routes (and the radar sites) as KML text for Google Earth."""
+    sc = result.scenario
+    kml = simplekml.Kml(name=f"Least-detectable routes: {sc.info.title}")
+    kml.document.description = run_text(result) + ". " + ASSUMPTIONS_NOTE
+    folder = kml.newfolder(name="Routes")
+    for k, ((labels, r), row) in enumerate(zip(_distinct(result.routes()), front_rows(result))):
+        ls = folder.newlinestring(name=", ".join(labels) + f" ({r.level.label}, transponder "
+                                  f"{'on' if r.transponder_on else 'off'})",
+                                  coords=[(float(lo), float(la)) for la, lo in zip(r.lat_deg, r.lon_deg)])
+        ls.tessellate = 1
+        ls.description = (f"+{r.extra_m / 1000:,.1f} km over the geodesic; P(detect) {r.p_detect:.3f} "
+                          f"[{r.summary['p_detect_ci95_text']}] (Monte Carlo), surrogate {r.p_surrogate:.3f}"
+                          + ("" if r.p_stopped is None else f"; P(stopped) {r.p_stopped:.3f}"))
+        color = COLORS["route"] if r.budget_m is None else _ROUTE_COLORS[k % len(_ROUTE_COLORS)]
+        ls.style.linestyle.color = kml_color(color)
+        ls.style.linestyle.width = 3
+    radars = kml.newfolder(name="Radars")
+    for r in sc.radars:
+        if r.orbit is None:
+            p = radars.newpoint(name=r.name, coords=[(r.lon_deg, r.lat_deg)])
+            p.description = f"{r.kind.label}, range {r.range_m / 1000:,.0f} km, availability {r.availability:g}"
+    return kml.kml()
+
+
+# --- the folder -----------------------------------------------------------------------------------------------
+def write_evade(stage, result):
+    """Write an evade output folder into ``stage`` (an empty folder): the front (front.csv, front.json,
+    front.png), the map (map.png), the routes (routes.geojson, routes.kml), one scenario file per route
+    (``evade-*.toml``, each read back and checked) and README.txt. Returns the rows of front.csv."""
+    stage = Path(stage)
+    sc = result.scenario
+    rows = front_rows(result)
+    for r, row in zip(result.routes(), rows):
+        text = toml_text(r.doc, header=(
+            f"Written by airpicture evade from scenario {sc.info.name}: {row['point']} "
+            f"({r.level.label}, transponder {row['transponder']}).",
+            f"The search's surrogate P(detect) {row['p_surrogate']:.3f}; this file's run: P(detect) {row['p_detect']:.3f} "
+            f"[{r.summary['p_detect_ci95_text']}]" + ("" if row["p_stopped"] is None
+                                                     else f", P(stopped) {row['p_stopped']:.3f}") + ".",
+            "Run it with: airpicture run " + row["scenario_file"],
+            ASSUMPTIONS_NOTE))
+        if tomllib.loads(text) != r.doc:
+            raise RuntimeError(f"{row['scenario_file']}: the TOML written does not read back as the route's scenario")
+        (stage / row["scenario_file"]).write_text(text, encoding="utf-8")
+    header = list(rows[0])
+    write_csv(stage / "front.csv", header, [[row[k] if row[k] is not None else "" for k in header] for row in rows])
+    g = result.grid
+    write_json(stage / "front.json", {
+        "scenario": sc.info.name, "title": sc.info.title, "overrides": list(sc.overrides), "note": ASSUMPTIONS_NOTE,
+        "search": {"from": result.origin.label, "to": result.dest.label,
+                   "great_circle_km": round(result.great_circle_m / 1000.0, 3),
+                   "budgets_km": [round(b / 1000.0, 3) for b in result.budgets_m],
+                   "levels": [lv.label for lv in result.levels],
+                   "transponder": ["on" if t else "off" for t in result.transponder_states],
+                   "avoid": list(result.avoid), "grid_spacing_km": g.spacing_m / 1000.0,
+                   "grid_cells": int(g.allowed.sum()), "neighbours": 16,
+                   "cruise_speed_kmh": round(result.speed_mps * 3.6, 3),
+                   "monte_carlo": {"campaigns": result.campaigns, "flights_per_campaign": result.flights,
+                                   "seed": result.seed}},
+        "notes": list(result.notes), "run": run_text(result), "points": rows})
+    with use_style():
+        title = f"The least-detectable route: {sc.info.title}"
+        save_figure(front_figure(result), stage / "front.png", title=title,
+                    description=f"{run_text(result)}. {ASSUMPTIONS_NOTE}")
+        save_figure(map_figure(result), stage / "map.png", dpi=150, title=title,
+                    description=f"{run_text(result)}. {ASSUMPTIONS_NOTE}")
+    write_json(stage / "routes.geojson", routes_geojson(result))
+    (stage / "routes.kml").write_text(routes_kml(result), encoding="utf-8")
+    files = ("front.csv       one row per route: the budget, the extra km flown, the search's surrogate P(detect)\n"
+             "                (on the grid, on the flown track, with outages per flight), the Lagrangian bound and\n"
+             "                duality gap, the Monte Carlo P(detect) and P(stopped) with their 95% intervals\n"
+             "front.json      the same, with the search's settings\n"
+             "front.png       P(detect) and P(stopped) against the extra distance\n"
+             "map.png         the routes over the detection hazard at the level flown\n"
+             "routes.geojson  the routes (WGS84 lon/lat; geodesic legs between the waypoints)\n"
+             "routes.kml      the same for Google Earth\n"
+             + "".join(f"{row['scenario_file']:<15s} the scenario of route '{row['point']}': airpicture run "
+                       f"{row['scenario_file']} gives the Monte Carlo numbers above\n" for row in rows))
+    write_sidecar(stage / "README.txt", run_text(result), files + "\n" + "".join(f"Note: {n}\n" for n in result.notes))
+    return rows
