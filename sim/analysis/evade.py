@@ -99,6 +99,7 @@ __all__ = [
     "hazard_field",
     "grid_graph",
     "string_pull",
+    "shortcuts",
     "shortcut",
     "route_cost",
     "route_hazards",
@@ -140,6 +141,10 @@ AVOID_BUFFER_CELLS = 1.2
 WAYPOINT_SPACING_M = 1.5 * WAYPOINT_SPACING_MIN_M
 #: Times the search's budget is tightened when the smoothed route is longer than the budget.
 TIGHTEN_TRIES = 6
+#: Cuts tried across the duality gap for one budget: the length a cut saves, scanned in this many steps ...
+SCAN_CUTS = 8
+#: ... then refined by this many bisections below the best one.
+REFINE_CUTS = 4
 
 
 # --- inputs ---------------------------------------------------------------------------------------
@@ -778,15 +783,10 @@ def _densify(xy, step_m):
     return np.vstack(out)
 
 
-def shortcut(grid, lam, xy, speed_mps, need_m, block=4096):
-    """The one straight shortcut of a polyline that shortens it by at least ``need_m`` (projected metres)
-    and adds the least hazard: ``xy[:i + 1] + xy[j:]`` for the best pair ``i < j`` of its points (densified
-    to two spacings); None when no shortcut is long enough or each crosses a forbidden cell.
-
-    This closes part of the duality gap: Lagrangian relaxation finds only the paths on the convex hull of
-    the (length, hazard) front; a path across the gap is the safer hull path with a stretch cut short (for
-    a single radar disk, the route that crosses the disk along a short chord near its edge).
-    """
+def shortcuts(grid, lam, xy, speed_mps, block=4096):
+    """Every straight shortcut of a polyline (``(K, 2)`` projected metres, densified to two spacings): the
+    densified points and, per pair ``i < j``, the length it saves and the hazard it adds; shortcuts that
+    cross a forbidden cell are left out. :func:`shortcut` picks one."""
     lam = np.where(grid.allowed, lam, np.inf)
     pts = _densify(np.asarray(xy, dtype=float), 2.0 * grid.spacing_m)
     legs = _segment_costs(grid, lam, pts[:-1], pts[1:], speed_mps)
@@ -794,18 +794,33 @@ def shortcut(grid, lam, xy, speed_mps, need_m, block=4096):
     cum_l = np.concatenate([[0.0], np.cumsum(np.hypot(*(pts[1:] - pts[:-1]).T))])
     i, j = np.triu_indices(len(pts), k=2)
     saving = cum_l[j] - cum_l[i] - np.hypot(*(pts[j] - pts[i]).T)
-    ok = saving >= need_m
-    i, j, saving = i[ok], j[ok], saving[ok]
-    if not len(i):
-        return None
     added = np.empty(len(i))
     for k in range(0, len(i), block):
         sl = slice(k, k + block)
         added[sl] = _segment_costs(grid, lam, pts[i[sl]], pts[j[sl]], speed_mps) - (cum_c[j[sl]] - cum_c[i[sl]])
-    if not np.isfinite(added).any():
+    ok = np.isfinite(added)
+    return pts, i[ok], j[ok], saving[ok], added[ok]
+
+
+def shortcut(table, need_m, step_m=None):
+    """From :func:`shortcuts`' table, the polyline with the one shortcut that saves at least ``need_m``
+    (projected metres) and adds the least hazard (then saves the least); None when none saves enough.
+    ``step_m``: the shortcut itself is returned as points this far apart (so that pulling the polyline
+    again can leave it where it meets the coverage).
+
+    This closes part of the duality gap: Lagrangian relaxation finds only the paths on the convex hull of
+    the (length, hazard) front; a path across the gap is the safer hull path with a stretch cut short (for
+    a single radar disk, the route that crosses the disk along a chord near its edge).
+    """
+    pts, i, j, saving, added = table
+    ok = saving >= need_m
+    if not ok.any():
         return None
-    best = int(np.lexsort((saving, added))[0])      # least added hazard, then the least shortened
-    return np.vstack([pts[:i[best] + 1], pts[j[best]:]])
+    k = np.flatnonzero(ok)[np.lexsort((saving[ok], added[ok]))[0]]
+    cut = np.vstack([pts[i[k]], pts[j[k]]])
+    if step_m is not None:
+        cut = _densify(cut, step_m)
+    return np.vstack([pts[:i[k]], cut, pts[j[k] + 1:]])
 
 
 def _thin(lat, lon, min_m=WAYPOINT_SPACING_M):
@@ -1253,21 +1268,40 @@ def _search_level(grid, lam, speed, budgets, ends, great_circle):
             grid_budget -= max(length - great_circle - b, 0.0) + 0.5 * grid.spacing_m
             if grid_budget < shortest:
                 break
-        # across the duality gap: the safer, longer paths cut short to the budget
+        # across the duality gap: the safer, longer paths cut short to the budget. The cut is pulled again
+        # (which shortens the route where the cut meets the coverage), so the length a cut must save is
+        # scanned (and the best refined by bisection): the cut that just fits the budget once pulled.
         if path is not None and (got is None or got[0] > GAP_ABS):
             for nodes in search.safer(grid_budget, got[0] if got else np.inf):
                 pulled, _, _, length, _ = as_route(polyline(nodes))
                 scale = length / max(float(np.sum(np.hypot(*np.diff(pulled, axis=0).T))), 1.0)
-                need = (length - great_circle - b) / scale
-                for _ in range(3):
-                    cut = shortcut(grid, lam, pulled, speed, need)
+                table = shortcuts(grid, lam, pulled, speed)
+                excess = (length - great_circle - b) / scale
+                tried = {}
+
+                def attempt(need):
+                    cut = shortcut(table, need, 0.5 * grid.spacing_m)
                     if cut is None:
-                        break
+                        tried[need] = None
+                        return
                     _, lat, lon, length2, cost = as_route(cut)
-                    if length2 - great_circle <= b:
-                        if np.isfinite(cost) and (got is None or cost < got[0]):
-                            got = (cost, length2, lat, lon, path, "Lagrangian, then a shortcut across the gap")
+                    fits = length2 - great_circle <= b and np.isfinite(cost)
+                    tried[need] = cost if fits else np.inf
+                    nonlocal got
+                    if fits and (got is None or cost < got[0]):
+                        got = (cost, length2, lat, lon, path, "Lagrangian, then a shortcut across the gap")
+
+                for k in range(1, SCAN_CUTS + 1):
+                    attempt(excess * k / SCAN_CUTS)
+                for _ in range(REFINE_CUTS):       # between the best cut that fits and the next smaller one
+                    ok = sorted(n for n, c in tried.items() if c is not None and np.isfinite(c))
+                    if not ok:
                         break
-                    need += (length2 - great_circle - b) / scale + 0.25 * grid.spacing_m
+                    best = min(ok, key=lambda n: tried[n])
+                    below = [n for n in tried if n < best]
+                    lo = max(below) if below else 0.0
+                    if best - lo < 0.25 * grid.spacing_m:
+                        break
+                    attempt(0.5 * (lo + best))
         out[b] = got
     return out

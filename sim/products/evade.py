@@ -16,7 +16,7 @@ from pathlib import Path
 
 import numpy as np
 import simplekml
-from matplotlib.colors import LinearSegmentedColormap
+from matplotlib.colors import LinearSegmentedColormap, LogNorm
 from matplotlib.lines import Line2D
 from matplotlib.patches import PathPatch, Patch
 
@@ -32,8 +32,10 @@ __all__ = ["toml_text", "scenario_file_name", "front_rows", "run_text", "draw_fr
            "draw_hazard_panel", "map_figure", "routes_geojson", "routes_kml", "write_evade", "EVADE_FILES",
            "HAZARD_WINDOW_S"]
 
-#: The hazard map shows the chance of detection within this much flight time [s] at each place.
+#: The hazard map shows the hazard per this much flight time [s] (per minute), on a log scale between
+#: these bounds: 0.01 (a 1% chance of detection in a minute there) to 100.
 HAZARD_WINDOW_S = 60.0
+HAZARD_SCALE = (0.01, 100.0)
 #: The files an evade output folder holds besides the routes' scenario files (``evade-*.toml``).
 EVADE_FILES = ("README.txt", "front.csv", "front.json", "front.png", "map.png", "routes.geojson", "routes.kml")
 
@@ -131,61 +133,71 @@ def run_text(result):
 
 # --- the chart ------------------------------------------------------------------------------------------
 def draw_front(ax, result):
-    """P(detect) and P(stopped) (Monte Carlo, 95% intervals) and the surrogate P(detect) against the extra
-    distance flown, one series per transponder state; returns the artists by role."""
-    out = {"detect": [], "surrogate": [], "stopped": [], "labels": []}
+    """P(detect) and P(stopped) (Monte Carlo, 95% intervals) and the search's surrogate P(detect) against the
+    extra-distance budget, one series per transponder state; the direct route at 0 is the reference (black
+    diamond). Each point is labelled with the extra distance its route flies. Returns the artists by role."""
+    out = {"detect": [], "surrogate": [], "stopped": [], "direct": [], "labels": []}
     styles = {False: dict(linestyle="-"), True: dict(linestyle=(0, (4, 2)))}
     both = len(result.transponder_states) > 1
+    ci_kw = dict(ecolor="#333333", elinewidth=0.8, capsize=2.5)
+
+    def err(summaries, value, ci):
+        y = np.array([value(q) for q in summaries])
+        c = np.array([ci(q) for q in summaries], dtype=float)
+        return y, np.vstack([y - c[:, 0], c[:, 1] - y])
+
     for t in result.transponder_states:
-        pts = [result.direct[t], *result.front[t]]
-        x = np.array([p.extra_m / 1000.0 for p in pts])
-        order = np.argsort(x, kind="stable")
+        pts = result.front[t]
         tag = f" (transponder {'on' if t else 'off'})" if both else ""
+        x = np.array([p.budget_m / 1000.0 for p in pts])
         s = [p.summary for p in pts]
-        y = np.array([q["p_detect"] for q in s])
-        ci = np.array([q["p_detect_ci95"] for q in s], dtype=float)
-        out["detect"].append(ax.errorbar(
-            x[order], y[order], yerr=np.vstack([y - ci[:, 0], ci[:, 1] - y])[:, order], color=COLORS["detected"],
-            ecolor="#333333", elinewidth=0.8, capsize=2.5, markerfacecolor=COLORS["detected"],
-            markeredgecolor=COLORS["detected"], label="P(detect), Monte Carlo, 95% CI" + tag,
-            **MARKERS["sweep"], linewidth=1.6, **styles[t]))
-        sur = np.array([p.p_surrogate for p in pts])
-        out["surrogate"] += ax.plot(x[order], sur[order], color=COLORS["detected"], marker="o", markersize=4.5,
-                                    markerfacecolor="white", linewidth=0.9, alpha=0.9, linestyle=(0, (1, 1.5)),
-                                    label="P(detect), search's surrogate (hazard on the flown track)" + tag)
+        y, e = err(s, lambda q: q["p_detect"], lambda q: q["p_detect_ci95"])
+        out["detect"].append(ax.errorbar(x, y, yerr=e, color=COLORS["detected"], markerfacecolor=COLORS["detected"],
+                                         markeredgecolor=COLORS["detected"], linewidth=1.6,
+                                         label="P(detect), Monte Carlo, 95% CI" + tag, **MARKERS["sweep"], **ci_kw,
+                                         **styles[t]))
+        out["surrogate"] += ax.plot(x, [p.p_surrogate for p in pts], color=COLORS["detected"], marker="o",
+                                    markersize=4.5, markerfacecolor="white", linewidth=0.9, linestyle=(0, (1, 1.5)),
+                                    label="P(detect), the search's surrogate (hazard along the flown track)" + tag)
         if all(q.get("response") for q in s):
-            st = np.array([q["response"]["p_stopped"] for q in s])
-            sci = np.array([q["response"]["p_stopped_ci95"] for q in s], dtype=float)
-            out["stopped"].append(ax.errorbar(
-                x[order], st[order], yerr=np.vstack([st - sci[:, 0], sci[:, 1] - st])[:, order],
-                color=COLORS["undetected"], ecolor="#333333", elinewidth=0.8, capsize=2.5, marker="s",
-                markersize=4.5, markerfacecolor=COLORS["undetected"], linewidth=1.4,
-                label="P(stopped), Monte Carlo, 95% CI" + tag, **styles[t]))
-    ax.set_xlabel(f"extra distance flown over the {result.great_circle_m / 1000:,.0f} km geodesic [km]")
+            st, e = err(s, lambda q: q["response"]["p_stopped"], lambda q: q["response"]["p_stopped_ci95"])
+            out["stopped"].append(ax.errorbar(x, st, yerr=e, color=COLORS["undetected"], marker="s", markersize=4.5,
+                                              markerfacecolor=COLORS["undetected"], linewidth=1.4,
+                                              label="P(stopped), Monte Carlo, 95% CI" + tag, **ci_kw, **styles[t]))
+        d = result.direct[t]
+        out["direct"] += ax.plot([0.0], [d.p_detect], linestyle="none", marker="D", markersize=6.5,
+                                 markerfacecolor="none", markeredgecolor=COLORS["route"], markeredgewidth=1.2,
+                                 label=f"the direct route ({d.level.label})" + tag, zorder=6)
+        last = None
+        for xi, p in zip(x, pts):
+            text = f"+{p.extra_m / 1000:,.1f} km" + ("" if len(result.levels) == 1 else f"\n{p.level.label}")
+            if text != last:
+                out["labels"].append(ax.annotate(text, (xi, p.p_detect), xytext=(4, 7), textcoords="offset points",
+                                                 fontsize=FONT_SIZE["tiny"], color=COLORS["muted"]))
+            last = text
+    xmax = max(max(result.budgets_m) / 1000.0, 1.0)
+    ax.set_xlim(-0.05 * xmax, 1.08 * xmax)
+    ax.set_ylim(-0.03, 1.08)
+    ax.set_xlabel(f"extra-distance budget over the {result.great_circle_m / 1000:,.0f} km geodesic [km] "
+                  "(labels: the extra distance the route found flies)")
     ax.set_ylabel("probability per flight")
-    ax.set_ylim(-0.03, 1.05)
-    xmax = max(max(p.extra_m for p in result.routes()) / 1000.0, max(result.budgets_m) / 1000.0, 1.0)
-    ax.set_xlim(-0.04 * xmax, 1.06 * xmax)
-    for b in result.budgets_m:
-        ax.axvline(b / 1000.0, color="#BBBBBB", linewidth=0.6, zorder=0)
-    ax.grid(True, axis="y", zorder=0)
-    ax.legend(loc="upper right", fontsize=FONT_SIZE["tiny"] + 0.5)
+    ax.grid(True, zorder=0)
+    ax.legend(loc="center right", fontsize=FONT_SIZE["tiny"] + 0.5)
     return out
 
 
 def front_figure(result):
     """The front chart as a Figure (call inside :func:`sim.products.style.use_style`)."""
-    fig = new_figure("chart", figsize=(7.2, 4.6))
-    ax = fig.add_axes([0.09, 0.24, 0.88, 0.66])
+    fig = new_figure("chart", figsize=(7.2, 4.8))
+    ax = fig.add_axes([0.09, 0.25, 0.88, 0.62])
     draw_front(ax, result)
     sc = result.scenario
-    fig.text(0.5, 0.975, f"The least-detectable route: {sc.info.title}", ha="center", va="top",
-             fontsize=FONT_SIZE["title"], fontweight="bold", wrap=True)
-    budgets = ", ".join(f"{b / 1000:g}" for b in result.budgets_m)
-    fig.text(0.5, 0.925, f"{result.origin.label} to {result.dest.label}; grey lines: the budgets ({budgets} km); "
-                         "each point is the route found for a budget, re-scored by the Monte Carlo",
-             ha="center", va="top", fontsize=FONT_SIZE["small"])
-    fig.text(0.01, 0.01, _wrap(run_text(result) + ". " + ASSUMPTIONS_NOTE, 190), ha="left", va="bottom",
+    fig.text(0.5, 0.975, f"The least-detectable route ({sc.info.name})", ha="center", va="top",
+             fontsize=FONT_SIZE["title"], fontweight="bold")
+    fig.text(0.5, 0.93, f"{result.origin.label} to {result.dest.label}: for each budget, the route that minimises the "
+                        "search's P(detect), re-scored by the Monte Carlo", ha="center", va="top",
+             fontsize=FONT_SIZE["small"])
+    fig.text(0.01, 0.01, _wrap(run_text(result) + ". " + ASSUMPTIONS_NOTE, 165), ha="left", va="bottom",
              fontsize=FONT_SIZE["tiny"], color=COLORS["muted"])
     return fig
 
@@ -243,8 +255,8 @@ def _sites_xy(result, tr):
 
 
 def draw_hazard_panel(ax, result, level, transponder_on, countries):
-    """One panel: the hazard field at a level (chance of detection within :data:`HAZARD_WINDOW_S` of
-    flight), the forbidden airspaces, the radar sites and the routes flown at that level; returns
+    """One panel: the hazard field at a level (per :data:`HAZARD_WINDOW_S` of flight, log scale), the
+    forbidden airspaces, the radar sites and the routes flown at that level; returns
     ``(image, legend handles)``."""
     g = result.grid
     tr = g.transformer
@@ -265,9 +277,9 @@ def draw_hazard_panel(ax, result, level, transponder_on, countries):
     draw_countries(ax, countries, result.scenario.airspace.country)
     draw_graticule(ax, tr)
     h = g.spacing_m
-    p_window = np.where(covered, -np.expm1(-lam * HAZARD_WINDOW_S), np.nan)
+    per_window = np.where(covered, np.clip(lam * HAZARD_WINDOW_S, *HAZARD_SCALE), np.nan)
     img = ax.pcolormesh(np.append(g.x_m - h / 2, g.x_m[-1] + h / 2), np.append(g.y_m - h / 2, g.y_m[-1] + h / 2),
-                        np.ma.masked_invalid(p_window), cmap=_HAZARD_CMAP, vmin=0.0, vmax=1.0, alpha=0.85,
+                        np.ma.masked_invalid(per_window), cmap=_HAZARD_CMAP, norm=LogNorm(*HAZARD_SCALE), alpha=0.85,
                         shading="flat", zorder=2, rasterized=True)
     handles = []
     for poly in g.avoid_polygons_m:
@@ -328,8 +340,9 @@ def map_figure(result):
     else:
         cax = fig.add_axes([0.30, bottom - 0.06, 0.4, 0.014])
     cb = fig.colorbar(img, cax=cax, orientation="vertical" if n == 1 else "horizontal")
-    cb.set_label(f"P(detected within {HAZARD_WINDOW_S / 60:g} min of flight here)\n(radar availability as its "
-                 "expectation)", fontsize=FONT_SIZE["small"])
+    cb.set_label(f"detection hazard per {HAZARD_WINDOW_S / 60:g} min of flight here, -ln P(not detected)\n"
+                 "(0.01: 1% in a minute; 1: 63%; 10: certain; radar availability as its expectation)",
+                 fontsize=FONT_SIZE["small"])
     cb.ax.tick_params(labelsize=FONT_SIZE["tiny"])
     sc = result.scenario
     fig.text(0.5, 0.975, f"The least-detectable routes: {sc.info.title}", ha="center", va="top",

@@ -137,6 +137,8 @@ RC = {
     "svg.fonttype": "path",
     "pdf.fonttype": 42,
     "path.simplify": True,
+    # names and titles are data: shown as written, never read as mathtext ("$x$" stays "$x$")
+    "text.parse_math": False,
 }
 
 #: ``savefig(metadata=...)`` per format: no creation dates in the files.
