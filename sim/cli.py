@@ -359,11 +359,18 @@ def _progress(total, quiet, unit="flight"):
 ANNOUNCE_AFTER_S = 30.0
 
 
+def _long_work(total_flights, quiet, what):
+    """The progress of a command that runs the Monte Carlo several times (``what``: "8 runs"): a bar in
+    flights on a terminal and, for long work, the estimate line; returns ``(on_flights, close)``."""
+    update, close = _progress(total_flights, quiet)
+    return _RunWatch(total_flights, 0, update, what), close
+
+
 class _RunWatch:
     """Counts flights done; once the rate is measured, says on stderr what a long run will take."""
 
-    def __init__(self, total, csv_bytes, update=None):
-        self.total, self.csv_bytes, self.update = total, csv_bytes, update
+    def __init__(self, total, csv_bytes, update=None, what=None):
+        self.total, self.csv_bytes, self.update, self.what = total, csv_bytes, update, what
         self.t0 = time.perf_counter()
         self.first = None
         self.done = 0
@@ -384,8 +391,10 @@ class _RunWatch:
         estimate = (now - self.t0) + (self.total - self.done) / rate
         self.told = True
         if estimate > ANNOUNCE_AFTER_S:
-            print(f"airpicture: {self.total:,} flights, about {estimate:,.0f} s at {rate:,.0f} flights/s "
-                  f"(measured), flights.csv about {self.csv_bytes / 1e6:,.0f} MB", file=sys.stderr)
+            size = f", flights.csv about {self.csv_bytes / 1e6:,.0f} MB" if self.csv_bytes else ""
+            what = f" in {self.what}" if self.what else ""
+            print(f"airpicture: {self.total:,} flights{what}, about {estimate:,.0f} s at {rate:,.0f} flights/s "
+                  f"(measured){size}", file=sys.stderr)
 
 
 def _csv_bytes(scenario, n_flights):
@@ -555,9 +564,14 @@ def _cmd_sweep(args):
     _check_memory(args, [with_overrides(scenario, [override_text(args.key, v)]) for v in values], exact=args.exact)
     metric = args.metric
     # every value validated first, the metric on the first value's prepared run (MetricError: exit 2)
-    points = sweep(scenario, args.key, values, campaigns=args.campaigns, flights=args.flights, seed=args.seed,
-                   chunk_campaigns=args.chunk, engine=args.dask, exact=args.exact, metric=metric,
-                   cache=_cache(args))
+    watch, close_bar = _long_work(len(values) * (args.campaigns or scenario.run.campaigns)
+                                  * (args.flights or scenario.run.flights), args.quiet, f"{len(values)} runs")
+    try:
+        points = sweep(scenario, args.key, values, campaigns=args.campaigns, flights=args.flights, seed=args.seed,
+                       chunk_campaigns=args.chunk, engine=args.dask, exact=args.exact, metric=metric,
+                       cache=_cache(args), on_flights=watch)
+    finally:
+        close_bar()
     campaigns = args.campaigns or scenario.run.campaigns
     what_if = _what_if(scenario.overrides)
     run_text = (f"sweep of {args.key} in scenario {scenario.info.name} ({scenario.info.title}), seed "
@@ -693,10 +707,12 @@ def _cmd_sensitivity(args):
     if args.out:
         _check_out(Path(args.out))
     _check_memory(args, [scenario] + [v for row in uncertainty_variants(scenario) for v in row[3:]])
-    update, close_bar = _progress(2 * len(scenario.uncertainty) + 1, args.quiet, unit="run")
+    n_runs = 2 * len(scenario.uncertainty) + 1
+    watch, close_bar = _long_work(n_runs * (args.campaigns or DEFAULT_SENSITIVITY_CAMPAIGNS) * scenario.run.flights,
+                                  args.quiet, f"{n_runs} runs")
     try:     # the metric is checked before the first run (MetricError: exit 2)
-        base, rows = sensitivity(scenario, args.metric, campaigns=args.campaigns, seed=args.seed, progress=update,
-                                 cache=_cache(args))
+        base, rows = sensitivity(scenario, args.metric, campaigns=args.campaigns, seed=args.seed,
+                                 cache=_cache(args), on_flights=watch)
     finally:
         close_bar()
     campaigns = args.campaigns or DEFAULT_SENSITIVITY_CAMPAIGNS
@@ -769,9 +785,14 @@ def _cmd_compare(args):
     _check_memory(args, scenarios)
     metric = args.metric
     rows = []
-    summaries = [s for _sim, _result, s in compare(scenarios, campaigns=args.campaigns, flights=args.flights,
-                                                   seed=args.seed, metric=metric,
-                                                   cache=_cache(args))]   # metric checked before runs
+    watch, close_bar = _long_work(sum((args.campaigns or sc.run.campaigns) * (args.flights or sc.run.flights)
+                                      for sc in scenarios), args.quiet, f"{len(scenarios)} scenarios")
+    try:
+        summaries = [s for _sim, _result, s in compare(scenarios, campaigns=args.campaigns, flights=args.flights,
+                                                       seed=args.seed, metric=metric, cache=_cache(args),
+                                                       on_flights=watch)]   # metric checked before runs
+    finally:
+        close_bar()
     stopped = any("response" in s for s in summaries)      # a P(stopped) column whenever any can be stopped
     other = metric not in ("p_detect", "response.p_stopped")  # a column of its own for any other metric
     what_if = _what_if(scenarios[0].overrides)

@@ -170,3 +170,22 @@ def test_ctrl_c_exits_130(run_cli, monkeypatch):
     monkeypatch.setattr(sim.cli, "_cmd_validate", interrupted)
     code, _, err = run_cli("validate", SCENARIOS / "iraq_2012_baseline.toml")
     assert code == 130 and err.strip() == "airpicture: interrupted"
+
+
+@pytest.mark.parametrize("command", [
+    ("sweep", SCENARIOS / "iraq_2012_transponder_off.toml", "--key", "aircraft.rcs_m2", "--values", "10,40,100",
+     "--campaigns", 200, "--set", "detection.terrain=false"),
+    ("sensitivity", SCENARIOS / "iraq_2012_transponder_off.toml", "--campaigns", 150, "--set", "detection.terrain=false"),
+    ("compare", SCENARIOS / "iraq_2012_baseline.toml", SCENARIOS / "iraq_2012_transponder_off.toml",
+     "--campaigns", 200, "--set", "detection.terrain=false"),
+])
+def test_every_monte_carlo_command_announces_long_work(run_cli, monkeypatch, command):
+    # sweep, sensitivity and compare say, as run does, how many flights in how many runs and how long
+    import sim.cli
+    monkeypatch.setattr(sim.cli, "ANNOUNCE_AFTER_S", 0.0)
+    code, _, err = run_cli(*command, "-q")
+    assert code == 0, err
+    line = [x for x in err.splitlines() if "flights in" in x and "about" in x]
+    assert len(line) == 1 and "flights/s (measured)" in line[0], err
+    n_runs = {"sweep": "3 runs", "compare": "2 scenarios"}.get(command[0])
+    assert n_runs is None or n_runs in line[0]

@@ -62,7 +62,7 @@ def _metric_point(summary, metric):
 
 
 def sweep(scenario, key, values, campaigns=None, flights=None, seed=None, chunk_campaigns=None, progress=None,
-          engine=None, exact=False, metric=DEFAULT_METRIC, cache=None):
+          engine=None, exact=False, metric=DEFAULT_METRIC, cache=None, on_flights=None):
     """Run a scenario once per value of one key (same seed); return one dict per value.
 
     ``key`` is an override path such as ``aircraft.cruise_altitude_m`` or
@@ -76,7 +76,8 @@ def sweep(scenario, key, values, campaigns=None, flights=None, seed=None, chunk_
     the first value's prepared simulation (:class:`~sim.analysis.metrics.MetricError`),
     before any run; terrain and every prepared part are shared between points
     (``cache``: a :class:`sim.prepcache.PrepCache`, default one of this call's own).
-    ``exact`` as :func:`sim.montecarlo.prepare`.
+    ``exact`` as :func:`sim.montecarlo.prepare`. ``on_flights(n)`` is called as each chunk of ``n`` flights
+    is done (as :func:`sim.montecarlo.run`'s ``progress``; the same in compare and sensitivity).
     """
     variants = [with_overrides(scenario, [override_text(key, v)]) for v in values]
     terrain, cache, points = None, cache if cache is not None else PrepCache(), []
@@ -85,7 +86,8 @@ def sweep(scenario, key, values, campaigns=None, flights=None, seed=None, chunk_
         terrain = terrain if terrain is not None else sim.terrain
         if i == 0:
             check_metric(metric, probe_metric_names(sim), f"{scenario.path}: --metric")
-        s = summarize(sim, run(sim, campaigns, flights, seed, chunk_campaigns, engine=engine, keep_flights=False))
+        s = summarize(sim, run(sim, campaigns, flights, seed, chunk_campaigns, engine=engine, keep_flights=False,
+                               progress=on_flights))
         points.append({"value": v, **_metric_point(s, metric), "p_detect": s["p_detect"],
                        "p_detect_ci95": s["p_detect_ci95"],
                        "detected_per_campaign_mean": s["detected_per_campaign"]["mean"]})
@@ -181,7 +183,8 @@ def _below_ground_fraction(sim):
     return round(below_ground_shares(sim.routes, sim.terrain)[1], 4)
 
 
-def compare(scenarios, campaigns=None, flights=None, seed=None, engine=None, exact=False, metric=None, cache=None):
+def compare(scenarios, campaigns=None, flights=None, seed=None, engine=None, exact=False, metric=None, cache=None,
+            on_flights=None):
     """Run several validated scenarios (same seed when given); return ``(sim, result, summary)`` per scenario.
 
     With ``metric`` (a dotted path of summary.json), every scenario must
@@ -201,7 +204,7 @@ def compare(scenarios, campaigns=None, flights=None, seed=None, engine=None, exa
         sim = prepare(sc, cache=cache, exact=exact)
         if metric is not None:
             check_metric(metric, probe_metric_names(sim), f"{sc.path}: --metric")
-        result = run(sim, campaigns, flights, seed, engine=engine, keep_flights=False)
+        result = run(sim, campaigns, flights, seed, engine=engine, keep_flights=False, progress=on_flights)
         out.append((sim, result, summarize(sim, result)))
     return out
 
@@ -212,7 +215,7 @@ DEFAULT_SENSITIVITY_CAMPAIGNS = 200
 
 
 def sensitivity(scenario, metric=DEFAULT_METRIC, campaigns=None, flights=None, seed=None, progress=None,
-                engine=None, cache=None):
+                engine=None, cache=None, on_flights=None):
     """One-at-a-time low/high runs of every declared uncertain input, with common random numbers.
 
     Every run uses the same seed, so each flight meets the same draws in
@@ -224,7 +227,8 @@ def sensitivity(scenario, metric=DEFAULT_METRIC, campaigns=None, flights=None, s
     the size of the swing. The metric is checked before the first run
     (:class:`~sim.analysis.metrics.MetricError`).
     """
-    bases, rows = sensitivity_metrics(scenario, (metric,), campaigns, flights, seed, progress, engine, cache)
+    bases, rows = sensitivity_metrics(scenario, (metric,), campaigns, flights, seed, progress, engine, cache,
+                                      on_flights)
     return bases[metric], rows[metric]
 
 
@@ -238,7 +242,7 @@ def _input_value(scenario, key):
 
 
 def sensitivity_metrics(scenario, metrics, campaigns=None, flights=None, seed=None, progress=None, engine=None,
-                        cache=None):
+                        cache=None, on_flights=None):
     """:func:`sensitivity` of several metrics from the same runs: ``(bases, rows)``, dicts by metric.
 
     One run per input value serves every metric (the brief's tornadoes of
@@ -260,7 +264,7 @@ def sensitivity_metrics(scenario, metrics, campaigns=None, flights=None, seed=No
             names = probe_metric_names(sim)
             for m in metrics:
                 check_metric(m, names, f"{scenario.path}: --metric")
-        s = summarize(sim, run(sim, campaigns, flights, seed, engine=engine, keep_flights=False))
+        s = summarize(sim, run(sim, campaigns, flights, seed, engine=engine, keep_flights=False, progress=on_flights))
         if progress is not None:
             progress(1)
         return {m: metric_value(s, m) for m in metrics}
