@@ -510,6 +510,9 @@ def _cmd_coverage(args):
     level = altitude if altitude is not None else args.agl_m
     if not 0 <= level <= 20_000:
         raise ScenarioError("--altitude", None, f"must be between 0 and 20,000 m, got {level:g} m")
+    if args.agl_m is not None and not scenario.detection.terrain:
+        raise ScenarioError(args.scenario, "detection.terrain", "--agl-m (coverage above the ground) needs terrain "
+                                                                "masking: set detection.terrain = true")
     # above ground needs the terrain even when the scenario's detection does not use it
     sim = prepare(scenario, load_terrain() if args.agl_m is not None else None, cache=_cache(args),
                   with_fences=False)
@@ -520,10 +523,14 @@ def _cmd_coverage(args):
     if not args.quiet:
         level = f"{altitude:.0f} m AMSL" if altitude is not None else f"{args.agl_m:.0f} m above ground"
         print(f"{scenario.info.title}: air picture at {level}")
-        for name in ("air_picture_primary", "air_picture_all"):
+        silent = scenario.aircraft.transponder_on_probability == 0     # secondary radars see no flight
+        for name in ("air_picture_primary",) if silent else ("air_picture_primary", "air_picture_all"):
             a = stats[name]
             print(f"  {name:<20s} covers {100 * a['airspace_fraction']:5.1f}% of {stats['airspace']}'s airspace "
-                  f"({a['airspace_area_km2']:,.0f} km2)")
+                  f"({a['airspace_area_km2']:,.0f} km2 of it)")
+        if silent:
+            print("  (transponders off: the secondary radars see no flight; air_picture_all in coverage.json counts "
+                  "them as if transponders were on)")
         print(f"outputs: {out}/")
     return 0
 

@@ -189,3 +189,14 @@ def test_every_monte_carlo_command_announces_long_work(run_cli, monkeypatch, com
     assert len(line) == 1 and "flights/s (measured)" in line[0], err
     n_runs = {"sweep": "3 runs", "compare": "2 scenarios"}.get(command[0])
     assert n_runs is None or n_runs in line[0]
+
+
+def test_coverage_above_ground_needs_terrain_and_transponders_off_headlines_primary_only(run_cli, tmp_path):
+    code, out, err = run_cli("coverage", SCENARIOS / "iraq_2012_baseline.toml", "--agl-m", 300, "--set",
+                             "detection.terrain=false", "--out", tmp_path / "a")
+    assert code == 2 and "detection.terrain" in err and len(err.strip().splitlines()) == 1
+    assert not (tmp_path / "a").exists()
+    code, out, err = run_cli("coverage", SCENARIOS / "iraq_2012_transponder_off.toml", "--altitude-m", 3000,
+                             "--set", "detection.terrain=false", "--out", tmp_path / "b")
+    assert code == 0, err
+    assert "air_picture_primary" in out and not any(x.strip().startswith("air_picture_all") for x in out.splitlines())
