@@ -25,15 +25,19 @@ import io
 from pathlib import Path
 
 from sim.analysis import sensitivity
+from sim.analysis.evade import evade as _evade
 from sim.catalog import shipped_scenarios
 from sim.cells import cell_text
 from sim.pipeline import (altitude_sweep, compare, load, override_text, simulate, simulate_to, sweep, terrain_for,
                           with_overrides, write_run)
+from sim.products.evade import write_evade as _write_evade
+from sim.products.export import staged_output
 from sim.results import flight_csv_text, flight_dtypes, flight_header, headline, shown_title, summarize
 from sim.scenario import Scenario
 
 __all__ = ["run", "Run", "read_flights", "load", "simulate", "simulate_to", "write_run", "sweep", "compare",
-           "sensitivity", "altitude_sweep", "with_overrides", "override_text", "terrain_for", "shipped_scenarios"]
+           "sensitivity", "altitude_sweep", "with_overrides", "override_text", "terrain_for", "shipped_scenarios",
+           "evade", "write_evade"]
 
 
 def _read_csv(source):
@@ -120,3 +124,30 @@ def run(scenario, overrides=None, *, campaigns=None, flights=None, seed=None, en
         sc = load(Path(scenario), texts)
     sim, result = simulate(sc, campaigns=campaigns, flights=flights, seed=seed, engine=engine, exact=exact)
     return Run(sim, result)
+
+
+def evade(scenario, budgets_km=(0, 100, 200, 400, 800), overrides=None, **options):
+    """The least-detectable routes of a scenario (a file, a shipped scenario's name or a
+    :class:`~sim.scenario.Scenario`) for extra-distance budgets [km], each re-scored by the Monte Carlo.
+
+    ``overrides`` maps ``--set`` keys to values; ``options`` are those of
+    :func:`sim.analysis.evade.evade` (``origin``, ``dest``, ``levels``, ``transponder``, ``avoid``,
+    ``spacing_m``, ``campaigns``, ``flights``, ``seed``). Returns an
+    :class:`~sim.analysis.evade.EvadeResult`: ``result.front[False]`` are the routes with the transponder
+    off, each with ``extra_m``, ``p_surrogate``, ``p_detect``, ``p_stopped`` and ``summary``
+    (its summary.json). The command line is ``airpicture evade``.
+    """
+    texts = [override_text(k, v) for k, v in (overrides or {}).items()]
+    if isinstance(scenario, Scenario):
+        sc = with_overrides(scenario, texts) if texts else scenario
+    else:
+        sc = load(Path(scenario), texts)
+    return _evade(sc, budgets_km, **options)
+
+
+def write_evade(out_dir, result):
+    """Write an :func:`evade` result's files into ``out_dir`` (replaced as a whole, as ``airpicture evade
+    --out`` does): front.csv/json/png, map.png, routes.geojson/kml and one scenario file per route.
+    Returns the rows of front.csv."""
+    with staged_output(Path(out_dir)) as stage:
+        return _write_evade(stage, result)

@@ -299,7 +299,8 @@ def build_parser():
     _add_common(p)
     p.set_defaults(func=_cmd_validate)
 
-    p = sub.add_parser("evade", help="the least-detectable route for extra-distance budgets, re-scored by the Monte Carlo",
+    p = sub.add_parser("evade", help="the least-detectable route for extra-distance budgets, re-scored by the "
+                                     "Monte Carlo",
                        description="Find, for each extra-distance budget over the geodesic between two airports, "
                                    "the route that minimises the chance of detection by the scenario's radars "
                                    "(detection hazard on an equal-area grid, 16-neighbour Dijkstra with Lagrangian "
@@ -344,6 +345,28 @@ def build_parser():
                       help="print the shipped scenarios' values and their sources (scenarios/README.md)")
     p.add_argument("dest", nargs="?", metavar="DEST", help="with --copy: where to write the copy")
     p.set_defaults(func=_cmd_scenarios)
+
+    p = sub.add_parser("serve", help="the planner's page: what-ifs in the browser, offline, on this machine",
+                       description="Serve the planner's what-if page on this machine (127.0.0.1) until Ctrl-C: "
+                                   "choose or upload a scenario, change what planners change, Run (about a second "
+                                   "at 2,000 flights), sweep one key, compare the what-ifs tried, download the "
+                                   "what-if as a scenario file, the run's files and the brief. Everything the page "
+                                   "needs is in the package: it works with no internet. Its files go to a temporary "
+                                   "folder, removed on exit. Needs the 'serve' extra: pip install "
+                                   "'airpicture[serve]'.",
+                       epilog="examples:\n" + _SERVE_EXAMPLES + "\n" + _NOTE, formatter_class=_RAW)
+    p.add_argument("scenarios", nargs="*", metavar="SCENARIO",
+                   help="scenario files or shipped names offered first, the first one open (default: the "
+                        "shipped scenarios, iraq_2012_baseline open)")
+    p.add_argument("--port", type=_int_at_least(0, "non-negative"), default=8765,
+                   help="TCP port (default 8765; 0: any free port, printed)")
+    p.add_argument("--host", default=None,
+                   help="address to listen on (default 127.0.0.1: this machine only). Another address serves "
+                        "the page to the network without any authentication: said with a warning")
+    p.add_argument("--open", action="store_true", help="open the page in the default web browser")
+    p.add_argument("--max-flights", type=_positive_int, default=None, metavar="N",
+                   help="the largest run the page starts (default 100,000 flights)")
+    p.set_defaults(func=_cmd_serve)
     return parser
 
 
@@ -691,9 +714,10 @@ def _cmd_validate(args):
                  f"{scenario.run.seed}; about {t_prep + n * per_flight:,.0f} s to prepare and run on this machine, "
                  f"flights.csv about {_csv_bytes(scenario, n) / 1e6:,.0f} MB")
     free = available_memory_bytes()
-    lines.append(f"memory: about {memory_text(cost.memory_bytes)} to prepare and run (estimated from its size: "
-                 f"{cost.shapes['routes']} routes, {cost.shapes['route_samples']:,} route samples, "
-                 f"{cost.shapes['radars']} radars, {cost.shapes['detection_table_cells']:,} detection table cells); "
+    lines.append(f"memory: about {memory_text(cost.memory_bytes)} to prepare and run, preparing about "
+                 f"{cost.prepare_s:,.0f} s (estimated from its size: {cost.shapes['routes']} routes, "
+                 f"{cost.shapes['route_samples']:,} route samples, {cost.shapes['radars']} radars, "
+                 f"{cost.shapes['detection_table_cells']:,} detection table cells); "
                  + (f"{memory_text(free)} available" if free is not None else "available memory unknown"))
     try:      # only `sensitivity` uses the ranges: a warning here, an error there
         uncertainty_variants(scenario)
@@ -912,18 +936,57 @@ def _cmd_evade(args):
               f"re-scored by {result.campaigns:,} campaigns x {result.flights} flights, seed {result.seed}")
         both = len(result.transponder_states) > 1
         print(f"  {'point':<8s} {'level':<20s}{'xpdr ' if both else ''} {'extra km':>8s}  {'surrogate':>9s}  "
-              f"{'P(detect) [95% CI]':<20s}  {'P(stopped) [95% CI]':<20s}  gap")
+              f"{'P(detect) [95% CI]':<20s}  {'P(stopped) [95% CI]':<20s}  grid search: path, bound")
         for r, row in zip(result.routes(), rows):
             stopped = "-" if r.p_stopped is None else (f"{r.p_stopped:.3f} "
                                                       f"[{r.summary['response']['p_stopped_ci95_text']}]")
-            gap = "" if r.search is None else f"{r.search.gap:.3g}"
+            gap = "" if r.search is None else f"{-np.expm1(-r.search.cost):.3f}, {r.p_lower:.3f}"
             print(f"  {row['point']:<8s} {r.level.label:<20s}{row['transponder'] + '  ' if both else ''} "
                   f"{r.extra_m / 1000:8.1f}  {r.p_surrogate:9.3f}  {r.p_detect:.3f} [{r.summary['p_detect_ci95_text']}]"
                   f"  {stopped:<20s}  {gap}".rstrip())
         print(f"  time: prepare {t['prepare_s']:.1f} s, search {t['search_s']:.1f} s, Monte Carlo "
               f"{t['rescore_s']:.1f} s")
         print(f"outputs: {out}/ (front.csv, front.png, map.png, routes.geojson, routes.kml, "
-              f"{len(set(r['scenario_file'] for r in rows))} scenario files: airpicture run {out}/{rows[-1]['scenario_file']})")
+              f"{len(rows)} scenario files: airpicture run {out / rows[-1]['scenario_file']})")
+    return 0
+
+
+_SERVE_EXAMPLES = """\
+  airpicture serve --open
+  airpicture serve iraq_2012_f16_balad my_scenario.toml --port 8800"""
+
+
+def _cmd_serve(args):
+    import tempfile
+    import webbrowser
+    try:                 # the serve extra (Starlette, uvicorn) loads only when asked
+        from sim.serve import Planner, bind, is_loopback, make_server, url_of
+    except ModuleNotFoundError as e:
+        raise ScenarioError("serve", None, f"needs the 'serve' extra ({e.name} is not installed): "
+                                           "pip install 'airpicture[serve]'") from None
+    host = "127.0.0.1" if args.host is None else args.host
+    if args.port > 65535:
+        raise ScenarioError("--port", None, f"must be 0 to 65535, got {args.port}")
+    out = Path(tempfile.mkdtemp(prefix="airpicture-serve-"))
+    try:
+        planner = Planner(out, args.scenarios, **({"max_flights": args.max_flights} if args.max_flights else {}))
+        try:
+            sock = bind(host, args.port)
+        except OSError as e:
+            raise ScenarioError("--host" if args.host is not None else "--port", None,
+                                f"cannot listen on {host}:{args.port}: {e.strerror or e}") from None
+        loopback = is_loopback(host)
+        if not loopback:
+            _warn(f"--host {host}: the page is served to the network, without any authentication: anyone who "
+                  "can reach this port can run what-ifs and download their files")
+        url = url_of(sock)
+        print(f"airpicture: the planner's page is at {url} (Ctrl-C stops; files in {out}, removed on exit)",
+              flush=True)
+        if args.open:
+            webbrowser.open(url)
+        make_server(planner, loopback=loopback).run(sockets=[sock])
+    finally:
+        shutil.rmtree(out, ignore_errors=True)
     return 0
 
 

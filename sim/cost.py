@@ -63,15 +63,17 @@ _GEOMETRY_B = 120              # per orbit sample x route sample while finding s
 _CHUNK_FLIGHT_B = 600
 _CHUNK_RADAR_FLIGHT_B = 60
 _WALK_ELEMENTS = 1 << 20       # the scan walk's largest block (sim.montecarlo._BLOCK_ELEMENTS) ...
-_WALK_ELEMENT_B = 115          # ... of ~14 gathered floats per element
+_WALK_TABLE_B = 60             # ... a fixed radar's: table lookups, draws and the m-of-n sums per element
+_WALK_GEOMETRY_B = 115         # ... an orbit's (and the exact path's): ~14 gathered floats per element
+_FIXED_B = 2e6                # the run's own small structures: airspace, projections, the first chunk's imports
 # Rough rates [s per element] of a 2-core machine
-_S_PER_MASK_SAMPLE = 1.2e-7
-_S_PER_TABLE_CELL = 1.3e-7
-_S_PER_FENCE_RADAR_CELL = 6e-8
-_S_PER_FENCE_CELL = 3e-6
-_S_PER_ROUTE_SAMPLE = 3e-6
-_S_PER_ORBIT_SAMPLE_CELL = 2e-8
-_S_FIXED = 0.3
+_S_PER_MASK_SAMPLE = 6e-8
+_S_PER_TABLE_CELL = 7e-8
+_S_PER_FENCE_RADAR_CELL = 3e-8
+_S_PER_FENCE_CELL = 1.5e-6
+_S_PER_ROUTE_SAMPLE = 1.5e-6
+_S_PER_ORBIT_SAMPLE_CELL = 1e-8
+_S_FIXED = 0.2
 
 
 @dataclass(frozen=True)
@@ -217,14 +219,16 @@ def scenario_cost(scenario, flights_per_chunk=None, exact=False, with_fences=Tru
         prepare_s += fence_cells * (_S_PER_FENCE_CELL + R * _S_PER_FENCE_RADAR_CELL)
     F = sc.run.flights
     chunk = flights_per_chunk or min(max(1, CHUNK_FLIGHTS["exact" if exact else "fast"] // F) * F, F * sc.run.campaigns)
-    elements = chunk * max(most_scans, 8.0)   # the walk's blocks (the exact path gathers whole windows)
-    walk = (elements if exact else min(_WALK_ELEMENTS, elements)) * _WALK_ELEMENT_B if R else 0.0
+    # the walk's blocks, at worst (flights never tracked walk their whole windows; the exact path gathers them)
+    elements = chunk * max(most_scans, 8.0)
+    walk = (elements * _WALK_GEOMETRY_B if exact else
+            min(_WALK_ELEMENTS, elements) * (_WALK_GEOMETRY_B if orbits else _WALK_TABLE_B)) if R else 0.0
     transients.append(chunk * (_CHUNK_FLIGHT_B + R * _CHUNK_RADAR_FLIGHT_B) + walk)
     kept = float(sum(parts.values()))
     shapes = {"routes": len(routes), "route_samples": T_all, "radars": R, "offset_rows": [r["n_off"] for r in routes],
               "detection_table_cells": table_cells, "fence_cells": fence_cells, "masking_bins": mask_bins,
               "flights_per_chunk": chunk}
-    return Cost(memory_bytes=kept + max(transients), kept_bytes=kept, prepare_s=float(prepare_s), parts=parts,
+    return Cost(memory_bytes=_FIXED_B + kept + max(transients), kept_bytes=kept, prepare_s=float(prepare_s), parts=parts,
                 shapes=shapes)
 
 
@@ -242,5 +246,7 @@ def available_memory_bytes(meminfo="/proc/meminfo"):
 
 
 def memory_text(n_bytes):
-    """``"1.2 GB"`` / ``"340 MB"``: a size for a message (decimal units)."""
-    return f"{n_bytes / 1e9:,.1f} GB" if n_bytes >= 1e9 else f"{n_bytes / 1e6:,.0f} MB"
+    """``"1.2 GB"`` / ``"340 MB"`` / ``"900 kB"``: a size for a message (decimal units)."""
+    if n_bytes >= 1e9:
+        return f"{n_bytes / 1e9:,.1f} GB"
+    return f"{n_bytes / 1e6:,.0f} MB" if n_bytes >= 1e6 else f"{n_bytes / 1e3:,.0f} kB"

@@ -41,4 +41,16 @@ def write_part(path, header, csv_text):
         convert_options=pacsv.ConvertOptions(column_types=types, strings_can_be_null=True,
                                              null_values=[""], quoted_strings_can_be_null=False),
     ) if csv_text else pa.table({c: pa.array([], type=t) for c, t in types.items()})
-    pq.write_table(table, path)
+    pq.write_table(_names_as_written(table), path)
+
+
+def _names_as_written(table):
+    """The names without the quote that keeps a spreadsheet from running them in flights.csv
+    (:mod:`sim.cells`): typed data holds them as written, as :func:`sim.api.read_flights` reads them."""
+    import pyarrow.compute as pc
+    for name in ("route", "first_radar"):
+        if name in table.column_names:
+            col = table[name]
+            fixed = pc.if_else(pc.starts_with(col, "'"), pc.utf8_slice_codeunits(col, 1), col)
+            table = table.set_column(table.column_names.index(name), name, fixed)
+    return table

@@ -15,11 +15,10 @@ import xml.dom.minidom
 import numpy as np
 import pytest
 
-from conftest import SCENARIOS, read_summary
-from geo.earth import (EARTH_RADIUS_M, azimuth_deg, destination_deg, ground_distance_m, horizon_distance_m,
-                       slant_range_m)
+from conftest import SCENARIOS, ogc_kml22_schema, read_summary
+from geo.earth import azimuth_deg, destination_deg, ground_distance_m, horizon_distance_m, slant_range_m
 from geo.geodesy import positions_along_route
-from geo.terrain import min_visible_alt_m
+from geo.terrain import elevation_m, min_visible_alt_m
 from sim.analysis.evade import (LagrangianSearch, Level, evade, grid_graph, hazard_field, level_altitude_m,
                                 search_grid)
 from sim.airspace import build_airspace
@@ -213,7 +212,8 @@ def test_hazard_field_matches_a_per_scan_loop_with_terrain_masking():
         field = hazard_field(sim.radars, grid, level, False, sim.terrain, sc.aircraft)
         near = np.zeros(len(rows), dtype=bool)
         for r in sc.radars:
-            near |= ground_distance_m(grid.lat_deg[rows, cols], grid.lon_deg[rows, cols], r.lat_deg, r.lon_deg) < r.range_m
+            d = ground_distance_m(grid.lat_deg[rows, cols], grid.lon_deg[rows, cols], r.lat_deg, r.lon_deg)
+            near |= d < r.range_m
         pick = rng.choice(np.flatnonzero(near), 150, replace=False)      # cells a radar may see
         mismatched, masked = 0, 0
         for k in pick:
@@ -242,7 +242,6 @@ def test_hazard_field_matches_a_per_scan_loop_with_terrain_masking():
             assert masked > 5          # the terrain hides the low level in places: masking is exercised
         # terrain following: never below the ground plus the clearance
         if level.agl_m is not None:
-            from geo.terrain import elevation_m
             ground = elevation_m(sim.terrain, grid.lat_deg, grid.lon_deg)
             assert np.all(alt >= ground + 300.0 - 1e-6)
 
@@ -251,8 +250,8 @@ def test_toml_writer_round_trips_every_shipped_scenario():
     for path in sorted(SCENARIOS.glob("*.toml")):
         doc = tomllib.loads(path.read_text(encoding="utf-8"))
         assert tomllib.loads(toml_text(doc, header=("a comment",))) == doc, path.name
-    odd = {"scenario": {"name": "x", "title": 'quote " back\\slash \u00e9'}, "uncertainty": {"radar[A B].pd": [0.1, 1e-07]},
-           "run": {"seed": 2**63 - 1, "flag": True, "v": -0.0}}
+    odd = {"scenario": {"name": "x", "title": 'quote " back\\slash \u00e9'},
+           "uncertainty": {"radar[A B].pd": [0.1, 1e-07]}, "run": {"seed": 2**63 - 1, "flag": True, "v": -0.0}}
     assert tomllib.loads(toml_text(odd)) == odd
 
 
@@ -271,6 +270,9 @@ def test_cli_writes_the_front_and_its_rescore_equals_airpicture_run(run_cli, wri
     fc = json.loads((out / "routes.geojson").read_text(encoding="utf-8"))
     assert len(fc["features"]) == 4 and fc["features"][0]["geometry"]["type"] == "LineString"
     xml.dom.minidom.parseString((out / "routes.kml").read_bytes())
+    schema = ogc_kml22_schema()                 # the OGC KML 2.2 schema, offline (skips without lxml)
+    etree = pytest.importorskip("lxml.etree")
+    assert schema.validate(etree.parse(str(out / "routes.kml"))), schema.error_log
     # each route's scenario file, run as a user would, gives exactly the numbers of the front
     for row in (rows[2], rows[3]):
         code, _, err = run_cli("run", out / row["scenario_file"], "--out", tmp_path / row["point"], "-q")
@@ -284,7 +286,7 @@ def test_cli_writes_the_front_and_its_rescore_equals_airpicture_run(run_cli, wri
     code, _, err = run_cli("evade", path, "--max-extra-km", "0,10,40", "--levels", "cruise", "--spacing-km", 2,
                            "--out", tmp_path / "again", "-q")
     assert code == 0, err
-    for name in ("front.csv", "front.json", "routes.geojson", rows[2]["scenario_file"]):
+    for name in ("front.csv", "front.json", "routes.geojson", "routes.kml", rows[2]["scenario_file"]):
         assert (out / name).read_bytes() == (tmp_path / "again" / name).read_bytes()
 
 

@@ -76,7 +76,7 @@ from sim.airspace import build_airspace
 from sim.detection import in_coverage, scan_pd
 from sim.montecarlo import needs_terrain, prepare, run
 from sim.platforms import Orbit
-from sim.prepcache import PrepCache, digest
+from sim.prepcache import PrepCache
 from sim.results import summarize
 from sim.routes import cruise_level
 from sim.scenario import ROUTE_WAYPOINTS_MAX, WAYPOINT_SPACING_MIN_M, ScenarioError, parse_scenario
@@ -108,6 +108,8 @@ __all__ = [
     "DEFAULT_SPACING_M",
     "DEFAULT_LOW_AGL_M",
     "ORBIT_PHASES",
+    "ORBIT_SPACING_M",
+    "orbit_phases",
 ]
 
 #: Grid spacing of the search [m] (a few km: the error bounds in docs/evade.md scale with it).
@@ -117,7 +119,10 @@ MAX_CELLS = 250_000
 #: Terrain following height of the low level when the scenario states none [m] (the clearance of
 #: scenarios/iraq_2012_low_level.toml; an assumption).
 DEFAULT_LOW_AGL_M = 300.0
-#: Phases of an orbiting radar's loop averaged into its hazard (the expectation over the loop phase).
+#: An orbiting radar's hazard is the mean over positions around its loop this far apart [m] (the
+#: expectation over the loop's random phase; the spacing of the masking-table radials at 300 km) ...
+ORBIT_SPACING_M = 5_000.0
+#: ... and at least this many.
 ORBIT_PHASES = 12
 #: Largest per-scan Pd used in the hazard (-ln(1 - Pd) is finite): a certain detection costs 20.7 per scan.
 PD_MAX = 1.0 - 1e-9
@@ -285,7 +290,16 @@ def _endpoint(code, default_waypoint, what):
 
 
 # --- the hazard ------------------------------------------------------------------------------------
-def scan_hazard_per_s(radar, xyz, alt_m, transponder_on, t_s=None, phases=ORBIT_PHASES):
+def orbit_phases(orbit, spacing_m=ORBIT_SPACING_M):
+    """The loop phases an orbiting platform's hazard averages over: evenly spaced, at most ``spacing_m``
+    apart around the loop, at least :data:`ORBIT_PHASES` (one for a held position)."""
+    if orbit.period_s == 0.0:
+        return np.array([0.0])
+    n = max(ORBIT_PHASES, int(np.ceil(orbit.length_m / spacing_m)))
+    return (np.arange(n) + 0.5) / n
+
+
+def scan_hazard_per_s(radar, xyz, alt_m, transponder_on, t_s=None):
     """Detection hazard of one radar per second of flight, availability not included [1/s].
 
     ``-ln(1 - Pd_scan) / scan_period`` where a target is in the radar's
@@ -306,9 +320,10 @@ def scan_hazard_per_s(radar, xyz, alt_m, transponder_on, t_s=None, phases=ORBIT_
     t_s : array_like, optional
         Target times since departure [s] (an orbiting radar's position
         depends on them; None: 0).
-    phases : int
-        An orbiting radar's hazard is the mean over this many loop phases
-        (its expectation over the random phase of the Monte Carlo).
+
+    An orbiting radar's hazard is the mean over the loop phases of
+    :func:`orbit_phases` (its expectation over the random phase the Monte
+    Carlo draws per flight).
 
     Returns
     -------
@@ -322,10 +337,11 @@ def scan_hazard_per_s(radar, xyz, alt_m, transponder_on, t_s=None, phases=ORBIT_
 
     if isinstance(radar.platform, Orbit):
         t = np.zeros(alt.shape) if t_s is None else np.broadcast_to(np.asarray(t_s, dtype=float), alt.shape)
+        phases = orbit_phases(radar.platform)
         acc = np.zeros(alt.shape)
-        for k in range(phases):
-            acc += one(*in_coverage(radar, xyz, alt, t, (k + 0.5) / phases))
-        return acc / phases / radar.scan_period_s
+        for phase in phases:
+            acc += one(*in_coverage(radar, xyz, alt, t, phase))
+        return acc / len(phases) / radar.scan_period_s
     return one(*in_coverage(radar, xyz, alt)) / radar.scan_period_s
 
 
@@ -928,6 +944,7 @@ class EvadeRoute:
     p_surrogate_outages: float
     doc: dict = field(repr=False)     # its scenario document
     summary: dict = field(repr=False, default=None)
+    track: object = field(repr=False, default=None)   # the sim.routes.RouteTrack the Monte Carlo flew
 
     @property
     def p_grid(self):
@@ -962,6 +979,7 @@ class EvadeRoute:
             "duality_gap": None if sr is None else round(sr.gap, 6),
             "mu_per_km": None if sr is None else float(f"{sr.mu_per_m * 1000.0:.6g}"),
             "dijkstra_runs": None if sr is None else sr.evaluations, "method": self.method,
+            "grid_budget_km": None if sr is None else round(sr.budget_m / 1000.0, 3),
             "p_detect": s["p_detect"], "p_detect_ci95_low": s["p_detect_ci95"][0],
             "p_detect_ci95_high": s["p_detect_ci95"][1],
             "p_stopped": None if r is None else r["p_stopped"],
@@ -993,6 +1011,7 @@ class EvadeResult:
     seed: int
     timings_s: dict
     notes: tuple = ()
+    radars: tuple = ()             # the sim.detection.RadarModel of each radar
 
     def routes(self):
         """Every route: for each transponder state, the direct route and then the front."""
@@ -1018,7 +1037,7 @@ def _hazard_key(cache, radars, grid, level, transponder_on, terrain, aircraft):
     gradients = (aircraft.terrain_climb_gradient, aircraft.terrain_descent_gradient) if level.agl_m else None
     return (parts, grid.describe(), grid.allowed.shape, level.altitude_m, level.agl_m, bool(transponder_on),
             None if (terrain is None or level.agl_m is None) else cache.terrain_key(terrain), gradients,
-            ORBIT_PHASES, PD_MAX)
+            ORBIT_PHASES, ORBIT_SPACING_M, PD_MAX)
 
 
 def evade(scenario, budgets_km=(0, 100, 200, 400, 800), *, origin=None, dest=None, levels=None, transponder=None,
@@ -1124,8 +1143,9 @@ def evade(scenario, budgets_km=(0, 100, 200, 400, 800), *, origin=None, dest=Non
         for p, what in ((o, "--from"), (d, "--to")):
             x, y = transformer.transform(p.lon_deg, p.lat_deg)
             if shapely.contains_xy(shapely.buffer(poly, AVOID_BUFFER_CELLS * spacing_m), x, y):
-                raise ScenarioError("--avoid", None, f"{code} holds the {'origin' if what == '--from' else 'destination'} "
-                                                     f"{p.label} (or lies within {AVOID_BUFFER_CELLS * spacing_m / 1000:g} km of it)")
+                end = "origin" if what == "--from" else "destination"
+                raise ScenarioError("--avoid", None, f"{code} holds the {end} {p.label} (or lies within "
+                                                     f"{AVOID_BUFFER_CELLS * spacing_m / 1000:g} km of it)")
         avoid_m.append(poly)
     grid = search_grid(transformer, (o.lat_deg, o.lon_deg), (d.lat_deg, d.lon_deg), budgets[-1], spacing_m,
                        terrain, tuple(avoid_m))
@@ -1166,7 +1186,8 @@ def evade(scenario, budgets_km=(0, 100, 200, 400, 800), *, origin=None, dest=Non
         if key not in rescored:
             title = (f"{scenario.info.title}: " + ("the direct route" if budget is None else
                                                     f"least-detectable route within {budget / 1000:,.0f} km extra"))
-            doc = route_scenario_doc(scenario, name_for(label, t_on), title, o, d, lat, lon, lv, t_on, campaigns, flights,
+            doc = route_scenario_doc(scenario, name_for(label, t_on), title, o, d, lat, lon, lv, t_on, campaigns,
+                                     flights,
                                      description=_description(scenario, o, d, lv, t_on, budget, length - great_circle,
                                                               avoid))
             sc = _parse(doc, scenario)
@@ -1175,13 +1196,13 @@ def evade(scenario, budgets_km=(0, 100, 200, 400, 800), *, origin=None, dest=Non
             a = np.array([r.availability for r in sim.radars])
             hz = route_hazards(sim.radars, sim.routes[0], t_on)
             rescored[key] = (doc, summary, float(-np.expm1(-np.sum(a * hz))),
-                             float(1.0 - np.prod(1.0 - a * -np.expm1(-hz))))
+                             float(1.0 - np.prod(1.0 - a * -np.expm1(-hz))), sim.routes[0])
             if progress is not None:
                 progress(1)
-        doc, summary, p_s, p_o = rescored[key]
+        doc, summary, p_s, p_o, track = rescored[key]
         return EvadeRoute(label, budget, lv, t_on, lat, lon, length, length - great_circle,
                           route_cost(grid, fields[(lv, t_on)], lat, lon, speed), search, method, p_s, p_o, doc,
-                          summary)
+                          summary, track)
 
     for t_on in states:
         lv0 = levels[0]
@@ -1210,7 +1231,7 @@ def evade(scenario, budgets_km=(0, 100, 200, 400, 800), *, origin=None, dest=Non
     timings["rescore_s"] = time.perf_counter() - t0
     timings["total_s"] = time.perf_counter() - t_start
     return EvadeResult(scenario, o, d, levels, states, budgets, avoid, grid, fields, direct, front, great_circle,
-                       speed, campaigns, flights, seed, timings, tuple(notes))
+                       speed, campaigns, flights, seed, timings, tuple(notes), radars)
 
 
 def _parse(doc, scenario):

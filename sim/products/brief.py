@@ -440,7 +440,7 @@ def _key_rows(summary):
     d = summary["detected_per_campaign"]
     rows = [("P(detect) per flight", f"{summary['p_detect']:.3f}"),
             ("  95% CI", format_ci(lo, hi)),
-            ("Detected / campaign", f"{d['mean']:.2f} of {summary['flights_per_campaign']}"),
+            ("Detected, mean", f"{d['mean']:.2f} of {summary['flights_per_campaign']}"),
             ("  p05 / p50 / p95", f"{d['p05']:.0f} / {d['p50']:.0f} / {d['p95']:.0f}")]
     fm = summary.get("first_detection_min", {}).get("mean")
     if fm is not None:
@@ -449,7 +449,8 @@ def _key_rows(summary):
         r = summary["response"]
         s = r["stopped_per_campaign"]
         w = r["reaction_window_min"]["p50"]
-        rows += [("Stopped / campaign", f"{s['mean']:.1f} ({s['p05']:.0f}-{s['p95']:.0f})"),
+        rows += [("Stopped, mean", f"{s['mean']:.1f} of {summary['flights_per_campaign']}"),
+                 ("  90% of campaigns", f"{s['p05']:.0f}-{s['p95']:.0f}"),
                  ("  P(stopped)", f"{r['p_stopped']:.3f}"),
                  ("  P(stopped) 95% CI", r["p_stopped_ci95_text"]),
                  ("  window, median", "-" if w is None else f"{w:.0f} min")]
@@ -596,12 +597,11 @@ def _draw_table(ax, title, rows):
 
     The text is set at the brief's small size, or smaller when many rows
     share the table's height (at most 80% of the row pitch, so that rows
-    never overlap); labels and values keep that size. Values stay whole:
-    the value column starts just right of the widest label (measured) when
-    everything fits, else where the widest value still fits, but no nearer
-    than :data:`_TABLE_LABEL_MIN`. A label (a radar's or a route's name, of
-    any length) too wide for its column is shortened in the middle with an
-    ellipsis, keeping its start and its end (``Sulaymaniyah…(Mode S)``).
+    never overlap); labels and values keep that size. Values stay whole,
+    right-aligned at the table's right edge; each label has the room left of
+    its own value, and a label (a radar's or a route's name, of any length)
+    too wide for it is shortened in the middle with an ellipsis, keeping its
+    start and its end (``Sulaymaniyah…(Mode S)``).
     """
     ax.set_axis_off()
     ax.set_xlim(0, 1)
@@ -612,33 +612,20 @@ def _draw_table(ax, title, rows):
     pitch_pt = dy * ax.get_window_extent(renderer).height * 72.0 / ax.figure.dpi
     size = min(FONT_SIZE["tiny"] + 0.5, 0.8 * pitch_pt)
 
-    def x_end(t):
-        return ax.transAxes.inverted().transform(t.get_window_extent(renderer))[1, 0]
+    def x_span(t):
+        box = ax.transAxes.inverted().transform(t.get_window_extent(renderer))
+        return box[0, 0], box[1, 0]
 
-    def fit(t, limit):
-        _shorten_to(t, lambda: x_end(t) <= limit)
-
-    labels, right = [], 0.0
-    for i, (label, _value) in enumerate(rows):
+    for i, (label, value) in enumerate(rows):
         y = 0.97 - (i + 0.5) * dy
         sub = label.startswith("  ")
+        v = ax.text(1.0, y, value, ha="right", va="center", fontsize=size,
+                    fontweight="normal" if sub else "bold")
         t = ax.text(0.03 if sub else 0.0, y, label.strip(), ha="left", va="center",
                     fontsize=size, color=COLORS["muted"] if sub else COLORS["text"])
-        labels.append(t)
-        right = max(right, x_end(t))
-    values = [ax.text(0.0, 0.97 - (i + 0.5) * dy, value, ha="left", va="center", fontsize=size,
-                      fontweight="normal" if label.startswith("  ") else "bold") for i, (label, value) in enumerate(rows)]
-    widest_value = max((x_end(t) for t in values), default=0.0)
-    # the labels whole when the values fit beside them, else the values whole and the labels shortened
-    value_x = max(min(right + 0.07, 1.0 - widest_value), _TABLE_LABEL_MIN + 0.05)
-    for t in labels:
-        fit(t, value_x - 0.05)      # a clear gap before the value
-    out += labels
-    for i, t in enumerate(values):
-        y = 0.97 - (i + 0.5) * dy
-        t.set_x(value_x)
-        fit(t, 1.0)
-        out.append(t)
+        start = x_span(v)[0] if value else 1.0
+        _shorten_to(t, lambda: x_span(t)[1] <= max(start - 0.06, _TABLE_LABEL_MIN))   # a clear gap before it
+        out += [t, v]
         out += ax.plot([0, 1], [y - dy / 2] * 2, color="#D0D0D0", linewidth=0.4)
     return out
 
@@ -682,7 +669,7 @@ def brief_figure(layers, per_campaign, points, summary, sim, date, ground_max_m=
     ax_a = fig.add_subplot(gc[1])
     draw_altitude_curve(ax_a, points, ground_max_m)
     ax_a.set_title(_altitude_title(points, "same seed"), loc="left", fontsize=FONT_SIZE["label"] - 0.5, pad=18)
-    gt = gr[1].subgridspec(1, 2, wspace=0.06, width_ratios=[1.0, 1.35])
+    gt = gr[1].subgridspec(1, 2, wspace=0.12, width_ratios=[1.0, 1.35])
     _draw_table(fig.add_subplot(gt[0]), "Key numbers", key_rows)
     _draw_table(fig.add_subplot(gt[1]), "Assumptions that drive them", assumption_rows)
     fig.text(0.5, my, _footer(summary, date, sim.airspace), ha="center", va="bottom", fontsize=FONT_SIZE["tiny"],

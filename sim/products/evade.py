@@ -8,6 +8,7 @@ types: tables, arrays of tables, inline tables, strings, numbers, booleans
 and arrays), and read back before they are kept: each file parses to
 exactly the document the route was re-scored with.
 """
+import dataclasses
 import json
 import math
 import re
@@ -15,17 +16,16 @@ import tomllib
 from pathlib import Path
 
 import numpy as np
-import simplekml
 from matplotlib.colors import LinearSegmentedColormap, LogNorm
 from matplotlib.lines import Line2D
 from matplotlib.patches import PathPatch, Patch
 
 from geo.coverage import load_borders, project_geometry
 from sim.products.export import feature_collection, write_csv, write_json, write_sidecar
+from sim.products.kml import build_kml
 from sim.products.maps import (draw_countries, draw_graticule, draw_north_arrow, draw_scale_bar, draw_sites,
                                polygon_path, set_map_extent)
-from sim.products.style import (COLORS, FONT_SIZE, LINES, MARKERS, PALETTE, kml_color, new_figure, save_figure,
-                                use_style)
+from sim.products.style import COLORS, FONT_SIZE, LINES, MARKERS, PALETTE, new_figure, save_figure, use_style
 from sim.results import ASSUMPTIONS_NOTE
 
 __all__ = ["toml_text", "scenario_file_name", "front_rows", "run_text", "draw_front", "front_figure",
@@ -80,7 +80,8 @@ def toml_text(doc, header=()):
     (``reference = {range_nm = 55, ...}``). ``header`` lines are written first
     as comments. ``tomllib.loads(toml_text(doc)) == doc``.
 
-    >>> print(toml_text({"run": {"seed": 1}, "route": [{"name": "a", "waypoints": ["OIII", {"lat": 33.5, "lon": 44.0}]}]}))
+    >>> doc = {"run": {"seed": 1}, "route": [{"name": "a", "waypoints": ["OIII", {"lat": 33.5, "lon": 44.0}]}]}
+    >>> print(toml_text(doc))
     [run]
     seed = 1
     <BLANKLINE>
@@ -319,30 +320,32 @@ def draw_hazard_panel(ax, result, level, transponder_on, countries):
 
 
 def map_figure(result):
-    """The map of the routes over the hazard field, one panel per level (and transponder state) flown."""
+    """The map of the routes over the hazard field, one panel per level (and transponder state) flown; with
+    one panel, the front's numbers beside it."""
     panels = _panels(result)
     n = len(panels)
-    fig = new_figure("map", figsize=(11.0, 8.0) if n == 1 else (11.0, 6.4) if n == 2 else (11.0, 10.5))
+    fig = new_figure("map", figsize=(11.0, 7.6) if n == 1 else (11.0, 6.0) if n == 2 else (11.0, 10.5))
     countries = tuple((name, iso, project_geometry(gm, result.grid.transformer)) for name, iso, gm in load_borders())
-    cols = 1 if n == 1 else 2
-    nrows = int(np.ceil(n / cols))
-    top, bottom = 0.91, 0.27 if n <= 2 else 0.2
-    ph = (top - bottom) / nrows
+    if n == 1:
+        boxes, cbar = [[0.02, 0.17, 0.66, 0.73]], [0.12, 0.115, 0.44, 0.014]
+    elif n == 2:
+        boxes, cbar = [[0.02, 0.22, 0.47, 0.66], [0.51, 0.22, 0.47, 0.66]], [0.30, 0.16, 0.40, 0.014]
+    else:
+        boxes = [[0.02 + 0.49 * (k % 2), 0.52 - 0.38 * (k // 2), 0.47, 0.36] for k in range(n)]
+        cbar = [0.30, 0.09, 0.40, 0.010]
     img = None
-    for k, (lv, t) in enumerate(panels):
-        r, c = divmod(k, cols)
-        ax = fig.add_axes([0.02 + c * 0.49, top - (r + 1) * ph + 0.01, 0.47 if cols == 2 else 0.62, ph - 0.03])
+    for box, (lv, t) in zip(boxes, panels):
+        ax = fig.add_axes(box)
         img, handles = draw_hazard_panel(ax, result, lv, t, countries)
         ax.legend([a for a, _ in handles], [b for _, b in handles], loc="upper left",
-                  fontsize=FONT_SIZE["tiny"], framealpha=0.9)
-    if n == 1:
-        cax = fig.add_axes([0.68, 0.55, 0.015, 0.3])
-    else:
-        cax = fig.add_axes([0.30, bottom - 0.06, 0.4, 0.014])
-    cb = fig.colorbar(img, cax=cax, orientation="vertical" if n == 1 else "horizontal")
-    cb.set_label(f"detection hazard per {HAZARD_WINDOW_S / 60:g} min of flight here, -ln P(not detected)\n"
-                 "(0.01: 1% in a minute; 1: 63%; 10: certain; radar availability as its expectation)",
+                  fontsize=FONT_SIZE["tiny"], framealpha=0.95).set_zorder(20)
+    cb = fig.colorbar(img, cax=fig.add_axes(cbar), orientation="horizontal")
+    cb.set_label(f"detection hazard per {HAZARD_WINDOW_S / 60:g} min of flight here, -ln P(not detected) "
+                 "(0.01: 1% in a minute; 1: 63%; 10: certain;\nradar availability as its expectation)",
                  fontsize=FONT_SIZE["small"])
+    ticks = [v for v in (0.01, 0.1, 1.0, 10.0, 100.0) if HAZARD_SCALE[0] <= v <= HAZARD_SCALE[1]]
+    cb.set_ticks(ticks, labels=[f"{v:g}" for v in ticks])
+    cb.minorticks_off()
     cb.ax.tick_params(labelsize=FONT_SIZE["tiny"])
     sc = result.scenario
     fig.text(0.5, 0.975, f"The least-detectable routes: {sc.info.title}", ha="center", va="top",
@@ -351,14 +354,14 @@ def map_figure(result):
                          "found for each budget, over the detection hazard of the scenario's radars at the level flown",
              ha="center", va="top", fontsize=FONT_SIZE["small"])
     if n == 1:
-        rows = front_rows(result)
-        lines = ["point        extra km   P(detect) [95% CI]     P(stopped)   surrogate  level"]
-        for row in rows:
-            ci = f"[{row['p_detect_ci95_low']:.3f}-{row['p_detect_ci95_high']:.3f}]"
+        lines = ["Monte Carlo P(detect), P(stopped)", "and the search's surrogate P(detect)", "",
+                 "point    extra km  P(detect)  P(stopped)  surrogate"]
+        for row in front_rows(result):
             stopped = "-" if row["p_stopped"] is None else f"{row['p_stopped']:.3f}"
-            lines.append(f"{row['point']:<12s} {row['extra_km']:8.1f}   {row['p_detect']:.3f} {ci:<14s} "
-                         f"{stopped:>10s}   {row['p_surrogate']:9.3f}  {row['level']}")
-        fig.text(0.66, 0.50, "\n".join(lines), ha="left", va="top", fontsize=FONT_SIZE["tiny"], family="monospace")
+            lines.append(f"{row['point']:<8s} {row['extra_km']:8.1f}  {row['p_detect']:9.3f}  {stopped:>10s}  "
+                         f"{row['p_surrogate']:9.3f}")
+        fig.text(0.70, 0.88, "\n".join(lines), ha="left", va="top", fontsize=FONT_SIZE["tiny"] + 0.5,
+                 family="monospace")
     fig.text(0.01, 0.01, _wrap(run_text(result) + ". Map: Lambert azimuthal equal-area; borders Natural Earth. "
                                + ASSUMPTIONS_NOTE, 210),
              ha="left", va="bottom", fontsize=FONT_SIZE["tiny"], color=COLORS["muted"])
@@ -378,28 +381,20 @@ def routes_geojson(result):
 
 
 def routes_kml(result):
-    """The routes (and the radar sites) as KML text for Google Earth."""
-    sc = result.scenario
-    kml = simplekml.Kml(name=f"Least-detectable routes: {sc.info.title}")
-    kml.document.description = run_text(result) + ". " + ASSUMPTIONS_NOTE
-    folder = kml.newfolder(name="Routes")
-    for k, ((labels, r), row) in enumerate(zip(_distinct(result.routes()), front_rows(result))):
-        ls = folder.newlinestring(name=", ".join(labels) + f" ({r.level.label}, transponder "
-                                  f"{'on' if r.transponder_on else 'off'})",
-                                  coords=[(float(lo), float(la)) for la, lo in zip(r.lat_deg, r.lon_deg)])
-        ls.tessellate = 1
-        ls.description = (f"+{r.extra_m / 1000:,.1f} km over the geodesic; P(detect) {r.p_detect:.3f} "
-                          f"[{r.summary['p_detect_ci95_text']}] (Monte Carlo), surrogate {r.p_surrogate:.3f}"
-                          + ("" if r.p_stopped is None else f"; P(stopped) {r.p_stopped:.3f}"))
-        color = COLORS["route"] if r.budget_m is None else _ROUTE_COLORS[k % len(_ROUTE_COLORS)]
-        ls.style.linestyle.color = kml_color(color)
-        ls.style.linestyle.width = 3
-    radars = kml.newfolder(name="Radars")
-    for r in sc.radars:
-        if r.orbit is None:
-            p = radars.newpoint(name=r.name, coords=[(r.lon_deg, r.lat_deg)])
-            p.description = f"{r.kind.label}, range {r.range_m / 1000:,.0f} km, availability {r.availability:g}"
-    return kml.kml()
+    """The routes as the simulator flies them (3-D, with their climb and descent) and the radars, as KML
+    text for Google Earth (:func:`sim.products.kml.build_kml`; schema-valid, ids renumbered)."""
+    routes = []
+    for labels, r in _distinct(result.routes()):
+        name = (", ".join("direct" if lab == "direct" else f"budget {lab.removesuffix('km')} km" for lab in labels)
+                + f": +{r.extra_m / 1000:,.1f} km, P(detect) {r.p_detect:.3f} [{r.summary['p_detect_ci95_text']}]"
+                + ("" if r.p_stopped is None else f", P(stopped) {r.p_stopped:.3f}")
+                + f", transponder {'on' if r.transponder_on else 'off'}")
+        routes.append(dataclasses.replace(r.track, name=name))
+    none = {k: np.zeros(0) for k in ("lat_deg", "lon_deg", "alt_m", "t_s", "campaign", "flight")}
+    return build_kml(title=f"Least-detectable routes: {result.scenario.info.title}",
+                     description=run_text(result) + ". " + ASSUMPTIONS_NOTE, routes=routes, radars=result.radars,
+                     coverage_lonlat=(), coverage_alt_m=None, coverage_label="the level flown (map.png)",
+                     first_detections={**none, "radar": np.zeros(0, dtype=str)})
 
 
 # --- the folder -----------------------------------------------------------------------------------------------
@@ -414,7 +409,8 @@ def write_evade(stage, result):
         text = toml_text(r.doc, header=(
             f"Written by airpicture evade from scenario {sc.info.name}: {row['point']} "
             f"({r.level.label}, transponder {row['transponder']}).",
-            f"The search's surrogate P(detect) {row['p_surrogate']:.3f}; this file's run: P(detect) {row['p_detect']:.3f} "
+            f"The search's surrogate P(detect) {row['p_surrogate']:.3f}; this file's run: "
+            f"P(detect) {row['p_detect']:.3f} "
             f"[{r.summary['p_detect_ci95_text']}]" + ("" if row["p_stopped"] is None
                                                      else f", P(stopped) {row['p_stopped']:.3f}") + ".",
             "Run it with: airpicture run " + row["scenario_file"],

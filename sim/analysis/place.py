@@ -1,0 +1,1207 @@
+"""Where new radars should go: K more copies of a named radar, placed to catch the most flights, against a
+flyer who keeps to the scenario's routes and against one who re-routes around them (``airpicture place``).
+
+Method (``docs/place.md`` gives the assumptions and what is guaranteed):
+
+1. **Candidates.** Copies of the radar named ``like`` (its kind, range, Pd model, scan period,
+   availability and mast) at candidate sites: a CSV of sites (:func:`read_candidates`) or the centres of
+   a square grid over the scenario's airspace (:func:`grid_candidates`); with terrain masking on, a
+   site's ground elevation is the terrain's there, written into the candidate's radar table.
+2. **The selection sample.** A fixed sample of flights is run through the Monte Carlo
+   (:func:`sim.montecarlo.run`) with the existing radars and a seed of its own
+   (:data:`SELECTION_SEED_OFFSET` from the re-score's): per flight, whether it already counts (detected,
+   tracked while in the airspace, or stopped: the objective), and its route, sideways offset and
+   transponder, which decide what a new radar could do.
+3. **Hazards.** For flight ``i`` and candidate ``j``, ``P_ij`` is the candidate's availability times
+   the probability that it forms a track that counts: the exact m-of-n probability of the candidate's
+   per-scan Pd along the flight's row of its detection table (:func:`sim.tables.detection_table`), by a
+   dynamic programme over the scans (:func:`track_probability`), averaged over :data:`PHASES` scan
+   phases; ``a_ij = -ln(1 - P_ij)``. Candidates draw from streams of their own, so given the flight the
+   new radars are independent of each other and of the existing ones.
+4. **Objective.** ``F(S) = (1/N) sum_i [base_i + c_i (1 - exp(-sum_{j in S} a_ij))]``: ``base_i`` is 1
+   for a flight that already counts, ``c_i`` what a flight that does not can gain (1, or for
+   ``stopped`` the order's compliance; 0 for a flight whose crew refused a feasible order). ``F`` is
+   monotone and submodular.
+5. **Lazy greedy** (:func:`lazy_greedy`, CELF: Minoux 1978, Leskovec et al. 2007) picks K sites; a
+   candidate's column ``P_:j`` is computed only when it reaches the top of the queue (until then its key
+   is a geometric upper bound: its availability times the flights that pass within its reach). Each
+   step records its marginal gain, the objective, and the online upper bound on the best layout of that
+   size (``F(S_i) + sum of the k largest marginal-gain bounds at S_i``, Nemhauser, Wolsey & Fisher 1978,
+   with the ``1 - (1 - 1/k)^k`` bound of greedy itself).
+6. **The adaptive flyer** (double oracle, McMahan, Gordon & Blum 2003): the red-team route search
+   (:func:`sim.analysis.evade.evade`) finds the flyer's least-detectable route against the current
+   layout within the distance budget; if it is worse for the defender than every route of the set by
+   more than :data:`ADAPT_TOLERANCE`, it joins the set and the defender re-places against the worst case
+   over the set, ``max_S min_r F_r(S)`` (:func:`robust_layout`: branch and bound with the per-route
+   submodular bound; exact on the sample unless its node limit is reached, then its bound is reported).
+   The loop ends when the flyer cannot improve or after ``rounds`` re-placements; the flyer's best
+   response to the final layout is always searched.
+7. **Re-score.** Every layout is run through the full Monte Carlo with the re-score seed (never the
+   selection sample): the written scenario file gives the same numbers under ``airpicture run``.
+
+References
+----------
+R. Church, C. ReVelle, "The maximal covering location problem", Papers of the Regional Science
+Association 32, 101-118 (1974).
+G. L. Nemhauser, L. A. Wolsey, M. L. Fisher, "An analysis of approximations for maximizing submodular
+set functions", Mathematical Programming 14, 265-294 (1978).
+M. Minoux, "Accelerated greedy algorithms for maximizing submodular set functions", Optimization
+Techniques, LNCIS 7, 234-243 (1978).
+J. Leskovec et al., "Cost-effective outbreak detection in networks", KDD 2007, 420-429.
+D. P. Morton, F. Pan, K. J. Saeger, "Models for nuclear smuggling interdiction", IIE Transactions
+39(1), 3-14 (2007).
+H. B. McMahan, G. J. Gordon, A. Blum, "Planning in the presence of cost functions controlled by an
+adversary", ICML 2003.
+A. Krause et al., "Robust submodular observation selection", JMLR 9, 2761-2801 (2008).
+"""
+import copy
+import csv
+import difflib
+import heapq
+import io
+import math
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import shapely
+
+from geo.earth import EARTH_RADIUS_M, horizon_distance_m, unit_vectors
+from geo.terrain import elevation_m
+from sim.airspace import build_airspace
+from sim.analysis.evade import evade
+from sim.fences import FENCE_STEP_S, inside_airspace_at, next_false
+from sim.flights import OFFSET_CLIP_SIGMA, OFFSET_STEP_M, nearest_row, offset_rows, positions_at
+from sim.montecarlo import needs_terrain, prepare, run
+from sim.prepcache import PrepCache
+from sim.response import OUTCOMES, STOPPED, bridge_gaps, time_to_land_s
+from sim.results import summarize, wilson_interval
+from sim.scenario import SEED_MAX, ScenarioError, parse_scenario
+from sim.tables import detection_table
+
+__all__ = [
+    "Candidate",
+    "FlightSet",
+    "GreedyStep",
+    "RobustLayout",
+    "Rescore",
+    "FlyerRoute",
+    "PlaceRound",
+    "PlaceResult",
+    "place",
+    "read_candidates",
+    "grid_candidates",
+    "candidate_table",
+    "track_probability",
+    "lazy_greedy",
+    "robust_layout",
+    "placed_doc",
+    "objective_state",
+    "OBJECTIVES",
+    "AGAINST",
+    "PHASES",
+    "SELECTION_SEED_OFFSET",
+    "DEFAULT_SELECT_CAMPAIGNS",
+    "DEFAULT_MAX_EXTRA_KM",
+    "DEFAULT_ROUNDS",
+    "ADAPT_TOLERANCE",
+]
+
+#: What a layout is scored on, by name: a flight detected (tracked by any radar), tracked while in the
+#: airspace, or stopped (the scenario's response).
+OBJECTIVES = ("detect", "track-in-airspace", "stopped")
+#: The flyer: keeps to the scenario's routes (``fixed``) or re-routes around the layout (``adaptive``).
+AGAINST = ("fixed", "adaptive")
+#: Scan phases averaged in each candidate's track probability (the Monte Carlo draws it uniformly).
+PHASES = 4
+#: The selection sample's seed is the re-score's plus this (modulo 2^63): never the re-score's sample.
+SELECTION_SEED_OFFSET = 104_729
+#: Campaigns of the selection sample unless told (times the scenario's flights per campaign).
+DEFAULT_SELECT_CAMPAIGNS = 200
+#: The adaptive flyer's extra-distance budget over the geodesic unless told [km].
+DEFAULT_MAX_EXTRA_KM = 200.0
+#: Re-placements of the adaptive loop at most.
+DEFAULT_ROUNDS = 4
+#: The flyer's new route joins the set only if it is worse for the defender than every route of the set by
+#: more than this (objective per flight, on the selection sample).
+ADAPT_TOLERANCE = 0.01
+#: Largest m-of-n window the dynamic programme handles (2^(n-1) states).
+TRACK_N_MAX = 12
+#: P_ij is capped here so that a_ij = -ln(1 - P_ij) stays finite.
+P_MAX = 1.0 - 1e-12
+#: Added to a candidate's reach in its geometric bound [m] (route samples 10 s apart, table rounding).
+REACH_MARGIN_M = 5_000.0
+#: Sample spacing of the routes in the geometric bound [s].
+_BOUND_STEP_S = 10.0
+#: Most candidate sites.
+CANDIDATES_MAX = 5_000
+#: Grid spacing limits [km].
+GRID_KM_MIN, GRID_KM_MAX = 2.0, 500.0
+#: Branch and bound of the robust step: most nodes, and most seconds, before it stops with its bound.
+NODE_LIMIT = 20_000
+NODE_SECONDS = 60.0
+#: The largest number of radars to add.
+ADD_MAX = 20
+
+
+# --- candidates -----------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class Candidate:
+    """A candidate site: a copy of the ``like`` radar there."""
+
+    name: str
+    lat_deg: float
+    lon_deg: float
+    antenna_height_m: float          # mast above the ground
+    elevation_m: float | None        # site ground AMSL; None: the scenario's smooth Earth (terrain masking off)
+
+
+def _hemi(value, pos, neg, nd):
+    return f"{abs(value):.{nd}f}{pos if value >= 0 else neg}"
+
+
+def site_name(lat_deg, lon_deg):
+    """``"site 34.250N 42.100E"``."""
+    return f"site {_hemi(lat_deg, 'N', 'S', 3)} {_hemi(lon_deg, 'E', 'W', 3)}"
+
+
+def _site_elevation(scenario, terrain, lat, lon, what):
+    """The ground at a site when terrain masking is on (rounded to 0.1 m), else None (smooth Earth)."""
+    if not scenario.detection.terrain:
+        return None
+    if not (terrain.lat_min_deg <= lat <= terrain.lat_max_deg and terrain.lon_min_deg <= lon <= terrain.lon_max_deg):
+        raise ScenarioError(*what, f"{lat:g}N {lon:g}E is outside the terrain model ({terrain.lat_min_deg:g}-"
+                                   f"{terrain.lat_max_deg:g}N, {terrain.lon_min_deg:g}-{terrain.lon_max_deg:g}E)")
+    return round(float(elevation_m(terrain, lat, lon)), 1)
+
+
+def grid_candidates(scenario, spacing_m, antenna_height_m, terrain=None):
+    """Candidate sites at the centres of a square grid over the scenario's airspace.
+
+    The grid is the scenario's equal-area projection (:func:`sim.airspace.build_airspace`), cells
+    ``spacing_m`` wide with centres at ``(k + 1/2) spacing``; a centre inside the airspace polygon is a
+    candidate (``antenna_height_m`` mast; site elevation from ``terrain`` when terrain masking is on).
+    """
+    a = build_airspace(scenario)
+    x0, y0, x1, y1 = shapely.bounds(a.polygon_m)
+    h = float(spacing_m)
+    xs = (np.arange(np.floor(x0 / h), np.ceil(x1 / h) + 1) + 0.5) * h
+    ys = (np.arange(np.floor(y0 / h), np.ceil(y1 / h) + 1) + 0.5) * h
+    X, Y = np.meshgrid(xs, ys)
+    inside = shapely.contains_xy(a.polygon_m, X, Y)
+    n = int(inside.sum())
+    if n > CANDIDATES_MAX:
+        raise ScenarioError("--grid-km", None, f"{h / 1000:g} km gives {n:,} sites over {a.name} (at most "
+                                               f"{CANDIDATES_MAX:,}): choose a coarser grid")
+    if n == 0:
+        raise ScenarioError("--grid-km", None, f"no grid point of {h / 1000:g} km falls inside {a.name}'s airspace: "
+                                               "choose a finer grid")
+    lon, lat = a.transformer.transform(X[inside], Y[inside], direction="INVERSE")
+    out = []
+    for la, lo in zip(np.round(np.asarray(lat, dtype=float), 4), np.round(np.asarray(lon, dtype=float), 4)):
+        la, lo = float(la), float(lo)
+        if terrain is not None and scenario.detection.terrain and not (
+                terrain.lat_min_deg <= la <= terrain.lat_max_deg and terrain.lon_min_deg <= lo <= terrain.lon_max_deg):
+            continue
+        out.append(Candidate(site_name(la, lo), la, lo, float(antenna_height_m),
+                             _site_elevation(scenario, terrain, la, lo, ("--grid-km", None))))
+    return tuple(out)
+
+
+#: Columns of a candidates CSV (lat and lon required).
+CSV_COLUMNS = ("lat", "lon", "name", "mast_m")
+#: Largest candidates CSV [bytes].
+CSV_MAX_BYTES = 1 << 20
+
+
+def read_candidates(path, scenario, antenna_height_m, terrain=None):
+    """Candidate sites from a CSV file: a header naming the columns ``lat, lon[, name, mast_m]`` (any order),
+    then one site per line (degrees; ``mast_m`` the antenna above the ground [m], default the ``like``
+    radar's). Raises :class:`~sim.scenario.ScenarioError` naming the file, the line and the column."""
+    p = Path(path)
+    src = str(path)
+    try:
+        if not p.is_file():
+            raise ScenarioError(src, None, "no such file (--candidates takes a CSV of lat, lon[, name, mast_m])")
+        if p.stat().st_size > CSV_MAX_BYTES:
+            raise ScenarioError(src, None, f"larger than {CSV_MAX_BYTES // 1024} KiB")
+        text = p.read_text(encoding="utf-8-sig")
+    except UnicodeDecodeError:
+        raise ScenarioError(src, None, "not UTF-8 text") from None
+    except OSError as e:
+        raise ScenarioError(src, None, f"cannot read it ({e.strerror or e})") from None
+    rows = [(n, r) for n, r in enumerate(csv.reader(io.StringIO(text)), start=1)
+            if r and any(c.strip() for c in r) and not r[0].lstrip().startswith("#")]
+    if not rows:
+        raise ScenarioError(src, None, "no header and no sites: give a header line lat,lon[,name,mast_m]")
+    n0, head = rows[0]
+    cols = [c.strip().lower() for c in head]
+    for c in cols:
+        if c not in CSV_COLUMNS:
+            near = difflib.get_close_matches(c, CSV_COLUMNS, n=1)
+            raise ScenarioError(src, f"line {n0}", f"unknown column {c!r}" + (f" (did you mean {near[0]}?)" if near
+                                                                              else f" (columns: {', '.join(CSV_COLUMNS)})"))
+    for c in ("lat", "lon"):
+        if c not in cols:
+            raise ScenarioError(src, f"line {n0}", f"the header has no column {c!r} (header: lat,lon[,name,mast_m])")
+    if len(set(cols)) != len(cols):
+        raise ScenarioError(src, f"line {n0}", "a column is named twice")
+    out, names = [], set()
+    for n, r in rows[1:]:
+        if len(r) != len(cols):
+            raise ScenarioError(src, f"line {n}", f"{len(r)} values for {len(cols)} columns")
+        v = dict(zip(cols, (c.strip() for c in r)))
+
+        def number(key, lo, hi, unit=""):
+            try:
+                x = float(v[key])
+            except ValueError:
+                raise ScenarioError(src, f"line {n}", f"{key}: must be a number, got {v[key]!r}") from None
+            if not (math.isfinite(x) and lo <= x <= hi):
+                raise ScenarioError(src, f"line {n}", f"{key}: must be between {lo:g} and {hi:g}{unit}, got {v[key]}")
+            return x
+
+        lat, lon = number("lat", -90.0, 90.0), number("lon", -180.0, 180.0)
+        mast = number("mast_m", 0.0, 1000.0, " m") if v.get("mast_m") else float(antenna_height_m)
+        name = v.get("name") or site_name(lat, lon)
+        if len(name) > 80 or "]" in name or "[" in name:
+            raise ScenarioError(src, f"line {n}", f"name: at most 80 characters, no brackets, got {name!r}")
+        if name in names:
+            raise ScenarioError(src, f"line {n}", f"name: {name!r} is given twice")
+        names.add(name)
+        out.append(Candidate(name, lat, lon, mast, _site_elevation(scenario, terrain, lat, lon, (src, f"line {n}"))))
+        if len(out) > CANDIDATES_MAX:
+            raise ScenarioError(src, f"line {n}", f"more than {CANDIDATES_MAX:,} sites")
+    if not out:
+        raise ScenarioError(src, None, "no sites after the header")
+    return tuple(out)
+
+
+def _like_table(scenario, like):
+    """The ``[[radar]]`` table (as written) and the validated spec of the radar named ``like``."""
+    names = [r.name for r in scenario.radars]
+    if like not in names:
+        near = difflib.get_close_matches(str(like), names, n=3)
+        raise ScenarioError("--like", None, f"no radar named {like!r} in {scenario.path}" + (
+            f" (did you mean {' or '.join(repr(x) for x in near)}?)" if near else f" (radars: {', '.join(names)})"))
+    spec = scenario.radars[names.index(like)]
+    if spec.orbit is not None:
+        raise ScenarioError("--like", None, f"{like!r} flies an orbit: place copies of a radar on a fixed site")
+    table = next(t for t in scenario.raw["radar"] if isinstance(t, dict) and t.get("name") == like)
+    return table, spec
+
+
+def candidate_table(like_table, like_name, cand):
+    """The ``[[radar]]`` table of a candidate: the ``like`` radar's keys (kind, range, Pd, scan period,
+    availability, outages) at the candidate's site, mast and elevation."""
+    skip = ("name", "lat", "lon", "notes")
+    rest = {k: copy.deepcopy(v) for k, v in like_table.items()
+            if k not in skip and not k.startswith("antenna_height_") and not k.startswith("elevation_")}
+    t = {"name": cand.name, "lat": cand.lat_deg, "lon": cand.lon_deg, "antenna_height_m": cand.antenna_height_m}
+    if cand.elevation_m is not None:
+        t["elevation_m"] = cand.elevation_m
+    t.update(rest)
+    t["notes"] = f"placed by airpicture place: a copy of {like_name}"
+    return t
+
+
+# --- the m-of-n track probability --------------------------------------------------------------------
+def track_probability(pd, counts=None, m=1, n=1):
+    """Probability that the m-of-n rule holds at some scan that counts, for independent scans.
+
+    Parameters
+    ----------
+    pd : array_like, shape (G, K)
+        Per-scan detection probability of each of G scan sequences (axis 1: scans in time order).
+    counts : array_like of bool, shape (G, K), optional
+        Scans at which a track counts (inside the airspace, early enough); default all.
+    m, n : int
+        A track is held at a scan when at least ``m`` of the last ``n`` scans (that one included) are
+        detections (:func:`sim.detection.track_held`).
+
+    Returns
+    -------
+    ndarray, shape (G,)
+
+    Notes
+    -----
+    An exact dynamic programme over the scans: the state is the outcome of the last ``n - 1`` scans
+    (``2^(n - 1)`` states, bit 0 the latest), absorbed at the first scan that counts with ``m`` of ``n``.
+    ``n - 1`` is at most :data:`TRACK_N_MAX`.
+
+    >>> float(track_probability([[0.5, 0.5, 0.5]], m=2, n=2))   # 1 - P(no two hits in a row) = 1 - 5/8
+    0.375
+    """
+    pd = np.atleast_2d(np.asarray(pd, dtype=float))
+    G, K = pd.shape
+    c = np.ones((G, K), dtype=bool) if counts is None else np.broadcast_to(np.asarray(counts, dtype=bool), (G, K))
+    if not (1 <= m <= n) or n - 1 > TRACK_N_MAX:
+        raise ValueError(f"m-of-n needs 1 <= m <= n <= {TRACK_N_MAX + 1}, got {m} of {n}")
+    S = 1 << (n - 1)
+    half = S >> 1
+    pop = np.array([bin(s).count("1") for s in range(S)])
+    abs_hit, abs_miss = pop + 1 >= m, pop >= m
+    P = np.zeros((G, S))
+    P[:, 0] = 1.0
+    got = np.zeros(G)
+    for k in range(K):
+        H = P * pd[:, k, None]
+        Mi = P - H
+        ck = c[:, k, None]
+        ah = np.where(ck & abs_hit, H, 0.0)
+        am = np.where(ck & abs_miss, Mi, 0.0)
+        got += ah.sum(axis=1) + am.sum(axis=1)
+        H -= ah
+        Mi -= am
+        if S == 1:
+            P = H + Mi
+        else:
+            P = np.empty_like(P)
+            P[:, 1::2] = H[:, :half] + H[:, half:]
+            P[:, 0::2] = Mi[:, :half] + Mi[:, half:]
+    return np.minimum(got, 1.0)
+
+
+# --- the selection sample -------------------------------------------------------------------------
+@dataclass(frozen=True)
+class FlightSet:
+    """A fixed sample of flights of one scenario (its existing radars) and what each can gain.
+
+    Arrays shape (N,); ``base`` is 1 for a flight that already counts, ``scale`` what a flight gains when
+    a new radar makes it count (0: nothing to gain).
+    """
+
+    label: str
+    scenario: object
+    sim: object
+    seed: int
+    campaigns: int
+    flights: int
+    route_index: np.ndarray
+    cross_track_m: np.ndarray
+    transponder_on: np.ndarray
+    base: np.ndarray
+    scale: np.ndarray
+
+    @property
+    def n(self):
+        return len(self.base)
+
+    def route_rows(self, i):
+        """The flights of route ``i``."""
+        return np.flatnonzero(self.route_index == i)
+
+
+def objective_state(sim, result, objective):
+    """``(base, scale)`` per flight of a run with per-flight arrays, for an objective of :data:`OBJECTIVES`.
+
+    detect: base = detected; track-in-airspace: base = held in track while in the airspace; stopped:
+    base = stopped; a flight whose crew refused a feasible order (or its escort) gains nothing, one not
+    tracked in time gains the order's compliance. ``scale = 1 - base`` otherwise.
+    """
+    if objective == "detect":
+        base = result.detected.astype(float)
+        return base, 1.0 - base
+    if objective == "track-in-airspace":
+        base = result.detected_in_airspace.astype(float)
+        return base, 1.0 - base
+    code = {name: i for i, name in enumerate(OUTCOMES)}
+    out = result.outcome
+    base = np.isin(out, [code[s] for s in STOPPED]).astype(float)
+    refused = np.isin(out, [code["order_refused"], code["escort_refused"]])
+    scale = np.where((base > 0) | refused, 0.0, sim.scenario.response.compliance)
+    return base, scale
+
+
+def _flight_set(label, scenario, objective, campaigns, flights, seed, terrain, cache):
+    sim = prepare(scenario, terrain, cache)
+    res = run(sim, campaigns, flights, seed, keep_flights=True)
+    base, scale = objective_state(sim, res, objective)
+    b = res.batch
+    return FlightSet(label, scenario, sim, int(seed), int(campaigns), int(flights), b.route_index, b.cross_track_m,
+                     b.transponder_on, base, scale)
+
+
+# --- candidates' columns ----------------------------------------------------------------------------
+class _Columns:
+    """Each candidate's P_ij on one flight set, computed when first asked (and counted)."""
+
+    def __init__(self, fs, tables, objective, terrain, cache, like_spec):
+        self.fs, self.tables, self.objective = fs, tables, objective
+        self.terrain, self.cache, self.like = terrain, cache, like_spec
+        self._cols = {}
+        self._order = {}            # route -> (feasible, k_out) of the order to land (stopped)
+        self.evaluated = 0
+        self.seconds = 0.0
+        fs_ = fs
+        self.sees = fs_.scale > 0
+        if like_spec.kind.needs_transponder:
+            self.sees = self.sees & fs_.transponder_on
+
+    @property
+    def computed(self):
+        """The candidates whose column has been computed."""
+        return tuple(self._cols)
+
+    def column(self, j):
+        got = self._cols.get(j)
+        if got is None:
+            t0 = time.perf_counter()
+            got = self._compute(self.tables[j])
+            self._cols[j] = got
+            self.evaluated += 1
+            self.seconds += time.perf_counter() - t0
+        return got
+
+    def _compute(self, table):
+        fs = self.fs
+        P = np.zeros(fs.n)
+        if not self.sees.any():
+            return P
+        doc = copy.deepcopy(fs.scenario.raw)
+        doc["radar"] = [table]
+        doc.pop("uncertainty", None)
+        one = prepare(parse_scenario(doc, source=fs.scenario.path), self.terrain, self.cache, with_fences=False,
+                      exact=True)
+        radar = one.radars[0]
+        det = fs.scenario.detection
+        period = radar.scan_period_s
+        for i, route in enumerate(fs.sim.routes):
+            if one.scan_count[0, i] == 0:
+                continue
+            idx = np.flatnonzero(self.sees & (fs.route_index == i))
+            if not idx.size:
+                continue
+            offsets = offset_rows(route.cross_track_sigma_m, OFFSET_CLIP_SIGMA, OFFSET_STEP_M)
+            rows, inverse = np.unique(nearest_row(offsets, fs.cross_track_m[idx]), return_inverse=True)
+            k0, count = int(one.scan_k0[0, i]), int(one.scan_count[0, i])
+            tab = detection_table(one.packed, i, route.duration_s, radar, offsets[rows], (k0 - 1) * period,
+                                  (k0 + count + 1) * period)
+            seen = np.isfinite(tab.first_s)
+            if not seen.any():
+                continue
+            k_a = max(int(np.floor(np.min(tab.first_s[seen]) / period)) - 1, 0)
+            k_b = int(np.ceil(np.max(tab.last_s[seen]) / period)) + det.track_n
+            ks = np.arange(k_a, k_b + 1)
+            phase = (np.arange(PHASES) + 0.5) / PHASES
+            g_rows = np.repeat(np.arange(len(rows)), PHASES)
+            t = (np.tile(phase, len(rows))[:, None] + ks[None, :]) * period
+            pd = tab.lookup(g_rows, t)
+            counts = self._counts(i, offsets[rows][g_rows], t)
+            p = track_probability(pd, counts, det.track_m, det.track_n).reshape(len(rows), PHASES).mean(axis=1)
+            P[idx] = np.minimum(radar.availability * p[inverse], P_MAX)
+        return P
+
+    def _counts(self, i, offsets_m, t):
+        """Scans at which a track counts: all (detect), inside the airspace, or early enough for the order."""
+        fs = self.fs
+        if self.objective == "detect":
+            return None
+        route = np.full(len(offsets_m), i)
+        inside = inside_airspace_at(fs.sim.fences, route, offsets_m, t)
+        if self.objective == "track-in-airspace":
+            return inside
+        feasible, k_out = self._order_tables(i)
+        fz = fs.sim.fences[i]
+        r = fz.row(offsets_m)[:, None]
+        T = feasible.shape[1]
+        k_t = np.clip(np.rint(t / FENCE_STEP_S).astype(np.int64), 0, T - 1)
+        k_d = np.rint((t + fs.scenario.response.decision_delay_s) / FENCE_STEP_S).astype(np.int64)
+        ok = (k_d < T) & (k_d < k_out[r, k_t])
+        return inside & ok & feasible[r, np.clip(k_d, 0, T - 1)]
+
+    def _order_tables(self, i):
+        """Per fence row and sample: whether an order to land decided then is feasible (the aircraft can land
+        at the nearest airport before it leaves the airspace, gaps of airspace_gap bridged), and the first
+        sample outside the bridged stretch (:func:`sim.response.flight_response`'s rule)."""
+        got = self._order.get(i)
+        if got is None:
+            fs = self.fs
+            sim, resp, ac = fs.sim, fs.scenario.response, fs.scenario.aircraft
+            fz = sim.fences[i]
+            gap = int(np.floor(resp.airspace_gap_s / FENCE_STEP_S + 1e-9))
+            inside = bridge_gaps(fz.in_airspace, gap)
+            k_out = next_false(inside)
+            t_exit = np.minimum((k_out - 0.5) * FENCE_STEP_S, fz.t_s[-1])
+            n_rows, T = inside.shape
+            tt = np.broadcast_to(fz.t_s, (n_rows, T))
+            xyz, alt, _ = positions_at(sim.packed, np.full(n_rows, i), fz.offsets_m, tt)
+            ap = resp.land_airports
+            need, _ = time_to_land_s(xyz.reshape(-1, 3), alt.reshape(-1),
+                                     unit_vectors([a.lat_deg for a in ap], [a.lon_deg for a in ap]),
+                                     np.array([a.elevation_m for a in ap]), ac.descent_speed_mps, ac.descent_rate_mps)
+            feasible = inside & (need.reshape(n_rows, T) <= t_exit - tt)
+            got = (feasible, k_out)
+            self._order[i] = got
+        return got
+
+
+def _reach_bounds(fs, cands, like_spec, weights):
+    """Each candidate's geometric upper bound on its gain: its availability times the weight of the flights
+    that can gain and pass within its reach (instrumented range, and the smooth-Earth horizon of a route
+    at a fixed level, plus :data:`REACH_MARGIN_M`) of some point of their track. Shape (M,)."""
+    M = len(cands)
+    out = np.zeros(M)
+    w = np.where(like_spec.kind.needs_transponder & ~fs.transponder_on, 0.0, weights)
+    if not np.any(w > 0):
+        return out
+    lat = np.array([c.lat_deg for c in cands])
+    lon = np.array([c.lon_deg for c in cands])
+    site_alt = np.array([(c.elevation_m or 0.0) + c.antenna_height_m for c in cands])
+    cxyz = unit_vectors(lat, lon)
+    k = fs.scenario.detection.refraction_k
+    for i, route in enumerate(fs.sim.routes):
+        sel = np.flatnonzero((fs.route_index == i) & (w > 0))
+        if not sel.size:
+            continue
+        step = max(int(round(_BOUND_STEP_S / route.step_s)), 1)
+        xyz, alt = route.xyz[::step], route.alt_m[::step]
+        if len(route.t_s) and (len(route.t_s) - 1) % step:
+            xyz, alt = np.vstack([xyz, route.xyz[-1:]]), np.append(alt, route.alt_m[-1])
+        speed = np.max(np.abs(np.diff(route.xyz, axis=0)).sum(axis=1)) * EARTH_RADIUS_M / route.step_s \
+            if len(route.t_s) > 1 else 0.0
+        slack = 0.5 * step * route.step_s * speed + REACH_MARGIN_M
+        d_min = np.full(M, np.inf)
+        for a in range(0, M, 256):
+            c = cxyz[a:a + 256]
+            chord = np.linalg.norm(c[:, None, :] - xyz[None, :, :], axis=-1)
+            ground = 2.0 * EARTH_RADIUS_M * np.arcsin(np.minimum(chord / 2.0, 1.0))
+            reach = np.full(ground.shape, like_spec.range_m)
+            if getattr(route, "alt_rows_m", None) is None:       # a fixed level: the horizon too
+                reach = np.minimum(reach, horizon_distance_m(site_alt[a:a + 256, None], alt[None, :], k))
+            d_min[a:a + 256] = np.min(ground - reach, axis=1)
+        off = np.abs(fs.cross_track_m[sel])
+        order = np.argsort(off)
+        cum = np.concatenate([[0.0], np.cumsum(w[sel][order])])
+        # flights with |offset| >= d_min - slack can be within reach
+        first = np.searchsorted(off[order], d_min - slack, side="left")
+        out += cum[-1] - cum[first]
+    return like_spec.availability * out
+
+
+# --- lazy greedy --------------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class GreedyStep:
+    """One pick of the lazy greedy: candidate ``index``, its marginal gain, the objective after it, and the
+    upper bound on the best objective of any layout of ``k`` candidates (on the sample)."""
+
+    k: int
+    index: int
+    gain: float
+    value: float
+    bound: float
+    evaluations: int            # marginal gains computed so far
+
+
+def _hazard(P):
+    return -np.log1p(-np.minimum(P, P_MAX))
+
+
+def lazy_greedy(k, column, upper, weights, base_value=0.0):
+    """Pick ``k`` candidates maximising ``F(S) = base + sum_i w_i (1 - exp(-sum_{j in S} a_ij))`` by lazy
+    greedy (CELF) with marginal gains and the online upper bound.
+
+    Parameters
+    ----------
+    k : int
+    column : callable
+        ``column(j)`` -> ``P_:j``, shape (N,), values in [0, 1) (``a_ij = -ln(1 - P_ij)``); called at most
+        once per candidate, only for candidates that reach the top of the queue.
+    upper : array_like, shape (M,)
+        An upper bound on each candidate's gain alone (>= ``sum_i w_i P_ij``); a candidate with 0 is never
+        evaluated (its gain is 0).
+    weights : array_like, shape (N,)
+        ``w_i`` (0: the flight cannot gain).
+    base_value : float
+        ``F`` of the empty layout.
+
+    Returns
+    -------
+    steps : list of GreedyStep
+    bounds : ndarray, shape (k + 1,)
+        ``bounds[m]``: an upper bound on ``max_{|T| = m} F(T)``: the least, over the layouts ``S_i`` of the
+        run, of ``F(S_i)`` plus the ``m`` largest upper bounds on the marginal gains at ``S_i`` (the queue's
+        keys: stale gains stay bounds by submodularity), and greedy's ``F(S_m) / (1 - (1 - 1/m)^m)``.
+
+    Notes
+    -----
+    The picks are those of plain greedy (ties: the lowest index), since a stale gain is never below the
+    current one (submodularity). When every remaining candidate gains nothing, the lowest unpicked index
+    is taken with gain 0.
+    """
+    upper = np.asarray(upper, dtype=float)
+    w = np.asarray(weights, dtype=float)
+    M = len(upper)
+    H = np.zeros(len(w))
+    heap = [(-float(u), j, 0) for j, u in enumerate(upper) if u > 0]
+    heapq.heapify(heap)
+    picked, steps = [], []
+    value = float(base_value)
+    evaluations = 0
+    snapshots = []            # (F(S_i), sorted keys of the others, descending)
+
+    def snapshot(extra=()):
+        keys = sorted([*extra, *(-h[0] for h in heap)], reverse=True)
+        snapshots.append((value, np.array(keys[:k] + [0.0] * max(0, k - len(keys)))))
+
+    for step in range(1, k + 1):
+        top = None
+        while heap:
+            neg, j, at = heapq.heappop(heap)
+            if at == step:
+                top = (-neg, j)
+                break
+            g = float(np.dot(w * np.exp(-H), column(j)))
+            evaluations += 1
+            heapq.heappush(heap, (-g, j, step))
+        if top is None:           # nothing left gains: the lowest unpicked index, gain 0
+            j = next(i for i in range(M) if i not in picked)
+            top = (0.0, j)
+        snapshot((top[0],))
+        g, j = top
+        picked.append(j)
+        if g > 0:
+            H = H + _hazard(column(j))
+        value = float(base_value + np.dot(w, -np.expm1(-H)))
+        steps.append([step, j, float(value - (steps[-1][3] if steps else base_value)), value])
+    snapshot()
+    bounds = np.full(k + 1, np.inf)
+    bounds[0] = float(base_value)
+    for m in range(1, k + 1):
+        online = min(v + float(np.sum(keys[:m])) for v, keys in snapshots)
+        greedy = base_value + (steps[m - 1][3] - base_value) / (1.0 - (1.0 - 1.0 / m) ** m)
+        bounds[m] = min(online, greedy, base_value + float(np.sum(w)))
+    out = [GreedyStep(s, j, g, v, float(bounds[s]), evaluations) for s, j, g, v in steps]
+    return out, bounds
+
+
+# --- the robust layout --------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class RobustLayout:
+    """The best layout against the worst route of a set: ``max_{|S| = k} min_r F_r(S)`` on the sample."""
+
+    layout: tuple           # candidate indices, increasing
+    value: float            # min over routes of F_r(layout)
+    bound: float            # no layout of k candidates does better than this (on the sample)
+    proven: bool            # bound == value: the search finished
+    nodes: int
+    method: str
+
+
+def robust_layout(routes, k, incumbents=(), node_limit=NODE_LIMIT, seconds=NODE_SECONDS):
+    """``max over |S| = k of min_r F_r(S)``, ``F_r(S) = base_r + sum_i w_ri (1 - exp(-sum_{j in S} a_rij))``.
+
+    ``routes``: a sequence of ``(w_r (N_r,), base_r, P_r (N_r, M))``. Branch and bound over layouts in
+    increasing index order (depth first, the most promising child first), from the best of
+    ``incumbents`` (layouts) and greedy on the minimum. A node's bound is the per-route submodular bound
+    ``min_r [F_r(S) + the k - |S| largest marginal gains of later candidates on route r]``; the last
+    pick is evaluated exactly for every candidate at once (a single addition's gain is exact). Stops after
+    ``node_limit`` nodes or ``seconds``; the bound is then the largest of the open nodes'.
+    """
+    routes = [(np.asarray(w, dtype=float), float(b), np.asarray(P, dtype=float)) for w, b, P in routes]
+    M = routes[0][2].shape[1]
+    A = [_hazard(P) for _, _, P in routes]
+    t_start = time.perf_counter()
+
+    def state(S):
+        H = [a[:, list(S)].sum(axis=1) if S else np.zeros(a.shape[0]) for a in A]
+        F = np.array([b + float(np.dot(w, -np.expm1(-h))) for (w, b, _), h in zip(routes, H)])
+        return H, F
+
+    def gains(H, start):
+        return np.array([(w * np.exp(-h)) @ P[:, start:] for (w, _, P), h in zip(routes, H)])   # (R, M - start)
+
+    def value(S):
+        return float(np.min(state(tuple(sorted(S)))[1]))
+
+    if k <= 0:
+        return RobustLayout((), value(()), value(()), True, 0, "empty")
+    k = min(k, M)
+    # greedy on the minimum: the incumbent to beat
+    S = []
+    for _ in range(k):
+        H, F = state(tuple(S))
+        g = gains(H, 0)
+        v = np.min(F[:, None] + g, axis=0)
+        v[S] = -np.inf
+        S.append(int(np.argmax(v)))
+    cands = [tuple(sorted(S))] + [tuple(sorted(int(j) for j in s)) for s in incumbents if len(set(s)) == k]
+    best_S = max(cands, key=lambda s: (value(s), [-j for j in s]))
+    best = value(best_S)
+    eps = 1e-12
+    stack = [(np.inf, ())]
+    nodes = 0
+    open_bound = -np.inf
+    while stack:
+        ub_parent, S = stack.pop()
+        if ub_parent <= best + eps:
+            continue
+        if nodes >= node_limit or time.perf_counter() - t_start > seconds:
+            open_bound = max([ub_parent] + [u for u, _ in stack])
+            break
+        nodes += 1
+        start = S[-1] + 1 if S else 0
+        left = k - len(S)
+        if M - start < left:
+            continue
+        H, F = state(S)
+        g = gains(H, start)
+        if left == 1:
+            v = np.min(F[:, None] + g, axis=0)
+            j = int(np.argmax(v))
+            if v[j] > best + eps:
+                best, best_S = float(v[j]), tuple(S) + (start + j,)
+            continue
+        top = -np.sort(-g, axis=1)[:, :left].sum(axis=1)
+        ub = float(np.min(F + top))
+        if ub <= best + eps:
+            continue
+        promise = np.min(F[:, None] + g, axis=0)[: M - start - (left - 1)]
+        for j in np.argsort(promise, kind="stable"):      # ascending: the most promising is popped first
+            stack.append((ub, tuple(S) + (start + int(j),)))
+    proven = open_bound == -np.inf
+    bound = best if proven else max(best, float(open_bound))
+    return RobustLayout(tuple(best_S), float(best), float(bound), proven, nodes,
+                        "branch and bound (exact on the sample)" if proven else
+                        f"branch and bound stopped after {nodes:,} nodes (best found, with its bound)")
+
+
+# --- scenarios of layouts -----------------------------------------------------------------------------
+def placed_doc(scenario, tables, like, campaigns, flights, seed, name=None, title=None, description=None):
+    """A copy of the scenario's document with the candidates' radar tables added and its ``[run]`` set to
+    the re-score's campaigns, flights and seed (so ``airpicture run`` on it gives the re-score's numbers)."""
+    doc = copy.deepcopy(scenario.raw)
+    doc["radar"] = [*copy.deepcopy(doc.get("radar", [])), *copy.deepcopy(list(tables))]
+    sc = doc.setdefault("scenario", {})
+    k = len(tables)
+    sc["name"] = name or f"{scenario.info.name}-placed-{k}"
+    t = title or f"{scenario.info.title}, plus {k} more {like} radar{'s' if k != 1 else ''} (placed)"
+    sc["title"] = t if len(t) <= 200 else t[:197] + "..."
+    if description:
+        sc["description"] = description
+    r = doc.setdefault("run", {})
+    r["campaigns"], r["flights"], r["seed"] = int(campaigns), int(flights), int(seed)
+    return doc
+
+
+def _with_radars(doc, radars):
+    d = copy.deepcopy(doc)
+    d["radar"] = copy.deepcopy(list(radars))
+    return d
+
+
+@dataclass(frozen=True)
+class Rescore:
+    """A layout's full Monte Carlo run: the summary (summary.json) and the objective per route."""
+
+    label: str
+    doc: dict = field(repr=False)
+    summary: dict = field(repr=False)
+    value: float                    # the objective per flight over the run
+    ci95: tuple
+    route_values: dict              # route name -> (value, flights, (ci low, ci high))
+    sim: object = field(repr=False, default=None)
+
+    @property
+    def worst_route(self):
+        name = min(self.route_values, key=lambda r: (self.route_values[r][0], r))
+        return name, self.route_values[name][0]
+
+
+def _metric(result, objective):
+    if objective == "detect":
+        return result.detected
+    if objective == "track-in-airspace":
+        return result.detected_in_airspace
+    code = {name: i for i, name in enumerate(OUTCOMES)}
+    return np.isin(result.outcome, [code[s] for s in STOPPED])
+
+
+def _summary_value(summary, objective):
+    if objective == "detect":
+        return summary["p_detect"], tuple(summary["p_detect_ci95"])
+    if objective == "stopped":
+        r = summary["response"]
+        return r["p_stopped"], tuple(r["p_stopped_ci95"])
+    return summary["p_detect_in_airspace"], None
+
+
+def _rescore(label, doc, objective, terrain, cache, source, keep_sim=False):
+    sc = parse_scenario(doc, source=source)
+    sim = prepare(sc, terrain, cache)
+    res = run(sim, keep_flights=True)
+    summary = summarize(sim, res)
+    hit = _metric(res, objective)
+    n = len(hit)
+    value, ci = _summary_value(summary, objective)
+    if ci is None:
+        ci = tuple(round(x, 6) for x in wilson_interval(int(hit.sum()), n))
+    routes = {}
+    for i, r in enumerate(sim.routes):
+        sel = res.batch.route_index == i
+        k = int(hit[sel].sum())
+        ni = int(sel.sum())
+        routes[r.name] = (k / ni if ni else float("nan"), ni, wilson_interval(k, ni))
+    return Rescore(label, doc, summary, float(value), tuple(ci), routes, sim if keep_sim else None)
+
+
+# --- the flyer's routes ------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class FlyerRoute:
+    """A route the adaptive flyer found: its waypoints, how it is flown, and its scenario document (with the
+    layout it answered)."""
+
+    name: str
+    round: int
+    lat_deg: np.ndarray
+    lon_deg: np.ndarray
+    extra_m: float
+    level: str
+    transponder_on: bool
+    p_surrogate: float              # the search's P(detect) against the layout it answered
+    doc: dict = field(repr=False)   # its route scenario (the layout it answered, the scenario's other keys)
+
+    def route_table(self):
+        return copy.deepcopy(self.doc["route"][0])
+
+
+def _flyer_response(scenario, layout_tables, round_no, budget_km, levels, terrain, cache, seed):
+    """The flyer's least-detectable route against the scenario's radars plus ``layout_tables`` (one budget)."""
+    doc = copy.deepcopy(scenario.raw)
+    doc["radar"] = [*copy.deepcopy(doc.get("radar", [])), *copy.deepcopy(list(layout_tables))]
+    sc = parse_scenario(doc, source=scenario.path, overrides=scenario.overrides)
+    res = evade(sc, [budget_km], levels=levels, campaigns=1, flights=1, seed=seed, terrain=terrain, cache=cache)
+    best = None
+    for t in res.transponder_states:
+        pts = res.front.get(t) or (res.direct[t],)
+        r = pts[-1]
+        if best is None or (r.p_surrogate, r.extra_m) < (best.p_surrogate, best.extra_m):
+            best = r
+    rdoc = copy.deepcopy(best.doc)
+    rdoc["route"][0]["name"] = f"flyer-{round_no}"
+    return FlyerRoute(f"flyer-{round_no}", round_no, np.asarray(best.lat_deg, dtype=float),
+                      np.asarray(best.lon_deg, dtype=float), float(best.extra_m), best.level.label,
+                      bool(best.transponder_on), float(best.p_surrogate), rdoc)
+
+
+# --- the whole question ------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class PlaceRound:
+    """One round of the adaptive loop: the layout the flyer answered, its route, and what the defender did."""
+
+    round: int
+    layout: tuple                   # candidate indices the flyer answered
+    flyer: FlyerRoute
+    flyer_value: float              # F of the flyer's route for that layout (sample)
+    worst_name: str                 # the worst route of the set for that layout, and its value (sample)
+    worst_value: float
+    improved: bool                  # the flyer's route joined the set
+    new_layout: tuple | None        # the defender's re-placement (None: the loop ended)
+    robust: RobustLayout | None
+
+
+@dataclass(frozen=True)
+class PlaceResult:
+    """Everything ``airpicture place`` found: the candidates, the greedy steps, the layouts, the flyer's
+    routes, the Monte Carlo re-scores, and how long each part took."""
+
+    scenario: object
+    like: str
+    add: int
+    objective: str
+    against: str
+    candidates: tuple
+    candidate_source: str           # "grid of 25 km" or the CSV path
+    tables: tuple = field(repr=False)   # each candidate's [[radar]] table
+    upper: np.ndarray = field(repr=False, default=None)   # geometric bound per candidate (fixed flyer)
+    evaluated: np.ndarray = field(repr=False, default=None)  # bool per candidate: its column was computed
+    base_value: float = 0.0         # the objective without new radars (selection sample)
+    steps: tuple = ()               # GreedyStep per pick (against the fixed flyer)
+    bounds: np.ndarray = None
+    fixed_layout: tuple = ()        # candidate indices of the fixed flyer's layout
+    layout: tuple = ()              # the layout reported (the robust one against the adaptive flyer)
+    rounds: tuple = ()              # PlaceRound per round (adaptive)
+    flyer_routes: tuple = ()        # every FlyerRoute found
+    best_response: str | None = None   # the route of the set the flyer answers the final layout with
+    robust_sample: float | None = None  # min over the set of F_r(layout), selection sample
+    rescore_prefix: tuple = ()      # Rescore of the fixed flyer's layouts of 0..K radars
+    rescore_layout: Rescore | None = None        # the reported layout
+    rescore_fixed: Rescore | None = None         # the fixed flyer's layout (adaptive: for comparison)
+    rescore_flyer: dict = field(default_factory=dict)   # (layout label, flyer name) -> Rescore
+    select_seed: int = 0
+    select_campaigns: int = 0
+    select_flights: int = 0
+    select_flights_total: int = 0
+    campaigns: int = 0
+    flights: int = 0
+    seed: int = 0
+    max_extra_km: float | None = None
+    levels: str | None = None
+    timings_s: dict = field(default_factory=dict)
+    notes: tuple = ()
+
+    def site(self, j):
+        return self.candidates[j]
+
+    def robust_value(self, which="layout"):
+        """The Monte Carlo value of a layout against the adaptive flyer: the least, over the scenario's routes
+        (from the layout's own run) and the flyer's routes (runs of their own), of the objective per flight;
+        ``(value, route name)``. None against the fixed flyer."""
+        rs = self.rescore_layout if which == "layout" else self.rescore_fixed
+        if rs is None or not self.flyer_routes:
+            return None
+        vals = [(v[0], name) for name, v in rs.route_values.items()]
+        vals += [(r.value, fname) for (lab, fname), r in self.rescore_flyer.items() if lab == which]
+        return min(vals)
+
+
+def _check_inputs(scenario, add, objective, against, grid_km, candidates, max_extra_km, rounds):
+    if not isinstance(add, (int, np.integer)) or isinstance(add, bool) or not 1 <= add <= ADD_MAX:
+        raise ScenarioError("--add", None, f"must be a whole number from 1 to {ADD_MAX}, got {add!r}")
+    if objective not in OBJECTIVES:
+        raise ScenarioError("--objective", None, f"must be one of {', '.join(OBJECTIVES)}, got {objective!r}")
+    if against not in AGAINST:
+        raise ScenarioError("--against", None, f"must be one of {', '.join(AGAINST)}, got {against!r}")
+    if candidates is not None and grid_km is not None:
+        raise ScenarioError("--candidates", None, "give --candidates or --grid-km, not both")
+    if grid_km is not None and not (math.isfinite(grid_km) and GRID_KM_MIN <= grid_km <= GRID_KM_MAX):
+        raise ScenarioError("--grid-km", None, f"must be between {GRID_KM_MIN:g} and {GRID_KM_MAX:g} km, got {grid_km:g}")
+    if not (math.isfinite(max_extra_km) and max_extra_km >= 0):
+        raise ScenarioError("--max-extra-km", None, f"must be a distance of at least 0 km, got {max_extra_km:g}")
+    if not isinstance(rounds, (int, np.integer)) or not 1 <= rounds <= 20:
+        raise ScenarioError("--rounds", None, f"must be a whole number from 1 to 20, got {rounds!r}")
+    det = scenario.detection
+    if det.track_n - 1 > TRACK_N_MAX:
+        raise ScenarioError(scenario.path, "detection.track_n", f"placement handles m-of-n windows up to "
+                                                                f"{TRACK_N_MAX + 1} scans, got {det.track_n}")
+    if objective == "stopped":
+        r = scenario.response
+        if r is None or not r.land_airports:
+            raise ScenarioError("--objective", None, f"stopped needs the scenario's [response] with an order to land "
+                                                     f"(order_to_land); {scenario.path} has none")
+        if scenario.interceptors:
+            pass        # the selection models the order to land only (docs/place.md); the re-score has both
+
+
+def place(scenario, add, like, *, candidates=None, grid_km=None, objective="detect", against="fixed",
+          max_extra_km=DEFAULT_MAX_EXTRA_KM, levels="cruise", rounds=DEFAULT_ROUNDS, select_campaigns=None,
+          campaigns=None, flights=None, seed=None, terrain=None, cache=None, progress=None):
+    """Where ``add`` more copies of the radar ``like`` should go, against a fixed or an adaptive flyer.
+
+    Parameters
+    ----------
+    scenario : sim.scenario.Scenario
+    add : int
+        K, the radars to add.
+    like : str
+        The name of the scenario's radar (on a fixed site) whose copies are placed.
+    candidates : path or sequence of Candidate, optional
+        A CSV of sites (:func:`read_candidates`) or the sites themselves; default: a grid (``grid_km``).
+    grid_km : float, optional
+        Spacing of the candidate grid over the airspace [km] (default 25 when no candidates are given).
+    objective : {"detect", "track-in-airspace", "stopped"}
+    against : {"fixed", "adaptive"}
+    max_extra_km : float
+        The adaptive flyer's extra-distance budget over the geodesic [km].
+    levels : str
+        The adaptive flyer's levels (:func:`sim.analysis.evade.parse_levels`; default its cruise).
+    rounds : int
+        Most re-placements of the adaptive loop.
+    select_campaigns : int, optional
+        Campaigns of the selection sample (default :data:`DEFAULT_SELECT_CAMPAIGNS`).
+    campaigns, flights, seed : int, optional
+        The re-score's Monte Carlo (default: the scenario's ``[run]``); the selection sample uses
+        ``seed + SELECTION_SEED_OFFSET``.
+    terrain : geo.terrain.Terrain, optional
+    cache : sim.prepcache.PrepCache, optional
+        One cache for every candidate and re-score (existing radars are prepared once).
+    progress : callable, optional
+        ``progress(n)`` as work is done (steps, rounds, re-scores).
+
+    Returns
+    -------
+    PlaceResult
+
+    Raises
+    ------
+    sim.scenario.ScenarioError
+        Bad input (exit status 2 at the command line).
+    """
+    t_start = time.perf_counter()
+    timings = {}
+    notes = []
+    if candidates is None and grid_km is None:
+        grid_km = 25.0
+    _check_inputs(scenario, add, objective, against, grid_km, candidates, max_extra_km, rounds)
+    like_table, like_spec = _like_table(scenario, like)
+    if like_spec.kind.needs_transponder and scenario.aircraft.transponder_on_probability == 0.0:
+        notes.append(f"{like} needs the transponder and every flight has it off: no copy of it can gain anything")
+    cache = cache if isinstance(cache, PrepCache) else PrepCache(memory=cache)
+    if terrain is None and (needs_terrain(scenario) or scenario.detection.terrain):
+        terrain = cache.terrain()
+    tick = progress or (lambda n: None)
+
+    t0 = time.perf_counter()
+    if candidates is None:
+        cands = grid_candidates(scenario, grid_km * 1000.0, like_spec.antenna_height_m, terrain)
+        source = f"a {grid_km:g} km grid over {scenario.airspace.name}'s airspace"
+    elif isinstance(candidates, (str, Path)):
+        cands = read_candidates(candidates, scenario, like_spec.antenna_height_m, terrain)
+        source = str(candidates)
+    else:
+        cands = tuple(candidates)
+        source = "the sites given"
+        if not cands or not all(isinstance(c, Candidate) for c in cands):
+            raise ScenarioError("--candidates", None, "give a CSV file or a sequence of Candidate sites")
+    existing = {r.name for r in scenario.radars}
+    clash = [c.name for c in cands if c.name in existing]
+    if clash:
+        raise ScenarioError("--candidates", None, f"site {clash[0]!r} has the name of one of the scenario's radars")
+    if len({c.name for c in cands}) != len(cands):
+        raise ScenarioError("--candidates", None, "two sites have the same name")
+    if len(scenario.radars) + add > 200:
+        raise ScenarioError("--add", None, f"the scenario has {len(scenario.radars)} radars: at most 200 in all")
+    tables = tuple(candidate_table(like_table, like, c) for c in cands)
+    k = min(int(add), len(cands))
+    if k < add:
+        notes.append(f"only {len(cands)} candidate sites: {k} placed")
+    timings["candidates_s"] = time.perf_counter() - t0
+
+    campaigns = int(campaigns or scenario.run.campaigns)
+    flights = int(flights or scenario.run.flights)
+    seed = scenario.run.seed if seed is None else int(seed)
+    select_seed = (seed + SELECTION_SEED_OFFSET) % (SEED_MAX + 1)
+    select_campaigns = int(select_campaigns or DEFAULT_SELECT_CAMPAIGNS)
+
+    t0 = time.perf_counter()
+    fs_mix = _flight_set("scenario", scenario, objective, select_campaigns, flights, select_seed, terrain, cache)
+    timings["selection_sample_s"] = time.perf_counter() - t0
+    t0 = time.perf_counter()
+    w_mix = fs_mix.scale / fs_mix.n
+    cols_mix = _Columns(fs_mix, tables, objective, terrain, cache, like_spec)
+    upper = _reach_bounds(fs_mix, cands, like_spec, w_mix)
+    base_value = float(np.mean(fs_mix.base))
+    steps, bounds = lazy_greedy(k, cols_mix.column, upper, w_mix, base_value)
+    fixed_layout = tuple(s.index for s in steps)
+    timings["greedy_s"] = time.perf_counter() - t0
+    tick(k)
+
+    def doc_of(layout, label):
+        names = ", ".join(cands[j].name for j in layout)
+        return placed_doc(scenario, [tables[j] for j in layout], like, campaigns, flights, seed,
+                          name=f"{scenario.info.name}-placed-{len(layout)}" + ("" if label == "layout" else f"-{label}"),
+                          description=f"Written by airpicture place from scenario {scenario.info.name}: {len(layout)} "
+                                      f"copies of {like} placed ({names}) for the objective {objective} against a "
+                                      f"{'flyer who adapts' if label == 'layout' and against == 'adaptive' else 'fixed flyer'}.")
+
+    rounds_done, flyers, layout = [], [], fixed_layout
+    best_response, robust_sample = None, None
+    flyer_cols = {}
+    if against == "adaptive":
+        t0 = time.perf_counter()
+        # the scenario's routes, each on its own: (label, flight set, rows)
+        route_objs = [(r.name, fs_mix, fs_mix.route_rows(i)) for i, r in enumerate(fs_mix.sim.routes)
+                      if fs_mix.route_rows(i).size]
+        timings["search_s"] = 0.0
+
+        def route_function(obj, idx_subset=None):
+            """(w (N_r,), base_r, P (N_r, M)) of a route: its flights' columns for every candidate that can
+            gain there (others 0)."""
+            name, fs, rows = obj
+            cols = cols_mix if fs is fs_mix else flyer_cols[name]
+            w_all = fs.scale / 1.0
+            w = w_all[rows] / len(rows)
+            base = float(np.mean(fs.base[rows]))
+            up = _reach_bounds(fs, cands, like_spec, np.where(np.isin(np.arange(fs.n), rows), w_all, 0.0))
+            P = np.zeros((len(rows), len(cands)))
+            for j in np.flatnonzero(up > 0):
+                P[:, j] = cols.column(int(j))[rows]
+            return w, base, P
+
+        def value_of(fun, S):
+            w, b, P = fun
+            return b + float(np.dot(w, -np.expm1(-_hazard(P[:, list(S)]).sum(axis=1)))) if S else b
+
+        functions = {}
+        for obj in route_objs:
+            functions[obj[0]] = route_function(obj)
+        for rnd in range(rounds + 1):
+            ts = time.perf_counter()
+            flyer = _flyer_response(scenario, [tables[j] for j in layout], rnd, max_extra_km, levels, terrain, cache,
+                                    select_seed)
+            timings["search_s"] += time.perf_counter() - ts
+            flyers.append(flyer)
+            fdoc = _with_radars(flyer.doc, scenario.raw.get("radar", []))
+            fdoc.pop("uncertainty", None)
+            fsc = parse_scenario(fdoc, source=scenario.path)
+            fs = _flight_set(flyer.name, fsc, objective, select_campaigns, flights, select_seed, terrain, cache)
+            flyer_cols[flyer.name] = _Columns(fs, tables, objective, terrain, cache, like_spec)
+            obj = (flyer.name, fs, np.arange(fs.n))
+            fun = route_function(obj)
+            fv = value_of(fun, layout)
+            worst_name, worst_v = min(((name, value_of(f, layout)) for name, f in functions.items()),
+                                      key=lambda x: (x[1], x[0]))
+            improved = fv < worst_v - ADAPT_TOLERANCE and rnd < rounds
+            new_layout, rob = None, None
+            if improved:
+                route_objs.append(obj)
+                functions[flyer.name] = fun
+                rob = robust_layout(list(functions.values()), k, incumbents=(layout, fixed_layout))
+                new_layout = rob.layout
+            rounds_done.append(PlaceRound(rnd, layout, flyer, fv, worst_name, worst_v, improved, new_layout, rob))
+            tick(1)
+            if not improved:
+                if fv < worst_v - ADAPT_TOLERANCE:
+                    notes.append(f"the round limit ({rounds}) was reached: the flyer's last route "
+                                 f"({flyer.name}) still beats every route of the set against the final layout")
+                functions_final = dict(functions)
+                functions_final[flyer.name] = fun
+                vals = {name: value_of(f, layout) for name, f in functions_final.items()}
+                best_response = min(vals, key=lambda n: (vals[n], n))
+                robust_sample = float(vals[best_response])
+                break
+            layout = new_layout
+        timings["adaptive_s"] = time.perf_counter() - t0
+
+    t0 = time.perf_counter()
+    src = scenario.path
+    prefix = []
+    for m in range(k + 1):
+        d = doc_of(fixed_layout[:m], "fixed" if (against == "adaptive" or m < k) else "layout")
+        if m == 0:
+            d = copy.deepcopy(scenario.raw)
+            d.setdefault("run", {}).update(campaigns=campaigns, flights=flights, seed=seed)
+        prefix.append(_rescore(f"{m} added", d, objective, terrain, cache, src, keep_sim=(m == k and against == "fixed")))
+        tick(1)
+    rescore_fixed = prefix[-1]
+    rescore_flyer = {}
+    if against == "adaptive":
+        rescore_layout = _rescore("layout", doc_of(layout, "layout"), objective, terrain, cache, src, keep_sim=True)
+        for label, rs in (("layout", rescore_layout), ("fixed", rescore_fixed)):
+            for f in flyers:
+                fd = _with_radars(f.doc, rs.doc["radar"])
+                fd["run"] = dict(rs.doc["run"])
+                fd["scenario"]["name"] = f"{rs.doc['scenario']['name']}-{f.name}"
+                rescore_flyer[(label, f.name)] = _rescore(f.name, fd, objective, terrain, cache, src)
+                tick(1)
+    else:
+        rescore_layout = rescore_fixed
+    timings["rescore_s"] = time.perf_counter() - t0
+    evaluated = np.zeros(len(cands), dtype=bool)
+    evaluated[list(cols_mix.computed)] = True
+    timings["columns_evaluated"] = int(cols_mix.evaluated + sum(c.evaluated for c in flyer_cols.values()))
+    timings["columns_s"] = cols_mix.seconds + sum(c.seconds for c in flyer_cols.values())
+    timings["total_s"] = time.perf_counter() - t_start
+    return PlaceResult(
+        scenario=scenario, like=like, add=k, objective=objective, against=against, candidates=cands,
+        candidate_source=source, tables=tables, upper=upper, evaluated=evaluated, base_value=base_value,
+        steps=tuple(steps), bounds=bounds, fixed_layout=fixed_layout,
+        layout=layout if against == "adaptive" else fixed_layout, rounds=tuple(rounds_done),
+        flyer_routes=tuple(flyers), best_response=best_response, robust_sample=robust_sample,
+        rescore_prefix=tuple(prefix), rescore_layout=rescore_layout, rescore_fixed=rescore_fixed,
+        rescore_flyer=rescore_flyer, select_seed=select_seed, select_campaigns=select_campaigns,
+        select_flights=flights, select_flights_total=fs_mix.n, campaigns=campaigns, flights=flights, seed=seed,
+        max_extra_km=float(max_extra_km) if against == "adaptive" else None,
+        levels=levels if against == "adaptive" else None, timings_s=timings, notes=tuple(notes))
+

@@ -1,0 +1,217 @@
+"""The planner's page as an ASGI app (Starlette): the static page and a small JSON API over a :class:`Planner`.
+
+Endpoints (every answer to bad input is JSON ``{"error": one line, "field": control}`` with a 4xx
+status; the server never stops on one):
+
+- ``GET /``: the page; ``GET /static/...``: its scripts, styles and the vendored Leaflet;
+- ``GET /api/info``: version, scenarios offered, limits, the brief's colours;
+- ``GET /api/borders``: the packaged Natural Earth borders (GeoJSON);
+- ``GET /api/scenario?id=NAME``: a scenario's controls and run size;
+- ``POST /api/upload`` (the file's bytes as the body, its name in ``X-Filename``): offer a scenario file;
+- ``POST /api/run`` ``{"scenario", "overrides": [[key, text], ...], "campaigns", "seed"}``: a what-if;
+- ``POST /api/sweep`` ``{... , "key", "values": "0,0.5,1", "metric"}``: a sweep of one key;
+- ``GET /api/download/RUN/NAME``: a run's files (:data:`~sim.serve.planner.DOWNLOADS`).
+
+Nothing on the page loads from another host: the Content-Security-Policy allows this origin only
+(and ``data:`` images); requests with another ``Host`` are refused when serving on loopback (a web
+page elsewhere cannot reach the API through DNS rebinding), and the API's POSTs need JSON or a
+custom header (never a "simple" cross-site request).
+"""
+import json
+from importlib.resources import files
+from pathlib import Path
+
+from starlette.applications import Starlette
+from starlette.concurrency import run_in_threadpool
+from starlette.exceptions import HTTPException
+from starlette.middleware import Middleware
+from starlette.requests import ClientDisconnect
+from starlette.responses import FileResponse, JSONResponse, Response
+from starlette.routing import Mount, Route
+from starlette.staticfiles import StaticFiles
+
+from geo.coverage import BORDERS_FILENAME
+from sim import __version__
+from sim.products.style import COLORS, PALETTE
+from sim.scenario import ScenarioError
+from sim.serve.planner import DOWNLOADS, MAX_SWEEP_VALUES, UPLOAD_MAX_BYTES, PageError
+
+__all__ = ["create_app", "host_name", "STATIC_DIR", "JSON_MAX_BYTES", "LOOPBACK_HOSTS"]
+
+#: The page's files (index.html, app.js, style.css, leaflet/), shipped in the package.
+STATIC_DIR = Path(__file__).resolve().parent / "static"
+#: The largest JSON request body [bytes].
+JSON_MAX_BYTES = 64 * 1024
+#: Host names a loopback server answers to.
+LOOPBACK_HOSTS = ("127.0.0.1", "localhost", "::1")
+
+_HEADERS = {
+    "Content-Security-Policy": "default-src 'self'; img-src 'self' data:; style-src 'self' 'unsafe-inline'; "
+                               "connect-src 'self'; object-src 'none'; base-uri 'none'; frame-ancestors 'none'; "
+                               "form-action 'self'",
+    "X-Content-Type-Options": "nosniff",
+    "Referrer-Policy": "no-referrer",
+    "Cache-Control": "no-store",
+}
+
+
+def host_name(header):
+    """The host name of a ``Host`` header, without its port (an IPv6 address without brackets).
+
+    >>> host_name("127.0.0.1:8765"), host_name("[::1]:8765"), host_name("LocalHost")
+    ('127.0.0.1', '::1', 'localhost')
+    """
+    h = header.strip().lower()
+    if h.startswith("["):
+        return h[1:h.find("]")] if "]" in h else h
+    return h.split(":")[0]
+
+
+class _Guard:
+    """Pure ASGI middleware: the security headers above on every response and, when ``hosts`` is
+    given, a 400 for a request whose ``Host`` is not one of them."""
+
+    def __init__(self, app, hosts=None):
+        self.app = app
+        self.hosts = None if hosts is None else frozenset(hosts)
+
+    async def __call__(self, scope, receive, send):
+        if scope["type"] != "http":
+            return await self.app(scope, receive, send)
+
+        async def send_with_headers(message):
+            if message["type"] == "http.response.start":
+                have = {k.lower() for k, _ in message.get("headers", [])}
+                extra = [(k.lower().encode(), v.encode()) for k, v in _HEADERS.items()
+                         if k.lower().encode() not in have]
+                message = {**message, "headers": [*message.get("headers", []), *extra]}
+            await send(message)
+
+        if self.hosts is not None:
+            host = dict(scope.get("headers", [])).get(b"host", b"").decode("latin-1")
+            if host_name(host) not in self.hosts:
+                response = _error(f"Host {host!r}: this server answers only to {', '.join(sorted(self.hosts))}",
+                                  None, 400)
+                return await response(scope, receive, send_with_headers)
+        await self.app(scope, receive, send_with_headers)
+
+
+def _error(message, field=None, status=400):
+    return JSONResponse({"error": str(message), "field": field}, status_code=status)
+
+
+async def _body(request, limit, what):
+    """The request body, at most ``limit`` bytes (refused with 413 before reading more)."""
+    declared = request.headers.get("content-length")
+    if declared is not None:
+        try:
+            if int(declared) > limit:
+                raise PageError(f"{what}: {int(declared):,} bytes: at most {limit:,}", what, 413)
+        except ValueError:
+            raise PageError(f"{what}: bad Content-Length", what) from None
+    data = bytearray()
+    async for chunk in request.stream():
+        data += chunk
+        if len(data) > limit:
+            raise PageError(f"{what}: over {limit:,} bytes: at most {limit:,}", what, 413)
+    return bytes(data)
+
+
+async def _json(request):
+    ctype = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    if ctype != "application/json":
+        raise PageError("request: send JSON (Content-Type: application/json)", "request", 415)
+    data = await _body(request, JSON_MAX_BYTES, "request")
+    try:
+        doc = json.loads(data.decode("utf-8"))
+    except (UnicodeDecodeError, json.JSONDecodeError) as e:
+        raise PageError(f"request: not valid JSON: {e}", "request") from None
+    if not isinstance(doc, dict):
+        raise PageError("request: must be a JSON object", "request")
+    return doc
+
+
+def create_app(planner, *, loopback=True):
+    """The ASGI app of a :class:`~sim.serve.planner.Planner`.
+
+    ``loopback``: answer only requests addressed to a loopback host name
+    (the default bind); False when serving on another address.
+    """
+
+    async def index(request):
+        return FileResponse(STATIC_DIR / "index.html", media_type="text/html; charset=utf-8")
+
+    async def info(request):
+        return JSONResponse({"version": __version__, "scenarios": planner.scenario_list(),
+                             "default_scenario": planner.default_scenario(), "max_flights": planner.max_flights,
+                             "max_sweep_values": MAX_SWEEP_VALUES, "upload_max_bytes": UPLOAD_MAX_BYTES,
+                             "runs_started": planner.runs_started,
+                             "downloads": {k: v[1] for k, v in DOWNLOADS.items()},
+                             "colors": COLORS, "palette": PALETTE})
+
+    async def borders(request):
+        path = Path(str(files("geo.data").joinpath(BORDERS_FILENAME)))
+        return FileResponse(path, media_type="application/geo+json")
+
+    async def scenario(request):
+        return JSONResponse(await run_in_threadpool(planner.describe, request.query_params.get("id", "")))
+
+    async def upload(request):
+        name = request.headers.get("x-filename")
+        if name is None:
+            raise PageError("upload: name the file in the X-Filename header", "upload")
+        data = await _body(request, UPLOAD_MAX_BYTES, "upload")
+        sid = await run_in_threadpool(planner.upload, name, data)
+        return JSONResponse({"id": sid, "scenarios": planner.scenario_list()})
+
+    async def run(request):
+        doc = await _json(request)
+        out = await run_in_threadpool(planner.run, doc.get("scenario"), doc.get("overrides") or [],
+                                      doc.get("campaigns"), doc.get("seed"))
+        return JSONResponse(out)
+
+    async def sweep(request):
+        doc = await _json(request)
+        out = await run_in_threadpool(planner.sweep, doc.get("scenario"), doc.get("overrides") or [],
+                                      doc.get("key"), doc.get("values"), doc.get("metric") or "p_detect",
+                                      doc.get("campaigns"), doc.get("seed"))
+        return JSONResponse(out)
+
+    async def download(request):
+        got, media, filename = await run_in_threadpool(planner.download, request.path_params["run_id"],
+                                                       request.path_params["name"])
+        headers = {"Content-Disposition": f'attachment; filename="{filename}"'}
+        if isinstance(got, bytes):
+            return Response(got, media_type=media, headers=headers)
+        return FileResponse(got, media_type=media, headers=headers)
+
+    async def page_error(request, exc):
+        return _error(exc, exc.field, exc.status)
+
+    async def http_error(request, exc):
+        return _error(f"{request.method} {request.url.path}: {exc.detail}", None, exc.status_code)
+
+    async def scenario_error(request, exc):   # the planner turns these into PageError; a safety net
+        return _error(exc, exc.key, 400)
+
+    async def disconnected(request, exc):
+        return Response(status_code=400)
+
+    async def unexpected(request, exc):   # a bug, not bad input: said in one line, the server goes on
+        return _error(f"internal error: {type(exc).__name__}: {exc}", None, 500)
+
+    def api(path, endpoint, methods=("GET",)):
+        return Route(path, endpoint, methods=list(methods))
+
+    routes = [
+        Route("/", index),
+        api("/api/info", info), api("/api/borders", borders), api("/api/scenario", scenario),
+        api("/api/upload", upload, ("POST",)), api("/api/run", run, ("POST",)), api("/api/sweep", sweep, ("POST",)),
+        api("/api/download/{run_id}/{name}", download),
+        Mount("/static", app=StaticFiles(directory=STATIC_DIR), name="static"),
+    ]
+    middleware = [Middleware(_Guard, hosts=LOOPBACK_HOSTS if loopback else None)]
+    return Starlette(routes=routes, middleware=middleware,
+                     exception_handlers={PageError: page_error, ScenarioError: scenario_error,
+                                         HTTPException: http_error, ClientDisconnect: disconnected,
+                                         Exception: unexpected})

@@ -1,0 +1,402 @@
+"""The what-if engine behind the planner's page: scenarios, runs, sweeps and downloads, no web framework.
+
+A :class:`Planner` belongs to one server. It keeps one prepared-parts cache
+(:class:`~sim.prepcache.PrepCache`, in memory), so a what-if that changes
+only draws or the response prepares nothing, and it writes only inside its
+own output folder. Runs go through the command line's code: the scenario
+with ``KEY=TEXT`` overrides is validated by :func:`sim.scenario.with_overrides`
+(a bad value raises the same one-line :class:`~sim.scenario.ScenarioError`),
+prepared by :func:`sim.montecarlo.prepare` and run by
+:func:`sim.montecarlo.run` exactly as ``airpicture run`` does
+(:func:`sim.pipeline.simulate_to`), so the headline is the one it prints for
+the same seed and size; downloads run it again through
+:func:`sim.pipeline.simulate_to` (the same numbers, by the seed).
+
+>>> import tempfile
+>>> with tempfile.TemporaryDirectory() as out:
+...     p = Planner(out)
+...     r = p.run("iraq_2012_transponder_off", [("detection.terrain", "false")], campaigns=4)
+...     r["flights"], r["overrides"]
+(60, ['detection.terrain=false'])
+"""
+import math
+import re
+import shlex
+import shutil
+import threading
+import time
+import tomllib
+import zipfile
+from collections import OrderedDict
+from dataclasses import dataclass
+from pathlib import Path
+
+import tomli_w
+
+from sim.analysis import sweep
+from sim.analysis.metrics import MetricError
+from sim.catalog import resolve_scenario, shipped_dir, shipped_scenarios
+from sim.montecarlo import prepare, run
+from sim.pipeline import load, simulate_to
+from sim.prepcache import PrepCache
+from sim.results import summarize, headline, shown_title
+from sim.scenario import (SCENARIO_MAX_BYTES, SEED_MAX, ScenarioError, parse_override_value, parse_scenario,
+                          shown_text, with_overrides)
+from sim.serve.controls import scenario_controls
+from sim.serve.layers import map_geojson
+
+__all__ = ["Planner", "PageError", "MAX_FLIGHTS", "TARGET_FLIGHTS", "MAX_SWEEP_VALUES", "MAX_RUNS_KEPT",
+           "MAX_UPLOADS", "DOWNLOADS", "UPLOAD_MAX_BYTES"]
+
+#: The largest run (campaigns x flights) the page starts; larger ones belong to ``airpicture run``.
+MAX_FLIGHTS = 100_000
+#: The page's default run size: the fewest campaigns with at least this many flights (about a second).
+TARGET_FLIGHTS = 2_000
+#: The most values of one sweep.
+MAX_SWEEP_VALUES = 12
+#: Runs whose downloads stay available (older ones are forgotten and their files removed).
+MAX_RUNS_KEPT = 40
+#: Uploaded scenarios kept (older ones are forgotten).
+MAX_UPLOADS = 16
+#: The largest scenario upload [bytes]: the largest scenario file the command line reads.
+UPLOAD_MAX_BYTES = SCENARIO_MAX_BYTES
+#: What a run offers to download: name -> (media type, what it is).
+DOWNLOADS = {
+    "whatif.toml": ("application/toml", "the what-if as a scenario file (the overrides applied)"),
+    "summary.json": ("application/json", "the headline numbers"),
+    "flights.csv": ("text/csv", "one row per flight"),
+    "routes.geojson": ("application/geo+json", "the routes and radar sites"),
+    "README.txt": ("text/plain", "what the files are"),
+    "run.zip": ("application/zip", "all of the above"),
+    "brief.pdf": ("application/pdf", "the one-page brief (runs the altitude curve and sensitivity: slower)"),
+}
+_RUN_FILES = ("summary.json", "flights.csv", "routes.geojson", "README.txt")
+_SAFE = re.compile(r"[^A-Za-z0-9._-]+")
+_RUN_ID = re.compile(r"r[0-9]{1,9}")
+
+
+class PageError(ValueError):
+    """Bad input from the page: ``str()`` is the one-line message; ``field`` the control it belongs to
+    (a ``--set`` key, or ``campaigns``, ``seed``, ``scenario``, ``upload``, ``sweep``, ``run``);
+    ``status`` the HTTP status to answer with."""
+
+    def __init__(self, message, field=None, status=400):
+        super().__init__(shown_text(message))
+        self.field = field
+        self.status = status
+
+
+@dataclass
+class _Base:
+    """A scenario the page can start from: its id, the name the command line knows it by, the scenario."""
+
+    id: str
+    name: str
+    scenario: object
+    shipped: bool
+
+
+@dataclass
+class _Record:
+    """A finished run: what is needed to write its files again (by the seed, the same numbers)."""
+
+    id: str
+    base: _Base
+    scenario: object
+    campaigns: int
+    seed: int
+    summary: dict
+
+
+def _int_field(text, field, lo, hi, what):
+    try:
+        value = int(str(text).strip())
+    except ValueError:
+        raise PageError(f"{field}: must be a whole number, got {shown_text(text)!r}", field) from None
+    if not lo <= value <= hi:
+        raise PageError(f"{field}: must be {what} ({lo:,} to {hi:,}), got {value:,}", field)
+    return value
+
+
+def safe_name(filename, default="upload.toml"):
+    """A file name reduced to its last part and to ``[A-Za-z0-9._-]`` (at most 80 characters).
+
+    >>> safe_name("../../etc/passwd"), safe_name("my what-if (2).toml"), safe_name("")
+    ('passwd', 'my_what-if_2_.toml', 'upload.toml')
+    """
+    last = re.split(r"[\\/]", str(filename or ""))[-1]
+    cleaned = _SAFE.sub("_", last).strip("._")[:80]
+    return cleaned or default
+
+
+class Planner:
+    """The what-ifs of one server: the scenarios it offers, its runs, its output folder and its cache.
+
+    Parameters
+    ----------
+    out_dir : path
+        The only folder it writes (run files, briefs): one per server.
+    scenarios : iterable of str
+        Scenario files or shipped names offered first (validated now:
+        :class:`~sim.scenario.ScenarioError`); every shipped scenario is offered too.
+    max_flights : int
+        The largest run it starts (:data:`MAX_FLIGHTS`).
+
+    Methods are safe to call from several threads: simulations run one at a time.
+    """
+
+    def __init__(self, out_dir, scenarios=(), max_flights=MAX_FLIGHTS):
+        self.out_dir = Path(out_dir).resolve()
+        self.out_dir.mkdir(parents=True, exist_ok=True)
+        self.max_flights = int(max_flights)
+        self.cache = PrepCache()
+        self._lock = threading.RLock()
+        self._bases = OrderedDict()
+        self._uploads = []
+        self._runs = OrderedDict()
+        self._uploads_seen = 0
+        self.runs_started = 0       # runs finished since the planner was made (ids r1, r2, ...)
+        self.given = []
+        for arg in scenarios:
+            path = resolve_scenario(arg)
+            shipped = path.parent.resolve() == shipped_dir().resolve()
+            base = _Base(path.stem if shipped else f"file-{safe_name(path.name)}", path.stem if shipped else str(path),
+                         load(path), shipped)
+            self._bases[base.id] = base
+            self.given.append(base.id)
+
+    # --- scenarios -------------------------------------------------------------------------------------
+    def scenario_list(self):
+        """The scenarios offered, given ones first: ``[{"id", "name", "title", "source"}]``."""
+        out = [{"id": b.id, "name": b.name, "title": b.scenario.info.title, "source": "given"}
+               for b in (self._bases[i] for i in self.given)]
+        seen = {o["id"] for o in out}
+        out += [{"id": s.name, "name": s.name, "title": s.title, "source": "shipped"}
+                for s in shipped_scenarios() if s.name not in seen]
+        out += [{"id": i, "name": self._bases[i].name, "title": self._bases[i].scenario.info.title,
+                 "source": "uploaded"} for i in self._uploads]
+        return out
+
+    def default_scenario(self):
+        """The id the page opens with: the first scenario given, else the baseline."""
+        return self.given[0] if self.given else "iraq_2012_baseline"
+
+    def base(self, scenario_id):
+        """The scenario of an id (a shipped name is loaded on first use)."""
+        sid = str(scenario_id or "")
+        with self._lock:
+            if sid in self._bases:
+                return self._bases[sid]
+            if sid not in {s.name for s in shipped_scenarios()}:
+                raise PageError(f"scenario: no scenario {sid!r} on this page (choose one from the list, or upload "
+                                "a file)", "scenario", 404)
+            base = _Base(sid, sid, load(sid), True)
+            self._bases[sid] = base
+            return base
+
+    def upload(self, filename, data):
+        """Validate an uploaded scenario file (bytes) and offer it; returns its id.
+
+        The file goes through the command line's checks (size, UTF-8, TOML,
+        the scenario's rules: :class:`~sim.scenario.ScenarioError`, named by
+        the file's name); it is never written to disk.
+        """
+        name = safe_name(filename)
+        if len(data) > UPLOAD_MAX_BYTES:
+            raise PageError(f"{name}: is over {UPLOAD_MAX_BYTES:,} bytes: a scenario file is at most 1 MiB",
+                            "upload", 413)
+        try:
+            doc = tomllib.loads(bytes(data).decode("utf-8"))
+        except UnicodeDecodeError:
+            raise PageError(f"{name}: not valid UTF-8 text", "upload") from None
+        except tomllib.TOMLDecodeError as e:
+            raise PageError(f"{name}: not valid TOML: {e}", "upload") from None
+        try:
+            scenario = parse_scenario(doc, source=name)
+        except ScenarioError as e:
+            raise PageError(str(e), "upload") from None
+        with self._lock:
+            self._uploads_seen += 1
+            base = _Base(f"upload-{self._uploads_seen}-{Path(name).stem}", name, scenario, False)
+            self._bases[base.id] = base
+            self._uploads.append(base.id)
+            while len(self._uploads) > MAX_UPLOADS:
+                self._bases.pop(self._uploads.pop(0), None)
+        return base.id
+
+    def describe(self, scenario_id):
+        """What the page shows of a scenario before any run: title, controls, run size and limits."""
+        b = self.base(scenario_id)
+        sc = b.scenario
+        f = sc.run.flights
+        return {"id": b.id, "name": b.name, "title": sc.info.title, "airspace": sc.airspace.name,
+                "controls": scenario_controls(sc), "flights_per_campaign": f, "seed": sc.run.seed,
+                "campaigns": self.default_campaigns(sc), "scenario_campaigns": sc.run.campaigns,
+                "max_flights": self.max_flights, "has_response": sc.response is not None,
+                "sweep_metrics": ["p_detect", "p_detect_in_airspace", "detected_per_campaign.mean"]
+                + (["response.p_stopped"] if sc.response is not None else [])}
+
+    def default_campaigns(self, scenario):
+        """The page's run size: the scenario's campaigns, or fewer, the fewest with :data:`TARGET_FLIGHTS` flights."""
+        return max(1, min(scenario.run.campaigns, math.ceil(TARGET_FLIGHTS / scenario.run.flights)))
+
+    # --- what-ifs --------------------------------------------------------------------------------------
+    def what_if(self, base, overrides):
+        """The base scenario with ``[(key, text), ...]`` applied as ``KEY=TEXT``; a bad value raises
+        :class:`PageError` with the command line's one-line message, on the control it belongs to."""
+        texts = []
+        for item in overrides or ():
+            if not (isinstance(item, (list, tuple)) and len(item) == 2 and all(isinstance(s, str) for s in item)):
+                raise PageError("overrides: each must be a [key, value] pair of texts", "run")
+            key, text = item[0].strip(), item[1].strip()
+            if not key or "=" in key:
+                raise PageError(f"overrides: not a key: {key!r}", "run")
+            texts.append(f"{key}={text}")
+        try:
+            return with_overrides(base.scenario, texts)
+        except ScenarioError as e:
+            raise PageError(str(e), self._culprit(base, texts, e)) from None
+
+    @staticmethod
+    def _culprit(base, texts, error):
+        """The override a validation error belongs to: the first refused on its own, else the error's key."""
+        for t in texts:
+            try:
+                with_overrides(base.scenario, [t])
+            except ScenarioError:
+                return t.split("=", 1)[0].strip()
+        return error.key or "run"
+
+    def _size(self, scenario, campaigns, seed, runs=1):
+        c = self.default_campaigns(scenario) if campaigns in (None, "") else _int_field(
+            campaigns, "campaigns", 1, 10**9, "at least 1")
+        s = scenario.run.seed if seed in (None, "") else _int_field(seed, "seed", 0, SEED_MAX, "a seed")
+        n = c * scenario.run.flights * runs
+        if n > self.max_flights:
+            what = f"{runs} runs of " if runs > 1 else ""
+            raise PageError(f"campaigns: {what}{c:,} campaigns x {scenario.run.flights} flights = {n:,} flights; "
+                            f"the page starts at most {self.max_flights:,} (airpicture run has no such limit)",
+                            "campaigns")
+        return c, s
+
+    def run(self, scenario_id, overrides=(), campaigns=None, seed=None):
+        """Run a what-if; returns the page's result (headline, tables, map layers, the command line)."""
+        base = self.base(scenario_id)
+        sc = self.what_if(base, overrides)
+        c, s = self._size(sc, campaigns, seed)
+        with self._lock:
+            t0 = time.perf_counter()
+            sim = prepare(sc, cache=self.cache)
+            t1 = time.perf_counter()
+            result = run(sim, c, None, s, keep_flights=False, sample=True)     # as airpicture run (simulate_to)
+            t2 = time.perf_counter()
+            summary = summarize(sim, result)
+            layers = map_geojson(sim, result, self.cache)
+            t3 = time.perf_counter()
+            self.runs_started += 1
+            rec = _Record(f"r{self.runs_started}", base, sc, c, s, summary)
+            self._runs[rec.id] = rec
+            while len(self._runs) > MAX_RUNS_KEPT:
+                old, _ = self._runs.popitem(last=False)
+                shutil.rmtree(self.out_dir / old, ignore_errors=True)
+        return {"run_id": rec.id, "scenario_id": base.id, "scenario": base.name, "title": shown_title(summary),
+                "headline": headline(summary), "overrides": list(sc.overrides),
+                "command": self.command(base, sc.overrides, c, s, sc.run.seed), "campaigns": c, "seed": s,
+                "flights": c * sc.run.flights, "flights_per_campaign": sc.run.flights, "summary": summary,
+                "layers": layers, "timing_s": {"prepare": round(t1 - t0, 3), "run": round(t2 - t1, 3),
+                                               "map": round(t3 - t2, 3), "total": round(t3 - t0, 3)},
+                "downloads": {name: f"/api/download/{rec.id}/{name}" for name in DOWNLOADS}}
+
+    @staticmethod
+    def command(base, overrides, campaigns, seed, file_seed, verb="run", extra=()):
+        """The command line that gives the same numbers: ``airpicture run NAME --campaigns N --set ...``."""
+        words = ["airpicture", verb, base.name, *extra, "--campaigns", str(campaigns)]
+        if seed != file_seed:
+            words += ["--seed", str(seed)]
+        for t in overrides:
+            words += ["--set", t]
+        return shlex.join(words)
+
+    def sweep(self, scenario_id, overrides, key, values_text, metric="p_detect", campaigns=None, seed=None):
+        """P(detect) (or ``metric``) of the what-if against the values of one key (the same seed)."""
+        base = self.base(scenario_id)
+        sc = self.what_if(base, overrides)
+        key = str(key or "").strip()
+        if not key:
+            raise PageError("sweep: choose a key to vary", "sweep-key")
+        texts = [t.strip() for t in str(values_text or "").split(",") if t.strip()]
+        if not texts:
+            raise PageError("sweep: give comma-separated values, e.g. 0,0.5,1", "sweep-values")
+        if len(texts) > MAX_SWEEP_VALUES:
+            raise PageError(f"sweep: at most {MAX_SWEEP_VALUES} values, got {len(texts)}", "sweep-values")
+        values = [parse_override_value(t) for t in texts]
+        c, s = self._size(sc, campaigns, seed, runs=len(values))
+        for v in texts:      # every value validated before any run, with the command line's message
+            try:
+                with_overrides(sc, [f"{key}={v}"])
+            except ScenarioError as e:
+                raise PageError(str(e), "sweep-values" if e.key == key else "sweep-key") from None
+        with self._lock:
+            t0 = time.perf_counter()
+            try:
+                points = sweep(sc, key, values, campaigns=c, seed=s, metric=str(metric), cache=self.cache)
+            except MetricError as e:
+                raise PageError(str(e), "sweep-metric") from None
+            elapsed = time.perf_counter() - t0
+        return {"key": key, "metric": str(metric), "points": points, "campaigns": c, "seed": s,
+                "flights_per_point": c * sc.run.flights, "elapsed_s": round(elapsed, 3),
+                "command": self.command(base, sc.overrides, c, s, sc.run.seed, "sweep",
+                                        ("--key", key, "--values", ",".join(texts), "--metric", str(metric)))}
+
+    # --- downloads -------------------------------------------------------------------------------------
+    def record(self, run_id):
+        rid = str(run_id)
+        if not _RUN_ID.fullmatch(rid) or rid not in self._runs:
+            raise PageError(f"download: no run {shown_text(rid)!r} on this page (runs older than the last "
+                            f"{MAX_RUNS_KEPT} are forgotten: run it again)", "download", 404)
+        return self._runs[rid]
+
+    def whatif_toml(self, run_id):
+        """The run's what-if as scenario TOML text: the file's values with the overrides applied."""
+        rec = self.record(run_id)
+        sc = rec.scenario
+        head = [f"# What-if of {rec.base.name}, written by airpicture serve.",
+                f"# The overrides applied: {'; '.join(sc.overrides) if sc.overrides else 'none'}.",
+                f"# The page ran it with: {self.command(rec.base, sc.overrides, rec.campaigns, rec.seed, sc.run.seed)}",
+                "# (comments of the original file are not kept; its values are.)", ""]
+        return "\n".join(head) + tomli_w.dumps(sc.raw)
+
+    def download(self, run_id, name):
+        """``(path or bytes, media type, file name)`` of one of a run's downloads (:data:`DOWNLOADS`);
+        the files are written on first request, inside the run's folder of the output folder."""
+        rec = self.record(run_id)
+        if name not in DOWNLOADS:
+            raise PageError(f"download: no file {shown_text(name)!r} (have: {', '.join(DOWNLOADS)})", "download", 404)
+        media = DOWNLOADS[name][0]
+        stem = f"{safe_name(rec.scenario.info.name, 'scenario')}-{rec.id}"
+        if name == "whatif.toml":
+            return self.whatif_toml(run_id).encode("utf-8"), media, f"{stem}-whatif.toml"
+        folder = "brief" if name == "brief.pdf" else "run"
+        where = self._inside(self.out_dir / rec.id / folder)
+        with self._lock:
+            if not (where / ("brief.pdf" if folder == "brief" else "summary.json")).is_file():
+                simulate_to(where, rec.scenario, campaigns=rec.campaigns, seed=rec.seed, brief=folder == "brief",
+                            cache=self.cache)
+            if name == "run.zip":
+                z = self._inside(where.parent / "run.zip")
+                if not z.is_file():
+                    tmp = z.with_suffix(".zip.tmp")
+                    with zipfile.ZipFile(tmp, "w", zipfile.ZIP_DEFLATED) as zf:
+                        zf.writestr(f"{stem}/whatif.toml", self.whatif_toml(run_id))
+                        for f in _RUN_FILES:
+                            zf.write(where / f, f"{stem}/{f}")
+                    tmp.replace(z)
+                return z, media, f"{stem}.zip"
+        return self._inside(where / name), media, f"{stem}-{name}"
+
+    def _inside(self, path):
+        """``path`` resolved, refused unless it lies inside the output folder."""
+        p = Path(path).resolve()
+        if not p.is_relative_to(self.out_dir):
+            raise PageError("download: outside the page's folder", "download", 403)
+        return p
