@@ -14,7 +14,8 @@ Layers, lowest first; a module may import its own layer or a lower one only:
                     that is not a front door
     2 analysis      sim.analysis, sim.analysis.*
     3 products      sim.products, sim.products.*
-    4 front doors   sim.pipeline, sim.cli, sim.api, sim.__main__
+    4 front doors   sim.pipeline, sim.cli, sim.api, sim.__main__, and sim.serve, sim.serve.*
+                    (the planner's page)
 
 A new module directly in ``sim/`` is core; a module in a sim subpackage that is
 not in the table makes :func:`layer_of` raise (add the subpackage to the table).
@@ -34,7 +35,7 @@ LAYER_NAMES = {0: "geo", 1: "core", 2: "analysis", 3: "products", 4: "front door
 FRONT_DOORS = frozenset({"sim.pipeline", "sim.cli", "sim.api", "sim.__main__"})
 
 #: Subpackages of ``sim`` and their layers; a subpackage not listed here is an error.
-SIM_SUBPACKAGE_LAYERS = {"analysis": 2, "products": 3}
+SIM_SUBPACKAGE_LAYERS = {"analysis": 2, "products": 3, "serve": 4}
 
 
 class UnknownLayer(LookupError):
@@ -327,6 +328,8 @@ def test_layer_table():
     assert layer_of("sim.analysis.sweep") == 2
     assert layer_of("sim.products", True) == 3
     assert layer_of("sim.products.brief") == 3
+    assert layer_of("sim.serve", True) == 4
+    assert layer_of("sim.serve.planner") == 4
     for m in ("sim.pipeline", "sim.cli", "sim.api", "sim.__main__"):
         assert layer_of(m) == 4, m
     with pytest.raises(UnknownLayer, match="sim.newpkg"):

@@ -537,30 +537,34 @@ class _Columns:
         return got
 
 
-def _reach_bounds(fs, cands, like_spec, weights):
-    """Each candidate's geometric upper bound on its gain: its availability times the weight of the flights
-    that can gain and pass within its reach (instrumented range, and the smooth-Earth horizon of a route
-    at a fixed level, plus :data:`REACH_MARGIN_M`) of some point of their track. Shape (M,)."""
+def reach_matrix(fs, rows, cands, like_spec):
+    """Geometric upper bounds on ``P_ij`` for the flights ``rows`` of a flight set and every candidate, shape
+    (len(rows), M): the candidate's availability where flight ``i`` passes within its reach (instrumented
+    range and, for a route at a fixed level, the smooth-Earth horizon, plus :data:`REACH_MARGIN_M`) at some
+    point of its track, else 0 (a flight a secondary candidate cannot see: 0)."""
+    rows = np.asarray(rows, dtype=np.int64)
     M = len(cands)
-    out = np.zeros(M)
-    w = np.where(like_spec.kind.needs_transponder & ~fs.transponder_on, 0.0, weights)
-    if not np.any(w > 0):
+    out = np.zeros((len(rows), M))
+    if not len(rows) or not M:
         return out
     lat = np.array([c.lat_deg for c in cands])
     lon = np.array([c.lon_deg for c in cands])
     site_alt = np.array([(c.elevation_m or 0.0) + c.antenna_height_m for c in cands])
     cxyz = unit_vectors(lat, lon)
     k = fs.scenario.detection.refraction_k
+    sees = np.ones(len(rows), dtype=bool)
+    if like_spec.kind.needs_transponder:
+        sees = fs.transponder_on[rows]
     for i, route in enumerate(fs.sim.routes):
-        sel = np.flatnonzero((fs.route_index == i) & (w > 0))
+        sel = np.flatnonzero((fs.route_index[rows] == i) & sees)
         if not sel.size:
             continue
         step = max(int(round(_BOUND_STEP_S / route.step_s)), 1)
         xyz, alt = route.xyz[::step], route.alt_m[::step]
-        if len(route.t_s) and (len(route.t_s) - 1) % step:
+        if (len(route.t_s) - 1) % step:
             xyz, alt = np.vstack([xyz, route.xyz[-1:]]), np.append(alt, route.alt_m[-1])
-        speed = np.max(np.abs(np.diff(route.xyz, axis=0)).sum(axis=1)) * EARTH_RADIUS_M / route.step_s \
-            if len(route.t_s) > 1 else 0.0
+        chord_1s = np.linalg.norm(np.diff(route.xyz, axis=0), axis=1) if len(route.t_s) > 1 else np.zeros(1)
+        speed = float(np.max(chord_1s)) * EARTH_RADIUS_M / route.step_s
         slack = 0.5 * step * route.step_s * speed + REACH_MARGIN_M
         d_min = np.full(M, np.inf)
         for a in range(0, M, 256):
@@ -571,13 +575,66 @@ def _reach_bounds(fs, cands, like_spec, weights):
             if getattr(route, "alt_rows_m", None) is None:       # a fixed level: the horizon too
                 reach = np.minimum(reach, horizon_distance_m(site_alt[a:a + 256, None], alt[None, :], k))
             d_min[a:a + 256] = np.min(ground - reach, axis=1)
-        off = np.abs(fs.cross_track_m[sel])
-        order = np.argsort(off)
-        cum = np.concatenate([[0.0], np.cumsum(w[sel][order])])
-        # flights with |offset| >= d_min - slack can be within reach
-        first = np.searchsorted(off[order], d_min - slack, side="left")
-        out += cum[-1] - cum[first]
-    return like_spec.availability * out
+        off = np.abs(fs.cross_track_m[rows[sel]])
+        out[sel] = np.where(off[:, None] >= d_min[None, :] - slack, like_spec.availability, 0.0)
+    return out
+
+
+# --- the objective of a set of flights ----------------------------------------------------------------
+def _hazard(P):
+    return -np.log1p(-np.minimum(P, P_MAX))
+
+
+class Coverage:
+    """``F(S) = base + sum_i w_i (1 - exp(-sum_{j in S} a_ij))``, ``a_ij = -ln(1 - P_ij)``: the objective
+    of one set of flights (a route, or the scenario's mix), monotone and submodular in the layout ``S``.
+
+    ``column(j)`` gives ``P_:j`` (shape (N,)); it is called at most once per candidate, only when needed;
+    until then ``upper[:, j]`` (shape (N, M), ``>= P_:j``) stands for it, so every gain computed from
+    :attr:`P` is exact for an evaluated candidate and an upper bound for the others.
+    """
+
+    def __init__(self, w, base, column, upper, name=""):
+        self.w = np.asarray(w, dtype=float)
+        self.base = float(base)
+        self._column = column
+        self.P = np.array(upper, dtype=float, copy=True).reshape(len(self.w), -1)
+        self.exact = np.zeros(self.P.shape[1], dtype=bool)
+        self.name = name
+        self.evaluations = 0
+
+    @property
+    def n_candidates(self):
+        return self.P.shape[1]
+
+    def ensure(self, js):
+        """Compute the exact columns of candidates ``js`` (those not computed yet)."""
+        for j in np.atleast_1d(np.asarray(js, dtype=np.int64)):
+            if not self.exact[j]:
+                col = np.asarray(self._column(int(j)), dtype=float)
+                if np.any(col > self.P[:, j] + 1e-9):
+                    raise RuntimeError(f"{self.name}: candidate {int(j)}'s upper bound is below its P (a bug)")
+                self.P[:, j] = col
+                self.exact[j] = True
+                self.evaluations += 1
+
+    def hazard(self, S):
+        """``H_i = sum_{j in S} a_ij`` (exact columns), shape (N,)."""
+        S = list(S)
+        if not S:
+            return np.zeros(len(self.w))
+        self.ensure(S)
+        return _hazard(self.P[:, S]).sum(axis=1)
+
+    def value_at(self, H):
+        return self.base + float(np.dot(self.w, -np.expm1(-H)))
+
+    def value(self, S):
+        return self.value_at(self.hazard(S))
+
+    def gains(self, H, start=0):
+        """Marginal gains at hazards ``H`` of candidates ``start..M-1``: exact where evaluated, bounds elsewhere."""
+        return (self.w * np.exp(-H)) @ self.P[:, start:]
 
 
 # --- lazy greedy --------------------------------------------------------------------------------------
@@ -591,88 +648,74 @@ class GreedyStep:
     gain: float
     value: float
     bound: float
-    evaluations: int            # marginal gains computed so far
+    evaluations: int            # exact columns computed so far
 
 
-def _hazard(P):
-    return -np.log1p(-np.minimum(P, P_MAX))
+#: A computed gain within this of the next upper bound is taken (ties need no further columns).
+TIE_TOLERANCE = 1e-12
 
 
-def lazy_greedy(k, column, upper, weights, base_value=0.0):
-    """Pick ``k`` candidates maximising ``F(S) = base + sum_i w_i (1 - exp(-sum_{j in S} a_ij))`` by lazy
-    greedy (CELF) with marginal gains and the online upper bound.
+def lazy_greedy(k, cov):
+    """Pick ``k`` candidates maximising a :class:`Coverage` by greedy, lazily in the columns.
 
-    Parameters
-    ----------
-    k : int
-    column : callable
-        ``column(j)`` -> ``P_:j``, shape (N,), values in [0, 1) (``a_ij = -ln(1 - P_ij)``); called at most
-        once per candidate, only for candidates that reach the top of the queue.
-    upper : array_like, shape (M,)
-        An upper bound on each candidate's gain alone (>= ``sum_i w_i P_ij``); a candidate with 0 is never
-        evaluated (its gain is 0).
-    weights : array_like, shape (N,)
-        ``w_i`` (0: the flight cannot gain).
-    base_value : float
-        ``F`` of the empty layout.
+    At each step the queue holds every candidate's marginal gain at the current layout: exact for a
+    candidate whose column has been computed, an upper bound (from ``cov``'s bounds) for the others. The
+    top is taken when exact; otherwise its column is computed and its exact gain taken if it is still the
+    largest (within :data:`TIE_TOLERANCE`), else put back (Minoux's accelerated greedy; CELF). Ties: the
+    first exact one, then the lowest index. When nothing gains, the lowest unpicked index is taken with
+    gain 0.
 
     Returns
     -------
     steps : list of GreedyStep
     bounds : ndarray, shape (k + 1,)
-        ``bounds[m]``: an upper bound on ``max_{|T| = m} F(T)``: the least, over the layouts ``S_i`` of the
-        run, of ``F(S_i)`` plus the ``m`` largest upper bounds on the marginal gains at ``S_i`` (the queue's
-        keys: stale gains stay bounds by submodularity), and greedy's ``F(S_m) / (1 - (1 - 1/m)^m)``.
-
-    Notes
-    -----
-    The picks are those of plain greedy (ties: the lowest index), since a stale gain is never below the
-    current one (submodularity). When every remaining candidate gains nothing, the lowest unpicked index
-    is taken with gain 0.
+        ``bounds[m]``, an upper bound on ``max_{|T| = m} F(T)``: the least, over the layouts ``S_i`` of the
+        run, of ``F(S_i)`` plus the ``m`` largest marginal-gain bounds at ``S_i`` (Nemhauser, Wolsey &
+        Fisher 1978), and greedy's ``F(S_0) + (F(S_m) - F(S_0)) / (1 - (1 - 1/m)^m)``.
     """
-    upper = np.asarray(upper, dtype=float)
-    w = np.asarray(weights, dtype=float)
-    M = len(upper)
-    H = np.zeros(len(w))
-    heap = [(-float(u), j, 0) for j, u in enumerate(upper) if u > 0]
-    heapq.heapify(heap)
-    picked, steps = [], []
-    value = float(base_value)
-    evaluations = 0
-    snapshots = []            # (F(S_i), sorted keys of the others, descending)
-
-    def snapshot(extra=()):
-        keys = sorted([*extra, *(-h[0] for h in heap)], reverse=True)
-        snapshots.append((value, np.array(keys[:k] + [0.0] * max(0, k - len(keys)))))
-
+    M = cov.n_candidates
+    k = min(int(k), M)
+    picked, steps, snapshots = [], [], []
+    H = np.zeros(len(cov.w))
+    base_value = cov.value_at(H)
+    value = base_value
     for step in range(1, k + 1):
+        g_all = cov.gains(H)
+        g_all[picked] = -np.inf
+        snapshots.append((value, np.sort(g_all[np.isfinite(g_all)])[::-1][:k]))
+        heap = [(-float(g), 0 if cov.exact[j] else 1, j) for j, g in enumerate(g_all) if g > 0]
+        heapq.heapify(heap)
         top = None
         while heap:
-            neg, j, at = heapq.heappop(heap)
-            if at == step:
+            neg, inexact, j = heapq.heappop(heap)
+            if not inexact:
                 top = (-neg, j)
                 break
-            g = float(np.dot(w * np.exp(-H), column(j)))
-            evaluations += 1
-            heapq.heappush(heap, (-g, j, step))
-        if top is None:           # nothing left gains: the lowest unpicked index, gain 0
-            j = next(i for i in range(M) if i not in picked)
-            top = (0.0, j)
-        snapshot((top[0],))
+            cov.ensure([j])
+            g = float(np.dot(cov.w * np.exp(-H), cov.P[:, j]))
+            if not heap or g >= -heap[0][0] - TIE_TOLERANCE:
+                top = (g, j)
+                break
+            heapq.heappush(heap, (-g, 0, j))
+        if top is None:
+            top = (0.0, next(i for i in range(M) if i not in picked))
         g, j = top
         picked.append(j)
         if g > 0:
-            H = H + _hazard(column(j))
-        value = float(base_value + np.dot(w, -np.expm1(-H)))
-        steps.append([step, j, float(value - (steps[-1][3] if steps else base_value)), value])
-    snapshot()
+            H = H + cov.hazard([j])
+        new = cov.value_at(H)
+        steps.append((step, j, new - value, new))
+        value = new
+    g_all = cov.gains(H)
+    g_all[picked] = -np.inf
+    snapshots.append((value, np.sort(g_all[np.isfinite(g_all)])[::-1][:k]))
     bounds = np.full(k + 1, np.inf)
-    bounds[0] = float(base_value)
+    bounds[0] = base_value
     for m in range(1, k + 1):
-        online = min(v + float(np.sum(keys[:m])) for v, keys in snapshots)
+        online = min(v + float(np.sum(np.maximum(keys[:m], 0.0))) for v, keys in snapshots)
         greedy = base_value + (steps[m - 1][3] - base_value) / (1.0 - (1.0 - 1.0 / m) ** m)
-        bounds[m] = min(online, greedy, base_value + float(np.sum(w)))
-    out = [GreedyStep(s, j, g, v, float(bounds[s]), evaluations) for s, j, g, v in steps]
+        bounds[m] = max(min(online, greedy, base_value + float(np.sum(cov.w))), steps[m - 1][3])
+    out = [GreedyStep(s, j, float(g), float(v), float(bounds[s]), int(cov.evaluations)) for s, j, g, v in steps]
     return out, bounds
 
 
@@ -684,61 +727,68 @@ class RobustLayout:
     layout: tuple           # candidate indices, increasing
     value: float            # min over routes of F_r(layout)
     bound: float            # no layout of k candidates does better than this (on the sample)
-    proven: bool            # bound == value: the search finished
+    proven: bool            # the search finished: the layout is the best (bound == value)
     nodes: int
     method: str
 
 
-def robust_layout(routes, k, incumbents=(), node_limit=NODE_LIMIT, seconds=NODE_SECONDS):
-    """``max over |S| = k of min_r F_r(S)``, ``F_r(S) = base_r + sum_i w_ri (1 - exp(-sum_{j in S} a_rij))``.
+def robust_layout(covs, k, incumbents=(), node_limit=NODE_LIMIT, seconds=NODE_SECONDS):
+    """``max over |S| = k of min_r F_r(S)`` over the :class:`Coverage` objects ``covs`` (one per route).
 
-    ``routes``: a sequence of ``(w_r (N_r,), base_r, P_r (N_r, M))``. Branch and bound over layouts in
-    increasing index order (depth first, the most promising child first), from the best of
-    ``incumbents`` (layouts) and greedy on the minimum. A node's bound is the per-route submodular bound
-    ``min_r [F_r(S) + the k - |S| largest marginal gains of later candidates on route r]``; the last
-    pick is evaluated exactly for every candidate at once (a single addition's gain is exact). Stops after
-    ``node_limit`` nodes or ``seconds``; the bound is then the largest of the open nodes'.
+    Branch and bound over layouts in increasing index order (depth first, the most promising child
+    first), from the best of ``incumbents`` (layouts) and greedy on the minimum. A node's children are
+    bounded by the per-route submodular bound ``min_r [F_r(S) + g_r(j) + the k - |S| - 1 largest other
+    marginal gains on route r]`` and dropped unless it beats the incumbent; the last pick is evaluated for
+    every candidate at once (a single addition's gain is exact). Columns are computed only for
+    candidates that need them (the bounds stand in for the others). Stops after ``node_limit`` nodes or
+    ``seconds``; the bound is then the largest of the open nodes'.
     """
-    routes = [(np.asarray(w, dtype=float), float(b), np.asarray(P, dtype=float)) for w, b, P in routes]
-    M = routes[0][2].shape[1]
-    A = [_hazard(P) for _, _, P in routes]
+    M = covs[0].n_candidates
     t_start = time.perf_counter()
+    k = min(int(k), M)
 
     def state(S):
-        H = [a[:, list(S)].sum(axis=1) if S else np.zeros(a.shape[0]) for a in A]
-        F = np.array([b + float(np.dot(w, -np.expm1(-h))) for (w, b, _), h in zip(routes, H)])
-        return H, F
-
-    def gains(H, start):
-        return np.array([(w * np.exp(-h)) @ P[:, start:] for (w, _, P), h in zip(routes, H)])   # (R, M - start)
+        H = [c.hazard(S) for c in covs]
+        return H, np.array([c.value_at(h) for c, h in zip(covs, H)])
 
     def value(S):
         return float(np.min(state(tuple(sorted(S)))[1]))
 
+    def best_addition(S, H, F, start, exclude=()):
+        """The candidate ``j >= start`` (not in ``exclude``) with the largest ``min_r F_r(S + j)``, exactly."""
+        while True:
+            g = np.array([c.gains(h, start) for c, h in zip(covs, H)])
+            v = np.min(F[:, None] + g, axis=0)
+            v[[e - start for e in exclude if e >= start]] = -np.inf
+            if not np.isfinite(v).any():
+                return None, -np.inf
+            j = int(np.argmax(v))
+            if all(c.exact[start + j] for c in covs):
+                return start + j, float(v[j])
+            for c in covs:
+                c.ensure([start + j])
+
     if k <= 0:
-        return RobustLayout((), value(()), value(()), True, 0, "empty")
-    k = min(k, M)
-    # greedy on the minimum: the incumbent to beat
+        v = value(())
+        return RobustLayout((), v, v, True, 0, "empty")
     S = []
-    for _ in range(k):
+    for _ in range(k):        # greedy on the minimum: the first incumbent
         H, F = state(tuple(S))
-        g = gains(H, 0)
-        v = np.min(F[:, None] + g, axis=0)
-        v[S] = -np.inf
-        S.append(int(np.argmax(v)))
+        j, _ = best_addition(tuple(S), H, F, 0, exclude=S)
+        S.append(j)
     cands = [tuple(sorted(S))] + [tuple(sorted(int(j) for j in s)) for s in incumbents if len(set(s)) == k]
-    best_S = max(cands, key=lambda s: (value(s), [-j for j in s]))
-    best = value(best_S)
+    scored = [(value(s), s) for s in cands]
+    best, best_S = max(scored, key=lambda x: (x[0], [-j for j in x[1]]))
     eps = 1e-12
     stack = [(np.inf, ())]
     nodes = 0
     open_bound = -np.inf
     while stack:
-        ub_parent, S = stack.pop()
-        if ub_parent <= best + eps:
+        ub, S = stack.pop()
+        if ub <= best + eps:
             continue
         if nodes >= node_limit or time.perf_counter() - t_start > seconds:
-            open_bound = max([ub_parent] + [u for u, _ in stack])
+            open_bound = max([ub] + [u for u, _ in stack])
             break
         nodes += 1
         start = S[-1] + 1 if S else 0
@@ -746,25 +796,22 @@ def robust_layout(routes, k, incumbents=(), node_limit=NODE_LIMIT, seconds=NODE_
         if M - start < left:
             continue
         H, F = state(S)
-        g = gains(H, start)
         if left == 1:
-            v = np.min(F[:, None] + g, axis=0)
-            j = int(np.argmax(v))
-            if v[j] > best + eps:
-                best, best_S = float(v[j]), tuple(S) + (start + j,)
+            j, v = best_addition(S, H, F, start)
+            if j is not None and v > best + eps:
+                best, best_S = v, tuple(S) + (j,)
             continue
-        top = -np.sort(-g, axis=1)[:, :left].sum(axis=1)
-        ub = float(np.min(F + top))
-        if ub <= best + eps:
-            continue
-        promise = np.min(F[:, None] + g, axis=0)[: M - start - (left - 1)]
-        for j in np.argsort(promise, kind="stable"):      # ascending: the most promising is popped first
-            stack.append((ub, tuple(S) + (start + int(j),)))
+        g = np.array([c.gains(h, start) for c, h in zip(covs, H)])          # (R, M - start)
+        rest = -np.sort(-g, axis=1)[:, :left - 1].sum(axis=1)
+        child = np.min(F[:, None] + g + rest[:, None], axis=0)[: M - start - (left - 1)]
+        keep = np.flatnonzero(child > best + eps)
+        for j in keep[np.argsort(child[keep], kind="stable")]:      # ascending: the most promising popped first
+            stack.append((float(child[j]), tuple(S) + (start + int(j),)))
     proven = open_bound == -np.inf
     bound = best if proven else max(best, float(open_bound))
     return RobustLayout(tuple(best_S), float(best), float(bound), proven, nodes,
                         "branch and bound (exact on the sample)" if proven else
-                        f"branch and bound stopped after {nodes:,} nodes (best found, with its bound)")
+                        f"branch and bound stopped after {nodes:,} nodes (the best found, with its bound)")
 
 
 # --- scenarios of layouts -----------------------------------------------------------------------------
@@ -914,7 +961,6 @@ class PlaceResult:
     candidates: tuple
     candidate_source: str           # "grid of 25 km" or the CSV path
     tables: tuple = field(repr=False)   # each candidate's [[radar]] table
-    upper: np.ndarray = field(repr=False, default=None)   # geometric bound per candidate (fixed flyer)
     evaluated: np.ndarray = field(repr=False, default=None)  # bool per candidate: its column was computed
     base_value: float = 0.0         # the objective without new radars (selection sample)
     steps: tuple = ()               # GreedyStep per pick (against the fixed flyer)
@@ -1078,11 +1124,18 @@ def place(scenario, add, like, *, candidates=None, grid_km=None, objective="dete
     fs_mix = _flight_set("scenario", scenario, objective, select_campaigns, flights, select_seed, terrain, cache)
     timings["selection_sample_s"] = time.perf_counter() - t0
     t0 = time.perf_counter()
-    w_mix = fs_mix.scale / fs_mix.n
     cols_mix = _Columns(fs_mix, tables, objective, terrain, cache, like_spec)
-    upper = _reach_bounds(fs_mix, cands, like_spec, w_mix)
-    base_value = float(np.mean(fs_mix.base))
-    steps, bounds = lazy_greedy(k, cols_mix.column, upper, w_mix, base_value)
+
+    def coverage(fs, cols, rows, name):
+        """The objective over flights ``rows`` of a flight set (weights: the share of each in them)."""
+        rows = np.asarray(rows, dtype=np.int64)
+        gain = rows[fs.scale[rows] > 0]
+        return Coverage(fs.scale[gain] / len(rows), float(np.mean(fs.base[rows])) if len(rows) else 0.0,
+                        lambda j: cols.column(j)[gain], reach_matrix(fs, gain, cands, like_spec), name)
+
+    cov_mix = coverage(fs_mix, cols_mix, np.arange(fs_mix.n), "scenario")
+    steps, bounds = lazy_greedy(k, cov_mix)
+    base_value = cov_mix.base
     fixed_layout = tuple(s.index for s in steps)
     timings["greedy_s"] = time.perf_counter() - t0
     tick(k)
@@ -1100,32 +1153,10 @@ def place(scenario, add, like, *, candidates=None, grid_km=None, objective="dete
     flyer_cols = {}
     if against == "adaptive":
         t0 = time.perf_counter()
-        # the scenario's routes, each on its own: (label, flight set, rows)
-        route_objs = [(r.name, fs_mix, fs_mix.route_rows(i)) for i, r in enumerate(fs_mix.sim.routes)
-                      if fs_mix.route_rows(i).size]
         timings["search_s"] = 0.0
-
-        def route_function(obj, idx_subset=None):
-            """(w (N_r,), base_r, P (N_r, M)) of a route: its flights' columns for every candidate that can
-            gain there (others 0)."""
-            name, fs, rows = obj
-            cols = cols_mix if fs is fs_mix else flyer_cols[name]
-            w_all = fs.scale / 1.0
-            w = w_all[rows] / len(rows)
-            base = float(np.mean(fs.base[rows]))
-            up = _reach_bounds(fs, cands, like_spec, np.where(np.isin(np.arange(fs.n), rows), w_all, 0.0))
-            P = np.zeros((len(rows), len(cands)))
-            for j in np.flatnonzero(up > 0):
-                P[:, j] = cols.column(int(j))[rows]
-            return w, base, P
-
-        def value_of(fun, S):
-            w, b, P = fun
-            return b + float(np.dot(w, -np.expm1(-_hazard(P[:, list(S)]).sum(axis=1)))) if S else b
-
-        functions = {}
-        for obj in route_objs:
-            functions[obj[0]] = route_function(obj)
+        # the scenario's routes, each on its own (the mix's columns, restricted to the route's flights)
+        covs = {r.name: coverage(fs_mix, cols_mix, fs_mix.route_rows(i), r.name)
+                for i, r in enumerate(fs_mix.sim.routes) if fs_mix.route_rows(i).size}
         for rnd in range(rounds + 1):
             ts = time.perf_counter()
             flyer = _flyer_response(scenario, [tables[j] for j in layout], rnd, max_extra_km, levels, terrain, cache,
@@ -1134,20 +1165,19 @@ def place(scenario, add, like, *, candidates=None, grid_km=None, objective="dete
             flyers.append(flyer)
             fdoc = _with_radars(flyer.doc, scenario.raw.get("radar", []))
             fdoc.pop("uncertainty", None)
-            fsc = parse_scenario(fdoc, source=scenario.path)
-            fs = _flight_set(flyer.name, fsc, objective, select_campaigns, flights, select_seed, terrain, cache)
+            fs = _flight_set(flyer.name, parse_scenario(fdoc, source=scenario.path), objective, select_campaigns,
+                             flights, select_seed, terrain, cache)
             flyer_cols[flyer.name] = _Columns(fs, tables, objective, terrain, cache, like_spec)
-            obj = (flyer.name, fs, np.arange(fs.n))
-            fun = route_function(obj)
-            fv = value_of(fun, layout)
-            worst_name, worst_v = min(((name, value_of(f, layout)) for name, f in functions.items()),
-                                      key=lambda x: (x[1], x[0]))
+            cov = coverage(fs, flyer_cols[flyer.name], np.arange(fs.n), flyer.name)
+            fv = cov.value(layout)
+            vals = {name: c.value(layout) for name, c in covs.items()}
+            worst_name = min(vals, key=lambda n: (vals[n], n))
+            worst_v = vals[worst_name]
             improved = fv < worst_v - ADAPT_TOLERANCE and rnd < rounds
             new_layout, rob = None, None
             if improved:
-                route_objs.append(obj)
-                functions[flyer.name] = fun
-                rob = robust_layout(list(functions.values()), k, incumbents=(layout, fixed_layout))
+                covs[flyer.name] = cov
+                rob = robust_layout(list(covs.values()), k, incumbents=(layout, fixed_layout))
                 new_layout = rob.layout
             rounds_done.append(PlaceRound(rnd, layout, flyer, fv, worst_name, worst_v, improved, new_layout, rob))
             tick(1)
@@ -1155,9 +1185,7 @@ def place(scenario, add, like, *, candidates=None, grid_km=None, objective="dete
                 if fv < worst_v - ADAPT_TOLERANCE:
                     notes.append(f"the round limit ({rounds}) was reached: the flyer's last route "
                                  f"({flyer.name}) still beats every route of the set against the final layout")
-                functions_final = dict(functions)
-                functions_final[flyer.name] = fun
-                vals = {name: value_of(f, layout) for name, f in functions_final.items()}
+                vals[flyer.name] = fv
                 best_response = min(vals, key=lambda n: (vals[n], n))
                 robust_sample = float(vals[best_response])
                 break
@@ -1195,7 +1223,7 @@ def place(scenario, add, like, *, candidates=None, grid_km=None, objective="dete
     timings["total_s"] = time.perf_counter() - t_start
     return PlaceResult(
         scenario=scenario, like=like, add=k, objective=objective, against=against, candidates=cands,
-        candidate_source=source, tables=tables, upper=upper, evaluated=evaluated, base_value=base_value,
+        candidate_source=source, tables=tables, evaluated=evaluated, base_value=base_value,
         steps=tuple(steps), bounds=bounds, fixed_layout=fixed_layout,
         layout=layout if against == "adaptive" else fixed_layout, rounds=tuple(rounds_done),
         flyer_routes=tuple(flyers), best_response=best_response, robust_sample=robust_sample,

@@ -16,6 +16,7 @@ Files are byte-reproducible for the same inputs and date: the date comes from
 ``SOURCE_DATE_EPOCH`` when set (else today), and no creation time is written
 into the PNG/PDF/SVG metadata.
 """
+import textwrap
 import time
 from pathlib import Path
 
@@ -305,10 +306,16 @@ def _title(fig, summary, y_title, y_head, size=FONT_SIZE["title"] + 3):
     """Title, headline and, for a what-if, the line of its overrides; returns the texts and the
     bottom of the block (figure fraction)."""
     a = fig.text(0.5, y_title, shown_title(summary), ha="center", va="top", fontsize=size, fontweight="bold")
-    b = fig.text(0.5, y_head, headline(summary), ha="center", va="top", fontsize=size - 3.5,
-                 color=COLORS["text"], wrap=True)
+    text = headline(summary)
+    b = fig.text(0.5, y_head, text, ha="center", va="top", fontsize=size - 3.5, color=COLORS["text"])
     out = [a, b]
     canvas = fig.canvas if hasattr(fig.canvas, "get_renderer") else FigureCanvasAgg(fig)   # text extents
+    width = b.get_window_extent(canvas.get_renderer()).width / fig.bbox.width
+    if width > _WHAT_IF_LINE_WIDTH:      # too wide for the page: two lines, at its clause, else evenly
+        first, sep, rest = text.partition("; ")
+        two = f"{first};\n{rest}" if sep and max(len(first), len(rest)) < 0.75 * len(text) else \
+            textwrap.fill(text, width=int(len(text) / max(2, int(np.ceil(width / _WHAT_IF_LINE_WIDTH)))) + 1)
+        b.set_text(two)
     line = _what_if_line(summary)
     if line:
         y = b.get_window_extent(canvas.get_renderer()).y0 / fig.bbox.height - 0.004
@@ -328,11 +335,21 @@ def map_figure(layers, summary, date, airspace):
     ax = fig.add_axes([0.025, 0.16, 0.95, 0.75])
     draw_route_map(ax, layers)
     handles, labels = legend_handles(layers)
-    fig.legend(handles, labels, loc="lower center", bbox_to_anchor=(0.5, 0.042), ncol=4,
-               fontsize=FONT_SIZE["small"], handlelength=2.8, columnspacing=1.6)
+    leg = fig.legend(handles, labels, loc="lower center", bbox_to_anchor=(0.5, 0.042), ncol=4,
+                     fontsize=FONT_SIZE["small"], handlelength=2.8, columnspacing=1.6)
+    renderer = fig.canvas.get_renderer()
+    for ncol in (3, 2):           # a legend wider than the page: fewer columns (more rows), never clipped
+        if leg.get_window_extent(renderer).width <= 0.97 * fig.bbox.width:
+            break
+        leg.remove()
+        leg = fig.legend(handles, labels, loc="lower center", bbox_to_anchor=(0.5, 0.042), ncol=ncol,
+                         fontsize=FONT_SIZE["small"], handlelength=2.8, columnspacing=1.6)
+    top = leg.get_window_extent(renderer).y1 / fig.bbox.height
+    ax.set_position([0.025, max(0.16, top + 0.012), 0.95, 0.91 - max(0.16, top + 0.012)])
     _, bottom = _title(fig, summary, 0.985, 0.952)
     if bottom - 0.008 < 0.91:       # a what-if's line, or a long headline: the map gives way
-        ax.set_position([0.025, 0.16, 0.95, bottom - 0.008 - 0.16])
+        y0 = ax.get_position().y0
+        ax.set_position([0.025, y0, 0.95, bottom - 0.008 - y0])
     fig.text(0.5, 0.008, _footer(summary, date, airspace), ha="center", va="bottom", fontsize=FONT_SIZE["tiny"],
              color=COLORS["muted"], linespacing=1.4)
     return fig, ax

@@ -295,7 +295,7 @@ def draw_hazard_panel(ax, result, level, transponder_on, countries):
                                markeredgecolor=COLORS["radar_edge"], **MARKERS[kind]), f"{kind} radar"))
     k = 0
     for (labels, r), xy in zip(routes, xy_routes):
-        direct = r.budget_m is None
+        direct = len(r.lat_deg) == 2          # the geodesic: the direct route (or a budget that kept it)
         color = COLORS["route"] if direct else _ROUTE_COLORS[k % len(_ROUTE_COLORS)]
         k += 0 if direct else 1
         style = LINES["route"] if direct else dict(linestyle="-", linewidth=1.7)
@@ -306,7 +306,7 @@ def draw_hazard_panel(ax, result, level, transponder_on, countries):
             ax.plot(xy[1:-1, 0], xy[1:-1, 1], linestyle="none", marker="D", markersize=2.8, markerfacecolor="white",
                     markeredgecolor=color, markeredgewidth=0.8, zorder=5.2)
         names = ", ".join("direct" if lab == "direct" else f"budget {lab.removesuffix('km')} km"
-                          for lab in labels)
+                          for lab in labels) + (" (the direct route)" if direct and "direct" not in labels else "")
         handles.append((Line2D([], [], color=color, **style),
                         f"{names}: +{r.extra_m / 1000:,.1f} km, P(detect) {r.p_detect:.3f} "
                         f"(surrogate {r.p_surrogate:.3f})"))
@@ -442,15 +442,17 @@ def write_evade(stage, result):
                     description=f"{run_text(result)}. {ASSUMPTIONS_NOTE}")
     write_json(stage / "routes.geojson", routes_geojson(result))
     (stage / "routes.kml").write_text(routes_kml(result), encoding="utf-8")
-    files = ("front.csv       one row per route: the budget, the extra km flown, the search's surrogate P(detect)\n"
-             "                (on the grid, on the flown track, with outages per flight), the Lagrangian bound and\n"
-             "                duality gap, the Monte Carlo P(detect) and P(stopped) with their 95% intervals\n"
-             "front.json      the same, with the search's settings\n"
-             "front.png       P(detect) and P(stopped) against the extra distance\n"
-             "map.png         the routes over the detection hazard at the level flown\n"
-             "routes.geojson  the routes (WGS84 lon/lat; geodesic legs between the waypoints)\n"
-             "routes.kml      the same for Google Earth\n"
-             + "".join(f"{row['scenario_file']:<15s} the scenario of route '{row['point']}': airpicture run "
-                       f"{row['scenario_file']} gives the Monte Carlo numbers above\n" for row in rows))
+    w = max(18, *(len(row["scenario_file"]) + 2 for row in rows))
+    files = "".join(f"{name:<{w}s}{what}\n" for name, what in (
+        ("front.csv", "one row per route: the budget, the extra km flown, the search's surrogate P(detect)"),
+        ("", "(on the grid, on the flown track, with outages per flight), the Lagrangian path and bound"),
+        ("", "with the duality gap, the Monte Carlo P(detect) and P(stopped) with their 95% intervals"),
+        ("front.json", "the same, with the search's settings"),
+        ("front.png", "P(detect) and P(stopped) against the budget"),
+        ("map.png", "the routes over the detection hazard at the level flown"),
+        ("routes.geojson", "the routes (WGS84 lon/lat; geodesic legs between the waypoints)"),
+        ("routes.kml", "the routes as flown (3-D) and the radars, for Google Earth"),
+        *((row["scenario_file"], f"route {row['point']}: airpicture run {row['scenario_file']} gives its numbers "
+                                 "in front.csv") for row in rows)))
     write_sidecar(stage / "README.txt", run_text(result), files + "\n" + "".join(f"Note: {n}\n" for n in result.notes))
     return rows

@@ -96,8 +96,10 @@ class _Guard:
         await self.app(scope, receive, send_with_headers)
 
 
-def _error(message, field=None, status=400):
-    return JSONResponse({"error": str(message), "field": field}, status_code=status)
+def _error(message, field=None, status=400, errors=None):
+    body = {"error": str(message), "field": field,
+            "errors": [{"field": f, "error": m} for f, m in (errors or [(field, str(message))])]}
+    return JSONResponse(body, status_code=status)
 
 
 async def _body(request, limit, what):
@@ -186,7 +188,7 @@ def create_app(planner, *, loopback=True):
         return FileResponse(got, media_type=media, headers=headers)
 
     async def page_error(request, exc):
-        return _error(exc, exc.field, exc.status)
+        return _error(exc, exc.field, exc.status, exc.errors)
 
     async def http_error(request, exc):
         return _error(f"{request.method} {request.url.path}: {exc.detail}", None, exc.status_code)

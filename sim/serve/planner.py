@@ -78,12 +78,14 @@ _RUN_ID = re.compile(r"r[0-9]{1,9}")
 class PageError(ValueError):
     """Bad input from the page: ``str()`` is the one-line message; ``field`` the control it belongs to
     (a ``--set`` key, or ``campaigns``, ``seed``, ``scenario``, ``upload``, ``sweep``, ``run``);
-    ``status`` the HTTP status to answer with."""
+    ``status`` the HTTP status to answer with; ``errors`` every ``(field, message)`` found (the first
+    is this one's), when several controls hold bad values."""
 
-    def __init__(self, message, field=None, status=400):
+    def __init__(self, message, field=None, status=400, errors=None):
         super().__init__(shown_text(message))
         self.field = field
         self.status = status
+        self.errors = list(errors) if errors else [(field, str(self))]
 
 
 @dataclass
@@ -255,17 +257,20 @@ class Planner:
         try:
             return with_overrides(base.scenario, texts)
         except ScenarioError as e:
-            raise PageError(str(e), self._culprit(base, texts, e)) from None
+            errors = self._culprits(base, texts) or [(e.key or "run", str(e))]
+            raise PageError(errors[0][1], errors[0][0], errors=errors) from None
 
     @staticmethod
-    def _culprit(base, texts, error):
-        """The override a validation error belongs to: the first refused on its own, else the error's key."""
+    def _culprits(base, texts):
+        """``(key, message)`` of every override refused on its own (the message ``--set`` alone gives);
+        empty when only their combination is refused (e.g. ``track_m`` above a lowered ``track_n``)."""
+        out = []
         for t in texts:
             try:
                 with_overrides(base.scenario, [t])
-            except ScenarioError:
-                return t.split("=", 1)[0].strip()
-        return error.key or "run"
+            except ScenarioError as e:
+                out.append((t.split("=", 1)[0].strip(), str(e)))
+        return out
 
     def _size(self, scenario, campaigns, seed, runs=1):
         c = self.default_campaigns(scenario) if campaigns in (None, "") else _int_field(

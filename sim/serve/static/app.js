@@ -35,9 +35,13 @@ const escapeHtml = (s) => String(s).replace(/[&<>"']/g, (c) => ({"&": "&amp;", "
 const pct = (x, d = 1) => (x === null || x === undefined) ? "n/a" : `${(100 * x).toFixed(d)}%`;
 const num = (x, d = 3) => (x === null || x === undefined) ? "n/a" : Number(x).toFixed(d);
 const thousands = (n) => Number(n).toLocaleString("en-US");
+// An interval with three decimals, rounded outwards (as sim.results.format_ci: never narrower than computed).
+const ciText = (ci) => `${(Math.floor(ci[0] * 1000) / 1000).toFixed(3)}-${(Math.ceil(ci[1] * 1000) / 1000).toFixed(3)}`;
 
 class ApiError extends Error {
-  constructor(message, field, status) { super(message); this.field = field; this.status = status; }
+  constructor(message, field, status, errors) {
+    super(message); this.field = field; this.status = status; this.errors = errors || [{field, error: message}];
+  }
 }
 
 async function api(path, body) {
@@ -45,7 +49,7 @@ async function api(path, body) {
   const r = await fetch(path, opts);
   let doc = null;
   try { doc = await r.json(); } catch (e) { doc = {error: `${r.status} ${r.statusText}`}; }
-  if (!r.ok) throw new ApiError(doc.error || `${r.status} ${r.statusText}`, doc.field, r.status);
+  if (!r.ok) throw new ApiError(doc.error || `${r.status} ${r.statusText}`, doc.field, r.status, doc.errors);
   return doc;
 }
 
@@ -60,15 +64,17 @@ function clearErrors() {
   document.querySelectorAll("input.invalid").forEach((e) => e.classList.remove("invalid"));
 }
 
-// Show a server message beside the control it belongs to (its --set key, or campaigns, seed, sweep-..., run).
+// Show each server message beside the control it belongs to (its --set key, or campaigns, seed, sweep-..., run).
 function showError(err, fallback) {
-  const field = err.field || fallback;
-  const ctl = state.controls.find((c) => c.keys().includes(field));
-  if (ctl) { ctl.setError(err.message); return; }
-  const slot = document.querySelector(`.err[data-for="${CSS.escape(field || "")}"]`) || document.querySelector(`.err[data-for="${fallback}"]`);
-  slot.textContent = err.message;
-  const input = document.getElementById(field);
-  if (input && input.tagName === "INPUT") input.classList.add("invalid");
+  for (const {field: f, error: message} of err.errors) {
+    const field = f || fallback;
+    const ctl = state.controls.find((c) => c.keys().includes(field));
+    if (ctl) { ctl.setError(message); continue; }
+    const slot = document.querySelector(`.err[data-for="${CSS.escape(field || "")}"]`) || document.querySelector(`.err[data-for="${fallback}"]`);
+    slot.textContent = slot.textContent ? `${slot.textContent} ${message}` : message;
+    const input = document.getElementById(field);
+    if (input && input.tagName === "INPUT") input.classList.add("invalid");
+  }
 }
 
 // --- controls -------------------------------------------------------------------------------------
@@ -117,6 +123,7 @@ function levelControl(c, container) {
   mode.value = c.mode;
   const input = textInput(c.value, c.label);
   input.id = "ctl-cruise-level";
+  input.dataset.key = "cruise-level";
   const err = el("div", {class: "err"});
   container.append(el("div", {class: "row", title: c.hint}, el("label", {for: input.id}, c.label), input, mode));
   if (c.hint.includes("own level")) container.append(el("p", {class: "hint"}, c.hint));
@@ -142,12 +149,14 @@ function radarTable(radars, container) {
     el("th", {title: "probability the radar is up"}, "availability"), el("th", {title: "mean outage length (empty: up or down per flight)"}, "outage d")));
   const out = [];
   for (const c of radars) {
-    const on = el("input", {type: "checkbox", "aria-label": `${c.name} on`});
+    const on = el("input", {type: "checkbox", "aria-label": `${c.name} on`, "data-radar": c.name});
     on.checked = true;
     const avail = textInput(c.availability.value, `${c.name} availability`);
     avail.id = `ctl-${c.availability.key.replace(/[^A-Za-z0-9]+/g, "-")}`;
+    avail.dataset.key = c.availability.key;
     const outage = textInput(c.outage.value, `${c.name} mean outage days`);
     outage.id = `ctl-${c.outage.key.replace(/[^A-Za-z0-9]+/g, "-")}`;
+    outage.dataset.key = c.outage.key;
     outage.placeholder = "-";
     const err = el("div", {class: "err"});
     const dot = el("span", {class: "kind", title: c.kind_label});
@@ -163,7 +172,10 @@ function radarTable(radars, container) {
         if (outage.value.trim() !== c.outage.value && outage.value.trim() !== "") o.push([c.outage.key, outage.value.trim()]);
         return o;
       },
-      setError: (m) => { err.textContent = m; },
+      setError: (m) => {
+        err.textContent = err.textContent ? `${err.textContent} ${m}` : m;
+        (m.includes(c.outage.key) ? outage : avail).classList.add("invalid");
+      },
       reset: () => { on.checked = true; avail.value = c.availability.value; outage.value = c.outage.value; mark(); },
     };
     const mark = () => {
@@ -341,9 +353,8 @@ function drawRun(r) {
   const radars = L.layerGroup();
   L.geoJSON(L_.orbits, {pane: "routes", style: (f) => ({color: c[f.properties.kind] || "#888", weight: 2})}).addTo(radars);
   L.geoJSON(L_.sites, {pane: "points", pointToLayer: (f, ll) => {
-    const m = f.properties.airport ? L.circleMarker(ll, {pane: "points", radius: 4, color: "#000", weight: 1, fillColor: "#fff", fillOpacity: 1, interactive: false})
-                                  : L.layerGroup();
-    return m;
+    return f.properties.airport ? L.circleMarker(ll, {pane: "points", radius: 4, color: "#000", weight: 1, fillColor: "#fff", fillOpacity: 1})
+      .bindTooltip(escapeHtml(f.properties.label), tip()) : L.layerGroup();
   }}).addTo(radars);
   L.geoJSON(L_.radars, {pane: "points", pointToLayer: (f, ll) => L.circleMarker(ll, {pane: "points", radius: 5.5, color: "#000", weight: 1, fillColor: c[f.properties.kind] || "#888", fillOpacity: 1})
     .bindTooltip(escapeHtml(`${f.properties.name}: ${f.properties.kind_label}`), tip())}).addTo(radars);
@@ -485,9 +496,9 @@ function drawSweep(r) {
   $("#sweep-chart").replaceChildren(g);
   const t = $("#sweep-table");
   t.className = "data";
-  t.replaceChildren(el("tr", {}, el("th", {}, r.key), el("th", {}, r.metric), el("th", {}, "95% CI"), el("th", {}, "P(detect)"), el("th", {}, "detected per campaign")));
+  t.replaceChildren(el("tr", {}, el("th", {}, r.key), el("th", {}, r.metric), el("th", {}, "95% CI"), r.metric === "p_detect" ? null : el("th", {}, "P(detect)"), el("th", {}, "detected per campaign")));
   for (const p of r.points) t.append(el("tr", {}, el("td", {}, String(p.value)), el("td", {}, p.metric_value === null ? "n/a" : num(p.metric_value)),
-    el("td", {}, p.metric_ci95 ? `${num(p.metric_ci95[0])}-${num(p.metric_ci95[1])}` : ""), el("td", {}, num(p.p_detect)), el("td", {}, p.detected_per_campaign_mean.toFixed(2))));
+    el("td", {}, p.metric_ci95 ? ciText(p.metric_ci95) : ""), r.metric === "p_detect" ? null : el("td", {}, num(p.p_detect)), el("td", {}, p.detected_per_campaign_mean.toFixed(2))));
   $("#sweep-command").textContent = r.command;
 }
 
@@ -558,7 +569,7 @@ async function uploadFile(file) {
   try {
     const r = await fetch("/api/upload", {method: "POST", headers: {"X-Filename": file.name, "Content-Type": "application/octet-stream"}, body: file});
     const doc = await r.json();
-    if (!r.ok) throw new ApiError(doc.error, doc.field, r.status);
+    if (!r.ok) throw new ApiError(doc.error, doc.field, r.status, doc.errors);
     fillScenarios(doc.scenarios, doc.id);
     await openScenario(doc.id);
   } catch (e) {
