@@ -935,15 +935,25 @@ def _cmd_evade(args):
         print(f"  grid {result.grid.spacing_m / 1000:g} km, 16 neighbours, {int(result.grid.allowed.sum()):,} cells; "
               f"re-scored by {result.campaigns:,} campaigns x {result.flights} flights, seed {result.seed}")
         both = len(result.transponder_states) > 1
+        spread = rows[0]["spread_km"]
         print(f"  {'point':<8s} {'level':<20s}{'xpdr ' if both else ''} {'extra km':>8s}  {'surrogate':>9s}  "
-              f"{'P(detect) [95% CI]':<20s}  {'P(stopped) [95% CI]':<20s}  grid search: path, bound")
+              f"{'P(detect) [95% CI]':<20s}  {'P(stopped) [95% CI]':<20s}  "
+              + (f"{'with ' + format(spread, 'g') + ' km spread':<17s}  " if spread else "")
+              + "grid search: path, bound")
         for r, row in zip(result.routes(), rows):
             stopped = "-" if r.p_stopped is None else (f"{r.p_stopped:.3f} "
                                                       f"[{r.summary['response']['p_stopped_ci95_text']}]")
             gap = "" if r.search is None else f"{-np.expm1(-r.search.cost):.3f}, {r.p_lower:.3f}"
+            wide = ""
+            if spread:
+                ps = row["p_stopped_with_spread"]
+                wide = f"{row['p_detect_with_spread']:.3f}, {'-' if ps is None else format(ps, '.3f'):<10s}  "
             print(f"  {row['point']:<8s} {r.level.label:<20s}{row['transponder'] + '  ' if both else ''} "
                   f"{r.extra_m / 1000:8.1f}  {r.p_surrogate:9.3f}  {r.p_detect:.3f} [{r.summary['p_detect_ci95_text']}]"
-                  f"  {stopped:<20s}  {gap}".rstrip())
+                  f"  {stopped:<20s}  {wide}{gap}".rstrip())
+        if spread:
+            print(f"  (with spread: P(detect), P(stopped) of the same route flown with the scenario's {spread:g} km "
+                  "sideways spread)")
         print(f"  time: prepare {t['prepare_s']:.1f} s, search {t['search_s']:.1f} s, Monte Carlo "
               f"{t['rescore_s']:.1f} s")
         print(f"outputs: {out}/ (front.csv, front.png, map.png, routes.geojson, routes.kml, "
@@ -970,15 +980,15 @@ def _cmd_serve(args):
     out = Path(tempfile.mkdtemp(prefix="airpicture-serve-"))
     try:
         planner = Planner(out, args.scenarios, **({"max_flights": args.max_flights} if args.max_flights else {}))
+        loopback = is_loopback(host)
+        if not loopback:
+            _warn(f"--host {host}: the page is served to the network, without any authentication: anyone who "
+                  "can reach this port can run what-ifs and download their files")
         try:
             sock = bind(host, args.port)
         except OSError as e:
             raise ScenarioError("--host" if args.host is not None else "--port", None,
                                 f"cannot listen on {host}:{args.port}: {e.strerror or e}") from None
-        loopback = is_loopback(host)
-        if not loopback:
-            _warn(f"--host {host}: the page is served to the network, without any authentication: anyone who "
-                  "can reach this port can run what-ifs and download their files")
         url = url_of(sock)
         print(f"airpicture: the planner's page is at {url} (Ctrl-C stops; files in {out}, removed on exit)",
               flush=True)

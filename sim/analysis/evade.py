@@ -44,7 +44,10 @@ Method (``docs/evade.md`` gives the assumptions and the error bounds):
    flown as planned: no sideways spread) in a copy of the scenario, which is
    validated and run through :func:`sim.montecarlo.run` with the scenario's
    seed: the Monte Carlo P(detect) with its 95% interval and P(stopped) stand
-   beside the search's surrogate.
+   beside the search's surrogate. The same route flown with the scenario's
+   sideways spread (its most probable route's ``cross_track_sigma``) is run
+   too: a route that grazes the coverage as planned is seen when flown a few
+   km off it.
 
 References
 ----------
@@ -945,6 +948,8 @@ class EvadeRoute:
     doc: dict = field(repr=False)     # its scenario document
     summary: dict = field(repr=False, default=None)
     track: object = field(repr=False, default=None)   # the sim.routes.RouteTrack the Monte Carlo flew
+    summary_spread: dict = field(repr=False, default=None)   # the same, flown with the scenario's spread
+    spread_m: float = 0.0                                   # that spread (the main route's sigma) [m]
 
     @property
     def p_grid(self):
@@ -985,6 +990,10 @@ class EvadeRoute:
             "p_stopped": None if r is None else r["p_stopped"],
             "p_stopped_ci95_low": None if r is None else r["p_stopped_ci95"][0],
             "p_stopped_ci95_high": None if r is None else r["p_stopped_ci95"][1],
+            "spread_km": round(self.spread_m / 1000.0, 3),
+            "p_detect_with_spread": None if self.summary_spread is None else self.summary_spread["p_detect"],
+            "p_stopped_with_spread": None if self.summary_spread is None or "response" not in self.summary_spread
+            else self.summary_spread["response"]["p_stopped"],
             "scenario_file": None,
         }
 
@@ -1193,16 +1202,24 @@ def evade(scenario, budgets_km=(0, 100, 200, 400, 800), *, origin=None, dest=Non
             sc = _parse(doc, scenario)
             sim = prepare(sc, terrain, cache)
             summary = summarize(sim, run(sim, campaigns, flights, seed, keep_flights=False))
+            # the same route flown with the scenario's sideways spread: a route that grazes coverage
+            # as planned is seen when flown a few km off it
+            spread = None
+            if main.cross_track_sigma_m > 0:
+                wide = copy.deepcopy(doc)
+                wide["route"][0]["cross_track_sigma_km"] = main.cross_track_sigma_m / 1000.0
+                sim_w = prepare(_parse(wide, scenario), terrain, cache)
+                spread = summarize(sim_w, run(sim_w, campaigns, flights, seed, keep_flights=False))
             a = np.array([r.availability for r in sim.radars])
             hz = route_hazards(sim.radars, sim.routes[0], t_on)
             rescored[key] = (doc, summary, float(-np.expm1(-np.sum(a * hz))),
-                             float(1.0 - np.prod(1.0 - a * -np.expm1(-hz))), sim.routes[0])
+                             float(1.0 - np.prod(1.0 - a * -np.expm1(-hz))), sim.routes[0], spread)
             if progress is not None:
                 progress(1)
-        doc, summary, p_s, p_o, track = rescored[key]
+        doc, summary, p_s, p_o, track, spread = rescored[key]
         return EvadeRoute(label, budget, lv, t_on, lat, lon, length, length - great_circle,
                           route_cost(grid, fields[(lv, t_on)], lat, lon, speed), search, method, p_s, p_o, doc,
-                          summary, track)
+                          summary, track, spread, main.cross_track_sigma_m)
 
     for t_on in states:
         lv0 = levels[0]

@@ -1,0 +1,436 @@
+"""The planner's page (``airpicture serve``): its HTTP API, and the page itself in headless Chromium.
+
+HTTP-level tests drive the ASGI app with Starlette's TestClient (httpx) over one
+:class:`~sim.serve.planner.Planner`; their references are the command line
+(``airpicture run`` in-process: the same headline, the same one-line message),
+the shipped files read with :mod:`tomllib`, and closed forms. The browser tests
+(marked slow: CI runs them, ``.ci/run`` installs Debian's chromium) start the
+server on a free loopback port and drive Debian's Chromium through Playwright;
+they skip with the reason where either is absent.
+"""
+import hashlib
+import io
+import json
+import os
+import re
+import shutil
+import signal
+import subprocess
+import sys
+import threading
+import tomllib
+import zipfile
+from pathlib import Path
+from urllib.parse import urlparse
+
+import numpy as np
+import pytest
+import shapely
+
+pytest.importorskip("starlette", reason="the page needs the serve extra: pip install 'airpicture[serve]'")
+pytest.importorskip("httpx", reason="the page's HTTP tests need httpx (the test extra)")
+
+from pyproj import Geod  # noqa: E402
+from starlette.testclient import TestClient  # noqa: E402
+
+from conftest import ROOT, SCENARIOS, straight  # noqa: E402
+from sim.scenario import ScenarioError, load_scenario, parse_scenario  # noqa: E402
+from sim.serve import Planner, bind, create_app, is_loopback, make_server, url_of  # noqa: E402
+from sim.serve.app import STATIC_DIR  # noqa: E402
+from sim.serve.planner import UPLOAD_MAX_BYTES  # noqa: E402
+
+FAST = [["detection.terrain", "false"]]          # the HTTP tests' runs: a smooth Earth (no masking tables)
+
+
+@pytest.fixture(scope="module")
+def planner(tmp_path_factory):
+    return Planner(tmp_path_factory.mktemp("page"))
+
+
+@pytest.fixture(scope="module")
+def client(planner):
+    with TestClient(create_app(planner), base_url="http://127.0.0.1", raise_server_exceptions=False) as c:
+        yield c
+
+
+def _run(client, scenario="iraq_2012_transponder_off", overrides=(), campaigns=4, **kw):
+    return client.post("/api/run", json={"scenario": scenario, "overrides": [*FAST, *overrides],
+                                         "campaigns": campaigns, **kw})
+
+
+def _cli_lines(run_cli, tmp_path, scenario, campaigns, overrides):
+    args = ["run", scenario, "--campaigns", campaigns, "--out", tmp_path / "cli"]
+    for k, v in overrides:
+        args += ["--set", f"{k}={v}"]
+    code, out, err = run_cli(*args)
+    assert code == 0, err
+    return out.splitlines()
+
+
+# --- the page's files ----------------------------------------------------------------------------------
+def test_page_assets_come_from_the_package(client):
+    page = client.get("/")
+    assert page.status_code == 200 and page.headers["content-type"].startswith("text/html")
+    refs = re.findall(r'(?:src|href)="([^"]+)"', page.text)
+    local = [r for r in refs if not r.startswith("data:")]
+    assert {"/static/app.js", "/static/style.css", "/static/leaflet/leaflet.js", "/static/leaflet/leaflet.css"} <= set(local)
+    for ref in local:
+        got = client.get(ref)
+        assert got.status_code == 200, ref
+        assert got.content == (STATIC_DIR / ref.removeprefix("/static/")).read_bytes(), ref
+    # the page's own files name no other host; the CSP forbids loading from one
+    for name in ("index.html", "app.js", "style.css"):
+        assert not re.search(r"https?://", (STATIC_DIR / name).read_text(encoding="utf-8")), name
+    assert "default-src 'self'" in page.headers["content-security-policy"]
+    # the vendored Leaflet is the npm package's file, byte for byte (hash recorded when it was vendored)
+    recorded = re.search(r"leaflet\.js\s+\(sha256 ([0-9a-f]{64})\)", (STATIC_DIR / "leaflet" / "VENDORED.md").read_text())
+    assert hashlib.sha256((STATIC_DIR / "leaflet" / "leaflet.js").read_bytes()).hexdigest() == recorded.group(1)
+    assert "BSD 2-Clause" in (STATIC_DIR / "leaflet" / "LICENSE").read_text()
+    assert client.get("/static/leaflet/images/layers.png").content[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_info_lists_every_shipped_scenario(client):
+    info = client.get("/api/info").json()
+    shipped = sorted(p.stem for p in SCENARIOS.glob("*.toml"))
+    assert [s["id"] for s in info["scenarios"] if s["source"] == "shipped"] == shipped
+    assert info["default_scenario"] == "iraq_2012_baseline" and info["upload_max_bytes"] == 1 << 20
+
+
+def test_borders_are_the_packaged_natural_earth_file(client):
+    got = client.get("/api/borders")
+    assert got.status_code == 200
+    packaged = json.loads((ROOT / "geo" / "data" / "ne_admin0_middle_east.geojson").read_text(encoding="utf-8"))
+    assert got.json() == packaged and len(packaged["features"]) == 22
+
+
+def test_scenario_controls_show_the_files_values(client):
+    doc = tomllib.loads((SCENARIOS / "iraq_2012_baseline.toml").read_text(encoding="utf-8"))
+    desc = client.get("/api/scenario", params={"id": "iraq_2012_baseline"}).json()
+    radars = [c for g in desc["controls"] for c in g["controls"] if c["type"] == "radar"]
+    assert [r["name"] for r in radars] == [r["name"] for r in doc["radar"]]
+    assert [float(r["availability"]["value"]) for r in radars] == [r["availability"] for r in doc["radar"]]
+    flat = {c["key"]: c["value"] for g in desc["controls"] for c in g["controls"] if "key" in c}
+    assert float(flat["aircraft.transponder_on_probability"]) == doc["aircraft"]["transponder_on_probability"]
+    assert float(flat["response.decision_delay_min"]) == doc["response"]["decision_delay_min"]
+    assert float(flat["aircraft.cruise_altitude_m"]) == doc["aircraft"]["cruise_altitude_m"]
+    # the page's run size: the fewest campaigns with 2,000 flights, and never more than the file's
+    assert desc["campaigns"] == -(-2000 // doc["run"]["flights"]) and desc["seed"] == doc["run"]["seed"]
+    missing = client.get("/api/scenario", params={"id": "../scenarios/iraq_2012_baseline"})
+    assert missing.status_code == 404 and missing.json()["field"] == "scenario"
+
+
+# --- runs ----------------------------------------------------------------------------------------------
+def test_run_headline_is_the_command_lines(client, run_cli, tmp_path):
+    overrides = [["aircraft.transponder_on_probability", "0.5"]]
+    got = _run(client, overrides=overrides, campaigns=6)
+    assert got.status_code == 200, got.text
+    r = got.json()
+    lines = _cli_lines(run_cli, tmp_path, "iraq_2012_transponder_off", 6, [*FAST, *overrides])
+    assert r["title"] == lines[0] and r["headline"] == lines[1]
+    cli = json.loads((tmp_path / "cli" / "summary.json").read_text())
+    assert r["summary"]["p_detect"] == cli["p_detect"] and r["summary"]["radars"] == cli["radars"]
+    assert r["command"] == ("airpicture run iraq_2012_transponder_off --campaigns 6 --set detection.terrain=false "
+                            "--set aircraft.transponder_on_probability=0.5")
+    assert r["flights"] == 6 * 15 and r["layers"]["flights_total"] == 90
+
+
+def test_bad_value_gives_the_command_lines_message_on_its_control(client, planner, run_cli):
+    before = planner.runs_started
+    got = _run(client, overrides=[["aircraft.transponder_on_probability", "1.5"], ["radar[Kirkuk PSR].availability", "x"]])
+    assert got.status_code == 400
+    body = got.json()
+    code, _, err = run_cli("run", "iraq_2012_transponder_off", "--set", "aircraft.transponder_on_probability=1.5")
+    assert code == 2 and err.strip() == f"airpicture: error: {body['error']}"
+    assert body["field"] == "aircraft.transponder_on_probability"
+    assert [e["field"] for e in body["errors"]] == ["aircraft.transponder_on_probability", "radar[Kirkuk PSR].availability"]
+    assert "must be a number, got 'x'" in body["errors"][1]["error"]
+    assert planner.runs_started == before            # no run started
+    # a combination refused only together is reported under its key
+    got = _run(client, overrides=[["detection.track_n", "2"]])
+    assert got.status_code == 400 and got.json()["field"] == "detection.track_m"
+
+
+def test_run_size_and_seed_limits(client, tmp_path):
+    small = Planner(tmp_path / "p", max_flights=300)
+    with TestClient(create_app(small), base_url="http://127.0.0.1") as c:
+        got = _run(c, campaigns=21)                 # 21 x 15 = 315 flights > 300
+        assert got.status_code == 400 and got.json()["field"] == "campaigns"
+        assert "315 flights" in got.json()["error"] and "at most 300" in got.json()["error"]
+        assert _run(c, campaigns=20).status_code == 200
+        for bad in ("0", "ten", "1.5"):
+            assert _run(c, campaigns=bad).json()["field"] == "campaigns", bad
+        assert _run(c, seed="-1").json()["field"] == "seed"
+        assert small.runs_started == 1
+
+
+def test_bad_requests_never_stop_the_server(client):
+    for body, ctype, status in ((b"{bad", "application/json", 400), (b"[1, 2]", "application/json", 400),
+                                (b"\xff\xfe", "application/json", 400), (b'{"scenario": 1}', "text/plain", 415),
+                                (b"{" + b" " * (70 * 1024) + b"}", "application/json", 413)):
+        got = client.post("/api/run", content=body, headers={"content-type": ctype})
+        assert got.status_code == status, (body[:10], got.text)
+        assert got.json()["error"]
+    assert client.post("/api/run", json={"scenario": "iraq_2012_transponder_off", "overrides": "x=1"}).status_code == 400
+    assert client.post("/api/run", json={"scenario": "iraq_2012_transponder_off",
+                                         "overrides": [["x", 1]]}).status_code == 400
+    assert client.get("/api/run").status_code == 405
+    assert client.get("/nowhere").status_code == 404
+    assert client.get("/api/info").status_code == 200          # still serving
+
+
+def test_requests_to_another_host_name_are_refused(client):
+    assert client.get("/api/info", headers={"host": "evil.example:8765"}).status_code == 400
+    assert client.get("/api/info", headers={"host": "localhost:8765"}).status_code == 200
+    assert is_loopback("127.0.0.2") and is_loopback("::1") and not is_loopback("0.0.0.0")
+
+
+# --- uploads -------------------------------------------------------------------------------------------
+def test_upload_is_validated_and_run(client):
+    # a straight route past one radar with Pd 1, availability 1 and a 1-of-1 track rule: every flight
+    # within its 50 km is tracked (radar on the route), none when it is switched off
+    got = client.post("/api/upload", content=straight(campaigns=3, flights=4).encode(),
+                      headers={"x-filename": "../../mine.toml"})
+    assert got.status_code == 200, got.text
+    sid = got.json()["id"]
+    assert "mine" in sid and ".." not in sid and sid in [s["id"] for s in got.json()["scenarios"]]
+    on = client.post("/api/run", json={"scenario": sid, "overrides": [], "campaigns": 3}).json()
+    off = client.post("/api/run", json={"scenario": sid, "overrides": [["radar[R].availability", "0"]]}).json()
+    assert (on["summary"]["p_detect"], off["summary"]["p_detect"]) == (1.0, 0.0)
+    assert on["command"].startswith("airpicture run mine.toml ")
+    bad = client.post("/api/upload", content=straight().replace("pd = 1.0", "pd = 2.0").encode(),
+                      headers={"x-filename": "bad.toml"})
+    assert bad.status_code == 400 and bad.json()["error"] == "bad.toml: radar[R].pd: must be <= 1"
+    assert client.post("/api/upload", content=b"a = [", headers={"x-filename": "x.toml"}).json()["error"].startswith(
+        "x.toml: not valid TOML")
+    assert client.post("/api/upload", content=b"x").status_code == 400          # no file name
+
+
+def test_oversize_upload_is_refused(client):
+    big = b"#" * (UPLOAD_MAX_BYTES + 1)
+    got = client.post("/api/upload", content=big, headers={"x-filename": "big.toml"})
+    assert got.status_code == 413 and got.json()["field"] == "upload"
+
+    def chunks():           # no Content-Length: refused while streaming
+        for _ in range(5):
+            yield b"#" * (300 * 1024)
+    got = client.post("/api/upload", content=chunks(), headers={"x-filename": "big.toml"})
+    assert got.status_code == 413
+
+
+# --- downloads -----------------------------------------------------------------------------------------
+def test_whatif_toml_is_the_scenario_with_the_overrides(client):
+    overrides = [["aircraft.transponder_on_probability", "0.25"], ["radar[Kirkuk PSR].availability", "0.5"],
+                 ["aircraft.cruise_altitude_m", "6000"]]
+    r = _run(client, overrides=overrides).json()
+    got = client.get(r["downloads"]["whatif.toml"])
+    assert got.status_code == 200 and "attachment" in got.headers["content-disposition"]
+    doc = tomllib.loads(got.text)
+    expected = load_scenario(SCENARIOS / "iraq_2012_transponder_off.toml", [f"{k}={v}" for k, v in [*FAST, *overrides]])
+    assert parse_scenario(doc, source="whatif.toml") == expected      # every validated value the same
+    assert doc["aircraft"]["transponder_on_probability"] == 0.25
+    assert [r_["availability"] for r_ in doc["radar"] if r_["name"] == "Kirkuk PSR"] == [0.5]
+
+
+def test_run_files_are_the_runs(client, planner):
+    r = _run(client, campaigns=3).json()
+    summary = client.get(r["downloads"]["summary.json"]).json()
+    assert summary["p_detect"] == r["summary"]["p_detect"] and summary["seed"] == r["seed"]
+    rows = client.get(r["downloads"]["flights.csv"]).text.strip().splitlines()
+    assert len(rows) == 1 + r["flights"]
+    detected = sum(row.split(",")[rows[0].split(",").index("detected")] in ("1", "True", "true") for row in rows[1:])
+    assert detected == r["summary"]["flights_detected"]
+    z = zipfile.ZipFile(io.BytesIO(client.get(r["downloads"]["run.zip"]).content))
+    assert sorted(Path(n).name for n in z.namelist()) == sorted(
+        ["README.txt", "flights.csv", "routes.geojson", "summary.json", "whatif.toml"])
+    # everything written lies inside the planner's own folder
+    for p in planner.out_dir.rglob("*"):
+        assert p.resolve().is_relative_to(planner.out_dir)
+
+
+def test_download_names_cannot_leave_the_folder(client):
+    r = _run(client).json()
+    rid = r["run_id"]
+    for path in (f"/api/download/{rid}/..%2F..%2Fetc%2Fpasswd", f"/api/download/{rid}/../../etc/passwd",
+                 f"/api/download/{rid}/%2Fetc%2Fpasswd", f"/api/download/..%2F{rid}/summary.json",
+                 f"/api/download/{rid}/flights.csv%00.toml", "/api/download/r999999/summary.json",
+                 f"/api/download/{rid}/brief.PDF", "/api/download/..%2F..%2F/summary.json"):
+        got = client.get(path)
+        assert got.status_code == 404, path
+        assert "root:" not in got.text
+
+
+# --- sweep ---------------------------------------------------------------------------------------------
+def test_sweep_points_are_single_runs(client):
+    got = client.post("/api/sweep", json={"scenario": "iraq_2012_transponder_off", "overrides": FAST,
+                                          "key": "aircraft.transponder_on_probability", "values": "0, 1",
+                                          "metric": "p_detect", "campaigns": 4})
+    assert got.status_code == 200, got.text
+    points = got.json()["points"]
+    for p in points:
+        single = _run(client, overrides=[["aircraft.transponder_on_probability", str(p["value"])]]).json()
+        assert p["p_detect"] == single["summary"]["p_detect"]
+    assert points[0]["p_detect"] <= points[1]["p_detect"]      # transponders on can only add detections
+    bad = client.post("/api/sweep", json={"scenario": "iraq_2012_transponder_off", "overrides": FAST,
+                                          "key": "aircraft.transponder_on_probability", "values": "0,2"})
+    assert bad.status_code == 400 and bad.json()["field"] == "sweep-values" and "must be <= 1" in bad.json()["error"]
+    bad = client.post("/api/sweep", json={"scenario": "iraq_2012_transponder_off", "overrides": FAST,
+                                          "key": "detection.track_m", "values": "1", "metric": "p_nothing",
+                                          "campaigns": 2})
+    assert bad.status_code == 400 and bad.json()["field"] == "sweep-metric"
+    many = ",".join(["1"] * 13)
+    assert client.post("/api/sweep", json={"scenario": "iraq_2012_transponder_off", "key": "detection.track_m",
+                                           "values": many}).json()["field"] == "sweep-values"
+
+
+# --- the map -------------------------------------------------------------------------------------------
+def test_map_layers_against_the_geometry(client, planner):
+    sid = client.post("/api/upload", content=straight(campaigns=2, flights=5, radar_lat=33.0).encode(),
+                      headers={"x-filename": "map.toml"}).json()["id"]
+    r = client.post("/api/run", json={"scenario": sid}).json()
+    layers = r["layers"]
+    route = layers["routes"]["features"][0]["geometry"]["coordinates"]
+    assert np.allclose(route[0], [44.0, 33.0], atol=1e-4) and np.allclose(route[-1], [46.0, 33.0], atol=1e-4)
+    assert np.allclose(layers["radars"]["features"][0]["geometry"]["coordinates"], [45.0, 33.0], atol=1e-4)
+    # coverage at the level flown (10,000 m) of a 50 km radar on a 20 m mast: slant-range limited, a
+    # circle of ground radius about sqrt(50^2 - 10^2) = 49.0 km (flat-Earth closed form; the Earth's
+    # curvature with 4/3 refraction changes it by well under 1%)
+    ring = np.array(layers["coverage"]["features"][0]["geometry"]["coordinates"][0])
+    _, _, dist_m = Geod(ellps="WGS84").inv(np.full(len(ring), 45.0), np.full(len(ring), 33.0), ring[:, 0], ring[:, 1])
+    expected_m = np.sqrt(50_000.0**2 - (10_000.0 - 20.0) ** 2)
+    assert np.all(np.abs(dist_m / expected_m - 1) < 0.01), (dist_m.min(), dist_m.max(), expected_m)
+    assert shapely.Polygon(ring).contains(shapely.Point(45.0, 33.0))
+    assert layers["tracks_drawn"] == 10 and all(f["properties"]["detected"] for f in layers["tracks"]["features"])
+
+
+def test_a_draws_only_what_if_prepares_nothing(client, planner):
+    _run(client, scenario="iraq_2012_baseline", campaigns=2)
+    before = {k: dict(v) for k, v in planner.cache.stats.items()}["computed"]
+    r = _run(client, scenario="iraq_2012_baseline", campaigns=2,
+             overrides=[["aircraft.transponder_on_probability", "0"], ["response.decision_delay_min", "20"]])
+    assert r.status_code == 200
+    assert dict(planner.cache.stats["computed"]) == before       # no table, fence or coverage computed again
+    _run(client, scenario="iraq_2012_baseline", campaigns=2, overrides=[["aircraft.cruise_altitude_m", "3000"]])
+    assert planner.cache.stats["computed"]["page-coverage"] > before.get("page-coverage", 0)
+
+
+# --- the command ---------------------------------------------------------------------------------------
+def test_serve_refuses_bad_arguments_in_one_line(run_cli):
+    code, _, err = run_cli("serve", "nosuch_scenario")
+    assert code == 2 and err.count("\n") == 1 and "nosuch_scenario" in err
+    code, _, err = run_cli("serve", "--port", "70000")
+    assert code == 2 and "--port" in err
+    # another address than loopback: said with a warning (192.0.2.1 is TEST-NET-1: never this machine's, so
+    # the bind fails and nothing is served)
+    code, _, err = run_cli("serve", "--host", "192.0.2.1", "--port", "0")
+    lines = err.strip().splitlines()
+    assert code == 2 and "warning" in lines[0] and "without any authentication" in lines[0]
+    assert lines[1].startswith("airpicture: error: --host: cannot listen on 192.0.2.1")
+
+
+def test_serve_stops_cleanly_on_ctrl_c(tmp_path):
+    httpx = pytest.importorskip("httpx")
+    proc = subprocess.Popen([sys.executable, "-m", "sim.cli", "serve", "iraq_2012_transponder_off", "--port", "0"],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=tmp_path)
+    try:
+        line = proc.stdout.readline()
+        url = re.search(r"http://127\.0\.0\.1:\d+/", line).group(0)
+        folder = Path(re.search(r"files in (\S+),", line).group(1))
+        assert folder.is_dir()
+        info = httpx.get(url + "api/info", timeout=30).json()
+        assert info["default_scenario"] == "iraq_2012_transponder_off"
+        proc.send_signal(signal.SIGINT)
+        _, err = proc.communicate(timeout=30)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.communicate()
+    assert proc.returncode == 130 and "Traceback" not in err, err
+    assert not folder.exists()                      # its own folder removed
+    assert list(tmp_path.iterdir()) == []          # and nothing written where it was started
+
+
+# --- the page in a real browser ------------------------------------------------------------------------
+def _chromium():
+    """Debian's chromium, or the reason the browser tests skip."""
+    path = os.environ.get("AIRPICTURE_CHROMIUM") or shutil.which("chromium") or shutil.which("chromium-browser")
+    return path
+
+
+@pytest.fixture(scope="module")
+def browser_page(tmp_path_factory):
+    """(page, planner, url, requests, console messages): the page open in headless Chromium on a loopback server."""
+    sync_api = pytest.importorskip("playwright.sync_api", reason="the browser tests need playwright (the test extra)")
+    chromium = _chromium()
+    if chromium is None:
+        pytest.skip("Debian's chromium is not installed (apt-get install chromium; .ci/run installs it)")
+    planner = Planner(tmp_path_factory.mktemp("browser-page"))
+    sock = bind("127.0.0.1", 0)
+    url = url_of(sock)
+    server = make_server(planner)
+    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
+    thread.start()
+    requests, console = [], []
+    with sync_api.sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=chromium, args=["--no-sandbox"])
+        page = browser.new_page(viewport={"width": 1440, "height": 900})
+
+        def route(r):                  # every request is intercepted: anything not on loopback is refused
+            requests.append(r.request.url)
+            if urlparse(r.request.url).hostname == "127.0.0.1":
+                r.continue_()
+            else:
+                r.abort()
+        page.route("**/*", route)
+        page.on("console", lambda m: console.append((m.type, m.text)))
+        page.on("pageerror", lambda e: console.append(("pageerror", str(e))))
+        page.goto(url)
+        sync_api.expect(page.locator("#headline")).to_contain_text("P(detect)", timeout=90_000)
+        yield page, planner, url, requests, console, sync_api.expect
+        browser.close()
+    server.should_exit = True
+    thread.join(10)
+
+
+@pytest.mark.slow   # CI only (.ci/run): a cold baseline in the page and on the command line, about 20 s
+def test_page_in_chromium(browser_page, run_cli, tmp_path):
+    page, planner, url, requests, console, expect = browser_page
+    # loaded offline: no console error, every request to this server
+    assert not [m for m in console if m[0] in ("error", "pageerror")], console
+    assert requests and all(urlparse(u).hostname == "127.0.0.1" for u in requests), requests
+    assert any(u.endswith("/static/leaflet/leaflet.js") for u in requests)
+    assert page.locator(".leaflet-overlay-pane path, .leaflet-coverage-pane path").count() > 0   # the map drew
+
+    # transponders off: the headline is exactly what the command line prints for the same seed and size
+    campaigns = page.input_value("#campaigns")
+    page.fill('input[data-key="aircraft.transponder_on_probability"]', "0")
+    page.click("#run")
+    expect(page.locator("#run-title")).to_contain_text("what-if", timeout=60_000)
+    lines = _cli_lines(run_cli, tmp_path, "iraq_2012_baseline", campaigns,
+                       [("aircraft.transponder_on_probability", "0")])
+    assert page.locator("#headline").text_content() == lines[1]
+    assert page.locator("#run-title").text_content() == lines[0]
+    assert not [m for m in console if m[0] in ("error", "pageerror")], console
+
+    # a bad value: its message beside the control, the command line's, and no run starts
+    shown = page.locator("#headline").text_content()
+    runs = planner.runs_started
+    page.fill('input[data-key="aircraft.transponder_on_probability"]', "1.5")
+    page.click("#run")
+    expect(page.locator("#status")).to_contain_text("Not run")
+    code, _, err = run_cli("run", "iraq_2012_baseline", "--set", "aircraft.transponder_on_probability=1.5")
+    message = err.strip().removeprefix("airpicture: error: ")
+    assert code == 2
+    row_error = page.locator('input[data-key="aircraft.transponder_on_probability"]').locator(
+        "xpath=ancestor::div[contains(@class,'row')]/following-sibling::div[contains(@class,'err')][1]")
+    assert row_error.text_content() == message
+    assert page.locator("#headline").text_content() == shown and planner.runs_started == runs
+
+    # the page as a planner sees it, kept as a test artefact
+    page.fill('input[data-key="aircraft.transponder_on_probability"]', "0")
+    page.click("#run")
+    expect(page.locator("#status")).to_contain_text("Done", timeout=60_000)
+    out = ROOT / "build" / "test-artefacts"
+    out.mkdir(parents=True, exist_ok=True)
+    png = page.screenshot(path=str(out / "serve-page.png"))
+    assert png[:8] == b"\x89PNG\r\n\x1a\n" and int.from_bytes(png[16:20], "big") == 1440
+    assert all(urlparse(u).hostname == "127.0.0.1" for u in requests)
