@@ -29,10 +29,13 @@ from pathlib import Path
 
 import numpy as np
 
-__all__ = ["PrepCache", "code_version", "digest", "DEFAULT_MAX_BYTES", "CACHE_ENV", "default_cache_dir"]
+__all__ = ["PrepCache", "code_version", "digest", "DEFAULT_MAX_BYTES", "DEFAULT_MAX_MEMORY_BYTES", "CACHE_ENV",
+           "default_cache_dir"]
 
 #: Largest size of a cache folder [bytes] unless the owner says otherwise.
 DEFAULT_MAX_BYTES = 2 * 1024**3
+#: Largest size of the parts a cache keeps in memory [bytes] (their arrays) unless the owner says otherwise.
+DEFAULT_MAX_MEMORY_BYTES = 1024**3
 #: Environment variable naming the cache folder of the command line and the Python API.
 CACHE_ENV = "AIRPICTURE_CACHE_DIR"
 _MAGIC = b"airpicture-part-1\n"
@@ -83,6 +86,19 @@ def _feed(h, value):
         h.update(f"{type(value).__name__}:{value!r};".encode())
 
 
+def _nbytes(value):
+    """Bytes of the numpy arrays in a value (dataclass fields, sequences, dicts), its memory's measure."""
+    if isinstance(value, np.ndarray):
+        return value.nbytes
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        return sum(_nbytes(getattr(value, f.name)) for f in dataclasses.fields(value))
+    if isinstance(value, (tuple, list)):
+        return sum(_nbytes(v) for v in value)
+    if isinstance(value, dict):
+        return sum(_nbytes(v) for v in value.values())
+    return 0
+
+
 def digest(*values):
     """A SHA-256 (hex) of values by content: numpy arrays by dtype, shape and bytes, dataclasses by
     their fields, sequences and dicts element by element, anything else by its ``repr``."""
@@ -109,6 +125,8 @@ class PrepCache:
         Where parts persist between processes (None: this object's memory only).
     max_bytes : int
         Bound of the folder's size; the least recently used parts are removed past it.
+    max_memory_bytes : int
+        Bound of the parts kept in memory (their arrays' bytes); the least recently used go first.
     memory : dict, optional
         The in-memory store (a new dict by default); a dict shared by the caller shares parts.
     version : str, optional
@@ -117,10 +135,13 @@ class PrepCache:
     ``stats`` counts, per kind, the parts ``computed`` and those found in ``memory`` or on ``disk``.
     """
 
-    def __init__(self, folder=None, max_bytes=DEFAULT_MAX_BYTES, memory=None, version=None):
+    def __init__(self, folder=None, max_bytes=DEFAULT_MAX_BYTES, memory=None, version=None,
+                 max_memory_bytes=DEFAULT_MAX_MEMORY_BYTES):
         self.folder = None if folder is None else Path(folder)
         self.max_bytes = int(max_bytes)
         self._memory = {} if memory is None else memory
+        self.max_memory_bytes = int(max_memory_bytes)
+        self._sizes = {}             # key -> bytes of its arrays (the memory bound's measure)
         # the code cannot change within a process: only parts on disk need its version in their keys
         self.version = version if version is not None else (code_version() if self.folder is not None else "")
         self.stats = {"computed": Counter(), "memory": Counter(), "disk": Counter()}
@@ -152,6 +173,7 @@ class PrepCache:
         k = self.key(kind, inputs)
         if k in self._memory:
             self.stats["memory"][kind] += 1
+            self._memory[k] = self._memory.pop(k)      # most recently used last
             return self._memory[k]
         value = self._load(kind, k)
         if value is not None:
@@ -161,6 +183,11 @@ class PrepCache:
             self.stats["computed"][kind] += 1
             self._store(kind, k, value)
         self._memory[k] = value
+        self._sizes[k] = _nbytes(value)
+        while sum(self._sizes.get(x, 0) for x in self._memory) > self.max_memory_bytes and len(self._memory) > 1:
+            oldest = next(iter(self._memory))          # least recently used first
+            del self._memory[oldest]
+            self._sizes.pop(oldest, None)
         return value
 
     def _path(self, kind, k):

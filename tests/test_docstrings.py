@@ -18,7 +18,7 @@ OPTIONFLAGS = doctest.ELLIPSIS | doctest.NORMALIZE_WHITESPACE
 
 #: Top-level distributions of the optional extras (pyproject ``[project.optional-dependencies]``):
 #: a module whose import fails only for want of one of these is skipped, not failed.
-OPTIONAL_EXTRAS = frozenset({"dask", "distributed", "starlette", "uvicorn", "tomli_w"})
+OPTIONAL_EXTRAS = frozenset({"dask", "distributed", "starlette", "uvicorn"})
 
 
 def module_names(root=ROOT, packages=PACKAGES):

@@ -133,3 +133,14 @@ def test_digest_reads_arrays_by_content():
     a = np.arange(10.0)
     assert digest(a) == digest(a.copy()) != digest(a + 1e-12)
     assert digest(1.0) != digest(1) and digest((1, 2)) != digest((2, 1))
+
+
+def test_memory_stays_within_its_bound_least_recently_used_first():
+    c = PrepCache(max_memory_bytes=50_000)
+    for k in range(10):
+        c.get("blob", k, lambda: np.zeros(2_000))                       # 16 kB each: three fit
+    c.get("blob", 7, lambda: None)                                      # used again: kept
+    c.get("blob", 10, lambda: np.zeros(2_000))
+    assert len(c._memory) == 3 and sum(a.nbytes for a in c._memory.values()) <= 50_000
+    assert c.get("blob", 7, lambda: "recomputed") is not "recomputed"
+    assert c.get("blob", 0, lambda: "recomputed") == "recomputed"

@@ -28,18 +28,35 @@ import pytest
 import shapely
 
 pytest.importorskip("starlette", reason="the page needs the serve extra: pip install 'airpicture[serve]'")
-pytest.importorskip("httpx", reason="the page's HTTP tests need httpx (the test extra)")
+httpx = pytest.importorskip("httpx", reason="the page's HTTP tests need httpx (the test extra)")
 
 from pyproj import Geod  # noqa: E402
-from starlette.testclient import TestClient  # noqa: E402
 
 from conftest import ROOT, SCENARIOS, straight  # noqa: E402
-from sim.scenario import ScenarioError, load_scenario, parse_scenario  # noqa: E402
-from sim.serve import Planner, bind, create_app, is_loopback, make_server, url_of  # noqa: E402
+from sim.scenario import load_scenario, parse_scenario  # noqa: E402
+from sim.serve import Planner, bind, is_loopback, make_server, url_of  # noqa: E402
 from sim.serve.app import STATIC_DIR  # noqa: E402
 from sim.serve.planner import UPLOAD_MAX_BYTES  # noqa: E402
 
 FAST = [["detection.terrain", "false"]]          # the HTTP tests' runs: a smooth Earth (no masking tables)
+
+
+class _Serving:
+    """The page's server on a free loopback port, in a thread (as ``airpicture serve`` runs it)."""
+
+    def __init__(self, planner):
+        self.sock = bind("127.0.0.1", 0)
+        self.url = url_of(self.sock)
+        self.server = make_server(planner)
+        self.thread = threading.Thread(target=self.server.run, kwargs={"sockets": [self.sock]}, daemon=True)
+
+    def __enter__(self):
+        self.thread.start()
+        return self
+
+    def __exit__(self, *exc):
+        self.server.should_exit = True
+        self.thread.join(10)
 
 
 @pytest.fixture(scope="module")
@@ -49,7 +66,8 @@ def planner(tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def client(planner):
-    with TestClient(create_app(planner), base_url="http://127.0.0.1", raise_server_exceptions=False) as c:
+    """An HTTP client of a server of ``planner`` (real HTTP over loopback)."""
+    with _Serving(planner) as s, httpx.Client(base_url=s.url, timeout=120) as c:
         yield c
 
 
@@ -78,9 +96,11 @@ def test_page_assets_come_from_the_package(client):
         got = client.get(ref)
         assert got.status_code == 200, ref
         assert got.content == (STATIC_DIR / ref.removeprefix("/static/")).read_bytes(), ref
-    # the page's own files name no other host; the CSP forbids loading from one
+    # the page's own files name no other host (the SVG namespace is a name, never fetched); the CSP
+    # forbids loading from one
     for name in ("index.html", "app.js", "style.css"):
-        assert not re.search(r"https?://", (STATIC_DIR / name).read_text(encoding="utf-8")), name
+        text = (STATIC_DIR / name).read_text(encoding="utf-8").replace("http://www.w3.org/2000/svg", "")
+        assert not re.search(r"https?://", text), name
     assert "default-src 'self'" in page.headers["content-security-policy"]
     # the vendored Leaflet is the npm package's file, byte for byte (hash recorded when it was vendored)
     recorded = re.search(r"leaflet\.js\s+\(sha256 ([0-9a-f]{64})\)", (STATIC_DIR / "leaflet" / "VENDORED.md").read_text())
@@ -145,14 +165,15 @@ def test_bad_value_gives_the_command_lines_message_on_its_control(client, planne
     assert [e["field"] for e in body["errors"]] == ["aircraft.transponder_on_probability", "radar[Kirkuk PSR].availability"]
     assert "must be a number, got 'x'" in body["errors"][1]["error"]
     assert planner.runs_started == before            # no run started
-    # a combination refused only together is reported under its key
-    got = _run(client, overrides=[["detection.track_n", "2"]])
+    # two values each valid alone, refused together (3 of 5 scans: 4 of 3 is not), under the key refused
+    got = _run(client, overrides=[["detection.track_m", "4"], ["detection.track_n", "3"]])
     assert got.status_code == 400 and got.json()["field"] == "detection.track_m"
+    assert got.json()["error"].endswith("detection.track_m: must be <= track_n (3)")
 
 
 def test_run_size_and_seed_limits(client, tmp_path):
     small = Planner(tmp_path / "p", max_flights=300)
-    with TestClient(create_app(small), base_url="http://127.0.0.1") as c:
+    with _Serving(small) as srv, httpx.Client(base_url=srv.url, timeout=120) as c:
         got = _run(c, campaigns=21)                 # 21 x 15 = 315 flights > 300
         assert got.status_code == 400 and got.json()["field"] == "campaigns"
         assert "315 flights" in got.json()["error"] and "at most 300" in got.json()["error"]
@@ -226,7 +247,7 @@ def test_whatif_toml_is_the_scenario_with_the_overrides(client):
     assert got.status_code == 200 and "attachment" in got.headers["content-disposition"]
     doc = tomllib.loads(got.text)
     expected = load_scenario(SCENARIOS / "iraq_2012_transponder_off.toml", [f"{k}={v}" for k, v in [*FAST, *overrides]])
-    assert parse_scenario(doc, source="whatif.toml") == expected      # every validated value the same
+    assert parse_scenario(doc, source=expected.path) == expected      # every validated value the same
     assert doc["aircraft"]["transponder_on_probability"] == 0.25
     assert [r_["availability"] for r_ in doc["radar"] if r_["name"] == "Kirkuk PSR"] == [0.5]
 
@@ -328,7 +349,6 @@ def test_serve_refuses_bad_arguments_in_one_line(run_cli):
 
 
 def test_serve_stops_cleanly_on_ctrl_c(tmp_path):
-    httpx = pytest.importorskip("httpx")
     proc = subprocess.Popen([sys.executable, "-m", "sim.cli", "serve", "iraq_2012_transponder_off", "--port", "0"],
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=tmp_path)
     try:
@@ -364,13 +384,9 @@ def browser_page(tmp_path_factory):
     if chromium is None:
         pytest.skip("Debian's chromium is not installed (apt-get install chromium; .ci/run installs it)")
     planner = Planner(tmp_path_factory.mktemp("browser-page"))
-    sock = bind("127.0.0.1", 0)
-    url = url_of(sock)
-    server = make_server(planner)
-    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
-    thread.start()
     requests, console = [], []
-    with sync_api.sync_playwright() as p:
+    with _Serving(planner) as srv, sync_api.sync_playwright() as p:
+        url = srv.url
         browser = p.chromium.launch(executable_path=chromium, args=["--no-sandbox"])
         page = browser.new_page(viewport={"width": 1440, "height": 900})
 
@@ -387,8 +403,6 @@ def browser_page(tmp_path_factory):
         sync_api.expect(page.locator("#headline")).to_contain_text("P(detect)", timeout=90_000)
         yield page, planner, url, requests, console, sync_api.expect
         browser.close()
-    server.should_exit = True
-    thread.join(10)
 
 
 @pytest.mark.slow   # CI only (.ci/run): a cold baseline in the page and on the command line, about 20 s

@@ -537,6 +537,27 @@ class _Columns:
         return got
 
 
+def flight_groups(fs, rows):
+    """Flights of ``rows`` that share their route, their row of the tables (nearest tabulated offset), their
+    transponder and their scale have the same ``P_ij`` for every candidate: one representative each and
+    the group's summed scale. Returns ``(representatives, weights)`` (exact: the objective is a sum over
+    flights of a function of their own hazards)."""
+    rows = np.asarray(rows, dtype=np.int64)
+    if not rows.size:
+        return rows, np.zeros(0)
+    table_row = np.zeros(len(rows), dtype=np.int64)
+    for i, route in enumerate(fs.sim.routes):
+        sel = fs.route_index[rows] == i
+        if sel.any():
+            offsets = offset_rows(route.cross_track_sigma_m, OFFSET_CLIP_SIGMA, OFFSET_STEP_M)
+            table_row[sel] = nearest_row(offsets, fs.cross_track_m[rows[sel]])
+    keys = np.column_stack([fs.route_index[rows], table_row, fs.transponder_on[rows].astype(np.int64),
+                            np.round(fs.scale[rows] * 1e9).astype(np.int64)])
+    _, first, inverse = np.unique(keys, axis=0, return_index=True, return_inverse=True)
+    weight = np.bincount(inverse.ravel(), weights=fs.scale[rows], minlength=len(first))
+    return rows[first], weight
+
+
 def reach_matrix(fs, rows, cands, like_spec):
     """Geometric upper bounds on ``P_ij`` for the flights ``rows`` of a flight set and every candidate, shape
     (len(rows), M): the candidate's availability where flight ``i`` passes within its reach (instrumented
@@ -636,6 +657,21 @@ class Coverage:
         """Marginal gains at hazards ``H`` of candidates ``start..M-1``: exact where evaluated, bounds elsewhere."""
         return (self.w * np.exp(-H)) @ self.P[:, start:]
 
+    def flight_bound(self, H, m, start=0, exclude=()):
+        """An upper bound on ``F`` after adding any ``m`` of the candidates ``start..M-1`` (not ``exclude``) to a
+        layout of hazards ``H``: each flight takes its own ``m`` largest hazards (a layout gives every flight
+        the same ``m``, so it can do no better)."""
+        if m <= 0:
+            return self.value_at(H)
+        A = _hazard(self.P[:, start:])
+        if len(exclude):
+            A[:, [e - start for e in exclude if e >= start]] = 0.0
+        m = min(m, A.shape[1])
+        if m == 0:
+            return self.value_at(H)
+        top = -np.partition(-A, m - 1, axis=1)[:, :m]
+        return self.value_at(H + top.sum(axis=1))
+
 
 # --- lazy greedy --------------------------------------------------------------------------------------
 @dataclass(frozen=True)
@@ -669,9 +705,10 @@ def lazy_greedy(k, cov):
     -------
     steps : list of GreedyStep
     bounds : ndarray, shape (k + 1,)
-        ``bounds[m]``, an upper bound on ``max_{|T| = m} F(T)``: the least, over the layouts ``S_i`` of the
-        run, of ``F(S_i)`` plus the ``m`` largest marginal-gain bounds at ``S_i`` (Nemhauser, Wolsey &
-        Fisher 1978), and greedy's ``F(S_0) + (F(S_m) - F(S_0)) / (1 - (1 - 1/m)^m)``.
+        ``bounds[m]``, an upper bound on ``max_{|T| = m} F(T)``, the least of: over the layouts ``S_i``
+        of the run, ``F(S_i)`` plus the ``m`` largest marginal-gain bounds at ``S_i`` (Nemhauser, Wolsey &
+        Fisher 1978); greedy's ``F(S_0) + (F(S_m) - F(S_0)) / (1 - (1 - 1/m)^m)``; and each flight with
+        its own ``m`` best candidates (:meth:`Coverage.flight_bound`).
     """
     M = cov.n_candidates
     k = min(int(k), M)
@@ -711,10 +748,11 @@ def lazy_greedy(k, cov):
     snapshots.append((value, np.sort(g_all[np.isfinite(g_all)])[::-1][:k]))
     bounds = np.full(k + 1, np.inf)
     bounds[0] = base_value
+    zero = np.zeros(len(cov.w))
     for m in range(1, k + 1):
         online = min(v + float(np.sum(np.maximum(keys[:m], 0.0))) for v, keys in snapshots)
         greedy = base_value + (steps[m - 1][3] - base_value) / (1.0 - (1.0 - 1.0 / m) ** m)
-        bounds[m] = max(min(online, greedy, base_value + float(np.sum(cov.w))), steps[m - 1][3])
+        bounds[m] = max(min(online, greedy, cov.flight_bound(zero, m)), steps[m - 1][3])
     out = [GreedyStep(s, j, float(g), float(v), float(bounds[s]), int(cov.evaluations)) for s, j, g, v in steps]
     return out, bounds
 
@@ -741,7 +779,9 @@ def robust_layout(covs, k, incumbents=(), node_limit=NODE_LIMIT, seconds=NODE_SE
     marginal gains on route r]`` and dropped unless it beats the incumbent; the last pick is evaluated for
     every candidate at once (a single addition's gain is exact). Columns are computed only for
     candidates that need them (the bounds stand in for the others). Stops after ``node_limit`` nodes or
-    ``seconds``; the bound is then the largest of the open nodes'.
+    ``seconds``; the bound is then the largest of the open nodes'. Every node is also bounded by each
+    flight taking its own best remaining candidates (:meth:`Coverage.flight_bound`), which proves a
+    layout that gives every flight of the worst route all it could get.
     """
     M = covs[0].n_candidates
     t_start = time.perf_counter()
@@ -801,9 +841,12 @@ def robust_layout(covs, k, incumbents=(), node_limit=NODE_LIMIT, seconds=NODE_SE
             if j is not None and v > best + eps:
                 best, best_S = v, tuple(S) + (j,)
             continue
+        flights = min(c.flight_bound(h, left, start) for c, h in zip(covs, H))
+        if flights <= best + eps:
+            continue
         g = np.array([c.gains(h, start) for c, h in zip(covs, H)])          # (R, M - start)
         rest = -np.sort(-g, axis=1)[:, :left - 1].sum(axis=1)
-        child = np.min(F[:, None] + g + rest[:, None], axis=0)[: M - start - (left - 1)]
+        child = np.minimum(np.min(F[:, None] + g + rest[:, None], axis=0), flights)[: M - start - (left - 1)]
         keep = np.flatnonzero(child > best + eps)
         for j in keep[np.argsort(child[keep], kind="stable")]:      # ascending: the most promising popped first
             stack.append((float(child[j]), tuple(S) + (start + int(j),)))
@@ -908,44 +951,71 @@ class FlyerRoute:
     transponder_on: bool
     p_surrogate: float              # the search's P(detect) against the layout it answered
     doc: dict = field(repr=False)   # its route scenario (the layout it answered, the scenario's other keys)
+    budget_m: float = 0.0           # the extra-distance budget it was searched with
 
     def route_table(self):
         return copy.deepcopy(self.doc["route"][0])
 
 
-def _flyer_response(scenario, layout_tables, round_no, budget_km, levels, terrain, cache, seed):
-    """The flyer's least-detectable route against the scenario's radars plus ``layout_tables`` (one budget)."""
+#: The adaptive flyer's budgets in each round, as fractions of its largest (every route found joins the
+#: set when it beats it: more routes per round, fewer rounds).
+FLYER_BUDGET_FRACTIONS = (0.25, 0.5, 1.0)
+
+
+def _flyer_responses(scenario, layout_tables, round_no, budget_km, levels, terrain, cache, seed):
+    """The flyer's least-detectable routes against the scenario's radars plus ``layout_tables``, one per budget
+    of :data:`FLYER_BUDGET_FRACTIONS` times ``budget_km`` (routes found twice kept once), each in the
+    transponder state whose route is the safer by the search's surrogate."""
     doc = copy.deepcopy(scenario.raw)
     doc["radar"] = [*copy.deepcopy(doc.get("radar", [])), *copy.deepcopy(list(layout_tables))]
     sc = parse_scenario(doc, source=scenario.path, overrides=scenario.overrides)
-    res = evade(sc, [budget_km], levels=levels, campaigns=1, flights=1, seed=seed, terrain=terrain, cache=cache)
-    best = None
-    for t in res.transponder_states:
-        pts = res.front.get(t) or (res.direct[t],)
-        r = pts[-1]
-        if best is None or (r.p_surrogate, r.extra_m) < (best.p_surrogate, best.extra_m):
-            best = r
-    rdoc = copy.deepcopy(best.doc)
-    rdoc["route"][0]["name"] = f"flyer-{round_no}"
-    return FlyerRoute(f"flyer-{round_no}", round_no, np.asarray(best.lat_deg, dtype=float),
-                      np.asarray(best.lon_deg, dtype=float), float(best.extra_m), best.level.label,
-                      bool(best.transponder_on), float(best.p_surrogate), rdoc)
+    budgets = sorted({round(f * budget_km, 3) for f in FLYER_BUDGET_FRACTIONS})
+    res = evade(sc, budgets, levels=levels, campaigns=1, flights=1, seed=seed, terrain=terrain, cache=cache)
+    out, seen = [], set()
+    for b in res.budgets_m:
+        best = None
+        for t in res.transponder_states:
+            pts = [r for r in res.front.get(t, ()) if r.budget_m == b] or [res.direct[t]]
+            r = pts[-1]
+            if best is None or (r.p_surrogate, r.extra_m) < (best.p_surrogate, best.extra_m):
+                best = r
+        key = (best.transponder_on, best.level, tuple(np.round(best.lat_deg, 6)), tuple(np.round(best.lon_deg, 6)))
+        if key in seen:
+            continue
+        seen.add(key)
+        name = f"flyer-{round_no}-{b / 1000.0:g}km"
+        rdoc = copy.deepcopy(best.doc)
+        rdoc["route"][0]["name"] = name
+        out.append(FlyerRoute(name, round_no, np.asarray(best.lat_deg, dtype=float),
+                              np.asarray(best.lon_deg, dtype=float), float(best.extra_m), best.level.label,
+                              bool(best.transponder_on), float(best.p_surrogate), rdoc, float(b)))
+    return out
 
 
 # --- the whole question ------------------------------------------------------------------------------
 @dataclass(frozen=True)
 class PlaceRound:
-    """One round of the adaptive loop: the layout the flyer answered, its route, and what the defender did."""
+    """One round of the adaptive loop: the layout the flyer answered, its routes, and what the defender did."""
 
     round: int
     layout: tuple                   # candidate indices the flyer answered
-    flyer: FlyerRoute
-    flyer_value: float              # F of the flyer's route for that layout (sample)
+    flyers: tuple                   # FlyerRoute per budget (distinct routes)
+    flyer_values: tuple             # F of each for that layout (selection sample)
     worst_name: str                 # the worst route of the set for that layout, and its value (sample)
     worst_value: float
-    improved: bool                  # the flyer's route joined the set
+    added: tuple                    # the flyer's routes that joined the set (worse than the set's worst)
     new_layout: tuple | None        # the defender's re-placement (None: the loop ended)
-    robust: RobustLayout | None
+    robust: "RobustLayout | None"
+
+    @property
+    def best(self):
+        """The flyer's best answer of the round: its route with the least objective."""
+        k = int(np.argmin(self.flyer_values))
+        return self.flyers[k], float(self.flyer_values[k])
+
+    @property
+    def improved(self):
+        return bool(self.added)
 
 
 @dataclass(frozen=True)
@@ -962,6 +1032,8 @@ class PlaceResult:
     candidate_source: str           # "grid of 25 km" or the CSV path
     tables: tuple = field(repr=False)   # each candidate's [[radar]] table
     evaluated: np.ndarray = field(repr=False, default=None)  # bool per candidate: its column was computed
+    singleton: np.ndarray = field(repr=False, default=None)  # gain of each candidate alone (a bound where not
+    #                                                          evaluated), against the fixed flyer
     base_value: float = 0.0         # the objective without new radars (selection sample)
     steps: tuple = ()               # GreedyStep per pick (against the fixed flyer)
     bounds: np.ndarray = None
@@ -970,7 +1042,8 @@ class PlaceResult:
     rounds: tuple = ()              # PlaceRound per round (adaptive)
     flyer_routes: tuple = ()        # every FlyerRoute found
     best_response: str | None = None   # the route of the set the flyer answers the final layout with
-    robust_sample: float | None = None  # min over the set of F_r(layout), selection sample
+    robust_sample: float | None = None  # min over every route found of F_r(layout), selection sample
+    robust_bound: float | None = None   # no layout of K does better than this against every route found (sample)
     rescore_prefix: tuple = ()      # Rescore of the fixed flyer's layouts of 0..K radars
     rescore_layout: Rescore | None = None        # the reported layout
     rescore_fixed: Rescore | None = None         # the fixed flyer's layout (adaptive: for comparison)
@@ -1127,11 +1200,12 @@ def place(scenario, add, like, *, candidates=None, grid_km=None, objective="dete
     cols_mix = _Columns(fs_mix, tables, objective, terrain, cache, like_spec)
 
     def coverage(fs, cols, rows, name):
-        """The objective over flights ``rows`` of a flight set (weights: the share of each in them)."""
+        """The objective over flights ``rows`` of a flight set (each flight weighs 1 / len(rows)), its flights
+        that can gain grouped by what decides their P_ij (:func:`flight_groups`)."""
         rows = np.asarray(rows, dtype=np.int64)
-        gain = rows[fs.scale[rows] > 0]
-        return Coverage(fs.scale[gain] / len(rows), float(np.mean(fs.base[rows])) if len(rows) else 0.0,
-                        lambda j: cols.column(j)[gain], reach_matrix(fs, gain, cands, like_spec), name)
+        rep, weight = flight_groups(fs, rows[fs.scale[rows] > 0])
+        return Coverage(weight / len(rows), float(np.mean(fs.base[rows])) if len(rows) else 0.0,
+                        lambda j: cols.column(j)[rep], reach_matrix(fs, rep, cands, like_spec), name)
 
     cov_mix = coverage(fs_mix, cols_mix, np.arange(fs_mix.n), "scenario")
     steps, bounds = lazy_greedy(k, cov_mix)
@@ -1149,7 +1223,7 @@ def place(scenario, add, like, *, candidates=None, grid_km=None, objective="dete
                                       f"{'flyer who adapts' if label == 'layout' and against == 'adaptive' else 'fixed flyer'}.")
 
     rounds_done, flyers, layout = [], [], fixed_layout
-    best_response, robust_sample = None, None
+    best_response, robust_sample, robust_bound = None, None, None
     flyer_cols = {}
     if against == "adaptive":
         t0 = time.perf_counter()
@@ -1157,39 +1231,56 @@ def place(scenario, add, like, *, candidates=None, grid_km=None, objective="dete
         # the scenario's routes, each on its own (the mix's columns, restricted to the route's flights)
         covs = {r.name: coverage(fs_mix, cols_mix, fs_mix.route_rows(i), r.name)
                 for i, r in enumerate(fs_mix.sim.routes) if fs_mix.route_rows(i).size}
+        found = dict(covs)          # every route found (the set, and the flyer's routes that did not join it)
+        visited = [fixed_layout]
         for rnd in range(rounds + 1):
             ts = time.perf_counter()
-            flyer = _flyer_response(scenario, [tables[j] for j in layout], rnd, max_extra_km, levels, terrain, cache,
-                                    select_seed)
+            answers = _flyer_responses(scenario, [tables[j] for j in layout], rnd, max_extra_km, levels, terrain,
+                                       cache, select_seed)
             timings["search_s"] += time.perf_counter() - ts
-            flyers.append(flyer)
-            fdoc = _with_radars(flyer.doc, scenario.raw.get("radar", []))
-            fdoc.pop("uncertainty", None)
-            fs = _flight_set(flyer.name, parse_scenario(fdoc, source=scenario.path), objective, select_campaigns,
-                             flights, select_seed, terrain, cache)
-            flyer_cols[flyer.name] = _Columns(fs, tables, objective, terrain, cache, like_spec)
-            cov = coverage(fs, flyer_cols[flyer.name], np.arange(fs.n), flyer.name)
-            fv = cov.value(layout)
+            values = []
+            for flyer in answers:
+                flyers.append(flyer)
+                fdoc = _with_radars(flyer.doc, scenario.raw.get("radar", []))
+                fdoc.pop("uncertainty", None)
+                fs = _flight_set(flyer.name, parse_scenario(fdoc, source=scenario.path), objective, select_campaigns,
+                                 flights, select_seed, terrain, cache)
+                flyer_cols[flyer.name] = _Columns(fs, tables, objective, terrain, cache, like_spec)
+                found[flyer.name] = coverage(fs, flyer_cols[flyer.name], np.arange(fs.n), flyer.name)
+                values.append(found[flyer.name].value(layout))
             vals = {name: c.value(layout) for name, c in covs.items()}
             worst_name = min(vals, key=lambda n: (vals[n], n))
             worst_v = vals[worst_name]
-            improved = fv < worst_v - ADAPT_TOLERANCE and rnd < rounds
+            added = tuple(f.name for f, v in zip(answers, values) if v < worst_v - ADAPT_TOLERANCE)
             new_layout, rob = None, None
-            if improved:
-                covs[flyer.name] = cov
-                rob = robust_layout(list(covs.values()), k, incumbents=(layout, fixed_layout))
+            if added and rnd < rounds:
+                for name in added:
+                    covs[name] = found[name]
+                rob = robust_layout(list(covs.values()), k, incumbents=visited)
                 new_layout = rob.layout
-            rounds_done.append(PlaceRound(rnd, layout, flyer, fv, worst_name, worst_v, improved, new_layout, rob))
+            rounds_done.append(PlaceRound(rnd, layout, tuple(answers), tuple(values), worst_name, worst_v,
+                                          added if new_layout is not None else (), new_layout, rob))
             tick(1)
-            if not improved:
-                if fv < worst_v - ADAPT_TOLERANCE:
-                    notes.append(f"the round limit ({rounds}) was reached: the flyer's last route "
-                                 f"({flyer.name}) still beats every route of the set against the final layout")
-                vals[flyer.name] = fv
-                best_response = min(vals, key=lambda n: (vals[n], n))
-                robust_sample = float(vals[best_response])
+            if new_layout is None:
+                if added:
+                    notes.append(f"the round limit ({rounds}) was reached: the flyer's last routes still beat every "
+                                 "route of the set; the layout reported is the best found against every route found")
                 break
             layout = new_layout
+            visited.append(layout)
+        # the layout reported: the best of those visited against every route found (then against the fixed
+        # flyer, then the later one); its value there, and the bound over the whole set of routes found
+        scored = []
+        for t, lay in enumerate(visited):
+            v = {name: c.value(lay) for name, c in found.items()}
+            worst = min(v, key=lambda n: (v[n], n))
+            scored.append((v[worst], cov_mix.value(lay), t, lay, worst))
+        robust_sample, _, _, layout, best_response = max(scored, key=lambda x: (x[0], x[1], x[2]))
+        final = robust_layout(list(found.values()), k, incumbents=visited)
+        robust_bound = final.bound
+        if final.value > robust_sample + 1e-12:
+            notes.append(f"against every route found, the layout {', '.join(cands[j].name for j in final.layout)} "
+                         f"would do better on the sample ({final.value:.4f}); the flyer has not answered it yet")
         timings["adaptive_s"] = time.perf_counter() - t0
 
     t0 = time.perf_counter()
@@ -1200,7 +1291,7 @@ def place(scenario, add, like, *, candidates=None, grid_km=None, objective="dete
         if m == 0:
             d = copy.deepcopy(scenario.raw)
             d.setdefault("run", {}).update(campaigns=campaigns, flights=flights, seed=seed)
-        prefix.append(_rescore(f"{m} added", d, objective, terrain, cache, src, keep_sim=(m == k and against == "fixed")))
+        prefix.append(_rescore(f"{m} added", d, objective, terrain, cache, src, keep_sim=(m == k)))
         tick(1)
     rescore_fixed = prefix[-1]
     rescore_flyer = {}
@@ -1216,17 +1307,18 @@ def place(scenario, add, like, *, candidates=None, grid_km=None, objective="dete
     else:
         rescore_layout = rescore_fixed
     timings["rescore_s"] = time.perf_counter() - t0
-    evaluated = np.zeros(len(cands), dtype=bool)
-    evaluated[list(cols_mix.computed)] = True
+    evaluated = cov_mix.exact.copy()
     timings["columns_evaluated"] = int(cols_mix.evaluated + sum(c.evaluated for c in flyer_cols.values()))
     timings["columns_s"] = cols_mix.seconds + sum(c.seconds for c in flyer_cols.values())
     timings["total_s"] = time.perf_counter() - t_start
     return PlaceResult(
         scenario=scenario, like=like, add=k, objective=objective, against=against, candidates=cands,
-        candidate_source=source, tables=tables, evaluated=evaluated, base_value=base_value,
+        candidate_source=source, tables=tables, evaluated=evaluated,
+        singleton=cov_mix.gains(np.zeros(len(cov_mix.w))), base_value=base_value,
         steps=tuple(steps), bounds=bounds, fixed_layout=fixed_layout,
         layout=layout if against == "adaptive" else fixed_layout, rounds=tuple(rounds_done),
         flyer_routes=tuple(flyers), best_response=best_response, robust_sample=robust_sample,
+        robust_bound=robust_bound,
         rescore_prefix=tuple(prefix), rescore_layout=rescore_layout, rescore_fixed=rescore_fixed,
         rescore_flyer=rescore_flyer, select_seed=select_seed, select_campaigns=select_campaigns,
         select_flights=flights, select_flights_total=fs_mix.n, campaigns=campaigns, flights=flights, seed=seed,

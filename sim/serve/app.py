@@ -106,11 +106,10 @@ async def _body(request, limit, what):
     """The request body, at most ``limit`` bytes (refused with 413 before reading more)."""
     declared = request.headers.get("content-length")
     if declared is not None:
-        try:
-            if int(declared) > limit:
-                raise PageError(f"{what}: {int(declared):,} bytes: at most {limit:,}", what, 413)
-        except ValueError:
-            raise PageError(f"{what}: bad Content-Length", what) from None
+        if not declared.strip().isdigit():
+            raise PageError(f"{what}: bad Content-Length", what)
+        if int(declared) > limit:
+            raise PageError(f"{what}: {int(declared):,} bytes: at most {limit:,}", what, 413)
     data = bytearray()
     async for chunk in request.stream():
         data += chunk

@@ -91,8 +91,8 @@ def map_geojson(sim, result, cache):
                                                layers.radar_xy) if np.isfinite(xy).all()]
     orbits = [_feature("LineString", _lonlat(tr, xy), name=name, kind=kind)
               for name, kind, xy in zip(layers.radar_names, layers.radar_kinds, layers.radar_orbit_xy) if len(xy)]
-    tracks = [_feature("LineString", _lonlat(tr, xy), detected=bool(d))
-              for xy, d in zip(layers.track_xy, layers.track_detected)]
+    tracks = [_feature("LineString", _lonlat(tr, xy), detected=bool(d))          # the rare misses drawn last, on top
+              for xy, d in sorted(zip(layers.track_xy, layers.track_detected), key=lambda t: bool(not t[1]))]
     first = [_feature("Point", c) for c in _lonlat(tr, layers.first_xy)]
     intercepts = [_feature("Point", c) for c in _lonlat(tr, layers.intercept_xy)]
     interceptors = [_feature("Point", c, name=i.name) for c, i in zip(_lonlat(tr, layers.interceptor_xy),

@@ -31,15 +31,14 @@ from collections import OrderedDict
 from dataclasses import dataclass
 from pathlib import Path
 
-import tomli_w
-
 from sim.analysis import sweep
 from sim.analysis.metrics import MetricError
 from sim.catalog import resolve_scenario, shipped_dir, shipped_scenarios
 from sim.montecarlo import prepare, run
 from sim.pipeline import load, simulate_to
 from sim.prepcache import PrepCache
-from sim.results import summarize, headline, shown_title
+from sim.products.evade import toml_text
+from sim.results import headline, overrides_text, summarize
 from sim.scenario import (SCENARIO_MAX_BYTES, SEED_MAX, ScenarioError, parse_override_value, parse_scenario,
                           shown_text, with_overrides)
 from sim.serve.controls import scenario_controls
@@ -304,7 +303,9 @@ class Planner:
             while len(self._runs) > MAX_RUNS_KEPT:
                 old, _ = self._runs.popitem(last=False)
                 shutil.rmtree(self.out_dir / old, ignore_errors=True)
-        return {"run_id": rec.id, "scenario_id": base.id, "scenario": base.name, "title": shown_title(summary),
+        changes = overrides_text(summary)
+        return {"run_id": rec.id, "scenario_id": base.id, "scenario": base.name,
+                "title": sc.info.title + (f" (what-if: {changes})" if changes else ""),     # as airpicture run says it
                 "headline": headline(summary), "overrides": list(sc.overrides),
                 "command": self.command(base, sc.overrides, c, s, sc.run.seed), "campaigns": c, "seed": s,
                 "flights": c * sc.run.flights, "flights_per_campaign": sc.run.flights, "summary": summary,
@@ -365,11 +366,14 @@ class Planner:
         """The run's what-if as scenario TOML text: the file's values with the overrides applied."""
         rec = self.record(run_id)
         sc = rec.scenario
-        head = [f"# What-if of {rec.base.name}, written by airpicture serve.",
-                f"# The overrides applied: {'; '.join(sc.overrides) if sc.overrides else 'none'}.",
-                f"# The page ran it with: {self.command(rec.base, sc.overrides, rec.campaigns, rec.seed, sc.run.seed)}",
-                "# (comments of the original file are not kept; its values are.)", ""]
-        return "\n".join(head) + tomli_w.dumps(sc.raw)
+        head = (f"What-if of {rec.base.name}, written by airpicture serve.",
+                f"The overrides applied: {'; '.join(sc.overrides) if sc.overrides else 'none'}.",
+                f"The page ran it with: {self.command(rec.base, sc.overrides, rec.campaigns, rec.seed, sc.run.seed)}",
+                "(The original file's comments are not kept; its values are.)")
+        text = toml_text(sc.raw, header=head)
+        if tomllib.loads(text) != sc.raw:        # never a file that reads back as another scenario
+            raise ValueError("the what-if does not read back as written (a value the TOML writer cannot hold)")
+        return text
 
     def download(self, run_id, name):
         """``(path or bytes, media type, file name)`` of one of a run's downloads (:data:`DOWNLOADS`);

@@ -119,7 +119,7 @@ function numberControl(c, container) {
 
 function levelControl(c, container) {
   const mode = el("select", {"aria-label": "Cruise level reference", title: "above mean sea level, or above ground (terrain following)"},
-    el("option", {value: "amsl"}, "m AMSL"), el("option", {value: "agl"}, "m above ground"));
+    el("option", {value: "amsl"}, "m AMSL"), el("option", {value: "agl"}, "m AGL"));
   mode.value = c.mode;
   const input = textInput(c.value, c.label);
   input.id = "ctl-cruise-level";
@@ -309,7 +309,8 @@ function showRun(r) {
 function initMap(borders) {
   const map = L.map("map", {zoomSnap: 0.25, zoomDelta: 0.5, minZoom: 3, maxZoom: 11, worldCopyJump: false, attributionControl: true});
   map.attributionControl.setPrefix(false);
-  map.attributionControl.addAttribution("Borders: Natural Earth; airports: OpenFlights; no tiles, nothing from the internet");
+  map.attributionControl.addAttribution("Natural Earth borders, OpenFlights airports; no tiles");
+  new ResizeObserver(() => map.invalidateSize()).observe(document.getElementById("map"));
   for (const [name, z] of [["land", 200], ["coverage", 350], ["tracks", 410], ["routes", 420], ["points", 450], ["labels", 460]]) {
     map.createPane(name).style.zIndex = z;
   }
@@ -377,7 +378,8 @@ function drawRun(r) {
   for (const k of Object.keys(state.layers)) if (!Object.values(layers).includes(state.layers[k])) delete state.layers[k];
   state.layerControl = L.control.layers(null, layers, {collapsed: true, position: "topright"}).addTo(map);
   if (state.fitted !== r.scenario_id) {
-    map.fitBounds(L_.bounds, {padding: [12, 12]});
+    map.invalidateSize();
+    map.fitBounds(L_.bounds, {paddingTopLeft: [12, 12], paddingBottomRight: [70, 12]});
     state.fitted = r.scenario_id;
   }
   drawLegend(r);
@@ -391,9 +393,10 @@ function drawLegend(r) {
   const box = (color) => { const s = el("span", {class: "box"}); s.style.borderColor = color; s.style.background = color + "22"; return s; };
   div.replaceChildren(...[
     el("div", {class: "title"}, `Coverage at ${L_.coverage_label}${L_.terrain ? ", terrain masked" : ""}`),
-    el("div", {}, box(c.primary), "primary radar  ", box(c.secondary), "secondary"),
+    el("div", {}, box(c.primary), "primary  ", box(c.secondary), "secondary radar"),
+    L_.coverage.features.some((f) => f.properties.hidden) ? el("div", {}, box("#777777"), "sees no flight (transponders off)") : null,
     el("div", {}, sw(c.route), "route"),
-    el("div", {}, sw(c.detected), `tracked (${L_.tracks_drawn} of ${thousands(L_.flights_total)} flights drawn)`),
+    el("div", {}, sw(c.detected), `tracked (${L_.tracks_drawn} of ${thousands(L_.flights_total)} drawn)`),
     el("div", {}, sw(c.undetected, true), "never tracked"),
     el("div", {}, dot(c.first_detection), "first detection"),
     L_.intercepts.features.length ? el("div", {}, dot("#000", true), "interceptor meets the flight") : null,

@@ -1,0 +1,459 @@
+"""Products of ``airpicture place``: the steps (CSV), the objective against K (chart), the map of the chosen
+sites and their coverage over the existing layout, the augmented scenario files and README.txt.
+
+Everything here draws or writes a :class:`sim.analysis.place.PlaceResult` it is given; nothing runs the
+placement or the Monte Carlo. The scenario files are written by :func:`sim.products.evade.toml_text` and
+read back before they are kept: each parses to exactly the document that was re-scored.
+"""
+import tomllib
+from pathlib import Path
+
+import numpy as np
+from matplotlib.lines import Line2D
+from matplotlib.patches import PathPatch, Patch
+
+from geo.coverage import load_borders, project_geometry
+from geo.geodesy import leg_geometry, positions_along_route
+from sim.products.brief import coverage_level
+from sim.products.coverage import radar_coverages
+from sim.products.evade import toml_text
+from sim.products.export import staged_output, write_csv, write_json, write_sidecar
+from sim.products.maps import (draw_countries, draw_coverage, draw_graticule, draw_north_arrow, draw_routes,
+                               draw_scale_bar, draw_sites, polygon_path, set_map_extent)
+from sim.products.style import COLORS, FONT_SIZE, LINES, MARKERS, PALETTE, new_figure, save_figure, use_style
+from sim.results import ASSUMPTIONS_NOTE
+
+__all__ = ["objective_label", "run_text", "steps_rows", "rounds_rows", "candidate_rows", "place_json",
+           "draw_objective", "objective_figure", "draw_layout_panel", "map_figure", "write_place_files",
+           "write_place", "PLACE_FILES"]
+
+#: The files of a place output folder (adaptive adds rounds.csv, placed-fixed.toml and flyer-*.toml).
+PLACE_FILES = ("README.txt", "steps.csv", "candidates.csv", "place.json", "objective.png", "map.png", "placed.toml")
+
+#: The new radars' colour (Okabe-Ito blue: not the primary orange or the secondary green).
+NEW_COLOR = PALETTE["blue"]
+#: The flyer's routes, in the order found.
+FLYER_COLORS = (PALETTE["vermillion"], PALETTE["purple"], PALETTE["sky_blue"], "#555555", PALETTE["yellow"],
+                PALETTE["green"])
+
+
+def objective_label(objective):
+    """The objective as a chart's axis says it."""
+    return {"detect": "P(detect) per flight", "track-in-airspace": "P(held in track inside the airspace) per flight",
+            "stopped": "P(stopped) per flight"}[objective]
+
+
+def _short(objective):
+    return {"detect": "P(detect)", "track-in-airspace": "P(track in airspace)", "stopped": "P(stopped)"}[objective]
+
+
+def run_text(result):
+    """What was asked and how it was answered, in one line (captions, README.txt)."""
+    sc = result.scenario
+    flyer = ("a fixed flyer (the scenario's routes)" if result.against == "fixed" else
+             f"a flyer who adapts (least-detectable route within {result.max_extra_km:g} km extra, levels "
+             f"{result.levels})")
+    return (f"placement of {result.add} more {result.like} radars in scenario {sc.info.name} ({sc.info.title}); "
+            f"objective {result.objective}, against {flyer}; candidates: {len(result.candidates):,} sites from "
+            f"{result.candidate_source}; chosen on a selection sample of {result.select_flights_total:,} flights "
+            f"(seed {result.select_seed}); re-scored by {result.campaigns:,} campaigns x {result.flights} flights, "
+            f"seed {result.seed}" + (f"; what-if: {'; '.join(sc.overrides)}" if sc.overrides else ""))
+
+
+def _ci(rs):
+    return rs.ci95 if rs.ci95 is not None else (np.nan, np.nan)
+
+
+# --- tables -------------------------------------------------------------------------------------------
+def steps_rows(result):
+    """One row per step of the greedy against the fixed flyer (k = 0: the existing radars): the site, its
+    marginal gain, the objective and the bound on the selection sample, and the Monte Carlo re-score."""
+    rows = []
+    pre = result.rescore_prefix
+    rs = pre[0]
+    rows.append({"k": 0, "site": "(existing radars)", "lat": None, "lon": None, "elevation_m": None, "mast_m": None,
+                 "marginal_gain": None, "objective_sample": round(result.base_value, 6),
+                 "bound_sample": round(result.base_value, 6), "columns_computed": 0,
+                 "objective_mc": rs.value, "mc_ci95_low": _ci(rs)[0], "mc_ci95_high": _ci(rs)[1]})
+    for s in result.steps:
+        c = result.candidates[s.index]
+        rs = pre[s.k]
+        rows.append({"k": s.k, "site": c.name, "lat": c.lat_deg, "lon": c.lon_deg, "elevation_m": c.elevation_m,
+                     "mast_m": c.antenna_height_m, "marginal_gain": round(s.gain, 6),
+                     "objective_sample": round(s.value, 6), "bound_sample": round(s.bound, 6),
+                     "columns_computed": s.evaluations, "objective_mc": rs.value, "mc_ci95_low": _ci(rs)[0],
+                     "mc_ci95_high": _ci(rs)[1]})
+    return rows
+
+
+def rounds_rows(result):
+    """One row per round of the adaptive loop."""
+    out = []
+    for r in result.rounds:
+        out.append({"round": r.round, "layout": "; ".join(result.candidates[j].name for j in r.layout),
+                    "flyer_route": r.flyer.name, "flyer_extra_km": round(r.flyer.extra_m / 1000.0, 3),
+                    "flyer_level": r.flyer.level, "flyer_transponder": "on" if r.flyer.transponder_on else "off",
+                    "flyer_p_surrogate": round(r.flyer.p_surrogate, 6),
+                    "flyer_waypoints": " ".join(f"{a:.4f},{b:.4f}" for a, b in zip(r.flyer.lat_deg, r.flyer.lon_deg)),
+                    "flyer_objective_sample": round(r.flyer_value, 6), "worst_route_of_set": r.worst_name,
+                    "worst_objective_sample": round(r.worst_value, 6), "flyer_improves": r.improved,
+                    "new_layout": "" if r.new_layout is None else "; ".join(result.candidates[j].name
+                                                                             for j in r.new_layout),
+                    "robust_objective_sample": None if r.robust is None else round(r.robust.value, 6),
+                    "robust_bound_sample": None if r.robust is None else round(r.robust.bound, 6),
+                    "robust_proven": None if r.robust is None else r.robust.proven,
+                    "robust_nodes": None if r.robust is None else r.robust.nodes})
+    return out
+
+
+def candidate_rows(result):
+    """Every candidate: its site, whether its column was computed, and its gain alone against the fixed flyer
+    (exact when computed, else the geometric bound), and whether (and when) it was chosen."""
+    chosen = {j: s.k for s in result.steps for j in [s.index]}
+    robust = set(result.layout) if result.against == "adaptive" else set()
+    return [{"site": c.name, "lat": c.lat_deg, "lon": c.lon_deg, "elevation_m": c.elevation_m,
+             "mast_m": c.antenna_height_m, "evaluated": bool(result.evaluated[j]),
+             "gain_alone": round(float(result.singleton[j]), 6),
+             "gain_alone_is": "exact" if result.evaluated[j] else "upper bound",
+             "chosen_step": chosen.get(j), "in_robust_layout": (j in robust) if robust else None}
+            for j, c in enumerate(result.candidates)]
+
+
+def _layout_block(result, rs, label):
+    out = {"label": label, "scenario": rs.doc["scenario"]["name"],
+           "sites": [n for n in rs.doc["radar"][len(result.scenario.radars):]],
+           "objective_mc": rs.value, "objective_mc_ci95": list(rs.ci95),
+           "per_route": {k: {"value": v[0], "flights": v[1], "ci95": [round(v[2][0], 6), round(v[2][1], 6)]}
+                         for k, v in rs.route_values.items()},
+           "summary": rs.summary}
+    out["sites"] = [{"name": t["name"], "lat": t["lat"], "lon": t["lon"]} for t in out["sites"]]
+    return out
+
+
+def place_json(result):
+    """place.json: the question, the settings, the steps, the rounds, every re-score (summaries included)."""
+    sc = result.scenario
+    robust = result.robust_value("layout")
+    fixed_robust = result.robust_value("fixed")
+    out = {
+        "scenario": sc.info.name, "title": sc.info.title, "overrides": list(sc.overrides), "note": ASSUMPTIONS_NOTE,
+        "question": {"add": result.add, "like": result.like, "objective": result.objective,
+                     "against": result.against, "max_extra_km": result.max_extra_km, "levels": result.levels,
+                     "candidates": len(result.candidates), "candidate_source": result.candidate_source},
+        "selection": {"seed": result.select_seed, "campaigns": result.select_campaigns,
+                      "flights_per_campaign": result.select_flights, "flights": result.select_flights_total,
+                      "objective_without_new_radars": round(result.base_value, 6),
+                      "columns_computed": int(np.sum(result.evaluated))},
+        "monte_carlo": {"seed": result.seed, "campaigns": result.campaigns, "flights_per_campaign": result.flights},
+        "steps": steps_rows(result),
+        "layout": _layout_block(result, result.rescore_layout, "reported"),
+        "run": run_text(result), "notes": list(result.notes),
+        "timings_s": {k: (round(v, 3) if isinstance(v, float) else v) for k, v in result.timings_s.items()},
+    }
+    if result.against == "adaptive":
+        out["adaptive"] = {
+            "rounds": rounds_rows(result),
+            "best_response_sample": result.best_response, "robust_objective_sample": result.robust_sample,
+            "naive_objective_mc": result.rescore_layout.value,
+            "robust_objective_mc": None if robust is None else robust[0],
+            "robust_route": None if robust is None else robust[1],
+            "price_of_adaptation": None if robust is None else round(result.rescore_layout.value - robust[0], 6),
+            "fixed_layout": _layout_block(result, result.rescore_fixed, "against the fixed flyer"),
+            "fixed_layout_robust_objective_mc": None if fixed_robust is None else fixed_robust[0],
+            "fixed_layout_robust_route": None if fixed_robust is None else fixed_robust[1],
+            "flyer_routes": [{"name": f.name, "round": f.round, "extra_km": round(f.extra_m / 1000.0, 3),
+                              "level": f.level, "transponder": "on" if f.transponder_on else "off",
+                              "waypoints": [[round(float(a), 6), round(float(b), 6)] for a, b in
+                                            zip(f.lat_deg, f.lon_deg)],
+                              "objective_mc_reported_layout": result.rescore_flyer[("layout", f.name)].value,
+                              "objective_mc_fixed_layout": result.rescore_flyer[("fixed", f.name)].value,
+                              "scenario_file": f"{f.name}.toml"} for f in result.flyer_routes],
+        }
+    return out
+
+
+# --- the chart ------------------------------------------------------------------------------------------
+def draw_objective(ax, result):
+    """The objective against the number of radars added: the greedy's value and the upper bound on the
+    selection sample, the Monte Carlo re-score (95% intervals) and, against the adaptive flyer, the value of
+    the reported layout when the flyer answers it. Returns the artists by role."""
+    out = {}
+    ks = np.arange(len(result.steps) + 1)
+    sample = np.array([result.base_value] + [s.value for s in result.steps])
+    bound = np.array([result.base_value] + [s.bound for s in result.steps])
+    mc = np.array([r.value for r in result.rescore_prefix])
+    ci = np.array([_ci(r) for r in result.rescore_prefix], dtype=float)
+    out["bound"] = ax.fill_between(ks, sample, bound, color=COLORS["band"], alpha=0.25, linewidth=0,
+                                   label="room left by the bound: no layout of k does better (selection sample)")
+    out["sample"] = ax.plot(ks, sample, color=COLORS["detected"], marker="o", markersize=4.5, markerfacecolor="white",
+                            linewidth=1.0, linestyle=(0, (1, 1.5)),
+                            label="greedy, on the selection sample (the chosen sites' objective)")
+    out["mc"] = ax.errorbar(ks, mc, yerr=np.vstack([mc - ci[:, 0], ci[:, 1] - mc]), color=COLORS["detected"],
+                            marker="o", markersize=5, linewidth=1.6, ecolor="#333333", elinewidth=0.8, capsize=2.5,
+                            label="the same layouts, Monte Carlo on a fresh sample (95% CI)")
+    out["labels"] = []
+    for s in result.steps:
+        out["labels"].append(ax.annotate(f"{s.k}. {result.candidates[s.index].name}", (s.k, mc[s.k]), xytext=(4, -10),
+                                         textcoords="offset points", fontsize=FONT_SIZE["tiny"],
+                                         color=COLORS["muted"]))
+    if result.against == "adaptive":
+        k = len(result.steps)
+        rob = result.robust_value("layout")
+        fix = result.robust_value("fixed")
+        lay = result.rescore_layout
+        out["robust"] = ax.plot([k + 0.12], [lay.value], linestyle="none", marker="s", markersize=6,
+                                markerfacecolor=PALETTE["vermillion"], markeredgecolor="black",
+                                label="the flyer-aware layout, against the scenario's routes (naive)")
+        if rob is not None:
+            out["robust"] += ax.plot([k + 0.12], [rob[0]], linestyle="none", marker="v", markersize=7,
+                                     markerfacecolor=PALETTE["vermillion"], markeredgecolor="black",
+                                     label=f"the flyer-aware layout, against the flyer's best route ({rob[1]})")
+            ax.annotate("", (k + 0.12, rob[0]), (k + 0.12, lay.value),
+                        arrowprops=dict(arrowstyle="->", color=PALETTE["vermillion"], linewidth=1.0))
+            ax.annotate(f"price of adaptation {lay.value - rob[0]:.3f}", (k + 0.12, 0.5 * (lay.value + rob[0])),
+                        xytext=(6, 0), textcoords="offset points", fontsize=FONT_SIZE["tiny"],
+                        color=PALETTE["vermillion"], va="center")
+        if fix is not None:
+            out["robust"] += ax.plot([k - 0.12], [fix[0]], linestyle="none", marker="v", markersize=6,
+                                     markerfacecolor="white", markeredgecolor=COLORS["detected"],
+                                     label=f"the greedy layout above, against the flyer's best route ({fix[1]})")
+    lo = min(np.nanmin(ci[:, 0]), np.nanmin(sample), *([result.robust_value("layout")[0]]
+                                                       if result.robust_value("layout") else []),
+             *([result.robust_value("fixed")[0]] if result.robust_value("fixed") else []))
+    ax.set_ylim(max(-0.03, lo - 0.08 * max(1.0 - lo, 0.05)), 1.0 + 0.04 * max(1.0 - lo, 0.05))
+    ax.set_xlim(-0.3, len(result.steps) + 0.95)
+    ax.set_xticks(ks)
+    ax.set_xlabel(f"radars added (copies of {result.like}, in the order chosen)")
+    ax.set_ylabel(objective_label(result.objective))
+    ax.grid(True, zorder=0)
+    ax.legend(loc="lower left" if result.against == "adaptive" else "lower right", fontsize=FONT_SIZE["tiny"] + 0.5)
+    return out
+
+
+def _wrap(text, width):
+    words, lines, cur = text.split(), [], ""
+    for w in words:
+        if len(cur) + len(w) + 1 > width and cur:
+            lines.append(cur)
+            cur = w
+        else:
+            cur = f"{cur} {w}".strip()
+    return "\n".join(lines + [cur])
+
+
+def objective_figure(result):
+    """The chart of the objective against K as a Figure (call inside :func:`sim.products.style.use_style`)."""
+    fig = new_figure("chart", figsize=(7.2, 4.8))
+    ax = fig.add_axes([0.1, 0.25, 0.86, 0.62])
+    draw_objective(ax, result)
+    sc = result.scenario
+    fig.text(0.5, 0.975, f"Where {result.add} more {result.like} radars go ({sc.info.name})", ha="center", va="top",
+             fontsize=FONT_SIZE["title"], fontweight="bold")
+    fig.text(0.5, 0.93, f"{_short(result.objective)} as radars are added by lazy greedy"
+             + (", and against a flyer who re-routes" if result.against == "adaptive" else ""),
+             ha="center", va="top", fontsize=FONT_SIZE["small"])
+    fig.text(0.01, 0.01, _wrap(run_text(result) + ". " + ASSUMPTIONS_NOTE, 165), ha="left", va="bottom",
+             fontsize=FONT_SIZE["tiny"], color=COLORS["muted"])
+    return fig
+
+
+# --- the map ------------------------------------------------------------------------------------------------
+def draw_layout_panel(ax, result, rs, countries, flyers=(), title=""):
+    """One panel: the existing radars' coverage at the cruise level, the candidate sites, the chosen sites
+    (numbered, their coverage outlined in blue), the scenario's routes and the flyer's routes. Returns the
+    legend handles ``[(artist, label)]``."""
+    sim = rs.sim
+    tr = sim.airspace.transformer
+    alt, agl, level = coverage_level(sim)
+    covs = radar_coverages(sim, tr, altitude_m=alt, agl_m=agl)
+    n_old = len(result.scenario.radars)
+    old, new = covs[:n_old], covs[n_old:]
+    xpdr_off = result.scenario.aircraft.transponder_on_probability == 0.0
+    hidden = [r.kind.needs_transponder and xpdr_off for r, _ in old]
+    cand_xy = np.array([tr.transform(c.lon_deg, c.lat_deg) for c in result.candidates]).reshape(-1, 2)
+    route_xy = []
+    for route in sim.routes:
+        lat = np.degrees(np.arcsin(np.clip(route.xyz[::30, 2], -1, 1)))
+        lon = np.degrees(np.arctan2(route.xyz[::30, 1], route.xyz[::30, 0]))
+        route_xy.append(np.column_stack(tr.transform(lon, lat)))
+    flyer_xy = [np.column_stack(tr.transform(*_geodesic_lon_lat(f.lat_deg, f.lon_deg))) for f in flyers]
+    old_xy = np.array([tr.transform(r.lon_deg, r.lat_deg) for r, _ in old]).reshape(-1, 2)
+    new_xy = np.array([tr.transform(r.lon_deg, r.lat_deg) for r, _ in new]).reshape(-1, 2)
+    must = np.vstack([cand_xy, old_xy, new_xy, *route_xy, *flyer_xy])
+    set_map_extent(ax, must, min_margin_m=40_000.0)
+    draw_countries(ax, countries, result.scenario.airspace.country)
+    draw_graticule(ax, tr)
+    shown = ["hidden" if h else r.kind.name for (r, _), h in zip(old, hidden)]
+    draw_coverage(ax, [g for _, g in old], shown)
+    handles = []
+    for kind in dict.fromkeys(r.kind.name for (r, _), h in zip(old, hidden) if not h):
+        handles.append((Patch(facecolor=COLORS[kind], alpha=0.24 if kind == "primary" else 0.0,
+                              hatch=None if kind == "primary" else "////", edgecolor=COLORS[kind], **LINES[kind]),
+                        f"existing {kind} coverage at {level}"))
+    ax.plot(cand_xy[:, 0], cand_xy[:, 1], linestyle="none", marker=".", markersize=1.6, color="#9A9A9A", zorder=2.5)
+    handles.append((Line2D([], [], linestyle="none", marker=".", markersize=4, color="#9A9A9A"),
+                    f"candidate site ({len(result.candidates):,})"))
+    for _, g in new:
+        if g.is_empty:
+            continue
+        ax.add_patch(PathPatch(polygon_path(g), facecolor=NEW_COLOR, alpha=0.18, edgecolor="none", zorder=2.6))
+        ax.add_patch(PathPatch(polygon_path(g), facecolor="none", edgecolor=NEW_COLOR, linewidth=1.4, zorder=3.6))
+    handles.append((Patch(facecolor=NEW_COLOR, alpha=0.3, edgecolor=NEW_COLOR, linewidth=1.4),
+                    f"new radars' coverage at {level}"))
+    draw_routes(ax, route_xy)
+    handles.append((Line2D([], [], color=COLORS["route"], **LINES["route"]), "the scenario's routes"))
+    for k, (f, xy) in enumerate(zip(flyers, flyer_xy)):
+        color = FLYER_COLORS[k % len(FLYER_COLORS)]
+        ax.plot(xy[:, 0], xy[:, 1], color="white", linewidth=2.8, zorder=5.3)
+        ax.plot(xy[:, 0], xy[:, 1], color=color, linewidth=1.5, zorder=5.4)
+        v = result.rescore_flyer.get(("layout" if rs is result.rescore_layout else "fixed", f.name))
+        handles.append((Line2D([], [], color=color, linewidth=1.5),
+                        f"{f.name}: the flyer's answer to round {f.round}'s layout (+{f.extra_m / 1000:,.0f} km)"
+                        + ("" if v is None else f"; {_short(result.objective)} here {v.value:.3f}")))
+    draw_sites(ax, old_xy, [r.kind.name for r, _ in old], np.zeros((0, 2)))
+    for kind in dict.fromkeys(r.kind.name for r, _ in old):
+        blind = all(h for (r, _), h in zip(old, hidden) if r.kind.name == kind)
+        handles.append((Line2D([], [], linestyle="none", markerfacecolor=COLORS[kind],
+                               markeredgecolor=COLORS["radar_edge"], **MARKERS[kind]),
+                        f"existing {kind} radar" + (": sees nothing, transponders off" if blind else "")))
+    for n, (x, y) in enumerate(new_xy, start=1):
+        ax.plot([x], [y], linestyle="none", marker="o", markersize=11, markerfacecolor=NEW_COLOR,
+                markeredgecolor="white", markeredgewidth=1.2, zorder=7)
+        ax.text(x, y, str(n), ha="center", va="center", color="white", fontsize=FONT_SIZE["small"],
+                fontweight="bold", zorder=7.1)
+    handles.append((Line2D([], [], linestyle="none", marker="o", markersize=8, markerfacecolor=NEW_COLOR,
+                           markeredgecolor="white"), f"new {result.like} copy (number: "
+                                                     f"{'order chosen' if rs is result.rescore_fixed else 'layout'})"))
+    draw_scale_bar(ax)
+    draw_north_arrow(ax, tr)
+    ax.set_title(title, fontsize=FONT_SIZE["label"] + 1)
+    return handles
+
+
+def _geodesic_lon_lat(lat_deg, lon_deg, step_m=5_000.0):
+    """Points along a route's geodesic legs (WGS84) at most about ``step_m`` apart: ``(lon, lat)``."""
+    length = float(leg_geometry(lat_deg, lon_deg)[1].sum())
+    s = np.linspace(0.0, length, max(int(np.ceil(length / step_m)), 1) + 1)
+    la, lo, _ = positions_along_route(lat_deg, lon_deg, s)
+    return lo, la
+
+
+def _panel_title(result, rs, which):
+    sites = rs.doc["radar"][len(result.scenario.radars):]
+    rob = result.robust_value(which) if result.against == "adaptive" else None
+    text = f"{_short(result.objective)} {rs.value:.3f} [{rs.ci95[0]:.3f}-{rs.ci95[1]:.3f}] on the scenario's routes"
+    if rob is not None:
+        text += f"; {rob[0]:.3f} against the flyer's best route ({rob[1]})"
+    head = ("the greedy layout (a fixed flyer)" if which == "fixed" else "the flyer-aware layout")
+    return f"{head}, {len(sites)} sites\n{text}"
+
+
+def map_figure(result):
+    """The map: one panel against the fixed flyer; against the adaptive flyer, the greedy layout beside the
+    flyer-aware one with the flyer's routes."""
+    adaptive = result.against == "adaptive"
+    fig = new_figure("map", figsize=(11.0, 8.0) if not adaptive else (13.0, 7.6))
+    tr = result.rescore_layout.sim.airspace.transformer
+    countries = tuple((name, iso, project_geometry(gm, tr)) for name, iso, gm in load_borders())
+    panels = [("fixed", result.rescore_fixed, ())] if not adaptive else [
+        ("fixed", result.rescore_fixed, tuple(f for f in result.flyer_routes if f.round == 0)),
+        ("layout", result.rescore_layout, result.flyer_routes)]
+    bottom, top = 0.07, 0.86
+    for p, (which, rs, flyers) in enumerate(panels):
+        if adaptive:
+            ax = fig.add_axes([0.01 + 0.5 * p, bottom, 0.48, top - bottom])
+        else:
+            ax = fig.add_axes([0.02, bottom, 0.63, top - bottom])
+        handles = draw_layout_panel(ax, result, rs, countries, flyers, _panel_title(result, rs, which))
+        ax.legend([a for a, _ in handles], [b for _, b in handles], loc="lower left", fontsize=FONT_SIZE["tiny"],
+                  framealpha=0.92)
+    sc = result.scenario
+    fig.text(0.5, 0.975, f"Where {result.add} more {result.like} radars go: {sc.info.title}", ha="center", va="top",
+             fontsize=FONT_SIZE["title"] + 1, fontweight="bold")
+    fig.text(0.5, 0.945, f"objective {result.objective}; numbered circles: the chosen sites; grey dots: the candidates",
+             ha="center", va="top", fontsize=FONT_SIZE["small"])
+    if not adaptive:
+        lines = [f"{_short(result.objective)}: the selection sample (its bound), then the Monte Carlo", "",
+                 "k  site                    gain    sample  bound   Monte Carlo [95% CI]"]
+        for row in steps_rows(result):
+            gain = "" if row["marginal_gain"] is None else f"{row['marginal_gain']:+.4f}"
+            lines.append(f"{row['k']:<2d} {row['site'][:22]:<22s} {gain:>7s}  {row['objective_sample']:.4f}  "
+                         f"{row['bound_sample']:.4f}  {row['objective_mc']:.4f} [{row['mc_ci95_low']:.4f}-"
+                         f"{row['mc_ci95_high']:.4f}]")
+        fig.text(0.665, 0.84, "\n".join(lines), ha="left", va="top", fontsize=FONT_SIZE["tiny"] - 0.3,
+                 family="monospace")
+    fig.text(0.01, 0.01, _wrap(run_text(result) + ". Map: Lambert azimuthal equal-area; borders Natural Earth. "
+                               + ASSUMPTIONS_NOTE, 230), ha="left", va="bottom", fontsize=FONT_SIZE["tiny"],
+             color=COLORS["muted"])
+    return fig
+
+
+# --- the folder ------------------------------------------------------------------------------------------------
+def _write_toml(path, doc, header):
+    text = toml_text(doc, header=header)
+    if tomllib.loads(text) != doc:
+        raise RuntimeError(f"{path.name}: the TOML written does not read back as the re-scored scenario")
+    path.write_text(text, encoding="utf-8")
+
+
+def write_place_files(stage, result):
+    """Write a place output folder into ``stage`` (an empty folder); returns the steps' rows."""
+    stage = Path(stage)
+    sc = result.scenario
+    rows = steps_rows(result)
+    header = list(rows[0])
+    write_csv(stage / "steps.csv", header, [[("" if r[k] is None else r[k]) for k in header] for r in rows])
+    crow = candidate_rows(result)
+    ch = list(crow[0])
+    write_csv(stage / "candidates.csv", ch, [[("" if r[k] is None else r[k]) for k in ch] for r in crow])
+    write_json(stage / "place.json", place_json(result))
+    lay = result.rescore_layout
+    note = ASSUMPTIONS_NOTE
+    _write_toml(stage / "placed.toml", lay.doc, (
+        f"Written by airpicture place from scenario {sc.info.name}: {result.add} more {result.like} radars, objective "
+        f"{result.objective}, against {'a flyer who adapts' if result.against == 'adaptive' else 'a fixed flyer'}.",
+        f"This file's run: {_short(result.objective)} {lay.value:.4f} [{lay.ci95[0]:.4f}-{lay.ci95[1]:.4f}]; "
+        "run it with: airpicture run placed.toml", note))
+    files = ("steps.csv       the greedy's steps against the fixed flyer: the site, its marginal gain, the objective\n"
+             "                and the upper bound on the best layout of k (selection sample), the Monte Carlo re-score\n"
+             "candidates.csv  every candidate site: whether its column was computed, its gain alone (exact, or a bound)\n"
+             "place.json      all of it, with the settings and every re-score's summary\n"
+             "objective.png   the objective against the number of radars added\n"
+             "map.png         the chosen sites and their coverage over the existing layout\n"
+             "placed.toml     the scenario with the new radars: airpicture run placed.toml gives the numbers above\n")
+    if result.against == "adaptive":
+        rr = rounds_rows(result)
+        write_csv(stage / "rounds.csv", list(rr[0]), [[("" if r[k] is None else r[k]) for k in rr[0]] for r in rr])
+        fx = result.rescore_fixed
+        _write_toml(stage / "placed-fixed.toml", fx.doc, (
+            f"Written by airpicture place from scenario {sc.info.name}: the greedy layout against a fixed flyer "
+            f"(for comparison); {_short(result.objective)} {fx.value:.4f}.", "Run it with: airpicture run "
+                                                                            "placed-fixed.toml", note))
+        for f in result.flyer_routes:
+            r = result.rescore_flyer[("layout", f.name)]
+            _write_toml(stage / f"{f.name}.toml", r.doc, (
+                f"Written by airpicture place from scenario {sc.info.name}: the flyer's route {f.name} (its answer "
+                f"to round {f.round}'s layout) against the reported layout.",
+                f"This file's run: {_short(result.objective)} {r.value:.4f}; run it with: airpicture run {f.name}.toml",
+                note))
+        files += ("rounds.csv      the adaptive loop: each round's layout, the flyer's route and its value, the\n"
+                  "                worst route of the set, the re-placement and its bound\n"
+                  "placed-fixed.toml  the greedy layout against the fixed flyer (for comparison)\n"
+                  + "".join(f"{f.name + '.toml':<15s} the flyer's route {f.name} against the reported layout\n"
+                            for f in result.flyer_routes))
+    with use_style():
+        title = f"Where {result.add} more {result.like} radars go: {sc.info.title}"
+        save_figure(objective_figure(result), stage / "objective.png", title=title,
+                    description=f"{run_text(result)}. {ASSUMPTIONS_NOTE}")
+        save_figure(map_figure(result), stage / "map.png", dpi=150, title=title,
+                    description=f"{run_text(result)}. {ASSUMPTIONS_NOTE}")
+    write_sidecar(stage / "README.txt", run_text(result), files + "".join(f"\nNote: {n}" for n in result.notes)
+                  + ("\n" if result.notes else ""))
+    return rows
+
+
+def write_place(out_dir, result):
+    """Write a place output folder (staged: the folder is replaced as a whole when every file is complete,
+    :func:`sim.products.export.staged_output`); returns the steps' rows."""
+    with staged_output(Path(out_dir)) as stage:
+        return write_place_files(stage, result)
