@@ -216,6 +216,9 @@ def _sites(sim, transformer, airports):
             add(airport_label(a), a.lat_deg, a.lon_deg, 1, True)
         else:
             add(r.name, r.lat_deg, r.lon_deg, 1, True)
+    for itc in sim.scenario.interceptors:   # an interceptor base: its name, unless a site label stands there
+        if not any(ground_distance_m(itc.lat_deg, itc.lon_deg, e[1], e[2]) <= _SITE_MATCH_M for e in entries.values()):
+            add(itc.name, itc.lat_deg, itc.lon_deg, 1, True)
     for a in airports.values():   # the airspace's international airports
         if a.country_iso_a3 == sim.airspace.iso_a3 and "International" in a.name:
             add(airport_label(a), a.lat_deg, a.lon_deg, 2, False)
