@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: install demo brief test bench readme-map readme-results architecture clean
+.PHONY: install demo brief test bench readme-bench readme-map readme-results architecture clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -29,6 +29,12 @@ test: $(STAMP)
 ## Benchmarks (separate from the tests): print what they measure
 bench: $(STAMP)
 	$(BIN)/python benchmarks/bench_run.py
+	$(BIN)/python benchmarks/bench_whatif.py
+	$(BIN)/python benchmarks/bench_evade.py
+
+## Put the tables of benchmarks/results.json (make bench) into the README's Performance section
+readme-bench: $(STAMP)
+	$(BIN)/python benchmarks/readme_tables.py --write
 
 ## Regenerate the map shown in the README
 readme-map: $(STAMP)

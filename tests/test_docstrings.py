@@ -6,6 +6,7 @@ with the repository root as the working directory, so examples may name
 ``scenarios/...``. A module whose import needs a missing optional extra
 (:data:`OPTIONAL_EXTRAS`) is skipped; any other import error fails.
 """
+import json
 import doctest
 import importlib
 from pathlib import Path
@@ -90,3 +91,17 @@ def test_docstring_examples_exist():
             per_module[name] = (len(run), len(examples))
     print("docstring examples (runnable, total) per module:", per_module)
     assert runnable > 0, f"no runnable docstring examples in {MODULES} ({total} in all, every one +SKIP)"
+
+
+def test_readme_performance_tables_are_what_make_bench_measured():
+    # every number of the README's performance tables is one benchmarks/results.json holds (make bench;
+    # make readme-bench renders them)
+    import importlib.util
+    from conftest import ROOT
+    spec = importlib.util.spec_from_file_location("readme_tables", ROOT / "benchmarks" / "readme_tables.py")
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    readme = (ROOT / "README.md").read_text()
+    start, end = mod.MARKERS
+    held = readme[readme.index(start) + len(start):readme.index(end)]
+    assert held == mod.render(json.loads((ROOT / "benchmarks" / "results.json").read_text()))

@@ -1,0 +1,85 @@
+"""The README's performance tables, rendered from benchmarks/results.json (what `make bench` measured).
+
+    python benchmarks/readme_tables.py            # print them
+    python benchmarks/readme_tables.py --write    # put them in README.md between the bench markers
+
+A test checks that README.md holds exactly what this renders from the committed results.json,
+so every number in those tables is one `make bench` measured.
+"""
+import argparse
+import json
+import re
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+RESULTS = ROOT / "benchmarks" / "results.json"
+README = ROOT / "README.md"
+MARKERS = ("<!-- bench:start -->\n", "<!-- bench:end -->")
+#: How each measured case reads in the README.
+_WHAT = {
+    "iraq_2012_baseline, fast path (default)": "baseline",
+    "iraq_2012_transponder_off, fast path (default)": "transponders off",
+    "iraq_2012_baseline, exact path (--exact)": "baseline, `--exact` (every scan from its geometry)",
+    "iraq_2012_baseline, fast path": None,          # the same as the default row beside --exact
+    "iraq_2012_baseline, Dask local, 1 single-threaded worker(s)": "baseline, `--dask local`, 1 worker",
+    "iraq_2012_baseline, Dask local, 2 single-threaded worker(s)": "baseline, `--dask local`, 2 workers",
+}
+_TARGETS = {
+    "whatif_warm_2000_s": ("a one-key what-if at 2,010 flights, warm (in one process)", "s"),
+    "sensitivity_baseline_s": ("sensitivity of the baseline (its declared inputs, 200 campaigns)", "s"),
+    "brief_baseline_s": ("the brief of the baseline", "s"),
+    "compare_8_s": ("compare of the 8 shipped scenarios", "s"),
+    "baseline_1e6_cold_s": ("1,000,005 baseline flights, cold (nothing cached)", "s"),
+    "aew_over_baseline": ("airborne orbit at 1e6 flights, against the baseline", "x"),
+    "f16_over_baseline": ("F-16 interceptors at 1e6 flights, against the baseline", "x"),
+    "parquet_client_cpu_share": ("the client's share of the CPU, Parquet written by 2 workers", ""),
+}
+
+
+def _num(x, unit):
+    if unit == "":
+        return f"{100 * x:.1f}%"
+    if unit == "x":
+        return f"{x:.2f}x"
+    return f"{x:,.2f} s" if x < 10 else f"{x:,.1f} s"
+
+
+def render(res):
+    """The Markdown of both tables (a run table; the what-if targets, met or not)."""
+    lines = ["| what | flights | wall | flights/s | scan evaluations/s | peak memory |",
+             "| --- | ---: | ---: | ---: | ---: | ---: |"]
+    for r in res["runs"]:
+        what = _WHAT.get(r["what"], r["what"])
+        if what is None:
+            continue
+        peak = "-" if "Dask" in r["what"] else f"{r['peak_mb']:,.0f} MB"
+        lines.append(f"| {what} | {r['flights']:,} | {r['wall_s']:.1f} s | {r['flights_per_s']:,} | "
+                     f"{r['scan_evaluations_per_s'] / 1e6:,.1f} M | {peak} |")
+    w = res.get("whatif")
+    if w:
+        lines += ["", f"What-if speed (`benchmarks/bench_whatif.py`{', quick' if w.get('quick') else ''}):", "",
+                  "| what | measured | target | |", "| --- | ---: | ---: | --- |"]
+        for key, (what, unit) in _TARGETS.items():
+            if key in w:
+                m = w[key]
+                lines.append(f"| {what} | {_num(m['value'], unit)} | {_num(m['target'], unit)} | "
+                             f"{'met' if m['met'] else '**not met**'} |")
+    return "\n".join(lines) + "\n"
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--write", action="store_true", help="replace the tables between the bench markers in README.md")
+    args = ap.parse_args()
+    text = render(json.loads(RESULTS.read_text()))
+    if not args.write:
+        print(text, end="")
+        return
+    readme = README.read_text()
+    new = re.sub(re.escape(MARKERS[0]) + r".*?" + re.escape(MARKERS[1]),
+                 lambda m: MARKERS[0] + text + MARKERS[1], readme, flags=re.S)
+    README.write_text(new)
+
+
+if __name__ == "__main__":
+    main()
