@@ -31,6 +31,7 @@ bench: $(STAMP)
 	$(BIN)/python benchmarks/bench_run.py
 	$(BIN)/python benchmarks/bench_whatif.py
 	$(BIN)/python benchmarks/bench_evade.py
+	$(BIN)/python benchmarks/bench_place.py
 
 ## Put the tables of benchmarks/results.json (make bench) into the README's Performance section
 readme-bench: $(STAMP)

@@ -26,18 +26,20 @@ from pathlib import Path
 
 from sim.analysis import sensitivity
 from sim.analysis.evade import evade as _evade
+from sim.analysis.place import place as _place
 from sim.catalog import shipped_scenarios
 from sim.cells import cell_text
 from sim.pipeline import (altitude_sweep, compare, load, override_text, simulate, simulate_to, sweep, terrain_for,
                           with_overrides, write_run)
 from sim.products.evade import write_evade as _write_evade
+from sim.products.place import write_place_files as _write_place_files
 from sim.products.export import staged_output
 from sim.results import flight_csv_text, flight_dtypes, flight_header, headline, shown_title, summarize
 from sim.scenario import Scenario
 
 __all__ = ["run", "Run", "read_flights", "load", "simulate", "simulate_to", "write_run", "sweep", "compare",
            "sensitivity", "altitude_sweep", "with_overrides", "override_text", "terrain_for", "shipped_scenarios",
-           "evade", "write_evade"]
+           "evade", "write_evade", "place", "write_place"]
 
 
 def _read_csv(source):
@@ -151,3 +153,31 @@ def write_evade(out_dir, result):
     Returns the rows of front.csv."""
     with staged_output(Path(out_dir)) as stage:
         return _write_evade(stage, result)
+
+
+def place(scenario, add, like, overrides=None, **options):
+    """Where ``add`` more copies of the radar named ``like`` should go in a scenario (a file, a shipped
+    scenario's name or a :class:`~sim.scenario.Scenario`), against a fixed or an adaptive flyer.
+
+    ``overrides`` maps ``--set`` keys to values; ``options`` are those of :func:`sim.analysis.place.place`
+    (``candidates`` (a CSV path or :class:`~sim.analysis.place.Candidate` sites), ``grid_km``,
+    ``objective``, ``against``, ``max_extra_km``, ``levels``, ``rounds``, ``select_campaigns``,
+    ``campaigns``, ``flights``, ``seed``). Returns a :class:`~sim.analysis.place.PlaceResult`:
+    ``result.steps`` (site, marginal gain, objective, bound), ``result.layout``, ``result.rescore_layout``
+    (its Monte Carlo, ``.value`` and ``.summary``) and, against the adaptive flyer,
+    ``result.robust_value()``. The command line is ``airpicture place``.
+    """
+    texts = [override_text(k, v) for k, v in (overrides or {}).items()]
+    if isinstance(scenario, Scenario):
+        sc = with_overrides(scenario, texts) if texts else scenario
+    else:
+        sc = load(Path(scenario), texts)
+    return _place(sc, add, like, **options)
+
+
+def write_place(out_dir, result):
+    """Write a :func:`place` result's files into ``out_dir`` (replaced as a whole, as ``airpicture place
+    --out`` does): steps.csv, candidates.csv, place.json, objective.png, map.png, placed.toml (and, against
+    the adaptive flyer, rounds.csv, placed-fixed.toml, flyer.toml). Returns the rows of steps.csv."""
+    with staged_output(Path(out_dir)) as stage:
+        return _write_place_files(stage, result)

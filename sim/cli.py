@@ -331,6 +331,47 @@ def build_parser():
     p.add_argument("--out", default=None, help="output folder (default: out/SCENARIO_NAME-evade)")
     p.set_defaults(func=_cmd_evade)
 
+    p = sub.add_parser("place", help="where K more radars should go, against a fixed or an adaptive flyer",
+                       description="Place K copies of a scenario's radar (--like) at candidate sites (a CSV, or a "
+                                   "grid over the airspace) to catch the most flights: lazy greedy on a fixed "
+                                   "sample of flights with each step's marginal gain and the upper bound on the "
+                                   "best layout; against an adaptive flyer, the red-team route search answers each "
+                                   "layout and the layout is re-placed against the worst route found, until the "
+                                   "flyer cannot improve. Every layout is re-scored by the Monte Carlo on a fresh "
+                                   "sample. Writes steps.csv, candidates.csv, place.json, objective.png, map.png, "
+                                   "placed.toml (runnable as is) and README.txt into --out. Method: docs/place.md.",
+                       epilog="examples:\n" + _PLACE_EXAMPLES + "\n" + _NOTE, formatter_class=_RAW)
+    _add_common(p)
+    p.add_argument("--add", type=_positive_int, required=True, metavar="K", help="radars to add")
+    p.add_argument("--like", required=True, metavar="RADAR",
+                   help="the scenario's radar (on a fixed site) whose copies are placed: its kind, range, Pd, "
+                        "scan period, availability and mast")
+    where = p.add_mutually_exclusive_group()
+    where.add_argument("--candidates", metavar="FILE.csv", default=None,
+                       help="candidate sites: a CSV with a header lat,lon[,name,mast_m]")
+    where.add_argument("--grid-km", type=float, default=None, metavar="G",
+                       help="candidate sites on a G km grid over the scenario's airspace (default 25)")
+    p.add_argument("--objective", choices=("detect", "track-in-airspace", "stopped"), default="detect",
+                   help="what a layout is scored on: flights detected (default), held in track inside the airspace, "
+                        "or stopped (the scenario's order to land)")
+    p.add_argument("--against", choices=("fixed", "adaptive"), default="fixed",
+                   help="a flyer who keeps to the scenario's routes (default), or one who re-routes around the "
+                        "layout (the red-team route search)")
+    p.add_argument("--max-extra-km", dest="max_extra_km", type=float, default=100.0, metavar="D",
+                   help="the adaptive flyer's extra-distance budget over the geodesic [km] (default 100)")
+    p.add_argument("--levels", default="cruise", metavar="LEVEL[,...]",
+                   help="the adaptive flyer's levels, as evade takes them (default cruise)")
+    p.add_argument("--rounds", type=_positive_int, default=20,
+                   help="most re-placements of the adaptive loop (default 20; it stops when the flyer cannot "
+                        "improve)")
+    p.add_argument("--select-campaigns", type=_positive_int, default=None, metavar="N",
+                   help="campaigns of the selection sample (default 200; its seed is the re-score's + 104729)")
+    p.add_argument("--campaigns", type=_positive_int, help="campaigns of each re-score (default: scenario's)")
+    p.add_argument("--flights", type=_positive_int, help="flights per campaign (default: scenario's)")
+    p.add_argument("--seed", type=_seed, help="random seed of the re-scores (default: scenario's run.seed)")
+    p.add_argument("--out", default=None, help="output folder (default: out/SCENARIO_NAME-place)")
+    p.set_defaults(func=_cmd_place)
+
     p = sub.add_parser("scenarios", help="list the shipped scenarios; copy one out to edit",
                        description="List the scenarios shipped with airpicture (name and title); every "
                                    "command takes a name where it takes a file. --copy writes one out to "
@@ -997,6 +1038,73 @@ def _cmd_serve(args):
         make_server(planner, loopback=loopback).run(sockets=[sock])
     finally:
         shutil.rmtree(out, ignore_errors=True)
+    return 0
+
+
+_PLACE_EXAMPLES = """\
+  airpicture place iraq_2012_transponder_off --add 3 --like "Kirkuk PSR" --grid-km 25
+  airpicture place iraq_2012_transponder_off --add 3 --like "Kirkuk PSR" --against adaptive --out out/place
+  airpicture place iraq_2012_transponder_off --add 2 --like "Kirkuk PSR" --candidates sites.csv \\
+      --objective stopped"""
+
+
+def _cmd_place(args):
+    from sim.analysis.place import place           # the route search (scipy's csgraph) loads only when asked
+    from sim.products.place import objective_label, write_place
+
+    scenario = load(args.scenario, args.overrides)
+    out = Path(args.out) if args.out else Path("out") / f"{scenario.info.name}-place"
+    _check_out(out)
+    _check_memory(args, [scenario])
+    update, close_bar = _progress(None, args.quiet, unit="step")
+    try:
+        result = place(scenario, args.add, args.like, candidates=args.candidates, grid_km=args.grid_km,
+                       objective=args.objective, against=args.against, max_extra_km=args.max_extra_km,
+                       levels=args.levels, rounds=args.rounds, select_campaigns=args.select_campaigns,
+                       campaigns=args.campaigns, flights=args.flights, seed=args.seed, cache=_cache(args),
+                       progress=update)
+    finally:
+        close_bar()
+    rows = write_place(out, result)
+    for note in result.notes:
+        _warn(f"{args.scenario}: {note}")
+    if not args.quiet:
+        t = result.timings_s
+        label = objective_label(result.objective)
+        print(f"{scenario.info.title}: where {result.add} more {result.like} radars go ({label}, against a "
+              f"{'flyer who adapts' if result.against == 'adaptive' else 'fixed flyer'})")
+        what_if = _what_if(scenario.overrides)
+        if what_if:
+            print(f"  what-if: {what_if}")
+        print(f"  {len(result.candidates):,} candidate sites ({result.candidate_source}), "
+              f"{int(result.evaluated.sum()):,} evaluated; chosen on {result.select_flights_total:,} flights "
+              f"(seed {result.select_seed}), re-scored by {result.campaigns:,} campaigns x {result.flights} flights "
+              f"(seed {result.seed})")
+        w = max(len(r["site"]) for r in rows)
+        print(f"  {'k':>2s}  {'site':<{w}s}  {'gain':>8s}  {'sample':>7s}  {'bound':>7s}  Monte Carlo [95% CI]")
+        for r in rows:
+            gain = "" if r["marginal_gain"] is None else f"{r['marginal_gain']:+.4f}"
+            print(f"  {r['k']:>2d}  {r['site']:<{w}s}  {gain:>8s}  {r['objective_sample']:7.4f}  "
+                  f"{r['bound_sample']:7.4f}  {r['objective_mc']:.4f} [{r['mc_ci95_low']:.4f}-{r['mc_ci95_high']:.4f}]")
+        if result.against == "adaptive":
+            lay, fix = result.rescore_layout, result.rescore_fixed
+            rob, frob = result.robust_value("layout"), result.robust_value("fixed")
+            last = result.rounds[-1]
+            print(f"  against a flyer who adapts (budget {result.max_extra_km:g} km, {result.levels}): "
+                  f"{len(result.rounds)} rounds, {len(result.flyer_routes)} routes found; "
+                  + ("converged: the flyer cannot improve" if not last.improved else "round limit reached"))
+            print(f"  flyer-aware layout: {'; '.join(result.candidates[j].name for j in result.layout)}")
+            print(f"    naive (the scenario's routes): {lay.value:.4f} [{lay.ci95[0]:.4f}-{lay.ci95[1]:.4f}]; "
+                  f"robust (the flyer's best route, {rob[1]}): {rob[0]:.4f}; price of adaptation "
+                  f"{lay.value - rob[0]:.4f}")
+            print(f"    no layout of {result.add} does better than {result.robust_bound:.4f} against every route "
+                  f"found (selection sample: {result.robust_sample:.4f})")
+            print(f"  the greedy layout: naive {fix.value:.4f}, robust {frob[0]:.4f} ({frob[1]})")
+        print(f"  time: selection sample {t['selection_sample_s']:.1f} s, greedy {t['greedy_s']:.1f} s"
+              + (f", adaptive loop {t['adaptive_s']:.1f} s (route search {t['search_s']:.1f} s)"
+                 if "adaptive_s" in t else "")
+              + f", Monte Carlo {t['rescore_s']:.1f} s; total {t['total_s']:.1f} s")
+        print(f"outputs: {out}/ (steps.csv, objective.png, map.png, placed.toml: airpicture run {out}/placed.toml)")
     return 0
 
 

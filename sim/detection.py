@@ -192,9 +192,11 @@ def track_held(hits, m, n):
 
     >>> track_held([[1, 0, 1, 1, 0]], 2, 3).astype(int)
     array([[0, 0, 1, 1, 1]])
+    >>> track_held([[1, 0, 0, 0, 1]], 1, 3).astype(int)     # 1 of 3: held two scans past a hit
+    array([[1, 1, 1, 0, 1]])
     """
     hits = np.asarray(hits, dtype=bool)
-    if m == 1:
+    if m == 1 and n == 1:
         return hits
     cs = np.cumsum(hits, axis=1, dtype=np.int32)
     lag = np.zeros_like(cs)

@@ -27,15 +27,17 @@ Method (``docs/place.md`` gives the assumptions and what is guaranteed):
    is a geometric upper bound: its availability times the flights that pass within its reach). Each
    step records its marginal gain, the objective, and the online upper bound on the best layout of that
    size (``F(S_i) + sum of the k largest marginal-gain bounds at S_i``, Nemhauser, Wolsey & Fisher 1978,
-   with the ``1 - (1 - 1/k)^k`` bound of greedy itself).
+   with the ``1 - (1 - 1/k)^k`` bound of greedy itself and each flight's own k best candidates).
 6. **The adaptive flyer** (double oracle, McMahan, Gordon & Blum 2003): the red-team route search
-   (:func:`sim.analysis.evade.evade`) finds the flyer's least-detectable route against the current
-   layout within the distance budget; if it is worse for the defender than every route of the set by
-   more than :data:`ADAPT_TOLERANCE`, it joins the set and the defender re-places against the worst case
-   over the set, ``max_S min_r F_r(S)`` (:func:`robust_layout`: branch and bound with the per-route
-   submodular bound; exact on the sample unless its node limit is reached, then its bound is reported).
-   The loop ends when the flyer cannot improve or after ``rounds`` re-placements; the flyer's best
-   response to the final layout is always searched.
+   (:func:`sim.analysis.evade.evade`) answers the current layout with the flyer's least-detectable
+   route for a quarter, half and all of the distance budget; if any answer is worse for the defender
+   than every route of the set by more than :data:`ADAPT_TOLERANCE`, the answers join the set (the
+   scenario's routes, each on its own, and every route found) and the defender re-places against the
+   worst case over the set, ``max_S min_r F_r(S)`` (:func:`robust_layout`: branch and bound with the
+   per-route submodular bound and each flight's own best candidates; exact on the sample unless its
+   node limit is reached, then its bound is reported). The loop ends when the flyer cannot improve or
+   after ``rounds`` re-placements; the layout reported is the best of those the flyer answered, against
+   every route found.
 7. **Re-score.** Every layout is run through the full Monte Carlo with the re-score seed (never the
    selection sample): the written scenario file gives the same numbers under ``airpicture run``.
 
@@ -70,7 +72,7 @@ import shapely
 from geo.earth import EARTH_RADIUS_M, horizon_distance_m, unit_vectors
 from geo.terrain import elevation_m
 from sim.airspace import build_airspace
-from sim.analysis.evade import evade
+from sim.analysis.evade import evade, parse_levels
 from sim.fences import FENCE_STEP_S, inside_airspace_at, next_false
 from sim.flights import OFFSET_CLIP_SIGMA, OFFSET_STEP_M, nearest_row, offset_rows, positions_at
 from sim.montecarlo import needs_terrain, prepare, run
@@ -78,10 +80,12 @@ from sim.prepcache import PrepCache
 from sim.response import OUTCOMES, STOPPED, bridge_gaps, time_to_land_s
 from sim.results import summarize, wilson_interval
 from sim.scenario import SEED_MAX, ScenarioError, parse_scenario
+from sim.detection import platform_geometry
 from sim.tables import detection_table
 
 __all__ = [
     "Candidate",
+    "Coverage",
     "FlightSet",
     "GreedyStep",
     "RobustLayout",
@@ -94,6 +98,10 @@ __all__ = [
     "grid_candidates",
     "candidate_table",
     "track_probability",
+    "scan_window",
+    "reach_matrix",
+    "flight_groups",
+    "site_name",
     "lazy_greedy",
     "robust_layout",
     "placed_doc",
@@ -120,9 +128,9 @@ SELECTION_SEED_OFFSET = 104_729
 #: Campaigns of the selection sample unless told (times the scenario's flights per campaign).
 DEFAULT_SELECT_CAMPAIGNS = 200
 #: The adaptive flyer's extra-distance budget over the geodesic unless told [km].
-DEFAULT_MAX_EXTRA_KM = 200.0
-#: Re-placements of the adaptive loop at most.
-DEFAULT_ROUNDS = 4
+DEFAULT_MAX_EXTRA_KM = 100.0
+#: Re-placements of the adaptive loop at most (it stops sooner when the flyer cannot improve).
+DEFAULT_ROUNDS = 20
 #: The flyer's new route joins the set only if it is worse for the defender than every route of the set by
 #: more than this (objective per flight, on the selection sample).
 ADAPT_TOLERANCE = 0.01
@@ -138,11 +146,13 @@ _BOUND_STEP_S = 10.0
 CANDIDATES_MAX = 5_000
 #: Grid spacing limits [km].
 GRID_KM_MIN, GRID_KM_MAX = 2.0, 500.0
-#: Branch and bound of the robust step: most nodes, and most seconds, before it stops with its bound.
+#: Branch and bound of the robust step: most nodes before it stops with its bound (a count, not a time: the
+#: same inputs give the same layout on any machine).
 NODE_LIMIT = 20_000
-NODE_SECONDS = 60.0
 #: The largest number of radars to add.
 ADD_MAX = 20
+#: The most rounds of the adaptive loop.
+ROUNDS_MAX = 50
 
 
 # --- candidates -----------------------------------------------------------------------------------
@@ -330,7 +340,7 @@ def track_probability(pd, counts=None, m=1, n=1):
     (``2^(n - 1)`` states, bit 0 the latest), absorbed at the first scan that counts with ``m`` of ``n``.
     ``n - 1`` is at most :data:`TRACK_N_MAX`.
 
-    >>> float(track_probability([[0.5, 0.5, 0.5]], m=2, n=2))   # 1 - P(no two hits in a row) = 1 - 5/8
+    >>> float(track_probability([[0.5, 0.5, 0.5]], m=2, n=2)[0])   # 1 - P(no two hits in a row) = 1 - 5/8
     0.375
     """
     pd = np.atleast_2d(np.asarray(pd, dtype=float))
@@ -424,20 +434,45 @@ def _flight_set(label, scenario, objective, campaigns, flights, seed, terrain, c
 
 
 # --- candidates' columns ----------------------------------------------------------------------------
-class _Columns:
-    """Each candidate's P_ij on one flight set, computed when first asked (and counted)."""
+#: Ground distance added to a radar's reach when its scan window along a route is found [m]: the rule of
+#: :func:`sim.montecarlo.prepare` (its windows decide the detection tables' time grid; the tests check that
+#: :func:`scan_window` agrees with it).
+WINDOW_MARGIN_M = 2_000.0
 
-    def __init__(self, fs, tables, objective, terrain, cache, like_spec):
+
+def scan_window(radar, route, refraction_k):
+    """``(k0, count)``: the first scan index worth sampling and the scans sampled of a fixed radar along a
+    route (:class:`sim.routes.RouteTrack`), by the rule of :func:`sim.montecarlo.prepare` (samples within
+    reach, the route's sideways spread and a margin); ``(0, 0)`` when it never comes near."""
+    p = radar.platform
+    ground = platform_geometry(p.xyz, p.alt_m, route.xyz, route.alt_m)[0]
+    reach = np.minimum(radar.range_m, horizon_distance_m(p.alt_m, route.alt_m, refraction_k))
+    near = ground <= reach + OFFSET_CLIP_SIGMA * route.cross_track_sigma_m + WINDOW_MARGIN_M
+    if not near.any():
+        return 0, 0
+    t0, t1 = route.t_s[near][0], route.t_s[near][-1]
+    return max(int(np.floor(t0 / radar.scan_period_s)) - 1, 0), int(np.ceil((t1 - t0) / radar.scan_period_s)) + 3
+
+
+class _Columns:
+    """Each candidate's P_ij on one flight set, computed when first asked (and counted).
+
+    ``models`` (shared by the caller across flight sets) keeps each candidate's radar model
+    (:func:`sim.detection.prepare_radar` through :func:`sim.montecarlo.prepare`, its terrain masking table
+    from the cache): it depends on the radar and the aircraft's RCS, not on the routes.
+    """
+
+    def __init__(self, fs, tables, objective, terrain, cache, like_spec, models):
         self.fs, self.tables, self.objective = fs, tables, objective
         self.terrain, self.cache, self.like = terrain, cache, like_spec
+        self.models = models
         self._cols = {}
         self._order = {}            # route -> (feasible, k_out) of the order to land (stopped)
         self.evaluated = 0
         self.seconds = 0.0
-        fs_ = fs
-        self.sees = fs_.scale > 0
+        self.sees = fs.scale > 0
         if like_spec.kind.needs_transponder:
-            self.sees = self.sees & fs_.transponder_on
+            self.sees = self.sees & fs.transponder_on
 
     @property
     def computed(self):
@@ -448,35 +483,44 @@ class _Columns:
         got = self._cols.get(j)
         if got is None:
             t0 = time.perf_counter()
-            got = self._compute(self.tables[j])
+            got = self._compute(j)
             self._cols[j] = got
             self.evaluated += 1
             self.seconds += time.perf_counter() - t0
         return got
 
-    def _compute(self, table):
+    def model(self, j):
+        """Candidate ``j``'s radar model (prepared once, by :func:`sim.montecarlo.prepare` of a one-radar copy)."""
+        fs = self.fs
+        key = (j, fs.scenario.aircraft.rcs_m2, fs.scenario.detection.refraction_k, fs.scenario.detection.terrain)
+        got = self.models.get(key)
+        if got is None:
+            doc = copy.deepcopy(fs.scenario.raw)
+            doc["radar"] = [self.tables[j]]
+            doc.pop("uncertainty", None)
+            got = prepare(parse_scenario(doc, source=fs.scenario.path), self.terrain, self.cache, with_fences=False,
+                          exact=True).radars[0]
+            self.models[key] = got
+        return got
+
+    def _compute(self, j):
         fs = self.fs
         P = np.zeros(fs.n)
         if not self.sees.any():
             return P
-        doc = copy.deepcopy(fs.scenario.raw)
-        doc["radar"] = [table]
-        doc.pop("uncertainty", None)
-        one = prepare(parse_scenario(doc, source=fs.scenario.path), self.terrain, self.cache, with_fences=False,
-                      exact=True)
-        radar = one.radars[0]
+        radar = self.model(j)
         det = fs.scenario.detection
         period = radar.scan_period_s
         for i, route in enumerate(fs.sim.routes):
-            if one.scan_count[0, i] == 0:
-                continue
             idx = np.flatnonzero(self.sees & (fs.route_index == i))
             if not idx.size:
                 continue
+            k0, count = scan_window(radar, route, det.refraction_k)
+            if count == 0:
+                continue
             offsets = offset_rows(route.cross_track_sigma_m, OFFSET_CLIP_SIGMA, OFFSET_STEP_M)
             rows, inverse = np.unique(nearest_row(offsets, fs.cross_track_m[idx]), return_inverse=True)
-            k0, count = int(one.scan_k0[0, i]), int(one.scan_count[0, i])
-            tab = detection_table(one.packed, i, route.duration_s, radar, offsets[rows], (k0 - 1) * period,
+            tab = detection_table(fs.sim.packed, i, route.duration_s, radar, offsets[rows], (k0 - 1) * period,
                                   (k0 + count + 1) * period)
             seen = np.isfinite(tab.first_s)
             if not seen.any():
@@ -586,14 +630,17 @@ def reach_matrix(fs, rows, cands, like_spec):
             xyz, alt = np.vstack([xyz, route.xyz[-1:]]), np.append(alt, route.alt_m[-1])
         chord_1s = np.linalg.norm(np.diff(route.xyz, axis=0), axis=1) if len(route.t_s) > 1 else np.zeros(1)
         speed = float(np.max(chord_1s)) * EARTH_RADIUS_M / route.step_s
-        slack = 0.5 * step * route.step_s * speed + REACH_MARGIN_M
+        # the samples' spacing, the margin, and how much a ground distance can exceed the slant range it
+        # belongs to on the sphere (R (theta - chord) <= D^3 / (24 R^2) at ground distance D; twice that)
+        slack = (0.5 * step * route.step_s * speed + REACH_MARGIN_M
+                 + like_spec.range_m ** 3 / (12.0 * EARTH_RADIUS_M ** 2))
         d_min = np.full(M, np.inf)
         for a in range(0, M, 256):
             c = cxyz[a:a + 256]
             chord = np.linalg.norm(c[:, None, :] - xyz[None, :, :], axis=-1)
             ground = 2.0 * EARTH_RADIUS_M * np.arcsin(np.minimum(chord / 2.0, 1.0))
             reach = np.full(ground.shape, like_spec.range_m)
-            if getattr(route, "alt_rows_m", None) is None:       # a fixed level: the horizon too
+            if route.alt_rows_m is None:       # a fixed level: the horizon too
                 reach = np.minimum(reach, horizon_distance_m(site_alt[a:a + 256, None], alt[None, :], k))
             d_min[a:a + 256] = np.min(ground - reach, axis=1)
         off = np.abs(fs.cross_track_m[rows[sel]])
@@ -619,8 +666,10 @@ class Coverage:
         self.w = np.asarray(w, dtype=float)
         self.base = float(base)
         self._column = column
-        self.P = np.array(upper, dtype=float, copy=True).reshape(len(self.w), -1)
-        self.exact = np.zeros(self.P.shape[1], dtype=bool)
+        self.P = np.array(upper, dtype=float, copy=True)
+        if self.P.ndim != 2 or self.P.shape[0] != len(self.w):
+            raise ValueError("upper must have shape (N, M), N the length of w")
+        self.exact = ~np.any(self.P > 0, axis=0)     # a column bounded by 0 is 0: known without computing it
         self.name = name
         self.evaluations = 0
 
@@ -770,7 +819,7 @@ class RobustLayout:
     method: str
 
 
-def robust_layout(covs, k, incumbents=(), node_limit=NODE_LIMIT, seconds=NODE_SECONDS):
+def robust_layout(covs, k, incumbents=(), node_limit=NODE_LIMIT):
     """``max over |S| = k of min_r F_r(S)`` over the :class:`Coverage` objects ``covs`` (one per route).
 
     Branch and bound over layouts in increasing index order (depth first, the most promising child
@@ -778,13 +827,12 @@ def robust_layout(covs, k, incumbents=(), node_limit=NODE_LIMIT, seconds=NODE_SE
     bounded by the per-route submodular bound ``min_r [F_r(S) + g_r(j) + the k - |S| - 1 largest other
     marginal gains on route r]`` and dropped unless it beats the incumbent; the last pick is evaluated for
     every candidate at once (a single addition's gain is exact). Columns are computed only for
-    candidates that need them (the bounds stand in for the others). Stops after ``node_limit`` nodes or
-    ``seconds``; the bound is then the largest of the open nodes'. Every node is also bounded by each
+    candidates that need them (the bounds stand in for the others). Stops after ``node_limit`` nodes;
+    the bound is then the largest of the open nodes'. Every node is also bounded by each
     flight taking its own best remaining candidates (:meth:`Coverage.flight_bound`), which proves a
     layout that gives every flight of the worst route all it could get.
     """
     M = covs[0].n_candidates
-    t_start = time.perf_counter()
     k = min(int(k), M)
 
     def state(S):
@@ -827,7 +875,7 @@ def robust_layout(covs, k, incumbents=(), node_limit=NODE_LIMIT, seconds=NODE_SE
         ub, S = stack.pop()
         if ub <= best + eps:
             continue
-        if nodes >= node_limit or time.perf_counter() - t_start > seconds:
+        if nodes >= node_limit:
             open_bound = max([ub] + [u for u, _ in stack])
             break
         nodes += 1
@@ -1034,6 +1082,7 @@ class PlaceResult:
     evaluated: np.ndarray = field(repr=False, default=None)  # bool per candidate: its column was computed
     singleton: np.ndarray = field(repr=False, default=None)  # gain of each candidate alone (a bound where not
     #                                                          evaluated), against the fixed flyer
+    singleton_exact: np.ndarray = field(repr=False, default=None)  # bool: singleton is exact (computed, or 0)
     base_value: float = 0.0         # the objective without new radars (selection sample)
     steps: tuple = ()               # GreedyStep per pick (against the fixed flyer)
     bounds: np.ndarray = None
@@ -1075,7 +1124,7 @@ class PlaceResult:
         return min(vals)
 
 
-def _check_inputs(scenario, add, objective, against, grid_km, candidates, max_extra_km, rounds):
+def _check_inputs(scenario, add, objective, against, grid_km, candidates, max_extra_km, rounds, levels):
     if not isinstance(add, (int, np.integer)) or isinstance(add, bool) or not 1 <= add <= ADD_MAX:
         raise ScenarioError("--add", None, f"must be a whole number from 1 to {ADD_MAX}, got {add!r}")
     if objective not in OBJECTIVES:
@@ -1088,9 +1137,11 @@ def _check_inputs(scenario, add, objective, against, grid_km, candidates, max_ex
         raise ScenarioError("--grid-km", None, f"must be between {GRID_KM_MIN:g} and {GRID_KM_MAX:g} km, got {grid_km:g}")
     if not (math.isfinite(max_extra_km) and max_extra_km >= 0):
         raise ScenarioError("--max-extra-km", None, f"must be a distance of at least 0 km, got {max_extra_km:g}")
-    if not isinstance(rounds, (int, np.integer)) or not 1 <= rounds <= 20:
-        raise ScenarioError("--rounds", None, f"must be a whole number from 1 to 20, got {rounds!r}")
+    if not isinstance(rounds, (int, np.integer)) or isinstance(rounds, bool) or not 1 <= rounds <= ROUNDS_MAX:
+        raise ScenarioError("--rounds", None, f"must be a whole number from 1 to {ROUNDS_MAX}, got {rounds!r}")
     det = scenario.detection
+    if against == "adaptive":
+        parse_levels(levels, scenario)          # a bad --levels exits before any work
     if det.track_n - 1 > TRACK_N_MAX:
         raise ScenarioError(scenario.path, "detection.track_n", f"placement handles m-of-n windows up to "
                                                                 f"{TRACK_N_MAX + 1} scans, got {det.track_n}")
@@ -1099,8 +1150,6 @@ def _check_inputs(scenario, add, objective, against, grid_km, candidates, max_ex
         if r is None or not r.land_airports:
             raise ScenarioError("--objective", None, f"stopped needs the scenario's [response] with an order to land "
                                                      f"(order_to_land); {scenario.path} has none")
-        if scenario.interceptors:
-            pass        # the selection models the order to land only (docs/place.md); the re-score has both
 
 
 def place(scenario, add, like, *, candidates=None, grid_km=None, objective="detect", against="fixed",
@@ -1152,8 +1201,11 @@ def place(scenario, add, like, *, candidates=None, grid_km=None, objective="dete
     notes = []
     if candidates is None and grid_km is None:
         grid_km = 25.0
-    _check_inputs(scenario, add, objective, against, grid_km, candidates, max_extra_km, rounds)
+    _check_inputs(scenario, add, objective, against, grid_km, candidates, max_extra_km, rounds, levels)
     like_table, like_spec = _like_table(scenario, like)
+    if objective == "stopped" and scenario.interceptors:
+        notes.append("the selection counts the order to land only (a track inside the airspace early enough for "
+                     "it); the Monte Carlo re-score has the interceptors too (docs/place.md)")
     if like_spec.kind.needs_transponder and scenario.aircraft.transponder_on_probability == 0.0:
         notes.append(f"{like} needs the transponder and every flight has it off: no copy of it can gain anything")
     cache = cache if isinstance(cache, PrepCache) else PrepCache(memory=cache)
@@ -1197,7 +1249,8 @@ def place(scenario, add, like, *, candidates=None, grid_km=None, objective="dete
     fs_mix = _flight_set("scenario", scenario, objective, select_campaigns, flights, select_seed, terrain, cache)
     timings["selection_sample_s"] = time.perf_counter() - t0
     t0 = time.perf_counter()
-    cols_mix = _Columns(fs_mix, tables, objective, terrain, cache, like_spec)
+    models = {}
+    cols_mix = _Columns(fs_mix, tables, objective, terrain, cache, like_spec, models)
 
     def coverage(fs, cols, rows, name):
         """The objective over flights ``rows`` of a flight set (each flight weighs 1 / len(rows)), its flights
@@ -1245,16 +1298,17 @@ def place(scenario, add, like, *, candidates=None, grid_km=None, objective="dete
                 fdoc.pop("uncertainty", None)
                 fs = _flight_set(flyer.name, parse_scenario(fdoc, source=scenario.path), objective, select_campaigns,
                                  flights, select_seed, terrain, cache)
-                flyer_cols[flyer.name] = _Columns(fs, tables, objective, terrain, cache, like_spec)
+                flyer_cols[flyer.name] = _Columns(fs, tables, objective, terrain, cache, like_spec, models)
                 found[flyer.name] = coverage(fs, flyer_cols[flyer.name], np.arange(fs.n), flyer.name)
                 values.append(found[flyer.name].value(layout))
             vals = {name: c.value(layout) for name, c in covs.items()}
             worst_name = min(vals, key=lambda n: (vals[n], n))
             worst_v = vals[worst_name]
-            added = tuple(f.name for f, v in zip(answers, values) if v < worst_v - ADAPT_TOLERANCE)
+            improves = any(v < worst_v - ADAPT_TOLERANCE for v in values)
+            added = tuple(f.name for f in answers) if improves else ()
             new_layout, rob = None, None
-            if added and rnd < rounds:
-                for name in added:
+            if improves and rnd < rounds:
+                for name in added:          # every route found joins the set: each is flyable
                     covs[name] = found[name]
                 rob = robust_layout(list(covs.values()), k, incumbents=visited)
                 new_layout = rob.layout
@@ -1262,7 +1316,7 @@ def place(scenario, add, like, *, candidates=None, grid_km=None, objective="dete
                                           added if new_layout is not None else (), new_layout, rob))
             tick(1)
             if new_layout is None:
-                if added:
+                if improves:
                     notes.append(f"the round limit ({rounds}) was reached: the flyer's last routes still beat every "
                                  "route of the set; the layout reported is the best found against every route found")
                 break
@@ -1307,14 +1361,16 @@ def place(scenario, add, like, *, candidates=None, grid_km=None, objective="dete
     else:
         rescore_layout = rescore_fixed
     timings["rescore_s"] = time.perf_counter() - t0
-    evaluated = cov_mix.exact.copy()
+    evaluated = np.zeros(len(cands), dtype=bool)
+    evaluated[list(cols_mix.computed)] = True
     timings["columns_evaluated"] = int(cols_mix.evaluated + sum(c.evaluated for c in flyer_cols.values()))
     timings["columns_s"] = cols_mix.seconds + sum(c.seconds for c in flyer_cols.values())
+    timings["columns_per_set"] = {"scenario": cols_mix.evaluated, **{n: c.evaluated for n, c in flyer_cols.items()}}
     timings["total_s"] = time.perf_counter() - t_start
     return PlaceResult(
         scenario=scenario, like=like, add=k, objective=objective, against=against, candidates=cands,
         candidate_source=source, tables=tables, evaluated=evaluated,
-        singleton=cov_mix.gains(np.zeros(len(cov_mix.w))), base_value=base_value,
+        singleton=cov_mix.gains(np.zeros(len(cov_mix.w))), singleton_exact=cov_mix.exact.copy(), base_value=base_value,
         steps=tuple(steps), bounds=bounds, fixed_layout=fixed_layout,
         layout=layout if against == "adaptive" else fixed_layout, rounds=tuple(rounds_done),
         flyer_routes=tuple(flyers), best_response=best_response, robust_sample=robust_sample,

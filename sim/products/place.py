@@ -27,7 +27,7 @@ __all__ = ["objective_label", "run_text", "steps_rows", "rounds_rows", "candidat
            "draw_objective", "objective_figure", "draw_layout_panel", "map_figure", "write_place_files",
            "write_place", "PLACE_FILES"]
 
-#: The files of a place output folder (adaptive adds rounds.csv, placed-fixed.toml and flyer-*.toml).
+#: The files of a place output folder (adaptive adds rounds.csv, placed-fixed.toml and flyer.toml).
 PLACE_FILES = ("README.txt", "steps.csv", "candidates.csv", "place.json", "objective.png", "map.png", "placed.toml")
 
 #: The new radars' colour (Okabe-Ito blue: not the primary orange or the secondary green).
@@ -87,22 +87,24 @@ def steps_rows(result):
 
 
 def rounds_rows(result):
-    """One row per round of the adaptive loop."""
+    """One row per route the adaptive flyer found, by round: the layout it answered, the route, its objective
+    for that layout and the worst of the set's (selection sample), and the defender's re-placement."""
     out = []
     for r in result.rounds:
-        out.append({"round": r.round, "layout": "; ".join(result.candidates[j].name for j in r.layout),
-                    "flyer_route": r.flyer.name, "flyer_extra_km": round(r.flyer.extra_m / 1000.0, 3),
-                    "flyer_level": r.flyer.level, "flyer_transponder": "on" if r.flyer.transponder_on else "off",
-                    "flyer_p_surrogate": round(r.flyer.p_surrogate, 6),
-                    "flyer_waypoints": " ".join(f"{a:.4f},{b:.4f}" for a, b in zip(r.flyer.lat_deg, r.flyer.lon_deg)),
-                    "flyer_objective_sample": round(r.flyer_value, 6), "worst_route_of_set": r.worst_name,
-                    "worst_objective_sample": round(r.worst_value, 6), "flyer_improves": r.improved,
-                    "new_layout": "" if r.new_layout is None else "; ".join(result.candidates[j].name
-                                                                             for j in r.new_layout),
-                    "robust_objective_sample": None if r.robust is None else round(r.robust.value, 6),
-                    "robust_bound_sample": None if r.robust is None else round(r.robust.bound, 6),
-                    "robust_proven": None if r.robust is None else r.robust.proven,
-                    "robust_nodes": None if r.robust is None else r.robust.nodes})
+        for f, v in zip(r.flyers, r.flyer_values):
+            out.append({"round": r.round, "layout": "; ".join(result.candidates[j].name for j in r.layout),
+                        "flyer_route": f.name, "budget_km": round(f.budget_m / 1000.0, 3),
+                        "extra_km": round(f.extra_m / 1000.0, 3), "level": f.level,
+                        "transponder": "on" if f.transponder_on else "off", "p_surrogate": round(f.p_surrogate, 6),
+                        "waypoints": " ".join(f"{a:.4f},{b:.4f}" for a, b in zip(f.lat_deg, f.lon_deg)),
+                        "objective_sample": round(v, 6), "worst_route_of_set": r.worst_name,
+                        "worst_objective_sample": round(r.worst_value, 6), "joins_set": f.name in r.added,
+                        "new_layout": "" if r.new_layout is None else "; ".join(result.candidates[j].name
+                                                                                 for j in r.new_layout),
+                        "new_layout_objective_sample": None if r.robust is None else round(r.robust.value, 6),
+                        "new_layout_bound_sample": None if r.robust is None else round(r.robust.bound, 6),
+                        "new_layout_proven": None if r.robust is None else r.robust.proven,
+                        "branch_and_bound_nodes": None if r.robust is None else r.robust.nodes})
     return out
 
 
@@ -114,7 +116,7 @@ def candidate_rows(result):
     return [{"site": c.name, "lat": c.lat_deg, "lon": c.lon_deg, "elevation_m": c.elevation_m,
              "mast_m": c.antenna_height_m, "evaluated": bool(result.evaluated[j]),
              "gain_alone": round(float(result.singleton[j]), 6),
-             "gain_alone_is": "exact" if result.evaluated[j] else "upper bound",
+             "gain_alone_is": "exact" if result.singleton_exact[j] else "upper bound",
              "chosen_step": chosen.get(j), "in_robust_layout": (j in robust) if robust else None}
             for j, c in enumerate(result.candidates)]
 
@@ -148,12 +150,13 @@ def place_json(result):
         "steps": steps_rows(result),
         "layout": _layout_block(result, result.rescore_layout, "reported"),
         "run": run_text(result), "notes": list(result.notes),
-        "timings_s": {k: (round(v, 3) if isinstance(v, float) else v) for k, v in result.timings_s.items()},
     }
     if result.against == "adaptive":
         out["adaptive"] = {
             "rounds": rounds_rows(result),
+            "rounds_played": len(result.rounds), "converged": not result.rounds[-1].improved if result.rounds else None,
             "best_response_sample": result.best_response, "robust_objective_sample": result.robust_sample,
+            "robust_bound_sample": result.robust_bound,
             "naive_objective_mc": result.rescore_layout.value,
             "robust_objective_mc": None if robust is None else robust[0],
             "robust_route": None if robust is None else robust[1],
@@ -166,8 +169,9 @@ def place_json(result):
                               "waypoints": [[round(float(a), 6), round(float(b), 6)] for a, b in
                                             zip(f.lat_deg, f.lon_deg)],
                               "objective_mc_reported_layout": result.rescore_flyer[("layout", f.name)].value,
-                              "objective_mc_fixed_layout": result.rescore_flyer[("fixed", f.name)].value,
-                              "scenario_file": f"{f.name}.toml"} for f in result.flyer_routes],
+                              "objective_mc_fixed_layout": result.rescore_flyer[("fixed", f.name)].value}
+                             for f in result.flyer_routes],
+            "flyer_file": "flyer.toml" if _worst_flyer(result, "layout") else None,
         }
     return out
 
@@ -193,35 +197,40 @@ def draw_objective(ax, result):
                             label="the same layouts, Monte Carlo on a fresh sample (95% CI)")
     out["labels"] = []
     for s in result.steps:
-        out["labels"].append(ax.annotate(f"{s.k}. {result.candidates[s.index].name}", (s.k, mc[s.k]), xytext=(4, -10),
-                                         textcoords="offset points", fontsize=FONT_SIZE["tiny"],
-                                         color=COLORS["muted"]))
+        out["labels"].append(ax.annotate(f"{s.k}. {result.candidates[s.index].name}", (s.k, mc[s.k]), xytext=(0, -11),
+                                         textcoords="offset points", fontsize=FONT_SIZE["tiny"], ha="center",
+                                         va="top", color=COLORS["muted"]))
     if result.against == "adaptive":
         k = len(result.steps)
         rob = result.robust_value("layout")
         fix = result.robust_value("fixed")
         lay = result.rescore_layout
-        out["robust"] = ax.plot([k + 0.12], [lay.value], linestyle="none", marker="s", markersize=6,
+        xr, xg = k + 0.35, k - 0.2
+        arrow = dict(arrowstyle="->", linewidth=1.0)
+        text = dict(textcoords="offset points", fontsize=FONT_SIZE["tiny"], va="center")
+        out["robust"] = ax.plot([xr], [lay.value], linestyle="none", marker="s", markersize=6,
                                 markerfacecolor=PALETTE["vermillion"], markeredgecolor="black",
-                                label="the flyer-aware layout, against the scenario's routes (naive)")
+                                label="the flyer-aware layout, on the scenario's routes (naive)")
         if rob is not None:
-            out["robust"] += ax.plot([k + 0.12], [rob[0]], linestyle="none", marker="v", markersize=7,
+            out["robust"] += ax.plot([xr], [rob[0]], linestyle="none", marker="v", markersize=7,
                                      markerfacecolor=PALETTE["vermillion"], markeredgecolor="black",
                                      label=f"the flyer-aware layout, against the flyer's best route ({rob[1]})")
-            ax.annotate("", (k + 0.12, rob[0]), (k + 0.12, lay.value),
-                        arrowprops=dict(arrowstyle="->", color=PALETTE["vermillion"], linewidth=1.0))
-            ax.annotate(f"price of adaptation {lay.value - rob[0]:.3f}", (k + 0.12, 0.5 * (lay.value + rob[0])),
-                        xytext=(6, 0), textcoords="offset points", fontsize=FONT_SIZE["tiny"],
-                        color=PALETTE["vermillion"], va="center")
+            ax.annotate("", (xr, rob[0]), (xr, lay.value), arrowprops=dict(color=PALETTE["vermillion"], **arrow))
+            ax.annotate(f"price of adaptation\n{lay.value - rob[0]:.3f}", (xr, 0.5 * (lay.value + rob[0])),
+                        xytext=(7, 0), color=PALETTE["vermillion"], **text)
         if fix is not None:
-            out["robust"] += ax.plot([k - 0.12], [fix[0]], linestyle="none", marker="v", markersize=6,
+            out["robust"] += ax.plot([xg], [fix[0]], linestyle="none", marker="v", markersize=6,
                                      markerfacecolor="white", markeredgecolor=COLORS["detected"],
                                      label=f"the greedy layout above, against the flyer's best route ({fix[1]})")
+            ax.annotate("", (xg, fix[0]), (xg, mc[k]), arrowprops=dict(color=COLORS["detected"], linestyle=":",
+                                                                       **arrow))
+            ax.annotate(f"price of\nadaptation\n{mc[k] - fix[0]:.3f}", (xg, 0.5 * (mc[k] + fix[0])), xytext=(-6, 0),
+                        ha="right", color=COLORS["detected"], **text)
     lo = min(np.nanmin(ci[:, 0]), np.nanmin(sample), *([result.robust_value("layout")[0]]
                                                        if result.robust_value("layout") else []),
              *([result.robust_value("fixed")[0]] if result.robust_value("fixed") else []))
     ax.set_ylim(max(-0.03, lo - 0.08 * max(1.0 - lo, 0.05)), 1.0 + 0.04 * max(1.0 - lo, 0.05))
-    ax.set_xlim(-0.3, len(result.steps) + 0.95)
+    ax.set_xlim(-0.45, len(result.steps) + (1.35 if result.against == "adaptive" else 0.6))
     ax.set_xticks(ks)
     ax.set_xlabel(f"radars added (copies of {result.like}, in the order chosen)")
     ax.set_ylabel(objective_label(result.objective))
@@ -258,6 +267,15 @@ def objective_figure(result):
 
 
 # --- the map ------------------------------------------------------------------------------------------------
+def _worst_flyer(result, which, flyers=None):
+    """The flyer's route with the least Monte Carlo objective against a layout (``which``: "layout" or
+    "fixed"), among ``flyers`` (default all); None when there is none."""
+    flyers = result.flyer_routes if flyers is None else flyers
+    got = [(result.rescore_flyer[(which, f.name)].value, f.round, f.name, f) for f in flyers
+           if (which, f.name) in result.rescore_flyer]
+    return min(got, key=lambda x: x[:3])[3] if got else None
+
+
 def draw_layout_panel(ax, result, rs, countries, flyers=(), title=""):
     """One panel: the existing radars' coverage at the cruise level, the candidate sites, the chosen sites
     (numbered, their coverage outlined in blue), the scenario's routes and the flyer's routes. Returns the
@@ -302,14 +320,24 @@ def draw_layout_panel(ax, result, rs, countries, flyers=(), title=""):
                     f"new radars' coverage at {level}"))
     draw_routes(ax, route_xy)
     handles.append((Line2D([], [], color=COLORS["route"], **LINES["route"]), "the scenario's routes"))
-    for k, (f, xy) in enumerate(zip(flyers, flyer_xy)):
-        color = FLYER_COLORS[k % len(FLYER_COLORS)]
-        ax.plot(xy[:, 0], xy[:, 1], color="white", linewidth=2.8, zorder=5.3)
-        ax.plot(xy[:, 0], xy[:, 1], color=color, linewidth=1.5, zorder=5.4)
-        v = result.rescore_flyer.get(("layout" if rs is result.rescore_layout else "fixed", f.name))
-        handles.append((Line2D([], [], color=color, linewidth=1.5),
-                        f"{f.name}: the flyer's answer to round {f.round}'s layout (+{f.extra_m / 1000:,.0f} km)"
-                        + ("" if v is None else f"; {_short(result.objective)} here {v.value:.3f}")))
+    which = "layout" if rs is result.rescore_layout else "fixed"
+    worst = _worst_flyer(result, which, flyers)
+    for f, xy in zip(flyers, flyer_xy):
+        if worst is not None and f.name == worst.name:
+            continue
+        ax.plot(xy[:, 0], xy[:, 1], color="#7A7A7A", linewidth=0.7, alpha=0.7, zorder=5.2)
+    if len(flyers) > (worst is not None):
+        handles.append((Line2D([], [], color="#7A7A7A", linewidth=0.7),
+                        f"the flyer's other routes ({len(flyers) - (worst is not None)}, budgets up to "
+                        f"{result.max_extra_km:g} km extra)"))
+    if worst is not None:
+        xy = flyer_xy[[f.name for f in flyers].index(worst.name)]
+        ax.plot(xy[:, 0], xy[:, 1], color="white", linewidth=3.0, zorder=5.3)
+        ax.plot(xy[:, 0], xy[:, 1], color=PALETTE["vermillion"], linewidth=1.7, zorder=5.4)
+        v = result.rescore_flyer[(which, worst.name)]
+        handles.append((Line2D([], [], color=PALETTE["vermillion"], linewidth=1.7),
+                        f"its best route against this layout, {worst.name} (+{worst.extra_m / 1000:,.0f} km): "
+                        f"{_short(result.objective)} {v.value:.3f}"))
     draw_sites(ax, old_xy, [r.kind.name for r, _ in old], np.zeros((0, 2)))
     for kind in dict.fromkeys(r.kind.name for r, _ in old):
         blind = all(h for (r, _), h in zip(old, hidden) if r.kind.name == kind)
@@ -341,11 +369,12 @@ def _geodesic_lon_lat(lat_deg, lon_deg, step_m=5_000.0):
 def _panel_title(result, rs, which):
     sites = rs.doc["radar"][len(result.scenario.radars):]
     rob = result.robust_value(which) if result.against == "adaptive" else None
-    text = f"{_short(result.objective)} {rs.value:.3f} [{rs.ci95[0]:.3f}-{rs.ci95[1]:.3f}] on the scenario's routes"
+    head = "the greedy layout (a fixed flyer)" if which == "fixed" else "the flyer-aware layout"
+    lines = [f"{head}, {len(sites)} sites",
+             f"on the scenario's routes: {_short(result.objective)} {rs.value:.3f} [{rs.ci95[0]:.3f}-{rs.ci95[1]:.3f}]"]
     if rob is not None:
-        text += f"; {rob[0]:.3f} against the flyer's best route ({rob[1]})"
-    head = ("the greedy layout (a fixed flyer)" if which == "fixed" else "the flyer-aware layout")
-    return f"{head}, {len(sites)} sites\n{text}"
+        lines.append(f"against the flyer's best route ({rob[1]}): {rob[0]:.3f}")
+    return "\n".join(lines)
 
 
 def map_figure(result):
@@ -356,9 +385,8 @@ def map_figure(result):
     tr = result.rescore_layout.sim.airspace.transformer
     countries = tuple((name, iso, project_geometry(gm, tr)) for name, iso, gm in load_borders())
     panels = [("fixed", result.rescore_fixed, ())] if not adaptive else [
-        ("fixed", result.rescore_fixed, tuple(f for f in result.flyer_routes if f.round == 0)),
-        ("layout", result.rescore_layout, result.flyer_routes)]
-    bottom, top = 0.07, 0.86
+        ("fixed", result.rescore_fixed, result.flyer_routes), ("layout", result.rescore_layout, result.flyer_routes)]
+    bottom, top = 0.07, 0.84
     for p, (which, rs, flyers) in enumerate(panels):
         if adaptive:
             ax = fig.add_axes([0.01 + 0.5 * p, bottom, 0.48, top - bottom])
@@ -429,18 +457,19 @@ def write_place_files(stage, result):
             f"Written by airpicture place from scenario {sc.info.name}: the greedy layout against a fixed flyer "
             f"(for comparison); {_short(result.objective)} {fx.value:.4f}.", "Run it with: airpicture run "
                                                                             "placed-fixed.toml", note))
-        for f in result.flyer_routes:
-            r = result.rescore_flyer[("layout", f.name)]
-            _write_toml(stage / f"{f.name}.toml", r.doc, (
-                f"Written by airpicture place from scenario {sc.info.name}: the flyer's route {f.name} (its answer "
-                f"to round {f.round}'s layout) against the reported layout.",
-                f"This file's run: {_short(result.objective)} {r.value:.4f}; run it with: airpicture run {f.name}.toml",
+        worst = _worst_flyer(result, "layout")
+        if worst is not None:
+            r = result.rescore_flyer[("layout", worst.name)]
+            _write_toml(stage / "flyer.toml", r.doc, (
+                f"Written by airpicture place from scenario {sc.info.name}: the flyer's best route against the "
+                f"reported layout ({worst.name}, +{worst.extra_m / 1000:,.1f} km over the geodesic).",
+                f"This file's run: {_short(result.objective)} {r.value:.4f}; run it with: airpicture run flyer.toml",
                 note))
-        files += ("rounds.csv      the adaptive loop: each round's layout, the flyer's route and its value, the\n"
-                  "                worst route of the set, the re-placement and its bound\n"
+        files += ("rounds.csv      the adaptive loop: each route the flyer found (waypoints), the layout it answered,\n"
+                  "                its objective and the worst of the set's, the re-placement and its bound\n"
                   "placed-fixed.toml  the greedy layout against the fixed flyer (for comparison)\n"
-                  + "".join(f"{f.name + '.toml':<15s} the flyer's route {f.name} against the reported layout\n"
-                            for f in result.flyer_routes))
+                  + ("flyer.toml      the flyer's best route against the reported layout, with it\n"
+                     if worst is not None else ""))
     with use_style():
         title = f"Where {result.add} more {result.like} radars go: {sc.info.title}"
         save_figure(objective_figure(result), stage / "objective.png", title=title,

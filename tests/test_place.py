@@ -1,0 +1,336 @@
+"""Radar placement (``airpicture place``, :mod:`sim.analysis.place`) against brute force and the Monte Carlo.
+
+Toy cases fly straight east-west routes at a constant level on a smooth Earth (terrain off) past radars of
+constant Pd; with Pd 1, a 1-of-1 track and availability 1 a candidate detects exactly the flights that
+enter its coverage, so the Monte Carlo of a layout is the brute-force reference of its objective.
+"""
+import csv
+import itertools
+import json
+import math
+import tomllib
+
+import numpy as np
+import pytest
+
+from conftest import read_summary
+from sim.analysis.place import (Candidate, Coverage, SELECTION_SEED_OFFSET, lazy_greedy, place, placed_doc,
+                                robust_layout, scan_window, track_probability)
+from sim.detection import track_held
+from sim.montecarlo import prepare, run
+from sim.prepcache import PrepCache
+from sim.scenario import parse_scenario
+
+LAT0 = 33.0
+
+
+def _doc(radars, *, lon=(42.0, 44.0), lat=LAT0, sigma_km=15.0, m=1, n=1, xpdr=0.0, campaigns=40, flights=10,
+         seed=5, response=False):
+    doc = {
+        "scenario": {"name": "toy", "title": "placement toy"},
+        "run": {"campaigns": campaigns, "flights": flights, "seed": seed},
+        "aircraft": {"cruise_speed_kmh": 720, "cruise_altitude_m": 3000.0, "transponder_on_probability": xpdr},
+        "route": [{"name": "east", "waypoints": [{"lat": lat, "lon": lon[0]}, {"lat": lat, "lon": lon[1]}],
+                   "cross_track_sigma_km": sigma_km}],
+        "radar": radars,
+        "detection": {"terrain": False, "track_m": m, "track_n": n},
+    }
+    if response:
+        doc["response"] = {"decision_delay_min": 2.0, "order_to_land": {"airports": ["ORBI"], "compliance": 0.5}}
+    return doc
+
+
+def _radar(name, lat, lon, *, range_km=30.0, pd=1.0, avail=1.0, scan_s=2.0, kind="primary"):
+    return {"name": name, "lat": lat, "lon": lon, "elevation_m": 0.0, "antenna_height_m": 10.0, "kind": kind,
+            "range_km": range_km, "scan_period_s": scan_s, "availability": avail, "pd": pd}
+
+
+def _sc(doc):
+    return parse_scenario(doc, source="toy.toml")
+
+
+def _cands(points, mast=10.0):
+    return [Candidate(f"c{k}", float(a), float(b), mast, None) for k, (a, b) in enumerate(points)]
+
+
+def _mc_value(sc, tables, campaigns, flights, seed, cache, what="detected"):
+    """The Monte Carlo of the scenario with the radar tables added (appended: the existing radars keep their
+    streams), on a given sample: the share of flights detected (or held in track in the airspace)."""
+    doc = placed_doc(sc, tables, "R0", campaigns, flights, seed)
+    s = prepare(parse_scenario(doc, source="toy.toml"), cache=cache)
+    r = run(s, keep_flights=True)
+    return float(np.mean(getattr(r, what))), r
+
+
+# --- the m-of-n programme ----------------------------------------------------------------------------
+@pytest.mark.parametrize("m,n", [(1, 1), (2, 2), (2, 3), (3, 5), (1, 4)])
+def test_track_probability_equals_enumeration_of_every_outcome(m, n):
+    # reference: every hit pattern of K scans, weighted by its probability; a track is held at a scan when at
+    # least m of the last n scans (that one included) are hits (a plain loop: the Monte Carlo's rule, in
+    # sim.montecarlo's walk and sim.detection.track_held alike)
+    rng = np.random.default_rng(7 + 10 * m + n)
+    G, K = 4, 9
+    pd = rng.uniform(0.0, 1.0, (G, K))
+    pd[:, 0] = 0.0
+    counts = rng.uniform(size=(G, K)) < 0.7
+    patterns = np.array(list(itertools.product([0, 1], repeat=K)), dtype=bool)       # (2^K, K)
+    held = np.zeros_like(patterns)
+    for k in range(K):
+        held[:, k] = patterns[:, max(0, k - n + 1):k + 1].sum(axis=1) >= m
+    assert np.array_equal(held, track_held(patterns, m, n))
+    want = np.zeros(G)
+    for g in range(G):
+        prob = np.prod(np.where(patterns, pd[g], 1.0 - pd[g]), axis=1)
+        want[g] = np.sum(prob[(held & counts[g]).any(axis=1)])
+    got = track_probability(pd, counts, m, n)
+    np.testing.assert_allclose(got, want, rtol=0, atol=1e-12)
+
+
+def test_track_probability_one_of_one_is_one_minus_product():
+    pd = np.array([[0.2, 0.5, 0.0, 0.9]])
+    assert track_probability(pd)[0] == pytest.approx(1 - 0.8 * 0.5 * 1.0 * 0.1, abs=1e-15)
+
+
+# --- lazy greedy and the robust step on synthetic objectives ------------------------------------------
+def _random_coverage(rng, N=40, M=9, scale=0.6):
+    P = rng.uniform(0, 1, (N, M)) * (rng.uniform(size=(N, M)) < 0.5) * scale
+    w = rng.uniform(0.5, 1.5, N)
+    w /= w.sum()
+    calls = []
+    upper = np.minimum(P * rng.uniform(1.0, 1.6, (N, M)), 0.999) + (P > 0) * 1e-3
+    cov = Coverage(w, 0.1, lambda j: (calls.append(j), P[:, j])[1], np.minimum(upper, 0.999))
+    return cov, P, w, calls
+
+
+def _brute(P, w, base, S):
+    """F(S) by the product form: base + sum_i w_i (1 - prod_j (1 - P_ij)) (independent of the hazard sums)."""
+    return base + float(np.dot(w, 1.0 - np.prod(1.0 - P[:, list(S)], axis=1)))
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_lazy_greedy_picks_brute_force_best_and_its_bounds_hold(seed):
+    rng = np.random.default_rng(seed)
+    cov, P, w, calls = _random_coverage(rng)
+    steps, bounds = lazy_greedy(3, cov)
+    M = P.shape[1]
+    # K = 1: the brute-force argmax over every candidate
+    singles = [_brute(P, w, 0.1, (j,)) for j in range(M)]
+    assert steps[0].index == int(np.argmax(singles))
+    assert steps[0].value == pytest.approx(max(singles), abs=1e-12)
+    for k in (1, 2, 3):
+        best = max(_brute(P, w, 0.1, S) for S in itertools.combinations(range(M), k))
+        picked = [s.index for s in steps[:k]]
+        assert steps[k - 1].value == pytest.approx(_brute(P, w, 0.1, picked), abs=1e-12)
+        assert best <= bounds[k] + 1e-12            # the bound holds above the optimum
+        assert steps[k - 1].value >= (1 - (1 - 1 / k) ** k) * (best - 0.1) + 0.1 - 1e-12   # Nemhauser et al.
+    gains = [s.gain for s in steps]
+    assert all(b <= a + 1e-12 for a, b in zip(gains, gains[1:]))     # marginal gains never increase
+    assert len(set(calls)) == len(calls)                              # each column computed at most once
+
+
+@pytest.mark.parametrize("seed", range(3))
+def test_robust_layout_equals_brute_force_max_min(seed):
+    rng = np.random.default_rng(100 + seed)
+    covs, mats = [], []
+    for _ in range(3):
+        cov, P, w, _ = _random_coverage(rng, N=25, M=8)
+        covs.append(cov)
+        mats.append((P, w))
+    for k in (1, 2, 3):
+        got = robust_layout(covs, k)
+        want = max(min(_brute(P, w, 0.1, S) for P, w in mats) for S in itertools.combinations(range(8), k))
+        assert got.proven
+        assert got.value == pytest.approx(want, abs=1e-12)
+        assert got.bound >= want - 1e-12
+        assert min(_brute(P, w, 0.1, got.layout) for P, w in mats) == pytest.approx(want, abs=1e-12)
+
+
+# --- the toy scenario against brute force by the Monte Carlo -------------------------------------------
+def _toy_cands():
+    # copies of R0 on the meridian 43.3E, at lateral distances 0, 33 and 50 km north and 44 and 67 km south of
+    # the route, and one out of reach
+    return _cands([(33.0, 43.3), (33.3, 43.3), (33.45, 43.3), (32.6, 43.3), (32.4, 43.3), (35.0, 43.3)])
+
+
+def test_k1_and_k2_match_brute_force_by_monte_carlo():
+    # R0 (always up, Pd 1) on the route detects the flights within 30 km of it; copies elsewhere add the
+    # flights their coverage crosses: deterministic, so the Monte Carlo of a layout is its exact objective
+    sc = _sc(_doc([_radar("R0", LAT0, 42.6)], sigma_km=25.0))
+    cache = PrepCache()
+    cands = _toy_cands()
+    r = place(sc, 2, "R0", candidates=cands, select_campaigns=60, cache=cache)
+    seed = (sc.run.seed + SELECTION_SEED_OFFSET)
+    # brute force: the Monte Carlo of every single candidate and every pair, on the selection sample
+    single = {j: _mc_value(sc, [r.tables[j]], 60, sc.run.flights, seed, cache)[0] for j in range(len(cands))}
+    assert r.steps[0].index == max(single, key=single.get)
+    assert r.steps[0].value == pytest.approx(single[r.steps[0].index], abs=1e-9)
+    pairs = {S: _mc_value(sc, [r.tables[j] for j in S], 60, sc.run.flights, seed, cache)[0]
+             for S in itertools.combinations(range(len(cands)), 2)}
+    best = max(pairs.values())
+    assert r.steps[1].value == pytest.approx(best, abs=1e-9)        # greedy finds the best pair here
+    assert best <= r.steps[1].bound + 1e-9
+    assert r.steps[1].gain <= r.steps[0].gain + 1e-12
+    assert all(s.bound >= s.value - 1e-12 for s in r.steps)
+
+
+@pytest.mark.parametrize("objective,what", [("detect", "detected"), ("track-in-airspace", "detected_in_airspace")])
+def test_candidate_gain_agrees_with_the_monte_carlo(objective, what):
+    # a 2-of-3 candidate of Pd 0.35 across the Syria-Iraq border (at 40.05E on 34N): the programme's expected
+    # new detections against the Monte Carlo's on the same flights (binomial: 4 standard deviations)
+    far = _radar("R0", 31.0, 47.0, range_km=40.0, pd=0.35, avail=0.8, scan_s=4.0)
+    sc = _sc(_doc([far], lat=34.0, lon=(39.0, 41.5), sigma_km=12.0, m=2, n=3, campaigns=150, flights=10))
+    cache = PrepCache()
+    c = _cands([(34.05, 40.05)])
+    r = place(sc, 1, "R0", candidates=c, objective=objective, select_campaigns=150, cache=cache)
+    seed = sc.run.seed + SELECTION_SEED_OFFSET
+    base, rb = _mc_value(sc, [], 150, sc.run.flights, seed, cache, what)
+    with_c, rc = _mc_value(sc, [r.tables[0]], 150, sc.run.flights, seed, cache, what)
+    assert base == pytest.approx(r.base_value, abs=1e-12)      # the same sample as the selection's
+    n = len(rc.detected)
+    new = int(np.sum(getattr(rc, what) & ~getattr(rb, what)))
+    expect = n * r.steps[0].gain
+    assert 0.05 * n < expect < 0.95 * n                          # a test that can fail both ways
+    assert abs(new - expect) <= 4.0 * math.sqrt(expect) + 1.0
+
+
+def test_candidate_at_an_existing_site_gains_only_the_overlap():
+    # the copy at R0's own site detects exactly the flights R0 detects when up; it gains the flights R0 missed
+    # because it was down, times its own availability: 0.6 (1 - share of R0 up), computed from the sample
+    sc = _sc(_doc([_radar("R0", LAT0, 43.0, avail=0.6, range_km=40.0)], sigma_km=0.0))
+    cache = PrepCache()
+    r = place(sc, 1, "R0", candidates=_cands([(LAT0, 43.0), (LAT0 + 3, 43.0)]), select_campaigns=50, cache=cache)
+    _, rs = _mc_value(sc, [], 50, sc.run.flights, sc.run.seed + SELECTION_SEED_OFFSET, cache)
+    up = float(np.mean(rs.radar_up[:, 0]))
+    assert np.all(rs.detected == rs.radar_up[:, 0])          # on the route, R0 detects iff it is up
+    assert r.steps[0].index == 0
+    assert r.steps[0].gain == pytest.approx(0.6 * (1.0 - up), abs=1e-9)
+    # with R0 always up there is nothing left to gain
+    sc1 = _sc(_doc([_radar("R0", LAT0, 43.0, avail=1.0, range_km=40.0)], sigma_km=0.0))
+    r1 = place(sc1, 1, "R0", candidates=_cands([(LAT0, 43.0)]), select_campaigns=20, cache=cache)
+    assert r1.steps[0].gain == 0.0
+
+
+def test_secondary_candidate_gains_nothing_with_transponders_off():
+    sc = _sc(_doc([_radar("R0", LAT0, 42.6, avail=0.5), _radar("SSR", LAT0, 42.6, kind="secondary",
+                                                                 range_km=100.0)], xpdr=0.0))
+    r = place(sc, 2, "SSR", candidates=_toy_cands(), select_campaigns=20)
+    assert all(s.gain == 0.0 for s in r.steps)
+    assert not r.evaluated.any()                              # no column was worth computing
+    assert r.rescore_prefix[-1].value == r.rescore_prefix[0].value
+    assert any("transponder" in note for note in r.notes)
+
+
+def test_adaptive_loop_terminates_robust_below_naive_and_routes_are_valid():
+    doc = _doc([_radar("R0", LAT0, 42.6, avail=0.9, range_km=25.0)], sigma_km=5.0, campaigns=20)
+    sc = _sc(doc)
+    budget_km = 30.0
+    r = place(sc, 1, "R0", candidates=_toy_cands(), against="adaptive", max_extra_km=budget_km, rounds=3,
+              select_campaigns=20)
+    assert 1 <= len(r.rounds) <= 4
+    assert r.rounds[-1].new_layout is None                    # the loop ended
+    naive = r.rescore_layout.value
+    robust, route = r.robust_value("layout")
+    assert robust <= naive + 1e-12                            # the price of adaptation is never negative
+    assert r.robust_value("fixed")[0] <= r.rescore_fixed.value + 1e-12
+    assert r.flyer_routes
+    from geo.geodesy import leg_geometry
+    direct = float(leg_geometry([LAT0, LAT0], [42.0, 44.0])[1].sum())
+    for f in r.flyer_routes:
+        # a valid route of the scenario: it validates as one of its routes, between the same endpoints,
+        # within the budget
+        d = json.loads(json.dumps(doc))
+        d["route"].append(f.route_table())
+        parsed = parse_scenario(d, source="toy.toml")
+        assert parsed.routes[-1].waypoints[0].lat_deg == pytest.approx(LAT0)
+        assert parsed.routes[-1].waypoints[-1].lon_deg == pytest.approx(44.0)
+        assert float(leg_geometry(f.lat_deg, f.lon_deg)[1].sum()) - direct <= budget_km * 1000.0 + 1.0
+
+
+# --- the files ------------------------------------------------------------------------------------------
+def _write_toy(tmp_path, doc):
+    from sim.products.evade import toml_text
+    p = tmp_path / "toy.toml"
+    p.write_text(toml_text(doc), encoding="utf-8")
+    sites = tmp_path / "sites.csv"
+    with open(sites, "w", newline="", encoding="utf-8") as fh:
+        w = csv.writer(fh)
+        w.writerow(["name", "lat", "lon", "mast_m"])
+        for k, (a, b) in enumerate([(33.0, 43.3), (33.2, 43.3), (32.75, 43.3), (35.0, 43.3)]):
+            w.writerow([f"site {k}", a, b, 12])
+    return p, sites
+
+
+def test_rescore_equals_airpicture_run_on_the_written_scenario(tmp_path, run_cli):
+    p, sites = _write_toy(tmp_path, _doc([_radar("R0", LAT0, 42.6, avail=0.5)], campaigns=30))
+    code, out, err = run_cli("place", p, "--add", "2", "--like", "R0", "--candidates", sites, "--select-campaigns",
+                             "20", "--out", tmp_path / "place", "-q")
+    assert code == 0, err
+    for name in ("README.txt", "steps.csv", "candidates.csv", "place.json", "objective.png", "map.png",
+                 "placed.toml"):
+        assert (tmp_path / "place" / name).is_file()
+    written = tomllib.loads((tmp_path / "place" / "placed.toml").read_text())
+    assert [t["name"] for t in written["radar"]][1:] == [
+        json.loads((tmp_path / "place" / "place.json").read_text())["layout"]["sites"][k]["name"] for k in range(2)]
+    assert written["radar"][1]["antenna_height_m"] == 12.0          # the CSV's mast
+    code, _, err = run_cli("run", tmp_path / "place" / "placed.toml", "--out", tmp_path / "run", "-q")
+    assert code == 0, err
+    ran = read_summary(tmp_path / "run")
+    ran.pop("flights_file")
+    placed = json.loads((tmp_path / "place" / "place.json").read_text())
+    assert ran == placed["layout"]["summary"]                      # exactly: same seed, same file
+    with open(tmp_path / "place" / "steps.csv", newline="") as fh:
+        rows = list(csv.DictReader(fh))
+    assert float(rows[-1]["objective_mc"]) == ran["p_detect"]
+
+
+@pytest.mark.parametrize("args,needle", [
+    (["--like", "Nope"], "no radar named 'Nope'"),
+    (["--like", "R0", "--grid-km", "0.5"], "--grid-km: must be between"),
+    (["--like", "R0", "--objective", "stopped"], "order to land"),
+    (["--like", "R0", "--candidates", "BAD"], "line 2: lat: must be a number"),
+    (["--like", "R0", "--candidates", "MISSING"], "no such file"),
+    (["--like", "R0", "--against", "adaptive", "--levels", "high"], "--levels: cannot read"),
+])
+def test_bad_input_exits_2_with_one_line(tmp_path, run_cli, args, needle):
+    p, sites = _write_toy(tmp_path, _doc([_radar("R0", LAT0, 42.6)]))
+    bad = tmp_path / "bad.csv"
+    bad.write_text("lat,lon\nx,43\n", encoding="utf-8")
+    args = [str(bad) if a == "BAD" else str(tmp_path / "missing.csv") if a == "MISSING" else a for a in args]
+    code, out, err = run_cli("place", p, "--add", "1", *args, "--out", tmp_path / "o", "-q")
+    assert code == 2
+    assert len(err.strip().splitlines()) == 1 and needle in err, err
+
+
+def test_windows_agree_with_prepare():
+    sc = _sc(_doc([_radar("R0", LAT0, 43.3, range_km=60.0)], sigma_km=10.0))
+    s = prepare(sc, exact=True, with_fences=False)
+    for i, route in enumerate(s.routes):
+        assert scan_window(s.radars[0], route, sc.detection.refraction_k) == (int(s.scan_k0[0, i]),
+                                                                               int(s.scan_count[0, i]))
+
+
+def test_help_examples_parse_and_name_shipped_scenarios(run_cli):
+    import shlex
+
+    from sim.catalog import resolve_scenario
+    from sim.cli import build_parser
+    code, out, _ = run_cli("place", "--help")
+    assert code == 0 and "docs/place.md" in out and "--against" in out
+    joined = out.replace("\\\n", " ")
+    examples = [line.strip() for line in joined.splitlines() if line.strip().startswith("airpicture place")]
+    assert len(examples) == 3
+    for line in examples:
+        args = build_parser().parse_args(shlex.split(line)[1:])
+        assert args.func.__name__ == "_cmd_place" and resolve_scenario(args.scenario).is_file()
+
+
+def test_same_scenario_and_seed_give_byte_identical_files(tmp_path, run_cli):
+    p, sites = _write_toy(tmp_path, _doc([_radar("R0", LAT0, 42.6, avail=0.5)], campaigns=10))
+    for out in ("a", "b"):
+        code, _, err = run_cli("place", p, "--add", "2", "--like", "R0", "--candidates", sites, "--select-campaigns",
+                               "10", "--out", tmp_path / out, "-q")
+        assert code == 0, err
+    names = sorted(f.name for f in (tmp_path / "a").iterdir())
+    assert names == sorted(f.name for f in (tmp_path / "b").iterdir())
+    for name in names:
+        assert (tmp_path / "a" / name).read_bytes() == (tmp_path / "b" / name).read_bytes(), name
