@@ -67,7 +67,7 @@ from sim.engine import DaskCluster
 from sim.pipeline import load, simulate_to
 if __name__ == "__main__":
     with DaskCluster("local", n_workers={workers}) as eng:
-        simulate_to({out!r}, load("scenarios/{scenario}.toml"), campaigns={campaigns}, engine=eng)
+        simulate_to({out + "/o"!r}, load("scenarios/{scenario}.toml"), campaigns={campaigns}, engine=eng)
 """
     script = Path(out) / "bench_dask.py"
     script.write_text(code)

@@ -15,7 +15,7 @@ from scipy.special import ndtri
 
 from geo.earth import horizon_distance_m
 from geo.terrain import Terrain, masking_table
-from sim.airspace import Airspace, build_airspace
+from sim.airspace import Airspace, build_airspace, scenario_points_deg
 from sim.detection import in_coverage, m_of_n_track, platform_geometry, prepare_radar, scan_pd
 from sim.engine import make_engine
 from sim.fences import flight_fence_figures, inside_airspace_at, route_fences
@@ -174,8 +174,9 @@ def prepare(scenario, terrain=None, cache=None, masking_options=None, with_fence
         tuple(None if count[j, i] == 0 or isinstance(radar.platform, Orbit) else table(i, j)
               for i in range(len(routes)))
         for j, radar in enumerate(radars))
-    sim = Simulation(scenario, routes, packed, radars, k0, count, w / w.sum(), build_airspace(scenario),
-                     terrain, (), tables)
+    airspace = cache.memo("airspace_fence", (scenario.airspace.country, *scenario_points_deg(scenario)),
+                          lambda: build_airspace(scenario))
+    sim = Simulation(scenario, routes, packed, radars, k0, count, w / w.sum(), airspace, terrain, (), tables)
     if not with_fences:
         return sim
     a = sim.airspace

@@ -167,6 +167,18 @@ class PrepCache:
             self._terrains[id(terrain)] = got
         return got[1]
 
+    def memo(self, kind, inputs, compute):
+        """As :meth:`get`, in memory only (for parts that are cheap to rebuild from files already on disk,
+        or that hold objects not worth writing: a projection, a prepared polygon)."""
+        k = self.key(kind, inputs)
+        if k in self._memory:
+            self.stats["memory"][kind] += 1
+            return self._memory[k]
+        value = compute()
+        self.stats["computed"][kind] += 1
+        self._memory[k] = value
+        return value
+
     def get(self, kind, inputs, compute):
         """The part ``kind`` for ``inputs`` (values :func:`digest` reads by content): from memory,
         from disk, or ``compute()`` (then kept in both)."""
