@@ -12,6 +12,7 @@ import dataclasses
 import json
 import math
 import re
+import textwrap
 import tomllib
 from pathlib import Path
 
@@ -198,20 +199,9 @@ def front_figure(result):
     fig.text(0.5, 0.93, f"{result.origin.label} to {result.dest.label}: for each budget, the route that minimises the "
                         "search's P(detect), re-scored by the Monte Carlo", ha="center", va="top",
              fontsize=FONT_SIZE["small"])
-    fig.text(0.01, 0.01, _wrap(run_text(result) + ". " + ASSUMPTIONS_NOTE, 165), ha="left", va="bottom",
+    fig.text(0.01, 0.01, textwrap.fill(run_text(result) + ". " + ASSUMPTIONS_NOTE, 165), ha="left", va="bottom",
              fontsize=FONT_SIZE["tiny"], color=COLORS["muted"])
     return fig
-
-
-def _wrap(text, width):
-    words, lines, cur = text.split(), [], ""
-    for w in words:
-        if len(cur) + len(w) + 1 > width and cur:
-            lines.append(cur)
-            cur = w
-        else:
-            cur = f"{cur} {w}".strip()
-    return "\n".join(lines + [cur])
 
 
 # --- the map --------------------------------------------------------------------------------------------
@@ -362,7 +352,7 @@ def map_figure(result):
                          f"{row['p_surrogate']:9.3f}")
         fig.text(0.70, 0.88, "\n".join(lines), ha="left", va="top", fontsize=FONT_SIZE["tiny"] + 0.5,
                  family="monospace")
-    fig.text(0.01, 0.01, _wrap(run_text(result) + ". Map: Lambert azimuthal equal-area; borders Natural Earth. "
+    fig.text(0.01, 0.01, textwrap.fill(run_text(result) + ". Map: Lambert azimuthal equal-area; borders Natural Earth. "
                                + ASSUMPTIONS_NOTE, 210),
              ha="left", va="bottom", fontsize=FONT_SIZE["tiny"], color=COLORS["muted"])
     return fig

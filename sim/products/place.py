@@ -5,6 +5,7 @@ Everything here draws or writes a :class:`sim.analysis.place.PlaceResult` it is 
 placement or the Monte Carlo. The scenario files are written by :func:`sim.products.evade.toml_text` and
 read back before they are kept: each parses to exactly the document that was re-scored.
 """
+import textwrap
 import tomllib
 from pathlib import Path
 
@@ -239,17 +240,6 @@ def draw_objective(ax, result):
     return out
 
 
-def _wrap(text, width):
-    words, lines, cur = text.split(), [], ""
-    for w in words:
-        if len(cur) + len(w) + 1 > width and cur:
-            lines.append(cur)
-            cur = w
-        else:
-            cur = f"{cur} {w}".strip()
-    return "\n".join(lines + [cur])
-
-
 def objective_figure(result):
     """The chart of the objective against K as a Figure (call inside :func:`sim.products.style.use_style`)."""
     fig = new_figure("chart", figsize=(7.2, 4.8))
@@ -261,7 +251,7 @@ def objective_figure(result):
     fig.text(0.5, 0.93, f"{_short(result.objective)} as radars are added by lazy greedy"
              + (", and against a flyer who re-routes" if result.against == "adaptive" else ""),
              ha="center", va="top", fontsize=FONT_SIZE["small"])
-    fig.text(0.01, 0.01, _wrap(run_text(result) + ". " + ASSUMPTIONS_NOTE, 165), ha="left", va="bottom",
+    fig.text(0.01, 0.01, textwrap.fill(run_text(result) + ". " + ASSUMPTIONS_NOTE, 165), ha="left", va="bottom",
              fontsize=FONT_SIZE["tiny"], color=COLORS["muted"])
     return fig
 
@@ -410,7 +400,7 @@ def map_figure(result):
                          f"{row['mc_ci95_high']:.4f}]")
         fig.text(0.665, 0.84, "\n".join(lines), ha="left", va="top", fontsize=FONT_SIZE["tiny"] - 0.3,
                  family="monospace")
-    fig.text(0.01, 0.01, _wrap(run_text(result) + ". Map: Lambert azimuthal equal-area; borders Natural Earth. "
+    fig.text(0.01, 0.01, textwrap.fill(run_text(result) + ". Map: Lambert azimuthal equal-area; borders Natural Earth. "
                                + ASSUMPTIONS_NOTE, 230), ha="left", va="bottom", fontsize=FONT_SIZE["tiny"],
              color=COLORS["muted"])
     return fig
