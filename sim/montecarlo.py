@@ -439,7 +439,7 @@ def _concat(parts):
 #: Flights per task when the chunk size is left to the runner. The walk of the fast path bounds its
 #: own blocks (:data:`_BLOCK_ELEMENTS`), so its tasks can be large (fewer, cheaper tasks); the exact
 #: path gathers whole windows (about 2,000 flights x 1,000 scans x 14 floats, 200 MB, at the most).
-AUTO_CHUNK_FLIGHTS = {"fast": 16_000, "exact": 2_000}
+AUTO_CHUNK_FLIGHTS = {"fast": 16_000, "exact": 2_000, "cluster": 64_000}
 
 
 def _chunk_task(sim, seed, first_campaign, n_campaigns, flights, rows, keep_flights, parquet_dir=None, sample=False):
@@ -449,7 +449,7 @@ def _chunk_task(sim, seed, first_campaign, n_campaigns, flights, rows, keep_flig
     (written by the task itself: only the totals travel back). With ``sample``, the chunk's part of
     the run's fixed sample of flights (:mod:`sim.sample`)."""
     part = simulate_chunk(sim, seed, first_campaign, n_campaigns, flights)
-    out = dict(part) if keep_flights else {"detected": part["detected"]}
+    out = dict(part) if keep_flights else {}
     out["sample"] = FlightSample.of_flights(part, seed) if sample else None
     out["first_campaign"] = first_campaign
     out["totals"] = RunTotals.of_chunk(part, flights, len(sim.radars), len(sim.routes))
@@ -472,7 +472,8 @@ def run(sim, campaigns=None, flights=None, seed=None, chunk_campaigns=None, prog
         Override the scenario's ``[run]`` values.
     chunk_campaigns : int, optional
         Campaigns per task; changes memory use and speed, never results.
-        Default: about :data:`AUTO_CHUNK_FLIGHTS` flights per task (fast or exact path).
+        Default: about :data:`AUTO_CHUNK_FLIGHTS` flights per task (fast or exact path; larger on a
+        cluster when the per-flight arrays are not kept).
     progress : callable, optional
         ``progress(n_flights_done)`` after each chunk.
     engine : optional
@@ -499,8 +500,9 @@ def run(sim, campaigns=None, flights=None, seed=None, chunk_campaigns=None, prog
     campaigns = cfg.campaigns if campaigns is None else int(campaigns)
     flights = cfg.flights if flights is None else int(flights)
     seed = cfg.seed if seed is None else int(seed)
-    if chunk_campaigns is None:
-        chunk_campaigns = max(1, AUTO_CHUNK_FLIGHTS["fast" if sim.tables else "exact"] // flights)
+    if chunk_campaigns is None:     # on a cluster, fewer and larger tasks: less of the client's time per flight
+        size = "exact" if not sim.tables else "cluster" if engine is not None and not keep_flights else "fast"
+        chunk_campaigns = max(1, AUTO_CHUNK_FLIGHTS[size] // flights)
     if chunk_campaigns < 1:
         raise ValueError("chunk_campaigns must be >= 1")
     if parquet_dir is not None:
@@ -523,7 +525,7 @@ def run(sim, campaigns=None, flights=None, seed=None, chunk_campaigns=None, prog
                 if keep_flights:
                     kept.append({k: v for k, v in p.items() if k not in ("first_campaign", "totals", "csv", "sample")})
                 if progress is not None:
-                    progress(len(p["detected"]))
+                    progress(p["totals"].flights)
     if keep_flights:
         batch, out = _concat(kept)
     else:
