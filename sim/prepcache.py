@@ -132,7 +132,8 @@ class PrepCache:
     version : str, optional
         The code's version in every key (default :func:`code_version` with a folder, none in memory).
 
-    ``stats`` counts, per kind, the parts ``computed`` and those found in ``memory`` or on ``disk``.
+    ``stats`` counts, per kind, the parts ``computed`` and those found in ``memory`` or on ``disk``
+    (``rebuilt``: the memory-only parts of :meth:`memo` built again).
     """
 
     def __init__(self, folder=None, max_bytes=DEFAULT_MAX_BYTES, memory=None, version=None,
@@ -144,7 +145,7 @@ class PrepCache:
         self._sizes = {}             # key -> bytes of its arrays (the memory bound's measure)
         # the code cannot change within a process: only parts on disk need its version in their keys
         self.version = version if version is not None else (code_version() if self.folder is not None else "")
-        self.stats = {"computed": Counter(), "memory": Counter(), "disk": Counter()}
+        self.stats = {"computed": Counter(), "memory": Counter(), "disk": Counter(), "rebuilt": Counter()}
         self._terrains = {}          # id -> (terrain, its digest): the object kept, so the id stays its
         self._terrain = None
 
@@ -175,7 +176,7 @@ class PrepCache:
             self.stats["memory"][kind] += 1
             return self._memory[k]
         value = compute()
-        self.stats["computed"][kind] += 1
+        self.stats["rebuilt"][kind] += 1
         self._memory[k] = value
         return value
 
