@@ -102,7 +102,17 @@ def needs_terrain(scenario):
     return scenario.detection.terrain or follows_terrain(scenario)
 
 
-def prepare(scenario, terrain=None, cache=None, masking_options=None, with_fences=True, exact=False):
+def _masking_task(terrain, i, lat, lon, antenna_alt_m, range_m, refraction_k, options):
+    """One masking table, for :meth:`sim.prepcache.PrepCache.prefetch` on a cluster."""
+    return i, masking_table(terrain, lat, lon, antenna_alt_m, range_m + _WINDOW_MARGIN_M, refraction_k, **dict(options))
+
+
+def _table_task(packed, i, route_index, duration_s, radar, offsets_m, t0_s, t1_s):
+    """One detection table, for :meth:`sim.prepcache.PrepCache.prefetch` on a cluster."""
+    return i, detection_table(packed, route_index, duration_s, radar, offsets_m, t0_s, t1_s)
+
+
+def prepare(scenario, terrain=None, cache=None, masking_options=None, with_fences=True, exact=False, engine=None):
     """Build routes, radar models, scan windows and fences of a validated scenario.
 
     ``terrain`` is a :class:`geo.terrain.Terrain`; when the scenario needs it
@@ -120,6 +130,9 @@ def prepare(scenario, terrain=None, cache=None, masking_options=None, with_fence
     in-airspace figures of the results are then None), e.g. for sweeps.
     ``exact=True`` skips the detection tables: every scan of every flight
     is evaluated from its exact geometry (the reference of the fast path).
+    ``engine`` (an engine object of :mod:`sim.engine`, e.g. a Dask cluster):
+    the masking and detection tables not at hand are computed on it in
+    parallel, one task each, before the rest (the same tables).
     """
     det = scenario.detection
     cache = cache if isinstance(cache, PrepCache) else PrepCache(memory=cache)
@@ -139,6 +152,13 @@ def prepare(scenario, terrain=None, cache=None, masking_options=None, with_fence
                                                                       **dict(options)))
 
     routes = build_routes(scenario, terrain)
+    if engine is not None and builder is not None:     # the masking tables first, in parallel on the engine
+        wanted = []
+        for r in scenario.radars:          # what each radar asks for (a throwaway pass, no table built)
+            prepare_radar(r, scenario.aircraft.rcs_m2, det.refraction_k, terrain,
+                          lambda lat, lon, alt, rng: wanted.append((lat, lon, alt, rng)))
+        cache.prefetch("masking", [((terrain_key, *w, det.refraction_k, options), (*w, det.refraction_k, options))
+                                   for w in dict.fromkeys(wanted)], engine, _masking_task, terrain)
     radars = tuple(prepare_radar(r, scenario.aircraft.rcs_m2, det.refraction_k, terrain if det.terrain else None,
                                  builder)
                    for r in scenario.radars)
@@ -163,12 +183,22 @@ def prepare(scenario, terrain=None, cache=None, masking_options=None, with_fence
     geometry_keys = [_radar_key(radar, terrain_key, masking_inputs) for radar in radars]
     pd_keys = [(geometry_keys[j], radar.pd_constant, radar.pd_table) for j, radar in enumerate(radars)]
 
-    def table(i, j):
+    def table_inputs(i, j):
+        """A detection table's key, and what computing it takes."""
         route, radar = routes[i], radars[j]
         t0, t1 = (k0[j, i] - 1) * radar.scan_period_s, (k0[j, i] + count[j, i] + 1) * radar.scan_period_s
-        return cache.get("detection", (route_keys[i], pd_keys[j], float(t0), float(t1)), lambda: detection_table(
-            packed, i, route.duration_s, radar, offset_rows(route.cross_track_sigma_m, OFFSET_CLIP_SIGMA, OFFSET_STEP_M),
-            t0, t1))
+        args = (i, route.duration_s, radar, offset_rows(route.cross_track_sigma_m, OFFSET_CLIP_SIGMA, OFFSET_STEP_M),
+                t0, t1)
+        return (route_keys[i], pd_keys[j], float(t0), float(t1)), args
+
+    def table(i, j):
+        inputs, args = table_inputs(i, j)
+        return cache.get("detection", inputs, lambda: detection_table(packed, *args))
+
+    pairs = [(i, j) for j, radar in enumerate(radars) for i in range(len(routes))
+             if count[j, i] > 0 and not isinstance(radar.platform, Orbit)]
+    if engine is not None and not exact:          # the detection tables in parallel on the engine
+        cache.prefetch("detection", [table_inputs(i, j) for i, j in pairs], engine, _table_task, packed)
 
     tables = () if exact else tuple(
         tuple(None if count[j, i] == 0 or isinstance(radar.platform, Orbit) else table(i, j)

@@ -17,6 +17,7 @@ from sim.analysis import (DEFAULT_SWEEP_CAMPAIGNS, altitude_sweep, compare, metr
                           sensitivity_metrics, sweep)
 from sim.catalog import resolve_scenario
 from sim.montecarlo import needs_terrain, prepare, run
+from sim.engine import make_engine
 from sim.prepcache import PrepCache
 from sim.products.brief import BRIEF_FILES, TORNADO_FILES, tornado_figure, write_brief
 from sim.products.style import save_figure, use_style
@@ -86,21 +87,23 @@ def simulate_to(out_dir, scenario, campaigns=None, flights=None, seed=None, chun
     if flights_format not in FLIGHTS_FORMATS:
         raise ValueError(f"flights_format must be one of {', '.join(FLIGHTS_FORMATS)}")
     cache = cache if cache is not None else PrepCache()      # shared with the brief's altitude curve and tornadoes
-    sim = prepare(scenario, cache=cache, exact=exact)
-    with staged_output(Path(out_dir)) as stage:
-        kw = dict(keep_flights=False, sample=brief)     # the brief draws the run's fixed sample of flights
-        if flights_format == "parquet":
-            (stage / "flights.parquet").mkdir()
-            kw["parquet_dir"] = stage / "flights.parquet"
-        if flights_format == "csv":
-            with open(stage / "flights.csv", "w", encoding="utf-8", newline="") as fh:
-                fh.write(_header_line(sim))
-                result = run(sim, campaigns, flights, seed, chunk_campaigns, progress, engine, sink=fh.write, **kw)
-        else:
-            result = run(sim, campaigns, flights, seed, chunk_campaigns, progress, engine, **kw)
-        summary = _write_products(stage, sim, result, brief, sweep_progress, None,
-                                  flights_file={"csv": "flights.csv", "parquet": "flights.parquet"}.get(flights_format),
-                                  cache=cache)
+    with make_engine(engine) as eng:     # a cluster, when given, prepares the tables too
+        sim = prepare(scenario, cache=cache, exact=exact, engine=None if engine is None else eng)
+        with staged_output(Path(out_dir)) as stage:
+            kw = dict(keep_flights=False, sample=brief)     # the brief draws the run's fixed sample of flights
+            if flights_format == "parquet":
+                (stage / "flights.parquet").mkdir()
+                kw["parquet_dir"] = stage / "flights.parquet"
+            if flights_format == "csv":
+                with open(stage / "flights.csv", "w", encoding="utf-8", newline="") as fh:
+                    fh.write(_header_line(sim))
+                    result = run(sim, campaigns, flights, seed, chunk_campaigns, progress, eng,
+                                 sink=fh.write, **kw)
+            else:
+                result = run(sim, campaigns, flights, seed, chunk_campaigns, progress, eng, **kw)
+            summary = _write_products(stage, sim, result, brief, sweep_progress, None,
+                                      flights_file={"csv": "flights.csv", "parquet": "flights.parquet"}.get(flights_format),
+                                      cache=cache)
     return sim, result, summary
 
 

@@ -168,6 +168,32 @@ class PrepCache:
             self._terrains[id(terrain)] = got
         return got[1]
 
+    def has(self, kind, inputs):
+        """Whether the part is at hand (in memory, or a sound file on disk, then loaded)."""
+        k = self.key(kind, inputs)
+        if k in self._memory:
+            return True
+        value = self._load(kind, k)
+        if value is None:
+            return False
+        self._memory[k] = value
+        self._sizes[k] = _nbytes(value)
+        return True
+
+    def prefetch(self, kind, items, engine, fn, shared):
+        """Compute the parts of ``items`` (``[(inputs, args), ...]``) not at hand, in parallel on ``engine``
+        (``engine.map(fn, shared, [(i, *args), ...])``, each task returning ``(i, part)``), and keep
+        them as :meth:`get` would. The parts are the same whichever worker computes them."""
+        todo = [(i, inputs, args) for i, (inputs, args) in enumerate(items) if not self.has(kind, inputs)]
+        by_index = {i: inputs for i, inputs, _ in todo}
+        for i, value in engine.map(fn, shared, [(i, *args) for i, _, args in todo]):
+            k = self.key(kind, by_index[i])
+            self.stats["computed"][kind] += 1
+            self._store(kind, k, value)
+            self._memory[k] = value
+            self._sizes[k] = _nbytes(value)
+        return len(todo)
+
     def memo(self, kind, inputs, compute):
         """As :meth:`get`, in memory only (for parts that are cheap to rebuild from files already on disk,
         or that hold objects not worth writing: a projection, a prepared polygon)."""

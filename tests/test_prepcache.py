@@ -144,3 +144,20 @@ def test_memory_stays_within_its_bound_least_recently_used_first():
     assert len(c._memory) == 3 and sum(a.nbytes for a in c._memory.values()) <= 50_000
     assert c.get("blob", 7, lambda: "recomputed") is not "recomputed"
     assert c.get("blob", 0, lambda: "recomputed") == "recomputed"
+
+
+def test_a_cluster_prepares_the_same_tables_in_parallel():
+    # with an engine, the masking and detection tables not at hand are computed on it, one task each; the
+    # simulation and its outputs are those of an in-process preparation
+    pytest.importorskip("distributed")
+    from sim.engine import DaskCluster
+    c = PrepCache()
+    with DaskCluster("local", n_workers=2) as eng:
+        sim = prepare(BASE, TERRAIN, c, engine=eng)
+    cold = prepare(BASE, TERRAIN)
+    assert c.stats["computed"]["masking"] == len(BASE.radars)
+    assert c.stats["computed"]["detection"] == sum(t is not None for row in cold.tables for t in row)
+    for a, b in zip(sim.tables, cold.tables):
+        for x, y in zip(a, b):
+            assert (x is None) == (y is None) and (x is None or np.array_equal(x.pd, y.pd))
+    assert _outputs(sim) == _outputs(cold)

@@ -334,6 +334,73 @@ def test_a_draws_only_what_if_prepares_nothing(client, planner):
     assert planner.cache.stats["computed"]["page-coverage"] > before.get("page-coverage", 0)
 
 
+# --- red team and blue team ----------------------------------------------------------------------------
+def test_evade_front_is_the_apis(client):
+    from sim import api
+    got = client.post("/api/evade", json={"scenario": "iraq_2012_transponder_off", "overrides": FAST,
+                                          "budgets_km": "0,100", "levels": "cruise", "campaigns": 4})
+    assert got.status_code == 200, got.text
+    r = got.json()
+    ref = api.evade("iraq_2012_transponder_off", "0,100", overrides={"detection.terrain": False}, levels="cruise",
+                    campaigns=4)
+    routes = ref.routes()
+    assert [f["label"] for f in r["front"]] == [x.label for x in routes] == ["direct", "0km", "100km"]
+    for f, x in zip(r["front"], routes):
+        assert f["extra_km"] == round(x.extra_m / 1000.0, 3) and f["level"] == x.level.label
+        assert f["p_surrogate"] == x.p_surrogate and f["p_detect"] == x.p_detect and f["p_stopped"] == x.p_stopped
+        assert f["p_detect_ci95"] == list(x.summary["p_detect_ci95"])
+        assert f["line"] == [[round(float(lo), 4), round(float(la), 4)] for la, lo in zip(x.lat_deg, x.lon_deg)]
+    assert r["flights_per_route"] == 4 * 15 and r["command"].startswith(
+        "airpicture evade iraq_2012_transponder_off --max-extra-km 0,100 --levels cruise --campaigns 4 ")
+
+
+def test_place_site_is_the_apis(client):
+    from sim import api
+    got = client.post("/api/place", json={"scenario": "iraq_2012_transponder_off", "overrides": FAST, "add": "1",
+                                          "like": "Kirkuk PSR", "grid_km": "50", "campaigns": 4})
+    assert got.status_code == 200, got.text
+    r = got.json()
+    ref = api.place("iraq_2012_transponder_off", 1, "Kirkuk PSR", overrides={"detection.terrain": False}, grid_km=50,
+                    campaigns=4)
+    chosen = [ref.candidates[s.index] for s in ref.steps]
+    assert [(s["name"], s["lat"], s["lon"]) for s in r["sites"]] == [(c.name, c.lat_deg, c.lon_deg) for c in chosen]
+    assert [s["site"] for s in r["steps"]] == ["(existing radars)", chosen[0].name]
+    assert r["steps"][1]["marginal_gain"] == round(ref.steps[0].gain, 6)
+    assert r["p_detect"] == ref.rescore_layout.value and r["p_detect_before"] == ref.rescore_prefix[0].value
+    assert r["candidates"] == len(ref.candidates)
+
+
+def test_team_bad_inputs_give_the_command_lines_message(client, planner, run_cli, tmp_path):
+    sc = "iraq_2012_transponder_off"
+    cases = [("/api/evade", {"budgets_km": "0,x"}, "evade-budgets", ("evade", sc, "--max-extra-km", "0,x")),
+             ("/api/evade", {"budgets_km": "-5"}, "evade-budgets", ("evade", sc, "--max-extra-km", "-5")),
+             ("/api/place", {"add": "1", "like": "Nope"}, "place-like", ("place", sc, "--add", "1", "--like", "Nope")),
+             ("/api/place", {"add": "1", "like": "Kirkuk PSR", "grid_km": "1"}, "place-grid",
+              ("place", sc, "--add", "1", "--like", "Kirkuk PSR", "--grid-km", "1")),
+             ("/api/place", {"add": "x", "like": "Kirkuk PSR"}, "place-add",
+              ("place", sc, "--add", "x", "--like", "Kirkuk PSR"))]
+    for path, body, field, argv in cases:
+        got = client.post(path, json={"scenario": sc, "overrides": FAST, **body})
+        assert got.status_code == 400 and got.json()["field"] == field, got.text
+        code, _, err = run_cli(*argv, "--set", "detection.terrain=false", "--out", tmp_path / "cli")
+        assert code == 2 and err.strip().split(": error: ", 1)[1] == got.json()["error"], (err, got.text)
+    # beyond what the page starts: refused with the limit said, before any work; a bad what-if on its control
+    xpdr = "aircraft.transponder_on_probability"
+    for path, body, field in (("/api/evade", {"budgets_km": "0", "campaigns": 10**6}, "campaigns"),
+                              ("/api/evade", {"budgets_km": "0,1,2,3,4,5,6"}, "evade-budgets"),
+                              ("/api/evade", {"levels": "mid"}, "evade-levels"),
+                              ("/api/place", {"add": "4", "like": "Kirkuk PSR"}, "place-add"),
+                              ("/api/place", {"add": "1", "like": "Kirkuk PSR", "grid_km": "5"}, "place-grid"),
+                              ("/api/place", {"like": "Kirkuk PSR", "against": "adaptive"}, "place-against"),
+                              ("/api/place", {"like": "Kirkuk PSR", "overrides": [[xpdr, "2"]]}, xpdr)):
+        got = client.post(path, json={"scenario": sc, "overrides": FAST, **body})
+        assert 400 <= got.status_code < 500 and got.json()["field"] == field, got.text
+        assert "\n" not in got.json()["error"]
+    assert client.post("/api/evade", content=b"{bad", headers={"content-type": "application/json"}).status_code == 400
+    assert client.get("/api/place").status_code == 405
+    assert client.get("/api/info").status_code == 200          # still serving
+
+
 # --- the command ---------------------------------------------------------------------------------------
 def test_serve_refuses_bad_arguments_in_one_line(run_cli):
     code, _, err = run_cli("serve", "nosuch_scenario")

@@ -10,6 +10,10 @@ status; the server never stops on one):
 - ``POST /api/upload`` (the file's bytes as the body, its name in ``X-Filename``): offer a scenario file;
 - ``POST /api/run`` ``{"scenario", "overrides": [[key, text], ...], "campaigns", "seed"}``: a what-if;
 - ``POST /api/sweep`` ``{... , "key", "values": "0,0.5,1", "metric"}``: a sweep of one key;
+- ``POST /api/evade`` ``{... , "budgets_km": "0,100,200", "levels": "cruise"|"low"|"both", "campaigns"}``:
+  the red team, the least-detectable routes of the what-if (``airpicture evade``), re-scored;
+- ``POST /api/place`` ``{... , "add": 1-3, "like": RADAR, "grid_km": 50}``: the blue team, where more
+  copies of a radar go against the fixed flyer (``airpicture place``; the adaptive flyer is the command line's);
 - ``GET /api/download/RUN/NAME``: a run's files (:data:`~sim.serve.planner.DOWNLOADS`).
 
 Nothing on the page loads from another host: the Content-Security-Policy allows this origin only
@@ -34,7 +38,7 @@ from geo.coverage import BORDERS_FILENAME
 from sim import __version__
 from sim.products.style import COLORS, PALETTE
 from sim.scenario import ScenarioError
-from sim.serve.planner import DOWNLOADS, MAX_SWEEP_VALUES, UPLOAD_MAX_BYTES, PageError
+from sim.serve.planner import DOWNLOADS, MAX_SWEEP_VALUES, PLACE_GRID_KM, UPLOAD_MAX_BYTES, PageError
 
 __all__ = ["create_app", "host_name", "STATIC_DIR", "JSON_MAX_BYTES", "LOOPBACK_HOSTS"]
 
@@ -178,6 +182,20 @@ def create_app(planner, *, loopback=True):
                                       doc.get("campaigns"), doc.get("seed"))
         return JSONResponse(out)
 
+    async def evade(request):
+        doc = await _json(request)
+        out = await run_in_threadpool(planner.evade, doc.get("scenario"), doc.get("overrides") or [],
+                                      doc.get("budgets_km", "0,100,200"), doc.get("levels") or "cruise",
+                                      doc.get("campaigns"), doc.get("seed"))
+        return JSONResponse(out)
+
+    async def place(request):
+        doc = await _json(request)
+        out = await run_in_threadpool(planner.place, doc.get("scenario"), doc.get("overrides") or [],
+                                      doc.get("add", "1"), doc.get("like"), doc.get("grid_km", PLACE_GRID_KM),
+                                      doc.get("against") or "fixed", doc.get("campaigns"), doc.get("seed"))
+        return JSONResponse(out)
+
     async def download(request):
         got, media, filename = await run_in_threadpool(planner.download, request.path_params["run_id"],
                                                        request.path_params["name"])
@@ -208,6 +226,7 @@ def create_app(planner, *, loopback=True):
         Route("/", index),
         api("/api/info", info), api("/api/borders", borders), api("/api/scenario", scenario),
         api("/api/upload", upload, ("POST",)), api("/api/run", run, ("POST",)), api("/api/sweep", sweep, ("POST",)),
+        api("/api/evade", evade, ("POST",)), api("/api/place", place, ("POST",)),
         api("/api/download/{run_id}/{name}", download),
         Mount("/static", app=StaticFiles(directory=STATIC_DIR), name="static"),
     ]

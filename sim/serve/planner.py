@@ -45,7 +45,8 @@ from sim.serve.controls import scenario_controls
 from sim.serve.layers import map_geojson
 
 __all__ = ["Planner", "PageError", "MAX_FLIGHTS", "TARGET_FLIGHTS", "MAX_SWEEP_VALUES", "MAX_RUNS_KEPT",
-           "MAX_UPLOADS", "DOWNLOADS", "UPLOAD_MAX_BYTES"]
+           "MAX_UPLOADS", "DOWNLOADS", "UPLOAD_MAX_BYTES", "TEAM_CAMPAIGNS", "MAX_BUDGETS", "EVADE_LEVELS",
+           "PLACE_ADD_MAX", "PLACE_GRID_KM"]
 
 #: The largest run (campaigns x flights) the page starts; larger ones belong to ``airpicture run``.
 MAX_FLIGHTS = 100_000
@@ -69,6 +70,21 @@ DOWNLOADS = {
     "run.zip": ("application/zip", "all of the above"),
     "brief.pdf": ("application/pdf", "the one-page brief (runs the altitude curve and sensitivity: slower)"),
 }
+#: Campaigns of each red- or blue-team re-score unless the page says (the command line's default is the file's).
+TEAM_CAMPAIGNS = 200
+#: The most extra-distance budgets of one red-team search on the page.
+MAX_BUDGETS = 6
+#: The red team's levels as the page offers them -> ``--levels`` text.
+EVADE_LEVELS = {"cruise": "cruise", "low": "low", "both": "cruise,low"}
+#: The most radars the blue team adds on the page (more: ``airpicture place``).
+PLACE_ADD_MAX = 3
+#: The blue team's candidate grid unless the page says [km] (coarse, to stay fast).
+PLACE_GRID_KM = 50
+#: The finest candidate grid the page searches [km].
+PLACE_GRID_KM_MIN = 10
+#: The command line's option of a red- or blue-team error -> the page's control it belongs to.
+_TEAM_FIELDS = {"--max-extra-km": "evade-budgets", "--levels": "evade-levels", "--add": "place-add",
+                "--like": "place-like", "--grid-km": "place-grid", "--against": "place-against"}
 _RUN_FILES = ("summary.json", "flights.csv", "routes.geojson", "README.txt")
 _SAFE = re.compile(r"[^A-Za-z0-9._-]+")
 _RUN_ID = re.compile(r"r[0-9]{1,9}")
@@ -116,6 +132,19 @@ def _int_field(text, field, lo, hi, what):
         raise PageError(f"{field}: must be a whole number, got {shown_text(text)!r}", field) from None
     if not lo <= value <= hi:
         raise PageError(f"{field}: must be {what} ({lo:,} to {hi:,}), got {value:,}", field)
+    return value
+
+
+def _finite(value):
+    """``value`` with every NaN or infinite float replaced by None (JSON has neither)."""
+    if isinstance(value, float):
+        return value if math.isfinite(value) else None
+    if isinstance(value, dict):
+        return {k: _finite(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_finite(v) for v in value]
+    if hasattr(value, "item") and not isinstance(value, (str, bytes)):     # numpy scalars
+        return _finite(value.item())
     return value
 
 
@@ -235,7 +264,10 @@ class Planner:
                 "campaigns": self.default_campaigns(sc), "scenario_campaigns": sc.run.campaigns,
                 "max_flights": self.max_flights, "has_response": sc.response is not None,
                 "sweep_metrics": ["p_detect", "p_detect_in_airspace", "detected_per_campaign.mean"]
-                + (["response.p_stopped"] if sc.response is not None else [])}
+                + (["response.p_stopped"] if sc.response is not None else []),
+                "team": {"campaigns": TEAM_CAMPAIGNS, "budgets_km": "0,100,200", "levels": list(EVADE_LEVELS),
+                         "add_max": PLACE_ADD_MAX, "grid_km": PLACE_GRID_KM, "max_budgets": MAX_BUDGETS,
+                         "like": [r.name for r in sc.radars if r.orbit is None]}}
 
     def default_campaigns(self, scenario):
         """The page's run size: the scenario's campaigns, or fewer, the fewest with :data:`TARGET_FLIGHTS` flights."""
@@ -353,6 +385,121 @@ class Planner:
                 "flights_per_point": c * sc.run.flights, "elapsed_s": round(elapsed, 3),
                 "command": self.command(base, sc.overrides, c, s, sc.run.seed, "sweep",
                                         ("--key", key, "--values", ",".join(texts), "--metric", str(metric)))}
+
+    # --- red team and blue team ----------------------------------------------------------------------
+    def _team_campaigns(self, sc, campaigns, seed, runs):
+        """The re-score size of a red- or blue-team question: ``campaigns`` (default :data:`TEAM_CAMPAIGNS`)
+        and the seed, refused when ``runs`` re-scores of it would exceed the page's flight limit."""
+        c = TEAM_CAMPAIGNS if campaigns in (None, "") else _int_field(campaigns, "campaigns", 1, 10**9, "at least 1")
+        s = sc.run.seed if seed in (None, "") else _int_field(seed, "seed", 0, SEED_MAX, "a seed")
+        n = c * sc.run.flights * runs
+        if n > self.max_flights:
+            raise PageError(f"campaigns: {runs} runs of {c:,} campaigns x {sc.run.flights} flights = {n:,} flights; "
+                            f"the page starts at most {self.max_flights:,} (the command line has no such limit)",
+                            "campaigns")
+        return c, s
+
+    def evade(self, scenario_id, overrides, budgets_text="0,100,200", levels="cruise", campaigns=None, seed=None):
+        """The red team: the least-detectable routes of the what-if (``airpicture evade``), each re-scored by
+        the Monte Carlo; returns the front (one row per route, with its lon/lat line) and the command line."""
+        from sim.analysis.evade import evade as _evade, parse_budgets_km   # scipy's csgraph loads when asked
+
+        base = self.base(scenario_id)
+        sc = self.what_if(base, overrides)
+        level_text = EVADE_LEVELS.get(str(levels or ""))
+        if level_text is None:
+            raise PageError(f"--levels: choose {', '.join(EVADE_LEVELS)}, got {shown_text(str(levels))!r}",
+                            "evade-levels")
+        texts = [t.strip() for t in str(budgets_text if budgets_text is not None else "").split(",") if t.strip()]
+        try:
+            budgets_m = parse_budgets_km(",".join(texts))
+        except ScenarioError as e:
+            raise PageError(str(e), "evade-budgets") from None
+        if len(budgets_m) > MAX_BUDGETS:
+            raise PageError(f"--max-extra-km: at most {MAX_BUDGETS} budgets on this page, got {len(budgets_m)}",
+                            "evade-budgets")
+        p_on = sc.aircraft.transponder_on_probability
+        states = 1 if p_on in (0.0, 1.0) else 2
+        spread = max(sc.routes, key=lambda r: r.weight).cross_track_sigma_m > 0
+        c, s = self._team_campaigns(sc, campaigns, seed, states * (1 + len(budgets_m)) * (2 if spread else 1))
+        budgets = ",".join(texts)
+        with self._lock:
+            t0 = time.perf_counter()
+            try:
+                result = _evade(sc, budgets, levels=level_text, campaigns=c, seed=s, cache=self.cache)
+            except ScenarioError as e:
+                raise PageError(str(e), _TEAM_FIELDS.get(e.source, "evade")) from None
+            elapsed = time.perf_counter() - t0
+        front = []
+        for r in result.routes():
+            row = r.row()
+            sr = r.summary.get("response")
+            front.append({"label": r.label, "budget_km": row["budget_km"], "extra_km": row["extra_km"],
+                          "level": r.level.label, "transponder": row["transponder"],
+                          "p_surrogate": r.p_surrogate, "p_detect": r.p_detect,
+                          "p_detect_ci95": list(r.summary["p_detect_ci95"]),
+                          "p_detect_ci95_text": r.summary["p_detect_ci95_text"], "p_stopped": r.p_stopped,
+                          "p_stopped_ci95_text": None if sr is None else sr["p_stopped_ci95_text"],
+                          "line": [[round(float(lon), 4), round(float(lat), 4)]
+                                   for lat, lon in zip(r.lat_deg, r.lon_deg)]})
+        return {"origin": result.origin.label, "dest": result.dest.label,
+                "great_circle_km": round(result.great_circle_m / 1000.0, 3), "levels": level_text,
+                "front": _finite(front), "notes": list(result.notes), "campaigns": c, "seed": s,
+                "flights_per_route": c * result.flights, "elapsed_s": round(elapsed, 3),
+                "command": self.command(base, sc.overrides, c, s, sc.run.seed, "evade",
+                                        ("--max-extra-km", budgets, "--levels", level_text))}
+
+    def place(self, scenario_id, overrides, add="1", like="", grid_km=str(PLACE_GRID_KM), against="fixed",
+              campaigns=None, seed=None):
+        """The blue team: where ``add`` more copies of the radar ``like`` go against the fixed flyer
+        (``airpicture place``, a grid of candidate sites); returns the steps, the chosen sites and the
+        re-scored P(detect). The adaptive flyer takes minutes: the command line's."""
+        from sim.analysis.place import DEFAULT_SELECT_CAMPAIGNS, place as _place   # loads when asked
+        from sim.products.place import steps_rows
+
+        base = self.base(scenario_id)
+        sc = self.what_if(base, overrides)
+        if str(against or "fixed") != "fixed":
+            raise PageError("--against: the adaptive flyer takes minutes: run airpicture place --against adaptive",
+                            "place-against")
+        try:
+            k = int(str(add).strip())
+        except ValueError:
+            raise PageError(f"argument --add: must be a positive integer, got {shown_text(str(add))!r}",
+                            "place-add") from None
+        if not 1 <= k <= PLACE_ADD_MAX:
+            raise PageError(f"--add: must be a whole number from 1 to {PLACE_ADD_MAX} on this page (airpicture "
+                            f"place takes more), got {k}", "place-add")
+        text = str(grid_km if grid_km is not None else "").strip()
+        try:
+            g = float(text)
+        except ValueError:
+            raise PageError(f"argument --grid-km: invalid float value: {shown_text(text)!r}", "place-grid") from None
+        if math.isfinite(g) and 2.0 <= g < PLACE_GRID_KM_MIN:
+            raise PageError(f"--grid-km: at least {PLACE_GRID_KM_MIN:g} km on this page (finer grids take longer: "
+                            f"airpicture place), got {g:g}", "place-grid")
+        like = str(like or "")
+        c, s = self._team_campaigns(sc, campaigns, seed, k + 1 + math.ceil(DEFAULT_SELECT_CAMPAIGNS / TEAM_CAMPAIGNS))
+        with self._lock:
+            t0 = time.perf_counter()
+            try:
+                result = _place(sc, k, like, grid_km=g, objective="detect", against="fixed", campaigns=c, seed=s,
+                                cache=self.cache)
+            except ScenarioError as e:
+                raise PageError(str(e), _TEAM_FIELDS.get(e.source, "place")) from None
+            elapsed = time.perf_counter() - t0
+        rows = steps_rows(result)
+        sites = [{"name": result.candidates[st.index].name, "k": st.k, "lat": result.candidates[st.index].lat_deg,
+                  "lon": result.candidates[st.index].lon_deg} for st in result.steps]
+        rs = result.rescore_layout
+        return {"like": result.like, "add": result.add, "candidates": len(result.candidates),
+                "candidate_source": result.candidate_source, "steps": _finite(rows), "sites": sites,
+                "p_detect": rs.value, "p_detect_ci95": list(rs.ci95),
+                "p_detect_before": result.rescore_prefix[0].value,
+                "select_flights": result.select_flights_total, "campaigns": c, "seed": s,
+                "flights_per_run": c * result.flights, "notes": list(result.notes), "elapsed_s": round(elapsed, 3),
+                "command": self.command(base, sc.overrides, c, s, sc.run.seed, "place",
+                                        ("--add", str(k), "--like", like, "--grid-km", format(g, "g")))}
 
     # --- downloads -------------------------------------------------------------------------------------
     def record(self, run_id):

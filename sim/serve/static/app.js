@@ -10,6 +10,7 @@ const state = {
   history: [],          // every run since the page was opened (the Compare tab)
   map: null,
   layers: {},           // Leaflet layers of the run shown, by name
+  teamLayers: {},       // the red and blue teams' last results on the map, by overlay name
   fitted: null,         // the scenario whose view was fitted
   busy: false,
 };
@@ -213,6 +214,7 @@ function buildControls(desc) {
   updateSize();
   updateChanges();
   fillSweepKeys(desc);
+  fillTeam(desc);
 }
 
 function overrides() { return state.controls.flatMap((c) => c.overrides()); }
@@ -377,6 +379,7 @@ function drawRun(r) {
   }
   for (const k of Object.keys(state.layers)) if (!Object.values(layers).includes(state.layers[k])) delete state.layers[k];
   state.layerControl = L.control.layers(null, layers, {collapsed: true, position: "topright"}).addTo(map);
+  for (const [name, layer] of Object.entries(state.teamLayers)) state.layerControl.addOverlay(layer, name);
   if (state.fitted !== r.scenario_id) {
     map.invalidateSize();
     map.fitBounds(L_.bounds, {paddingTopLeft: [12, 12], paddingBottomRight: [70, 12]});
@@ -505,6 +508,121 @@ function drawSweep(r) {
   $("#sweep-command").textContent = r.command;
 }
 
+// --- red team and blue team -----------------------------------------------------------------------
+function fillTeam(desc) {
+  const t = desc.team;
+  if (!$("#evade-campaigns").value) $("#evade-campaigns").value = t.campaigns;
+  if (!$("#place-campaigns").value) $("#place-campaigns").value = t.campaigns;
+  $("#place-like").replaceChildren(...t.like.map((name) => el("option", {value: name}, name)));
+  for (const layer of Object.values(state.teamLayers)) {      // another scenario: its teams' results go
+    state.map.removeLayer(layer);
+    if (state.layerControl) state.layerControl.removeLayer(layer);
+  }
+  state.teamLayers = {};
+  for (const id of ["#evade-summary", "#evade-command", "#place-summary", "#place-command"]) $(id).textContent = "";
+  for (const id of ["#evade-table", "#place-table"]) $(id).replaceChildren();
+}
+
+// A team's result on the What-if tab's map: one overlay per team, replaced by its next result.
+function setTeamLayer(name, layer) {
+  const old = state.teamLayers[name];
+  if (old) { state.map.removeLayer(old); if (state.layerControl) state.layerControl.removeLayer(old); }
+  state.teamLayers[name] = layer;
+  layer.addTo(state.map);
+  if (state.layerControl) state.layerControl.addOverlay(layer, name);
+}
+
+function teamError(e, prefix, fields) {
+  const f = e.field;
+  if (fields.includes(f)) $(`.err[data-for="${f}"]`).textContent = e.message;
+  else if (f === "campaigns") $(`.err[data-for="${prefix}-campaigns"]`).textContent = e.message;
+  else if (f === "seed" || f === prefix || f === "request") { showError(e, prefix); $(`.err[data-for="${prefix}"]`).textContent = e.message; }
+  else { showError(e, prefix); $(`.err[data-for="${prefix}"]`).textContent = `The what-if on the left is not valid: ${e.message}`; }
+}
+
+async function runTeam(ev, prefix, path, body, draw, what) {
+  ev.preventDefault();
+  if (state.busy) return;
+  clearErrors();
+  state.busy = true;
+  $(`#${prefix}-run`).disabled = true;
+  setStatus(`${what}…`, true);
+  try {
+    const r = await api(path, {scenario: state.desc.id, overrides: overrides(), seed: $("#seed").value.trim(), ...body});
+    draw(r);
+    setStatus(`${what}: done in ${r.elapsed_s.toFixed(1)} s`);
+  } catch (e) {
+    teamError(e, prefix, [`${prefix}-budgets`, `${prefix}-levels`, `${prefix}-add`, `${prefix}-like`, `${prefix}-grid`, `${prefix}-against`]);
+    setStatus(`${what}: not run: see the message in red`);
+  } finally {
+    state.busy = false;
+    $(`#${prefix}-run`).disabled = false;
+  }
+}
+
+function runEvade(ev) {
+  return runTeam(ev, "evade", "/api/evade", {budgets_km: $("#evade-budgets").value, levels: $("#evade-levels").value,
+                                             campaigns: $("#evade-campaigns").value.trim()}, drawEvade, "Red team");
+}
+
+function runPlace(ev) {
+  return runTeam(ev, "place", "/api/place", {add: $("#place-add").value, like: $("#place-like").value, grid_km: $("#place-grid").value,
+                                             against: "fixed", campaigns: $("#place-campaigns").value.trim()}, drawPlace, "Blue team");
+}
+
+function drawEvade(r) {
+  const both = new Set(r.front.map((f) => f.transponder)).size > 1;
+  $("#evade-summary").textContent = `From ${r.origin} to ${r.dest} (${thousands(Math.round(r.great_circle_km))} km geodesic); each route re-scored by ${thousands(r.flights_per_route)} flights, seed ${r.seed}.`
+    + (r.notes.length ? ` Note: ${r.notes.join("; ")}.` : "");
+  const t = $("#evade-table");
+  t.className = "data";
+  t.replaceChildren(el("tr", {}, el("th", {}, "budget"), el("th", {}, "extra km"), el("th", {}, "level"), both ? el("th", {}, "transponder") : null,
+    el("th", {title: "the search's hazard along the flown track"}, "surrogate P"), el("th", {}, "P(detect) [95% CI]"), el("th", {}, "P(stopped) [95% CI]")));
+  for (const f of r.front) {
+    t.append(el("tr", {}, el("td", {}, f.budget_km === null ? "direct" : `${f.budget_km} km`), el("td", {}, f.extra_km.toFixed(1)), el("td", {}, f.level),
+      both ? el("td", {}, f.transponder) : null, el("td", {}, num(f.p_surrogate)), el("td", {}, `${num(f.p_detect)} [${f.p_detect_ci95_text}]`),
+      el("td", {}, f.p_stopped === null ? "-" : `${num(f.p_stopped)} [${f.p_stopped_ci95_text}]`)));
+  }
+  $("#evade-command").textContent = r.command;
+  const colors = Object.values(state.info.palette);
+  const group = L.layerGroup();
+  r.front.forEach((f, i) => {
+    const ll = f.line.map(([lon, lat]) => [lat, lon]);
+    const label = (f.budget_km === null ? "direct" : `${f.budget_km} km`) + (both ? ` (${f.transponder})` : "");
+    L.polyline(ll, {pane: "routes", color: colors[i % colors.length], weight: 3, opacity: 0.9})
+      .bindTooltip(escapeHtml(`red team ${label}: P(detect) ${num(f.p_detect)}`), {sticky: true}).addTo(group);
+    const a = ll[Math.floor((ll.length - 1) / 2)], b = ll[Math.ceil((ll.length - 1) / 2)];
+    const mid = [(a[0] + b[0]) / 2, (a[1] + b[1]) / 2];
+    L.tooltip({permanent: true, direction: "right", className: "team-label", pane: "labels"}).setLatLng(mid).setContent(escapeHtml(label)).addTo(group);
+  });
+  setTeamLayer("Red team routes", group);
+}
+
+function drawPlace(r) {
+  $("#place-summary").textContent = `${r.add} more ${r.like} at ${r.candidates} candidate sites (${r.candidate_source}); chosen on ${thousands(r.select_flights)} flights. `
+    + `Re-scored P(detect): ${num(r.p_detect)} [${ciText(r.p_detect_ci95)}], from ${num(r.p_detect_before)} without them (${thousands(r.flights_per_run)} flights, seed ${r.seed}).`
+    + (r.notes.length ? ` Note: ${r.notes.join("; ")}.` : "");
+  const t = $("#place-table");
+  t.className = "data";
+  t.replaceChildren(el("tr", {}, el("th", {}, "k"), el("th", {}, "site"), el("th", {}, "marginal gain"), el("th", {}, "objective (sample)"),
+    el("th", {title: "no layout of k sites does better on the selection sample"}, "bound"), el("th", {}, "Monte Carlo P(detect) [95% CI]")));
+  for (const s of r.steps) {
+    t.append(el("tr", {}, el("td", {}, String(s.k)), el("td", {}, s.site), el("td", {}, s.marginal_gain === null ? "" : `+${s.marginal_gain.toFixed(4)}`),
+      el("td", {}, s.objective_sample.toFixed(4)), el("td", {}, s.bound_sample.toFixed(4)),
+      el("td", {}, s.mc_ci95_low === null ? num(s.objective_mc, 4) : `${num(s.objective_mc, 4)} [${s.mc_ci95_low.toFixed(4)}-${s.mc_ci95_high.toFixed(4)}]`)));
+  }
+  $("#place-command").textContent = r.command;
+  const group = L.layerGroup();
+  const color = state.info.palette.blue || "#0072B2";
+  for (const s of r.sites) {
+    L.circleMarker([s.lat, s.lon], {pane: "points", radius: 7, color: "#000", weight: 1.5, fillColor: color, fillOpacity: 1})
+      .bindTooltip(escapeHtml(`blue team ${s.k}: ${s.name} (a copy of ${r.like})`), {sticky: true}).addTo(group);
+    L.tooltip({permanent: true, direction: "right", offset: [8, 0], className: "team-label", pane: "labels"})
+      .setLatLng([s.lat, s.lon]).setContent(escapeHtml(`+${s.k} ${r.like}`)).addTo(group);
+  }
+  setTeamLayer("Blue team sites", group);
+}
+
 // --- compare --------------------------------------------------------------------------------------
 function renderCompare() {
   const t = $("#compare-table");
@@ -594,6 +712,8 @@ async function main() {
   $("#campaigns").addEventListener("input", updateSize);
   for (const id of ["#campaigns", "#seed"]) $(id).addEventListener("keydown", (e) => { if (e.key === "Enter") runWhatIf(); });
   $("#sweep-form").addEventListener("submit", runSweep);
+  $("#evade-form").addEventListener("submit", runEvade);
+  $("#place-form").addEventListener("submit", runPlace);
   $("#compare-clear").addEventListener("click", () => { state.history = []; renderCompare(); });
   document.querySelectorAll(".tabs button").forEach((b) => b.addEventListener("click", () => selectTab(b.dataset.tab)));
   await openScenario(state.info.default_scenario);
