@@ -220,6 +220,8 @@ def build_parser():
     _add_common(p)
     _add_mc(p)
     p.add_argument("--out", default=None, help="output folder (default: brief/SCENARIO_NAME)")
+    p.add_argument("--evade", type=float, default=None, metavar="KM",
+                   help="also show the least-detectable route within KM of extra distance (airpicture evade)")
     _add_flights_format(p)
     p.set_defaults(func=_cmd_run, brief=True, default_root="brief")
 
@@ -517,6 +519,9 @@ def _cmd_run(args):
     out = Path(args.out) if args.out else Path(root) / scenario.info.name
     _check_out(out)
     _check_memory(args, [scenario], exact=args.exact)
+    if getattr(args, "evade", None) is not None:
+        from sim.analysis.evade import parse_budgets_km     # the route search loads only when asked
+        parse_budgets_km([args.evade])           # a bad budget is refused before the run, not after it
     campaigns = args.campaigns or scenario.run.campaigns
     flights = args.flights or scenario.run.flights
     csv_bytes = _csv_bytes(scenario, campaigns * flights) if args.flights_format != "none" else 0
@@ -531,7 +536,7 @@ def _cmd_run(args):
                                            progress=_RunWatch(campaigns * flights, csv_bytes, update),
                                            engine=args.dask, brief=args.brief, exact=args.exact,
                                            sweep_progress=sweep_update, flights_format=args.flights_format,
-                                           cache=_cache(args))
+                                           cache=_cache(args), evade_km=getattr(args, "evade", None))
     finally:
         close_bar()
         close_sweep()

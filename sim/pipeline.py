@@ -71,7 +71,8 @@ FLIGHTS_FORMATS = ("csv", "parquet", "none")
 
 
 def simulate_to(out_dir, scenario, campaigns=None, flights=None, seed=None, chunk_campaigns=None, progress=None,
-                engine=None, brief=False, exact=False, sweep_progress=None, flights_format="csv", cache=None):
+                engine=None, brief=False, exact=False, sweep_progress=None, flights_format="csv", cache=None,
+                evade_km=None):
     """Prepare, run and write a scenario's outputs; returns ``(sim, result, summary)``.
 
     ``flights.csv`` is written chunk by chunk as the run goes (rows
@@ -82,6 +83,8 @@ def simulate_to(out_dir, scenario, campaigns=None, flights=None, seed=None, chun
     itself and sends back only its totals (the output folder must then be
     reachable from the workers); ``"none"``: no per-flight file.
     ``cache``: a :class:`sim.prepcache.PrepCache` for the prepared parts.
+    ``evade_km`` (with ``brief``): the brief also shows the least-detectable route within that extra
+    distance (:func:`sim.analysis.evade.evade`, re-scored like the altitude curve).
     Everything is staged: a failed run leaves no partial outputs.
     """
     if flights_format not in FLIGHTS_FORMATS:
@@ -103,7 +106,7 @@ def simulate_to(out_dir, scenario, campaigns=None, flights=None, seed=None, chun
                 result = run(sim, campaigns, flights, seed, chunk_campaigns, progress, eng, **kw)
             summary = _write_products(stage, sim, result, brief, sweep_progress, None,
                                       flights_file={"csv": "flights.csv", "parquet": "flights.parquet"}.get(flights_format),
-                                      cache=cache)
+                                      cache=cache, evade_km=evade_km)
     return sim, result, summary
 
 
@@ -123,7 +126,8 @@ def write_run(out_dir, sim, result, brief=False, progress=None, altitude_points=
         return _write_products(stage, sim, result, brief, progress, altitude_points, cache=cache)
 
 
-def _write_products(stage, sim, result, brief, progress, altitude_points, flights_file="flights.csv", cache=None):
+def _write_products(stage, sim, result, brief, progress, altitude_points, flights_file="flights.csv", cache=None,
+                    evade_km=None):
     """summary.json, routes.geojson, README.txt and, with ``brief``, the altitude curve and the brief
     (``flights_file``: the per-flight file beside them, or None; ``cache``: the prepared parts)."""
     summary = summarize(sim, result)
@@ -134,6 +138,8 @@ def _write_products(stage, sim, result, brief, progress, altitude_points, flight
                                              flights=result.flights_per_campaign, seed=result.seed,
                                              terrain=sim.terrain, progress=progress, cache=cache)
         summary["altitude_sweep"] = altitude_points
+        if evade_km is not None:
+            summary["evade"] = _least_detectable(sim, result, evade_km, cache)
         if sim.scenario.uncertainty:       # which assumptions matter: ranked first, the brief lists the top ones
             summary["sensitivity"] = _write_tornadoes(stage, sim, result, summary, cache)
         write_brief(stage, sim, result, summary, altitude_points)
@@ -143,6 +149,23 @@ def _write_products(stage, sim, result, brief, progress, altitude_points, flight
         overrides=sim.scenario.overrides))
     write_readme(stage / "README.txt", summary, extra=BRIEF_FILES if brief else "")
     return summary
+
+
+def _least_detectable(sim, result, budget_km, cache):
+    """summary.json's ``evade``: the least-detectable route within ``budget_km`` extra (the scenario's
+    transponder state, or on when it is drawn), re-scored with the brief's campaigns and seed."""
+    from sim.analysis.evade import evade        # the route search (scipy's csgraph) loads only when asked
+    found = evade(sim.scenario, [budget_km], campaigns=min(result.campaigns, DEFAULT_SWEEP_CAMPAIGNS),
+                  flights=result.flights_per_campaign, seed=result.seed, terrain=sim.terrain, cache=cache)
+    r = found.front[found.transponder_states[0]][0]
+    row = r.row()
+    return {"budget_km": budget_km, "extra_km": row["extra_km"], "level": row["level"],
+            "transponder": row["transponder"], "p_detect": row["p_detect"],
+            "p_detect_ci95": [row["p_detect_ci95_low"], row["p_detect_ci95_high"]],
+            "p_stopped": row["p_stopped"], "spread_km": row["spread_km"],
+            "p_detect_with_spread": row["p_detect_with_spread"],
+            "waypoints": [[float(a), float(b)] for a, b in zip(r.lat_deg, r.lon_deg)],
+            "campaigns": found.campaigns}
 
 
 def _write_tornadoes(stage, sim, result, summary, cache=None):

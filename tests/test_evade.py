@@ -15,7 +15,7 @@ import xml.dom.minidom
 import numpy as np
 import pytest
 
-from conftest import SCENARIOS, ogc_kml22_schema, read_summary
+from conftest import ROOT, SCENARIOS, ogc_kml22_schema, read_summary
 from geo.earth import azimuth_deg, destination_deg, ground_distance_m, horizon_distance_m, slant_range_m
 from geo.geodesy import positions_along_route
 from geo.terrain import elevation_m, min_visible_alt_m
@@ -304,3 +304,27 @@ def test_bad_input_exits_2_with_one_line(run_cli, tmp_path, args, key):
     code, _, err = run_cli("evade", path, *args, "--out", tmp_path / "o", "-q")
     assert code == 2 and len(err.strip().splitlines()) == 1 and key in err and "Traceback" not in err
     assert not (tmp_path / "o").exists()
+
+
+def test_brief_shows_the_least_detectable_route_when_asked(run_cli, tmp_path):
+    # brief --evade D: the route of `evade` for budget D (same campaigns, flights, seed) in summary.json, on the
+    # map's legend and in the brief's key numbers; a bad budget is refused before the run
+    import jsonschema
+    import pypdfium2 as pdfium
+
+    args = (SCENARIOS / "iraq_2012_transponder_off.toml", "--campaigns", 20, "--set", "detection.terrain=false")
+    code, _, err = run_cli("brief", *args, "--evade", "-5", "--out", tmp_path / "bad")
+    assert code == 2 and "budget" in err.lower() and len(err.strip().splitlines()) == 1
+    assert not (tmp_path / "bad").exists()
+    code, _, err = run_cli("brief", *args, "--evade", 100, "--out", tmp_path / "b", "-q")
+    assert code == 0, err
+    s = json.loads((tmp_path / "b" / "summary.json").read_text())
+    sc = load(SCENARIOS / "iraq_2012_transponder_off.toml", ["detection.terrain=false"])
+    found = evade(sc, [100], campaigns=20, flights=15, seed=sc.run.seed)
+    ref = found.front[found.transponder_states[0]][0]
+    assert s["evade"]["p_detect"] == ref.p_detect and s["evade"]["extra_km"] == ref.row()["extra_km"]
+    assert s["evade"]["waypoints"] == [[float(a), float(b)] for a, b in zip(ref.lat_deg, ref.lon_deg)]
+    schema = json.loads((ROOT / "docs" / "summary.schema.json").read_text())
+    assert not list(jsonschema.Draft202012Validator(schema).iter_errors(s))
+    text = " ".join(pdfium.PdfDocument(tmp_path / "b" / "brief.pdf")[0].get_textpage().get_text_range().split())
+    assert "least-detectable route within 100 km" in text and "Least detectable" in text

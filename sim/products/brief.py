@@ -16,6 +16,7 @@ Files are byte-reproducible for the same inputs and date: the date comes from
 ``SOURCE_DATE_EPOCH`` when set (else today), and no creation time is written
 into the PNG/PDF/SVG metadata.
 """
+import dataclasses
 import textwrap
 import time
 from pathlib import Path
@@ -27,6 +28,7 @@ from matplotlib.backends.backend_agg import FigureCanvasAgg
 from geo.airports import load_airports
 from geo.coverage import load_borders, project_geometry
 from geo.earth import ground_distance_m
+from geo.geodesy import leg_geometry, positions_along_route
 from geo.terrain import elevation_m, load_terrain
 from geo.units import FL_M, KMH_MPS
 from sim.flights import positions_at, to_lat_lon
@@ -455,6 +457,11 @@ def altitude_figure(points, summary, ground_max_m=None):
     return fig, ax
 
 
+def _km(x):
+    """A distance [km] to three significant figures at most (``0.5 km``, ``24 km``, ``199 km``)."""
+    return f"{x:.1f} km" if x < 10 else f"{x:,.0f} km"
+
+
 def _key_rows(summary):
     lo, hi = summary["p_detect_ci95"]
     d = summary["detected_per_campaign"]
@@ -476,6 +483,13 @@ def _key_rows(summary):
                  ("  window, median", "-" if w is None else f"{w:.0f} min")]
         # what happened to the flights, by outcome code (the names of flights.csv and summary.json)
         rows += [(f"  {code.replace('_', ' ')}", f"{share:.3f}") for code, share in r["outcomes"].items() if share]
+    if "evade" in summary:
+        e = summary["evade"]
+        rows += [("Least detectable", f"{e['p_detect']:.3f}"),
+                 ("  extra distance", f"+{_km(e['extra_km'])}"),
+                 ("  P(stopped)", "-" if e["p_stopped"] is None else f"{e['p_stopped']:.3f}")]
+        if e["p_detect_with_spread"] is not None:      # flown a few km off its planned track
+            rows.append((f"  with {e['spread_km']:g} km spread", f"{e['p_detect_with_spread']:.3f}"))
     rows.append(("P(track) by radar", ""))
     for name, r in summary["radars"].items():
         rows.append((f"  {name}", f"{r['p_detect']:.3f}"))
@@ -732,6 +746,15 @@ def write_brief(stage_dir, sim, result, summary, altitude_points, *, dpi=200, n_
     first = first_detection_sample(sim, result, n_points)
     layers = map_layers(sim, result, transformer=tr, n_tracks=n_tracks, coverage=cov,
                         first=first)
+    if "evade" in summary:             # brief --evade: the least-detectable route on the map
+        e = summary["evade"]
+        lat, lon = np.array(e["waypoints"]).T
+        s_m = np.linspace(0.0, float(leg_geometry(lat, lon)[1].sum()), 400)     # its geodesic legs, drawn
+        plat, plon, _ = positions_along_route(lat, lon, s_m)
+        xy = np.column_stack(tr.transform(plon, plat))
+        layers = dataclasses.replace(layers, evade_xy=xy, evade_label=(
+            f"least-detectable route within {e['budget_km']:g} km extra: +{_km(e['extra_km'])}, "
+            f"{e['level']}, P(detect) {e['p_detect']:.3f}"))
     per_campaign = detections_per_campaign(result)
     ground_max = route_ground_max_m(sim)
     timings["layers"] = time.perf_counter() - t

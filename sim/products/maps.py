@@ -128,6 +128,8 @@ class MapLayers:
     must_show_xy: np.ndarray
     interceptor_xy: np.ndarray = field(default_factory=lambda: np.zeros((0, 2)))   # interceptor bases [m]
     intercept_xy: np.ndarray = field(default_factory=lambda: np.zeros((0, 2)))     # sampled earliest intercepts [m]
+    evade_xy: np.ndarray = field(default_factory=lambda: np.zeros((0, 2)))   # the least-detectable route [m]
+    evade_label: str = ""                                                   # its legend entry
 
 
 # --- geometry helpers -------------------------------------------------------------------------
@@ -639,6 +641,8 @@ def legend_handles(layers):
                          **MARKERS["interceptor"]), "interceptor base"))
         h.append((Line2D([], [], linestyle="none", markerfacecolor="white", markeredgecolor=COLORS["route"],
                          **MARKERS["intercept"]), f"earliest intercept ({len(layers.intercept_xy)} sampled)"))
+    if len(layers.evade_xy):
+        h.append((Line2D([], [], **LINES["evade"]), layers.evade_label))
     h.append((Patch(facecolor=COLORS["focus_land"], edgecolor=COLORS["focus_border"], **LINES["focus_border"]),
               f"{layers.airspace_name} airspace (territory)"))
     return [a for a, _ in h], [b for _, b in h]
@@ -664,6 +668,8 @@ def draw_route_map(ax, layers, *, graticule=True, furniture=True):
     out["sites"] = draw_sites(ax, layers.radar_xy, layers.radar_kinds, layers.airport_xy)
     out["orbits"] = draw_orbits(ax, layers.radar_orbit_xy, layers.radar_kinds)
     out["interceptors"] = draw_interceptors(ax, layers.interceptor_xy, layers.intercept_xy)
+    if len(layers.evade_xy):
+        out["evade"] = ax.plot(layers.evade_xy[:, 0], layers.evade_xy[:, 1], **LINES["evade"])
     if furniture:
         out["scale_bar"] = draw_scale_bar(ax)
         out["north_arrow"] = draw_north_arrow(ax, layers.transformer)

@@ -84,6 +84,8 @@ LINES = {
     "band": dict(linestyle=(0, (4, 2)), linewidth=1.0),
     "cruise": dict(linestyle=(0, (1.5, 1.5)), linewidth=1.2),
     "orbit": dict(linestyle=(0, (6, 2, 1.5, 2)), linewidth=1.6),
+    # the least-detectable route (brief --evade): solid magenta, above the tracks, distinct from the routes
+    "evade": dict(linestyle="-", linewidth=2.2, color="#C2185B", zorder=6.4),
 }
 
 #: Coverage fill by radar kind, in drawing order (bottom first): primary filled, secondary hatched
