@@ -12,7 +12,6 @@ what-if meets).
 import argparse
 import json
 import os
-import resource
 import subprocess
 import sys
 import tempfile

@@ -133,7 +133,7 @@ LIMITS = [
                                                  {"lat": 33.0, "lon": 46.0}]),
      _set(["route", 0, "waypoints"], [{"lat": 33.0, "lon": 44.0}, {"lat": 33.0 + 0.99 * KM_LAT_DEG, "lon": 44.0},
                                       {"lat": 33.0, "lon": 46.0}]),
-     f"route[east].waypoints[1]: 99"),      # "... 99x m from the previous waypoint: ... at least 1 km apart"
+     "route[east].waypoints[1]: 99"),      # "... 99x m from the previous waypoint: ... at least 1 km apart"
     ("orbit waypoints", _set(["radar", 0], _orbit_radar(_zigzag(ORBIT_WAYPOINTS_MAX, 20.0))),
      _set(["radar", 0], _orbit_radar(_zigzag(ORBIT_WAYPOINTS_MAX + 1, 20.0))),
      f"radar[AEW].orbit.waypoints: {ORBIT_WAYPOINTS_MAX + 1} waypoints: at most {ORBIT_WAYPOINTS_MAX}"),
@@ -142,7 +142,7 @@ LIMITS = [
                                                     {"lat": 30.0 + 0.99 * ORBIT_LOOP_MAX_M / 2 / 110.9e3, "lon": 44.0}])),
      _set(["radar", 0], _orbit_radar([{"lat": 30.0, "lon": 44.0},
                                       {"lat": 30.0 + 1.01 * ORBIT_LOOP_MAX_M / 2 / 110.9e3, "lon": 44.0}])),
-     f"radar[AEW].orbit.waypoints: the loop is"),
+     "radar[AEW].orbit.waypoints: the loop is"),
     ("order airports", _set(["response"], {"order_to_land": {"airports": ["ORBI"] * LAND_AIRPORTS_MAX, "compliance": 0.5}}),
      _set(["response"], {"order_to_land": {"airports": ["ORBI"] * (LAND_AIRPORTS_MAX + 1), "compliance": 0.5}}),
      f"response.order_to_land.airports: {LAND_AIRPORTS_MAX + 1} airports: at most {LAND_AIRPORTS_MAX}"),

@@ -690,13 +690,13 @@ class LagrangianSearch:
 
     def _bounds(self, budget_m):
         lower, best = -np.inf, None
-        for mu, run in self._runs.items():
-            if run is None:
+        for mu, found in self._runs.items():
+            if found is None:
                 continue
-            _, c, ell = run
+            _, c, ell = found
             lower = max(lower, c + mu * (ell - budget_m))
             if ell <= budget_m and (best is None or (c, ell) < (best[1][1], best[1][2])):
-                best = (mu, run)
+                best = (mu, found)
         return lower, best
 
     def safer(self, budget_m, cost):
