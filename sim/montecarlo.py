@@ -32,8 +32,8 @@ from sim.outages import up_states
 from sim.streams import CAMPAIGN, RADAR_STREAM_BASE, STREAMS, stream_keys, uniforms_at
 from sim.tables import detection_table
 
-__all__ = ["Simulation", "RunResult", "ChunkDraws", "prepare", "simulate_chunk", "run", "needs_terrain",
-           "OFFSET_CLIP_SIGMA"]
+__all__ = ["Simulation", "RunResult", "ChunkDraws", "prepare", "scan_window", "simulate_chunk", "run",
+           "needs_terrain", "OFFSET_CLIP_SIGMA"]
 
 _WINDOW_MARGIN_M = 2_000.0
 #: Spacing of the orbit positions tried when finding an orbiting radar's scan windows [m].
@@ -102,6 +102,23 @@ def needs_terrain(scenario):
     return scenario.detection.terrain or follows_terrain(scenario)
 
 
+def scan_window(radar, route, refraction_k):
+    """``(k0, count)``: the first scan index worth sampling and the number of scans sampled of a radar along a
+    route (:class:`sim.routes.RouteTrack`): the route's samples within the radar's reach (instrumented range
+    and smooth-Earth horizon) plus the route's sideways spread and a margin; ``(0, 0)`` when it never comes
+    near. An orbit is taken at the nearest of its positions around the loop (at most ``_ORBIT_SAMPLE_M``
+    apart, that spacing added to the reach)."""
+    p = radar.platform
+    at, slack = (p.loop_samples(_ORBIT_SAMPLE_M), _ORBIT_SAMPLE_M) if isinstance(p, Orbit) else (p.xyz[None], 0.0)
+    ground = np.min([platform_geometry(x, p.alt_m, route.xyz, route.alt_m)[0] for x in at], axis=0)
+    reach = np.minimum(radar.range_m, horizon_distance_m(p.alt_m, route.alt_m, refraction_k))
+    near = ground <= reach + OFFSET_CLIP_SIGMA * route.cross_track_sigma_m + _WINDOW_MARGIN_M + slack
+    if not near.any():
+        return 0, 0
+    t0, t1 = route.t_s[near][0], route.t_s[near][-1]
+    return max(int(np.floor(t0 / radar.scan_period_s)) - 1, 0), int(np.ceil((t1 - t0) / radar.scan_period_s)) + 3
+
+
 def _masking_task(terrain, i, lat, lon, antenna_alt_m, range_m, refraction_k, options):
     """One masking table, for :meth:`sim.prepcache.PrepCache.prefetch` on a cluster."""
     return i, masking_table(terrain, lat, lon, antenna_alt_m, range_m + _WINDOW_MARGIN_M, refraction_k, **dict(options))
@@ -165,18 +182,8 @@ def prepare(scenario, terrain=None, cache=None, masking_options=None, with_fence
     k0 = np.zeros((len(radars), len(routes)), dtype=np.int64)
     count = np.zeros((len(radars), len(routes)), dtype=np.int64)
     for j, radar in enumerate(radars):
-        p = radar.platform
-        # an orbit: the nearest of its positions around the loop (at most _ORBIT_SAMPLE_M apart)
-        at, slack = (p.loop_samples(_ORBIT_SAMPLE_M), _ORBIT_SAMPLE_M) if isinstance(p, Orbit) else (p.xyz[None], 0.0)
         for i, route in enumerate(routes):
-            ground = np.min([platform_geometry(x, p.alt_m, route.xyz, route.alt_m)[0] for x in at], axis=0)
-            reach = np.minimum(radar.range_m, horizon_distance_m(p.alt_m, route.alt_m, det.refraction_k))
-            near = ground <= reach + OFFSET_CLIP_SIGMA * route.cross_track_sigma_m + _WINDOW_MARGIN_M + slack
-            if not near.any():
-                continue
-            t0, t1 = route.t_s[near][0], route.t_s[near][-1]
-            k0[j, i] = max(int(np.floor(t0 / radar.scan_period_s)) - 1, 0)
-            count[j, i] = int(np.ceil((t1 - t0) / radar.scan_period_s)) + 3
+            k0[j, i], count[j, i] = scan_window(radar, route, det.refraction_k)
     w = np.array([r.weight for r in routes], dtype=float)
     packed = pack_routes(routes)
     route_keys = [_route_key(route) for route in routes]

@@ -75,3 +75,25 @@ def test_in_airspace_figure_fast_matches_exact():
     assert sc.detection.track_m > 1
     assert np.mean(fast.detected_in_airspace == exact.detected_in_airspace) >= 0.995
     assert np.array_equal(fast.minutes_in_airspace, exact.minutes_in_airspace)
+
+
+@pytest.mark.parametrize("name", ["iraq_2012_transponder_off.toml", "turkey_2011_route.toml"])
+def test_scan_windows_contain_every_covered_time(name):
+    # the scans a flight is walked over (sim.montecarlo.scan_window) must hold every time any tabulated
+    # offset of the route is covered by the radar. The detection table spans the window and one scan more
+    # on each side, from the exact per-scan geometry: coverage reaching into those extra scans would mean
+    # the window cut it (and dropped detections)
+    from sim.montecarlo import prepare, scan_window
+    sc = load(SCENARIOS / name)
+    sim = prepare(sc, with_fences=False)
+    for j, radar in enumerate(sim.radars):
+        for i, route in enumerate(sim.routes):
+            k0, count = scan_window(radar, route, sc.detection.refraction_k)
+            assert (k0, count) == (sim.scan_k0[j, i], sim.scan_count[j, i])
+            table = sim.tables[j][i]
+            if table is None:
+                continue
+            seen = np.isfinite(table.first_s)
+            assert seen.any()
+            assert table.first_s[seen].min() >= k0 * radar.scan_period_s
+            assert table.last_s[seen].max() <= (k0 + count) * radar.scan_period_s

@@ -15,7 +15,7 @@ import pytest
 
 from conftest import read_summary
 from sim.analysis.place import (Candidate, Coverage, SELECTION_SEED_OFFSET, lazy_greedy, place, placed_doc,
-                                robust_layout, scan_window, track_probability)
+                                robust_layout, track_probability)
 from sim.detection import track_held
 from sim.montecarlo import prepare, run
 from sim.prepcache import PrepCache
@@ -299,14 +299,6 @@ def test_bad_input_exits_2_with_one_line(tmp_path, run_cli, args, needle):
     code, out, err = run_cli("place", p, "--add", "1", *args, "--out", tmp_path / "o", "-q")
     assert code == 2
     assert len(err.strip().splitlines()) == 1 and needle in err, err
-
-
-def test_windows_agree_with_prepare():
-    sc = _sc(_doc([_radar("R0", LAT0, 43.3, range_km=60.0)], sigma_km=10.0))
-    s = prepare(sc, exact=True, with_fences=False)
-    for i, route in enumerate(s.routes):
-        assert scan_window(s.radars[0], route, sc.detection.refraction_k) == (int(s.scan_k0[0, i]),
-                                                                               int(s.scan_count[0, i]))
 
 
 def test_help_examples_parse_and_name_shipped_scenarios(run_cli):

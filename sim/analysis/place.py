@@ -75,12 +75,11 @@ from sim.airspace import build_airspace
 from sim.analysis.evade import evade, parse_levels
 from sim.fences import FENCE_STEP_S, inside_airspace_at, next_false
 from sim.flights import OFFSET_CLIP_SIGMA, OFFSET_STEP_M, nearest_row, offset_rows, positions_at
-from sim.montecarlo import needs_terrain, prepare, run
+from sim.montecarlo import needs_terrain, prepare, run, scan_window
 from sim.prepcache import PrepCache
 from sim.response import OUTCOMES, STOPPED, bridge_gaps, time_to_land_s
 from sim.results import summarize, wilson_interval
 from sim.scenario import SEED_MAX, ScenarioError, parse_scenario
-from sim.detection import platform_geometry
 from sim.tables import detection_table
 
 __all__ = [
@@ -98,7 +97,6 @@ __all__ = [
     "grid_candidates",
     "candidate_table",
     "track_probability",
-    "scan_window",
     "reach_matrix",
     "flight_groups",
     "site_name",
@@ -434,26 +432,6 @@ def _flight_set(label, scenario, objective, campaigns, flights, seed, terrain, c
 
 
 # --- candidates' columns ----------------------------------------------------------------------------
-#: Ground distance added to a radar's reach when its scan window along a route is found [m]: the rule of
-#: :func:`sim.montecarlo.prepare` (its windows decide the detection tables' time grid; the tests check that
-#: :func:`scan_window` agrees with it).
-WINDOW_MARGIN_M = 2_000.0
-
-
-def scan_window(radar, route, refraction_k):
-    """``(k0, count)``: the first scan index worth sampling and the scans sampled of a fixed radar along a
-    route (:class:`sim.routes.RouteTrack`), by the rule of :func:`sim.montecarlo.prepare` (samples within
-    reach, the route's sideways spread and a margin); ``(0, 0)`` when it never comes near."""
-    p = radar.platform
-    ground = platform_geometry(p.xyz, p.alt_m, route.xyz, route.alt_m)[0]
-    reach = np.minimum(radar.range_m, horizon_distance_m(p.alt_m, route.alt_m, refraction_k))
-    near = ground <= reach + OFFSET_CLIP_SIGMA * route.cross_track_sigma_m + WINDOW_MARGIN_M
-    if not near.any():
-        return 0, 0
-    t0, t1 = route.t_s[near][0], route.t_s[near][-1]
-    return max(int(np.floor(t0 / radar.scan_period_s)) - 1, 0), int(np.ceil((t1 - t0) / radar.scan_period_s)) + 3
-
-
 class _Columns:
     """Each candidate's P_ij on one flight set, computed when first asked (and counted).
 
