@@ -29,7 +29,7 @@ from sim.aircraft import profile_at
 from sim.fences import FENCE_STEP_S
 from sim.flights import OFFSET_CLIP_SIGMA, OFFSET_STEP_M, offset_rows
 from sim.routes import ROUTE_STEP_S, cruise_level, follows_terrain, route_profile, route_samples
-from sim.tables import TABLE_STEP_S
+from sim.tables import ORBIT_SAMPLE_M, TABLE_STEP_S, WINDOW_MARGIN_M
 
 __all__ = ["Cost", "scenario_cost", "available_memory_bytes", "memory_text", "ESTIMATE_FACTOR",
            "CHUNK_FLIGHTS"]
@@ -55,8 +55,6 @@ _TERRAIN_B = 11e6              # the packaged GLOBE model, kept
 _TERRAIN_LOAD_B = 105e6        # ... and while it is decompressed
 _MASK_AZIMUTHS = 720
 _MASK_RANGE_STEP_M = 500.0
-_WINDOW_MARGIN_M = 2_000.0     # as sim.montecarlo
-_ORBIT_SAMPLE_M = 10_000.0     # as sim.montecarlo
 _COARSE_M = 15_000.0           # route points a minute apart (at most 250 m/s): half a spacing and more
 _GEOMETRY_B = 120              # per orbit sample x route sample while finding scan windows (a list of rows)
 # Per flight of a chunk: the draws, results and CSV text (per flight), and per radar and flight
@@ -172,7 +170,7 @@ def scenario_cost(scenario, flights_per_chunk=None, exact=False, with_fences=Tru
     orbits = [r for r in sc.radars if r.orbit is not None]
     mask_bins = 0
     if det.terrain:
-        n_r = np.ceil((np.array([r.range_m for r in fixed]) + _WINDOW_MARGIN_M) / _MASK_RANGE_STEP_M)
+        n_r = np.ceil((np.array([r.range_m for r in fixed]) + WINDOW_MARGIN_M) / _MASK_RANGE_STEP_M)
         mask_bins = int(_MASK_AZIMUTHS * n_r.sum())
         prepare_s += mask_bins * 4 * _S_PER_MASK_SAMPLE     # 4 profile samples per bin
         if fixed:
@@ -190,7 +188,7 @@ def scenario_cost(scenario, flights_per_chunk=None, exact=False, with_fences=Tru
         if fixed:
             ground = _ground_m(f_lat, f_lon, r["lat"][None], r["lon"][None])
             reach = np.minimum(f_range, horizon_distance_m(f_h, r["alt"][None], det.refraction_k))
-            near = ground <= reach + OFFSET_CLIP_SIGMA * r["sigma"] + _WINDOW_MARGIN_M + _COARSE_M
+            near = ground <= reach + OFFSET_CLIP_SIGMA * r["sigma"] + WINDOW_MARGIN_M + _COARSE_M
             seen = near.any(axis=1)
             first = r["t"][np.argmax(near, axis=1)]
             last = r["t"][near.shape[1] - 1 - np.argmax(near[:, ::-1], axis=1)]
@@ -203,7 +201,7 @@ def scenario_cost(scenario, flights_per_chunk=None, exact=False, with_fences=Tru
         for radar in orbits:     # scan windows from orbit points every 10 km; the run walks whole windows
             lat, lon, _ = _radar_points(radar)
             loop_m = float(np.sum(_ground_m(lat, lon, np.roll(lat, -1), np.roll(lon, -1)))) if len(lat) > 1 else 0.0
-            samples = int(np.ceil(loop_m / _ORBIT_SAMPLE_M)) + 1
+            samples = int(np.ceil(loop_m / ORBIT_SAMPLE_M)) + 1
             orbit_cells += samples * r["T"]
             transients.append(samples * r["T"] * _GEOMETRY_B)
             most_scans = max(most_scans, r["T"] / radar.scan_period_s)

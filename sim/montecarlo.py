@@ -30,14 +30,11 @@ from sim.sample import FlightSample
 from sim.scenario import Scenario
 from sim.outages import up_states
 from sim.streams import CAMPAIGN, RADAR_STREAM_BASE, STREAMS, stream_keys, uniforms_at
-from sim.tables import detection_table
+from sim.tables import ORBIT_SAMPLE_M, WINDOW_MARGIN_M, detection_table
 
 __all__ = ["Simulation", "RunResult", "ChunkDraws", "prepare", "scan_window", "simulate_chunk", "run",
            "needs_terrain", "OFFSET_CLIP_SIGMA"]
 
-_WINDOW_MARGIN_M = 2_000.0
-#: Spacing of the orbit positions tried when finding an orbiting radar's scan windows [m].
-_ORBIT_SAMPLE_M = 10_000.0
 
 
 @dataclass(frozen=True)
@@ -106,13 +103,13 @@ def scan_window(radar, route, refraction_k):
     """``(k0, count)``: the first scan index worth sampling and the number of scans sampled of a radar along a
     route (:class:`sim.routes.RouteTrack`): the route's samples within the radar's reach (instrumented range
     and smooth-Earth horizon) plus the route's sideways spread and a margin; ``(0, 0)`` when it never comes
-    near. An orbit is taken at the nearest of its positions around the loop (at most ``_ORBIT_SAMPLE_M``
+    near. An orbit is taken at the nearest of its positions around the loop (at most ``ORBIT_SAMPLE_M``
     apart, that spacing added to the reach)."""
     p = radar.platform
-    at, slack = (p.loop_samples(_ORBIT_SAMPLE_M), _ORBIT_SAMPLE_M) if isinstance(p, Orbit) else (p.xyz[None], 0.0)
+    at, slack = (p.loop_samples(ORBIT_SAMPLE_M), ORBIT_SAMPLE_M) if isinstance(p, Orbit) else (p.xyz[None], 0.0)
     ground = np.min([platform_geometry(x, p.alt_m, route.xyz, route.alt_m)[0] for x in at], axis=0)
     reach = np.minimum(radar.range_m, horizon_distance_m(p.alt_m, route.alt_m, refraction_k))
-    near = ground <= reach + OFFSET_CLIP_SIGMA * route.cross_track_sigma_m + _WINDOW_MARGIN_M + slack
+    near = ground <= reach + OFFSET_CLIP_SIGMA * route.cross_track_sigma_m + WINDOW_MARGIN_M + slack
     if not near.any():
         return 0, 0
     t0, t1 = route.t_s[near][0], route.t_s[near][-1]
@@ -120,8 +117,9 @@ def scan_window(radar, route, refraction_k):
 
 
 def _masking_task(terrain, i, lat, lon, antenna_alt_m, range_m, refraction_k, options):
-    """One masking table, for :meth:`sim.prepcache.PrepCache.prefetch` on a cluster."""
-    return i, masking_table(terrain, lat, lon, antenna_alt_m, range_m + _WINDOW_MARGIN_M, refraction_k, **dict(options))
+    """One masking table (its range :data:`WINDOW_MARGIN_M` beyond the radar's), returned with its index
+    ``i`` (a task of :meth:`sim.prepcache.PrepCache.prefetch` on a cluster)."""
+    return i, masking_table(terrain, lat, lon, antenna_alt_m, range_m + WINDOW_MARGIN_M, refraction_k, **dict(options))
 
 
 def _table_task(packed, i, route_index, duration_s, radar, offsets_m, t0_s, t1_s):
@@ -163,10 +161,7 @@ def prepare(scenario, terrain=None, cache=None, masking_options=None, with_fence
         def builder(lat, lon, antenna_alt_m, range_m):
             inputs = (terrain_key, lat, lon, antenna_alt_m, range_m, det.refraction_k, options)
             masking_inputs[(lat, lon, antenna_alt_m, range_m)] = inputs
-            # one extra bin: at full slant range the ground distance can be slightly longer
-            return cache.get("masking", inputs, lambda: masking_table(terrain, lat, lon, antenna_alt_m,
-                                                                      range_m + _WINDOW_MARGIN_M, det.refraction_k,
-                                                                      **dict(options)))
+            return cache.get("masking", inputs, lambda: _masking_task(terrain, 0, *inputs[1:])[1])
 
     routes = build_routes(scenario, terrain)
     if engine is not None and builder is not None:     # the masking tables first, in parallel on the engine

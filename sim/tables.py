@@ -23,10 +23,15 @@ from sim.detection import in_coverage, scan_pd
 from sim.flights import nearest_row
 from sim.flights import positions_at
 
-__all__ = ["DetectionTable", "detection_table", "TABLE_STEP_S"]
+__all__ = ["DetectionTable", "detection_table", "TABLE_STEP_S", "WINDOW_MARGIN_M", "ORBIT_SAMPLE_M"]
 
 #: Time step of the detection tables [s].
 TABLE_STEP_S = 1.0
+#: Ground distance added to a radar's reach when its scan window along a route is found, and to a masking
+#: table's range (at full slant range the ground distance can be slightly longer) [m].
+WINDOW_MARGIN_M = 2_000.0
+#: Spacing of the orbit positions tried when finding an orbiting radar's scan window [m].
+ORBIT_SAMPLE_M = 10_000.0
 
 
 @dataclass(frozen=True)
