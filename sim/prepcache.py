@@ -174,11 +174,9 @@ class PrepCache:
         if k in self._memory:
             return True
         value = self._load(kind, k)
-        if value is None:
-            return False
-        self._memory[k] = value
-        self._sizes[k] = _nbytes(value)
-        return True
+        if value is not None:
+            self._keep(k, value)
+        return value is not None
 
     def prefetch(self, kind, items, engine, fn, shared):
         """Compute the parts of ``items`` (``[(inputs, args), ...]``) not at hand, in parallel on ``engine``
@@ -190,8 +188,7 @@ class PrepCache:
             k = self.key(kind, by_index[i])
             self.stats["computed"][kind] += 1
             self._store(kind, k, value)
-            self._memory[k] = value
-            self._sizes[k] = _nbytes(value)
+            self._keep(k, value)
         return len(todo)
 
     def memo(self, kind, inputs, compute):
@@ -200,11 +197,9 @@ class PrepCache:
         k = self.key(kind, inputs)
         if k in self._memory:
             self.stats["memory"][kind] += 1
-            return self._memory[k]
-        value = compute()
+            return self._recall(k)
         self.stats["rebuilt"][kind] += 1
-        self._memory[k] = value
-        return value
+        return self._keep(k, compute())
 
     def get(self, kind, inputs, compute):
         """The part ``kind`` for ``inputs`` (values :func:`digest` reads by content): from memory,
@@ -212,8 +207,7 @@ class PrepCache:
         k = self.key(kind, inputs)
         if k in self._memory:
             self.stats["memory"][kind] += 1
-            self._memory[k] = self._memory.pop(k)      # most recently used last
-            return self._memory[k]
+            return self._recall(k)
         value = self._load(kind, k)
         if value is not None:
             self.stats["disk"][kind] += 1
@@ -221,10 +215,19 @@ class PrepCache:
             value = compute()
             self.stats["computed"][kind] += 1
             self._store(kind, k, value)
+        return self._keep(k, value)
+
+    def _recall(self, k):
+        """A part in memory, now the most recently used."""
+        self._memory[k] = self._memory.pop(k)
+        return self._memory[k]
+
+    def _keep(self, k, value):
+        """Keep a part in memory, the least recently used going first past :attr:`max_memory_bytes`."""
         self._memory[k] = value
         self._sizes[k] = _nbytes(value)
         while sum(self._sizes.get(x, 0) for x in self._memory) > self.max_memory_bytes and len(self._memory) > 1:
-            oldest = next(iter(self._memory))          # least recently used first
+            oldest = next(iter(self._memory))
             del self._memory[oldest]
             self._sizes.pop(oldest, None)
         return value
