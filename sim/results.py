@@ -20,7 +20,7 @@ from sim.response import OUTCOME_LABELS, OUTCOMES, STOPPED
 from sim.platforms import Orbit
 from sim.routes import below_ground_shares
 
-__all__ = ["FLIGHT_COLUMNS", "flight_dtypes", "wilson_interval", "campaign_interval", "campaigns_share_fate", "summarize", "flight_rows", "flight_header", "flight_csv_text", "RunTotals",
+__all__ = ["FLIGHT_COLUMNS", "flight_dtypes", "wilson_interval", "campaign_interval", "flight_interval", "campaigns_share_fate", "summarize", "flight_rows", "flight_header", "flight_csv_text", "RunTotals",
            "hist_percentile", "ASSUMPTIONS_NOTE", "headline", "format_ci", "FIRST_DETECTION_BIN_S",
            "shown_title", "overrides_text"]
 
@@ -200,6 +200,14 @@ def campaign_interval(per_campaign, flights, z=1.959963984540054):
     return (max(0.0, mean - half), min(1.0, mean + half))
 
 
+def flight_interval(scenario, per_campaign, k, n):
+    """95% interval of a per-flight share (``k`` of ``n`` flights; ``per_campaign[c]`` campaigns with ``c``):
+    over campaigns when flights of a campaign share their fate (:func:`campaigns_share_fate`), else Wilson's."""
+    if campaigns_share_fate(scenario):
+        return campaign_interval(per_campaign, n // int(np.sum(per_campaign)))
+    return wilson_interval(k, n)
+
+
 def _r(x, nd=6):
     """Round for stable, readable JSON."""
     return None if x is None or (isinstance(x, float) and np.isnan(x)) else round(float(x), nd)
@@ -211,7 +219,7 @@ def summarize(sim, result):
     tot = result.totals
     n, k = tot.flights, tot.detected
     shared = campaigns_share_fate(sc)
-    lo, hi = campaign_interval(tot.per_campaign, n // result.campaigns) if shared else wilson_interval(k, n)
+    lo, hi = flight_interval(sc, tot.per_campaign, k, n)
     sizes = np.arange(len(tot.per_campaign))
     below, below_all = below_ground_shares(sim.routes, sim.terrain) if sim.terrain is not None else (None, None)
     first_bins = (np.arange(len(tot.first_hist)) + 0.5) * FIRST_DETECTION_BIN_S / 60.0
@@ -308,8 +316,7 @@ def _response_summary(sc, tot, campaigns, n):
     w_bins = (np.arange(len(tot.window_hist)) + 0.5) * WINDOW_BIN_MIN
     n_w = int(tot.window_hist.sum())
     stopped = int(tot.outcomes[_STOPPED_CODES].sum())
-    lo, hi = (campaign_interval(tot.stopped_per_campaign, n // campaigns) if campaigns_share_fate(sc)
-              else wilson_interval(stopped, n))
+    lo, hi = flight_interval(sc, tot.stopped_per_campaign, stopped, n)
     r = sc.response
     return {
         "decision_delay_min": _r(r.decision_delay_s / 60.0, 3),
