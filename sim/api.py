@@ -113,18 +113,21 @@ class Run:
                 f"<small>{html.escape(self.summary['note'])}</small></div>")
 
 
-def run(scenario, overrides=None, *, campaigns=None, flights=None, seed=None, engine=None, exact=False):
+def run(scenario, overrides=None, *, campaigns=None, flights=None, seed=None, engine=None, exact=False, cache=None):
     """Run a scenario (a file, a shipped scenario's name or a :class:`~sim.scenario.Scenario`); return a :class:`Run`.
 
     ``overrides`` maps ``--set`` keys to values (``{"aircraft.cruise_altitude_m": 3000}``);
-    ``engine`` and ``exact`` as :func:`sim.pipeline.simulate`.
+    ``engine``, ``exact`` and ``cache`` as :func:`sim.pipeline.simulate` (keep one
+    :class:`sim.prepcache.PrepCache` across calls: a what-if that changes only draws or the
+    response prepares nothing).
     """
     texts = [override_text(k, v) for k, v in (overrides or {}).items()]
     if isinstance(scenario, Scenario):
         sc = with_overrides(scenario, texts) if texts else scenario
     else:
         sc = load(Path(scenario), texts)
-    sim, result = simulate(sc, campaigns=campaigns, flights=flights, seed=seed, engine=engine, exact=exact)
+    sim, result = simulate(sc, campaigns=campaigns, flights=flights, seed=seed, engine=engine, exact=exact,
+                           cache=cache)
     return Run(sim, result)
 
 

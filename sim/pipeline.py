@@ -45,7 +45,7 @@ def terrain_for(scenario):
 
 
 def simulate(scenario, campaigns=None, flights=None, seed=None, chunk_campaigns=None, progress=None,
-             engine=None, terrain=None, masking_cache=None, with_fences=True, exact=False):
+             engine=None, terrain=None, masking_cache=None, with_fences=True, exact=False, cache=None):
     """Prepare and run a scenario; returns ``(Simulation, RunResult)`` with the per-flight arrays.
 
     ``engine`` runs the chunks (None: in this process; ``"local"``: a local
@@ -53,9 +53,12 @@ def simulate(scenario, campaigns=None, flights=None, seed=None, chunk_campaigns=
     :mod:`sim.engine`); results never depend on it. ``with_fences=False``
     skips the in-airspace and coverage figures (faster). ``exact=True``
     evaluates every scan from its geometry instead of the detection tables
-    (the reference of the fast path; same draws).
+    (the reference of the fast path; same draws). ``cache`` (a
+    :class:`sim.prepcache.PrepCache` kept across calls; ``masking_cache`` is its
+    older name) reuses every prepared part whose inputs are unchanged.
     """
-    sim = prepare(scenario, terrain, masking_cache, with_fences=with_fences, exact=exact)
+    sim = prepare(scenario, terrain, masking_cache if cache is None else cache, with_fences=with_fences,
+                  exact=exact)
     result = run(sim, campaigns=campaigns, flights=flights, seed=seed, chunk_campaigns=chunk_campaigns,
                  progress=progress, engine=engine)
     return sim, result

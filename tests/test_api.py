@@ -67,3 +67,20 @@ def test_readme_script_runs_as_written_with_a_local_cluster(tmp_path):
     here = summarize(*simulate(sc, campaigns=500))
     assert written["p_detect"] == here["p_detect"] and written["flights_total"] == 500 * 15
     assert lines[0].startswith(f"{here['p_detect']} [")
+
+
+def test_a_cache_kept_across_api_calls_prepares_a_draws_only_what_if_once():
+    # the notebook's repeated what-ifs: the second call with one PrepCache prepares nothing, same numbers
+    from conftest import SCENARIOS
+    from sim.api import run
+    from sim.prepcache import PrepCache
+    c = PrepCache()
+    base = {"detection.terrain": False}
+    run(SCENARIOS / "iraq_2012_baseline.toml", base, campaigns=5, cache=c)
+    computed = sum(c.stats["computed"].values())
+    r = run(SCENARIOS / "iraq_2012_baseline.toml", {**base, "aircraft.transponder_on_probability": 0.5},
+            campaigns=5, cache=c)
+    assert sum(c.stats["computed"].values()) == computed and computed > 0
+    fresh = run(SCENARIOS / "iraq_2012_baseline.toml", {**base, "aircraft.transponder_on_probability": 0.5},
+                campaigns=5)
+    assert r.summary == fresh.summary
