@@ -30,7 +30,7 @@ from sim.sample import FlightSample
 from sim.scenario import Scenario
 from sim.outages import up_states
 from sim.streams import CAMPAIGN, RADAR_STREAM_BASE, STREAMS, stream_keys, uniforms_at
-from sim.tables import ORBIT_SAMPLE_M, WINDOW_MARGIN_M, detection_table
+from sim.tables import ORBIT_SAMPLE_M, WINDOW_MARGIN_M, detection_table, orbit_reach
 
 __all__ = ["Simulation", "RunResult", "ChunkDraws", "prepare", "scan_window", "simulate_chunk", "run",
            "needs_terrain", "OFFSET_CLIP_SIGMA"]
@@ -51,8 +51,8 @@ class Simulation:
     airspace: Airspace
     terrain: Terrain | None  # the terrain model of the run (None: smooth Earth, no terrain following)
     fences: tuple           # RouteFences per route (the airspace, coverage); () without fences
-    tables: tuple = ()      # [radar][route] DetectionTable of fixed radars (None: no window, or an orbit);
-    #                         () when prepared exact: every scan from geometry
+    tables: tuple = ()      # [radar][route] DetectionTable of a fixed radar, OrbitReach of an orbiting one
+    #                         (None: no window); () when prepared exact: every scan from geometry
 
     @property
     def orbit_radars(self):
@@ -202,8 +202,15 @@ def prepare(scenario, terrain=None, cache=None, masking_options=None, with_fence
     if engine is not None and not exact:          # the detection tables in parallel on the engine
         cache.prefetch("detection", [table_inputs(i, j) for i, j in pairs], engine, _table_task, packed)
 
+    def reach(i, j):
+        """An orbit's reach bounds along a route (cheap: kept in memory only)."""
+        route, radar = routes[i], radars[j]
+        t0, t1 = (k0[j, i] - 1) * radar.scan_period_s, (k0[j, i] + count[j, i] + 1) * radar.scan_period_s
+        return cache.memo("orbit_reach", (route_keys[i], geometry_keys[j], float(t0), float(t1)),
+                          lambda: orbit_reach(route, radar, OFFSET_CLIP_SIGMA * route.cross_track_sigma_m, t0, t1))
+
     tables = () if exact else tuple(
-        tuple(None if count[j, i] == 0 or isinstance(radar.platform, Orbit) else table(i, j)
+        tuple(None if count[j, i] == 0 else reach(i, j) if isinstance(radar.platform, Orbit) else table(i, j)
               for i in range(len(routes)))
         for j, radar in enumerate(radars))
     airspace = cache.memo("airspace_fence", (scenario.airspace.country, *scenario_points_deg(scenario)),
@@ -341,7 +348,8 @@ def _fast_pair(sim, j, i, idx, draws, det, airspace_at):
     """Radar ``j`` on route ``i``, each flight walked from its first possibly covered scan to its track.
 
     A fixed radar reads its detection table (and starts at the flight's first covered scan); an
-    orbiting radar evaluates the exact geometry of the scans walked (from its window's start).
+    orbiting radar evaluates the exact geometry of the scans walked, from the first its reach bounds
+    allow (:class:`sim.tables.OrbitReach`: every scan skipped has Pd 0).
     Same draws as :func:`_exact_pair` (counter-based, by absolute scan). Returns ``(tracked,
     track_t, in_airspace_t)``: the latter is the first time a track was held while the flight was
     in the airspace (NaN if never; None without fences).
@@ -350,7 +358,7 @@ def _fast_pair(sim, j, i, idx, draws, det, airspace_at):
     m, n, period = det.track_m, det.track_n, radar.scan_period_s
     b = draws.batch
     phase, keys = draws.scan_phase[idx, j], draws.scan_keys[j][idx]
-    if table is not None:
+    if not isinstance(radar.platform, Orbit):
         rows = table.row(b.cross_track_m[idx])
         half = 0.5 * table.step_s      # scans read the nearest time sample
         with np.errstate(invalid="ignore"):
@@ -362,15 +370,20 @@ def _fast_pair(sim, j, i, idx, draws, det, airspace_at):
 
         def pd_at(sel, ks, t):
             return table.lookup(rows[sel], t)
-    else:
+    else:       # an orbit: from the first scan its reach bounds allow, its loop phase drawn per flight
+        loop_phase = draws.orbit_phase[j][idx]
+        first_s, last_s = table.window(b.cross_track_m[idx], loop_phase)
         k_lo = np.full(len(idx), sim.scan_k0[j, i], dtype=np.int64)
         k_hi = k_lo + int(sim.scan_count[j, i]) - 1
-        loop_phase = draws.orbit_phase[j][idx] if j in draws.orbit_phase else None
+        with np.errstate(invalid="ignore"):
+            seen = np.isfinite(first_s)
+            k_lo = np.where(seen, np.maximum(k_lo, np.ceil(first_s / period - phase)), k_lo).astype(np.int64)
+            k_hi = np.where(seen, np.minimum(k_hi, np.floor(last_s / period - phase)), -1).astype(np.int64)
 
         def pd_at(sel, ks, t):
             f = idx[sel]
             xyz, alt, airborne = positions_at(sim.packed, b.route_index[f], b.cross_track_m[f], t)
-            covered, slant = in_coverage(radar, xyz, alt, t, None if loop_phase is None else loop_phase[sel, None])
+            covered, slant = in_coverage(radar, xyz, alt, t, loop_phase[sel, None])
             return np.where(airborne & covered, scan_pd(radar, slant, True), 0.0)
 
     track_k = _blocks(keys, phase, pd_at, period, k_lo, k_hi, k_lo, m, n, lambda held, t, ks, sel: held)
@@ -404,7 +417,7 @@ def simulate_chunk(sim, seed, first_campaign, n_campaigns, flights):
     simulation was prepared ``exact`` (every scan of every window from its
     geometry: the reference), each flight is walked from its first possibly
     covered scan to its track: fixed radars read their detection tables
-    (:mod:`sim.tables`), orbiting radars their exact geometry.
+    (:mod:`sim.tables`), orbiting radars their exact geometry within their reach bounds.
     """
     det = sim.scenario.detection
     draws = ChunkDraws(sim, seed, first_campaign, n_campaigns, flights)

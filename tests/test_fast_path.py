@@ -97,3 +97,58 @@ def test_scan_windows_contain_every_covered_time(name):
             assert seen.any()
             assert table.first_s[seen].min() >= k0 * radar.scan_period_s
             assert table.last_s[seen].max() <= (k0 + count) * radar.scan_period_s
+
+
+def _orbit_scenario(speed_kmh, range_km, sigma_km):
+    """A racetrack across a two-leg route (short range: coverage depends on where the platform is)."""
+    return parse_scenario({
+        "scenario": {"name": "orbit-reach", "title": "orbit reach bounds"},
+        "run": {"campaigns": 150, "flights": 10, "seed": 11},
+        "route": [{"name": "r", "waypoints": ["OIII", {"lat": 33.5, "lon": 45.0}, "OSDI"],
+                   "cross_track_sigma_km": sigma_km}],
+        "radar": [{"name": "orbit", "kind": "primary", "range_km": range_km, "scan_period_s": 10.0,
+                   "availability": 1.0, "reference": {"range_km": range_km, "rcs_m2": 2.0, "pd": 0.5},
+                   "pfa": 1e-6, "swerling": 1,
+                   "orbit": {"waypoints": [{"lat": 33.0, "lon": 44.6}, {"lat": 34.2, "lon": 45.4}],
+                             "altitude_m": 9000.0, "speed_kmh": speed_kmh}}],
+        "detection": {"track_m": 2, "track_n": 4, "terrain": False},
+    })
+
+
+@pytest.mark.parametrize("speed_kmh,range_km,sigma_km", [(300.0, 60.0, 20.0), (700.0, 150.0, 5.0)])
+def test_orbit_reach_bounds_hold_every_covered_scan(speed_kmh, range_km, sigma_km):
+    # sim.tables.OrbitReach: no instant outside a flight's bounds is covered, from the exact per-instant
+    # geometry of random flights (offset, loop phase) every second of the route; and the bounds are
+    # tight enough to matter (they start after the route's scan window for some flights)
+    from sim.detection import in_coverage
+    from sim.flights import positions_at
+    from sim.montecarlo import prepare
+    sim = prepare(_orbit_scenario(speed_kmh, range_km, sigma_km), with_fences=False)
+    radar, route, reach = sim.radars[0], sim.routes[0], sim.tables[0][0]
+    rng = np.random.default_rng(5)
+    n = 400
+    offsets = np.clip(rng.normal(0.0, route.cross_track_sigma_m, n), -4 * route.cross_track_sigma_m,
+                      4 * route.cross_track_sigma_m)
+    phase = rng.random(n)
+    t = np.broadcast_to(np.arange(0.0, route.duration_s, 1.0), (n, int(np.ceil(route.duration_s))))
+    xyz, alt, airborne = positions_at(sim.packed, np.zeros(n, dtype=np.int64), offsets, t)
+    covered, _ = in_coverage(radar, xyz, alt, t, phase[:, None])
+    covered &= airborne
+    first, last = reach.window(offsets, phase)
+    assert covered.any()
+    assert not np.any(covered & ((t < first[:, None]) | (t > last[:, None])))
+    assert np.all(np.isfinite(first[covered.any(axis=1)]))
+    assert np.median(first[np.isfinite(first)]) > sim.scan_k0[0, 0] * radar.scan_period_s + 60.0
+
+
+@pytest.mark.parametrize("speed_kmh,range_km,sigma_km", [(300.0, 60.0, 20.0), (700.0, 40.0, 5.0)])
+def test_orbit_fast_path_equals_exact_scan_for_scan(speed_kmh, range_km, sigma_km):
+    # an orbit's scans are exact on both paths; the fast one only skips scans its reach bounds prove
+    # empty, so every flight's track, its time and the held-in-airspace figure are the same
+    sc = _orbit_scenario(speed_kmh, range_km, sigma_km)
+    _, fast = simulate(sc)
+    _, exact = simulate(sc, exact=True)
+    assert 0.05 < fast.detected.mean() < 0.95
+    assert np.array_equal(fast.tracked_by, exact.tracked_by)
+    assert np.array_equal(fast.track_time_s, exact.track_time_s, equal_nan=True)
+    assert np.array_equal(fast.detected_in_airspace, exact.detected_in_airspace)
