@@ -9,6 +9,7 @@ chunking. Pure functions; no I/O here.
 import csv
 import io
 from dataclasses import dataclass
+from functools import partial
 
 import numpy as np
 
@@ -478,8 +479,154 @@ def flight_rows(sim, part):
     return list(zip(*cols))
 
 
+#: Rows formatted at a time by :func:`flight_csv_text` (bounds its memory: about 300 bytes a row).
+_CSV_BLOCK_ROWS = 32_768
+
+
 def flight_csv_text(sim, part):
-    """The rows of ``part`` as CSV text (no header), as ``flights.csv`` holds them."""
+    """The rows of ``part`` as CSV text (no header), as ``flights.csv`` holds them.
+
+    Byte for byte the text of ``csv.writer(buf, lineterminator="\\n").writerows(flight_rows(sim, part))``
+    (the reference), built column by column by numpy with no Python loop over flights: each cell is
+    a few pieces, a block of bytes per flight with a mask of the bytes it keeps (sign, digits, point
+    and decimals, a name quoted once as ``csv`` quotes it), and the text is the kept bytes of all
+    pieces side by side, row by row. Fixed decimals are the digits of the integer nearest to the
+    scaled value; the few cells whose scaled value is a tie (or, as a margin, near one), and NaN,
+    infinities and huge values, are formatted by Python itself, so every cell is what ``f"{x:.1f}"``
+    writes: the correctly rounded decimal of the double, ties to even.
+    """
+    get = part.get if isinstance(part, dict) else lambda k: getattr(part, k)
+    b = get("batch")
+    n = len(b.campaign)
+    names = [safe_cell(r.name) for r in sim.radars]      # as flight_rows: names are data (sim.cells)
+    routes = [safe_cell(r.name) for r in sim.routes]
+    first_radar = np.asarray(get("first_radar"))
+    one_decimal = partial(_csv_fixed_pieces, decimals=1)
+    one_decimal_or_empty = partial(_csv_fixed_pieces, decimals=1, nan_empty=True)
+    columns = [(_csv_int_pieces, b.campaign), (_csv_int_pieces, b.flight),
+               (_csv_text_column(routes), b.route_index), (_csv_bool_pieces, get("detected")),
+               (one_decimal_or_empty, get("first_detection_s")),
+               (_csv_text_column(names + [""]), np.where(first_radar < 0, len(names), first_radar))]
+    if get("minutes_in_airspace") is not None:
+        two_decimals = partial(_csv_fixed_pieces, decimals=2)
+        columns += [(_csv_bool_pieces, get("detected_in_airspace")), (two_decimals, get("minutes_in_airspace")),
+                    (two_decimals, get("minutes_in_coverage"))]
+    columns += [(_csv_bool_pieces, b.transponder_on), (one_decimal, b.cross_track_m),
+                (_csv_int_pieces, np.asarray(get("tracked_by")).sum(axis=1))]
+    if get("outcome") is not None:
+        columns += [(one_decimal_or_empty, get("reaction_window_min")), (_csv_bool_pieces, get("order_feasible")),
+                    (_csv_bool_pieces, get("obeyed")), (_csv_bool_pieces, get("interceptable")),
+                    (_csv_text_column(list(OUTCOMES)), get("outcome"))]
+    columns = [(f, np.asarray(a)) for f, a in columns]
+    return "".join(_csv_rows([f(a[i:i + _CSV_BLOCK_ROWS]) for f, a in columns])
+                   for i in range(0, n, _CSV_BLOCK_ROWS))
+
+
+def _csv_rows(cells):
+    """CSV rows of cells given as pieces (a list per column): the kept bytes, a comma between cells."""
+    n = len(cells[0][0][0])
+    width = sum(m.shape[1] for cell in cells for m, _ in cell) + len(cells)     # a comma or newline after each
+    data = np.empty((n, width), np.uint8)
+    keep = np.empty((n, width), bool)
+    col = 0
+    for c, cell in enumerate(cells):
+        for m, kept in cell:
+            data[:, col:col + m.shape[1]] = m
+            keep[:, col:col + m.shape[1]] = kept
+            col += m.shape[1]
+        data[:, col] = ord("\n" if c == len(cells) - 1 else ",")
+        keep[:, col] = True
+        col += 1
+    return data[keep].tobytes().decode("utf-8", "surrogatepass")
+
+
+def _csv_field(value):
+    """One cell as ``csv.writer`` (the dialect of :func:`flight_csv_text`) writes it in a row of several."""
     buf = io.StringIO()
-    csv.writer(buf, lineterminator="\n").writerows(flight_rows(sim, part))
-    return buf.getvalue()
+    csv.writer(buf, lineterminator="\n").writerow(["", value])
+    return buf.getvalue()[1:-1]          # ",<cell>\n"
+
+
+def _csv_left(lengths, width):
+    """The mask keeping the first ``lengths`` bytes of each row of a (n, width) block."""
+    return np.arange(width) < np.asarray(lengths)[:, None]
+
+
+def _csv_text_column(values):
+    """The formatter of cells ``values[index]`` (a few distinct texts, each quoted once as csv quotes
+    it, then taken by index): a function of the indices giving the pieces."""
+    texts = [_csv_field(v).encode("utf-8", "surrogatepass") for v in values]
+    table = np.zeros((len(texts), max([1, *map(len, texts)])), np.uint8)
+    for i, t in enumerate(texts):
+        table[i, :len(t)] = np.frombuffer(t, np.uint8)
+    lengths = np.array([len(t) for t in texts], np.int64)
+    return lambda index: [(table[index], _csv_left(lengths[index], table.shape[1]))]
+
+
+def _csv_bool_pieces(values):
+    """0/1 cells (yes/no as ``astype(int)`` writes them): the pieces."""
+    v = np.asarray(values).astype(bool)
+    return [(np.where(v, ord("1"), ord("0")).astype(np.uint8)[:, None], np.ones((len(v), 1), bool))]
+
+
+def _csv_digits(k, min_digits=1, point=None):
+    """Decimal digits of non-negative integers ``k`` (at least ``min_digits``, no leading zeros
+    beyond), right-aligned in a (n, w) block; with ``point`` a decimal point before the last
+    ``point`` digits. A piece."""
+    k = np.asarray(k, np.int64)
+    n_digits = max(min_digits, len(str(int(k.max(initial=0)))))
+    dot = 0 if point is None else 1
+    w = n_digits + dot
+    m = np.empty((len(k), w), np.uint8)
+    q = k
+    for p in range(n_digits):                 # the last digit first; a division by a scalar per digit
+        col = w - 1 - p - (dot if point is not None and p >= point else 0)
+        nq = q // 10
+        m[:, col] = q - nq * 10 + ord("0")
+        q = nq
+    if dot:
+        m[:, w - 1 - point] = ord(".")
+    # digits of k: the powers of ten not above it (none for 0)
+    used = np.searchsorted(10 ** np.arange(n_digits, dtype=np.int64), k, side="right")
+    return m, np.arange(w) >= (w - np.maximum(min_digits, used) - dot)[:, None]
+
+
+def _csv_sign(negative):
+    """A ``-`` where ``negative``: a piece."""
+    return np.full((len(negative), 1), ord("-"), np.uint8), np.asarray(negative, bool)[:, None]
+
+
+def _csv_int_pieces(values):
+    """Integer cells as ``str(int)`` writes them: pieces."""
+    v = np.asarray(values).astype(np.int64)
+    return [_csv_sign(v < 0), _csv_digits(np.abs(v))]
+
+
+def _csv_fixed_pieces(values, decimals, nan_empty=False):
+    """Cells ``f"{x:.{decimals}f}"`` (empty for NaN when ``nan_empty``), as pieces: the sign, the
+    digits of the rounded scaled value with its point, and the cells Python formats itself (on or
+    near a tie, not finite, or huge)."""
+    x = np.asarray(values)
+    v = np.abs(x.astype(np.float64))
+    with np.errstate(invalid="ignore", over="ignore"):
+        y = v * 10 ** decimals        # the exact scaled value, rounded once (within y * 2**-53)
+        frac = y - np.floor(y)        # exact for y < 2**52
+        # Rounding is monotonic and a tie m + 0.5 is a double here, so y is never on the other side of
+        # a tie than the exact value: the integer nearest to y is the exact value's unless y is a tie.
+        # Cells near one (by far more than the rounding error) go to Python all the same: a margin.
+        sure = (y < 2.0 ** 50) & (np.abs(frac - 0.5) > np.maximum(1e-6, y * 2.0 ** -50))
+        k = np.where(sure, np.rint(y), 0).astype(np.int64)
+    m, kept = _csv_digits(k, decimals + 1, point=decimals)
+    pieces = [_csv_sign(np.signbit(x) & sure), (m, kept & sure[:, None])]
+    other = np.flatnonzero(~sure)
+    if nan_empty:
+        other = other[~np.isnan(x[other])]
+    if other.size:
+        texts = [f"{c:.{decimals}f}".encode() for c in x[other]]    # the reference's own formatting
+        m = np.zeros((len(x), max(map(len, texts))), np.uint8)
+        lengths = np.zeros(len(x), np.int64)
+        for i, t in zip(other, texts):
+            m[i, :len(t)] = np.frombuffer(t, np.uint8)
+            lengths[i] = len(t)
+        pieces.append((m, _csv_left(lengths, m.shape[1])))
+    return pieces
