@@ -32,7 +32,7 @@ _TARGETS = {
     "baseline_1e6_cold_s": ("1,000,005 baseline flights, cold (nothing cached)", "s"),
     "aew_over_baseline": ("airborne orbit at 1e6 flights, against the baseline", "x"),
     "f16_over_baseline": ("F-16 interceptors at 1e6 flights, against the baseline", "x"),
-    "parquet_client_cpu_share": ("the client's share of the CPU, Parquet written by 2 workers", ""),
+    "parquet_client_cpu_share": ("the client's share of the CPU at 1e7 flights, Parquet written by 2 workers", ""),
 }
 
 

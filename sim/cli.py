@@ -29,7 +29,7 @@ from sim.cost import available_memory_bytes, memory_text, scenario_cost
 from sim.analysis import DEFAULT_SENSITIVITY_CAMPAIGNS, altitude_levels, compare, sensitivity, sweep
 from sim.analysis.metrics import (DEFAULT_METRIC, METRICS_HELP, MetricError, differences_z, is_probability,
                                   metric_interval, metric_short_label, metric_value)
-from sim.engine import EngineUnavailable
+from sim.engine import AUTO_PROCESSES_MIN_FLIGHTS, EngineUnavailable, LocalProcesses
 from sim.detection import platform_geometry
 from sim.fences import nominal_route_fences
 from sim.montecarlo import AUTO_CHUNK_FLIGHTS, prepare, run
@@ -180,6 +180,10 @@ def _add_mc(p):
     p.add_argument("--dask", metavar="ADDRESS",
                    help="run chunks on a Dask cluster: a scheduler address, or 'local' for a local cluster "
                         "(needs the 'dask' extra: pip install 'airpicture[dask]')")
+    p.add_argument("--workers", type=_positive_int, default=None, metavar="N",
+                   help="run chunks on N worker processes of this machine (1: in this process; default: one per "
+                        f"core for runs of {AUTO_PROCESSES_MIN_FLIGHTS:,} flights or more, as memory allows; "
+                        "results do not change)")
 
 
 def _add_flights_format(p):
@@ -335,7 +339,9 @@ def build_parser():
 
     p = sub.add_parser("place", help="where K more radars should go, against a fixed or an adaptive flyer",
                        description="Place K copies of a scenario's radar (--like) at candidate sites (a CSV, or a "
-                                   "grid over the airspace) to catch the most flights: lazy greedy on a fixed "
+                                   "grid over the airspace), or, for an airborne radar, on candidate orbits "
+                                   "(racetracks: a CSV of waypoint pairs, or copies of its racetrack centred on a "
+                                   "grid), to catch the most flights: lazy greedy on a fixed "
                                    "sample of flights with each step's marginal gain and the upper bound on the "
                                    "best layout; against an adaptive flyer, the red-team route search answers each "
                                    "layout and the layout is re-placed against the worst route found, until the "
@@ -346,13 +352,18 @@ def build_parser():
     _add_common(p)
     p.add_argument("--add", type=_positive_int, required=True, metavar="K", help="radars to add")
     p.add_argument("--like", required=True, metavar="RADAR",
-                   help="the scenario's radar (on a fixed site) whose copies are placed: its kind, range, Pd, "
-                        "scan period, availability and mast")
+                   help="the scenario's radar whose copies are placed: its kind, range, Pd, scan period, "
+                        "availability and mast; a radar that flies an orbit is copied onto candidate racetracks at "
+                        "its altitude and speed (a flight's chance averaged over 16 loop phases x 4 scan phases)")
     where = p.add_mutually_exclusive_group()
     where.add_argument("--candidates", metavar="FILE.csv", default=None,
-                       help="candidate sites: a CSV with a header lat,lon[,name,mast_m]")
+                       help="candidate sites: a CSV with a header lat,lon[,name,mast_m]; for an orbiting --like, "
+                            "racetracks: a header lat1,lon1,lat2,lon2[,name] (waypoints the orbit flies out and back "
+                            "between; the same point twice: it holds there)")
     where.add_argument("--grid-km", type=float, default=None, metavar="G",
-                       help="candidate sites on a G km grid over the scenario's airspace (default 25)")
+                       help="candidate sites on a G km grid over the scenario's airspace (default 25); for an "
+                            "orbiting --like, copies of its racetrack (its length and heading) centred on the grid "
+                            "(no default: each orbit's column takes seconds, choose a coarse grid)")
     p.add_argument("--objective", choices=("detect", "track-in-airspace", "stopped"), default="detect",
                    help="what a layout is scored on: flights detected (default), held in track inside the airspace, "
                         "or stopped (the scenario's order to land)")
@@ -492,6 +503,30 @@ def _check_memory(args, scenarios, exact=False, with_fences=True):
     return cost
 
 
+def _engine(args, n_flights, cost):
+    """Where a command's chunks run: ``--dask``'s address, :class:`sim.engine.LocalProcesses` (``--workers``, or
+    by default every core for a run of :data:`~sim.engine.AUTO_PROCESSES_MIN_FLIGHTS` flights or more, as
+    many as the available memory holds, each worker holding the prepared scenario and its chunks: about
+    ``cost``'s estimate each), or None (this process), as a context that closes what it started. Made
+    before the scenario is prepared, so that the workers' server loads meanwhile."""
+    workers = getattr(args, "workers", None)
+    if args.dask is not None:
+        if workers is not None:
+            raise ScenarioError("--workers", None, "give --workers or --dask, not both")
+        return contextlib.nullcontext(args.dask)
+    free = available_memory_bytes()
+    fits = (os.cpu_count() or 1) if free is None else int(free // max(cost.memory_bytes, 1)) - 1
+    if workers is None:
+        if n_flights < AUTO_PROCESSES_MIN_FLIGHTS:
+            return contextlib.nullcontext()
+        workers = min(os.cpu_count() or 1, fits)
+    elif workers > 1 and free is not None and workers > fits and not args.force:
+        need = memory_text((workers + 1) * cost.memory_bytes)
+        raise ScenarioError("--workers", None, f"{workers} workers need about {need} of memory and this machine "
+                            f"has {memory_text(free)} available: fewer workers, or --force")
+    return LocalProcesses(workers) if workers > 1 else contextlib.nullcontext()
+
+
 def _check_disk(out, need_bytes):
     """Refuse (exit 2) a run whose outputs cannot fit the free disk, before any work."""
     at = next(p for p in (out, *out.parents) if p.exists())
@@ -518,7 +553,7 @@ def _cmd_run(args):
     root = getattr(args, "default_root", "out")
     out = Path(args.out) if args.out else Path(root) / scenario.info.name
     _check_out(out)
-    _check_memory(args, [scenario], exact=args.exact)
+    cost = _check_memory(args, [scenario], exact=args.exact)
     if getattr(args, "evade", None) is not None:
         from sim.analysis.evade import parse_budgets_km     # the route search loads only when asked
         parse_budgets_km([args.evade])           # a bad budget is refused before the run, not after it
@@ -531,12 +566,13 @@ def _cmd_run(args):
     if args.brief:
         sweep_update, close_sweep = _progress(len(altitude_levels(scenario)[1]), args.quiet, unit="level")
     try:
-        sim, result, summary = simulate_to(out, scenario, campaigns=args.campaigns, flights=args.flights,
-                                           seed=args.seed, chunk_campaigns=args.chunk,
-                                           progress=_RunWatch(campaigns * flights, csv_bytes, update),
-                                           engine=args.dask, brief=args.brief, exact=args.exact,
-                                           sweep_progress=sweep_update, flights_format=args.flights_format,
-                                           cache=_cache(args), evade_km=getattr(args, "evade", None))
+        with _engine(args, campaigns * flights, cost) as engine:
+            sim, result, summary = simulate_to(out, scenario, campaigns=args.campaigns, flights=args.flights,
+                                               seed=args.seed, chunk_campaigns=args.chunk,
+                                               progress=_RunWatch(campaigns * flights, csv_bytes, update),
+                                               engine=engine, brief=args.brief, exact=args.exact,
+                                               sweep_progress=sweep_update, flights_format=args.flights_format,
+                                               cache=_cache(args), evade_km=getattr(args, "evade", None))
     finally:
         close_bar()
         close_sweep()
@@ -637,15 +673,18 @@ def _cmd_sweep(args):
         raise ScenarioError("--values", None, "give at least one value")
     if args.out:
         _check_out(Path(args.out))
-    _check_memory(args, [with_overrides(scenario, [override_text(args.key, v)]) for v in values], exact=args.exact)
+    cost = _check_memory(args, [with_overrides(scenario, [override_text(args.key, v)]) for v in values],
+                         exact=args.exact)
     metric = args.metric
     # every value validated first, the metric on the first value's prepared run (MetricError: exit 2)
     watch, close_bar = _long_work(len(values) * (args.campaigns or scenario.run.campaigns)
                                   * (args.flights or scenario.run.flights), args.quiet, f"{len(values)} runs")
     try:
-        points = sweep(scenario, args.key, values, campaigns=args.campaigns, flights=args.flights, seed=args.seed,
-                       chunk_campaigns=args.chunk, engine=args.dask, exact=args.exact, metric=metric,
-                       cache=_cache(args), on_flights=watch)
+        with _engine(args, (args.campaigns or scenario.run.campaigns) * (args.flights or scenario.run.flights),
+                     cost) as engine:
+            points = sweep(scenario, args.key, values, campaigns=args.campaigns, flights=args.flights,
+                           seed=args.seed, chunk_campaigns=args.chunk, engine=engine, exact=args.exact,
+                           metric=metric, cache=_cache(args), on_flights=watch)
     finally:
         close_bar()
     campaigns = args.campaigns or scenario.run.campaigns
@@ -1050,12 +1089,14 @@ _PLACE_EXAMPLES = """\
   airpicture place iraq_2012_transponder_off --add 3 --like "Kirkuk PSR" --grid-km 25
   airpicture place iraq_2012_transponder_off --add 3 --like "Kirkuk PSR" --against adaptive --out out/place
   airpicture place iraq_2012_transponder_off --add 2 --like "Kirkuk PSR" --candidates sites.csv \\
+      --objective stopped
+  airpicture place iraq_2012_aew_orbit --add 1 --like "AEW orbit" --candidates racetracks.csv \\
       --objective stopped"""
 
 
 def _cmd_place(args):
     from sim.analysis.place import place           # the route search (scipy's csgraph) loads only when asked
-    from sim.products.place import objective_label, write_place
+    from sim.products.place import is_orbit, objective_label, write_place
 
     scenario = load(args.scenario, args.overrides)
     out = Path(args.out) if args.out else Path("out") / f"{scenario.info.name}-place"
@@ -1081,7 +1122,8 @@ def _cmd_place(args):
         what_if = _what_if(scenario.overrides)
         if what_if:
             print(f"  what-if: {what_if}")
-        print(f"  {len(result.candidates):,} candidate sites ({result.candidate_source}), "
+        what = "racetracks" if is_orbit(result) else "sites"
+        print(f"  {len(result.candidates):,} candidate {what} ({result.candidate_source}), "
               f"{int(result.evaluated.sum()):,} evaluated; chosen on {result.select_flights_total:,} flights "
               f"(seed {result.select_seed}), re-scored by {result.campaigns:,} campaigns x {result.flights} flights "
               f"(seed {result.seed})")

@@ -3,21 +3,32 @@
 Chunks of campaigns are independent tasks (one random stream per
 campaign), so an engine may run them anywhere and in any order; the
 results never change. :class:`InProcess` runs them here, in order;
-:class:`DaskCluster` runs them on a Dask cluster (a local one, or any
-scheduler address: Kubernetes, HPC, cloud), sending the prepared
-simulation to each worker once.
+:class:`LocalProcesses` on worker processes of this machine (every core);
+:class:`DaskCluster` on a Dask cluster (a local one, or any scheduler
+address: Kubernetes, HPC, cloud). Both send the prepared simulation to
+each worker once.
 
 >>> with make_engine(None) as engine:
 ...     list(engine.map(lambda sim, a, b: sim + a * b, 1, [(2, 3), (4, 5)]))
 [7, 21]
 """
+import concurrent.futures
 import ctypes
 import ctypes.util
+import multiprocessing
+import os
+import pickle
+import signal
+from multiprocessing import shared_memory
 
-__all__ = ["InProcess", "DaskCluster", "EngineUnavailable", "make_engine", "tune_malloc", "DASK_CONNECT_TIMEOUT_S"]
+__all__ = ["InProcess", "LocalProcesses", "DaskCluster", "EngineUnavailable", "make_engine", "tune_malloc",
+           "DASK_CONNECT_TIMEOUT_S", "AUTO_PROCESSES_MIN_FLIGHTS"]
 
 #: glibc malloc thresholds set on Dask workers [bytes] (see :func:`tune_malloc`).
 MALLOC_THRESHOLD_BYTES = 256 * 2**20
+#: Flights from which the command line runs on every core by default (:class:`LocalProcesses`): below
+#: it, starting the workers and sending each the prepared scenario costs about what they save.
+AUTO_PROCESSES_MIN_FLIGHTS = 200_000
 #: In-flight tasks per worker thread: enough to keep workers busy, few enough to bound memory.
 TASKS_PER_THREAD = 4
 
@@ -103,6 +114,130 @@ class InProcess:
 
     def close(self):
         pass
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+
+
+#: The shared object of a :class:`LocalProcesses` worker, and the shared memory its arrays live in (set
+#: once in each worker process by its initializer; never set in the process that owns the engine).
+_WORKER_SHARED = None
+_WORKER_MEMORY = None
+
+
+def _share(obj):
+    """``(memory, payload)``: ``obj`` pickled with its large buffers (numpy arrays) out of band, copied once
+    into one block of shared memory (None when there are none, or the system gives no such block: then
+    they travel in the payload, pickled for each worker). A worker rebuilds it by :func:`_worker_start`
+    from the payload, its arrays views of that block: nothing copied per worker."""
+    buffers = []
+    head = pickle.dumps(obj, protocol=5, buffer_callback=buffers.append)
+    raw = [b.raw() for b in buffers]
+    size = sum(r.nbytes for r in raw)
+    if not size:
+        return None, (head, None, [], None)
+    try:
+        memory = shared_memory.SharedMemory(create=True, size=size)
+    except OSError:          # e.g. a small /dev/shm in a container
+        return None, (None, None, [], obj)
+    offsets, at = [], 0
+    for r in raw:
+        memory.buf[at:at + r.nbytes] = r.cast("B")
+        offsets.append((at, r.nbytes))
+        at += r.nbytes
+    return memory, (head, memory.name, offsets, None)
+
+
+def _worker_start(payload):
+    """A :class:`LocalProcesses` worker's start: rebuild the shared object (:func:`_share`); leave Ctrl-C
+    to the owner (which stops the workers), so that an interrupted run prints one line, not one
+    traceback per worker."""
+    global _WORKER_SHARED, _WORKER_MEMORY
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    _WORKER_SHARED, _WORKER_MEMORY = _rebuild(payload)
+
+
+def _rebuild(payload):
+    """``(obj, memory)`` from a payload of :func:`_share`: the object, its arrays views of the shared
+    memory ``memory`` (None when there is none; whoever made it unlinks it, the caller keeps it open)."""
+    head, name, offsets, plain = payload
+    if head is None:
+        return plain, None
+    memory = None if name is None else shared_memory.SharedMemory(name=name)
+    views = [] if memory is None else [memory.buf[a:a + n] for a, n in offsets]
+    return pickle.loads(head, buffers=views), memory
+
+
+def _worker_call(fn, *args):
+    return fn(_WORKER_SHARED, *args)
+
+
+class LocalProcesses:
+    """Run chunks on worker processes of this machine.
+
+    Each :meth:`map` starts ``n_workers`` processes (default: one per core), shares the shared object
+    with them (the prepared simulation: its arrays once, in shared memory, read in place by every
+    worker), and yields the tasks' results as they finish, with at most :data:`TASKS_PER_THREAD` tasks
+    per worker in flight. Workers come from a fork server that has
+    already imported the core (POSIX; elsewhere they are spawned), so starting them costs little, and
+    the server is started when the engine is made: it loads while the caller prepares its scenario.
+    """
+
+    def __init__(self, n_workers=None):
+        self.n_workers = max(1, int(n_workers or os.cpu_count() or 1))
+        methods = multiprocessing.get_all_start_methods()
+        self._ctx = multiprocessing.get_context("forkserver" if "forkserver" in methods else "spawn")
+        if self._ctx.get_start_method() == "forkserver":
+            self._ctx.set_forkserver_preload(["__main__", "sim.montecarlo"])   # imported once, by the server
+            from multiprocessing import forkserver    # start the server now (it imports the core meanwhile)
+            forkserver.ensure_running()
+        self._pools = []
+
+    def map(self, fn, shared, args):
+        """``fn(shared, *a)`` for every ``a`` in ``args`` on the workers, yielded as they finish."""
+        args = list(args)
+        if not args:
+            return
+        memory, payload = _share(shared)
+        pool = concurrent.futures.ProcessPoolExecutor(min(self.n_workers, len(args)), mp_context=self._ctx,
+                                                      initializer=_worker_start, initargs=(payload,))
+        self._pools.append(pool)
+        try:
+            pending = iter(args)
+            window = TASKS_PER_THREAD * pool._max_workers
+            running = {pool.submit(_worker_call, fn, *a) for a in [next(pending) for _ in range(min(window, len(args)))]}
+            while running:
+                done, running = concurrent.futures.wait(running, return_when=concurrent.futures.FIRST_COMPLETED)
+                for fut in done:
+                    nxt = next(pending, None)
+                    if nxt is not None:
+                        running.add(pool.submit(_worker_call, fn, *nxt))
+                    yield fut.result()
+        finally:
+            self._stop(pool)
+            if memory is not None:
+                memory.close()
+                memory.unlink()
+
+    def _stop(self, pool):
+        """Shut a pool down now: queued tasks cancelled, running ones stopped (their results are not wanted)."""
+        if pool not in self._pools:
+            return
+        self._pools.remove(pool)
+        workers = list((pool._processes or {}).values())    # the executor has no public way to stop running tasks
+        pool.shutdown(wait=False, cancel_futures=True)
+        for w in workers:
+            if w.is_alive():
+                w.terminate()
+        for w in workers:
+            w.join(5.0)
+
+    def close(self):
+        for pool in list(self._pools):
+            self._stop(pool)
 
     def __enter__(self):
         return self
@@ -202,13 +337,16 @@ class _Borrowed:
 def make_engine(engine):
     """An engine to use in a ``with`` block.
 
-    ``None``: :class:`InProcess`; a string: :class:`DaskCluster` at that
-    address (``"local"`` for a local cluster), closed at the end of the
-    block; an engine object (anything with ``map(fn, sim, args)``): used as
-    it is and left open for its owner.
+    ``None``: :class:`InProcess`; ``"processes"``: :class:`LocalProcesses`
+    (one per core); another string: :class:`DaskCluster` at that address
+    (``"local"`` for a local cluster), closed at the end of the block; an
+    engine object (anything with ``map(fn, sim, args)``): used as it is
+    and left open for its owner.
     """
     if engine is None:
         return InProcess()
+    if engine == "processes":
+        return LocalProcesses()
     if isinstance(engine, str):
         return DaskCluster(engine)
     return _Borrowed(engine)

@@ -59,6 +59,62 @@ def test_dask_local_cluster_gives_identical_files(run_cli, tmp_path):
         assert (tmp_path / "d" / name).read_bytes() == (tmp_path / "l" / name).read_bytes()
 
 
+@pytest.mark.parametrize("fmt", ["csv", "parquet"])
+def test_worker_processes_give_identical_files(run_cli, tmp_path, fmt):
+    # --workers N: chunks on N processes of this machine, results in campaign order: the same files as in
+    # this process (Parquet: the same rows, written by the workers themselves)
+    if fmt == "parquet":
+        pytest.importorskip("pyarrow")
+    sc = SCENARIOS / "iraq_2012_f16_balad.toml"
+    outs = {}
+    for w in (1, 2):
+        outs[w] = tmp_path / f"w{w}"
+        code, _, err = run_cli("run", sc, "--campaigns", 12, "--chunk", 2, "--workers", w, "--flights-format", fmt,
+                               "--out", outs[w], "-q")
+        assert code == 0, err
+    assert (outs[1] / "summary.json").read_bytes() == (outs[2] / "summary.json").read_bytes()
+    if fmt == "csv":
+        assert (outs[1] / "flights.csv").read_bytes() == (outs[2] / "flights.csv").read_bytes()
+    else:
+        import pandas as pd
+        a, b = (pd.read_parquet(outs[w] / "flights.parquet").sort_values(["campaign", "flight"], ignore_index=True)
+                for w in (1, 2))
+        assert len(a) == 12 * 15 and a.equals(b)
+
+
+@pytest.mark.parametrize("memory_available", [True, False])
+def test_worker_payload_rebuilds_the_object_with_or_without_shared_memory(monkeypatch, memory_available):
+    # sim.engine._share: arrays once in shared memory, views of it in each worker; with no shared memory
+    # to be had (a small /dev/shm), the object travels whole
+    import numpy as np
+    from sim import engine
+    if not memory_available:
+        def refuse(*a, **k):
+            raise OSError("no space left on device")
+        monkeypatch.setattr(engine.shared_memory, "SharedMemory", refuse)
+    obj = {"a": np.arange(1000.0), "b": [np.ones((3, 4), np.float32), "text"], "c": 7}
+    memory, payload = engine._share(obj)
+    assert (memory is not None) == memory_available
+    try:
+        got, view = engine._rebuild(payload)
+        assert np.array_equal(got["a"], obj["a"]) and got["b"][0].dtype == np.float32
+        assert np.array_equal(got["b"][0], obj["b"][0]) and got["b"][1] == "text" and got["c"] == 7
+        if memory_available:
+            assert not got["a"].flags.owndata          # a view of the shared block, not a copy
+            del got
+            view.close()
+    finally:
+        if memory is not None:
+            memory.close()
+            memory.unlink()
+
+
+def test_workers_and_dask_together_exit_2(run_cli, tmp_path):
+    code, _, err = run_cli("run", SCENARIOS / "iraq_2012_baseline.toml", "--campaigns", 2, "--workers", 2,
+                           "--dask", "local", "--out", tmp_path / "o")
+    assert code == 2 and "--workers" in err and len(err.strip().splitlines()) == 1
+
+
 def test_existing_scheduler_address_gives_identical_files(run_cli, tmp_path):
     # Dask for users who outgrow one machine: any scheduler address works as "local" does
     distributed = pytest.importorskip("distributed")

@@ -154,18 +154,20 @@ def _gone(pids, timeout_s=15):
 
 
 @pytest.mark.parametrize("command, extra, campaigns, sig", [
-    ("run", (), 20000, signal.SIGTERM),
-    ("run", (), 20000, signal.SIGHUP),
+    ("run", (), 60000, signal.SIGTERM),       # 180,000 flights: in this process
+    ("run", (), 60000, signal.SIGHUP),
     ("brief", (), 5, signal.SIGHUP),
     ("run", ("--dask", "local", "--chunk", "50"), 20000, signal.SIGTERM),
     ("run", ("--dask", "local", "--chunk", "50"), 20000, signal.SIGHUP),
+    ("run", ("--workers", "2", "--chunk", "50"), 20000, signal.SIGTERM),
+    ("run", ("--workers", "2", "--chunk", "50"), 20000, signal.SIGINT),
 ])
 def test_sigterm_and_sighup_clean_up_and_exit_128_plus_n(tmp_path, command, extra, campaigns, sig):
-    if extra:
+    if "--dask" in extra:
         pytest.importorskip("distributed")
     p = _start(command, tmp_path / "o", *extra, campaigns=campaigns)
     _wait_for_stage(tmp_path, p)
-    if extra:     # a Dask run: wait until its local cluster's workers are up, then stop it
+    if extra:     # a Dask run or worker processes: wait until the workers are up, then stop it
         t0 = time.monotonic()
         while len(_children(p.pid)) < 2 and time.monotonic() - t0 < 30 and p.poll() is None:
             time.sleep(0.1)
@@ -176,10 +178,11 @@ def test_sigterm_and_sighup_clean_up_and_exit_128_plus_n(tmp_path, command, extr
     p.send_signal(sig)
     code, _, err = _finish(p)
     assert code == 128 + sig
-    assert _one_line(err) == f"airpicture: stopped by {signal.Signals(sig).name}"
+    assert _one_line(err) == ("airpicture: interrupted" if sig == signal.SIGINT else
+                              f"airpicture: stopped by {signal.Signals(sig).name}")
     assert not (tmp_path / "o").exists() and _hidden(tmp_path) == []
     if extra:
-        assert workers and _gone(workers), "Dask workers left running"
+        assert workers and _gone(workers), "workers left running"
 
 
 def test_a_later_run_removes_what_a_killed_run_left_and_says_so(tmp_path):

@@ -310,7 +310,7 @@ def test_help_examples_parse_and_name_shipped_scenarios(run_cli):
     assert code == 0 and "docs/place.md" in out and "--against" in out
     joined = out.replace("\\\n", " ")
     examples = [line.strip() for line in joined.splitlines() if line.strip().startswith("airpicture place")]
-    assert len(examples) == 3
+    assert len(examples) == 4
     for line in examples:
         args = build_parser().parse_args(shlex.split(line)[1:])
         assert args.func.__name__ == "_cmd_place" and resolve_scenario(args.scenario).is_file()
@@ -326,3 +326,286 @@ def test_same_scenario_and_seed_give_byte_identical_files(tmp_path, run_cli):
     assert names == sorted(f.name for f in (tmp_path / "b").iterdir())
     for name in names:
         assert (tmp_path / "a" / name).read_bytes() == (tmp_path / "b" / name).read_bytes(), name
+
+
+# --- orbit candidates (racetracks of an airborne like radar) ---------------------------------------------------
+def _aew(name="AEW", *, waypoints=((34.5, 42.5), (34.5, 43.5)), alt_m=6000.0, range_km=40.0, pd=0.8, avail=0.8,
+         scan_s=30.0, speed_kmh=600.0):
+    return {"name": name, "kind": "primary",
+            "orbit": {"waypoints": [{"lat": a, "lon": b} for a, b in waypoints], "altitude_m": alt_m,
+                      "speed_kmh": speed_kmh},
+            "range_km": range_km, "scan_period_s": scan_s, "availability": avail, "pd": pd}
+
+
+def _tracks(quads):
+    from sim.analysis.place import Racetrack
+    return [Racetrack(f"t{k}", *map(float, q)) for k, q in enumerate(quads)]
+
+
+def _reference_p(route, offset_m, waypoints, alt_m, speed_mps, range_m, pd, avail, period_s, m, n, refraction_k):
+    """An orbit's P for a flight at ``offset_m`` off a route, by plain loops: the flight's position from the
+    route's lat/lon/track interpolated and moved sideways on the sphere, the platform's from
+    :meth:`sim.platforms.Orbit.position`, coverage from the spherical law of cosines (ground distance by arccos,
+    horizon sqrt(2kRh1) + sqrt(2kRh2), slant range), and the m-of-n probability by enumerating every hit pattern
+    of the covered scans; averaged over the loop and scan phases the placement states (LOOP_PHASES x PHASES,
+    evenly spaced) and times the availability."""
+    from geo.earth import EARTH_RADIUS_M as R
+    from sim.analysis.place import LOOP_PHASES, PHASES
+    from sim.platforms import flying_orbit
+    lat_w, lon_w = zip(*waypoints)
+    orbit = flying_orbit(lat_w, lon_w, alt_m, speed_mps)
+    kr = 2.0 * refraction_k * R
+    total = 0.0
+    for q in range(LOOP_PHASES):
+        for ph in range(PHASES):
+            pds = []
+            k = 0
+            while (ph + 0.5) / PHASES * period_s + k * period_s <= route.duration_s:
+                t = ((ph + 0.5) / PHASES + k) * period_s
+                k += 1
+                lat0, lon0 = (np.radians(np.interp(t, route.t_s, v)) for v in (route.lat_deg, route.lon_deg))
+                az = np.radians(np.interp(t, route.t_s, np.unwrap(route.track_deg, period=360.0)) + 90.0)
+                alt = np.interp(t, route.t_s, route.alt_m)
+                d = math.atan(offset_m / R)      # the offset, as positions_at applies it
+                lat = math.asin(math.sin(lat0) * math.cos(d) + math.cos(lat0) * math.sin(d) * math.cos(az))
+                lon = lon0 + math.atan2(math.sin(az) * math.sin(d) * math.cos(lat0),
+                                        math.cos(d) - math.sin(lat0) * math.sin(lat))
+                u = np.array([math.cos(lat) * math.cos(lon), math.cos(lat) * math.sin(lon), math.sin(lat)])
+                p, _ = orbit.position(t, (q + 0.5) / LOOP_PHASES)
+                theta = math.acos(min(1.0, float(np.dot(u, p))))
+                r1, r2 = R + alt_m, R + alt
+                slant = math.sqrt(r1 * r1 + r2 * r2 - 2.0 * r1 * r2 * math.cos(theta))
+                seen = R * theta <= math.sqrt(kr * alt_m) + math.sqrt(kr * max(alt, 0.0)) and slant <= range_m
+                pds.append(pd if seen else 0.0)
+            pds = np.array(pds)
+            cov = np.flatnonzero(pds > 0)
+            assert len(cov) <= 16                                  # the enumeration stays small
+            if not len(cov):
+                continue
+            patterns = np.array(list(itertools.product([0, 1], repeat=len(cov))), dtype=int).reshape(-1, len(cov))
+            hits = np.zeros((len(patterns), len(pds)), dtype=int)
+            hits[:, cov] = patterns
+            held = np.zeros(len(patterns), dtype=bool)
+            for j in range(len(pds)):                              # m of the last n scans, at each scan
+                held |= hits[:, max(0, j - n + 1):j + 1].sum(axis=1) >= m
+            prob = np.prod(np.where(patterns == 1, pds[cov], 1.0 - pds[cov]), axis=1)
+            total += float(prob[held].sum())
+    return avail * total / (LOOP_PHASES * PHASES)
+
+
+def _orbit_columns(sc, tracks, objective="detect", campaigns=10, seed=11):
+    """The selection sample of a scenario and the orbit candidates' columns on it (every flight)."""
+    from sim.analysis.place import _Columns, _flight_set, _like_table, candidate_table
+    cache = PrepCache()
+    like_table, spec = _like_table(sc, "AEW")
+    tables = [candidate_table(like_table, "AEW", c) for c in tracks]
+    fs = _flight_set("s", sc, objective, campaigns, sc.run.flights, seed, None, cache)
+    cols = _Columns(fs, tables, objective, None, cache, spec, {})
+    cols.sees = np.ones(fs.n, dtype=bool)                     # every flight, whatever the existing radars did
+    return fs, spec, np.array([cols.column(j) for j in range(len(tracks))])
+
+
+def test_orbit_column_equals_a_brute_force_loop_over_phases_and_hit_patterns():
+    # reference: _reference_p (plain loops, independent geometry, every hit pattern enumerated); tolerance 1e-9:
+    # the same phases, so only float rounding differs (positions agree to a millimetre)
+    sc = _sc(_doc([_aew(waypoints=((36.0, 42.5), (36.0, 43.5)))], sigma_km=4.0, m=2, n=3, flights=5))
+    track = (33.38, 42.8, 33.3, 43.3)          # 37-42 km north of the route, 40 km reach: partly covered
+    fs, spec, P = _orbit_columns(sc, _tracks([track]), campaigns=4)
+    from sim.flights import OFFSET_CLIP_SIGMA, OFFSET_STEP_M, nearest_row, offset_rows
+    route = fs.sim.routes[0]
+    offsets = offset_rows(route.cross_track_sigma_m, OFFSET_CLIP_SIGMA, OFFSET_STEP_M)
+    for target_m in (-1000.0, 3500.0, 5500.0):                 # flights 1 km north, 3.5 and 5.5 km south of it
+        i = int(np.argmin(np.abs(fs.cross_track_m - target_m)))
+        off = float(offsets[nearest_row(offsets, fs.cross_track_m[i])])
+        want = _reference_p(route, off, ((track[0], track[1]), (track[2], track[3])), 6000.0, 600 / 3.6, 40e3, 0.8,
+                            0.8, 30.0, 2, 3, sc.detection.refraction_k)
+        assert 0.03 < want < 0.75                                 # partly covered: a test that can fail both ways
+        assert P[0, i] == pytest.approx(want, abs=1e-9)
+
+
+@pytest.mark.parametrize("objective,what", [("detect", "detected"), ("track-in-airspace", "detected_in_airspace")])
+def test_orbit_candidate_gain_agrees_with_the_monte_carlo(objective, what):
+    # an orbit across the Syria-Iraq border at 40.05E, 30 km north of a 34N route, 2-of-3 at Pd 0.6: the
+    # placement's expected new tracks (loop phases averaged) against the Monte Carlo's on the same flights
+    # (its own loop phase per flight): binomial, 4 standard deviations
+    sc = _sc(_doc([_aew(waypoints=((31.0, 47.0), (31.5, 47.0)), pd=0.6, scan_s=10.0)], lat=34.0, lon=(39.0, 41.5),
+                  sigma_km=12.0, m=2, n=3, campaigns=150, flights=10))
+    cache = PrepCache()
+    tr = _tracks([(34.3, 39.6, 34.3, 40.5)])
+    r = place(sc, 1, "AEW", candidates=tr, objective=objective, select_campaigns=150, cache=cache)
+    seed = sc.run.seed + SELECTION_SEED_OFFSET
+    base, rb = _mc_value(sc, [], 150, sc.run.flights, seed, cache, what)
+    with_c, rc = _mc_value(sc, [r.tables[0]], 150, sc.run.flights, seed, cache, what)
+    assert base == pytest.approx(r.base_value, abs=1e-12)
+    n = len(rc.detected)
+    new = int(np.sum(getattr(rc, what) & ~getattr(rb, what)))
+    expect = n * r.steps[0].gain
+    assert 0.05 * n < expect < 0.95 * n
+    assert abs(new - expect) <= 4.0 * math.sqrt(expect) + 1.0
+
+
+def test_zero_length_racetrack_equals_a_fixed_site_at_its_altitude():
+    # both waypoints the same point: the platform holds it (a one-waypoint orbit), seen as a site with its
+    # antenna at the orbit's altitude (smooth Earth, 0 m ground); the fixed site's column reads its detection
+    # table (nearest second), the orbit's its exact geometry: per flight within 0.01, on average within 0.001
+    far_orbit = _aew(waypoints=((36.0, 42.5), (36.0, 43.5)), scan_s=10.0, pd=0.5)
+    sc = _sc(_doc([far_orbit], sigma_km=8.0, m=2, n=3, flights=10))
+    hold = _tracks([(33.33, 43.0, 33.33, 43.0)])
+    fs, _, P_orbit = _orbit_columns(sc, hold, campaigns=10)
+    from sim.analysis.place import _Columns, _flight_set, _like_table, candidate_table
+    site = {k: v for k, v in far_orbit.items() if k != "orbit"} | {"lat": 36.0, "lon": 43.0, "elevation_m": 0.0,
+                                                                    "antenna_height_m": 6000.0}
+    sc_f = _sc(_doc([site], sigma_km=8.0, m=2, n=3, flights=10))
+    cache = PrepCache()
+    like_table, spec = _like_table(sc_f, "AEW")
+    table = candidate_table(like_table, "AEW", Candidate("hold", 33.33, 43.0, 6000.0, None))
+    fs_f = _flight_set("s", sc_f, "detect", 10, sc_f.run.flights, 11, None, cache)
+    assert np.array_equal(fs_f.cross_track_m, fs.cross_track_m)        # the same flights (same streams)
+    cols = _Columns(fs_f, [table], "detect", None, cache, spec, {})
+    cols.sees = np.ones(fs_f.n, dtype=bool)
+    P_site = cols.column(0)
+    written = candidate_table(_like_table(sc, "AEW")[0], "AEW", hold[0])
+    assert written["orbit"]["waypoints"] == [{"lat": 33.33, "lon": 43.0}]   # one waypoint: it holds there
+    assert 0.1 < P_site.mean() < 0.6
+    assert np.max(np.abs(P_orbit[0] - P_site)) <= 0.01
+    assert abs(P_orbit[0].mean() - P_site.mean()) <= 0.001
+
+
+def test_k1_over_racetracks_picks_the_brute_force_best():
+    # two routes (33.0N and 33.5N, no sideways spread), 1-of-1 at Pd 0.5: a racetrack's P per flight is
+    # 1 - prod(1 - pd_k) over its covered scans, averaged over the phases (the reference above); each
+    # candidate's value alone is then the route shares of the sample times those, independent of the placement
+    doc = _doc([_aew(waypoints=((36.0, 42.5), (36.0, 43.5)), pd=0.5, avail=0.9)], sigma_km=0.0, flights=10)
+    doc["route"].append({"name": "north", "waypoints": [{"lat": 33.5, "lon": 42.0}, {"lat": 33.5, "lon": 44.0}],
+                         "cross_track_sigma_km": 0.0, "weight": 0.5})
+    sc = _sc(doc)
+    quads = [(33.25, 42.6, 33.25, 43.0), (32.8, 43.0, 33.1, 43.0), (33.6, 43.2, 33.75, 43.6), (33.4, 42.6, 33.4, 42.6)]
+    cache = PrepCache()
+    r = place(sc, 1, "AEW", candidates=_tracks(quads), select_campaigns=12, cache=cache)
+    _, rs = _mc_value(sc, [], 12, sc.run.flights, sc.run.seed + SELECTION_SEED_OFFSET, cache)
+    assert not rs.detected.any()                                  # the existing orbit is far: every flight can gain
+    share = np.bincount(rs.batch.route_index, minlength=2) / len(rs.detected)
+    sim = prepare(sc)
+    value = []
+    for q in quads:
+        wps = ((q[0], q[1]),) if q[:2] == q[2:] else ((q[0], q[1]), (q[2], q[3]))
+        value.append(sum(share[i] * _reference_p(sim.routes[i], 0.0, wps, 6000.0, 600 / 3.6, 40e3, 0.5, 0.9, 30.0,
+                                                 1, 1, sc.detection.refraction_k) for i in range(2)))
+    assert len(set(np.round(value, 6))) == len(quads)              # no ties: the argmax is a real choice
+    assert r.steps[0].index == int(np.argmax(value))
+    assert r.steps[0].value == pytest.approx(max(value), abs=1e-9)
+    exact = r.singleton_exact
+    np.testing.assert_allclose(r.singleton[exact], np.array(value)[exact], atol=1e-9)
+    assert np.all(r.singleton[~exact] >= np.array(value)[~exact] - 1e-12)   # the others stand in by their bounds
+
+
+def test_reach_matrix_bounds_orbit_columns():
+    # the geometric bound (the loop's positions 5 km apart, that spacing added) is above every orbit column,
+    # and 0 only where the column is 0; racetracks near the edge of reach of the route's flights
+    sc = _sc(_doc([_aew(waypoints=((36.0, 42.5), (36.0, 43.5)), pd=0.9, scan_s=10.0)], sigma_km=10.0, flights=10))
+    quads = [(33.4, 42.5, 33.45, 43.5), (33.55, 42.8, 33.6, 43.2), (32.45, 43.0, 32.6, 43.6), (33.0, 43.0, 33.0, 43.0),
+             (34.5, 43.0, 34.6, 43.2)]
+    tr = _tracks(quads)
+    fs, spec, P = _orbit_columns(sc, tr, campaigns=10)
+    from sim.analysis.place import reach_matrix
+    upper = reach_matrix(fs, np.arange(fs.n), tr, spec)
+    assert np.all(P.T <= upper + 1e-12)
+    assert np.all(upper[:, -1] == 0.0) and np.all(P[-1] == 0.0)        # 110 km north of the route: out of reach
+    assert np.any((upper[:, 1] > 0) & (P[1] == 0.0)) and np.any(P[1] > 0)   # at the edge: some flights, not all
+    assert np.all((P.T > 0) <= (upper > 0))
+
+
+def test_orbit_grid_copies_the_like_racetrack_onto_the_grid():
+    # every grid racetrack has the like's length and heading at its centre, and is centred on a grid point of the
+    # fixed-site grid (pyproj.Geod as the reference; 1 m and 1e-6 deg)
+    from geo.geodesy import WGS84
+    from sim.analysis.place import _like_table, grid_candidates, orbit_grid_candidates
+    sc = _sc(_doc([_aew(waypoints=((33.0, 41.2), (34.5, 42.2)))]))
+    spec = _like_table(sc, "AEW")[1]
+    tracks = orbit_grid_candidates(sc, 150e3, spec)
+    sites = grid_candidates(sc, 150e3, 10.0)
+    assert len(tracks) == len(sites) > 5
+    az_like, _, len_like = WGS84.inv(41.2, 33.0, 42.2, 34.5)
+    lon_m, lat_m, back = WGS84.fwd(41.2, 33.0, az_like, len_like / 2)
+    for t, c in zip(tracks, sites):
+        az, _, length = WGS84.inv(t.lon1_deg, t.lat1_deg, t.lon2_deg, t.lat2_deg)
+        assert length == pytest.approx(len_like, abs=30.0)        # the ends are rounded to 1e-4 deg (11 m)
+        lon_c, lat_c, back_c = WGS84.fwd(t.lon1_deg, t.lat1_deg, az, length / 2)
+        assert (lat_c, lon_c) == pytest.approx((c.lat_deg, c.lon_deg), abs=2e-4)
+        assert (back_c - back) % 360.0 == pytest.approx(0.0, abs=0.01) or (back_c - back) % 360.0 == pytest.approx(
+            360.0, abs=0.01)
+
+
+def test_adaptive_flyer_answers_orbit_candidates():
+    # the red-team route search takes a layout of orbits (its hazards averaged over the loop): the loop ends, and
+    # the robust value never exceeds the naive one
+    sc = _sc(_doc([_aew(waypoints=((36.0, 42.5), (36.0, 43.5)), scan_s=10.0)], sigma_km=5.0, campaigns=20))
+    r = place(sc, 1, "AEW", candidates=_tracks([(33.2, 42.5, 33.2, 43.5), (32.5, 43.0, 33.5, 43.0)]),
+              against="adaptive", max_extra_km=30.0, rounds=2, select_campaigns=20)
+    assert r.rounds[-1].new_layout is None
+    assert r.flyer_routes
+    assert r.robust_value("layout")[0] <= r.rescore_layout.value + 1e-12
+    assert "orbit" in r.rescore_layout.doc["radar"][-1]
+
+
+def _write_orbit_toy(tmp_path, doc):
+    from sim.products.evade import toml_text
+    p = tmp_path / "toy.toml"
+    p.write_text(toml_text(doc), encoding="utf-8")
+    tracks = tmp_path / "racetracks.csv"
+    tracks.write_text("name,lat1,lon1,lat2,lon2\nnear,33.2,42.6,33.2,43.4\ncross,32.6,43.0,33.4,43.0\n"
+                      "hold,33.3,43.5,33.3,43.5\nfar,35.5,42.6,35.5,43.4\n", encoding="utf-8")
+    return p, tracks
+
+
+def test_orbit_rescore_equals_airpicture_run_on_the_written_scenario(tmp_path, run_cli):
+    p, tracks = _write_orbit_toy(tmp_path, _doc([_aew(waypoints=((36.0, 42.5), (36.0, 43.5)), scan_s=10.0,
+                                                      avail=0.5)], campaigns=20, sigma_km=8.0, m=2, n=3))
+    code, out, err = run_cli("place", p, "--add", "2", "--like", "AEW", "--candidates", tracks, "--select-campaigns",
+                             "10", "--out", tmp_path / "place", "-q")
+    assert code == 0, err
+    placed = json.loads((tmp_path / "place" / "place.json").read_text())
+    assert placed["question"]["platform"] == "orbit"
+    written = tomllib.loads((tmp_path / "place" / "placed.toml").read_text())
+    new = written["radar"][1:]
+    assert [t["name"] for t in new] == [s["name"] for s in placed["layout"]["sites"]]
+    with open(tracks, newline="") as fh:
+        rows = {r["name"]: r for r in csv.DictReader(fh)}
+    for t in new:
+        want = [{"lat": float(rows[t["name"]][f"lat{k}"]), "lon": float(rows[t["name"]][f"lon{k}"])} for k in (1, 2)]
+        assert t["orbit"]["waypoints"] == (want[:1] if want[0] == want[1] else want)
+        assert (t["orbit"]["altitude_m"], t["orbit"]["speed_kmh"], t["range_km"]) == (6000.0, 600.0, 40.0)
+        assert "lat" not in t and "antenna_height_m" not in t
+    code, _, err = run_cli("run", tmp_path / "place" / "placed.toml", "--out", tmp_path / "run", "-q")
+    assert code == 0, err
+    ran = read_summary(tmp_path / "run")
+    ran.pop("flights_file")
+    assert ran == placed["layout"]["summary"]                      # exactly: same seed, same file
+    with open(tmp_path / "place" / "steps.csv", newline="") as fh:
+        steps = list(csv.DictReader(fh))
+    assert float(steps[-1]["objective_mc"]) == ran["p_detect"]
+    assert {"lat1", "lon1", "lat2", "lon2", "altitude_m"} <= set(steps[0])
+    assert "orbit" in (tmp_path / "place" / "README.txt").read_text()
+
+
+@pytest.mark.parametrize("like,rows,extra,needle", [
+    ("AEW", "lat1,lon1,lat2,lon2\n33,42.6,33,43.4\n33,x,33,43\n", [], "line 3: lon1: must be a number"),
+    ("AEW", "lat1,lon1,lat2,lon2\n33,42.6,33.004,42.6\n", [], "line 2: the waypoints are 444 m apart"),
+    ("AEW", "lat1,lon1,lat2\n33,42.6,33\n", [], "line 1: the header has no column 'lon2'"),
+    ("AEW", "lat1,lon1,lat2,lon2,name\n33,42.6,33,43,a\n33,42.6,34,43,a\n", [], "line 3: name: 'a' is given twice"),
+    ("AEW", "lat,lon\n33,42.6\n", [], "line 1: sites (lat,lon) are candidates for a --like radar on a fixed site"),
+    ("R0", "lat1,lon1,lat2,lon2\n33,42.6,33,43.4\n", [], "line 1: racetracks (lat1,lon1,lat2,lon2) are candidates"),
+    ("AEW", None, [], "flies an orbit: give its candidate racetracks"),
+])
+def test_bad_racetracks_exit_2_with_one_line(tmp_path, run_cli, like, rows, extra, needle):
+    p, _ = _write_orbit_toy(tmp_path, _doc([_aew(waypoints=((36.0, 42.5), (36.0, 43.5))), _radar("R0", LAT0, 42.6)]))
+    args = []
+    if rows is not None:
+        bad = tmp_path / "bad.csv"
+        bad.write_text(rows, encoding="utf-8")
+        args = ["--candidates", bad]
+    code, out, err = run_cli("place", p, "--add", "1", "--like", like, *args, *extra, "--out", tmp_path / "o", "-q")
+    assert code == 2
+    assert len(err.strip().splitlines()) == 1 and needle in err, err
+    if rows is not None:
+        assert "bad.csv" in err                                    # the file is named

@@ -145,13 +145,15 @@ def test_memory_stays_within_its_bound_least_recently_used_first():
     assert c.get("blob", 0, lambda: "recomputed") == "recomputed"
 
 
-def test_a_cluster_prepares_the_same_tables_in_parallel():
+@pytest.mark.parametrize("kind", ["dask", "processes"])
+def test_a_cluster_prepares_the_same_tables_in_parallel(kind):
     # with an engine, the masking and detection tables not at hand are computed on it, one task each; the
     # simulation and its outputs are those of an in-process preparation
-    pytest.importorskip("distributed")
-    from sim.engine import DaskCluster
+    from sim.engine import DaskCluster, LocalProcesses
+    if kind == "dask":
+        pytest.importorskip("distributed")
     c = PrepCache()
-    with DaskCluster("local", n_workers=2) as eng:
+    with (DaskCluster("local", n_workers=2) if kind == "dask" else LocalProcesses(2)) as eng:
         sim = prepare(BASE, TERRAIN, c, engine=eng)
     cold = prepare(BASE, TERRAIN)
     assert c.stats["computed"]["masking"] == len(BASE.radars)

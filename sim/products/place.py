@@ -1,5 +1,6 @@
 """Products of ``airpicture place``: the steps (CSV), the objective against K (chart), the map of the chosen
-sites and their coverage over the existing layout, the augmented scenario files and README.txt.
+sites (or orbits: racetracks) and their coverage over the existing layout, the augmented scenario files and
+README.txt.
 
 Everything here draws or writes a :class:`sim.analysis.place.PlaceResult` it is given; nothing runs the
 placement or the Monte Carlo. The scenario files are written by :func:`sim.products.evade.toml_text` and
@@ -15,13 +16,15 @@ from matplotlib.patches import PathPatch, Patch
 
 from geo.coverage import load_borders, project_geometry
 from geo.geodesy import leg_geometry, positions_along_route
+from sim.analysis.place import LOOP_PHASES, PHASES, Racetrack
 from sim.products.brief import coverage_level
 from sim.products.coverage import radar_coverages
 from sim.products.evade import toml_text
 from sim.products.export import staged_output, write_csv, write_json, write_sidecar
-from sim.products.maps import (draw_countries, draw_coverage, draw_graticule, draw_north_arrow, draw_routes,
-                               draw_scale_bar, draw_sites, polygon_path, set_map_extent)
+from sim.products.maps import (draw_countries, draw_coverage, draw_graticule, draw_north_arrow, draw_orbits,
+                               draw_routes, draw_scale_bar, draw_sites, polygon_path, set_map_extent)
 from sim.products.style import COLORS, FONT_SIZE, LINES, MARKERS, PALETTE, new_figure, save_figure, use_style
+from sim.platforms import Orbit
 from sim.results import ASSUMPTIONS_NOTE
 
 __all__ = ["objective_label", "run_text", "steps_rows", "rounds_rows", "candidate_rows", "place_json",
@@ -36,6 +39,32 @@ NEW_COLOR = PALETTE["blue"]
 #: The flyer's routes, in the order found.
 FLYER_COLORS = (PALETTE["vermillion"], PALETTE["purple"], PALETTE["sky_blue"], "#555555", PALETTE["yellow"],
                 PALETTE["green"])
+
+
+
+def _copies(result):
+    """"1 more copy of X" / "3 more copies of X": what a placement adds."""
+    return f"{result.add} more {'copy' if result.add == 1 else 'copies'} of {result.like}"
+
+def is_orbit(result):
+    """Whether the candidates are orbits (racetracks of an airborne ``like`` radar) rather than sites."""
+    return bool(result.candidates) and isinstance(result.candidates[0], Racetrack)
+
+
+def _orbit_note(result):
+    """The like orbit's altitude and speed, as README.txt and the captions say them."""
+    o = next(r for r in result.scenario.radars if r.name == result.like).orbit
+    return f"at {o.altitude_m:,.0f} m and {o.speed_mps * 3.6:,.0f} km/h"
+
+
+def _where_columns(result, c):
+    """A candidate's position columns: a site's lat, lon, elevation and mast, or a racetrack's waypoints and
+    altitude."""
+    if isinstance(c, Racetrack):
+        o = next(r for r in result.scenario.radars if r.name == result.like).orbit
+        return {"lat1": c.lat1_deg, "lon1": c.lon1_deg, "lat2": c.lat2_deg, "lon2": c.lon2_deg,
+                "altitude_m": o.altitude_m}
+    return {"lat": c.lat_deg, "lon": c.lon_deg, "elevation_m": c.elevation_m, "mast_m": c.antenna_height_m}
 
 
 def objective_label(objective):
@@ -54,8 +83,11 @@ def run_text(result):
     flyer = ("a fixed flyer (the scenario's routes)" if result.against == "fixed" else
              f"a flyer who adapts (least-detectable route within {result.max_extra_km:g} km extra, levels "
              f"{result.levels})")
-    return (f"placement of {result.add} more {result.like} radars in scenario {sc.info.name} ({sc.info.title}); "
-            f"objective {result.objective}, against {flyer}; candidates: {len(result.candidates):,} sites from "
+    cands = (f"{len(result.candidates):,} racetracks (orbits {_orbit_note(result)}; P per flight averaged over "
+             f"{LOOP_PHASES} loop phases x {PHASES} scan phases)" if is_orbit(result)
+             else f"{len(result.candidates):,} sites")
+    return (f"placement of {_copies(result)} in scenario {sc.info.name} ({sc.info.title}); "
+            f"objective {result.objective}, against {flyer}; candidates: {cands} from "
             f"{result.candidate_source}; chosen on a selection sample of {result.select_flights_total:,} flights "
             f"(seed {result.select_seed}); re-scored by {result.campaigns:,} campaigns x {result.flights} flights, "
             f"seed {result.seed}" + (f"; what-if: {'; '.join(sc.overrides)}" if sc.overrides else ""))
@@ -72,15 +104,16 @@ def steps_rows(result):
     rows = []
     pre = result.rescore_prefix
     rs = pre[0]
-    rows.append({"k": 0, "site": "(existing radars)", "lat": None, "lon": None, "elevation_m": None, "mast_m": None,
+    rows.append({"k": 0, "site": "(existing radars)",
+                 **dict.fromkeys(_where_columns(result, result.candidates[0]) if result.candidates else
+                                 ("lat", "lon", "elevation_m", "mast_m")),
                  "marginal_gain": None, "objective_sample": round(result.base_value, 6),
                  "bound_sample": round(result.base_value, 6), "columns_computed": 0,
                  "objective_mc": rs.value, "mc_ci95_low": _ci(rs)[0], "mc_ci95_high": _ci(rs)[1]})
     for s in result.steps:
         c = result.candidates[s.index]
         rs = pre[s.k]
-        rows.append({"k": s.k, "site": c.name, "lat": c.lat_deg, "lon": c.lon_deg, "elevation_m": c.elevation_m,
-                     "mast_m": c.antenna_height_m, "marginal_gain": round(s.gain, 6),
+        rows.append({"k": s.k, "site": c.name, **_where_columns(result, c), "marginal_gain": round(s.gain, 6),
                      "objective_sample": round(s.value, 6), "bound_sample": round(s.bound, 6),
                      "columns_computed": s.evaluations, "objective_mc": rs.value, "mc_ci95_low": _ci(rs)[0],
                      "mc_ci95_high": _ci(rs)[1]})
@@ -114,8 +147,7 @@ def candidate_rows(result):
     (exact when computed, else the geometric bound), and whether (and when) it was chosen."""
     chosen = {j: s.k for s in result.steps for j in [s.index]}
     robust = set(result.layout) if result.against == "adaptive" else set()
-    return [{"site": c.name, "lat": c.lat_deg, "lon": c.lon_deg, "elevation_m": c.elevation_m,
-             "mast_m": c.antenna_height_m, "evaluated": bool(result.evaluated[j]),
+    return [{"site": c.name, **_where_columns(result, c), "evaluated": bool(result.evaluated[j]),
              "gain_alone": round(float(result.singleton[j]), 6),
              "gain_alone_is": "exact" if result.singleton_exact[j] else "upper bound",
              "chosen_step": chosen.get(j), "in_robust_layout": (j in robust) if robust else None}
@@ -129,7 +161,8 @@ def _layout_block(result, rs, label):
            "per_route": {k: {"value": v[0], "flights": v[1], "ci95": [round(v[2][0], 6), round(v[2][1], 6)]}
                          for k, v in rs.route_values.items()},
            "summary": rs.summary}
-    out["sites"] = [{"name": t["name"], "lat": t["lat"], "lon": t["lon"]} for t in out["sites"]]
+    out["sites"] = [{"name": t["name"], "orbit": [[w["lat"], w["lon"]] for w in t["orbit"]["waypoints"]]}
+                    if "orbit" in t else {"name": t["name"], "lat": t["lat"], "lon": t["lon"]} for t in out["sites"]]
     return out
 
 
@@ -142,7 +175,10 @@ def place_json(result):
         "scenario": sc.info.name, "title": sc.info.title, "overrides": list(sc.overrides), "note": ASSUMPTIONS_NOTE,
         "question": {"add": result.add, "like": result.like, "objective": result.objective,
                      "against": result.against, "max_extra_km": result.max_extra_km, "levels": result.levels,
-                     "candidates": len(result.candidates), "candidate_source": result.candidate_source},
+                     "candidates": len(result.candidates), "candidate_source": result.candidate_source,
+                     "platform": "orbit" if is_orbit(result) else "fixed site",
+                     "phases_averaged": ({"loop": LOOP_PHASES, "scan": PHASES} if is_orbit(result)
+                                         else {"scan": PHASES})},
         "selection": {"seed": result.select_seed, "campaigns": result.select_campaigns,
                       "flights_per_campaign": result.select_flights, "flights": result.select_flights_total,
                       "objective_without_new_radars": round(result.base_value, 6),
@@ -236,7 +272,10 @@ def draw_objective(ax, result):
     ax.set_xlabel(f"radars added (copies of {result.like}, in the order chosen)")
     ax.set_ylabel(objective_label(result.objective))
     ax.grid(True, zorder=0)
-    ax.legend(loc="lower left" if result.against == "adaptive" else "lower right", fontsize=FONT_SIZE["tiny"] + 0.5)
+    y0, y1 = ax.get_ylim()
+    high = np.nanmax(ci[:, 1]) > 0.5 * (y0 + y1)          # the curves in the upper half: the legend below them
+    ax.legend(loc="lower left" if result.against == "adaptive" else "lower right" if high else "upper right",
+              fontsize=FONT_SIZE["tiny"] + 0.5)
     return out
 
 
@@ -246,7 +285,7 @@ def objective_figure(result):
     ax = fig.add_axes([0.1, 0.25, 0.86, 0.62])
     draw_objective(ax, result)
     sc = result.scenario
-    fig.text(0.5, 0.975, f"Where {result.add} more {result.like} radars go ({sc.info.name})", ha="center", va="top",
+    fig.text(0.5, 0.975, f"Where {_copies(result)} go ({sc.info.name})", ha="center", va="top",
              fontsize=FONT_SIZE["title"], fontweight="bold")
     fig.text(0.5, 0.93, f"{_short(result.objective)} as radars are added by lazy greedy"
              + (", and against a flyer who re-routes" if result.against == "adaptive" else ""),
@@ -268,8 +307,10 @@ def _worst_flyer(result, which, flyers=None):
 
 def draw_layout_panel(ax, result, rs, countries, flyers=(), title=""):
     """One panel: the existing radars' coverage at the cruise level, the candidate sites, the chosen sites
-    (numbered, their coverage outlined in blue), the scenario's routes and the flyer's routes. Returns the
-    legend handles ``[(artist, label)]``."""
+    (numbered, their coverage outlined in blue), the scenario's routes and the flyer's routes. Orbits (existing
+    or new) are drawn as their loops through the waypoints (:func:`sim.products.maps.draw_orbits`), their
+    coverage the union over the loop (:func:`sim.products.coverage.radar_coverages`); orbit candidates as thin
+    racetrack lines. Returns the legend handles ``[(artist, label)]``."""
     sim = rs.sim
     tr = sim.airspace.transformer
     alt, agl, level = coverage_level(sim)
@@ -278,16 +319,27 @@ def draw_layout_panel(ax, result, rs, countries, flyers=(), title=""):
     old, new = covs[:n_old], covs[n_old:]
     xpdr_off = result.scenario.aircraft.transponder_on_probability == 0.0
     hidden = [r.kind.needs_transponder and xpdr_off for r, _ in old]
-    cand_xy = np.array([tr.transform(c.lon_deg, c.lat_deg) for c in result.candidates]).reshape(-1, 2)
+    orbit = is_orbit(result)
+    if orbit:
+        cand_lines = [np.column_stack(tr.transform([c.lon1_deg, c.lon2_deg], [c.lat1_deg, c.lat2_deg]))
+                      for c in result.candidates]
+        cand_xy = np.vstack(cand_lines)
+    else:
+        cand_xy = np.array([tr.transform(c.lon_deg, c.lat_deg) for c in result.candidates]).reshape(-1, 2)
     route_xy = []
     for route in sim.routes:
         lat = np.degrees(np.arcsin(np.clip(route.xyz[::30, 2], -1, 1)))
         lon = np.degrees(np.arctan2(route.xyz[::30, 1], route.xyz[::30, 0]))
         route_xy.append(np.column_stack(tr.transform(lon, lat)))
     flyer_xy = [np.column_stack(tr.transform(*_geodesic_lon_lat(f.lat_deg, f.lon_deg))) for f in flyers]
-    old_xy = np.array([tr.transform(r.lon_deg, r.lat_deg) for r, _ in old]).reshape(-1, 2)
-    new_xy = np.array([tr.transform(r.lon_deg, r.lat_deg) for r, _ in new]).reshape(-1, 2)
-    must = np.vstack([cand_xy, old_xy, new_xy, *route_xy, *flyer_xy])
+    old_xy = np.array([(np.nan, np.nan) if isinstance(r.platform, Orbit) else tr.transform(r.lon_deg, r.lat_deg)
+                       for r, _ in old], dtype=float).reshape(-1, 2)
+    old_loops = [_loop_xy(tr, r) for r, _ in old]
+    new_loops = [_loop_xy(tr, r) for r, _ in new]
+    new_xy = np.array([np.mean(xy[:-1], axis=0) if len(xy) else tr.transform(r.lon_deg, r.lat_deg)
+                       for (r, _), xy in zip(new, new_loops)], dtype=float).reshape(-1, 2)
+    must = np.vstack([cand_xy, old_xy[np.isfinite(old_xy[:, 0])], *old_loops, new_xy, *new_loops, *route_xy,
+                      *flyer_xy])
     set_map_extent(ax, must, min_margin_m=40_000.0)
     draw_countries(ax, countries, result.scenario.airspace.country)
     draw_graticule(ax, tr)
@@ -298,9 +350,17 @@ def draw_layout_panel(ax, result, rs, countries, flyers=(), title=""):
         handles.append((Patch(facecolor=COLORS[kind], alpha=0.24 if kind == "primary" else 0.0,
                               hatch=None if kind == "primary" else "////", edgecolor=COLORS[kind], **LINES[kind]),
                         f"existing {kind} coverage at {level}"))
-    ax.plot(cand_xy[:, 0], cand_xy[:, 1], linestyle="none", marker=".", markersize=1.6, color="#9A9A9A", zorder=2.5)
-    handles.append((Line2D([], [], linestyle="none", marker=".", markersize=4, color="#9A9A9A"),
-                    f"candidate site ({len(result.candidates):,})"))
+    if orbit:
+        for xy in cand_lines:
+            ax.plot(xy[:, 0], xy[:, 1], color="#8A8A8A", linewidth=0.9, alpha=0.85, zorder=2.5, marker=".",
+                    markersize=2.5)
+        handles.append((Line2D([], [], color="#8A8A8A", linewidth=0.8),
+                        f"candidate racetrack ({len(result.candidates):,})"))
+    else:
+        ax.plot(cand_xy[:, 0], cand_xy[:, 1], linestyle="none", marker=".", markersize=1.6, color="#9A9A9A",
+                zorder=2.5)
+        handles.append((Line2D([], [], linestyle="none", marker=".", markersize=4, color="#9A9A9A"),
+                        f"candidate site ({len(result.candidates):,})"))
     for _, g in new:
         if g.is_empty:
             continue
@@ -329,7 +389,18 @@ def draw_layout_panel(ax, result, rs, countries, flyers=(), title=""):
                         f"its best route against this layout, {worst.name} (+{worst.extra_m / 1000:,.0f} km): "
                         f"{_short(result.objective)} {v.value:.3f}"))
     draw_sites(ax, old_xy, [r.kind.name for r, _ in old], np.zeros((0, 2)))
-    for kind in dict.fromkeys(r.kind.name for r, _ in old):
+    draw_orbits(ax, old_loops, [r.kind.name for r, _ in old])
+    if any(len(xy) for xy in old_loops):
+        handles.append((Line2D([], [], color=COLORS["radar_edge"], markerfacecolor="white",
+                               markeredgecolor=COLORS["radar_edge"], **LINES["orbit"], **MARKERS["orbit"]),
+                        "existing airborne radar orbit (coverage: union over the loop)"))
+    for xy in new_loops:
+        if len(xy):
+            ax.plot(xy[:, 0], xy[:, 1], color="white", linewidth=3.2, zorder=6.8)
+            ax.plot(xy[:, 0], xy[:, 1], color=NEW_COLOR, zorder=6.9, **LINES["orbit"])
+            ax.plot(xy[:, 0], xy[:, 1], linestyle="none", markerfacecolor=NEW_COLOR, markeredgecolor="white",
+                    zorder=6.95, **MARKERS["orbit"])
+    for kind in dict.fromkeys(r.kind.name for r, _ in old if not isinstance(r.platform, Orbit)):
         blind = all(h for (r, _), h in zip(old, hidden) if r.kind.name == kind)
         handles.append((Line2D([], [], linestyle="none", markerfacecolor=COLORS[kind],
                                markeredgecolor=COLORS["radar_edge"], **MARKERS[kind]),
@@ -339,13 +410,29 @@ def draw_layout_panel(ax, result, rs, countries, flyers=(), title=""):
                 markeredgecolor="white", markeredgewidth=1.2, zorder=7)
         ax.text(x, y, str(n), ha="center", va="center", color="white", fontsize=FONT_SIZE["small"],
                 fontweight="bold", zorder=7.1)
-    handles.append((Line2D([], [], linestyle="none", marker="o", markersize=8, markerfacecolor=NEW_COLOR,
-                           markeredgecolor="white"), f"new {result.like} copy (number: "
-                                                     f"{'order chosen' if rs is result.rescore_fixed else 'layout'})"))
+    numbering = "order chosen" if rs is result.rescore_fixed else "layout"
+    if orbit:
+        handles.append((Line2D([], [], color=NEW_COLOR, marker="o", markersize=8, markerfacecolor=NEW_COLOR,
+                               markeredgecolor="white", **LINES["orbit"]),
+                        f"new {result.like} orbit: its racetrack, numbered at the middle ({numbering}); coverage "
+                        "the union over the loop"))
+    else:
+        handles.append((Line2D([], [], linestyle="none", marker="o", markersize=8, markerfacecolor=NEW_COLOR,
+                               markeredgecolor="white"), f"new {result.like} copy (number: {numbering})"))
     draw_scale_bar(ax)
     draw_north_arrow(ax, tr)
     ax.set_title(title, fontsize=FONT_SIZE["label"] + 1)
     return handles
+
+
+def _loop_xy(tr, radar):
+    """An orbiting radar's loop through its waypoints, the first repeated at the end (projected metres, as
+    :func:`sim.products.brief.map_layers` draws it); ``(0, 2)`` for a fixed site."""
+    p = radar.platform
+    if not isinstance(p, Orbit):
+        return np.zeros((0, 2))
+    return np.column_stack(tr.transform(np.append(p.waypoint_lon_deg, p.waypoint_lon_deg[0]),
+                                        np.append(p.waypoint_lat_deg, p.waypoint_lat_deg[0])))
 
 
 def _geodesic_lon_lat(lat_deg, lon_deg, step_m=5_000.0):
@@ -360,7 +447,7 @@ def _panel_title(result, rs, which):
     sites = rs.doc["radar"][len(result.scenario.radars):]
     rob = result.robust_value(which) if result.against == "adaptive" else None
     head = "the greedy layout (a fixed flyer)" if which == "fixed" else "the flyer-aware layout"
-    lines = [f"{head}, {len(sites)} sites",
+    lines = [f"{head}, {len(sites)} {'orbit' if is_orbit(result) else 'site'}{'s' if len(sites) != 1 else ''}",
              f"on the scenario's routes: {_short(result.objective)} {rs.value:.3f} [{rs.ci95[0]:.3f}-{rs.ci95[1]:.3f}]"]
     if rob is not None:
         lines.append(f"against the flyer's best route ({rob[1]}): {rob[0]:.3f}")
@@ -386,9 +473,11 @@ def map_figure(result):
         ax.legend([a for a, _ in handles], [b for _, b in handles], loc="lower left", fontsize=FONT_SIZE["tiny"],
                   framealpha=0.92)
     sc = result.scenario
-    fig.text(0.5, 0.975, f"Where {result.add} more {result.like} radars go: {sc.info.title}", ha="center", va="top",
+    fig.text(0.5, 0.975, f"Where {_copies(result)} go: {sc.info.title}", ha="center", va="top",
              fontsize=FONT_SIZE["title"] + 1, fontweight="bold")
-    fig.text(0.5, 0.945, f"objective {result.objective}; numbered circles: the chosen sites; grey dots: the candidates",
+    fig.text(0.5, 0.945, f"objective {result.objective}; " + (
+        "numbered: the chosen orbits (blue racetracks); grey lines: the candidate racetracks" if is_orbit(result)
+        else "numbered circles: the chosen sites; grey dots: the candidates"),
              ha="center", va="top", fontsize=FONT_SIZE["small"])
     if not adaptive:
         lines = [f"{_short(result.objective)}: the selection sample (its bound), then the Monte Carlo", "",
@@ -428,7 +517,7 @@ def write_place_files(stage, result):
     lay = result.rescore_layout
     note = ASSUMPTIONS_NOTE
     _write_toml(stage / "placed.toml", lay.doc, (
-        f"Written by airpicture place from scenario {sc.info.name}: {result.add} more {result.like} radars, objective "
+        f"Written by airpicture place from scenario {sc.info.name}: {_copies(result)}, objective "
         f"{result.objective}, against {'a flyer who adapts' if result.against == 'adaptive' else 'a fixed flyer'}.",
         f"This file's run: {_short(result.objective)} {lay.value:.4f} [{lay.ci95[0]:.4f}-{lay.ci95[1]:.4f}]; "
         "run it with: airpicture run placed.toml", note))
@@ -439,6 +528,12 @@ def write_place_files(stage, result):
              "objective.png   the objective against the number of radars added\n"
              "map.png         the chosen sites and their coverage over the existing layout\n"
              "placed.toml     the scenario with the new radars: airpicture run placed.toml gives the numbers above\n")
+    if is_orbit(result):
+        files += (f"\nThe candidates are orbits: copies of the airborne {result.like} flying out and back between the\n"
+                  f"two waypoints of each racetrack (lat1,lon1 - lat2,lon2 in the CSVs) {_orbit_note(result)}. A\n"
+                  f"candidate's probability per flight is averaged over {LOOP_PHASES} phases of its loop times {PHASES} "
+                  "scan phases\n(the Monte Carlo draws both per flight); the map draws each chosen orbit's racetrack "
+                  "and its\ncoverage, the union over the loop (docs/place.md).\n")
     if result.against == "adaptive":
         rr = rounds_rows(result)
         write_csv(stage / "rounds.csv", list(rr[0]), [[("" if r[k] is None else r[k]) for k in rr[0]] for r in rr])
@@ -461,7 +556,7 @@ def write_place_files(stage, result):
                   + ("flyer.toml      the flyer's best route against the reported layout, with it\n"
                      if worst is not None else ""))
     with use_style():
-        title = f"Where {result.add} more {result.like} radars go: {sc.info.title}"
+        title = f"Where {_copies(result)} go: {sc.info.title}"
         save_figure(objective_figure(result), stage / "objective.png", title=title,
                     description=f"{run_text(result)}. {ASSUMPTIONS_NOTE}")
         save_figure(map_figure(result), stage / "map.png", dpi=150, title=title,
