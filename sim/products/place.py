@@ -41,10 +41,10 @@ FLYER_COLORS = (PALETTE["vermillion"], PALETTE["purple"], PALETTE["sky_blue"], "
                 PALETTE["green"])
 
 
-
 def _copies(result):
     """"1 more copy of X" / "3 more copies of X": what a placement adds."""
     return f"{result.add} more {'copy' if result.add == 1 else 'copies'} of {result.like}"
+
 
 def is_orbit(result):
     """Whether the candidates are orbits (racetracks of an airborne ``like`` radar) rather than sites."""
