@@ -36,10 +36,7 @@ from sim.montecarlo import AUTO_CHUNK_FLIGHTS, prepare, run
 from sim.platforms import Orbit
 from sim.prepcache import CACHE_ENV, PrepCache, default_cache_dir
 from sim.routes import below_ground_shares
-from sim.products.brief import coverage_level
-from sim.products.brief import compare_figure, sweep_figure, tornado_figure
 from sim.products.coverage import radar_coverages
-from sim.products.style import save_figure, use_style
 from sim.pipeline import FLIGHTS_FORMATS, load, simulate_to
 from sim.products.coverage import coverage_collection
 from sim.products.export import (OutputRefused, check_output_folder, staged_output, write_csv, write_json,
@@ -667,6 +664,8 @@ def _ci_text(ci):
 
 
 def _cmd_sweep(args):
+    from sim.products.brief import sweep_figure     # matplotlib (0.3 s to import) loads only to draw
+    from sim.products.style import save_figure, use_style
     scenario = load(args.scenario, args.overrides)
     values = _parse_values(args.values)
     if not values:
@@ -751,6 +750,7 @@ _FAR_RADAR_M = 1_000_000.0
 
 
 def _cmd_validate(args):
+    from sim.products.brief import coverage_level   # with the drawing products (matplotlib)
     scenario = load(args.scenario, args.overrides)
     cost = _check_memory(args, [scenario])
     t0 = time.perf_counter()
@@ -816,6 +816,8 @@ def _cmd_validate(args):
 
 
 def _cmd_sensitivity(args):
+    from sim.products.brief import tornado_figure   # matplotlib loads only to draw
+    from sim.products.style import save_figure, use_style
     scenario = load(args.scenario, args.overrides)
     if not scenario.uncertainty:
         raise ScenarioError(args.scenario, "uncertainty", 'the scenario declares no uncertain inputs: add '
@@ -894,6 +896,8 @@ def _metric_text(s, metric):
 
 
 def _cmd_compare(args):
+    from sim.products.brief import compare_figure   # matplotlib loads only to draw
+    from sim.products.style import save_figure, use_style
     scenarios = [load(p, args.overrides) for p in args.scenarios]   # validate all before running any
     ref = _reference_index(args, scenarios)
     if args.out:

@@ -19,8 +19,6 @@ from sim.catalog import resolve_scenario
 from sim.montecarlo import needs_terrain, prepare, run
 from sim.engine import make_engine
 from sim.prepcache import PrepCache
-from sim.products.brief import BRIEF_FILES, TORNADO_FILES, tornado_figure, write_brief
-from sim.products.style import save_figure, use_style
 from sim.products.export import radar_features, routes_feature_collection, staged_output, write_json, write_readme
 from sim.results import ASSUMPTIONS_NOTE, flight_csv_text, flight_header, overrides_text, shown_title, summarize
 from sim.scenario import load_scenario, override_text, uncertainty_variants, with_overrides
@@ -145,13 +143,19 @@ def _write_products(stage, sim, result, brief, progress, altitude_points, flight
             summary["evade"] = _least_detectable(sim, result, evade_km, cache)
         if sim.scenario.uncertainty:       # which assumptions matter: ranked first, the brief lists the top ones
             summary["sensitivity"] = _write_tornadoes(stage, sim, result, summary, cache)
+        from sim.products.brief import write_brief   # matplotlib (0.3 s to import) loads only to draw
         write_brief(stage, sim, result, summary, altitude_points)
     write_json(stage / "summary.json", summary)
     write_json(stage / "routes.geojson", routes_feature_collection(
         sim.routes, extra_features=radar_features(sim.radars), scenario_name=sim.scenario.info.name,
         overrides=sim.scenario.overrides))
-    write_readme(stage / "README.txt", summary, extra=BRIEF_FILES if brief else "")
+    write_readme(stage / "README.txt", summary, extra=_brief_files() if brief else "")
     return summary
+
+
+def _brief_files():
+    from sim.products.brief import BRIEF_FILES      # the drawing products load only when a brief is drawn
+    return BRIEF_FILES
 
 
 def _least_detectable(sim, result, budget_km, cache):
@@ -175,6 +179,8 @@ def _write_tornadoes(stage, sim, result, summary, cache=None):
     """The brief's sensitivity: P(detect), and P(stopped) when the scenario has a response, from the same runs
     (:func:`sim.analysis.sensitivity_metrics`); one tornado chart per metric (:data:`TORNADO_FILES`).
     Returns summary.json's ``sensitivity``."""
+    from sim.products.brief import TORNADO_FILES, tornado_figure     # matplotlib loads only to draw
+    from sim.products.style import save_figure, use_style
     metrics = ("p_detect", "response.p_stopped") if "response" in summary else ("p_detect",)
     campaigns = min(result.campaigns, DEFAULT_SWEEP_CAMPAIGNS)
     # a what-if varies the declared inputs whose ranges apply to it (never refused for one that does not)

@@ -163,7 +163,8 @@ def test_failed_brief_leaves_no_partial_outputs(write_scenario, run_cli, tmp_pat
 
     def boom(*a, **k):
         raise RuntimeError("disk full")
-    monkeypatch.setattr(pipeline, "write_brief", boom)
+    import sim.products.brief as brief
+    monkeypatch.setattr(brief, "write_brief", boom)      # the pipeline imports it when it draws
     monkeypatch.setattr(pipeline, "altitude_sweep", lambda *a, **k: [])
     code, _, err = run_cli("run", write_scenario(straight(campaigns=3)), "--brief", "--out", tmp_path / "o", "-q")
     assert code == 1 and "disk full" in err and len(err.strip().splitlines()) == 1
