@@ -163,7 +163,9 @@ def place(scenario, add, like, overrides=None, **options):
     scenario's name or a :class:`~sim.scenario.Scenario`), against a fixed or an adaptive flyer.
 
     ``overrides`` maps ``--set`` keys to values; ``options`` are those of :func:`sim.analysis.place.place`
-    (``candidates`` (a CSV path or :class:`~sim.analysis.place.Candidate` sites), ``grid_km``,
+    (``candidates`` (a CSV path, ``"airbases"`` or ``"high-ground"`` (the packaged airport table's airfields
+    inside the airspace, or its highest ground: :data:`~sim.analysis.place.CANDIDATE_LISTS`), or
+    :class:`~sim.analysis.place.Candidate` sites), ``grid_km``,
     ``objective``, ``against``, ``max_extra_km``, ``levels``, ``rounds``, ``select_campaigns``,
     ``campaigns``, ``flights``, ``seed``). Returns a :class:`~sim.analysis.place.PlaceResult`:
     ``result.steps`` (site, marginal gain, objective, bound), ``result.layout``, ``result.rescore_layout``

@@ -335,7 +335,7 @@ def build_parser():
     p.set_defaults(func=_cmd_evade)
 
     p = sub.add_parser("place", help="where K more radars should go, against a fixed or an adaptive flyer",
-                       description="Place K copies of a scenario's radar (--like) at candidate sites (a CSV, or a "
+                       description="Place K copies of a scenario's radar (--like) at candidate sites (a CSV, the airfields or the high ground in the airspace, or a "
                                    "grid over the airspace), or, for an airborne radar, on candidate orbits "
                                    "(racetracks: a CSV of waypoint pairs, or copies of its racetrack centred on a "
                                    "grid), to catch the most flights: lazy greedy on a fixed "
@@ -353,8 +353,11 @@ def build_parser():
                         "availability and mast; a radar that flies an orbit is copied onto candidate racetracks at "
                         "its altitude and speed (a flight's chance averaged over 16 loop phases x 4 scan phases)")
     where = p.add_mutually_exclusive_group()
-    where.add_argument("--candidates", metavar="FILE.csv", default=None,
-                       help="candidate sites: a CSV with a header lat,lon[,name,mast_m]; for an orbiting --like, "
+    where.add_argument("--candidates", metavar="FILE.csv|airbases|high-ground", default=None,
+                       help="candidate sites: a CSV with a header lat,lon[,name,mast_m]; 'airbases': the airfields "
+                            "of the packaged airport table inside the airspace (14 in Iraq); 'high-ground': the 40 "
+                            "highest peaks of the terrain model inside the airspace, each the highest ground within "
+                            "25 km (a file of either name: ./airbases). For an orbiting --like, "
                             "racetracks: a header lat1,lon1,lat2,lon2[,name] (waypoints the orbit flies out and back "
                             "between; the same point twice: it holds there)")
     where.add_argument("--grid-km", type=float, default=None, metavar="G",

@@ -596,6 +596,8 @@ def test_orbit_rescore_equals_airpicture_run_on_the_written_scenario(tmp_path, r
     ("AEW", "lat,lon\n33,42.6\n", [], "line 1: sites (lat,lon) are candidates for a --like radar on a fixed site"),
     ("R0", "lat1,lon1,lat2,lon2\n33,42.6,33,43.4\n", [], "line 1: racetracks (lat1,lon1,lat2,lon2) are candidates"),
     ("AEW", None, [], "flies an orbit: give its candidate racetracks"),
+    ("AEW", None, ["--candidates", "airbases"], "airbases lists sites for a --like radar on a fixed site"),
+    ("AEW", None, ["--candidates", "high-ground"], "high-ground lists sites for a --like radar on a fixed site"),
 ])
 def test_bad_racetracks_exit_2_with_one_line(tmp_path, run_cli, like, rows, extra, needle):
     p, _ = _write_orbit_toy(tmp_path, _doc([_aew(waypoints=((36.0, 42.5), (36.0, 43.5))), _radar("R0", LAT0, 42.6)]))
@@ -609,3 +611,155 @@ def test_bad_racetracks_exit_2_with_one_line(tmp_path, run_cli, like, rows, extr
     assert len(err.strip().splitlines()) == 1 and needle in err, err
     if rows is not None:
         assert "bad.csv" in err                                    # the file is named
+
+
+# --- candidate lists by name: airbases and high ground ------------------------------------------------------
+def _iraq(terrain):
+    from sim.pipeline import load
+    from conftest import SCENARIOS
+    return load(SCENARIOS / "iraq_2012_transponder_off.toml", [f"detection.terrain={str(terrain).lower()}"])
+
+
+def _inside_slow(sc, lat, lon):
+    """Whether each point lies inside the scenario's airspace: one shapely ``contains`` per point (the slow
+    reference for the vectorized ``contains_xy``)."""
+    import shapely.geometry
+    from sim.airspace import build_airspace
+    a = build_airspace(sc)
+    return [bool(a.polygon_m.contains(shapely.geometry.Point(*a.transformer.transform(b, la))))
+            for la, b in zip(lat, lon)]
+
+
+@pytest.mark.parametrize("terrain", [False, True])
+def test_airbases_are_the_table_airfields_inside_the_airspace(terrain):
+    # reference: geo/data/airports.csv read with the csv module (elevation: feet x 0.3048, the international
+    # foot), each airfield tested by its own shapely Point; with terrain masking on, the ground is the terrain
+    # model's at the site (bilinear, rounded to 0.1 m), as a grid site's
+    from importlib.resources import files
+
+    from geo.terrain import elevation_m, load_terrain
+    from sim.analysis.place import airbase_candidates
+    sc = _iraq(terrain)
+    ter = load_terrain() if terrain else None
+    got = airbase_candidates(sc, 15.0, ter)
+    rows = list(csv.DictReader(files("geo.data").joinpath("airports.csv").read_text(encoding="utf-8").splitlines()))
+    inside = _inside_slow(sc, [float(r["lat_deg"]) for r in rows], [float(r["lon_deg"]) for r in rows])
+    want = [r for r, ok in zip(rows, inside) if ok]
+    assert len(want) == 14 and {r["country"] for r in want} == {"IRQ"}       # Iraq's 14; none of its neighbours'
+    assert [c.name for c in got] == [f"{r['icao']} {r['name']}" for r in want]
+    assert len({c.name for c in got}) == len(got)
+    for c, r in zip(got, want):
+        assert (c.lat_deg, c.lon_deg, c.antenna_height_m) == (float(r["lat_deg"]), float(r["lon_deg"]), 15.0)
+        if terrain:
+            assert c.elevation_m == pytest.approx(float(elevation_m(ter, c.lat_deg, c.lon_deg)), abs=0.05)
+        else:
+            assert c.elevation_m == pytest.approx(float(r["elevation_ft"]) * 0.3048, abs=0.05)
+
+
+def _peaks_brute_force(z, lat, lon, inside, sep_m):
+    """Every cell inside that no higher inside cell within ``sep_m`` (pyproj geodesic, all pairs) overtops,
+    taken highest first (ties: north, then west) and skipped within ``sep_m`` of one taken: plain loops."""
+    import pyproj
+    geod = pyproj.Geod(ellps="WGS84")
+    cells = [(i, j) for i in range(z.shape[0]) for j in range(z.shape[1]) if inside[i, j]]
+    la = np.array([lat[i] for i, _ in cells])
+    lo = np.array([lon[j] for _, j in cells])
+    h = np.array([z[i, j] for i, j in cells], dtype=float)
+    peaks = []
+    for k in range(len(cells)):
+        d = geod.inv(np.full(len(cells), lo[k]), np.full(len(cells), la[k]), lo, la)[2]
+        if not np.any((h > h[k]) & (d <= sep_m)):
+            peaks.append(k)
+    peaks.sort(key=lambda k: (-h[k], cells[k][0], cells[k][1]))
+    taken = []
+    for k in peaks:
+        if all(geod.inv(lo[k], la[k], lo[t], la[t])[2] >= sep_m for t in taken):
+            taken.append(k)
+    return [(la[k], lo[k], h[k]) for k in taken]
+
+
+def test_terrain_peaks_equal_brute_force_on_a_random_terrain():
+    # reference: _peaks_brute_force (every pair of cells, pyproj geodesic, shapely Point per cell); exact: the
+    # same cells, heights and order (the vectorized prefilter must drop no peak)
+    import shapely.geometry
+
+    from geo.projection import region_transformer
+    from geo.terrain import Terrain
+    from sim.analysis.place import terrain_peaks
+    rng = np.random.default_rng(7)
+    z = rng.integers(0, 60, size=(48, 60)) * 50          # coarse steps: ties between peaks happen
+    ter = Terrain(elevation_m=z.astype(np.int16), lat_max_deg=34.0, lon_min_deg=43.0, cell_deg=1 / 120)
+    tr = region_transformer(33.8, 43.25)
+    box = shapely.geometry.Polygon([(43.03, 33.63), (43.47, 33.66), (43.45, 33.97), (43.06, 33.95)])
+    poly = shapely.transform(box, lambda xy: np.column_stack(tr.transform(xy[:, 0], xy[:, 1])))
+    lat = 34.0 - (np.arange(48) + 0.5) / 120
+    lon = 43.0 + (np.arange(60) + 0.5) / 120
+    inside = np.array([[poly.contains(shapely.geometry.Point(*tr.transform(b, a))) for b in lon] for a in lat])
+    want = _peaks_brute_force(z, lat, lon, inside, 8_000.0)
+    assert 5 <= len(want) <= 40
+    for count in (len(want) + 5, 3):
+        got = terrain_peaks(ter, poly, tr, count=count, separation_m=8_000.0)
+        assert [tuple(map(float, p)) for p in zip(*got)] == [tuple(map(float, p)) for p in want[:count]]
+
+
+def test_high_ground_sites_over_iraq_are_separated_local_maxima_inside_the_airspace():
+    # reference: the DEM's cells around each site (pyproj geodesic to each; shapely Point per higher cell), the
+    # site's own cell value, pairwise pyproj geodesics between the sites (1 m: sites are rounded to 1e-6 deg)
+    import pyproj
+    import shapely.geometry
+
+    from geo.terrain import load_terrain
+    from sim.airspace import build_airspace
+    from sim.analysis.place import HIGH_GROUND_COUNT, HIGH_GROUND_SEPARATION_M, high_ground_candidates
+    sc, ter = _iraq(False), load_terrain()
+    got = high_ground_candidates(sc, ter, 15.0)
+    assert len(got) == HIGH_GROUND_COUNT and len({c.name for c in got}) == len(got)
+    assert all(_inside_slow(sc, [c.lat_deg for c in got], [c.lon_deg for c in got]))
+    geod, sep = pyproj.Geod(ellps="WGS84"), HIGH_GROUND_SEPARATION_M
+    a = build_airspace(sc)
+    z, c = ter.elevation_m, ter.cell_deg
+    for s in got:
+        i, j = int((ter.lat_max_deg - s.lat_deg) // c), int((s.lon_deg - ter.lon_min_deg) // c)
+        assert s.elevation_m == float(z[i, j])                  # the cell's own height (terrain masking off)
+        ii, jj = np.meshgrid(np.arange(i - 40, i + 41), np.arange(j - 50, j + 51), indexing="ij")  # +-37 km
+        higher = z[ii, jj] > z[i, j]
+        la = ter.lat_max_deg - (ii[higher] + 0.5) * c
+        lo = ter.lon_min_deg + (jj[higher] + 0.5) * c
+        near = geod.inv(np.full(la.size, s.lon_deg), np.full(la.size, s.lat_deg), lo, la)[2] <= sep
+        for b, x in zip(la[near], lo[near]):
+            assert not a.polygon_m.contains(shapely.geometry.Point(*a.transformer.transform(x, b))), (s.name, b, x)
+    heights = [s.elevation_m for s in got]
+    assert heights == sorted(heights, reverse=True)
+    for p, q in itertools.combinations(got, 2):
+        assert geod.inv(p.lon_deg, p.lat_deg, q.lon_deg, q.lat_deg)[2] >= sep - 1.0
+
+
+def test_place_from_airbases_writes_a_runnable_scenario(tmp_path, run_cli):
+    from conftest import SCENARIOS
+    from sim.analysis.place import airbase_candidates
+    code, out, err = run_cli("place", SCENARIOS / "iraq_2012_transponder_off.toml", "--add", "1", "--like",
+                             "Kirkuk PSR", "--candidates", "airbases", "--select-campaigns", "10", "--campaigns",
+                             "10", "--set", "detection.terrain=false", "--out", tmp_path / "place", "-q")
+    assert code == 0, err
+    placed = json.loads((tmp_path / "place" / "place.json").read_text())
+    written = tomllib.loads((tmp_path / "place" / "placed.toml").read_text())
+    new = written["radar"][-1]
+    assert new["name"] == placed["layout"]["sites"][0]["name"]
+    cands = {c.name: c for c in airbase_candidates(_iraq(False), 15.0)}
+    c = cands[new["name"]]
+    assert (new["lat"], new["lon"], new["elevation_m"]) == (c.lat_deg, c.lon_deg, c.elevation_m)
+    with open(tmp_path / "place" / "candidates.csv", newline="") as fh:
+        assert [r["site"] for r in csv.DictReader(fh)] == list(cands)
+    assert len(written["radar"]) == len(_iraq(False).radars) + 1
+
+
+def test_api_place_takes_high_ground():
+    from sim import api
+    from sim.analysis.place import high_ground_candidates
+    from geo.terrain import load_terrain
+    from conftest import SCENARIOS
+    r = api.place(SCENARIOS / "iraq_2012_transponder_off.toml", 1, "Kirkuk PSR",
+                  overrides={"detection.terrain": False}, candidates="high-ground", select_campaigns=10,
+                  campaigns=10)
+    assert r.candidates == high_ground_candidates(_iraq(False), load_terrain(), 15.0)
+    assert r.tables[r.layout[0]]["elevation_m"] == r.candidates[r.layout[0]].elevation_m > 0

@@ -4,8 +4,10 @@ flyer who keeps to the scenario's routes and against one who re-routes around th
 Method (``docs/place.md`` gives the assumptions and what is guaranteed):
 
 1. **Candidates.** Copies of the radar named ``like`` (its kind, range, Pd model, scan period,
-   availability and mast) at candidate sites: a CSV of sites (:func:`read_candidates`) or the centres of
-   a square grid over the scenario's airspace (:func:`grid_candidates`); with terrain masking on, a
+   availability and mast) at candidate sites: a CSV of sites (:func:`read_candidates`), the centres of
+   a square grid over the scenario's airspace (:func:`grid_candidates`), or a list by name: the airfields of the
+   packaged airport table inside the airspace (:func:`airbase_candidates`) or its highest ground
+   (:func:`high_ground_candidates`, peaks of the terrain model); with terrain masking on, a
    site's ground elevation is the terrain's there, written into the candidate's radar table. A ``like``
    radar that flies an orbit is copied onto candidate orbits (:class:`Racetrack`: two waypoints flown out
    and back at its altitude and speed): a CSV of waypoint pairs (:func:`read_racetracks`) or copies of its
@@ -73,7 +75,10 @@ from pathlib import Path
 
 import numpy as np
 import shapely
+from scipy.ndimage import maximum_filter
 
+from geo.airports import load_airports
+from geo.coverage import project_geometry
 from geo.earth import EARTH_RADIUS_M, horizon_distance_m, unit_vectors
 from geo.geodesy import WGS84, leg_geometry
 from geo.terrain import elevation_m
@@ -105,6 +110,13 @@ __all__ = [
     "read_candidates",
     "read_racetracks",
     "grid_candidates",
+    "airbase_candidates",
+    "high_ground_candidates",
+    "terrain_peaks",
+    "listed_candidates",
+    "CANDIDATE_LISTS",
+    "HIGH_GROUND_COUNT",
+    "HIGH_GROUND_SEPARATION_M",
     "orbit_grid_candidates",
     "candidate_table",
     "reach_points",
@@ -288,6 +300,188 @@ def grid_candidates(scenario, spacing_m, antenna_height_m, terrain=None):
         out.append(Candidate(site_name(la, lo), la, lo, float(antenna_height_m),
                              _site_elevation(scenario, terrain, la, lo, ("--grid-km", None))))
     return tuple(out)
+
+
+#: The candidate lists ``--candidates`` takes by name (a file of that exact name: give it as ``./airbases``).
+CANDIDATE_LISTS = ("airbases", "high-ground")
+#: How many high-ground sites :func:`high_ground_candidates` lists by default: twice the most radars one
+#: placement adds (:data:`ADD_MAX`), so a layout of any size still has a choice, and few enough that every
+#: column is cheap (a 25 km grid over Iraq has 697 sites).
+HIGH_GROUND_COUNT = 40
+#: Least distance between two high-ground sites, and the radius within which a site is the highest ground
+#: [m]: the default grid's spacing. Two hilltops closer than that see nearly the same sky at the cruise
+#: levels (a copy of an ASR-11 reaches 111 km), and a lower knoll within it stands in its own peak's shadow.
+HIGH_GROUND_SEPARATION_M = 25_000.0
+#: A radius of curvature no smaller than the Earth's anywhere (the polar one is 6,399.6 km) [m]: cell sizes in
+#: metres taken with it are upper bounds, so the rectangle of :func:`terrain_peaks`' prefilter stays inside
+#: the separation disk.
+_CURVATURE_MAX_M = 6_400_000.0
+
+
+def airbase_candidates(scenario, antenna_height_m, terrain=None, airports=None):
+    """Candidate sites at the airfields of the packaged airport table (:func:`geo.airports.load_airports`) that lie
+    inside the scenario's airspace polygon (the test :func:`grid_candidates` applies to its grid points).
+
+    Each is named ``"ICAO name"`` (``"ORAA Al Asad Air Base"``), in the table's order, with ``antenna_height_m``
+    of mast. Its ground: the terrain model's there when terrain masking is on (as a grid site's: the masking
+    tables are built on that ground; an airfield outside the terrain model is left out), else the table's
+    elevation (rounded to 0.1 m). ``airports`` (``{ICAO: Airport}``) replaces the packaged table.
+    """
+    if airports is None:
+        airports = load_airports()
+    a = build_airspace(scenario)
+    ap = list(airports.values())
+    if not ap:
+        return ()
+    x, y = a.transformer.transform(np.array([p.lon_deg for p in ap]), np.array([p.lat_deg for p in ap]))
+    inside = shapely.contains_xy(a.polygon_m, np.asarray(x, dtype=float), np.asarray(y, dtype=float))
+    masked = terrain is not None and scenario.detection.terrain
+    out = []
+    for p, ok in zip(ap, inside):
+        if not ok:
+            continue
+        la, lo = float(p.lat_deg), float(p.lon_deg)
+        if masked and not (terrain.lat_min_deg <= la <= terrain.lat_max_deg
+                           and terrain.lon_min_deg <= lo <= terrain.lon_max_deg):
+            continue
+        elev = (_site_elevation(scenario, terrain, la, lo, ("--candidates", "airbases")) if masked
+                else round(float(p.elevation_m), 1))
+        out.append(Candidate(f"{p.icao} {p.name}"[:80].replace("[", "(").replace("]", ")"), la, lo,
+                             float(antenna_height_m), elev))
+    return tuple(out)
+
+
+def terrain_peaks(terrain, polygon_m, transformer, count=HIGH_GROUND_COUNT, separation_m=HIGH_GROUND_SEPARATION_M):
+    """The ``count`` highest local maxima of a terrain model inside a polygon, at least ``separation_m`` apart.
+
+    A peak is a cell of the model, at its centre, inside the polygon, with no cell inside the polygon higher
+    within ``separation_m`` of it (WGS84 geodesic between cell centres): the highest ground of its
+    neighbourhood within the airspace (ground across the border is not a site, and does not hide one). Peaks
+    are taken highest first (ties: north, then west, first); one within ``separation_m`` of a peak taken
+    already (an equal height: a plateau) is skipped.
+
+    Parameters
+    ----------
+    terrain : geo.terrain.Terrain
+    polygon_m : shapely geometry
+        The region in the ``transformer``'s metres (an airspace's ``polygon_m``).
+    transformer : pyproj.Transformer
+        lon/lat -> metres, ``always_xy``.
+    count : int
+    separation_m : float
+        [m], positive.
+
+    Returns
+    -------
+    lat_deg, lon_deg, elevation_m : ndarray, shape (n,)
+        The peaks' cell centres [deg] and cell values [m], highest first; ``n <= count`` (fewer when the
+        polygon holds fewer peaks).
+
+    Notes
+    -----
+    Vectorized in two passes. A separable maximum filter over a rectangle that lies inside the separation
+    disk at every latitude of the window (half-sides ``0.95 separation / sqrt 2``, cells measured with a
+    radius of curvature above the Earth's, :data:`_CURVATURE_MAX_M`) keeps every cell that could be a peak
+    (a peak is the highest of its disk, so of the rectangle); those few hundred are then checked exactly,
+    highest first, against the higher cells inside the polygon within the disk (geodesic distances), until
+    ``count`` are taken.
+    """
+    count, sep = int(count), float(separation_m)
+    if count < 1 or not (math.isfinite(sep) and sep > 0):
+        raise ValueError(f"count must be at least 1 and separation_m positive, got {count}, {separation_m}")
+    empty = (np.zeros(0), np.zeros(0), np.zeros(0))
+    lon0, lat0, lon1, lat1 = shapely.bounds(project_geometry(polygon_m, transformer, "INVERSE"))
+    c = terrain.cell_deg
+    n_row, n_col = terrain.elevation_m.shape
+    r0 = max(0, int(np.floor((terrain.lat_max_deg - lat1) / c)) - 1)
+    r1 = min(n_row, int(np.ceil((terrain.lat_max_deg - lat0) / c)) + 1)
+    q0 = max(0, int(np.floor((lon0 - terrain.lon_min_deg) / c)) - 1)
+    q1 = min(n_col, int(np.ceil((lon1 - terrain.lon_min_deg) / c)) + 1)
+    if r1 <= r0 or q1 <= q0:
+        return empty
+    lat = terrain.lat_max_deg - (np.arange(r0, r1) + 0.5) * c
+    lon = terrain.lon_min_deg + (np.arange(q0, q1) + 0.5) * c
+    x, y = transformer.transform(*np.meshgrid(lon, lat))
+    inside = shapely.contains_xy(polygon_m, np.asarray(x, dtype=float), np.asarray(y, dtype=float))
+    if not inside.any():
+        return empty
+    z = np.where(inside, terrain.elevation_m[r0:r1, q0:q1].astype(float), -np.inf)
+    cell_m = math.radians(c) * _CURVATURE_MAX_M
+    half_m = 0.95 * sep / math.sqrt(2.0)
+    hr = int(half_m // cell_m)
+    hc = int(half_m // (cell_m * math.cos(math.radians(float(np.min(np.abs(lat)))))))
+    keep = inside & (z == maximum_filter(z, size=(2 * hr + 1, 2 * hc + 1), mode="constant", cval=-np.inf))
+    rows, cols = np.nonzero(keep)
+    order = np.lexsort((cols, rows, -z[rows, cols]))            # highest first; ties north, then west, first
+    # the exact check's window: rows and columns within the disk (spherical, 1 % and a cell to spare)
+    wr = int(math.ceil(1.01 * sep / (math.radians(c) * EARTH_RADIUS_M * 0.99))) + 1
+    taken = []
+    for k in order:
+        i, j = int(rows[k]), int(cols[k])
+        la, lo, h = float(lat[i]), float(lon[j]), float(z[i, j])
+        if taken:
+            tl = np.array([lat[a] for a, _ in taken])
+            tq = np.array([lon[b] for _, b in taken])
+            if np.any(WGS84.inv(np.full(len(taken), lo), np.full(len(taken), la), tq, tl)[2] < sep):
+                continue
+        far = min(89.0, abs(la) + math.degrees(1.01 * sep / (EARTH_RADIUS_M * 0.99)))
+        wc = int(math.ceil(wr / math.cos(math.radians(far)))) + 1
+        a, b = max(0, i - wr), min(len(lat), i + wr + 1)
+        e, f = max(0, j - wc), min(len(lon), j + wc + 1)
+        hi_r, hi_c = np.nonzero(z[a:b, e:f] > h)
+        if hi_r.size:
+            d = WGS84.inv(np.full(hi_r.size, lo), np.full(hi_r.size, la), lon[e + hi_c], lat[a + hi_r])[2]
+            if np.any(d <= sep):
+                continue
+        taken.append((i, j))
+        if len(taken) == count:
+            break
+    if not taken:
+        return empty
+    ti = np.array([t[0] for t in taken])
+    tj = np.array([t[1] for t in taken])
+    return lat[ti], lon[tj], z[ti, tj]
+
+
+def high_ground_candidates(scenario, terrain, antenna_height_m, count=HIGH_GROUND_COUNT,
+                           separation_m=HIGH_GROUND_SEPARATION_M):
+    """Candidate sites on the scenario airspace's high ground: :func:`terrain_peaks` of the terrain model inside
+    its airspace polygon (the ``count`` highest peaks at least ``separation_m`` apart, each the highest ground
+    within ``separation_m``), highest first, named by their coordinates (:func:`site_name`), with
+    ``antenna_height_m`` of mast. Each stands on its terrain cell's height (with terrain masking on, the model's
+    ground there, as a grid site's: the same at a cell centre, rounded to 0.1 m); with masking off too, since
+    its height is why it is listed (the smooth Earth then lifts its antenna by it, with no hills around)."""
+    a = build_airspace(scenario)
+    lat, lon, z = terrain_peaks(terrain, a.polygon_m, a.transformer, count, separation_m)
+    out = []
+    for la, lo, h in zip(lat, lon, z):
+        la, lo = round(float(la), 6), round(float(lo), 6)
+        elev = (_site_elevation(scenario, terrain, la, lo, ("--candidates", "high-ground"))
+                if scenario.detection.terrain else round(float(h), 1))
+        out.append(Candidate(site_name(la, lo), la, lo, float(antenna_height_m), elev))
+    return tuple(out)
+
+
+def listed_candidates(which, scenario, antenna_height_m, terrain):
+    """``(candidates, source)`` of a candidate list named in :data:`CANDIDATE_LISTS`: ``"airbases"``
+    (:func:`airbase_candidates`) or ``"high-ground"`` (:func:`high_ground_candidates`; needs ``terrain``).
+    Raises :class:`~sim.scenario.ScenarioError` (``--candidates``) when the airspace holds none."""
+    name = scenario.airspace.name
+    if which == "airbases":
+        cands = airbase_candidates(scenario, antenna_height_m, terrain)
+        if not cands:
+            raise ScenarioError("--candidates", None, f"airbases: no airfield of the packaged airport table lies "
+                                                      f"inside {name}'s airspace; give a CSV of sites "
+                                                      "(lat,lon[,name,mast_m])")
+        return cands, f"the packaged airport table's {len(cands)} airfields inside {name}'s airspace"
+    if which == "high-ground":
+        cands = high_ground_candidates(scenario, terrain, antenna_height_m)
+        if not cands:
+            raise ScenarioError("--candidates", None, f"high-ground: the terrain model does not cover {name}'s "
+                                                      "airspace; give a CSV of sites (lat,lon[,name,mast_m])")
+        return cands, (f"the terrain model's {len(cands)} highest peaks inside {name}'s airspace, each the highest "
+                       f"ground within {HIGH_GROUND_SEPARATION_M / 1000:g} km")
+    raise ScenarioError("--candidates", None, f"no candidate list {which!r} (lists: {', '.join(CANDIDATE_LISTS)})")
 
 
 #: Columns of a candidates CSV (lat and lon required).
@@ -1400,9 +1594,11 @@ def place(scenario, add, like, *, candidates=None, grid_km=None, objective="dete
     like : str
         The name of the scenario's radar whose copies are placed: on a fixed site, or flying an orbit (then
         the candidates are :class:`Racetrack` orbits at its altitude and speed).
-    candidates : path or sequence of Candidate or Racetrack, optional
+    candidates : path, {"airbases", "high-ground"}, or sequence of Candidate or Racetrack, optional
         A CSV of sites (:func:`read_candidates`) or of racetracks (:func:`read_racetracks`, for an orbiting
-        ``like``), or the candidates themselves; default: a grid (``grid_km``).
+        ``like``), a list by name (:data:`CANDIDATE_LISTS`: the packaged airport table's airfields in the
+        airspace, :func:`airbase_candidates`, or its highest ground, :func:`high_ground_candidates`; sites, so
+        not for an orbiting ``like``), or the candidates themselves; default: a grid (``grid_km``).
     grid_km : float, optional
         Spacing of the candidate grid over the airspace [km] (default 25 when no candidates are given, for a
         ``like`` on a fixed site; an orbiting one has no default: :func:`orbit_grid_candidates`).
@@ -1463,6 +1659,14 @@ def place(scenario, add, like, *, candidates=None, grid_km=None, objective="dete
     elif candidates is None:
         cands = grid_candidates(scenario, grid_km * 1000.0, like_spec.antenna_height_m, terrain)
         source = f"a {grid_km:g} km grid over {scenario.airspace.name}'s airspace"
+    elif isinstance(candidates, str) and candidates in CANDIDATE_LISTS:
+        if orbit:
+            raise ScenarioError("--candidates", None, f"{candidates} lists sites for a --like radar on a fixed "
+                                                      f"site; {like!r} flies an orbit: give racetracks (a CSV with "
+                                                      "lat1,lon1,lat2,lon2[,name]) or --grid-km G")
+        cands, source = listed_candidates(candidates, scenario, like_spec.antenna_height_m,
+                                          terrain if terrain is not None or candidates == "airbases"
+                                          else cache.terrain())
     elif isinstance(candidates, (str, Path)):
         cands = (read_racetracks(candidates) if orbit else
                  read_candidates(candidates, scenario, like_spec.antenna_height_m, terrain))
