@@ -335,8 +335,8 @@ def build_parser():
     p.set_defaults(func=_cmd_evade)
 
     p = sub.add_parser("place", help="where K more radars should go, against a fixed or an adaptive flyer",
-                       description="Place K copies of a scenario's radar (--like) at candidate sites (a CSV, the airfields or the high ground in the airspace, or a "
-                                   "grid over the airspace), or, for an airborne radar, on candidate orbits "
+                       description="Place K copies of a scenario's radar (--like) at candidate sites (a CSV, the "
+                                   "airfields or the high ground in the airspace, or a grid over it), or, for an airborne radar, on candidate orbits "
                                    "(racetracks: a CSV of waypoint pairs, or copies of its racetrack centred on a "
                                    "grid), to catch the most flights: lazy greedy on a fixed "
                                    "sample of flights with each step's marginal gain and the upper bound on the "
