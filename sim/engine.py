@@ -12,14 +12,17 @@ each worker once.
 ...     list(engine.map(lambda sim, a, b: sim + a * b, 1, [(2, 3), (4, 5)]))
 [7, 21]
 """
-import concurrent.futures
+import contextlib
 import ctypes
 import ctypes.util
+import logging
 import multiprocessing
+import multiprocessing.connection
 import os
 import pickle
 import signal
-from multiprocessing import shared_memory
+import sys
+from multiprocessing import resource_tracker, shared_memory
 
 __all__ = ["InProcess", "LocalProcesses", "DaskCluster", "EngineUnavailable", "make_engine", "tune_malloc",
            "DASK_CONNECT_TIMEOUT_S", "AUTO_PROCESSES_MIN_FLIGHTS"]
@@ -122,16 +125,10 @@ class InProcess:
         self.close()
 
 
-#: The shared object of a :class:`LocalProcesses` worker, and the shared memory its arrays live in (set
-#: once in each worker process by its initializer; never set in the process that owns the engine).
-_WORKER_SHARED = None
-_WORKER_MEMORY = None
-
-
 def _share(obj):
     """``(memory, payload)``: ``obj`` pickled with its large buffers (numpy arrays) out of band, copied once
     into one block of shared memory (None when there are none, or the system gives no such block: then
-    they travel in the payload, pickled for each worker). A worker rebuilds it by :func:`_worker_start`
+    they travel in the payload, pickled for each worker). A worker rebuilds it by :func:`_rebuild`
     from the payload, its arrays views of that block: nothing copied per worker."""
     buffers = []
     head = pickle.dumps(obj, protocol=5, buffer_callback=buffers.append)
@@ -144,20 +141,48 @@ def _share(obj):
     except OSError:          # e.g. a small /dev/shm in a container
         return None, (None, None, [], obj)
     offsets, at = [], 0
-    for r in raw:
-        memory.buf[at:at + r.nbytes] = r.cast("B")
-        offsets.append((at, r.nbytes))
-        at += r.nbytes
+    try:
+        for r in raw:
+            memory.buf[at:at + r.nbytes] = r.cast("B")
+            offsets.append((at, r.nbytes))
+            at += r.nbytes
+    except BaseException:     # interrupted while copying: nobody else will free it
+        memory.close()
+        memory.unlink()
+        raise
     return memory, (head, memory.name, offsets, None)
 
 
-def _worker_start(payload):
-    """A :class:`LocalProcesses` worker's start: rebuild the shared object (:func:`_share`); leave Ctrl-C
-    to the owner (which stops the workers), so that an interrupted run prints one line, not one
-    traceback per worker."""
-    global _WORKER_SHARED, _WORKER_MEMORY
+def _worker_main(conn, payload):
+    """A :class:`LocalProcesses` worker: rebuild the shared object (:func:`_share`), then answer each task
+    ``(fn, args)`` received on ``conn`` with ``(True, fn(shared, *args))`` or ``(False, error)``, until
+    ``None`` or the owner is gone. Ctrl-C is left to the owner (which stops the workers), so that an
+    interrupted run prints one line, not one traceback per worker."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)
-    _WORKER_SHARED, _WORKER_MEMORY = _rebuild(payload)
+    try:
+        shared, memory = _rebuild(payload)
+    except Exception as e:  # noqa: BLE001 - e.g. the owner stopped the run (and freed its memory) meanwhile
+        with contextlib.suppress(Exception):
+            conn.send((False, e))        # the answer to its first task, if anyone still asks
+        return
+    while True:
+        try:
+            task = conn.recv()
+        except (EOFError, OSError):
+            return
+        if task is None:
+            return
+        fn, args = task
+        try:
+            answer = (True, fn(shared, *args))
+        except Exception as e:  # noqa: BLE001 - the owner raises it
+            answer = (False, e)
+        try:
+            conn.send(answer)
+        except (BrokenPipeError, OSError):
+            return
+        except Exception as e:  # noqa: BLE001 - an error that cannot be pickled: its text
+            conn.send((False, RuntimeError(f"{type(e).__name__}: {e}")))
 
 
 def _rebuild(payload):
@@ -166,13 +191,23 @@ def _rebuild(payload):
     head, name, offsets, plain = payload
     if head is None:
         return plain, None
-    memory = None if name is None else shared_memory.SharedMemory(name=name)
+    memory = None if name is None else _attach(name)
     views = [] if memory is None else [memory.buf[a:a + n] for a, n in offsets]
     return pickle.loads(head, buffers=views), memory
 
 
-def _worker_call(fn, *args):
-    return fn(_WORKER_SHARED, *args)
+def _attach(name):
+    """The shared memory ``name`` made by another process, which owns it: opened without registering it
+    with the resource tracker (before Python 3.13 every opening registers it, and a name registered by a
+    worker after its owner unlinked it is reported as leaked when the tracker stops: CPython gh-82300)."""
+    if sys.version_info >= (3, 13):
+        return shared_memory.SharedMemory(name=name, track=False)
+    register = resource_tracker.register
+    resource_tracker.register = lambda *a, **k: None     # in this worker only, while it opens the block
+    try:
+        return shared_memory.SharedMemory(name=name)
+    finally:
+        resource_tracker.register = register
 
 
 class LocalProcesses:
@@ -180,10 +215,12 @@ class LocalProcesses:
 
     Each :meth:`map` starts ``n_workers`` processes (default: one per core), shares the shared object
     with them (the prepared simulation: its arrays once, in shared memory, read in place by every
-    worker), and yields the tasks' results as they finish, with at most :data:`TASKS_PER_THREAD` tasks
-    per worker in flight. Workers come from a fork server that has
-    already imported the core (POSIX; elsewhere they are spawned), so starting them costs little, and
-    the server is started when the engine is made: it loads while the caller prepares its scenario.
+    worker), sends each worker its next task when it answers the last, and yields the results as they
+    come. Workers come from a fork server that has already imported the core (POSIX; elsewhere they
+    are spawned), so starting them costs little, and the server is started when the engine is made:
+    it loads while the caller prepares its scenario. Each worker has a pipe of its own and nothing
+    else (no threads, queues or locks shared with this process), so stopping them at any moment,
+    on Ctrl-C or SIGTERM, is terminating them.
     """
 
     def __init__(self, n_workers=None):
@@ -194,50 +231,72 @@ class LocalProcesses:
             self._ctx.set_forkserver_preload(["__main__", "sim.montecarlo"])   # imported once, by the server
             from multiprocessing import forkserver    # start the server now (it imports the core meanwhile)
             forkserver.ensure_running()
-        self._pools = []
+        self._runs = []
 
     def map(self, fn, shared, args):
         """``fn(shared, *a)`` for every ``a`` in ``args`` on the workers, yielded as they finish."""
         args = list(args)
         if not args:
             return
-        memory, payload = _share(shared)
-        pool = concurrent.futures.ProcessPoolExecutor(min(self.n_workers, len(args)), mp_context=self._ctx,
-                                                      initializer=_worker_start, initargs=(payload,))
-        self._pools.append(pool)
+        run = {"workers": [], "memory": None}     # stopped by _stop (or close) whatever happens
+        self._runs.append(run)
         try:
-            pending = iter(args)
-            window = TASKS_PER_THREAD * pool._max_workers
-            running = {pool.submit(_worker_call, fn, *a) for a in [next(pending) for _ in range(min(window, len(args)))]}
-            while running:
-                done, running = concurrent.futures.wait(running, return_when=concurrent.futures.FIRST_COMPLETED)
-                for fut in done:
-                    nxt = next(pending, None)
-                    if nxt is not None:
-                        running.add(pool.submit(_worker_call, fn, *nxt))
-                    yield fut.result()
+            run["memory"], payload = _share(shared)
+            for _ in range(min(self.n_workers, len(args))):
+                mine, theirs = self._ctx.Pipe()
+                proc = self._ctx.Process(target=_worker_main, args=(theirs, payload), daemon=True,
+                                         name="airpicture-worker")
+                proc.start()
+                theirs.close()
+                run["workers"].append((proc, mine))
+            # one task at a time per worker: a worker is sent its next task only once it has answered (it
+            # is then waiting for it), so neither side ever waits to send while the other does too
+            pending = iter(enumerate(args))
+            owed = {}                        # pipe -> tasks sent and not answered (0 or 1)
+            for _, conn in run["workers"]:
+                task = next(pending, None)
+                owed[conn] = 0 if task is None else 1
+                if task is not None:
+                    conn.send((fn, task[1]))
+            while any(owed.values()):
+                for conn in multiprocessing.connection.wait([c for c, n in owed.items() if n]):
+                    try:
+                        ok, value = conn.recv()
+                    except (EOFError, OSError):
+                        proc = next(p for p, c in run["workers"] if c is conn)
+                        proc.join(1.0)
+                        raise RuntimeError(f"a worker process stopped (exit code {proc.exitcode})") from None
+                    owed[conn] -= 1
+                    if not ok:
+                        raise value
+                    task = next(pending, None)
+                    if task is not None:
+                        conn.send((fn, task[1]))
+                        owed[conn] += 1
+                    yield value
         finally:
-            self._stop(pool)
-            if memory is not None:
-                memory.close()
-                memory.unlink()
+            self._stop(run)
 
-    def _stop(self, pool):
-        """Shut a pool down now: queued tasks cancelled, running ones stopped (their results are not wanted)."""
-        if pool not in self._pools:
+    def _stop(self, run):
+        """Stop a map's workers now (a worker still busy is terminated: its result is not wanted) and free
+        its shared memory. Called when the map ends, and by :meth:`close` for a map left unfinished (an
+        interrupted caller's generator may be collected only later)."""
+        if run not in self._runs:
             return
-        self._pools.remove(pool)
-        workers = list((pool._processes or {}).values())    # the executor has no public way to stop running tasks
-        pool.shutdown(wait=False, cancel_futures=True)
-        for w in workers:
-            if w.is_alive():
-                w.terminate()
-        for w in workers:
-            w.join(5.0)
+        self._runs.remove(run)
+        for proc, conn in run["workers"]:
+            if proc.is_alive():
+                proc.terminate()
+            conn.close()
+        for proc, _ in run["workers"]:
+            proc.join(5.0)
+        if run["memory"] is not None:
+            run["memory"].close()
+            run["memory"].unlink()
 
     def close(self):
-        for pool in list(self._pools):
-            self._stop(pool)
+        for run in list(self._runs):
+            self._stop(run)
 
     def __enter__(self):
         return self
@@ -273,7 +332,9 @@ class DaskCluster:
         try:      # a signal or an error half way: whatever was started is shut down
             if address == "local":
                 self._cluster = LocalCluster(processes=True, n_workers=n_workers, threads_per_worker=1,
-                                             dashboard_address=None)   # no fixed port: runs side by side
+                                             dashboard_address=None,    # no fixed port: runs side by side
+                                             silence_logs=logging.ERROR)  # not a warning per task stopped
+                #                                                           on Ctrl-C or SIGTERM
                 self.client = Client(self._cluster)
             else:
                 _probe_scheduler(address, timeout_s)

@@ -168,9 +168,12 @@ def test_sigterm_and_sighup_clean_up_and_exit_128_plus_n(tmp_path, command, extr
     p = _start(command, tmp_path / "o", *extra, campaigns=campaigns)
     _wait_for_stage(tmp_path, p)
     if extra:     # a Dask run or worker processes: wait until the workers are up, then stop it
+        # (worker processes: the resource tracker, the fork server and its two workers)
         t0 = time.monotonic()
-        while len(_children(p.pid)) < 2 and time.monotonic() - t0 < 30 and p.poll() is None:
+        want = 4 if "--workers" in extra else 2
+        while len(_children(p.pid)) < want and time.monotonic() - t0 < 30 and p.poll() is None:
             time.sleep(0.1)
+        time.sleep(0.2)
     else:
         time.sleep(0.3)
     workers = _children(p.pid)
