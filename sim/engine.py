@@ -210,6 +210,13 @@ def _attach(name):
         resource_tracker.register = register
 
 
+def _stopped_worker(run, conn):
+    """What to say of a worker whose pipe broke (killed, e.g. by the system when memory ran out)."""
+    proc = next(p for p, c in run["workers"] if c is conn)
+    proc.join(1.0)
+    return f"a worker process stopped (exit code {proc.exitcode})"
+
+
 class LocalProcesses:
     """Run chunks on worker processes of this machine.
 
@@ -251,28 +258,30 @@ class LocalProcesses:
                 run["workers"].append((proc, mine))
             # one task at a time per worker: a worker is sent its next task only once it has answered (it
             # is then waiting for it), so neither side ever waits to send while the other does too
-            pending = iter(enumerate(args))
-            owed = {}                        # pipe -> tasks sent and not answered (0 or 1)
-            for _, conn in run["workers"]:
+            pending = iter(args)
+            owed = dict.fromkeys((conn for _, conn in run["workers"]), 0)     # pipe -> tasks unanswered (0, 1)
+
+            def give(conn):
                 task = next(pending, None)
-                owed[conn] = 0 if task is None else 1
                 if task is not None:
-                    conn.send((fn, task[1]))
+                    try:
+                        conn.send((fn, task))
+                    except OSError:
+                        raise RuntimeError(_stopped_worker(run, conn)) from None
+                    owed[conn] += 1
+
+            for conn in owed:
+                give(conn)
             while any(owed.values()):
                 for conn in multiprocessing.connection.wait([c for c, n in owed.items() if n]):
                     try:
                         ok, value = conn.recv()
                     except (EOFError, OSError):
-                        proc = next(p for p, c in run["workers"] if c is conn)
-                        proc.join(1.0)
-                        raise RuntimeError(f"a worker process stopped (exit code {proc.exitcode})") from None
+                        raise RuntimeError(_stopped_worker(run, conn)) from None
                     owed[conn] -= 1
                     if not ok:
                         raise value
-                    task = next(pending, None)
-                    if task is not None:
-                        conn.send((fn, task[1]))
-                        owed[conn] += 1
+                    give(conn)
                     yield value
         finally:
             self._stop(run)
