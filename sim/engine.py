@@ -342,8 +342,10 @@ class DaskCluster:
             if address == "local":
                 self._cluster = LocalCluster(processes=True, n_workers=n_workers, threads_per_worker=1,
                                              dashboard_address=None,    # no fixed port: runs side by side
-                                             silence_logs=logging.ERROR)  # not a warning per task stopped
-                #                                                           on Ctrl-C or SIGTERM
+                                             silence_logs=logging.CRITICAL)
+                # the cluster's own logs stay quiet: stopping a run on Ctrl-C or SIGTERM makes it log a
+                # warning per task stopped and errors for the scattered data it loses; a task's error
+                # reaches the caller as the task's exception
                 self.client = Client(self._cluster)
             else:
                 _probe_scheduler(address, timeout_s)
