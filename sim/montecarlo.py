@@ -185,10 +185,15 @@ def prepare(scenario, terrain=None, cache=None, masking_options=None, with_fence
     geometry_keys = [_radar_key(radar, terrain_key, masking_inputs) for radar in radars]
     pd_keys = [(geometry_keys[j], radar.pd_constant, radar.pd_table) for j, radar in enumerate(radars)]
 
+    def window_s(i, j):
+        """The times a radar's table along a route spans: its scan window and one scan more on each side."""
+        period = radars[j].scan_period_s
+        return (k0[j, i] - 1) * period, (k0[j, i] + count[j, i] + 1) * period
+
     def table_inputs(i, j):
         """A detection table's key, and what computing it takes."""
         route, radar = routes[i], radars[j]
-        t0, t1 = (k0[j, i] - 1) * radar.scan_period_s, (k0[j, i] + count[j, i] + 1) * radar.scan_period_s
+        t0, t1 = window_s(i, j)
         args = (i, route.duration_s, radar, offset_rows(route.cross_track_sigma_m, OFFSET_CLIP_SIGMA, OFFSET_STEP_M),
                 t0, t1)
         return (route_keys[i], pd_keys[j], float(t0), float(t1)), args
@@ -205,7 +210,7 @@ def prepare(scenario, terrain=None, cache=None, masking_options=None, with_fence
     def reach(i, j):
         """An orbit's reach bounds along a route (cheap: kept in memory only)."""
         route, radar = routes[i], radars[j]
-        t0, t1 = (k0[j, i] - 1) * radar.scan_period_s, (k0[j, i] + count[j, i] + 1) * radar.scan_period_s
+        t0, t1 = window_s(i, j)
         return cache.memo("orbit_reach", (route_keys[i], geometry_keys[j], float(t0), float(t1)),
                           lambda: orbit_reach(route, radar, OFFSET_CLIP_SIGMA * route.cross_track_sigma_m, t0, t1))
 
