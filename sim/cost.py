@@ -198,7 +198,7 @@ def scenario_cost(scenario, flights_per_chunk=None, exact=False, with_fences=Tru
                 cells = r["n_off"] * (np.floor(window_s / TABLE_STEP_S) + 1) * seen
                 table_cells += int(cells.sum())
                 biggest_table = max(biggest_table, float(cells.max()) * min(r["n_off"], _TABLE_BLOCK_ROWS) / r["n_off"])
-        for radar in orbits:     # scan windows from orbit points every 10 km; the run walks whole windows
+        for radar in orbits:     # scan windows from orbit points every 10 km; the run walks at most whole windows
             lat, lon, _ = _radar_points(radar)
             loop_m = float(np.sum(_ground_m(lat, lon, np.roll(lat, -1), np.roll(lon, -1)))) if len(lat) > 1 else 0.0
             samples = int(np.ceil(loop_m / ORBIT_SAMPLE_M)) + 1
