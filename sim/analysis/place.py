@@ -495,54 +495,76 @@ def read_candidates(path, scenario, antenna_height_m, terrain=None):
     then one site per line (degrees; ``mast_m`` the antenna above the ground [m], default the ``like``
     radar's). Raises :class:`~sim.scenario.ScenarioError` naming the file, the line and the column."""
     src = str(path)
-    rows = _csv_rows(path, "a CSV of sites lat, lon[, name, mast_m]")
+    header = "lat,lon[,name,mast_m]"
+
+    def wrong_kind(cols):
+        return set(RACETRACK_COLUMNS[:4]) <= set(cols) and (
+            "racetracks (lat1,lon1,lat2,lon2) are candidates for a --like radar that flies an orbit; this one stands "
+            f"on a fixed site: give sites {header}")
+
+    out, names = [], set()
+    for where, v in _csv_records(path, "a CSV of sites lat, lon[, name, mast_m]", "sites", header, CSV_COLUMNS, 2,
+                                 wrong_kind):
+        lat, lon = _csv_number(src, where, v, "lat", -90.0, 90.0), _csv_number(src, where, v, "lon", -180.0, 180.0)
+        mast = _csv_number(src, where, v, "mast_m", 0.0, 1000.0, " m") if v.get("mast_m") else float(antenna_height_m)
+        name = _csv_name(src, where, v.get("name") or site_name(lat, lon), names)
+        out.append(Candidate(name, lat, lon, mast, _site_elevation(scenario, terrain, lat, lon, (src, where))))
+        if len(out) > CANDIDATES_MAX:
+            raise ScenarioError(src, where, f"more than {CANDIDATES_MAX:,} sites")
+    return tuple(out)
+
+
+def _csv_records(path, what, kind, header, columns, n_required, wrong_kind):
+    """The rows of a candidates CSV (:func:`_csv_rows`) checked against its header: ``(where, values)`` each,
+    ``where`` its line ("line N") and ``values`` a dict of its cells by column. ``columns`` are those the
+    header may name, the first ``n_required`` of them required; ``wrong_kind(cols)`` says why a header
+    belongs to the other kind of candidates (else False)."""
+    src = str(path)
+    rows = _csv_rows(path, what)
     if not rows:
-        raise ScenarioError(src, None, "no header and no sites: give a header line lat,lon[,name,mast_m]")
+        raise ScenarioError(src, None, f"no header and no {kind}: give a header line {header}")
     n0, head = rows[0]
     cols = [c.strip().lower() for c in head]
-    if set(RACETRACK_COLUMNS[:4]) <= set(cols):
-        raise ScenarioError(src, f"line {n0}", "racetracks (lat1,lon1,lat2,lon2) are candidates for a --like radar "
-                                               "that flies an orbit; this one stands on a fixed site: give sites "
-                                               "lat,lon[,name,mast_m]")
+    other = wrong_kind(cols)
+    if other:
+        raise ScenarioError(src, f"line {n0}", other)
     for c in cols:
-        if c not in CSV_COLUMNS:
-            near = difflib.get_close_matches(c, CSV_COLUMNS, n=1)
-            raise ScenarioError(src, f"line {n0}", f"unknown column {c!r}" + (f" (did you mean {near[0]}?)" if near
-                                                                              else f" (columns: {', '.join(CSV_COLUMNS)})"))
-    for c in ("lat", "lon"):
+        if c not in columns:
+            near = difflib.get_close_matches(c, columns, n=1)
+            raise ScenarioError(src, f"line {n0}", f"unknown column {c!r}" + (
+                f" (did you mean {near[0]}?)" if near else f" (columns: {', '.join(columns)})"))
+    for c in columns[:n_required]:
         if c not in cols:
-            raise ScenarioError(src, f"line {n0}", f"the header has no column {c!r} (header: lat,lon[,name,mast_m])")
+            raise ScenarioError(src, f"line {n0}", f"the header has no column {c!r} (header: {header})")
     if len(set(cols)) != len(cols):
         raise ScenarioError(src, f"line {n0}", "a column is named twice")
-    out, names = [], set()
-    for n, r in rows[1:]:
+    if len(rows) == 1:
+        raise ScenarioError(src, None, f"no {kind} after the header")
+    for n, r in rows[1:]:        # one at a time: a row's errors are found before the next row's
         if len(r) != len(cols):
             raise ScenarioError(src, f"line {n}", f"{len(r)} values for {len(cols)} columns")
-        v = dict(zip(cols, (c.strip() for c in r)))
+        yield f"line {n}", dict(zip(cols, (c.strip() for c in r)))
 
-        def number(key, lo, hi, unit=""):
-            try:
-                x = float(v[key])
-            except ValueError:
-                raise ScenarioError(src, f"line {n}", f"{key}: must be a number, got {v[key]!r}") from None
-            if not (math.isfinite(x) and lo <= x <= hi):
-                raise ScenarioError(src, f"line {n}", f"{key}: must be between {lo:g} and {hi:g}{unit}, got {v[key]}")
-            return x
 
-        lat, lon = number("lat", -90.0, 90.0), number("lon", -180.0, 180.0)
-        mast = number("mast_m", 0.0, 1000.0, " m") if v.get("mast_m") else float(antenna_height_m)
-        name = v.get("name") or site_name(lat, lon)
-        if len(name) > 80 or "]" in name or "[" in name:
-            raise ScenarioError(src, f"line {n}", f"name: at most 80 characters, no brackets, got {name!r}")
-        if name in names:
-            raise ScenarioError(src, f"line {n}", f"name: {name!r} is given twice")
-        names.add(name)
-        out.append(Candidate(name, lat, lon, mast, _site_elevation(scenario, terrain, lat, lon, (src, f"line {n}"))))
-        if len(out) > CANDIDATES_MAX:
-            raise ScenarioError(src, f"line {n}", f"more than {CANDIDATES_MAX:,} sites")
-    if not out:
-        raise ScenarioError(src, None, "no sites after the header")
-    return tuple(out)
+def _csv_number(src, where, values, key, lo, hi, unit=""):
+    """The cell ``key`` of a candidates CSV row as a number within ``[lo, hi]`` (else a ScenarioError)."""
+    try:
+        x = float(values[key])
+    except ValueError:
+        raise ScenarioError(src, where, f"{key}: must be a number, got {values[key]!r}") from None
+    if not (math.isfinite(x) and lo <= x <= hi):
+        raise ScenarioError(src, where, f"{key}: must be between {lo:g} and {hi:g}{unit}, got {values[key]}")
+    return x
+
+
+def _csv_name(src, where, name, names):
+    """A candidate's name, checked (at most 80 characters, no brackets, not given twice) and added to ``names``."""
+    if len(name) > 80 or "]" in name or "[" in name:
+        raise ScenarioError(src, where, f"name: at most 80 characters, no brackets, got {name!r}")
+    if name in names:
+        raise ScenarioError(src, where, f"name: {name!r} is given twice")
+    names.add(name)
+    return name
 
 
 def _csv_rows(path, what):
@@ -588,53 +610,22 @@ def read_racetracks(path):
     same point twice: it holds there). Raises :class:`~sim.scenario.ScenarioError` naming the file, the line and
     the column."""
     src = str(path)
-    rows = _csv_rows(path, "racetracks lat1, lon1, lat2, lon2[, name] for an orbiting --like radar")
-    if not rows:
-        raise ScenarioError(src, None, "no header and no racetracks: give a header line lat1,lon1,lat2,lon2[,name]")
-    n0, head = rows[0]
-    cols = [c.strip().lower() for c in head]
-    if "lat" in cols and "lat1" not in cols:
-        raise ScenarioError(src, f"line {n0}", "sites (lat,lon) are candidates for a --like radar on a fixed site; "
-                                               "this one flies an orbit: give racetracks lat1,lon1,lat2,lon2[,name]")
-    for c in cols:
-        if c not in RACETRACK_COLUMNS:
-            near = difflib.get_close_matches(c, RACETRACK_COLUMNS, n=1)
-            raise ScenarioError(src, f"line {n0}", f"unknown column {c!r}" + (
-                f" (did you mean {near[0]}?)" if near else f" (columns: {', '.join(RACETRACK_COLUMNS)})"))
-    for c in RACETRACK_COLUMNS[:4]:
-        if c not in cols:
-            raise ScenarioError(src, f"line {n0}", f"the header has no column {c!r} (header: "
-                                                   "lat1,lon1,lat2,lon2[,name])")
-    if len(set(cols)) != len(cols):
-        raise ScenarioError(src, f"line {n0}", "a column is named twice")
+    header = "lat1,lon1,lat2,lon2[,name]"
+
+    def wrong_kind(cols):
+        return "lat" in cols and "lat1" not in cols and (
+            f"sites (lat,lon) are candidates for a --like radar on a fixed site; this one flies an orbit: give "
+            f"racetracks {header}")
+
     out, names = [], set()
-    for n, r in rows[1:]:
-        if len(r) != len(cols):
-            raise ScenarioError(src, f"line {n}", f"{len(r)} values for {len(cols)} columns")
-        v = dict(zip(cols, (c.strip() for c in r)))
-
-        def number(key, lo, hi):
-            try:
-                x = float(v[key])
-            except ValueError:
-                raise ScenarioError(src, f"line {n}", f"{key}: must be a number, got {v[key]!r}") from None
-            if not (math.isfinite(x) and lo <= x <= hi):
-                raise ScenarioError(src, f"line {n}", f"{key}: must be between {lo:g} and {hi:g}, got {v[key]}")
-            return x
-
-        la1, lo1 = number("lat1", -90.0, 90.0), number("lon1", -180.0, 180.0)
-        la2, lo2 = number("lat2", -90.0, 90.0), number("lon2", -180.0, 180.0)
-        name = v.get("name") or track_name(la1, lo1, la2, lo2)
-        if len(name) > 80 or "]" in name or "[" in name:
-            raise ScenarioError(src, f"line {n}", f"name: at most 80 characters, no brackets, got {name!r}")
-        if name in names:
-            raise ScenarioError(src, f"line {n}", f"name: {name!r} is given twice")
-        names.add(name)
-        out.append(_check_track(Racetrack(name, la1, lo1, la2, lo2), (src, f"line {n}")))
+    for where, v in _csv_records(path, "racetracks lat1, lon1, lat2, lon2[, name] for an orbiting --like radar",
+                                 "racetracks", header, RACETRACK_COLUMNS, 4, wrong_kind):
+        la1, lo1 = _csv_number(src, where, v, "lat1", -90.0, 90.0), _csv_number(src, where, v, "lon1", -180.0, 180.0)
+        la2, lo2 = _csv_number(src, where, v, "lat2", -90.0, 90.0), _csv_number(src, where, v, "lon2", -180.0, 180.0)
+        name = _csv_name(src, where, v.get("name") or track_name(la1, lo1, la2, lo2), names)
+        out.append(_check_track(Racetrack(name, la1, lo1, la2, lo2), (src, where)))
         if len(out) > CANDIDATES_MAX:
-            raise ScenarioError(src, f"line {n}", f"more than {CANDIDATES_MAX:,} racetracks")
-    if not out:
-        raise ScenarioError(src, None, "no racetracks after the header")
+            raise ScenarioError(src, where, f"more than {CANDIDATES_MAX:,} racetracks")
     return tuple(out)
 
 
