@@ -12,7 +12,6 @@ import dataclasses
 import json
 import math
 import re
-import textwrap
 import tomllib
 from pathlib import Path
 
@@ -26,7 +25,8 @@ from sim.products.export import feature_collection, write_csv, write_json, write
 from sim.products.kml import build_kml
 from sim.products.maps import (draw_countries, draw_graticule, draw_north_arrow, draw_scale_bar, draw_sites,
                                polygon_path, set_map_extent)
-from sim.products.style import COLORS, FONT_SIZE, LINES, MARKERS, PALETTE, new_figure, save_figure, use_style
+from sim.products.style import (COLORS, FONT_SIZE, LINES, MARKERS, PALETTE, figure_footnote, figure_heading, new_figure,
+                                 save_figure, use_style)
 from sim.results import ASSUMPTIONS_NOTE
 
 __all__ = ["toml_text", "scenario_file_name", "front_rows", "run_text", "draw_front", "front_figure",
@@ -194,13 +194,10 @@ def front_figure(result):
     ax = fig.add_axes([0.09, 0.25, 0.88, 0.62])
     draw_front(ax, result)
     sc = result.scenario
-    fig.text(0.5, 0.975, f"The least-detectable route ({sc.info.name})", ha="center", va="top",
-             fontsize=FONT_SIZE["title"], fontweight="bold")
-    fig.text(0.5, 0.93, f"{result.origin.label} to {result.dest.label}: for each budget, the route that minimises the "
-                        "search's P(detect), re-scored by the Monte Carlo", ha="center", va="top",
-             fontsize=FONT_SIZE["small"])
-    fig.text(0.01, 0.01, textwrap.fill(run_text(result) + ". " + ASSUMPTIONS_NOTE, 165), ha="left", va="bottom",
-             fontsize=FONT_SIZE["tiny"], color=COLORS["muted"])
+    figure_heading(fig, f"The least-detectable route ({sc.info.name})",
+                   f"{result.origin.label} to {result.dest.label}: for each budget, the route that minimises the "
+                   "search's P(detect), re-scored by the Monte Carlo")
+    figure_footnote(fig, run_text(result) + ". " + ASSUMPTIONS_NOTE, 165)
     return fig
 
 
@@ -338,11 +335,9 @@ def map_figure(result):
     cb.minorticks_off()
     cb.ax.tick_params(labelsize=FONT_SIZE["tiny"])
     sc = result.scenario
-    fig.text(0.5, 0.975, f"The least-detectable routes: {sc.info.title}", ha="center", va="top",
-             fontsize=FONT_SIZE["title"] + 1, fontweight="bold")
-    fig.text(0.5, 0.945, f"{result.origin.label} to {result.dest.label}: the direct route (dash-dot) and the route "
-                         "found for each budget, over the detection hazard of the scenario's radars at the level flown",
-             ha="center", va="top", fontsize=FONT_SIZE["small"])
+    figure_heading(fig, f"The least-detectable routes: {sc.info.title}",
+                   f"{result.origin.label} to {result.dest.label}: the direct route (dash-dot) and the route found "
+                   "for each budget, over the detection hazard of the scenario's radars at the level flown", "map")
     if n == 1:
         lines = ["Monte Carlo P(detect), P(stopped)", "and the search's surrogate P(detect)", "",
                  "point    extra km  P(detect)  P(stopped)  surrogate"]
@@ -352,9 +347,8 @@ def map_figure(result):
                          f"{row['p_surrogate']:9.3f}")
         fig.text(0.70, 0.88, "\n".join(lines), ha="left", va="top", fontsize=FONT_SIZE["tiny"] + 0.5,
                  family="monospace")
-    fig.text(0.01, 0.01, textwrap.fill(run_text(result) + ". Map: Lambert azimuthal equal-area; borders Natural Earth. "
-                               + ASSUMPTIONS_NOTE, 210),
-             ha="left", va="bottom", fontsize=FONT_SIZE["tiny"], color=COLORS["muted"])
+    figure_footnote(fig, run_text(result) + ". Map: Lambert azimuthal equal-area; borders Natural Earth. "
+                    + ASSUMPTIONS_NOTE, 210)
     return fig
 
 

@@ -6,7 +6,6 @@ Everything here draws or writes a :class:`sim.analysis.place.PlaceResult` it is 
 placement or the Monte Carlo. The scenario files are written by :func:`sim.products.evade.toml_text` and
 read back before they are kept: each parses to exactly the document that was re-scored.
 """
-import textwrap
 import tomllib
 from pathlib import Path
 
@@ -23,7 +22,8 @@ from sim.products.evade import toml_text
 from sim.products.export import staged_output, write_csv, write_json, write_sidecar
 from sim.products.maps import (draw_countries, draw_coverage, draw_graticule, draw_north_arrow, draw_orbits,
                                draw_routes, draw_scale_bar, draw_sites, polygon_path, set_map_extent)
-from sim.products.style import COLORS, FONT_SIZE, LINES, MARKERS, PALETTE, new_figure, save_figure, use_style
+from sim.products.style import (COLORS, FONT_SIZE, LINES, MARKERS, PALETTE, figure_footnote, figure_heading, new_figure,
+                                 save_figure, use_style)
 from sim.platforms import Orbit
 from sim.results import ASSUMPTIONS_NOTE
 
@@ -285,13 +285,10 @@ def objective_figure(result):
     ax = fig.add_axes([0.1, 0.25, 0.86, 0.62])
     draw_objective(ax, result)
     sc = result.scenario
-    fig.text(0.5, 0.975, f"Where {_copies(result)} go ({sc.info.name})", ha="center", va="top",
-             fontsize=FONT_SIZE["title"], fontweight="bold")
-    fig.text(0.5, 0.93, f"{_short(result.objective)} as radars are added by lazy greedy"
-             + (", and against a flyer who re-routes" if result.against == "adaptive" else ""),
-             ha="center", va="top", fontsize=FONT_SIZE["small"])
-    fig.text(0.01, 0.01, textwrap.fill(run_text(result) + ". " + ASSUMPTIONS_NOTE, 165), ha="left", va="bottom",
-             fontsize=FONT_SIZE["tiny"], color=COLORS["muted"])
+    figure_heading(fig, f"Where {_copies(result)} go ({sc.info.name})",
+                   f"{_short(result.objective)} as radars are added by lazy greedy"
+                   + (", and against a flyer who re-routes" if result.against == "adaptive" else ""))
+    figure_footnote(fig, run_text(result) + ". " + ASSUMPTIONS_NOTE, 165)
     return fig
 
 
@@ -473,12 +470,9 @@ def map_figure(result):
         ax.legend([a for a, _ in handles], [b for _, b in handles], loc="lower left", fontsize=FONT_SIZE["tiny"],
                   framealpha=0.92)
     sc = result.scenario
-    fig.text(0.5, 0.975, f"Where {_copies(result)} go: {sc.info.title}", ha="center", va="top",
-             fontsize=FONT_SIZE["title"] + 1, fontweight="bold")
-    fig.text(0.5, 0.945, f"objective {result.objective}; " + (
+    figure_heading(fig, f"Where {_copies(result)} go: {sc.info.title}", f"objective {result.objective}; " + (
         "numbered: the chosen orbits (blue racetracks); grey lines: the candidate racetracks" if is_orbit(result)
-        else "numbered circles: the chosen sites; grey dots: the candidates"),
-             ha="center", va="top", fontsize=FONT_SIZE["small"])
+        else "numbered circles: the chosen sites; grey dots: the candidates"), "map")
     if not adaptive:
         lines = [f"{_short(result.objective)}: the selection sample (its bound), then the Monte Carlo", "",
                  "k  site                    gain    sample  bound   Monte Carlo [95% CI]"]
@@ -489,9 +483,8 @@ def map_figure(result):
                          f"{row['mc_ci95_high']:.4f}]")
         fig.text(0.665, 0.84, "\n".join(lines), ha="left", va="top", fontsize=FONT_SIZE["tiny"] - 0.3,
                  family="monospace")
-    fig.text(0.01, 0.01, textwrap.fill(run_text(result) + ". Map: Lambert azimuthal equal-area; borders Natural Earth. "
-                               + ASSUMPTIONS_NOTE, 230), ha="left", va="bottom", fontsize=FONT_SIZE["tiny"],
-             color=COLORS["muted"])
+    figure_footnote(fig, run_text(result) + ". Map: Lambert azimuthal equal-area; borders Natural Earth. "
+                    + ASSUMPTIONS_NOTE, 230)
     return fig
 
 

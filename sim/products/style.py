@@ -13,6 +13,7 @@ creation dates (byte-reproducible outputs).
 ...     ax = fig.add_subplot()
 """
 import contextlib
+import textwrap
 import datetime
 import os
 
@@ -161,6 +162,23 @@ def use_style():
 def new_figure(kind="chart", figsize=None):
     """A pyplot-free :class:`~matplotlib.figure.Figure` of a standard size (call inside :func:`use_style`)."""
     return Figure(figsize=figsize or FIGSIZE_IN[kind])
+
+
+#: Where a figure's heading goes, by kind: the title's size above FONT_SIZE["title"] and the subtitle's top.
+_HEADING = {"chart": (0.0, 0.93), "map": (1.0, 0.945)}
+
+
+def figure_heading(fig, title, subtitle, kind="chart"):
+    """A figure's bold title, centred at the top, and its subtitle under it (a chart's or a map's layout)."""
+    bump, subtitle_y = _HEADING[kind]
+    fig.text(0.5, 0.975, title, ha="center", va="top", fontsize=FONT_SIZE["title"] + bump, fontweight="bold")
+    fig.text(0.5, subtitle_y, subtitle, ha="center", va="top", fontsize=FONT_SIZE["small"])
+
+
+def figure_footnote(fig, text, width):
+    """A figure's footnote (how it was made, its assumptions): small, muted, wrapped at ``width`` characters."""
+    fig.text(0.01, 0.01, textwrap.fill(text, width), ha="left", va="bottom", fontsize=FONT_SIZE["tiny"],
+             color=COLORS["muted"])
 
 
 #: Metadata keys of a product's title and description, by format.
