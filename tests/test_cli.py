@@ -82,33 +82,6 @@ def test_worker_processes_give_identical_files(run_cli, tmp_path, fmt):
         assert len(a) == 12 * 15 and a.equals(b)
 
 
-@pytest.mark.parametrize("memory_available", [True, False])
-def test_worker_payload_rebuilds_the_object_with_or_without_shared_memory(monkeypatch, memory_available):
-    # sim.engine._share: arrays once in shared memory, views of it in each worker; with no shared memory
-    # to be had (a small /dev/shm), the object travels whole
-    import numpy as np
-    from sim import engine
-    if not memory_available:
-        def refuse(*a, **k):
-            raise OSError("no space left on device")
-        monkeypatch.setattr(engine.shared_memory, "SharedMemory", refuse)
-    obj = {"a": np.arange(1000.0), "b": [np.ones((3, 4), np.float32), "text"], "c": 7}
-    memory, payload = engine._share(obj)
-    assert (memory is not None) == memory_available
-    try:
-        got, view = engine._rebuild(payload)
-        assert np.array_equal(got["a"], obj["a"]) and got["b"][0].dtype == np.float32
-        assert np.array_equal(got["b"][0], obj["b"][0]) and got["b"][1] == "text" and got["c"] == 7
-        if memory_available:
-            assert not got["a"].flags.owndata          # a view of the shared block, not a copy
-            del got
-            view.close()
-    finally:
-        if memory is not None:
-            memory.close()
-            memory.unlink()
-
-
 def test_workers_and_dask_together_exit_2(run_cli, tmp_path):
     code, _, err = run_cli("run", SCENARIOS / "iraq_2012_baseline.toml", "--campaigns", 2, "--workers", 2,
                            "--dask", "local", "--out", tmp_path / "o")

@@ -4,7 +4,11 @@ import subprocess
 import sys
 import textwrap
 
+import numpy as np
+import pytest
+
 from conftest import ROOT
+from sim import engine
 
 
 def _in_child(code, timeout_s=120):
@@ -48,3 +52,28 @@ def test_a_task_error_is_raised_in_the_owner_and_the_workers_stop():
     """)
     assert code == 0, err
     assert out.split("\n")[:2] == ["raised ZeroDivisionError", "workers left 0"]
+
+
+@pytest.mark.parametrize("memory_available", [True, False])
+def test_worker_payload_rebuilds_the_object_with_or_without_shared_memory(monkeypatch, memory_available):
+    # sim.engine._share: arrays once in shared memory, views of it in each worker; with no shared memory
+    # to be had (a small /dev/shm), the object travels whole
+    if not memory_available:
+        def refuse(*a, **k):
+            raise OSError("no space left on device")
+        monkeypatch.setattr(engine.shared_memory, "SharedMemory", refuse)
+    obj = {"a": np.arange(1000.0), "b": [np.ones((3, 4), np.float32), "text"], "c": 7}
+    memory, payload = engine._share(obj)
+    assert (memory is not None) == memory_available
+    try:
+        got, view = engine._rebuild(payload)
+        assert np.array_equal(got["a"], obj["a"]) and got["b"][0].dtype == np.float32
+        assert np.array_equal(got["b"][0], obj["b"][0]) and got["b"][1] == "text" and got["c"] == 7
+        if memory_available:
+            assert not got["a"].flags.owndata          # a view of the shared block, not a copy
+            del got
+            view.close()
+    finally:
+        if memory is not None:
+            memory.close()
+            memory.unlink()
