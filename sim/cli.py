@@ -161,7 +161,7 @@ def _cache(args):
     """The prepared-parts cache of a command: on disk unless --no-cache (then this process's memory)."""
     if args.no_cache:
         return PrepCache()
-    return PrepCache(Path(args.cache_dir) if args.cache_dir else default_cache_dir())
+    return PrepCache(Path(args.cache_dir) if args.cache_dir else default_cache_dir(), warn=_warn)
 
 
 def _add_mc(p):

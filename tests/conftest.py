@@ -11,6 +11,8 @@ from sim.cli import main
 
 # the prepared-parts cache of the commands run by the tests: a folder of this test session's own
 os.environ["AIRPICTURE_CACHE_DIR"] = tempfile.mkdtemp(prefix="airpicture-test-cache-")
+# and the secret that authenticates its files, outside it (made by the first command that writes a part)
+os.environ["AIRPICTURE_CACHE_KEY_FILE"] = os.path.join(tempfile.mkdtemp(prefix="airpicture-test-key-"), "cache-key")
 
 ROOT = Path(__file__).resolve().parents[1]
 SCENARIOS = ROOT / "scenarios"

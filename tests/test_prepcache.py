@@ -41,7 +41,7 @@ def test_cold_warm_and_disk_cached_runs_are_identical(warm):
     again = prepare(BASE, TERRAIN, cache)                            # in memory
     assert cache.stats["memory"]["detection"] > 0
     assert _outputs(again) == cold
-    disk = PrepCache(folder)                                         # another process's view: the files
+    disk = PrepCache(folder, version=cache.version)                  # another process's view: the files
     assert _outputs(prepare(BASE, TERRAIN, disk)) == cold
     assert not _computed(disk) and sum(disk.stats["disk"].values()) == sum(cache.stats["computed"].values())
 
@@ -98,9 +98,11 @@ def test_a_corrupt_or_truncated_file_is_recomputed_never_trusted(tmp_path):
     data = files[0].read_bytes()
     files[0].write_bytes(data[:len(data) // 2])                              # truncated
     files[1].write_bytes(data[:-10] + bytes(10))                             # corrupt: same size, other bytes
-    c = PrepCache(tmp_path)
+    said = []
+    c = PrepCache(tmp_path, warn=said.append)
     sim = prepare(sc, TERRAIN, c)
     assert _computed(c) == {"detection": 2}
+    assert len(said) == 1 and "refused" in said[0]                         # one line for the whole run
     assert _outputs(sim) == _outputs(prepare(sc, TERRAIN))
     assert PrepCache(tmp_path).get("x", 1, lambda: None).tolist() == list(range(5))
 
