@@ -7,6 +7,9 @@ the shipped files read with :mod:`tomllib`, and closed forms. The browser tests
 (marked slow: CI runs them, ``.ci/run`` installs Debian's chromium) start the
 server on a free loopback port and drive Debian's Chromium through Playwright;
 they skip with the reason where either is absent.
+
+Every request that computes carries the server's token (:data:`TOKEN_HEADER`), as the page sends it;
+the tests of the token itself use a second client without it (``bare``).
 """
 import hashlib
 import io
@@ -34,9 +37,10 @@ from pyproj import Geod  # noqa: E402
 
 from conftest import ROOT, SCENARIOS, straight  # noqa: E402
 from sim.scenario import load_scenario, parse_scenario  # noqa: E402
-from sim.serve import Planner, bind, is_loopback, make_server, url_of  # noqa: E402
-from sim.serve.app import STATIC_DIR  # noqa: E402
-from sim.serve.planner import UPLOAD_MAX_BYTES  # noqa: E402
+from sim.serve import Planner, bind, create_app, is_loopback, make_server, url_of  # noqa: E402
+import sim.serve.planner as planner_module  # noqa: E402
+from sim.serve.app import JSON_MAX_DEPTH, JSON_MAX_NUMBER_CHARS, STATIC_DIR, TOKEN_HEADER, read_json  # noqa: E402
+from sim.serve.planner import UPLOAD_MAX_BYTES, PageError  # noqa: E402
 
 FAST = [["detection.terrain", "false"]]          # the HTTP tests' runs: a smooth Earth (no masking tables)
 
@@ -48,6 +52,7 @@ class _Serving:
         self.sock = bind("127.0.0.1", 0)
         self.url = url_of(self.sock)
         self.server = make_server(planner)
+        self.token = self.server.config.app.state.token
         self.thread = threading.Thread(target=self.server.run, kwargs={"sockets": [self.sock]}, daemon=True)
 
     def __enter__(self):
@@ -64,10 +69,32 @@ def planner(tmp_path_factory):
     return Planner(tmp_path_factory.mktemp("page"))
 
 
+def _client(serving):
+    """An HTTP client of a server that sends the token as the page does: the one in the page it serves."""
+    page = httpx.get(serving.url, timeout=30).text
+    token = re.search(r'<meta name="airpicture-token" content="([^"]*)">', page).group(1)
+    assert token == serving.token
+    return httpx.Client(base_url=serving.url, timeout=120, headers={TOKEN_HEADER: token})
+
+
 @pytest.fixture(scope="module")
-def client(planner):
-    """An HTTP client of a server of ``planner`` (real HTTP over loopback)."""
-    with _Serving(planner) as s, httpx.Client(base_url=s.url, timeout=120) as c:
+def serving(planner):
+    """A server of ``planner`` on a free loopback port (real HTTP)."""
+    with _Serving(planner) as s:
+        yield s
+
+
+@pytest.fixture(scope="module")
+def client(serving):
+    """An HTTP client of ``serving`` that carries its token, as the page does."""
+    with _client(serving) as c:
+        yield c
+
+
+@pytest.fixture(scope="module")
+def bare(serving):
+    """An HTTP client of ``serving`` without the token: what any other web page can send."""
+    with httpx.Client(base_url=serving.url, timeout=120) as c:
         yield c
 
 
@@ -173,7 +200,7 @@ def test_bad_value_gives_the_command_lines_message_on_its_control(client, planne
 
 def test_run_size_and_seed_limits(client, tmp_path):
     small = Planner(tmp_path / "p", max_flights=300)
-    with _Serving(small) as srv, httpx.Client(base_url=srv.url, timeout=120) as c:
+    with _Serving(small) as srv, _client(srv) as c:
         got = _run(c, campaigns=21)                 # 21 x 15 = 315 flights > 300
         assert got.status_code == 400 and got.json()["field"] == "campaigns"
         assert "315 flights" in got.json()["error"] and "at most 300" in got.json()["error"]
@@ -203,6 +230,125 @@ def test_requests_to_another_host_name_are_refused(client):
     assert client.get("/api/info", headers={"host": "evil.example:8765"}).status_code == 400
     assert client.get("/api/info", headers={"host": "localhost:8765"}).status_code == 200
     assert is_loopback("127.0.0.2") and is_loopback("::1") and not is_loopback("0.0.0.0")
+
+
+# --- trust: the token, run ids, hostile JSON (issue 26) ------------------------------------------------
+def _one_line(got, status, field):
+    assert got.status_code == status, got.text
+    body = got.json()
+    assert body["field"] == field and body["error"] and "\n" not in body["error"], body
+    return body["error"]
+
+
+def test_page_carries_the_token_and_only_static_information_is_open(serving, bare, planner):
+    page = bare.get("/")
+    assert page.status_code == 200           # the page itself is open: another site can request it, never read it
+    assert f'<meta name="airpicture-token" content="{serving.token}">' in page.text
+    assert re.fullmatch(r"[A-Za-z0-9_-]{43}", serving.token)          # 256 random bits, URL-safe
+    assert serving.token not in bare.get("/static/index.html").text    # the file as shipped holds none
+    assert create_app(planner).state.token != create_app(planner).state.token      # one per server
+    # open without it: what computes nothing and is the same for every visitor
+    assert bare.get("/api/info").status_code == 200 and bare.get("/api/borders").status_code == 200
+
+
+def test_brief_without_the_token_computes_nothing(client, bare, serving, planner, monkeypatch):
+    built = []
+
+    def fake_simulate_to(where, scenario, **kw):       # counts what would have taken ~50 s (the baseline's brief)
+        built.append(kw.get("brief"))
+        where.mkdir(parents=True, exist_ok=True)
+        (where / "brief.pdf").write_bytes(b"%PDF-1.4 stand-in")
+    monkeypatch.setattr(planner_module, "simulate_to", fake_simulate_to)
+    r = _run(client).json()
+    href = r["downloads"]["brief.pdf"]
+    folder = planner.out_dir / r["run_id"] / "brief"
+    # what an <img src="http://127.0.0.1:8765/api/download/RUN/brief.pdf"> on any web page sends: refused,
+    # nothing built, nothing written
+    _one_line(bare.get(href), 403, "token")
+    for bad in ("", "x", serving.token[:-1], serving.token + "x", serving.token.upper(), "é" * 43):
+        _one_line(bare.get(href, params={"token": bad}), 403, "token")
+        _one_line(bare.get(href, headers={TOKEN_HEADER: bad.encode("utf-8")}), 403, "token")
+    assert built == [] and not folder.exists()
+    # with the token (the page's link carries it in the query; a fetch in the header): built once, served twice
+    got = bare.get(href, params={"token": serving.token})
+    assert got.status_code == 200 and got.content == b"%PDF-1.4 stand-in" and built == [True]
+    assert client.get(href).content == b"%PDF-1.4 stand-in" and built == [True]
+
+
+def test_nothing_computes_without_the_token(bare, serving, planner):
+    runs, uploads = planner.runs_started, len(planner.scenario_list())
+    sc = {"scenario": "iraq_2012_transponder_off", "overrides": FAST, "campaigns": 2}
+    for path, body in (("/api/run", sc), ("/api/sweep", {**sc, "key": "detection.track_m", "values": "1"}),
+                       ("/api/evade", {**sc, "budgets_km": "0"}), ("/api/place", {**sc, "like": "Kirkuk PSR"})):
+        _one_line(bare.post(path, json=body), 403, "token")
+        # the query parameter is for links only: a POST must carry the header
+        _one_line(bare.post(path, json=body, params={"token": serving.token}), 403, "token")
+        # a "simple" cross-site form post is refused before its body is read
+        _one_line(bare.post(path, content=b"x=1", headers={"content-type": "text/plain"}), 403, "token")
+    _one_line(bare.post("/api/upload", content=straight().encode(), headers={"x-filename": "a.toml"}), 403, "token")
+    _one_line(bare.get("/api/scenario", params={"id": "iraq_2012_baseline"}), 403, "token")
+    assert planner.runs_started == runs and len(planner.scenario_list()) == uploads
+    # the Host check still comes first
+    assert bare.get("/api/download/r1/brief.pdf", headers={"host": "evil.example:8765"}).status_code == 400
+
+
+def test_run_ids_are_random_and_long(client):
+    ids = [_run(client, campaigns=1).json()["run_id"] for _ in range(2)]
+    for rid in ids:
+        assert re.fullmatch(r"r[A-Za-z0-9_-]{16}", rid), rid          # 96 random bits
+        assert not re.fullmatch(r"r[0-9]+", rid)
+        assert client.get(f"/api/download/{rid}/summary.json").status_code == 200
+    # two independent 16-character draws of 64 letters share a first 4 with probability 64**-4 = 6e-8
+    assert len(os.path.commonprefix([i[1:] for i in ids])) < 4
+    for guess in ("r1", "r2", f"{ids[0][:-1]}", f"{ids[0]}x", f"{ids[0][:-1]}/", "r" + "A" * 16):
+        assert client.get(f"/api/download/{guess}/summary.json").status_code == 404, guess
+
+
+def test_hostile_json_answers_400_in_one_line(client, planner):
+    runs = planner.runs_started
+    hostile = {"30,000 nested arrays": "[" * 30_000 + "]" * 30_000,
+               "10,000 nested objects": '{"a":' * 10_000 + "1" + "}" * 10_000,
+               "nesting inside a field": '{"scenario": "x", "overrides": ' + "[" * 40 + "]" * 40 + "}",
+               "a 60,000-digit integer": '{"campaigns": ' + "9" * 60_000 + "}",
+               "a 60,000-digit float": '{"campaigns": 0.' + "9" * 60_000 + "}",
+               "NaN": '{"campaigns": NaN}', "Infinity": '{"seed": Infinity}', "-Infinity": '{"seed": -Infinity}',
+               "1e999": '{"campaigns": 1e999}'}
+    for what, text in hostile.items():
+        got = client.post("/api/run", content=text.encode(), headers={"content-type": "application/json"})
+        _one_line(got, 400, "request")
+    assert planner.runs_started == runs
+    assert client.get("/api/info").status_code == 200          # still serving
+
+
+def test_read_json_bounds_against_the_standard_reader():
+    # within the bounds it reads what json.loads reads (the reference), brackets inside strings not counted
+    docs = ['{"a": [1, 2.5, -3e2, true, null], "b": "[[[{{{", "c": "q\\"[\\\\"}',
+            "[" * JSON_MAX_DEPTH + "]" * JSON_MAX_DEPTH, '"' + "[" * 1000 + '"',
+            '{"n": ' + "9" * JSON_MAX_NUMBER_CHARS + "}", '{"x": -' + "1" * (JSON_MAX_NUMBER_CHARS - 1) + "}",
+            json.dumps({"scenario": "iraq_2012_baseline",
+                        "overrides": [["radar[\"Kirkuk No. 2\"].availability", "0"]]})]
+    for text in docs:
+        assert read_json(text) == json.loads(text), text[:40]
+    for text in ("[" * (JSON_MAX_DEPTH + 1) + "]" * (JSON_MAX_DEPTH + 1),
+                 '{"n": ' + "9" * (JSON_MAX_NUMBER_CHARS + 1) + "}", "[NaN]", "[1e400]", "[-1e400]"):
+        with pytest.raises(PageError) as e:
+            read_json(text)
+        assert e.value.status == 400 and "\n" not in str(e.value)
+
+
+def test_hostile_values_in_controls_and_uploads_answer_400(client, planner):
+    runs = planner.runs_started
+    key = "aircraft.cruise_altitude_m"
+    for text in ("9" * 60_000, "[" * 20_000 + "]" * 20_000, "1_" * 60 + "1"):
+        _one_line(_run(client, overrides=[[key, text]]), 400, key)
+        got = client.post("/api/sweep", json={"scenario": "iraq_2012_transponder_off", "key": key, "values": text})
+        _one_line(got, 400, "sweep-values")
+    _one_line(_run(client, overrides=[["radar[" + "9" * 60_000 + "].availability", "0"]]), 400, "run")
+    assert planner.runs_started == runs
+    for text in ("a = " + "[" * 30_000 + "]" * 30_000, "a = " + "9" * 60_000):
+        got = client.post("/api/upload", content=text.encode(), headers={"x-filename": "hostile.toml"})
+        assert "hostile.toml" in _one_line(got, 400, "upload")
+    assert client.get("/api/info").status_code == 200          # still serving
 
 
 # --- uploads -------------------------------------------------------------------------------------------
@@ -445,13 +591,14 @@ def _chromium():
 
 @pytest.fixture(scope="module")
 def browser_page(tmp_path_factory):
-    """(page, planner, url, requests, console messages): the page open in headless Chromium on a loopback server."""
+    """(page, planner, url, requests, console messages, expect, tokens sent): the page open in headless Chromium
+    on a loopback server; ``tokens sent`` is ``(url, X-Airpicture-Token header or None)`` of every request."""
     sync_api = pytest.importorskip("playwright.sync_api", reason="the browser tests need playwright (the test extra)")
     chromium = _chromium()
     if chromium is None:
         pytest.skip("Debian's chromium is not installed (apt-get install chromium; .ci/run installs it)")
     planner = Planner(tmp_path_factory.mktemp("browser-page"))
-    requests, console = [], []
+    requests, console, sent = [], [], []
     with _Serving(planner) as srv, sync_api.sync_playwright() as p:
         url = srv.url
         browser = p.chromium.launch(executable_path=chromium, args=["--no-sandbox"])
@@ -459,6 +606,7 @@ def browser_page(tmp_path_factory):
 
         def route(r):                  # every request is intercepted: anything not on loopback is refused
             requests.append(r.request.url)
+            sent.append((r.request.url, r.request.headers.get(TOKEN_HEADER.lower())))
             if urlparse(r.request.url).hostname == "127.0.0.1":
                 r.continue_()
             else:
@@ -468,13 +616,13 @@ def browser_page(tmp_path_factory):
         page.on("pageerror", lambda e: console.append(("pageerror", str(e))))
         page.goto(url)
         sync_api.expect(page.locator("#headline")).to_contain_text("P(detect)", timeout=90_000)
-        yield page, planner, url, requests, console, sync_api.expect
+        yield page, planner, url, requests, console, sync_api.expect, sent
         browser.close()
 
 
 @pytest.mark.slow   # CI only (.ci/run): a cold baseline in the page and on the command line, about 20 s
 def test_page_in_chromium(browser_page, run_cli, tmp_path):
-    page, planner, url, requests, console, expect = browser_page
+    page, planner, url, requests, console, expect, sent = browser_page
     # loaded offline: no console error, every request to this server
     assert not [m for m in console if m[0] in ("error", "pageerror")], console
     assert requests and all(urlparse(u).hostname == "127.0.0.1" for u in requests), requests
@@ -505,6 +653,19 @@ def test_page_in_chromium(browser_page, run_cli, tmp_path):
         "xpath=ancestor::div[contains(@class,'row')]/following-sibling::div[contains(@class,'err')][1]")
     assert row_error.text_content() == message
     assert page.locator("#headline").text_content() == shown and planner.runs_started == runs
+
+    # the page got its server's token and sends it with every request of the API; its download links carry it
+    # as ?token= (a link cannot send a header) and work; the same link without it is refused
+    token = page.get_attribute('meta[name="airpicture-token"]', "content")
+    assert re.fullmatch(r"[A-Za-z0-9_-]{43}", token)
+    api_sent = [(u, t) for u, t in sent if urlparse(u).path.startswith("/api/")]
+    assert api_sent and all(t == token for _, t in api_sent), api_sent
+    href = page.locator("#downloads a", has_text="summary.json").get_attribute("href")
+    assert urlparse(href).query == f"token={token}"
+    got = httpx.get(url + href.lstrip("/"), timeout=60)
+    run_id = urlparse(href).path.split("/")[3]
+    assert got.status_code == 200 and got.json()["p_detect"] == planner.record(run_id).summary["p_detect"]
+    assert httpx.get(url + urlparse(href).path.lstrip("/"), timeout=60).status_code == 403
 
     # the page as a planner sees it, kept as a test artefact
     page.fill('input[data-key="aircraft.transponder_on_probability"]', "0")

@@ -21,6 +21,7 @@ the same seed and size; downloads run it again through
 """
 import math
 import re
+import secrets
 import shlex
 import shutil
 import threading
@@ -46,7 +47,7 @@ from sim.serve.layers import map_geojson
 
 __all__ = ["Planner", "PageError", "MAX_FLIGHTS", "TARGET_FLIGHTS", "MAX_SWEEP_VALUES", "MAX_RUNS_KEPT",
            "MAX_UPLOADS", "DOWNLOADS", "UPLOAD_MAX_BYTES", "TEAM_CAMPAIGNS", "MAX_BUDGETS", "EVADE_LEVELS",
-           "PLACE_ADD_MAX", "PLACE_GRID_KM"]
+           "PLACE_ADD_MAX", "PLACE_GRID_KM", "VALUE_MAX_DEPTH", "VALUE_MAX_DIGITS"]
 
 #: The largest run (campaigns x flights) the page starts; larger ones belong to ``airpicture run``.
 MAX_FLIGHTS = 100_000
@@ -87,7 +88,13 @@ _TEAM_FIELDS = {"--max-extra-km": "evade-budgets", "--levels": "evade-levels", "
                 "--like": "place-like", "--grid-km": "place-grid", "--against": "place-against"}
 _RUN_FILES = ("summary.json", "flights.csv", "routes.geojson", "README.txt")
 _SAFE = re.compile(r"[^A-Za-z0-9._-]+")
-_RUN_ID = re.compile(r"r[0-9]{1,9}")
+_RUN_ID = re.compile(r"r[A-Za-z0-9_-]{16}")     # "r" + secrets.token_urlsafe(12): 96 random bits
+#: The deepest nesting of brackets in a value typed on the page (a TOML array or table; the files hold 3).
+VALUE_MAX_DEPTH = 32
+#: The longest run of digits in a value typed on the page [characters].
+VALUE_MAX_DIGITS = 100
+_DIGITS = re.compile(r"[0-9][0-9_]{%d,}" % VALUE_MAX_DIGITS)
+_BRACKETS = re.compile(r"[\[\]{}]")
 
 
 class PageError(ValueError):
@@ -133,6 +140,23 @@ def _int_field(text, field, lo, hi, what):
     if not lo <= value <= hi:
         raise PageError(f"{field}: must be {what} ({lo:,} to {hi:,}), got {value:,}", field)
     return value
+
+
+def _plain_value(text, field, what=None):
+    """Refuse a typed value that no scenario holds and that would only strain the TOML reader: brackets
+    nested deeper than :data:`VALUE_MAX_DEPTH` or a run of more than :data:`VALUE_MAX_DIGITS` digits
+    (Python's reader recurses on the one and refuses integers of over 4,300 digits with a ValueError).
+    Counted without recursion, before anything reads the value; ``what`` names it in the message
+    (default: ``field``)."""
+    what = field if what is None else what
+    run = _DIGITS.search(text)
+    if run is not None:
+        raise PageError(f"{what}: a number of {len(run.group(0)):,} digits: at most {VALUE_MAX_DIGITS}", field)
+    depth = 0
+    for m in _BRACKETS.finditer(text):
+        depth += 1 if m.group(0) in "[{" else -1
+        if depth > VALUE_MAX_DEPTH:
+            raise PageError(f"{what}: nested deeper than {VALUE_MAX_DEPTH} levels of brackets", field)
 
 
 def _finite(value):
@@ -185,7 +209,7 @@ class Planner:
         self._uploads = []
         self._runs = OrderedDict()
         self._uploads_seen = 0
-        self.runs_started = 0       # runs finished since the planner was made (ids r1, r2, ...)
+        self.runs_started = 0       # runs finished since the planner was made (ids are random: _RUN_ID)
         self.given = []
         for arg in scenarios:
             path = resolve_scenario(arg)
@@ -241,6 +265,9 @@ class Planner:
             raise PageError(f"{name}: not valid UTF-8 text", "upload") from None
         except tomllib.TOMLDecodeError as e:
             raise PageError(f"{name}: not valid TOML: {e}", "upload") from None
+        except (RecursionError, ValueError) as e:      # nesting past Python's stack, an integer of > 4,300 digits
+            raise PageError(f"{name}: not readable TOML: nested too deeply or a number too long "
+                            f"({type(e).__name__})", "upload") from None
         try:
             scenario = parse_scenario(doc, source=name)
         except ScenarioError as e:
@@ -284,6 +311,8 @@ class Planner:
             key, text = item[0].strip(), item[1].strip()
             if not key or "=" in key:
                 raise PageError(f"overrides: not a key: {key!r}", "run")
+            _plain_value(key, "run", "overrides: a key")
+            _plain_value(text, key)
             texts.append(f"{key}={text}")
         try:
             return with_overrides(base.scenario, texts)
@@ -330,7 +359,7 @@ class Planner:
             layers = map_geojson(sim, result, self.cache)
             t3 = time.perf_counter()
             self.runs_started += 1
-            rec = _Record(f"r{self.runs_started}", base, sc, c, s, summary)
+            rec = _Record(f"r{secrets.token_urlsafe(12)}", base, sc, c, s, summary)     # never guessed
             self._runs[rec.id] = rec
             while len(self._runs) > MAX_RUNS_KEPT:
                 old, _ = self._runs.popitem(last=False)
@@ -367,6 +396,9 @@ class Planner:
             raise PageError("sweep: give comma-separated values, e.g. 0,0.5,1", "sweep-values")
         if len(texts) > MAX_SWEEP_VALUES:
             raise PageError(f"sweep: at most {MAX_SWEEP_VALUES} values, got {len(texts)}", "sweep-values")
+        _plain_value(key, "sweep-key", "sweep: the key")
+        for t in texts:
+            _plain_value(t, "sweep-values")
         values = [parse_override_value(t) for t in texts]
         c, s = self._size(sc, campaigns, seed, runs=len(values))
         for v in texts:      # every value validated before any run, with the command line's message

@@ -45,8 +45,14 @@ class ApiError extends Error {
   }
 }
 
+// This server's token, put in the page when it was served: every request that computes carries it
+// (a header on fetches, a query parameter on download links), so no other web page can start work here.
+const TOKEN = document.querySelector('meta[name="airpicture-token"]').content;
+const withToken = (href) => `${href}${href.includes("?") ? "&" : "?"}token=${encodeURIComponent(TOKEN)}`;
+
 async function api(path, body) {
-  const opts = body === undefined ? {} : {method: "POST", headers: {"Content-Type": "application/json"}, body: JSON.stringify(body)};
+  const headers = {"X-Airpicture-Token": TOKEN};
+  const opts = body === undefined ? {headers} : {method: "POST", headers: {...headers, "Content-Type": "application/json"}, body: JSON.stringify(body)};
   const r = await fetch(path, opts);
   let doc = null;
   try { doc = await r.json(); } catch (e) { doc = {error: `${r.status} ${r.statusText}`}; }
@@ -302,7 +308,7 @@ function showRun(r) {
   const dl = $("#downloads");
   dl.replaceChildren();
   for (const [name, href] of Object.entries(r.downloads)) {
-    dl.append(el("li", {}, el("a", {href, download: ""}, name), " ", el("span", {class: "what"}, state.info.downloads[name] || "")));
+    dl.append(el("li", {}, el("a", {href: withToken(href), download: ""}, name), " ", el("span", {class: "what"}, state.info.downloads[name] || "")));
   }
   drawRun(r);
 }
@@ -688,7 +694,7 @@ async function uploadFile(file) {
   }
   setStatus("Uploading…", true);
   try {
-    const r = await fetch("/api/upload", {method: "POST", headers: {"X-Filename": file.name, "Content-Type": "application/octet-stream"}, body: file});
+    const r = await fetch("/api/upload", {method: "POST", headers: {"X-Filename": file.name, "Content-Type": "application/octet-stream", "X-Airpicture-Token": TOKEN}, body: file});
     const doc = await r.json();
     if (!r.ok) throw new ApiError(doc.error, doc.field, r.status, doc.errors);
     fillScenarios(doc.scenarios, doc.id);
