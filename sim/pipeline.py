@@ -15,13 +15,14 @@ from pathlib import Path
 from geo.terrain import load_terrain
 from sim.analysis import (DEFAULT_SWEEP_CAMPAIGNS, altitude_sweep, compare, metric_short_label,
                           sensitivity_metrics, sweep)
+from sim.analysis.sweeps import applicable_inputs
 from sim.catalog import resolve_scenario
 from sim.montecarlo import needs_terrain, prepare, run
 from sim.engine import make_engine
 from sim.prepcache import PrepCache
 from sim.products.export import radar_features, routes_feature_collection, staged_output, write_json, write_readme
 from sim.results import ASSUMPTIONS_NOTE, flight_csv_text, flight_header, overrides_text, shown_title, summarize
-from sim.scenario import load_scenario, override_text, uncertainty_variants, with_overrides
+from sim.scenario import load_scenario, override_text, with_overrides
 
 __all__ = ["load", "simulate", "simulate_to", "write_run", "sweep", "compare", "altitude_sweep", "with_overrides", "override_text",
            "terrain_for"]
@@ -149,13 +150,15 @@ def _write_products(stage, sim, result, brief, progress, altitude_points, flight
     write_json(stage / "routes.geojson", routes_feature_collection(
         sim.routes, extra_features=radar_features(sim.radars), scenario_name=sim.scenario.info.name,
         overrides=sim.scenario.overrides))
-    write_readme(stage / "README.txt", summary, extra=_brief_files() if brief else "")
+    write_readme(stage / "README.txt", summary, extra=_brief_files(summary) if brief else "")
     return summary
 
 
-def _brief_files():
-    from sim.products.brief import BRIEF_FILES      # the drawing products load only when a brief is drawn
-    return BRIEF_FILES
+def _brief_files(summary):
+    """README.txt's lines on the brief's files, and the declared inputs its tornado leaves out (and why)."""
+    from sim.products.brief import BRIEF_FILES, left_out_text   # the drawing products load only when a brief is drawn
+    left_out = [(r["key"], r["why"]) for r in summary.get("sensitivity", {}).get("left_out", ())]
+    return BRIEF_FILES + (f"\n{left_out_text(left_out, reasons=True)}" if left_out else "")
 
 
 def _least_detectable(sim, result, budget_km, cache):
@@ -183,9 +186,10 @@ def _write_tornadoes(stage, sim, result, summary, cache=None):
     from sim.products.style import save_figure, use_style
     metrics = ("p_detect", "response.p_stopped") if "response" in summary else ("p_detect",)
     campaigns = min(result.campaigns, DEFAULT_SWEEP_CAMPAIGNS)
-    # a what-if varies the declared inputs whose ranges apply to it (never refused for one that does not)
-    varied = dataclasses.replace(sim.scenario, uncertainty=tuple(
-        v[:3] for v in uncertainty_variants(sim.scenario, applicable_only=True)))
+    # a what-if varies the declared inputs whose ranges apply to it (never refused for one that does not);
+    # the others are named, with the reason, under the tornado, in the brief and in README.txt
+    kept, left_out = applicable_inputs(sim.scenario)
+    varied = dataclasses.replace(sim.scenario, uncertainty=tuple(v[:3] for v in kept))
     bases, rows = sensitivity_metrics(varied, metrics, campaigns=campaigns, flights=result.flights_per_campaign,
                                       seed=result.seed, cache=cache)
     changes = overrides_text(summary)
@@ -198,9 +202,9 @@ def _write_tornadoes(stage, sim, result, summary, cache=None):
         with use_style():
             fig, _ = tornado_figure(bases[metric], rows[metric], metric,
                                     f"Which assumption matters for {metric_short_label(metric)} ({summary['scenario']})",
-                                    run_text)
+                                    run_text, left_out=left_out)
             save_figure(fig, stage / TORNADO_FILES[metric], title=f"Sensitivity of {metric}: {shown_title(summary)}",
                         description=f"{run_text}. {ASSUMPTIONS_NOTE}")
         out[metric] = {"chart": TORNADO_FILES[metric], "base": bases[metric], "inputs": rows[metric]}
     return {"campaigns_per_run": campaigns, "flights_per_campaign": result.flights_per_campaign, "seed": result.seed,
-            "metrics": out}
+            "metrics": out, **({"left_out": [{"key": k, "why": w} for k, w in left_out]} if left_out else {})}

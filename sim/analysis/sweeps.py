@@ -8,6 +8,8 @@ Every point is a full run of the core on a validated scenario, with common
 random numbers (the same seed), so differences between points are not
 sampling noise of independent runs.
 """
+import dataclasses
+
 import numpy as np
 
 from geo.terrain import load_terrain
@@ -17,10 +19,11 @@ from sim.prepcache import PrepCache
 from sim.montecarlo import needs_terrain, prepare, run
 from sim.results import summarize
 from sim.routes import below_ground_shares, cruise_level
-from sim.scenario import override_key_value, override_text, uncertainty_variants, with_cruise_level, with_overrides
+from sim.scenario import (ScenarioError, override_key_value, override_text, uncertainty_variants, with_cruise_level,
+                          with_overrides)
 
 __all__ = ["sweep", "altitude_sweep", "altitude_levels", "altitude_mode", "compare", "sensitivity",
-           "sensitivity_metrics", "probe_metric_names", "metric_value",
+           "sensitivity_metrics", "applicable_inputs", "probe_metric_names", "metric_value",
            "DEFAULT_SENSITIVITY_CAMPAIGNS", "DEFAULT_SWEEP_ALTITUDES_M",
            "DEFAULT_SWEEP_AGL_M", "DEFAULT_SWEEP_CAMPAIGNS"]
 
@@ -239,6 +242,31 @@ def _input_value(scenario, key):
         return None
     spelling, value = found
     return value if spelling == key.rsplit(".", 1)[-1] else f"{value} ({spelling})"
+
+
+def applicable_inputs(scenario):
+    """The declared inputs whose ranges apply to the scenario as it is (a what-if's), and those that do not.
+
+    Returns ``(kept, left_out)``: ``kept`` as
+    :func:`~sim.scenario.uncertainty_variants` with ``applicable_only``
+    gives it (the brief's tornado varies these), ``left_out`` one
+    ``(key, why)`` per other input, in the file's order, ``why`` the message
+    ``airpicture sensitivity`` gives for it (so that nothing is left out
+    silently).
+    """
+    kept = uncertainty_variants(scenario, applicable_only=True)
+    varied = {v[0] for v in kept}
+    left_out = []
+    for entry in scenario.uncertainty:
+        if entry[0] in varied:
+            continue
+        try:
+            uncertainty_variants(dataclasses.replace(scenario, uncertainty=(entry,)))
+            why = "its range does not apply to this scenario"     # not reached: it applies alone iff kept
+        except ScenarioError as e:
+            why = e.message
+        left_out.append((entry[0], why))
+    return kept, tuple(left_out)
 
 
 def sensitivity_metrics(scenario, metrics, campaigns=None, flights=None, seed=None, progress=None, engine=None,

@@ -42,6 +42,7 @@ from sim.products.maps import MapLayers, draw_route_map, legend_handles
 from sim.products.style import COLORS, FIGSIZE_IN, FONT_SIZE, new_figure, product_date, save_figure, use_style
 from sim.results import ASSUMPTIONS_NOTE, format_ci, headline, overrides_text, shown_title
 from sim.sample import FlightSample
+from sim.scenario import ScenarioError, read_key
 
 __all__ = [
     "BRIEF_FILES",
@@ -396,16 +397,38 @@ def sweep_figure(key, points, title, run_text):
     return fig, ax
 
 
-def tornado_figure(base, rows, metric, title, run_text):
-    """The sensitivity chart (tornado.png/.pdf): swings ranked, captioned with the run and the note."""
-    h_in = 1.6 + 0.3 * max(len(rows), 1)
+def left_out_text(left_out, reasons=False):
+    """What a tornado leaves out: ``left_out`` is ``[(key, why), ...]`` (:func:`sim.analysis.sweeps.applicable_inputs`);
+    the keys, and with ``reasons`` one line per input with its reason (README.txt). "" when none.
+
+    >>> left_out_text([('radar["Kirkuk No. 2"].availability', "no radar named ...")])
+    'Left out of the tornado (the range does not apply to the scenario as run): radar["Kirkuk No. 2"].availability'
+    """
+    if not left_out:
+        return ""
+    n = len(left_out)
+    head = f"Left out of the tornado (the range{'s do' if n > 1 else ' does'} not apply to the scenario as run)"
+    if reasons:
+        return head + ":\n" + "".join(f"  {key}: {why}\n" for key, why in left_out)
+    return f"{head}: {', '.join(key for key, _ in left_out)}"
+
+
+def tornado_figure(base, rows, metric, title, run_text, left_out=()):
+    """The sensitivity chart (tornado.png/.pdf): swings ranked, captioned with the run and the note, and
+    with a line naming the declared inputs left out (``[(key, why), ...]``, :func:`left_out_text`)."""
+    note = left_out_text(left_out)
+    note_lines = -(-len(note) // 140)          # the line under the chart, wrapped at about 140 characters
+    h_in = 1.6 + 0.3 * max(len(rows), 1) + 0.17 * note_lines
     fig = new_figure("chart", (8.0, h_in))
-    bottom_in, top_in = 1.0, 0.45          # the axis label and the caption below, the title above [inch]
+    bottom_in, top_in = 1.0 + 0.17 * note_lines, 0.45      # axis label, note, caption below; title above [inch]
     ax = fig.add_axes([0.42, bottom_in / h_in, 0.55, 1.0 - (bottom_in + top_in) / h_in])
     draw_tornado(ax, base, rows, metric)
     ax.set_title(title, loc="left", fontsize=FONT_SIZE["title"] - 1)
     fig.text(0.01, 0.012, f"{run_text}. {ASSUMPTIONS_NOTE}", ha="left", va="bottom", fontsize=FONT_SIZE["tiny"] - 1.0,
              color=COLORS["muted"], wrap=True)
+    if note:
+        fig.text(0.01, (0.012 * h_in + 0.34) / h_in, note, ha="left", va="bottom", fontsize=FONT_SIZE["tiny"] - 0.5,
+                 color=COLORS["text"], wrap=True)
     return fig, ax
 
 
@@ -524,12 +547,18 @@ def _input_label(key):
 
     >>> _input_label("interceptor[F-16IQ Balad].ready_min"), _input_label("detection.refraction_k")
     ('F-16IQ Balad ready [min]', 'refraction k')
+    >>> _input_label('radar["Kirkuk No. 2"].availability')
+    'Kirkuk No. 2 availability'
     """
     if key in _INPUT_WORDS:
         return _INPUT_WORDS[key]
-    head, _, field = key.rpartition(".")
-    if "[" in head and head.endswith("]"):
-        return f"{head[head.index('[') + 1:-1]} {_FIELD_WORDS.get(field, field.replace('_', ' '))}"
+    try:
+        head, *rest = read_key(key)          # the key as --set reads it (a quoted name may hold "." or "=")
+    except ScenarioError:                    # a key no range applies to (left out, README.txt says why)
+        return key
+    if head.selector is not None and rest:
+        words = [s.field.replace("_", " ") for s in rest[:-1]]
+        return " ".join([head.selector, *words, _FIELD_WORDS.get(rest[-1].field, rest[-1].field.replace("_", " "))])
     return (key.split(".", 1)[1] if "." in key else key).replace("_", " ")
 
 
@@ -545,6 +574,16 @@ def _driver_rows(summary, metric):
         own = "default" if r.get("value") is None else _g(r["value"])
         out.append((f"  {_input_label(r['key'])}", f"{own} ({_g(r['low'])}-{_g(r['high'])}) {r['swing']:+.3f}"))
     return out
+
+
+def _left_out_rows(summary):
+    """The declared inputs the tornadoes leave out (their ranges do not apply; README.txt says why)."""
+    left = summary.get("sensitivity", {}).get("left_out", ())
+    if not left:
+        return []
+    shown = [(f"  {_input_label(r['key'])}", "") for r in left[:BRIEF_TOP_INPUTS]]
+    more = [(f"  +{len(left) - len(shown)} more", "")] if len(left) > len(shown) else []
+    return [("Left out of the tornado", "range n/a: README.txt"), *shown, *more]
 
 
 def _g(v):
@@ -593,6 +632,7 @@ def _assumption_rows(summary, sim):
             *_response_rows(summary),
             *_driver_rows(summary, "p_detect"),
             *_driver_rows(summary, "response.p_stopped"),
+            *_left_out_rows(summary),
             ("Monte Carlo", f"{summary['campaigns']:,} × {summary['flights_per_campaign']} flights")]   # seed: footer
 
 

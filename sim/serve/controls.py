@@ -1,10 +1,12 @@
 """What the planner's page lets a planner change, read from a validated scenario.
 
 Each control names the ``--set`` key it writes (:func:`sim.scenario.apply_override`
-spellings) and its value in the scenario as the page shows it (text, in the
-key's unit). The page sends back only the controls a planner changed, as
-``KEY=TEXT`` overrides: the same texts ``airpicture run --set`` takes, read
-and validated by the same code.
+spellings; a named table's key written by :func:`sim.scenario.table_key`, so that
+any legal name is addressable: ``radar["Kirkuk No. 2"].availability``) and its
+value in the scenario as the page shows it (text, in the key's unit). The
+page sends back only the controls a planner changed, as ``KEY=TEXT``
+overrides: the same texts ``airpicture run --set`` takes, read and validated
+by the same code.
 
 >>> from sim.pipeline import load
 >>> groups = scenario_controls(load("iraq_2012_baseline"))
@@ -13,6 +15,8 @@ and validated by the same code.
 >>> groups[0]["controls"][0]["key"], groups[0]["controls"][0]["value"]
 ('aircraft.transponder_on_probability', '1')
 """
+from sim.scenario import table_key
+
 __all__ = ["scenario_controls", "number_text", "control_keys"]
 
 
@@ -51,9 +55,10 @@ def _radars(sc):
     out = []
     for r in sc.radars:
         days = r.mean_outage_s / 86_400.0 if r.mean_outage_s is not None else None
+        avail_key, outage_key = (table_key("radar", r.name, f) for f in ("availability", "mean_outage_days"))
         out.append({"type": "radar", "name": r.name, "kind": r.kind.name, "kind_label": r.kind.label,
-                    "availability": _number(f"radar[{r.name}].availability", "availability", r.availability),
-                    "outage": {"type": "number", "key": f"radar[{r.name}].mean_outage_days", "label": "outage",
+                    "availability": _number(avail_key, "availability", r.availability),
+                    "outage": {"type": "number", "key": outage_key, "label": "outage",
                                "value": "" if days is None else number_text(days), "unit": "days",
                                "hint": "mean outage length (empty: up or down per flight)"}})
     return out
@@ -68,7 +73,7 @@ def _detection(sc):
 
 
 def _routes(sc):
-    return [_number(f"route[{r.name}].weight", r.name, r.weight, "weight", "relative share of flights")
+    return [_number(table_key("route", r.name, "weight"), r.name, r.weight, "weight", "relative share of flights")
             for r in sc.routes]
 
 
@@ -83,7 +88,7 @@ def _response(sc):
     if sc.interceptors:
         out.append(_number("response.intercept_compliance", "Escort obeyed", r.intercept_compliance, "probability"))
     for i in sc.interceptors:
-        out.append(_number(f"interceptor[{i.name}].ready_min", f"{i.name} ready", i.ready_s / 60.0, "min",
+        out.append(_number(table_key("interceptor", i.name, "ready_min"), f"{i.name} ready", i.ready_s / 60.0, "min",
                            "from the decision to airborne"))
     return out
 

@@ -41,7 +41,7 @@ from sim.prepcache import PrepCache
 from sim.products.evade import toml_text
 from sim.results import headline, overrides_text, summarize
 from sim.scenario import (SCENARIO_MAX_BYTES, SEED_MAX, ScenarioError, parse_override_value, parse_scenario,
-                          shown_text, with_overrides)
+                          read_key, shown_text, split_override, with_overrides)
 from sim.serve.controls import scenario_controls
 from sim.serve.layers import map_geojson
 
@@ -157,6 +157,15 @@ def _plain_value(text, field, what=None):
         depth += 1 if m.group(0) in "[{" else -1
         if depth > VALUE_MAX_DEPTH:
             raise PageError(f"{what}: nested deeper than {VALUE_MAX_DEPTH} levels of brackets", field)
+
+
+def _is_key(text):
+    """Whether ``text`` is one whole ``--set`` key (:func:`sim.scenario.read_key`)."""
+    try:
+        read_key(text)
+    except ScenarioError:
+        return False
+    return True
 
 
 def _finite(value):
@@ -309,7 +318,7 @@ class Planner:
             if not (isinstance(item, (list, tuple)) and len(item) == 2 and all(isinstance(s, str) for s in item)):
                 raise PageError("overrides: each must be a [key, value] pair of texts", "run")
             key, text = item[0].strip(), item[1].strip()
-            if not key or "=" in key:
+            if not _is_key(key):        # a key as --set reads it (a quoted name may hold "="), nothing after it
                 raise PageError(f"overrides: not a key: {key!r}", "run")
             _plain_value(key, "run", "overrides: a key")
             _plain_value(text, key)
@@ -329,7 +338,7 @@ class Planner:
             try:
                 with_overrides(base.scenario, [t])
             except ScenarioError as e:
-                out.append((t.split("=", 1)[0].strip(), str(e)))
+                out.append((split_override(t)[0], str(e)))
         return out
 
     def _size(self, scenario, campaigns, seed, runs=1):
