@@ -15,6 +15,7 @@ import os
 import re
 import stat
 import tomllib
+import unicodedata
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -60,6 +61,7 @@ __all__ = [
     "uncertainty_variants",
     "SEED_MAX",
     "shown_text",
+    "text_refusal",
 ]
 
 
@@ -266,23 +268,65 @@ def _check_int(value, f, key):
     return value
 
 
-#: Characters refused in every string of a scenario (names, titles, sources, notes): C0 and C1 control
-#: characters (newlines, tab, ESC and so terminal escape sequences), DEL, the Unicode line and paragraph
-#: separators, and the bidirectional embedding, override and isolate characters (U+202A-U+202E,
-#: U+2066-U+2069), which can make a name read differently from what it is. Strings are shown, never run.
-_UNSAFE_TEXT = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069]")
+#: Unicode's format characters (category Cf, as of Unicode 15.1; tested against :mod:`unicodedata`): they
+#: draw nothing, so two names that look the same can differ by one (a zero-width space U+200B, the joiners
+#: U+200C/D, the direction marks U+200E/F and U+061C, the byte-order mark U+FEFF, the soft hyphen U+00AD),
+#: and the bidirectional embedding, override and isolate characters (U+202A-U+202E, U+2066-U+2069) make a
+#: name read differently from what it is.
+_FORMAT_CHARS = ("\xad\u0600-\u0605\u061c\u06dd\u070f\u0890\u0891\u08e2\u180e\u200b-\u200f\u202a-\u202e"
+                 "\u2060-\u2064\u2066-\u206f\ufeff\ufff9-\ufffb\U000110bd\U000110cd\U00013430-\U0001343f"
+                 "\U0001bca0-\U0001bca3\U0001d173-\U0001d17a\U000e0001\U000e0020-\U000e007f")
+#: The code points XML 1.0 cannot carry or discourages (its ``Char`` production; KML, SVG and the PDF's
+#: metadata are XML): the surrogates (a command line's undecodable bytes arrive as lone ones) and the 66
+#: noncharacters, U+FDD0-U+FDEF and U+nFFFE, U+nFFFF of each of the 17 planes.
+_NOT_XML = "\ud800-\udfff\ufdd0-\ufdef" + "".join(f"{chr(p * 0x10000 + 0xfffe)}{chr(p * 0x10000 + 0xffff)}"
+                                                  for p in range(17))
+#: Characters refused in every string of a scenario (names, titles, sources, notes), at load (exit 2, the
+#: key named): the control characters (category Cc: C0 and C1, DEL; newlines, tab, ESC and so terminal
+#: escape sequences), the line and paragraph separators (Zl, Zp), the format characters (Cf, above:
+#: invisible, or reordering), and what XML 1.0 cannot carry (surrogates Cs, noncharacters). Every output
+#: (terminal, CSV, KML, SVG, PDF, the page) then shows a string as it is, and no string fails one of them
+#: late. (Persian's zero-width non-joiner is a format character too: write such a name without it.)
+#: Strings are shown, never run.
+_UNSAFE_TEXT = re.compile(f"[\x00-\x1f\x7f-\x9f\u2028\u2029{_FORMAT_CHARS}{_NOT_XML}]")
+
+
+def text_refusal(text):
+    """Why ``text`` cannot be a scenario string: its first refused character (:data:`_UNSAFE_TEXT`) named
+    by its code point, or None when it has none.
+
+    >>> text_refusal("Kirkuk") is None
+    True
+    >>> text_refusal("Kir\\u200bkuk").split(" at ")[0]
+    'holds the invisible format character U+200B (ZERO WIDTH SPACE)'
+    """
+    m = _UNSAFE_TEXT.search(text)
+    if m is None:
+        return None
+    c = m.group()
+    cp = ord(c)
+    category = unicodedata.category(c)
+    if 0xFDD0 <= cp <= 0xFDEF or cp & 0xFFFE == 0xFFFE:
+        what = "the noncharacter"
+    else:
+        what = {"Cc": "the control character", "Cs": "the surrogate", "Zl": "the line separator",
+                "Zp": "the paragraph separator"}.get(category, "the invisible format character")
+    name = unicodedata.name(c, "")
+    return (f"holds {what} U+{cp:04X}{f' ({name})' if name else ''} at position {m.start()} (no control, "
+            "line-break or invisible format characters, and no code point XML 1.0 cannot carry: strings are "
+            "shown as they are)")
 
 
 def _check_text(value, key):
-    m = _UNSAFE_TEXT.search(value)
-    if m:
-        raise _Err(key, f"holds the control character {m.group()!r} at position {m.start()} (no control, "
-                        "escape, line-break or bidirectional-override characters: strings are shown as they are)")
+    why = text_refusal(value)
+    if why:
+        raise _Err(key, why)
 
 
 def shown_text(text):
-    """``text`` safe to print on a terminal: each control, line-break or bidirectional-override character
-    escaped as Python's ``repr`` writes it (``\\x1b``, ``\\n``, ``\\u202e``); other text unchanged."""
+    """``text`` safe to print on a terminal: each character a scenario string may not hold (control,
+    line-break, format, surrogate, noncharacter: :data:`_UNSAFE_TEXT`) escaped as Python's ``repr`` writes
+    it (``\\x1b``, ``\\n``, ``\\u202e``, ``\\u200b``); other text unchanged."""
     return _UNSAFE_TEXT.sub(lambda m: repr(m.group())[1:-1], str(text))
 
 

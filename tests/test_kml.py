@@ -129,3 +129,30 @@ def test_kml_without_interceptors_has_no_interceptor_folders():
     _, result, text = _kml("iraq_2012_transponder_off")
     names = [f.find(f"{KML}name").text for f in ET.fromstring(text).iter(f"{KML}Folder")]
     assert not any("nterce" in n for n in names), names
+
+
+@pytest.mark.parametrize("name", ["iraq_2012_f16_balad", "iraq_2012_aew_orbit"])
+def test_every_description_is_text_when_read_as_html_and_every_balloon_shows_only_it(name):
+    # Google Earth shows a description as HTML (and a balloon's $[name] inside HTML): the title's "&" and
+    # "<title>" and the description's quotes must come back as characters, with no element, from every
+    # description (lxml.html, an independent HTML parser), and no balloon may show $[name]
+    import html
+
+    from sim.products.kml import BALLOON_TEXT
+    lxml_html = pytest.importorskip("lxml.html")
+    _, _, text = _kml(name)
+    root = etree.fromstring(text.encode("utf-8"))
+    styles = {s.get("id"): s for s in root.iter(f"{KML}Style")}
+    descriptions = list(root.iter(f"{KML}description"))
+    assert len(descriptions) > 10
+    for d in descriptions:
+        div = lxml_html.fragment_fromstring(d.text, create_parent="div")
+        assert len(div) == 0 and div.text_content() == html.unescape(d.text), d.text
+        assert html.unescape(d.text).startswith(d.getparent().find(f"{KML}name").text + ": ")
+    doc = root[0]
+    assert doc.find(f"{KML}name").text == "Test & <title>"
+    assert 'what-if: a "quoted" change' in html.unescape(doc.find(f"{KML}description").text)
+    for feature in [doc, *root.iter(f"{KML}Placemark")]:
+        style = styles[feature.find(f"{KML}styleUrl").text[1:]]
+        assert style.find(f"{KML}BalloonStyle/{KML}text").text == BALLOON_TEXT
+    assert "$[name]" not in text

@@ -440,13 +440,14 @@ def test_the_brief_sample_is_the_same_whatever_the_chunks_and_from_the_whole_arr
 
 
 # --- names are data in every output -------------------------------------------------------------------------
-#: Names with markup, CDATA ends, quotes, a right-to-left mark (U+200F: allowed, it overrides nothing) and
-#: spreadsheet formulas; short enough that the brief shows them whole.
+#: Names with markup, CDATA ends, quotes, right-to-left letters (no direction mark: U+200F is an invisible
+#: format character, refused at load since issue 26) and spreadsheet formulas; short enough that the brief
+#: shows them whole.
 EVIL = {
-    "title": 'Evil =HYPERLINK("http://x.example","y") <script>alert(1)</script> "q" ]]> \u200fنهاية',
+    "title": 'Evil =HYPERLINK("http://x.example","y") <script>alert(1)</script> "q" ]]> نهاية',
     "route": '=HYPERLINK("h","x")',
     "radar": '<script>"R"</script>',
-    "radar2": ']]>&amp;\u200fعلي',
+    "radar2": ']]>&amp;علي',
     "radar3": '-2+3 @R',
     "interceptor": '@"F-16" ]]>',
 }

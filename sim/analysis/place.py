@@ -92,7 +92,8 @@ from sim.platforms import Orbit, flying_orbit
 from sim.prepcache import PrepCache
 from sim.response import OUTCOMES, STOPPED, bridge_gaps, time_to_land_s
 from sim.results import summarize, wilson_interval
-from sim.scenario import ORBIT_LOOP_MAX_M, SEED_MAX, WAYPOINT_SPACING_MIN_M, ScenarioError, parse_scenario
+from sim.scenario import (ORBIT_LOOP_MAX_M, SEED_MAX, WAYPOINT_SPACING_MIN_M, ScenarioError, parse_scenario,
+                          text_refusal)
 from sim.tables import detection_table
 
 __all__ = [
@@ -558,7 +559,12 @@ def _csv_number(src, where, values, key, lo, hi, unit=""):
 
 
 def _csv_name(src, where, name, names):
-    """A candidate's name, checked (at most 80 characters, no brackets, not given twice) and added to ``names``."""
+    """A candidate's name, checked (at most 80 characters, no brackets, no character a scenario string may not
+    hold: :func:`~sim.scenario.text_refusal`, not given twice) and added to ``names``. Its errors name the CSV
+    file, the line and the column (the name becomes a radar's, whose own check would name the scenario)."""
+    why = text_refusal(name)
+    if why:
+        raise ScenarioError(src, where, f"name: {why}")
     if len(name) > 80 or "]" in name or "[" in name:
         raise ScenarioError(src, where, f"name: at most 80 characters, no brackets, got {name!r}")
     if name in names:

@@ -308,14 +308,44 @@ def _what_if_line(summary, max_chars=None):
     return f"What-if, changed from the scenario file: {changes}" if changes else ""
 
 
+#: The most lines a page's title takes: a longer one (a title may have 200 characters) ends in "…"; the
+#: whole title is in the file's metadata (:func:`~sim.products.style.save_figure`) and README.txt.
+_TITLE_LINES_MAX = 2
+
+
+def _fit_title(artist, text, width_px, renderer):
+    """Set ``artist`` (a centred title) to ``text``, wrapped at spaces into lines at most ``width_px`` wide
+    when it is wider, at most :data:`_TITLE_LINES_MAX` of them, the last ending in "…" when the text is
+    longer still (a word wider than a line is cut)."""
+    artist.set_text(text)
+    width = artist.get_window_extent(renderer).width
+    if width <= width_px:
+        return
+    per_line = max(int(len(text) * width_px / width), 2)       # characters a line holds, about
+    while True:
+        lines = textwrap.wrap(text, per_line, break_on_hyphens=False)
+        if len(lines) > _TITLE_LINES_MAX:
+            rest = " ".join(lines[_TITLE_LINES_MAX - 1:])
+            lines = lines[:_TITLE_LINES_MAX - 1] + [rest[:per_line - 1].rstrip() + "…"]
+        artist.set_text("\n".join(lines))
+        if artist.get_window_extent(renderer).width <= width_px or per_line <= 2:
+            return
+        per_line -= 1
+
+
 def _title(fig, summary, y_title, y_head, size=FONT_SIZE["title"] + 3):
     """Title, headline and, for a what-if, the line of its overrides; returns the texts and the
-    bottom of the block (figure fraction)."""
-    a = fig.text(0.5, y_title, shown_title(summary), ha="center", va="top", fontsize=size, fontweight="bold")
+    bottom of the block (figure fraction). A title wider than the page is wrapped, and shortened past
+    :data:`_TITLE_LINES_MAX` lines (:func:`_fit_title`); the headline follows under it."""
+    canvas = fig.canvas if hasattr(fig.canvas, "get_renderer") else FigureCanvasAgg(fig)   # text extents
+    a = fig.text(0.5, y_title, "", ha="center", va="top", fontsize=size, fontweight="bold")
+    _fit_title(a, shown_title(summary), _WHAT_IF_LINE_WIDTH * fig.bbox.width, canvas.get_renderer())
+    added = a.get_text().count("\n")
+    if added:       # a wrapped title: the headline moves down by the lines it added
+        y_head -= a.get_window_extent(canvas.get_renderer()).height / fig.bbox.height * added / (added + 1)
     text = headline(summary)
     b = fig.text(0.5, y_head, text, ha="center", va="top", fontsize=size - 3.5, color=COLORS["text"])
     out = [a, b]
-    canvas = fig.canvas if hasattr(fig.canvas, "get_renderer") else FigureCanvasAgg(fig)   # text extents
     width = b.get_window_extent(canvas.get_renderer()).width / fig.bbox.width
     if width > _WHAT_IF_LINE_WIDTH:      # too wide for the page: two lines, at its clause, else evenly
         first, sep, rest = text.partition("; ")

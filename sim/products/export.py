@@ -420,12 +420,14 @@ def _run_settings_text(summary):
 
 
 def write_readme(path, summary, extra=""):
-    """A plain-text README for an output folder: what each file is, the run's overrides (a what-if) and
-    exact geometry when used, and the open-source note."""
+    """A plain-text README for an output folder: the scenario's title (whole), what each file is, the run's
+    overrides (a what-if) and exact geometry when used, and the open-source note."""
     flights, identical = _FLIGHTS_TEXT[summary.get("flights_file", "flights.csv")]
     text = _README.format(name=summary["scenario"], seed=summary["seed"], note=summary["note"], extra=extra,
                           flights=flights, identical=identical)
     head, rest = text.split("\n\n", 1)
+    if summary.get("title"):      # whole: a page may wrap or shorten it (the brief's title)
+        head += f"\nTitle: {summary['title']}"
     Path(path).write_text(f"{head}\n\n{_run_settings_text(summary)}{rest}", encoding="utf-8")
 
 

@@ -8,9 +8,29 @@ coordinates, and numbers ids with a process-wide counter, so the text is
 put in the schema's element order and its ids renumbered ``id1``,
 ``id2``, ... in document order (an XML ID is an NCName: not a bare
 number), which also makes the same inputs give the same bytes.
+
+Names are text in every viewer. Google Earth shows a ``description`` as
+HTML, so every description (and snippet) is HTML-escaped, then
+XML-escaped, in one place (:func:`_descriptions_as_text`): a radar named
+``<img src=x onerror=alert(1)>`` reads as those characters. A ``name``
+stays plain text (the label in the 3-D view, the entry in the Places
+panel: HTML-escaping it would show ``&amp;`` there), but a balloon
+template's ``$[name]``, Google Earth's default balloon's among them, is
+replaced inside the balloon's HTML, and nothing documents that the name
+is escaped there (not checked in Google Earth itself); so no balloon
+shows ``$[name]``: every feature's is ours (:data:`BALLOON_TEXT`:
+``$[description]`` only), and a feature's description begins with its
+name, escaped like the rest. Folders carry no description and only fixed
+words and numbers in their names. simplekml's own escaping is off
+(``parsetext``): it passes a ``<![CDATA[`` in a text through as markup
+(an unclosed one fails the whole document, a closed one becomes live
+HTML in a description); each name and description is XML-escaped here
+(:func:`_xml_text`) instead.
 """
+import html
 from pathlib import Path
 from xml.dom import minidom
+from xml.sax.saxutils import escape as _xml_escape
 
 import numpy as np
 import shapely
@@ -20,7 +40,13 @@ from sim.platforms import Orbit
 from sim.products.export import ROUTE_EXPORT_STEP_S
 from sim.products.style import COLORS, kml_color
 
-__all__ = ["build_kml", "write_kml"]
+__all__ = ["BALLOON_TEXT", "build_kml", "write_kml"]
+
+#: Every feature's balloon (BalloonStyle text): its description only, never ``$[name]`` (which Google
+#: Earth's default balloon puts into HTML as it is); the description begins with the name, as text.
+BALLOON_TEXT = "$[description]"
+#: The elements whose text Google Earth shows as HTML: HTML-escaped (:func:`_descriptions_as_text`).
+_HTML_ELEMENTS = ("description", "Snippet", "snippet")
 
 _ICONS = {
     "primary": "http://maps.google.com/mapfiles/kml/shapes/triangle.png",
@@ -31,19 +57,36 @@ _ICONS = {
 }
 
 
+def _xml_text(text):
+    """``text`` as XML character data (simplekml writes names and descriptions as given: ``parsetext`` off)."""
+    return _xml_escape(str(text))
+
+
+def _describe(feature, name, text):
+    """Name ``feature`` and describe it: the description (the balloon, :data:`BALLOON_TEXT`) begins with the
+    name. Both as text (XML-escaped here; the description HTML-escaped by :func:`_descriptions_as_text`)."""
+    feature.name = _xml_text(name)
+    feature.description = _xml_text(f"{name}: {text}")
+
+
+def _balloon(style):
+    style.balloonstyle.text = BALLOON_TEXT
+    return style
+
+
 def _ll(lon, lat, alt):
     return (round(float(lon), 5), round(float(lat), 5), round(float(alt), 1))
 
 
 def _line_style(color, width, alpha=1.0):
-    s = simplekml.Style()
+    s = _balloon(simplekml.Style())
     s.linestyle.color = kml_color(color, alpha)
     s.linestyle.width = width
     return s
 
 
 def _poly_style(color, fill_alpha, width=1.5):
-    s = simplekml.Style()
+    s = _balloon(simplekml.Style())
     s.polystyle.color = kml_color(color, fill_alpha)
     s.linestyle.color = kml_color(color, 1.0)
     s.linestyle.width = width
@@ -51,7 +94,7 @@ def _poly_style(color, fill_alpha, width=1.5):
 
 
 def _icon_style(color, icon, scale):
-    s = simplekml.Style()
+    s = _balloon(simplekml.Style())
     s.iconstyle.color = kml_color(color)
     s.iconstyle.icon.href = icon
     s.iconstyle.scale = scale
@@ -91,9 +134,19 @@ def _one_ring_per_boundary(doc):
             inner.parentNode.insertBefore(holder, after)
 
 
-def _schema_conform(text):
-    """simplekml's KML in the schema's element order, ids renumbered ``id1``, ``id2``, ... (``#idN`` refs too)."""
-    doc = minidom.parseString(text.encode("utf-8"))
+def _descriptions_as_text(doc):
+    """Every description's and snippet's text HTML-escaped (``&``, ``<``, ``>``, both quotes), in place: what
+    Google Earth renders as HTML shows the characters as they are (the XML writer escapes them once more)."""
+    for tag in _HTML_ELEMENTS:
+        for el in doc.getElementsByTagName(tag):
+            for node in el.childNodes:
+                if node.nodeType in (node.TEXT_NODE, node.CDATA_SECTION_NODE):
+                    node.data = html.escape(node.data, quote=True)
+
+
+def _schema_conform(doc):
+    """A parsed KML document in the schema's element order, ids renumbered ``id1``, ``id2``, ... (``#idN``
+    refs too), as text."""
     _strip_blank_text(doc.documentElement)
     _one_ring_per_boundary(doc)
     elements = doc.getElementsByTagName("*")            # document order
@@ -142,21 +195,25 @@ def build_kml(*, title, description, routes, radars, coverage_lonlat, coverage_a
         altitude there; ``t_s``: when, after departure). None or empty: no
         folder.
     """
-    kml = simplekml.Kml(name=title)
-    kml.document.description = description
+    kml = simplekml.Kml()
+    kml.parsetext(parse=False)                  # names and descriptions are escaped here (see the module)
+    _describe(kml.document, title, description)
+    kml.document.style = _balloon(simplekml.Style())
 
+    # folders: no description, names of fixed words and numbers (no balloon shows a scenario's text raw)
     fr = kml.newfolder(name="Nominal routes")
     route_style = _line_style(COLORS["route"], 3.0)
     for r in routes:
         step = max(int(round(step_s / r.step_s)), 1)
         idx = np.unique(np.concatenate([np.arange(0, len(r.t_s), step), [len(r.t_s) - 1]]))
-        ls = fr.newlinestring(name=r.name, coords=[_ll(lo, la, al) for lo, la, al in
-                                                   zip(r.lon_deg[idx], r.lat_deg[idx], r.alt_m[idx])])
+        ls = fr.newlinestring(coords=[_ll(lo, la, al) for lo, la, al in
+                                      zip(r.lon_deg[idx], r.lat_deg[idx], r.alt_m[idx])])
         ls.altitudemode = simplekml.AltitudeMode.absolute
         level = (f"cruise {r.cruise_altitude_m:.0f} m AMSL" if r.cruise_agl_m is None
                  else f"terrain following {r.cruise_agl_m:.0f} m above ground (achieved: at least "
                       f"{r.clearance_min_m:.0f} m, {r.clearance_mean_m:.0f} m on average)")
-        ls.description = f"length {r.length_m / 1000:.0f} km, {r.duration_s / 60:.0f} min, {level}, weight {r.weight:g}"
+        _describe(ls, r.name, f"length {r.length_m / 1000:.0f} km, {r.duration_s / 60:.0f} min, {level}, "
+                              f"weight {r.weight:g}")
         ls.style = route_style
 
     fs = kml.newfolder(name="Radars")
@@ -169,20 +226,21 @@ def build_kml(*, title, description, routes, radars, coverage_lonlat, coverage_a
         if isinstance(rd.platform, Orbit):   # the loop it flies, at its altitude
             lat, lon = rd.platform.loop_lat_lon()
             step = max(len(lat) // 200, 1)
-            ls = fs.newlinestring(name=f"{rd.name} (orbit)", coords=[
+            ls = fs.newlinestring(coords=[
                 _ll(lo, la, rd.antenna_alt_m) for lo, la in zip(np.append(lon[::step], lon[-1]),
                                                                  np.append(lat[::step], lat[-1]))])
             ls.altitudemode = simplekml.AltitudeMode.absolute
-            ls.description = (f"{what}; airborne, orbit of {rd.platform.length_m / 1000:.0f} km at "
-                              f"{rd.antenna_alt_m:.0f} m AMSL, one loop in {rd.platform.period_s / 60:.0f} min")
+            _describe(ls, f"{rd.name} (orbit)", f"{what}; airborne, orbit of {rd.platform.length_m / 1000:.0f} km at "
+                                                f"{rd.antenna_alt_m:.0f} m AMSL, one loop in "
+                                                f"{rd.platform.period_s / 60:.0f} min")
             ls.style = orbit_styles[rd.kind.name]
             continue
-        p = fs.newpoint(name=rd.name, coords=[_ll(rd.lon_deg, rd.lat_deg, rd.antenna_alt_m)])
+        p = fs.newpoint(coords=[_ll(rd.lon_deg, rd.lat_deg, rd.antenna_alt_m)])
         p.altitudemode = simplekml.AltitudeMode.absolute
-        p.description = f"{what}, antenna {rd.antenna_alt_m:.0f} m AMSL"
+        _describe(p, rd.name, f"{what}, antenna {rd.antenna_alt_m:.0f} m AMSL")
         p.style = site_styles[rd.kind.name]
 
-    fc = kml.newfolder(name=f"Coverage at {coverage_label}")
+    fc = kml.newfolder(name=_xml_text(f"Coverage at {coverage_label}"))
     # at a height above ground the polygons lie on the ground; otherwise at their altitude
     on_ground = coverage_alt_m is None
     cov_alt = 0.0 if on_ground else coverage_alt_m
@@ -191,14 +249,17 @@ def build_kml(*, title, description, routes, radars, coverage_lonlat, coverage_a
         polys = [g for g in shapely.get_parts(geom) if g.geom_type == "Polygon" and not g.is_empty]
         if not polys:
             continue
-        holder = fc.newmultigeometry(name=f"{rd.name} coverage") if len(polys) > 1 else fc
+        covers = f"where it can detect the aircraft at {coverage_label}"
+        holder = fc.newmultigeometry() if len(polys) > 1 else fc
+        if holder is not fc:
+            _describe(holder, f"{rd.name} coverage", covers)
         for poly in polys:
             outer = [_ll(x, y, cov_alt) for x, y in np.asarray(poly.exterior.coords)[:, :2]]
             inner = [[_ll(x, y, cov_alt) for x, y in np.asarray(h.coords)[:, :2]] for h in poly.interiors]
             pg = holder.newpolygon(outerboundaryis=outer, innerboundaryis=inner)
             pg.altitudemode = simplekml.AltitudeMode.clamptoground if on_ground else simplekml.AltitudeMode.absolute
             if holder is fc:
-                pg.name = f"{rd.name} coverage"
+                _describe(pg, f"{rd.name} coverage", covers)
                 pg.style = cov_styles[rd.kind.name]
         if holder is not fc:
             holder.style = cov_styles[rd.kind.name]
@@ -208,34 +269,36 @@ def build_kml(*, title, description, routes, radars, coverage_lonlat, coverage_a
     det_style.labelstyle.scale = 0
     fdp = first_detections
     for i in range(len(fdp["lat_deg"])):
-        p = fd.newpoint(name=f"c{int(fdp['campaign'][i])} f{int(fdp['flight'][i])}",
-                        coords=[_ll(fdp["lon_deg"][i], fdp["lat_deg"][i], fdp["alt_m"][i])])
+        p = fd.newpoint(coords=[_ll(fdp["lon_deg"][i], fdp["lat_deg"][i], fdp["alt_m"][i])])
         p.altitudemode = simplekml.AltitudeMode.absolute
-        p.description = (f"first track by {fdp['radar'][i]} at t = {fdp['t_s'][i] / 60:.1f} min after departure, "
-                         f"{fdp['alt_m'][i]:.0f} m AMSL")
+        _describe(p, f"c{int(fdp['campaign'][i])} f{int(fdp['flight'][i])}",
+                  f"first track by {fdp['radar'][i]} at t = {fdp['t_s'][i] / 60:.1f} min after departure, "
+                  f"{fdp['alt_m'][i]:.0f} m AMSL")
         p.style = det_style
 
     if len(interceptors):
         fi = kml.newfolder(name="Interceptor bases")
         base_style = _icon_style(COLORS["route"], _ICONS["interceptor"], 1.2)
         for itc in interceptors:
-            p = fi.newpoint(name=itc.name, coords=[_ll(itc.lon_deg, itc.lat_deg, 0.0)])
+            p = fi.newpoint(coords=[_ll(itc.lon_deg, itc.lat_deg, 0.0)])
             p.altitudemode = simplekml.AltitudeMode.clamptoground
-            p.description = (f"interceptor base: airborne {itc.ready_s / 60:.0f} min after the decision, then "
-                             f"{itc.speed_mps * 3.6:.0f} km/h straight to the meeting point")
+            _describe(p, itc.name, f"interceptor base: airborne {itc.ready_s / 60:.0f} min after the decision, "
+                                   f"then {itc.speed_mps * 3.6:.0f} km/h straight to the meeting point")
             p.style = base_style
     if intercepts is not None and len(intercepts["lat_deg"]):
         fx = kml.newfolder(name=f"Earliest intercepts (sample of {len(intercepts['lat_deg'])})")
         hit_style = _icon_style(COLORS["route"], _ICONS["intercept"], 0.6)
         hit_style.labelstyle.scale = 0
         for i in range(len(intercepts["lat_deg"])):
-            p = fx.newpoint(name=f"c{int(intercepts['campaign'][i])} f{int(intercepts['flight'][i])}",
-                            coords=[_ll(intercepts["lon_deg"][i], intercepts["lat_deg"][i], intercepts["alt_m"][i])])
+            p = fx.newpoint(coords=[_ll(intercepts["lon_deg"][i], intercepts["lat_deg"][i], intercepts["alt_m"][i])])
             p.altitudemode = simplekml.AltitudeMode.absolute
-            p.description = (f"earliest interceptor meets the flight at t = {intercepts['t_s'][i] / 60:.1f} min "
-                             f"after departure, {intercepts['alt_m'][i]:.0f} m AMSL")
+            _describe(p, f"c{int(intercepts['campaign'][i])} f{int(intercepts['flight'][i])}",
+                      f"earliest interceptor meets the flight at t = {intercepts['t_s'][i] / 60:.1f} min after "
+                      f"departure, {intercepts['alt_m'][i]:.0f} m AMSL")
             p.style = hit_style
-    return _schema_conform(kml.kml())
+    doc = minidom.parseString(kml.kml().encode("utf-8"))
+    _descriptions_as_text(doc)
+    return _schema_conform(doc)
 
 
 def write_kml(path, **kwargs):
