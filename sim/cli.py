@@ -25,7 +25,7 @@ from geo.terrain import load_terrain
 from geo.units import FT_M
 from sim import __version__
 from sim.catalog import copy_scenario, format_doc_text, shipped_scenarios, sources_text
-from sim.cost import available_memory_bytes, memory_text, scenario_cost
+from sim.cost import available_memory_bytes, memory_terms_text, memory_text, scenario_cost
 from sim.analysis import DEFAULT_SENSITIVITY_CAMPAIGNS, altitude_levels, compare, sensitivity, sweep
 from sim.analysis.metrics import (DEFAULT_METRIC, METRICS_HELP, MetricError, differences_z, is_probability,
                                   metric_interval, metric_short_label, metric_value)
@@ -42,8 +42,8 @@ from sim.products.coverage import coverage_collection
 from sim.products.export import (OutputRefused, check_output_folder, staged_output, write_csv, write_json,
                                  write_sidecar)
 from sim.results import ASSUMPTIONS_NOTE, format_ci, headline, overrides_text
-from sim.scenario import (SEED_MAX, ScenarioError, override_text, parse_override_value, shown_text,
-                          uncertainty_variants, with_overrides)
+from sim.scenario import (CAMPAIGNS_MAX, FLIGHTS_MAX, SEED_MAX, ScenarioError, override_text, parse_override_value,
+                          shown_text, uncertainty_variants, with_overrides)
 
 __all__ = ["main", "build_parser"]
 
@@ -123,6 +123,25 @@ def _int_at_least(lo, what):
 _positive_int = _int_at_least(1, "positive")
 
 
+def _int_up_to(hi, key):
+    """argparse type: an integer from 1 to ``hi``, the limit of the scenario key ``key`` (the file format's
+    limit, so that an option never asks what a scenario file may not)."""
+    def parse(text):
+        try:
+            v = int(text)
+        except ValueError:
+            v = None
+        if v is None or not 1 <= v <= hi:
+            raise argparse.ArgumentTypeError(f"must be an integer from 1 to {hi:,} (the limit of {key}), got {text!r}")
+        return v
+    return parse
+
+
+#: ``--campaigns`` (and ``--select-campaigns``) and ``--flights``: the limits of run.campaigns and run.flights.
+_campaigns = _int_up_to(CAMPAIGNS_MAX, "run.campaigns")
+_flights = _int_up_to(FLIGHTS_MAX, "run.flights")
+
+
 def _seed(text):
     """argparse type: a seed, an integer from 0 to 2^63-1 (the range of run.seed)."""
     try:
@@ -165,8 +184,8 @@ def _cache(args):
 
 
 def _add_mc(p):
-    p.add_argument("--campaigns", type=_positive_int, help="Monte Carlo campaigns (default: scenario's run.campaigns)")
-    p.add_argument("--flights", type=_positive_int, help="flights per campaign (default: scenario's run.flights)")
+    p.add_argument("--campaigns", type=_campaigns, help="Monte Carlo campaigns (default: scenario's run.campaigns)")
+    p.add_argument("--flights", type=_flights, help="flights per campaign (default: scenario's run.flights)")
     p.add_argument("--seed", type=_seed, help="random seed (default: scenario's run.seed)")
     p.add_argument("--chunk", type=_positive_int, default=None, metavar="CAMPAIGNS",
                    help="campaigns per task (memory/speed only; results do not change; "
@@ -263,8 +282,8 @@ def build_parser():
     p.add_argument("scenarios", nargs="+", help="scenario files or shipped scenarios' names")
     p.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE",
                    help="override a value in every scenario (repeatable)")
-    p.add_argument("--campaigns", type=_positive_int, help="campaigns per scenario (default: each file's)")
-    p.add_argument("--flights", type=_positive_int, help="flights per campaign (default: each file's)")
+    p.add_argument("--campaigns", type=_campaigns, help="campaigns per scenario (default: each file's)")
+    p.add_argument("--flights", type=_flights, help="flights per campaign (default: each file's)")
     p.add_argument("--seed", type=_seed, help="random seed (default: each file's)")
     p.add_argument("--out", default=None, help="output folder for compare.csv")
     p.add_argument("--markdown", action="store_true",
@@ -286,7 +305,7 @@ def build_parser():
                        formatter_class=_RAW)
     _add_common(p)
     p.add_argument("--metric", default=DEFAULT_METRIC, help=METRICS_HELP)
-    p.add_argument("--campaigns", type=_positive_int, help="campaigns per run (default 200)")
+    p.add_argument("--campaigns", type=_campaigns, help="campaigns per run (default 200)")
     p.add_argument("--seed", type=_seed, help="random seed (default: the scenario's run.seed)")
     p.add_argument("--out", default=None, help="output folder (default: print only)")
     p.set_defaults(func=_cmd_sensitivity)
@@ -328,8 +347,8 @@ def build_parser():
     p.add_argument("--avoid", default="", metavar="ISO3[,...]",
                    help="forbidden airspaces, ISO 3166-1 alpha-3 codes of the packaged borders (e.g. TUR,SYR)")
     p.add_argument("--spacing-km", type=float, default=5.0, help="grid spacing [km] (default 5)")
-    p.add_argument("--campaigns", type=_positive_int, help="campaigns of each re-score (default: scenario's)")
-    p.add_argument("--flights", type=_positive_int, help="flights per campaign (default: scenario's)")
+    p.add_argument("--campaigns", type=_campaigns, help="campaigns of each re-score (default: scenario's)")
+    p.add_argument("--flights", type=_flights, help="flights per campaign (default: scenario's)")
     p.add_argument("--seed", type=_seed, help="random seed of the re-scores (default: scenario's run.seed)")
     p.add_argument("--out", default=None, help="output folder (default: out/SCENARIO_NAME-evade)")
     p.set_defaults(func=_cmd_evade)
@@ -377,10 +396,10 @@ def build_parser():
     p.add_argument("--rounds", type=_positive_int, default=20,
                    help="most re-placements of the adaptive loop (default 20; it stops when the flyer cannot "
                         "improve)")
-    p.add_argument("--select-campaigns", type=_positive_int, default=None, metavar="N",
+    p.add_argument("--select-campaigns", type=_campaigns, default=None, metavar="N",
                    help="campaigns of the selection sample (default 200; its seed is the re-score's + 104729)")
-    p.add_argument("--campaigns", type=_positive_int, help="campaigns of each re-score (default: scenario's)")
-    p.add_argument("--flights", type=_positive_int, help="flights per campaign (default: scenario's)")
+    p.add_argument("--campaigns", type=_campaigns, help="campaigns of each re-score (default: scenario's)")
+    p.add_argument("--flights", type=_flights, help="flights per campaign (default: scenario's)")
     p.add_argument("--seed", type=_seed, help="random seed of the re-scores (default: scenario's run.seed)")
     p.add_argument("--out", default=None, help="output folder (default: out/SCENARIO_NAME-place)")
     p.set_defaults(func=_cmd_place)
@@ -494,12 +513,12 @@ def _check_memory(args, scenarios, exact=False, with_fences=True):
     cost, sc = max(costs, key=lambda c: c[0].memory_bytes)
     free = available_memory_bytes()
     if free is not None and cost.memory_bytes > free and not args.force:
-        big = sorted(((v, k) for k, v in cost.parts.items() if v), reverse=True)[:2]
-        parts = ", ".join(f"{k.replace('_', ' ')} {memory_text(v)}" for v, k in big)
+        chunk_first = max(cost.terms, key=cost.terms.get).startswith("running a chunk")
+        advice = ("fewer campaigns a chunk (--chunk) or flights a campaign" if chunk_first else
+                  "fewer routes or radars, less sideways spread or shorter ranges (docs/scenario-format.md, Limits)")
         raise ScenarioError(sc.path, None, f"needs about {memory_text(cost.memory_bytes)} of memory to prepare and "
-                            f"run ({parts}) and this machine has {memory_text(free)} available: fewer routes or "
-                            "radars, less sideways spread or shorter ranges (docs/scenario-format.md, Limits), "
-                            "or --force")
+                            f"run ({memory_terms_text(cost)}) and this machine has {memory_text(free)} available: "
+                            f"{advice}, or --force")
     return cost
 
 
@@ -1038,8 +1057,8 @@ def _cmd_evade(args):
             gap = "" if r.search is None else f"{-np.expm1(-r.search.cost):.3f}, {r.p_lower:.3f}"
             wide = ""
             if spread:
-                ps = row["p_stopped_with_spread"]
-                wide = f"{row['p_detect_with_spread']:.3f}, {'-' if ps is None else format(ps, '.3f'):<10s}  "
+                ps = row["p_stopped_planned_track"]
+                wide = f"{row['p_detect_planned_track']:.3f}, {'-' if ps is None else format(ps, '.3f'):<10s}  "
             print(f"  {row['point']:<8s} {r.level.label:<20s}{row['transponder'] + '  ' if both else ''} "
                   f"{r.extra_m / 1000:8.1f}  {r.p_surrogate:9.3f}  {r.p_detect:.3f} [{r.summary['p_detect_ci95_text']}]"
                   f"  {stopped:<20s}  {wide}{gap}".rstrip())

@@ -173,7 +173,7 @@ def _least_detectable(sim, result, budget_km, cache):
             "transponder": row["transponder"], "p_detect": row["p_detect"],
             "p_detect_ci95": [row["p_detect_ci95_low"], row["p_detect_ci95_high"]],
             "p_stopped": row["p_stopped"], "spread_km": row["spread_km"],
-            "p_detect_with_spread": row["p_detect_with_spread"],
+            "p_detect_planned_track": row["p_detect_planned_track"],
             "waypoints": [[float(a), float(b)] for a, b in zip(r.lat_deg, r.lon_deg)],
             "campaigns": found.campaigns}
 

@@ -60,6 +60,7 @@ P. Bose et al., "On the approximation of shortest paths on grids",
 arXiv:2404.07562 (2024).
 """
 import copy
+import dataclasses
 import difflib
 import math
 import time
@@ -67,8 +68,11 @@ from dataclasses import dataclass, field
 
 import numpy as np
 import shapely
+from pyproj import Geod
+from scipy.ndimage import gaussian_filter
 from scipy.sparse import csr_matrix
 from scipy.sparse.csgraph import dijkstra
+from scipy.special import ndtr, ndtri
 
 from geo.airports import load_airports
 from geo.coverage import country_names, country_polygon
@@ -77,6 +81,7 @@ from geo.geodesy import leg_geometry, positions_along_route
 from geo.terrain import cell_max_m, load_terrain
 from sim.airspace import build_airspace
 from sim.detection import in_coverage, scan_pd
+from sim.flights import OFFSET_CLIP_SIGMA
 from sim.montecarlo import needs_terrain, prepare, run
 from sim.platforms import Orbit
 from sim.prepcache import PrepCache
@@ -100,6 +105,12 @@ __all__ = [
     "hazard_rate_per_s",
     "search_grid",
     "hazard_field",
+    "radar_fields",
+    "offset_quantiles",
+    "flown_exposures",
+    "flown_field",
+    "p_flown",
+    "FLOWN_OFFSETS",
     "grid_graph",
     "string_pull",
     "shortcuts",
@@ -115,6 +126,31 @@ __all__ = [
     "orbit_phases",
 ]
 
+#: Sideways offsets that stand for the spread in the search's P(detect) as flown (:func:`offset_quantiles`).
+FLOWN_OFFSETS = 32
+#: Largest relative excess of a 16-neighbour grid path's length over the straight line it follows (it strays
+#: at most 13.3 degrees from any direction: 1 / cos(13.3 deg) - 1).
+GRID_EXCESS = 1.0 / math.cos(math.radians(13.28)) - 1.0
+_GEOD = Geod(ellps="WGS84")
+#: Routes with one turn kept per budget (:func:`one_turn_routes`).
+ONE_TURN_KEEP = 3
+#: Largest budget, relative to the great circle, searched by routes with one turn as well: where the grid's
+#: own length error (:data:`GRID_EXCESS`, twice over) is not small against the budget.
+ONE_TURN_EXTRA_MAX = 2.0 * GRID_EXCESS
+#: Turns a route gets before :func:`polish` moves them.
+POLISH_TURNS = 4
+#: Smallest step of :func:`polish` [m].
+POLISH_MIN_STEP_M = 500.0
+#: What the front can minimise as flown.
+OBJECTIVES = ("p_detect", "p_stopped")
+#: Largest sideways spread a route is flown with [m] (that of a route's cross_track_sigma).
+SPREAD_MAX_M = 100_000.0
+#: Candidates per budget re-scored by the Monte Carlo as flown (the search's best by its P as flown).
+RESCORE_CANDIDATES = 3
+#: Only candidates within this of the search's best P as flown are re-scored by the Monte Carlo.
+RESCORE_MARGIN = 0.05
+#: Most radars whose crossing the search prices at its saturation, one search each (:func:`evade`).
+FREE_RADARS_MAX = 3
 #: Grid spacing of the search [m] (a few km: the error bounds in docs/evade.md scale with it).
 DEFAULT_SPACING_M = 5_000.0
 #: Most cells of a search grid; a larger area gets a coarser grid (the spacing used is reported).
@@ -148,7 +184,7 @@ AVOID_BUFFER_CELLS = 1.2
 #: Waypoints of a found route are at least this far apart [m] (the scenario format's minimum, with room).
 WAYPOINT_SPACING_M = 1.5 * WAYPOINT_SPACING_MIN_M
 #: Times the search's budget is tightened when the smoothed route is longer than the budget.
-TIGHTEN_TRIES = 6
+TIGHTEN_TRIES = 10
 #: Cuts tried across the duality gap for one budget: the length a cut saves, scanned in this many steps ...
 SCAN_CUTS = 8
 #: ... then refined by this many bisections below the best one.
@@ -529,6 +565,82 @@ def hazard_field(radars, grid, level, transponder_on, terrain=None, aircraft=Non
     return hazard_rate_per_s(radars, grid.xyz, level_altitude_m(grid, level, terrain, aircraft), transponder_on)
 
 
+def radar_fields(radars, grid, level, transponder_on, terrain=None, aircraft=None):
+    """Each radar's hazard per second of flight at each cell of ``grid`` at ``level``, availability not
+    included [1/s], shape (R, ny, nx) (:func:`scan_hazard_per_s`; ``availability @ fields`` is
+    :func:`hazard_field`)."""
+    alt = level_altitude_m(grid, level, terrain, aircraft)
+    out = np.zeros((len(radars), *grid.shape))
+    for i, r in enumerate(radars):
+        out[i] = scan_hazard_per_s(r, grid.xyz, alt, transponder_on)
+    return out
+
+
+# --- the route as flown -------------------------------------------------------------------------------
+def offset_quantiles(spread_m, n=FLOWN_OFFSETS):
+    """Sideways offsets [m] standing for the scenario's spread in :func:`flown_exposures`: the midpoints, in
+    probability, of ``n`` equally likely slices of the normal distribution of standard deviation
+    ``spread_m`` truncated at :data:`sim.flights.OFFSET_CLIP_SIGMA` (the distribution the Monte Carlo
+    draws). A mean over them is a mean over the offsets, within ``1 / n`` for any function of the offset
+    that steps once from 0 to 1. One offset, 0, for no spread."""
+    if not spread_m > 0:
+        return np.zeros(1)
+    lo = ndtr(-OFFSET_CLIP_SIGMA)
+    u = lo + (np.arange(n) + 0.5) / n * (1.0 - 2.0 * lo)
+    return spread_m * ndtri(u)
+
+
+def flown_exposures(grid, fields, lat_deg, lon_deg, speed_mps, offsets_m):
+    """Each radar's hazard integral along a route flown at each sideways offset, shape (R, K) [-].
+
+    The route (geodesic legs between the waypoints) is sampled at most half a
+    grid spacing apart; each sample is moved ``offsets_m[k]`` to the right of
+    its track (in the projection, along the normal of the sampled polyline) and
+    each radar's field (:func:`radar_fields`) is read there bilinearly (0
+    outside the grid); trapezoid rule over the flight time at ``speed_mps``.
+    Forbidden cells count as any other (a flight off its planned line can
+    stray into them; the route's own line avoids them).
+    """
+    length = route_length_m(lat_deg, lon_deg)
+    n = max(int(np.ceil(length / (0.5 * grid.spacing_m))), 1) + 1
+    s = np.linspace(0.0, length, n)
+    la, lo, _ = positions_along_route(lat_deg, lon_deg, s)
+    x, y = grid.to_xy(la, lo)
+    dx, dy = np.gradient(x), np.gradient(y)
+    norm = np.maximum(np.hypot(dx, dy), 1e-9)
+    rx, ry = dy / norm, -dx / norm                         # right of track
+    off = np.asarray(offsets_m, dtype=float)[:, None]
+    px, py = x[None, :] + off * rx[None, :], y[None, :] + off * ry[None, :]
+    out = np.empty((len(fields), len(off)))
+    w = np.full(n, s[1] - s[0] if n > 1 else 0.0)
+    w[0] *= 0.5
+    w[-1] *= 0.5
+    for i, f in enumerate(fields):
+        v = _bilinear(grid, f, px, py)
+        out[i] = np.where(np.isfinite(v), v, 0.0) @ w / speed_mps
+    return out
+
+
+def p_flown(exposures, availability):
+    """P(detected at least once) of a route flown with the spread, from :func:`flown_exposures` (R, K):
+    per offset ``1 - prod_r (1 - a_r (1 - exp(-H_r)))`` (each radar up with probability ``a_r`` for the
+    whole flight, as the Monte Carlo draws it), then the mean over the offsets."""
+    a = np.asarray(availability, dtype=float)[:, None]
+    survive = np.prod(1.0 - a * -np.expm1(-np.asarray(exposures)), axis=0)
+    return float(np.mean(1.0 - survive))
+
+
+def flown_field(fields, weights, spread_m, spacing_m):
+    """The search's field for a route flown with the spread [1/s], shape (ny, nx): ``sum_r w_r field_r``
+    blurred by the spread's normal kernel (standard deviation ``spread_m``), so that its integral along a
+    straight line is the mean over the sideways offsets of the integral along the offset line. (The
+    kernel also blurs along the track, which leaves a line integral unchanged but for the ends.)"""
+    lam = np.tensordot(np.asarray(weights, dtype=float), fields, axes=1)
+    if spread_m > 0:
+        lam = gaussian_filter(lam, sigma=spread_m / spacing_m, mode="nearest", truncate=OFFSET_CLIP_SIGMA)
+    return lam
+
+
 # --- the graph ----------------------------------------------------------------------------------------
 @dataclass(frozen=True)
 class GridGraph:
@@ -750,12 +862,12 @@ def _bilinear(grid, values, x_m, y_m):
     return _bilinear_idx(values, (np.asarray(x_m) - grid.x_m[0]) / h, (np.asarray(y_m) - grid.y_m[0]) / h)
 
 
-def _segment_costs(grid, lam, p, q, speed_mps):
+def _segment_costs(grid, lam, p, q, speed_mps, step_cells=0.5):
     """Hazard integrals of straight projected segments ``p[k] -> q[k]`` (``(K, 2)`` each), trapezoid rule on
-    samples at most half a spacing apart; inf for a segment that touches a forbidden cell."""
+    samples at most ``step_cells`` spacings apart; inf for a segment that touches a forbidden cell."""
     p, q = np.atleast_2d(p), np.atleast_2d(q)
     d = np.hypot(*(q - p).T)
-    n = np.maximum(np.ceil(d / (0.5 * grid.spacing_m) - 1e-9).astype(np.int64), 1) + 1
+    n = np.maximum(np.ceil(d / (step_cells * grid.spacing_m) - 1e-9).astype(np.int64), 1) + 1
     seg = np.repeat(np.arange(len(d)), n)
     start = np.concatenate([[0], np.cumsum(n)[:-1]])
     t = (np.arange(n.sum()) - start[seg]) / (n[seg] - 1)
@@ -876,10 +988,11 @@ def route_cost(grid, lam, lat_deg, lon_deg, speed_mps):
 
 # --- scenarios of the routes ----------------------------------------------------------------------------
 def route_scenario_doc(scenario, name, title, origin, dest, lat_deg, lon_deg, level, transponder_on,
-                       campaigns=None, flights=None, description=None):
-    """A copy of the scenario's document whose one ``[[route]]`` is the given route, flown as planned.
+                       campaigns=None, flights=None, description=None, spread_m=0.0):
+    """A copy of the scenario's document whose one ``[[route]]`` is the given route, flown with a sideways
+    spread of ``spread_m`` (0: exactly as planned).
 
-    The route has weight 1, no sideways spread, the level's cruise
+    The route has weight 1, that spread, the level's cruise
     (``cruise_altitude_m`` or ``cruise_altitude_agl_m``) and the endpoints as
     given (airports by code); the waypoints between are ``{lat, lon}`` rounded
     to 1e-6 degrees (0.1 m). The transponder probability is set to the state
@@ -888,7 +1001,8 @@ def route_scenario_doc(scenario, name, title, origin, dest, lat_deg, lon_deg, le
     doc = copy.deepcopy(scenario.raw)
     mid = [{"lat": round(float(a), 6), "lon": round(float(b), 6)} for a, b in zip(lat_deg[1:-1], lon_deg[1:-1])]
     route = {"name": "least-detectable" if mid else "direct", "weight": 1.0,
-             "waypoints": [origin.toml_value(), *mid, dest.toml_value()], "cross_track_sigma_km": 0.0}
+             "waypoints": [origin.toml_value(), *mid, dest.toml_value()],
+             "cross_track_sigma_km": round(float(spread_m) / 1000.0, 6)}
     route["cruise_altitude_m" if level.agl_m is None else "cruise_altitude_agl_m"] = (
         float(level.altitude_m) if level.agl_m is None else float(level.agl_m))
     doc["route"] = [route]
@@ -922,14 +1036,24 @@ def route_scenario_doc(scenario, name, title, origin, dest, lat_deg, lon_deg, le
 class EvadeRoute:
     """One route of the front (or the direct reference), with the search's and the simulator's numbers.
 
-    Probabilities: ``p_grid`` is the search's surrogate, ``1 - exp(-cost)``
-    of the route's legs on the grid's hazard field; ``p_surrogate`` the same
-    hazard evaluated exactly (every second of the flown track, climb and
-    descent included, no grid); ``p_surrogate_outages`` that with each
-    radar's availability drawn once per flight (as the Monte Carlo draws it)
-    instead of its expectation; ``p_lower`` the Lagrangian lower bound of the
-    grid problem (``1 - exp(-lower_bound)``); ``summary`` the Monte Carlo
-    summary (summary.json) of the route's scenario.
+    The headline is the route **as it will be flown**: ``summary`` is the Monte
+    Carlo summary (summary.json) of the route's scenario, flown with the
+    sideways spread ``spread_m`` (the scenario's, or ``--spread-km``), each
+    radar's availability and outages and the transponder state searched;
+    ``p_detect`` and ``p_stopped`` are its figures, and ``doc`` (the scenario
+    written for the route) flies it so. ``summary_planned`` is the same route
+    flown exactly on its line (no spread): the secondary figure.
+
+    The search's own numbers: ``p_search`` its P(detect) as flown
+    (:func:`p_flown`: the route's per-radar exposures at offsets standing for
+    the spread, radars combined through their availability); ``p_grid``
+    ``1 - exp(-cost)`` of the route's legs on the expected hazard field, as
+    planned; ``p_surrogate`` the same hazard evaluated exactly along the
+    planned track (every second, climb and descent included, no grid);
+    ``p_surrogate_outages`` that with each radar's availability drawn once per
+    flight; ``p_lower`` the Lagrangian lower bound of the grid problem it came
+    from (``1 - exp(-lower_bound)``). ``flight_time_s`` and ``fuel_kg`` are the
+    planned track's (fuel None where the aircraft model has no fuel flow).
     """
 
     label: str
@@ -940,16 +1064,19 @@ class EvadeRoute:
     lon_deg: np.ndarray
     length_m: float
     extra_m: float                    # over the geodesic between the endpoints
-    cost_grid: float                  # hazard integral of the route's legs on the field
+    cost_grid: float                  # hazard integral of the route's legs on the expected field
     search: ConstrainedPath | None    # the grid search behind it (None: the direct route)
-    method: str                       # "direct", "Lagrangian", or "Lagrangian, then a shortcut across the gap"
+    method: str                       # how the search found it ("direct", "Lagrangian", ...)
     p_surrogate: float
     p_surrogate_outages: float
-    doc: dict = field(repr=False)     # its scenario document
-    summary: dict = field(repr=False, default=None)
-    track: object = field(repr=False, default=None)   # the sim.routes.RouteTrack the Monte Carlo flew
-    summary_spread: dict = field(repr=False, default=None)   # the same, flown with the scenario's spread
-    spread_m: float = 0.0                                   # that spread (the main route's sigma) [m]
+    doc: dict = field(repr=False)     # its scenario document (flown with the spread)
+    summary: dict = field(repr=False, default=None)           # the Monte Carlo as flown (the headline)
+    track: object = field(repr=False, default=None)           # the sim.routes.RouteTrack the Monte Carlo flew
+    summary_planned: dict = field(repr=False, default=None)   # the same route flown exactly as planned
+    spread_m: float = 0.0                                     # the sideways spread flown [m]
+    p_search: float = float("nan")                            # the search's P(detect) as flown
+    flight_time_s: float = float("nan")
+    fuel_kg: float | None = None
 
     @property
     def p_grid(self):
@@ -961,22 +1088,50 @@ class EvadeRoute:
 
     @property
     def p_detect(self):
+        """P(detect) as flown (the headline)."""
         return self.summary["p_detect"]
 
     @property
     def p_stopped(self):
+        """P(stopped) as flown (None without a response model)."""
         r = self.summary.get("response")
         return None if r is None else r["p_stopped"]
 
+    @property
+    def p_detect_planned(self):
+        """P(detect) of the route flown exactly on its line (the secondary figure)."""
+        return self.summary_planned["p_detect"]
+
+    @property
+    def p_stopped_planned(self):
+        r = self.summary_planned.get("response")
+        return None if r is None else r["p_stopped"]
+
+    def same_route(self, other):
+        """Whether ``other`` flies the same route (level, transponder state, waypoints)."""
+        return (self.level == other.level and self.transponder_on == other.transponder_on
+                and np.array_equal(self.lat_deg, other.lat_deg) and np.array_equal(self.lon_deg, other.lon_deg))
+
     def row(self):
-        """A flat, JSON-ready record (front.csv and front.json)."""
+        """A flat, JSON-ready record (front.csv and front.json): the as-flown figures first."""
         s, r = self.summary, self.summary.get("response")
+        pl, rp = self.summary_planned, self.summary_planned.get("response")
         sr = self.search
         return {
             "point": self.label, "budget_km": None if self.budget_m is None else round(self.budget_m / 1000.0, 3),
             "level": self.level.label, "transponder": "on" if self.transponder_on else "off",
             "length_km": round(self.length_m / 1000.0, 3), "extra_km": round(self.extra_m / 1000.0, 3),
-            "waypoints": len(self.lat_deg),
+            "flight_time_min": round(self.flight_time_s / 60.0, 2),
+            "fuel_t": None if self.fuel_kg is None else round(self.fuel_kg / 1000.0, 3),
+            "waypoints": len(self.lat_deg), "spread_km": round(self.spread_m / 1000.0, 3),
+            "p_detect": s["p_detect"], "p_detect_ci95_low": s["p_detect_ci95"][0],
+            "p_detect_ci95_high": s["p_detect_ci95"][1],
+            "p_stopped": None if r is None else r["p_stopped"],
+            "p_stopped_ci95_low": None if r is None else r["p_stopped_ci95"][0],
+            "p_stopped_ci95_high": None if r is None else r["p_stopped_ci95"][1],
+            "p_detect_planned_track": pl["p_detect"],
+            "p_stopped_planned_track": None if rp is None else rp["p_stopped"],
+            "p_search_as_flown": None if not np.isfinite(self.p_search) else round(self.p_search, 6),
             "p_surrogate_grid": round(self.p_grid, 6), "p_surrogate": round(self.p_surrogate, 6),
             "p_surrogate_outages": round(self.p_surrogate_outages, 6),
             "p_lagrangian_lower": None if sr is None else round(self.p_lower, 6),
@@ -985,15 +1140,6 @@ class EvadeRoute:
             "mu_per_km": None if sr is None else float(f"{sr.mu_per_m * 1000.0:.6g}"),
             "dijkstra_runs": None if sr is None else sr.evaluations, "method": self.method,
             "grid_budget_km": None if sr is None else round(sr.budget_m / 1000.0, 3),
-            "p_detect": s["p_detect"], "p_detect_ci95_low": s["p_detect_ci95"][0],
-            "p_detect_ci95_high": s["p_detect_ci95"][1],
-            "p_stopped": None if r is None else r["p_stopped"],
-            "p_stopped_ci95_low": None if r is None else r["p_stopped_ci95"][0],
-            "p_stopped_ci95_high": None if r is None else r["p_stopped_ci95"][1],
-            "spread_km": round(self.spread_m / 1000.0, 3),
-            "p_detect_with_spread": None if self.summary_spread is None else self.summary_spread["p_detect"],
-            "p_stopped_with_spread": None if self.summary_spread is None or "response" not in self.summary_spread
-            else self.summary_spread["response"]["p_stopped"],
             "scenario_file": None,
         }
 
@@ -1021,10 +1167,23 @@ class EvadeResult:
     timings_s: dict
     notes: tuple = ()
     radars: tuple = ()             # the sim.detection.RadarModel of each radar
+    spread_m: float = 0.0          # the sideways spread every route is flown with [m]
+    objective: str = "p_detect"    # what the front minimises as flown: "p_detect" or "p_stopped"
 
     def routes(self):
         """Every route: for each transponder state, the direct route and then the front."""
         return [r for t in self.transponder_states for r in (self.direct[t], *self.front[t])]
+
+    def points(self, transponder_on):
+        """The front as distinct routes: ``[(route, budgets_m), ...]``, each route once with every budget it
+        answers (increasing), in order of the extra distance flown."""
+        out = []
+        for r in self.front[transponder_on]:
+            if out and out[-1][0].same_route(r):
+                out[-1] = (out[-1][0], (*out[-1][1], r.budget_m))
+            else:
+                out.append((r, (r.budget_m,)))
+        return out
 
 
 # --- the whole question ---------------------------------------------------------------------------------
@@ -1051,8 +1210,12 @@ def _hazard_key(cache, radars, grid, level, transponder_on, terrain, aircraft):
 
 def evade(scenario, budgets_km=(0, 100, 200, 400, 800), *, origin=None, dest=None, levels=None, transponder=None,
           avoid=(), spacing_m=DEFAULT_SPACING_M, campaigns=None, flights=None, seed=None, terrain=None,
-          cache=None, progress=None):
-    """The least-detectable routes of a scenario for a set of extra-distance budgets, re-scored by the Monte Carlo.
+          cache=None, progress=None, spread_m=None, objective="p_detect"):
+    """The least-detectable routes of a scenario as they will be flown, for a set of extra-distance budgets.
+
+    Every route is searched, chosen and reported as flown: with the sideways
+    spread (``spread_m``, default the scenario's most probable route's),
+    each radar's availability and outages, and the transponder state.
 
     Parameters
     ----------
@@ -1080,6 +1243,10 @@ def evade(scenario, budgets_km=(0, 100, 200, 400, 800), *, origin=None, dest=Non
         Prepared parts (masking tables, detection tables, hazard fields).
     progress : callable, optional
         ``progress(n)`` after each search and each re-score.
+    spread_m : float, optional
+        Sideways spread the routes are flown with (standard deviation) [m]; 0 flies them exactly as planned.
+    objective : {"p_detect", "p_stopped"}
+        What the front minimises as flown (the Monte Carlo's figure among the search's best candidates).
 
     Returns
     -------
@@ -1104,6 +1271,11 @@ def evade(scenario, budgets_km=(0, 100, 200, 400, 800), *, origin=None, dest=Non
         raise ScenarioError("--to", None, f"the destination {d.label} is the origin")
     if not spacing_m >= 1000.0:
         raise ScenarioError("--spacing-km", None, f"the grid spacing is at least 1 km, got {spacing_m / 1000:g} km")
+    if objective not in OBJECTIVES:
+        raise ScenarioError("--objective", None, f"must be {' or '.join(OBJECTIVES)}, got {objective!r}")
+    spread = main.cross_track_sigma_m if spread_m is None else float(spread_m)
+    if not 0.0 <= spread <= SPREAD_MAX_M:
+        raise ScenarioError("--spread-km", None, f"must be 0 to {SPREAD_MAX_M / 1000:g} km, got {spread / 1000:g} km")
     cache = cache if isinstance(cache, PrepCache) else PrepCache(memory=cache)
     aircraft = scenario.aircraft
     great_circle = route_length_m([o.lat_deg, d.lat_deg], [o.lon_deg, d.lon_deg])
@@ -1163,92 +1335,137 @@ def evade(scenario, budgets_km=(0, 100, 200, 400, 800), *, origin=None, dest=Non
                      f"cells at {spacing_m / 1000:g} km)")
     timings["prepare_s"] = time.perf_counter() - t0
 
-    fields, found = {}, {}
+    # the search: per level and transponder state, the routes of every budget on the field as flown (each
+    # radar's hazard times its availability, blurred by the spread), then, for each radar those routes
+    # cross, the routes that cross it freely (its detection saturates at its availability: once a route is
+    # seen by it, more of its coverage costs little, and a radar up 80% of the time is the better one to cross
+    # than one up 90%); every route scored by the search's P(detect) as flown (:func:`p_flown`)
+    avail = np.array([r.availability for r in radars])
+    offsets = offset_quantiles(spread)
+    fields, per_radar, cands = {}, {}, {}
     t0 = time.perf_counter()
     for t_on in states:
         for lv in levels:
-            fld = cache.get("hazard", _hazard_key(cache, radars, grid, lv, t_on, terrain, aircraft),
-                            lambda: hazard_field(radars, grid, lv, t_on, terrain, aircraft))
-            fields[(lv, t_on)] = fld
-            found[(lv, t_on)] = _search_level(grid, fld, speed, budgets, (o, d), great_circle)
+            fr = cache.get("hazard", _hazard_key(cache, radars, grid, lv, t_on, terrain, aircraft),
+                           lambda: radar_fields(radars, grid, lv, t_on, terrain, aircraft))
+            per_radar[(lv, t_on)], fields[(lv, t_on)] = fr, np.tensordot(avail, fr, axes=1)
+            v = level_speed_mps(aircraft, lv)
+
+            def scored(lam, what, one_turn=False):
+                out = []
+                for bb, got in _search_level(grid, lam, v, budgets, (o, d), great_circle).items():
+                    if got is not None:
+                        p_s = p_flown(flown_exposures(grid, fr, got[2], got[3], v, offsets), avail)
+                        out.append(_Candidate(p_s, got[1], lv, got[2], got[3], got[4], f"{got[5]}{what}", bb))
+                for bb, routes in (one_turn_routes(grid, lam, v, budgets, (o, d), great_circle) if one_turn
+                                   else {}).items():
+                    for _, length, lat, lon in routes:
+                        p_s = p_flown(flown_exposures(grid, fr, lat, lon, v, offsets), avail)
+                        out.append(_Candidate(p_s, length, lv, lat, lon, None, f"one turn{what}", bb))
+                return out
+
+            found = scored(flown_field(fr, avail, spread, grid.spacing_m), "", one_turn=True)
+            crossed = _crossed_radars(grid, fr, avail, [(c.lat, c.lon) for c in found]
+                                      + [(direct_lat, direct_lon)], v, offsets)
+            variants = [[r] for r in crossed] + ([crossed] if len(crossed) > 1 else [])
+            for free in variants:
+                w = avail.copy()
+                w[free] = 0.0
+                what = ", searched without " + " and ".join(radars[r].name for r in free)
+                found += scored(flown_field(fr, w, spread, grid.spacing_m), what)
+            # the best route of each budget, polished as flown (the grid cannot place a turn within a cell)
+            for bb in budgets:
+                pool = [c for c in found if c.budget_m <= bb]
+                if pool and (best := min(pool, key=lambda c: (c.p_flown, c.length_m))).p_flown > 0.0:
+                    la, lo, p_s = polish(grid, fr, avail, best.lat, best.lon, v, offsets, great_circle + bb)
+                    if p_s < best.p_flown:
+                        found.append(_Candidate(p_s, route_length_m(la, lo), lv, la, lo, best.search,
+                                                f"{best.method}, polished as flown", bb))
+            if np.isfinite(route_cost(grid, fields[(lv, t_on)], direct_lat, direct_lon, v)):
+                found.append(_Candidate(p_flown(flown_exposures(grid, fr, direct_lat, direct_lon, v, offsets), avail),
+                                        great_circle, lv, direct_lat, direct_lon, None, "direct", 0.0))
+            cands[(lv, t_on)] = found
             if progress is not None:
                 progress(1)
     timings["search_s"] = time.perf_counter() - t0
-    direct_ok = any(np.isfinite(route_cost(grid, f, direct_lat, direct_lon, speed)) for f in fields.values())
-    if not direct_ok and not any(r for per in found.values() for r in per.values()):
+    if not any(cands.values()):
         # every direct route crosses a forbidden airspace and no budget allows a way round
         raise ScenarioError("--avoid" if avoid else "--max-extra-km", None,
                             f"no route from {o.label} to {d.label}" + (f" avoiding {', '.join(avoid)}" if avoid else "")
                             + f" within {budgets[-1] / 1000:,.0f} km of extra distance"
                             + (f" and the aircraft's range ({range_m / 1000:,.0f} km)" if range_m else ""))
 
-    # the direct route per state (reference), then the front: per budget the safest candidate so far
+    # the re-score: each route flown with the spread (the headline) and, for the routes kept, exactly as
+    # planned (the secondary figure); per budget the best of the search's few best candidates by the Monte
+    # Carlo's objective, and the front made monotone in it (a larger budget never answers worse)
     t0 = time.perf_counter()
-    direct, front = {}, {}
     rescored = {}
 
-    def finish(label, budget, lv, t_on, lat, lon, search, method):
+    def monte_carlo(lv, t_on, lat, lon, sigma_m):
         lat, lon = np.round(lat, 6), np.round(lon, 6)
         lat[0], lon[0], lat[-1], lon[-1] = o.lat_deg, o.lon_deg, d.lat_deg, d.lon_deg
-        key = (lv, t_on, tuple(lat), tuple(lon))
-        length = route_length_m(lat, lon)
+        key = (lv, t_on, tuple(lat), tuple(lon), sigma_m)
         if key not in rescored:
-            title = (f"{scenario.info.title}: " + ("the direct route" if budget is None else
-                                                    f"least-detectable route within {budget / 1000:,.0f} km extra"))
-            doc = route_scenario_doc(scenario, name_for(label, t_on), title, o, d, lat, lon, lv, t_on, campaigns,
-                                     flights,
-                                     description=_description(scenario, o, d, lv, t_on, budget, length - great_circle,
-                                                              avoid))
-            sc = _parse(doc, scenario)
-            sim = prepare(sc, terrain, cache)
-            summary = summarize(sim, run(sim, campaigns, flights, seed, keep_flights=False))
-            # the same route flown with the scenario's sideways spread: a route that grazes coverage
-            # as planned is seen when flown a few km off it
-            spread = None
-            if main.cross_track_sigma_m > 0:
-                wide = copy.deepcopy(doc)
-                wide["route"][0]["cross_track_sigma_km"] = main.cross_track_sigma_m / 1000.0
-                sim_w = prepare(_parse(wide, scenario), terrain, cache)
-                spread = summarize(sim_w, run(sim_w, campaigns, flights, seed, keep_flights=False))
-            a = np.array([r.availability for r in sim.radars])
-            hz = route_hazards(sim.radars, sim.routes[0], t_on)
-            rescored[key] = (doc, summary, float(-np.expm1(-np.sum(a * hz))),
-                             float(1.0 - np.prod(1.0 - a * -np.expm1(-hz))), sim.routes[0], spread)
+            length = route_length_m(lat, lon)
+            direct_route = len(lat) == 2
+            title = (f"{scenario.info.title}: " + ("the direct route" if direct_route else
+                     f"least-detectable route ({(length - great_circle) / 1000:,.1f} km extra, {lv.label})"))
+            doc = route_scenario_doc(scenario, name_for("direct" if direct_route else f"{(length - great_circle) / 1000:.1f}km"
+                                                        f"-{lv.key}", t_on),
+                                     title, o, d, lat, lon, lv, t_on, campaigns, flights, spread_m=sigma_m,
+                                     description=_description(scenario, o, d, lv, t_on, length - great_circle,
+                                                              avoid, sigma_m))
+            sim = prepare(_parse(doc, scenario), terrain, cache)
+            rescored[key] = (lat, lon, length, doc, summarize(sim, run(sim, campaigns, flights, seed,
+                                                                        keep_flights=False)), sim)
             if progress is not None:
                 progress(1)
-        doc, summary, p_s, p_o, track, spread = rescored[key]
-        return EvadeRoute(label, budget, lv, t_on, lat, lon, length, length - great_circle,
-                          route_cost(grid, fields[(lv, t_on)], lat, lon, speed), search, method, p_s, p_o, doc,
-                          summary, track, spread, main.cross_track_sigma_m)
+        return rescored[key]
 
+    def objective_of(summary):
+        if objective == "p_stopped":
+            return summary.get("response", {}).get("p_stopped", summary["p_detect"])
+        return summary["p_detect"]
+
+    def finish(label, budget, c):
+        lat, lon, length, doc, summary, sim = flown = monte_carlo(c.level, c.t_on, c.lat, c.lon, spread)
+        planned = monte_carlo(c.level, c.t_on, c.lat, c.lon, 0.0) if spread > 0 else flown
+        track = planned[5].routes[0]                # the planned line: its hazards, time and fuel
+        hz = route_hazards(planned[5].radars, track, c.t_on)
+        time_s, fuel_kg = route_time_and_fuel(track, aircraft)
+        return EvadeRoute(label, budget, c.level, c.t_on, lat, lon, length, length - great_circle,
+                          route_cost(grid, fields[(c.level, c.t_on)], lat, lon, level_speed_mps(aircraft, c.level)),
+                          c.search, c.method, float(-np.expm1(-np.sum(avail * hz))),
+                          float(1.0 - np.prod(1.0 - avail * -np.expm1(-hz))), doc, summary, sim.routes[0],
+                          planned[4], spread, c.p_flown, time_s, fuel_kg)
+
+    direct, front = {}, {}
     for t_on in states:
         lv0 = levels[0]
-        direct[t_on] = finish("direct", None, lv0, t_on, direct_lat, direct_lon, None, "direct")
-        best = None
-        points = []
+        direct[t_on] = finish("direct", None, _Candidate(np.nan, great_circle, lv0, direct_lat, direct_lon, None,
+                                                         "direct", 0.0, t_on))
+        points, best = [], None
         for b in budgets:
-            cands = []
-            for lv in levels:
-                c = route_cost(grid, fields[(lv, t_on)], direct_lat, direct_lon, speed)
-                if np.isfinite(c):
-                    cands.append((c, great_circle, lv, direct_lat, direct_lon, None, "direct"))
-                for bb, got in found[(lv, t_on)].items():
-                    if bb <= b and got is not None:
-                        cands.append((got[0], got[1], lv, got[2], got[3], got[4], got[5]))
-            if not cands:
+            pool = sorted({(round(c.p_flown, 6), c.length_m, c.level.label, tuple(np.round(c.lat, 6)),
+                            tuple(np.round(c.lon, 6))): c for lv in levels for c in cands[(lv, t_on)]
+                           if c.budget_m <= b}.items())
+            if not pool:
                 notes.append(f"no route within {b / 1000:,.0f} km extra" + (f" avoiding {', '.join(avoid)}"
                                                                           if avoid else ""))
                 continue
-            c = min(cands, key=lambda k: (k[0], k[1]))
-            if best is None or (c[0], c[1]) < (best[0], best[1]):
-                best = c
-            label = f"{b / 1000:g}km"
-            points.append(finish(label, b, best[2], t_on, best[3], best[4], best[5], best[6]))
+            near = [c for k, c in pool if k[0] <= pool[0][0][0] + RESCORE_MARGIN]
+            top = [dataclasses.replace(c, t_on=t_on) for c in near[:RESCORE_CANDIDATES]]
+            if best is not None:
+                top.append(best)
+            scored_mc = [(objective_of(monte_carlo(c.level, t_on, c.lat, c.lon, spread)[4]), c.length_m, i, c)
+                         for i, c in enumerate(top)]
+            best = min(scored_mc)[3]
+            points.append(finish(f"{b / 1000:g}km", b, best))
         front[t_on] = tuple(points)
     timings["rescore_s"] = time.perf_counter() - t0
     timings["total_s"] = time.perf_counter() - t_start
     return EvadeResult(scenario, o, d, levels, states, budgets, avoid, grid, fields, direct, front, great_circle,
-                       speed, campaigns, flights, seed, timings, tuple(notes), radars)
+                       speed, campaigns, flights, seed, timings, tuple(notes), radars, spread, objective)
 
 
 def _parse(doc, scenario):
@@ -1256,12 +1473,143 @@ def _parse(doc, scenario):
     return parse_scenario(doc, source=scenario.path, overrides=())
 
 
-def _description(scenario, o, d, level, transponder_on, budget, extra, avoid):
-    what = "the geodesic" if budget is None else (f"the least-detectable route found within {budget / 1000:,.0f} km "
-                                                  f"of extra distance ({extra / 1000:,.1f} km flown)")
+def _description(scenario, o, d, level, transponder_on, extra_m, avoid, spread_m):
+    what = "the geodesic" if extra_m == 0 else f"a least-detectable route ({extra_m / 1000:,.1f} km extra flown)"
+    flown = (f"flown with a sideways spread of {spread_m / 1000:g} km (standard deviation)" if spread_m > 0
+             else "flown exactly as planned (no sideways spread)")
     return (f"Written by airpicture evade from scenario {scenario.info.name}: {what} from {o.label} to {d.label} at "
             f"{level.label}, transponder {'on' if transponder_on else 'off'}"
-            + (f", avoiding {', '.join(avoid)}" if avoid else "") + "; flown as planned (no sideways spread).")
+            + (f", avoiding {', '.join(avoid)}" if avoid else "") + f"; {flown}.")
+
+
+@dataclass(frozen=True)
+class _Candidate:
+    """A route the search found: its P(detect) as flown (:func:`p_flown`), length, level, waypoints, the grid
+    search behind it, how it was found, the budget it was searched for, and the transponder state."""
+
+    p_flown: float
+    length_m: float
+    level: Level
+    lat: np.ndarray
+    lon: np.ndarray
+    search: object
+    method: str
+    budget_m: float
+    t_on: bool = None
+
+
+def _crossed_radars(grid, fields, availability, routes, speed_mps, offsets_m):
+    """The radars that see the routes ``[(lat, lon), ...]`` as flown (a chance above 1%), the most seeing
+    first, at most :data:`FREE_RADARS_MAX`."""
+    seen = np.zeros(len(fields))
+    for lat, lon in routes:
+        e = flown_exposures(grid, fields, lat, lon, speed_mps, offsets_m)
+        seen = np.maximum(seen, np.mean(availability[:, None] * -np.expm1(-e), axis=1))
+    order = [int(i) for i in np.argsort(-seen, kind="stable") if seen[i] > 0.01]
+    return order[:FREE_RADARS_MAX]
+
+
+def level_speed_mps(aircraft, level):
+    """The speed a route at ``level`` flies its cruise at [m/s]: the aircraft's low-level speed for terrain
+    following (where the aircraft has one), else its cruise speed."""
+    low = getattr(aircraft, "low_level_speed_mps", None)
+    return float(low) if (level.agl_m is not None and low) else float(aircraft.cruise_speed_mps)
+
+
+def route_time_and_fuel(track, aircraft):
+    """A route's flight time [s] and fuel burnt [kg] (None: the aircraft model states no fuel flow), from
+    the Monte Carlo's track of it (:class:`sim.routes.RouteTrack`)."""
+    return float(track.t_s[-1] - track.t_s[0]), None
+
+
+def polish(grid, fields, availability, lat_deg, lon_deg, speed_mps, offsets_m, max_length_m, turns=POLISH_TURNS,
+           step_m=None, min_step_m=POLISH_MIN_STEP_M):
+    """A route moved, turn by turn, to lower its P(detect) as flown (:func:`p_flown`) within a length.
+
+    The route gets at least ``turns`` turns (its longest legs split), then a
+    pattern search: each turn in turn tries a step of ``step_m`` (default the
+    grid spacing) in each of 8 directions and keeps the first that lowers the
+    P as flown without making the route longer than ``max_length_m``
+    (geodesic legs) or crossing a forbidden cell; the step halves when no
+    turn moves, down to ``min_step_m``. The grid cannot place a turn closer
+    than a cell, nor measure a small budget (:data:`GRID_EXCESS`): this is
+    where a route threading a narrow gap between two coverages finds its line.
+    Returns ``(lat, lon, p)``.
+    """
+    lat, lon = np.asarray(lat_deg, dtype=float), np.asarray(lon_deg, dtype=float)
+    x, y = grid.to_xy(lat, lon)
+    xy = np.column_stack([x, y])
+    while len(xy) - 2 < turns:
+        k = int(np.argmax(np.hypot(*np.diff(xy, axis=0).T)))
+        xy = np.insert(xy, k + 1, 0.5 * (xy[k] + xy[k + 1]), axis=0)
+    forbidden = np.where(grid.allowed, 0.0, np.inf)
+
+    def score(pts):
+        la, lo = grid.to_lat_lon(pts[:, 0], pts[:, 1])
+        la[0], lo[0], la[-1], lo[-1] = lat[0], lon[0], lat[-1], lon[-1]
+        if route_length_m(la, lo) > max_length_m or not np.isfinite(
+                _segment_costs(grid, forbidden, pts[:-1], pts[1:], 1.0).sum()):
+            return np.inf, la, lo
+        return p_flown(flown_exposures(grid, fields, la, lo, speed_mps, offsets_m), availability), la, lo
+
+    best, la, lo = score(xy)
+    if not np.isfinite(best):
+        return lat, lon, p_flown(flown_exposures(grid, fields, lat, lon, speed_mps, offsets_m), availability)
+    step = grid.spacing_m if step_m is None else float(step_m)
+    moves = np.array([(np.cos(a), np.sin(a)) for a in np.arange(8) * np.pi / 4])
+    while step >= min_step_m and best > 0.0:
+        moved = False
+        for k in range(1, len(xy) - 1):
+            for m in moves:
+                trial = xy.copy()
+                trial[k] = xy[k] + step * m
+                p_t, la_t, lo_t = score(trial)
+                if p_t < best - 1e-9:
+                    xy, best, la, lo, moved = trial, p_t, la_t, lo_t, True
+                    break
+        if not moved:
+            step *= 0.5
+    return la, lo, best
+
+
+def one_turn_routes(grid, lam, speed_mps, budgets, ends, great_circle, keep=ONE_TURN_KEEP, block=8192):
+    """The routes with one turn, ``origin -> cell -> destination`` through every allowed cell, of least hazard
+    on the field ``lam`` within each budget: ``{budget: [(cost, length_m, lat, lon), ...]}`` (at most
+    ``keep`` each, safest first).
+
+    For a budget that is small against the route (tens of km on a thousand), the grid's own paths cannot
+    tell the routes apart: a 16-neighbour path is up to :data:`GRID_EXCESS` longer than the line it
+    follows, more in some directions than in others, which is more than the budget. A route with one
+    turn is measured exactly (geodesic legs, ``pyproj.Geod``); its hazard is the trapezoid rule along
+    the straight projected legs (:func:`_segment_costs`), inf where it touches a forbidden cell.
+    """
+    o, d = ends
+    budgets = [b for b in budgets if b > 0]
+    if not budgets:
+        return {}
+    rows, cols = np.nonzero(grid.allowed)
+    la, lo = grid.lat_deg[rows, cols], grid.lon_deg[rows, cols]
+    _, _, d1 = _GEOD.inv(np.full(la.shape, o.lon_deg), np.full(la.shape, o.lat_deg), lo, la)
+    _, _, d2 = _GEOD.inv(lo, la, np.full(la.shape, d.lon_deg), np.full(la.shape, d.lat_deg))
+    extra = d1 + d2 - great_circle
+    sel = (extra <= min(max(budgets), ONE_TURN_EXTRA_MAX * great_circle)) & (np.minimum(d1, d2) >= WAYPOINT_SPACING_M)
+    rows, cols, la, lo, extra = rows[sel], cols[sel], la[sel], lo[sel], extra[sel]
+    mid = np.column_stack([grid.x_m[cols], grid.y_m[rows]])
+    lam = np.where(grid.allowed, lam, np.inf)
+    cost = np.empty(len(mid))
+    for k in range(0, len(mid), block):
+        m = mid[k:k + block]
+        cost[k:k + block] = (_segment_costs(grid, lam, np.broadcast_to(grid.origin_xy, m.shape), m, speed_mps, 1.0)
+                             + _segment_costs(grid, lam, m, np.broadcast_to(grid.dest_xy, m.shape), speed_mps, 1.0))
+    out = {}
+    for b in budgets:
+        if b > ONE_TURN_EXTRA_MAX * great_circle:
+            break
+        idx = np.flatnonzero((extra <= b) & np.isfinite(cost))
+        idx = idx[np.lexsort((extra[idx], cost[idx]))][:keep]
+        out[b] = [(float(cost[i]), float(extra[i] + great_circle), np.array([o.lat_deg, la[i], d.lat_deg]),
+                   np.array([o.lon_deg, lo[i], d.lon_deg])) for i in idx]
+    return out
 
 
 def _search_level(grid, lam, speed, budgets, ends, great_circle):
@@ -1293,7 +1641,10 @@ def _search_level(grid, lam, speed, budgets, ends, great_circle):
     for b in budgets:
         if b <= 0:
             continue
-        grid_budget = shortest + b
+        # a 16-neighbour path is up to GRID_EXCESS longer than the route it stands for, the shortest one less
+        # so in some directions than in others: the search starts with that slack and tightens its grid
+        # budget while the pulled route is too long
+        grid_budget = shortest + b + GRID_EXCESS * shortest
         got, path = None, None
         for _ in range(TIGHTEN_TRIES):
             path = search.solve(grid_budget)

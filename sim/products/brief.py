@@ -541,8 +541,8 @@ def _key_rows(summary):
         rows += [("Least detectable", f"{e['p_detect']:.3f}"),
                  ("  extra distance", f"+{_km(e['extra_km'])}"),
                  ("  P(stopped)", "-" if e["p_stopped"] is None else f"{e['p_stopped']:.3f}")]
-        if e["p_detect_with_spread"] is not None:      # flown a few km off its planned track
-            rows.append((f"  with {e['spread_km']:g} km spread", f"{e['p_detect_with_spread']:.3f}"))
+        if e["spread_km"]:          # the headline is as flown; the planned line exactly, secondary
+            rows.append(("  planned track, exactly", f"{e['p_detect_planned_track']:.3f}"))
     rows.append(("P(track) by radar", ""))
     for name, r in summary["radars"].items():
         rows.append((f"  {name}", f"{r['p_detect']:.3f}"))
