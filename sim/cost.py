@@ -16,8 +16,12 @@ The bytes per element and the transient peaks are those of the code
 (measured with ``tracemalloc`` and the peak resident size on the shipped
 scenarios and larger synthetic ones: ``tests/test_limits.py`` checks the
 estimate against the measured peak of a preparation in a fresh process, at
-three sizes, within :data:`ESTIMATE_FACTOR`). Times are rough rates of a
-2-core laptop-class machine.
+three sizes, and of one large chunk, within :data:`ESTIMATE_FACTOR`). The
+per-flight terms were fitted to the peak resident size of chunks of 0.1 to
+3 million flights on 1 to 40 radars (the shipped baseline, its
+airborne-radar variant and synthetic grids): 410 to 1,610 bytes per flight
+measured, the estimate 0.93 to 1.48 times the measured peak.
+:attr:`Cost.terms` splits the estimate into named terms that add up to it. Times are rough rates of a 2-core laptop-class machine.
 """
 from dataclasses import dataclass, field
 
@@ -31,8 +35,8 @@ from sim.flights import OFFSET_CLIP_SIGMA, OFFSET_STEP_M, offset_rows
 from sim.routes import ROUTE_STEP_S, cruise_level, follows_terrain, route_profile, route_samples
 from sim.tables import ORBIT_SAMPLE_M, TABLE_STEP_S, WINDOW_MARGIN_M
 
-__all__ = ["Cost", "scenario_cost", "available_memory_bytes", "memory_text", "ESTIMATE_FACTOR",
-           "CHUNK_FLIGHTS"]
+__all__ = ["Cost", "scenario_cost", "available_memory_bytes", "memory_text", "memory_terms_text",
+           "ESTIMATE_FACTOR", "CHUNK_FLIGHTS"]
 
 #: The estimate is within this factor of the measured peak, either way (tested at three sizes).
 ESTIMATE_FACTOR = 2.0
@@ -57,11 +61,14 @@ _MASK_AZIMUTHS = 720
 _MASK_RANGE_STEP_M = 500.0
 _COARSE_M = 15_000.0           # route points a minute apart (at most 250 m/s): half a spacing and more
 _GEOMETRY_B = 120              # per orbit sample x route sample while finding scan windows (a list of rows)
-# Per flight of a chunk: the draws, results and CSV text (per flight), and per radar and flight
-_CHUNK_FLIGHT_B = 600
-_CHUNK_RADAR_FLIGHT_B = 60
-_WALK_ELEMENTS = 1 << 20       # the scan walk's largest block (sim.montecarlo._BLOCK_ELEMENTS) ...
-_WALK_TABLE_B = 60             # ... a fixed radar's: table lookups, draws and the m-of-n sums per element
+# Per flight of a chunk: the draws, results and CSV text (per flight), and per radar and flight; fitted
+# with the walk's terms below to the measured peaks of chunks of 0.1 to 3 million flights
+_CHUNK_FLIGHT_B = 250
+_CHUNK_RADAR_FLIGHT_B = 35
+_WALK_ELEMENTS = 1 << 20       # the scan walk's block (sim.montecarlo._BLOCK_ELEMENTS) ...
+_WALK_MIN_SCANS = 8            # ... but never narrower than 8 scans a flight (its smallest width): a chunk of
+                               # more than 131,072 flights walks 8 x its flights at once
+_WALK_TABLE_B = 40             # ... a fixed radar's: table lookups, draws and the m-of-n sums per element
 _WALK_GEOMETRY_B = 115         # ... an orbit's (and the exact path's): ~14 gathered floats per element
 _FIXED_B = 2e6                # the run's own small structures: airspace, projections, the first chunk's imports
 # Rough rates [s per element] of a 2-core machine
@@ -82,7 +89,10 @@ class Cost:
     prepared simulation kept (``kept_bytes``) plus the largest transient
     of building it or of one chunk of the run. ``prepare_s`` is a rough
     time on a 2-core machine. ``parts`` gives the kept bytes by part and
-    ``shapes`` the sizes they come from.
+    ``shapes`` the sizes they come from. ``terms`` splits ``memory_bytes``
+    into named terms that add up to it: the kept parts, the largest
+    transient (what it is: running a chunk of N flights, building the
+    detection tables, ...) and the run's own small structures.
     """
 
     memory_bytes: float
@@ -90,6 +100,7 @@ class Cost:
     prepare_s: float
     parts: dict = field(default_factory=dict)
     shapes: dict = field(default_factory=dict)
+    terms: dict = field(default_factory=dict)
 
 
 def _route_points(spec, aircraft, step_s=60.0):
@@ -160,11 +171,17 @@ def scenario_cost(scenario, flights_per_chunk=None, exact=False, with_fences=Tru
     parts = {"routes": T_all * _ROUTE_SAMPLE_B}
     tf_cells = sum(r["n_off"] * r["T"] for r in routes if r["agl"])
     parts["terrain_following"] = tf_cells * 8
-    transients = [max((r["n_off"] * r["T"] * _TF_CELL_B for r in routes if r["agl"]), default=0.0)]
+    transients = {}     # what is built or run at once -> bytes: the largest counts
+
+    def transient(name, n_bytes):
+        transients[name] = max(transients.get(name, 0.0), float(n_bytes))
+
+    transient("following the terrain",
+              max((r["n_off"] * r["T"] * _TF_CELL_B for r in routes if r["agl"]), default=0.0))
     terrain = det.terrain or follows_terrain(sc)
     if terrain:
         parts["terrain"] = _TERRAIN_B
-        transients.append(_TERRAIN_LOAD_B)
+        transient("loading the terrain", _TERRAIN_LOAD_B)
     prepare_s = _S_FIXED + T_all * _S_PER_ROUTE_SAMPLE
     fixed = [r for r in sc.radars if r.orbit is None]
     orbits = [r for r in sc.radars if r.orbit is not None]
@@ -174,7 +191,7 @@ def scenario_cost(scenario, flights_per_chunk=None, exact=False, with_fences=Tru
         mask_bins = int(_MASK_AZIMUTHS * n_r.sum())
         prepare_s += mask_bins * 4 * _S_PER_MASK_SAMPLE     # 4 profile samples per bin
         if fixed:
-            transients.append(_MASK_BUILD_B)
+            transient("building the masking tables", _MASK_BUILD_B)
     # fixed radars: each one's window on each route, where the route comes within its reach
     f_lat = np.array([r.lat_deg for r in fixed])[:, None]
     f_lon = np.array([r.lon_deg for r in fixed])[:, None]
@@ -203,31 +220,38 @@ def scenario_cost(scenario, flights_per_chunk=None, exact=False, with_fences=Tru
             loop_m = float(np.sum(_ground_m(lat, lon, np.roll(lat, -1), np.roll(lon, -1)))) if len(lat) > 1 else 0.0
             samples = int(np.ceil(loop_m / ORBIT_SAMPLE_M)) + 1
             orbit_cells += samples * r["T"]
-            transients.append(samples * r["T"] * _GEOMETRY_B)
+            transient("finding the orbits' scan windows", samples * r["T"] * _GEOMETRY_B)
             most_scans = max(most_scans, r["T"] / radar.scan_period_s)
     parts["masking"] = mask_bins * _MASK_BIN_B
     parts["detection_tables"] = table_cells * _TABLE_CELL_B
-    transients.append(biggest_table * _TABLE_BUILD_CELL_B)
+    transient("building the detection tables", biggest_table * _TABLE_BUILD_CELL_B)
     prepare_s += table_cells * _S_PER_TABLE_CELL + orbit_cells * _S_PER_ORBIT_SAMPLE_CELL
     fence_cells = sum(r["n_off"] * r["T10"] for r in routes)
     if with_fences:
         parts["fences"] = fence_cells * (_FENCE_CELL_B + R * _FENCE_RADAR_CELL_B)
-        transients.append(max((r["n_off"] * r["T10"] * (_FENCE_BUILD_CELL_B + R * _FENCE_BUILD_RADAR_CELL_B)
-                               for r in routes), default=0.0))
+        fence_build_b = _FENCE_BUILD_CELL_B + R * _FENCE_BUILD_RADAR_CELL_B
+        transient("building the fences", max((r["n_off"] * r["T10"] * fence_build_b for r in routes), default=0.0))
         prepare_s += fence_cells * (_S_PER_FENCE_CELL + R * _S_PER_FENCE_RADAR_CELL)
     F = sc.run.flights
     chunk = flights_per_chunk or min(max(1, CHUNK_FLIGHTS["exact" if exact else "fast"] // F) * F, F * sc.run.campaigns)
-    # the walk's blocks, at worst (flights never tracked walk their whole windows; the exact path gathers them)
-    elements = chunk * max(most_scans, 8.0)
-    walk = (elements * _WALK_GEOMETRY_B if exact else
-            min(_WALK_ELEMENTS, elements) * (_WALK_GEOMETRY_B if orbits else _WALK_TABLE_B)) if R else 0.0
-    transients.append(chunk * (_CHUNK_FLIGHT_B + R * _CHUNK_RADAR_FLIGHT_B) + walk)
+    # the walk's blocks, at worst (flights never tracked walk their whole windows; the exact path gathers them;
+    # the fast path's blocks are of _WALK_ELEMENTS, or of 8 scans of every flight walked when that is more)
+    elements = chunk * max(most_scans, float(_WALK_MIN_SCANS))
+    block = min(elements, max(_WALK_ELEMENTS, _WALK_MIN_SCANS * chunk))
+    walk = 0.0 if not R else elements * _WALK_GEOMETRY_B if exact else block * (
+        _WALK_GEOMETRY_B if orbits else _WALK_TABLE_B)
+    transient(f"running a chunk of {int(chunk):,} flights",
+              chunk * (_CHUNK_FLIGHT_B + R * _CHUNK_RADAR_FLIGHT_B) + walk)
     kept = float(sum(parts.values()))
     shapes = {"routes": len(routes), "route_samples": T_all, "radars": R, "offset_rows": [r["n_off"] for r in routes],
               "detection_table_cells": table_cells, "fence_cells": fence_cells, "masking_bins": mask_bins,
               "flights_per_chunk": chunk}
-    return Cost(memory_bytes=_FIXED_B + kept + max(transients), kept_bytes=kept, prepare_s=float(prepare_s), parts=parts,
-                shapes=shapes)
+    peak_name = max(transients, key=transients.get)
+    terms = {k.replace("_", " "): v for k, v in parts.items()}
+    terms[peak_name] = transients[peak_name]
+    terms["the run's own structures"] = _FIXED_B
+    return Cost(memory_bytes=float(sum(terms.values())), kept_bytes=kept, prepare_s=float(prepare_s), parts=parts,
+                shapes=shapes, terms=terms)
 
 
 def available_memory_bytes(meminfo="/proc/meminfo"):
@@ -248,3 +272,12 @@ def memory_text(n_bytes):
     if n_bytes >= 1e9:
         return f"{n_bytes / 1e9:,.1f} GB"
     return f"{n_bytes / 1e6:,.0f} MB" if n_bytes >= 1e6 else f"{n_bytes / 1e3:,.0f} kB"
+
+
+def memory_terms_text(cost, named=2):
+    """The largest ``named`` terms of a :class:`Cost`'s estimate and the rest, which add up to it:
+    ``"running a chunk of 3,000,000 flights 2.5 GB, detection tables 22 MB, the rest 50 MB"``."""
+    terms = sorted(((v, k) for k, v in cost.terms.items() if v > 0), reverse=True)
+    rest = sum(v for v, _ in terms[named:])
+    text = [f"{k} {memory_text(v)}" for v, k in terms[:named]]
+    return ", ".join(text + ([f"the rest {memory_text(rest)}"] if rest > 0 else []))

@@ -60,6 +60,8 @@ __all__ = [
     "with_cruise_level",
     "uncertainty_variants",
     "SEED_MAX",
+    "CAMPAIGNS_MAX",
+    "FLIGHTS_MAX",
     "shown_text",
     "text_refusal",
 ]
@@ -123,8 +125,14 @@ SCAN_PERIOD_MIN_S = 1.0
 REFERENCE_RANGE_MIN_M = 100.0
 #: The lowest aircraft speed [m/s] (36 km/h): slower than any aeroplane flies.
 SPEED_MIN_MPS = 10.0
-#: The lowest climb or descent rate [m/s] (20 ft/min): slower than any aircraft climbs.
+#: The lowest climb or descent rate [m/s] (19.685 ft/min): slower than any aircraft climbs. A ``_fpm`` key's
+#: message states it as ``>= 19.6851 fpm`` (bounds are stated rounded inwards: :func:`_bound_text`).
 RATE_MIN_MPS = 0.1
+#: The most campaigns of a run (``run.campaigns``, and ``--campaigns`` of every command).
+CAMPAIGNS_MAX = 10_000_000
+#: The most flights of a campaign (``run.flights``, and ``--flights`` of every command): a campaign runs in
+#: one chunk, never split, so this also bounds a chunk's memory (about 0.1 GB at this limit, sim/cost.py).
+FLIGHTS_MAX = 100_000
 
 
 class ScenarioError(ValueError):
@@ -174,8 +182,22 @@ def _check_number(value, f, key, unit=None):
     for bound, ok, op in ((f.gt, lambda b: value > b, ">"), (f.lo, lambda b: value >= b, ">="),
                           (f.hi, lambda b: value <= b, "<=")):
         if bound is not None and not ok(bound):
-            raise _Err(key, f"must be {op} {bound / scale:,.6g}{suffix}")
+            raise _Err(key, f"must be {op} {_bound_text(bound, scale, op)}{suffix}")
     return value
+
+
+def _bound_text(bound, scale, op):
+    """A bound [SI] in the key's unit (``bound / scale``), at 6 significant digits rounded inwards: the
+    number stated is itself accepted and every value refused is beyond it (0.1 m/s is 19.68504 ft/min:
+    stated ``>= 19.6851``, not 19.685, which is refused)."""
+    x = bound / scale
+    shown = float(f"{x:.6g}")
+    if x:
+        step = 10.0 ** (math.floor(math.log10(abs(x))) - 5)
+        up = op != "<="
+        while (shown * scale < bound) if up else (shown * scale > bound):
+            shown = float(f"{shown + (step if up else -step):.6g}")
+    return f"{shown:,.6g}"
 
 
 class _Err(Exception):
@@ -532,8 +554,8 @@ _SCENARIO_FIELDS = (
     _Field("description", "str"),
 )
 _RUN_FIELDS = (
-    _Field("campaigns", "int", required=True, lo=1, hi=10_000_000),
-    _Field("flights", "int", required=True, lo=1, hi=100_000),
+    _Field("campaigns", "int", required=True, lo=1, hi=CAMPAIGNS_MAX),
+    _Field("flights", "int", required=True, lo=1, hi=FLIGHTS_MAX),
     _Field("seed", "int", required=True, lo=0, hi=SEED_MAX),
     _Field("flights_per_day", "float", default=1.0, gt=0, hi=1000),
     _Field("route_choice", "str", default="per_flight", choices=POLICIES),

@@ -1,9 +1,13 @@
 """The command line a planner uses: help, what-ifs, sweeps, comparisons, Dask."""
 import csv
+import time
+import tomllib
 
 import pytest
 
 from conftest import SCENARIOS, read_summary, straight
+from sim.cli import build_parser
+from sim.scenario import CAMPAIGNS_MAX, FLIGHTS_MAX, ScenarioError, parse_scenario
 
 
 def test_help_is_readable(run_cli):
@@ -229,3 +233,35 @@ def test_coverage_above_ground_needs_terrain_and_transponders_off_headlines_prim
                              "--set", "detection.terrain=false", "--out", tmp_path / "b")
     assert code == 0, err
     assert "air_picture_primary" in out and not any(x.strip().startswith("air_picture_all") for x in out.splitlines())
+
+
+# --- the options have the file format's limits (issue 26) ----------------------------------------------------
+_SC = SCENARIOS / "iraq_2012_baseline.toml"
+#: Every command with --campaigns or --flights, its other required arguments given.
+_MC_COMMANDS = {
+    "run": ("run", _SC), "brief": ("brief", _SC),
+    "sweep": ("sweep", _SC, "--key", "aircraft.rcs_m2", "--values", "10,40"),
+    "compare": ("compare", _SC, _SC), "sensitivity": ("sensitivity", _SC),
+    "evade": ("evade", _SC), "place": ("place", _SC, "--add", 1, "--like", "Kirkuk PSR"),
+}
+_LIMITED = ([(c, "--campaigns") for c in _MC_COMMANDS] + [(c, "--flights") for c in _MC_COMMANDS if c != "sensitivity"]
+            + [("place", "--select-campaigns")])
+
+
+@pytest.mark.parametrize("command, option", _LIMITED)
+def test_campaigns_and_flights_options_have_the_file_formats_limits(run_cli, tmp_path, command, option):
+    key = "run.flights" if option == "--flights" else "run.campaigns"
+    hi = {"run.flights": FLIGHTS_MAX, "run.campaigns": CAMPAIGNS_MAX}[key]
+    # the file format refuses the same value with the same limit: an option asks nothing a file may not
+    doc = tomllib.loads(_SC.read_text(encoding="utf-8"))
+    doc["run"][key.split(".")[1]] = hi + 1
+    with pytest.raises(ScenarioError, match=f"{key}: must be <= {hi:,}"):
+        parse_scenario(doc, str(_SC))
+    for text in (str(hi + 1), "0", "1e9", "1.5"):    # beyond, below, and not integers (1e9 is a float)
+        t0 = time.perf_counter()
+        code, out, err = run_cli(*_MC_COMMANDS[command], option, text, "--out", tmp_path / "o", "-q")
+        assert code == 2 and out == "" and len(err.strip().splitlines()) == 1, err
+        assert f"argument {option}: must be an integer from 1 to {hi:,} (the limit of {key}), got '{text}'" in err
+        assert time.perf_counter() - t0 < 2.0 and not (tmp_path / "o").exists()      # refused before any work
+    args = build_parser().parse_args([str(a) for a in _MC_COMMANDS[command]] + [option, str(hi)])   # the limit: taken
+    assert getattr(args, option[2:].replace("-", "_")) == hi
