@@ -456,14 +456,17 @@ class SearchGrid:
 
 
 def search_grid(transformer, origin, dest, max_extra_m, spacing_m=DEFAULT_SPACING_M, terrain=None,
-                avoid_polygons_m=()):
+                avoid_polygons_m=(), margin_m=0.0):
     """The search grid between two endpoints (``(lat_deg, lon_deg)`` each) for budgets up to ``max_extra_m``.
 
     The cells are those of the ellipse with the endpoints as foci whose points
     can be reached within the largest budget (plus two spacings), on a square
     grid of ``spacing_m`` in the projection of ``transformer`` (made coarser when
     it would exceed :data:`MAX_CELLS`), restricted to the terrain model's area
-    when ``terrain`` is given and outside ``avoid_polygons_m``.
+    when ``terrain`` is given and outside ``avoid_polygons_m``. The grid reaches
+    ``margin_m`` beyond the ellipse on every side (cells not allowed: a route
+    never enters them, but a flight flown off its route's line does, so the
+    hazard is known there).
     Raises :class:`~sim.scenario.ScenarioError` when an endpoint is not allowed.
     """
     ox, oy = (float(v) for v in transformer.transform(origin[1], origin[0]))
@@ -473,8 +476,8 @@ def search_grid(transformer, origin, dest, max_extra_m, spacing_m=DEFAULT_SPACIN
     c = d / 2.0
     b = math.sqrt(max(a * a - c * c, 0.0))
     theta = math.atan2(dy - oy, dx - ox)
-    hx = math.sqrt((a * math.cos(theta)) ** 2 + (b * math.sin(theta)) ** 2)
-    hy = math.sqrt((a * math.sin(theta)) ** 2 + (b * math.cos(theta)) ** 2)
+    hx = math.sqrt((a * math.cos(theta)) ** 2 + (b * math.sin(theta)) ** 2) + margin_m
+    hy = math.sqrt((a * math.sin(theta)) ** 2 + (b * math.cos(theta)) ** 2) + margin_m
     spacing = float(spacing_m)
     cells = (2 * hx / spacing + 1) * (2 * hy / spacing + 1)
     if cells > MAX_CELLS:
@@ -1329,7 +1332,7 @@ def evade(scenario, budgets_km=(0, 100, 200, 400, 800), *, origin=None, dest=Non
                                                      f"{AVOID_BUFFER_CELLS * spacing_m / 1000:g} km of it)")
         avoid_m.append(poly)
     grid = search_grid(transformer, (o.lat_deg, o.lon_deg), (d.lat_deg, d.lon_deg), budgets[-1], spacing_m,
-                       terrain, tuple(avoid_m))
+                       terrain, tuple(avoid_m), margin_m=OFFSET_CLIP_SIGMA * spread)
     if grid.spacing_m != spacing_m:
         notes.append(f"grid spacing {grid.spacing_m / 1000:g} km (the area would need more than {MAX_CELLS:,} "
                      f"cells at {spacing_m / 1000:g} km)")
@@ -1442,7 +1445,9 @@ def evade(scenario, budgets_km=(0, 100, 200, 400, 800), *, origin=None, dest=Non
     direct, front = {}, {}
     for t_on in states:
         lv0 = levels[0]
-        direct[t_on] = finish("direct", None, _Candidate(np.nan, great_circle, lv0, direct_lat, direct_lon, None,
+        p0 = p_flown(flown_exposures(grid, per_radar[(lv0, t_on)], direct_lat, direct_lon,
+                                     level_speed_mps(aircraft, lv0), offsets), avail)
+        direct[t_on] = finish("direct", None, _Candidate(p0, great_circle, lv0, direct_lat, direct_lon, None,
                                                          "direct", 0.0, t_on))
         points, best = [], None
         for b in budgets:
