@@ -17,7 +17,7 @@ The bytes per element and the transient peaks are those of the code
 scenarios and larger synthetic ones: ``tests/test_limits.py`` checks the
 estimate against the measured peak of a preparation in a fresh process, at
 three sizes, and of one large chunk, within :data:`ESTIMATE_FACTOR`). The
-per-flight terms were fitted to the peak resident size of chunks of 0.1 to
+per-flight terms were fitted to the peak resident size of chunks of 0.3 to
 3 million flights on 1 to 40 radars (the shipped baseline, its
 airborne-radar variant and synthetic grids): 410 to 1,610 bytes per flight
 measured, the estimate 0.93 to 1.48 times the measured peak.
@@ -62,7 +62,7 @@ _MASK_RANGE_STEP_M = 500.0
 _COARSE_M = 15_000.0           # route points a minute apart (at most 250 m/s): half a spacing and more
 _GEOMETRY_B = 120              # per orbit sample x route sample while finding scan windows (a list of rows)
 # Per flight of a chunk: the draws, results and CSV text (per flight), and per radar and flight; fitted
-# with the walk's terms below to the measured peaks of chunks of 0.1 to 3 million flights
+# with the walk's terms below to the measured peaks of chunks of 0.3 to 3 million flights
 _CHUNK_FLIGHT_B = 250
 _CHUNK_RADAR_FLIGHT_B = 35
 _WALK_ELEMENTS = 1 << 20       # the scan walk's block (sim.montecarlo._BLOCK_ELEMENTS) ...
