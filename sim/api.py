@@ -133,14 +133,27 @@ def run(scenario, overrides=None, *, campaigns=None, flights=None, seed=None, en
 
 def evade(scenario, budgets_km=(0, 100, 200, 400, 800), overrides=None, **options):
     """The least-detectable routes of a scenario (a file, a shipped scenario's name or a
-    :class:`~sim.scenario.Scenario`) for extra-distance budgets [km], each re-scored by the Monte Carlo.
+    :class:`~sim.scenario.Scenario`) for extra-distance budgets [km], as they will be flown, each re-scored
+    by the Monte Carlo.
 
     ``overrides`` maps ``--set`` keys to values; ``options`` are those of
     :func:`sim.analysis.evade.evade` (``origin``, ``dest``, ``levels``, ``transponder``, ``avoid``,
-    ``spacing_m``, ``campaigns``, ``flights``, ``seed``). Returns an
-    :class:`~sim.analysis.evade.EvadeResult`: ``result.front[False]`` are the routes with the transponder
-    off, each with ``extra_m``, ``p_surrogate``, ``p_detect``, ``p_stopped`` and ``summary``
-    (its summary.json). The command line is ``airpicture evade``.
+    ``spacing_m``, ``campaigns``, ``flights``, ``seed``, ``spread_m``: the sideways spread the routes are
+    searched and flown with [m], default the scenario's most probable route's; ``objective``:
+    ``"p_detect"`` or ``"p_stopped"``, what each budget's route minimises as flown). Returns an
+    :class:`~sim.analysis.evade.EvadeResult`: ``result.points(False)`` are the distinct routes with the
+    transponder off, each with every budget it answers, ``[(route, budgets_m), ...]``; a route has
+    ``extra_m``, ``flight_time_s``, ``fuel_kg`` and its figures **as flown** (with the spread
+    ``result.spread_m``, each radar's availability and outages: the headline), ``p_detect``, ``p_stopped``
+    and ``summary`` (its summary.json), then the same route flown exactly on its planned line (secondary),
+    ``p_detect_planned``, ``p_stopped_planned`` and ``summary_planned``; ``p_search`` is the search's own
+    P(detect) as flown, ``p_surrogate`` its planned-track surrogate. ``result.front[False]`` has one route
+    per budget, ``result.direct[False]`` the direct route (the reference). The command line is
+    ``airpicture evade``.
+
+    >>> r = evade("iraq_2012_transponder_off", "0,100", levels="cruise", campaigns=20)   # doctest: +SKIP
+    >>> [(round(p.extra_m / 1000, 1), [b / 1000 for b in budgets], p.p_detect, p.p_detect_planned)
+    ...  for p, budgets in r.points(False)]                                            # doctest: +SKIP
     """
     texts = [override_text(k, v) for k, v in (overrides or {}).items()]
     if isinstance(scenario, Scenario):
@@ -152,8 +165,9 @@ def evade(scenario, budgets_km=(0, 100, 200, 400, 800), overrides=None, **option
 
 def write_evade(out_dir, result):
     """Write an :func:`evade` result's files into ``out_dir`` (replaced as a whole, as ``airpicture evade
-    --out`` does): front.csv/json/png, map.png, routes.geojson/kml and one scenario file per route.
-    Returns the rows of front.csv."""
+    --out`` does): front.csv/json/png, map.png, routes.geojson/kml and one scenario file per distinct route
+    (flown with the spread: ``airpicture run`` on it gives its as-flown figures exactly). Returns the rows
+    of front.csv, one per distinct route (``budgets_km``: every budget it answers)."""
     with staged_output(Path(out_dir)) as stage:
         return _write_evade(stage, result)
 

@@ -321,15 +321,18 @@ def build_parser():
     _add_common(p)
     p.set_defaults(func=_cmd_validate)
 
-    p = sub.add_parser("evade", help="the least-detectable route for extra-distance budgets, re-scored by the "
-                                     "Monte Carlo",
+    p = sub.add_parser("evade", help="the least-detectable route for extra-distance budgets, as it will be flown",
                        description="Find, for each extra-distance budget over the geodesic between two airports, "
-                                   "the route that minimises the chance of detection by the scenario's radars "
-                                   "(detection hazard on an equal-area grid, 16-neighbour Dijkstra with Lagrangian "
-                                   "relaxation on the length budget, string-pulled, measured geodesically), then "
-                                   "run every route through the Monte Carlo with the scenario's seed. Writes "
-                                   "front.csv/json/png, map.png, routes.geojson/kml and one runnable scenario file "
-                                   "per route (evade-*.toml) into --out. Method: docs/evade.md.",
+                                   "the route least detected by the scenario's radars as it will be flown: with the "
+                                   "sideways spread (the scenario's most probable route's, or --spread-km), each "
+                                   "radar's availability and outages (detection hazard on an equal-area grid, "
+                                   "16-neighbour Dijkstra with Lagrangian relaxation on the length budget, "
+                                   "string-pulled, measured geodesically, scored as flown), then run every route "
+                                   "through the Monte Carlo with the scenario's seed, flown with that spread: the "
+                                   "headline; the same route flown exactly on its planned line is the secondary "
+                                   "figure. Budgets that find the same route are one row. Writes front.csv/json/png, "
+                                   "map.png, routes.geojson/kml and one runnable scenario file per distinct route "
+                                   "(evade-*.toml, flown with the spread) into --out. Method: docs/evade.md.",
                        epilog="examples:\n" + _EVADE_EXAMPLES + "\n" + _NOTE, formatter_class=_RAW)
     _add_common(p)
     p.add_argument("--from", dest="origin", metavar="ICAO", default=None,
@@ -347,6 +350,12 @@ def build_parser():
     p.add_argument("--avoid", default="", metavar="ISO3[,...]",
                    help="forbidden airspaces, ISO 3166-1 alpha-3 codes of the packaged borders (e.g. TUR,SYR)")
     p.add_argument("--spacing-km", type=float, default=5.0, help="grid spacing [km] (default 5)")
+    p.add_argument("--spread-km", type=float, default=None, metavar="KM",
+                   help="sideways spread every route is searched, chosen and flown with (standard deviation) [km], "
+                        "0 to 100 (default: the scenario's most probable route's cross_track_sigma; 0: exactly on "
+                        "the planned line)")
+    p.add_argument("--objective", choices=("p_detect", "p_stopped"), default="p_detect",
+                   help="what each budget's route minimises as flown: P(detect) or P(stopped) (default p_detect)")
     p.add_argument("--campaigns", type=_campaigns, help="campaigns of each re-score (default: scenario's)")
     p.add_argument("--flights", type=_flights, help="flights per campaign (default: scenario's)")
     p.add_argument("--seed", type=_seed, help="random seed of the re-scores (default: scenario's run.seed)")
@@ -1010,13 +1019,13 @@ def _cmd_compare(args):
 
 _EVADE_EXAMPLES = """\
   airpicture evade iraq_2012_transponder_off --max-extra-km 0,100,200,400,800 --out out/evade
-  airpicture evade iraq_2013_more_radars --levels cruise --max-extra-km 0,50,100,200,400
-  airpicture evade iraq_2012_baseline --avoid TUR --transponder both --campaigns 200"""
+  airpicture evade iraq_2013_more_radars --levels cruise --max-extra-km 25,50,100 --avoid TUR
+  airpicture evade iraq_2012_baseline --transponder both --spread-km 5 --objective p_stopped --campaigns 200"""
 
 
 def _cmd_evade(args):
     from sim.analysis.evade import evade          # the route search (scipy's csgraph) loads only when asked
-    from sim.products.evade import write_evade
+    from sim.products.evade import budgets_text, front_points, write_evade
 
     scenario = load(args.scenario, args.overrides)
     out = Path(args.out) if args.out else Path("out") / f"{scenario.info.name}-evade"
@@ -1028,7 +1037,8 @@ def _cmd_evade(args):
         result = evade(scenario, args.budgets, origin=args.origin, dest=args.dest, levels=args.levels,
                        transponder=args.transponder, avoid=args.avoid, spacing_m=args.spacing_km * 1000.0,
                        campaigns=args.campaigns, flights=args.flights, seed=args.seed, cache=_cache(args),
-                       progress=update)
+                       progress=update, spread_m=None if args.spread_km is None else args.spread_km * 1000.0,
+                       objective=args.objective)
     finally:
         close_bar()
     with staged_output(out) as stage:
@@ -1045,26 +1055,36 @@ def _cmd_evade(args):
             print(f"  what-if: {what_if}")
         print(f"  grid {result.grid.spacing_m / 1000:g} km, 16 neighbours, {int(result.grid.allowed.sum()):,} cells; "
               f"re-scored by {result.campaigns:,} campaigns x {result.flights} flights, seed {result.seed}")
+        whose = "the scenario's" if args.spread_km is None else "--spread-km"
+        flown = (f"with a {result.spread_m / 1000:g} km sideways spread ({whose})" if result.spread_m > 0
+                 else f"exactly on the planned line (no sideways spread: {whose})")
+        print(f"  as flown: every figure is of the route flown {flown}, each radar's availability and outages; "
+              f"each budget's route minimises {'P(stopped)' if result.objective == 'p_stopped' else 'P(detect)'} "
+              "as flown")
         both = len(result.transponder_states) > 1
-        spread = rows[0]["spread_km"]
-        print(f"  {'point':<8s} {'level':<20s}{'xpdr ' if both else ''} {'extra km':>8s}  {'surrogate':>9s}  "
-              f"{'P(detect) [95% CI]':<20s}  {'P(stopped) [95% CI]':<20s}  "
-              + (f"{'with ' + format(spread, 'g') + ' km spread':<17s}  " if spread else "")
-              + "grid search: path, bound")
-        for r, row in zip(result.routes(), rows):
+        table = []
+        for (r, budgets), row in zip(front_points(result), rows):
+            name = budgets_text(budgets, unit="")
+            name = ("direct" + (f" = {name}" if name else "")) if r.budget_m is None else name
             stopped = "-" if r.p_stopped is None else (f"{r.p_stopped:.3f} "
                                                       f"[{r.summary['response']['p_stopped_ci95_text']}]")
-            gap = "" if r.search is None else f"{-np.expm1(-r.search.cost):.3f}, {r.p_lower:.3f}"
-            wide = ""
-            if spread:
-                ps = row["p_stopped_planned_track"]
-                wide = f"{row['p_detect_planned_track']:.3f}, {'-' if ps is None else format(ps, '.3f'):<10s}  "
-            print(f"  {row['point']:<8s} {r.level.label:<20s}{row['transponder'] + '  ' if both else ''} "
-                  f"{r.extra_m / 1000:8.1f}  {r.p_surrogate:9.3f}  {r.p_detect:.3f} [{r.summary['p_detect_ci95_text']}]"
-                  f"  {stopped:<20s}  {wide}{gap}".rstrip())
-        if spread:
-            print(f"  (with spread: P(detect), P(stopped) of the same route flown with the scenario's {spread:g} km "
-                  "sideways spread)")
+            table.append((name, r, row, stopped))
+        wb = max(len("budgets km"), *(len(x[0]) for x in table))
+        wl = max(len("level"), *(len(x[1].level.label) for x in table))
+        ws = max(len("P(stopped) as flown"), *(len(x[3]) for x in table))
+        print(f"  {'budgets km':<{wb}s}  {'level':<{wl}s}  {'xpdr ' if both else ''}{'extra km':>8s}  "
+              f"{'time min':>8s}  {'fuel t':>6s}  {'P(detect) as flown':<20s}  {'P(stopped) as flown':<{ws}s}  "
+              "planned track, exactly  search")
+        for name, r, row, stopped in table:
+            fuel = "-" if row["fuel_t"] is None else f"{row['fuel_t']:.1f}"
+            search = "-" if row["p_search_as_flown"] is None else f"{row['p_search_as_flown']:.3f}"
+            detect = f"{r.p_detect:.3f} [{r.summary['p_detect_ci95_text']}]"
+            print(f"  {name:<{wb}s}  {r.level.label:<{wl}s}  {row['transponder'] + '  ' if both else ''}"
+                  f"{r.extra_m / 1000:8.1f}  {row['flight_time_min']:8.1f}  {fuel:>6s}  "
+                  f"{detect:<20s}  {stopped:<{ws}s}  "
+                  f"{row['p_detect_planned_track']:<22.3f}  {search}".rstrip())
+        print("  (planned track, exactly: P(detect) of the same route flown on its planned line, no spread; "
+              "search: the search's own P(detect) as flown, which chose the route)")
         print(f"  time: prepare {t['prepare_s']:.1f} s, search {t['search_s']:.1f} s, Monte Carlo "
               f"{t['rescore_s']:.1f} s")
         print(f"outputs: {out}/ (front.csv, front.png, map.png, routes.geojson, routes.kml, "

@@ -163,7 +163,9 @@ def _brief_files(summary):
 
 def _least_detectable(sim, result, budget_km, cache):
     """summary.json's ``evade``: the least-detectable route within ``budget_km`` extra (the scenario's
-    transponder state, or on when it is drawn), re-scored with the brief's campaigns and seed."""
+    transponder state, or on when it is drawn) as it will be flown (the scenario's sideways spread, each
+    radar's availability and outages), re-scored with the brief's campaigns and seed; the same route flown
+    exactly on its planned line is the secondary figure."""
     from sim.analysis.evade import evade        # the route search (scipy's csgraph) loads only when asked
     found = evade(sim.scenario, [budget_km], campaigns=min(result.campaigns, DEFAULT_SWEEP_CAMPAIGNS),
                   flights=result.flights_per_campaign, seed=result.seed, terrain=sim.terrain, cache=cache)
@@ -174,6 +176,8 @@ def _least_detectable(sim, result, budget_km, cache):
             "p_detect_ci95": [row["p_detect_ci95_low"], row["p_detect_ci95_high"]],
             "p_stopped": row["p_stopped"], "spread_km": row["spread_km"],
             "p_detect_planned_track": row["p_detect_planned_track"],
+            "p_stopped_planned_track": row["p_stopped_planned_track"],
+            "flight_time_min": row["flight_time_min"], "fuel_t": row["fuel_t"],
             "waypoints": [[float(a), float(b)] for a, b in zip(r.lat_deg, r.lon_deg)],
             "campaigns": found.campaigns}
 

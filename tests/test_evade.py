@@ -6,14 +6,18 @@ force over straight crossings between arcs (a short chord near the edge). Distan
 sphere of the line-of-sight model (geo.earth), where the disk is a disk.
 """
 import csv
+import dataclasses
 import heapq
 import json
 import math
+import re
 import tomllib
 import xml.dom.minidom
 
 import numpy as np
 import pytest
+from matplotlib.figure import Figure
+from pyproj import Geod
 
 from conftest import ROOT, SCENARIOS, ogc_kml22_schema, read_summary
 from geo.earth import azimuth_deg, destination_deg, ground_distance_m, horizon_distance_m, slant_range_m
@@ -24,7 +28,7 @@ from sim.analysis.evade import (LagrangianSearch, Level, evade, grid_graph, haza
 from sim.airspace import build_airspace
 from sim.montecarlo import prepare
 from sim.pipeline import load
-from sim.products.evade import toml_text
+from sim.products.evade import FRONT_COLUMNS, draw_front, front_rows, toml_text
 from sim.radar import pd_from_reference
 from sim.scenario import parse_scenario
 
@@ -157,6 +161,51 @@ def test_front_is_monotone_zero_budget_is_the_direct_route_and_bounds_hold(disk_
             assert x.p_lower <= float(-np.expm1(-s.cost))
 
 
+def test_front_chart_x_is_the_extra_distance_flown_one_point_per_route_with_all_its_budgets(disk_front):
+    # front.png (draw_front): x is the extra distance each route flies (reference: its waypoints' WGS84
+    # geodesic legs by pyproj.Geod, less the geodesic between the endpoints, within 1 m), not the budget;
+    # budgets that answer the same route are one point labelled with every one of them, and one row of
+    # front.csv. Two budgets (50, 70 km) are added that answer the 40 km budget's route.
+    _sc, r = disk_front
+    front = r.front[False]
+    last = front[-1]
+    more = tuple(dataclasses.replace(last, label=f"{b}km", budget_m=b * 1000.0) for b in (50, 70))
+    res = dataclasses.replace(r, front={False: (*front, *more)}, budgets_m=(*r.budgets_m, 50_000.0, 70_000.0))
+    assert draw_front(Figure().add_subplot(), res)["planned"] == []    # no spread: the planned track is as flown
+    # the chart as drawn for routes flown with a spread (a planned-track series beside the as-flown one)
+    res = dataclasses.replace(res, spread_m=3000.0, front={False: tuple(
+        dataclasses.replace(x, spread_m=3000.0) for x in res.front[False])})
+    distinct = []                                       # the routes by their waypoints, in front order
+    for x in res.front[False]:
+        key = (tuple(x.lat_deg), tuple(x.lon_deg), x.level)
+        if not distinct or distinct[-1][0] != key:
+            distinct.append((key, x, []))
+        distinct[-1][2].append(x.budget_m / 1000.0)
+    geod = Geod(ellps="WGS84")
+    gc = geod.inv(last.lon_deg[0], last.lat_deg[0], last.lon_deg[-1], last.lat_deg[-1])[2]
+    flown_km = [(geod.line_length(x.lon_deg, x.lat_deg) - gc) / 1000.0 for _, x, _ in distinct]
+
+    art = draw_front(Figure().add_subplot(), res)
+    line = art["detect"][0].lines[0]
+    assert np.allclose(line.get_xdata(), flown_km, atol=1e-3)
+    assert len(line.get_xdata()) == len(distinct) < len(res.front[False])
+    assert any(abs(x - b[-1]) > 1.0 for x, (_, _, b) in zip(flown_km, distinct))    # not the budgets
+    assert list(line.get_ydata()) == [x.p_detect for _, x, _ in distinct]          # as flown, the headline
+    assert list(art["planned"][0].get_ydata()) == [x.p_detect_planned for _, x, _ in distinct]
+    labels = [a.get_text() for a in art["labels"]]
+    assert len(labels) == len(distinct)
+    for text, (_, _, budgets) in zip(labels, distinct):
+        assert re.findall(r"[0-9.]+", text.split(" km")[0]) == [f"{b:g}" for b in budgets]
+    assert labels[-1] == f"budgets {', '.join(f'{b:g}' for b in distinct[-1][2])} km"
+    # front.csv: one row per distinct route (the direct one first), with every budget it answers
+    rows = front_rows(res)
+    assert rows[0]["point"] == "direct"
+    assert sorted(b for row in rows for b in row["budgets_km"]) == sorted(b for _, _, bs in distinct for b in bs)
+    assert len({row["scenario_file"] for row in rows}) == len(rows)
+    assert rows[-1]["budgets_km"] == distinct[-1][2] and rows[-1]["scenario_file"] == (
+        f"evade-{last.extra_m / 1000:.1f}km-{last.level.key}.toml")
+
+
 def _exact_constrained_cost(graph, source, target, budget_m):
     """Exact constrained shortest path: label setting on (length, cost) with Pareto dominance."""
     labels = {}                      # node -> list of (length, cost) kept
@@ -261,22 +310,46 @@ def test_cli_writes_the_front_and_its_rescore_equals_airpicture_run(run_cli, wri
     path = tmp_path / "disk.toml"
     path.write_text(toml_text(_disk_doc(campaigns=20)), encoding="utf-8")
     out = tmp_path / "evade"
-    code, stdout, err = run_cli("evade", path, "--max-extra-km", "0,10,40", "--levels", "cruise",
-                                "--spacing-km", 2, "--out", out)
+    args = ("--max-extra-km", "0,10,40,60", "--levels", "cruise", "--spacing-km", 2, "--spread-km", 2)
+    code, stdout, err = run_cli("evade", path, *args, "--out", out)
     assert code == 0, err
-    assert "P(detect)" in stdout and "outputs:" in stdout
+    assert "outputs:" in stdout
+    # the table: as flown first (the spread stated), the planned track's figure after, named as such
+    assert "as flown: every figure is of the route flown with a 2 km sideways spread (--spread-km)" in stdout
+    head = next(line for line in stdout.splitlines() if "budgets km" in line)
+    assert head.index("P(detect) as flown") < head.index("P(stopped) as flown") < head.index("planned track, exactly")
     rows = list(csv.DictReader((out / "front.csv").read_text(encoding="utf-8").splitlines()))
-    assert [r["point"] for r in rows] == ["direct", "0km", "10km", "40km"]
+    assert rows[0]["point"] == "direct"
+    budgets = [b for r in rows for b in r["budgets_km"].split(";") if b]
+    assert sorted(budgets, key=float) == ["0", "10", "40", "60"]          # each budget once, on its route's row
+    for r in rows:
+        line = next(x for x in stdout.splitlines() if x.startswith(f"  {r['budgets_km'].replace(';', ', ')} ")
+                    or (r["point"] == "direct" and x.startswith("  direct")))
+        first = re.search(r"\d\.\d{3} \[", line)                        # the first probability of the row
+        assert first.group(0) == f"{float(r['p_detect']):.3f} [", line
     for name in ("front.png", "map.png", "front.json", "README.txt"):
         assert (out / name).stat().st_size > 0
+    # README.txt names every column of front.csv, in words
+    readme = (out / "README.txt").read_text(encoding="utf-8")
+    for col in rows[0]:
+        assert FRONT_COLUMNS.get(col), col
+        assert re.search(rf"^  {col} +\S", readme, re.M), col
+    front = json.loads((out / "front.json").read_text(encoding="utf-8"))
+    assert [p["budgets_km"] for p in front["points"]] == [[float(b) for b in r["budgets_km"].split(";") if b]
+                                                          for r in rows]
+    assert front["search"]["spread_km"] == 2.0 and front["search"]["objective"] == "p_detect"
     fc = json.loads((out / "routes.geojson").read_text(encoding="utf-8"))
-    assert len(fc["features"]) == 4 and fc["features"][0]["geometry"]["type"] == "LineString"
+    assert len(fc["features"]) == len(rows) and fc["features"][0]["geometry"]["type"] == "LineString"
     xml.dom.minidom.parseString((out / "routes.kml").read_bytes())
     schema = ogc_kml22_schema()                 # the OGC KML 2.2 schema, offline (skips without lxml)
     etree = pytest.importorskip("lxml.etree")
     assert schema.validate(etree.parse(str(out / "routes.kml"))), schema.error_log
-    # each route's scenario file, run as a user would, gives exactly the numbers of the front
-    for row in (rows[2], rows[3]):
+    # one scenario file per distinct route, flown with the spread: run as a user would, it gives exactly the
+    # as-flown numbers of the front (the headline)
+    assert sorted(p.name for p in out.glob("evade-*.toml")) == sorted(r["scenario_file"] for r in rows)
+    for row in rows[1:]:
+        doc = tomllib.loads((out / row["scenario_file"]).read_text(encoding="utf-8"))
+        assert doc["route"][0]["cross_track_sigma_km"] == 2.0
         code, _, err = run_cli("run", out / row["scenario_file"], "--out", tmp_path / row["point"], "-q")
         assert code == 0, err
         s = read_summary(tmp_path / row["point"])
@@ -284,11 +357,16 @@ def test_cli_writes_the_front_and_its_rescore_equals_airpicture_run(run_cli, wri
         assert s["p_detect_ci95"] == [float(row["p_detect_ci95_low"]), float(row["p_detect_ci95_high"])]
         assert s["response"]["p_stopped"] == float(row["p_stopped"])
         assert s["campaigns"] == 20 and s["seed"] == 11
-    # the same scenario and seed: byte-identical outputs
-    code, _, err = run_cli("evade", path, "--max-extra-km", "0,10,40", "--levels", "cruise", "--spacing-km", 2,
-                           "--out", tmp_path / "again", "-q")
+    # the secondary figure is the same file flown exactly on its line (no spread)
+    doc["route"][0]["cross_track_sigma_km"] = 0.0
+    (tmp_path / "planned.toml").write_text(toml_text(doc), encoding="utf-8")
+    code, _, err = run_cli("run", tmp_path / "planned.toml", "--out", tmp_path / "planned", "-q")
     assert code == 0, err
-    for name in ("front.csv", "front.json", "routes.geojson", "routes.kml", rows[2]["scenario_file"]):
+    assert read_summary(tmp_path / "planned")["p_detect"] == float(rows[-1]["p_detect_planned_track"])
+    # the same scenario and seed: byte-identical outputs
+    code, _, err = run_cli("evade", path, *args, "--out", tmp_path / "again", "-q")
+    assert code == 0, err
+    for name in ("front.csv", "front.json", "routes.geojson", "routes.kml", rows[-1]["scenario_file"]):
         assert (out / name).read_bytes() == (tmp_path / "again" / name).read_bytes()
 
 
@@ -325,8 +403,10 @@ def test_brief_shows_the_least_detectable_route_when_asked(run_cli, tmp_path):
     found = evade(sc, [100], campaigns=20, flights=15, seed=sc.run.seed)
     ref = found.front[found.transponder_states[0]][0]
     assert s["evade"]["p_detect"] == ref.p_detect and s["evade"]["extra_km"] == ref.row()["extra_km"]
+    assert s["evade"]["p_detect_planned_track"] == ref.p_detect_planned and s["evade"]["spread_km"] == 10.0
     assert s["evade"]["waypoints"] == [[float(a), float(b)] for a, b in zip(ref.lat_deg, ref.lon_deg)]
     schema = json.loads((ROOT / "docs" / "summary.schema.json").read_text())
     assert not list(jsonschema.Draft202012Validator(schema).iter_errors(s))
     text = " ".join(pdfium.PdfDocument(tmp_path / "b" / "brief.pdf")[0].get_textpage().get_text_range().split())
-    assert "least-detectable route within 100 km" in text and "Least detectable" in text
+    assert "least-detectable route within 100 km" in text and "Least detectable, as flown" in text
+    assert text.index("Least detectable, as flown") < text.index("planned track, exactly")

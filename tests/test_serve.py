@@ -489,12 +489,20 @@ def test_evade_front_is_the_apis(client):
     r = got.json()
     ref = api.evade("iraq_2012_transponder_off", "0,100", overrides={"detection.terrain": False}, levels="cruise",
                     campaigns=4)
-    routes = ref.routes()
-    assert [f["label"] for f in r["front"]] == [x.label for x in routes] == ["direct", "0km", "100km"]
+    # one row per distinct route (the direct route, then the routes the budgets found), each budget once
+    direct = ref.direct[False]
+    routes = [direct] + [x for x, _ in ref.points(False) if not x.same_route(direct)]
+    budgets = [[b / 1000.0 for x, bs in ref.points(False) if x.same_route(y) for b in bs] for y in routes]
+    assert len(r["front"]) == len(routes) and r["front"][0]["label"] == "direct"
+    assert [f["budgets_km"] for f in r["front"]] == budgets and sorted(sum(budgets, [])) == [0.0, 100.0]
+    assert r["spread_km"] == ref.spread_m / 1000.0 == 10.0 and r["objective"] == "p_detect"
     for f, x in zip(r["front"], routes):
         assert f["extra_km"] == round(x.extra_m / 1000.0, 3) and f["level"] == x.level.label
-        assert f["p_surrogate"] == x.p_surrogate and f["p_detect"] == x.p_detect and f["p_stopped"] == x.p_stopped
+        # as flown (the headline), then the planned track exactly (secondary)
+        assert f["p_detect"] == x.p_detect and f["p_stopped"] == x.p_stopped
         assert f["p_detect_ci95"] == list(x.summary["p_detect_ci95"])
+        assert f["p_detect_planned_track"] == x.p_detect_planned and f["p_surrogate"] == x.p_surrogate
+        assert f["flight_time_min"] == round(x.flight_time_s / 60.0, 2)
         assert f["line"] == [[round(float(lo), 4), round(float(la), 4)] for la, lo in zip(x.lat_deg, x.lon_deg)]
     assert r["flights_per_route"] == 4 * 15 and r["command"].startswith(
         "airpicture evade iraq_2012_transponder_off --max-extra-km 0,100 --levels cruise --campaigns 4 ")

@@ -538,10 +538,14 @@ def _key_rows(summary):
         rows += [(f"  {code.replace('_', ' ')}", f"{share:.3f}") for code, share in r["outcomes"].items() if share]
     if "evade" in summary:
         e = summary["evade"]
-        rows += [("Least detectable", f"{e['p_detect']:.3f}"),
+        # the headline is as flown (the scenario's sideways spread); the planned line exactly, secondary
+        rows += [("Least detectable, as flown", f"{e['p_detect']:.3f}"),
+                 ("  95% CI", format_ci(*e["p_detect_ci95"])),
+                 ("  P(stopped), as flown", "-" if e["p_stopped"] is None else f"{e['p_stopped']:.3f}"),
                  ("  extra distance", f"+{_km(e['extra_km'])}"),
-                 ("  P(stopped)", "-" if e["p_stopped"] is None else f"{e['p_stopped']:.3f}")]
-        if e["spread_km"]:          # the headline is as flown; the planned line exactly, secondary
+                 ("  flight time", f"{e['flight_time_min']:.0f} min"),
+                 ("  spread flown", f"{e['spread_km']:g} km" if e["spread_km"] else "none")]
+        if e["spread_km"]:
             rows.append(("  planned track, exactly", f"{e['p_detect_planned_track']:.3f}"))
     rows.append(("P(track) by radar", ""))
     for name, r in summary["radars"].items():
@@ -824,7 +828,9 @@ def write_brief(stage_dir, sim, result, summary, altitude_points, *, dpi=200, n_
         xy = np.column_stack(tr.transform(plon, plat))
         layers = dataclasses.replace(layers, evade_xy=xy, evade_label=(
             f"least-detectable route within {e['budget_km']:g} km extra: +{_km(e['extra_km'])}, "
-            f"{e['level']}, P(detect) {e['p_detect']:.3f}"))
+            f"{e['level']}, P(detect) {e['p_detect']:.3f} as flown"
+            + (f" ({e['spread_km']:g} km spread; {e['p_detect_planned_track']:.3f} on its planned track)"
+               if e["spread_km"] else "")))
     per_campaign = detections_per_campaign(result)
     ground_max = route_ground_max_m(sim)
     timings["layers"] = time.perf_counter() - t

@@ -12,6 +12,7 @@ import dataclasses
 import json
 import math
 import re
+import textwrap
 import tomllib
 from pathlib import Path
 
@@ -29,9 +30,9 @@ from sim.products.style import (COLORS, FONT_SIZE, LINES, MARKERS, PALETTE, figu
                                  save_figure, use_style)
 from sim.results import ASSUMPTIONS_NOTE
 
-__all__ = ["toml_text", "scenario_file_name", "front_rows", "run_text", "draw_front", "front_figure",
-           "draw_hazard_panel", "map_figure", "routes_geojson", "routes_kml", "write_evade", "EVADE_FILES",
-           "HAZARD_WINDOW_S"]
+__all__ = ["toml_text", "budgets_text", "front_points", "scenario_file_name", "front_rows", "FRONT_COLUMNS",
+           "run_text", "draw_front", "front_figure", "draw_hazard_panel", "map_figure", "routes_geojson",
+           "routes_kml", "write_evade", "EVADE_FILES", "HAZARD_WINDOW_S"]
 
 #: The hazard map shows the hazard per this much flight time [s] (per minute), on a log scale between
 #: these bounds: 0.01 (a 1% chance of detection in a minute there) to 100.
@@ -108,17 +109,112 @@ def toml_text(doc, header=()):
 
 
 # --- the front as rows ----------------------------------------------------------------------------------
-def scenario_file_name(route, result):
-    """``evade-100km.toml`` (``evade-direct.toml``; ``-transponder-on``/``-off`` when both states were searched)."""
+def budgets_text(budgets_m, unit=" km"):
+    """``"100, 200, 400 km"``: the budgets a route answers, in words (``""`` for none)."""
+    return ", ".join(f"{b / 1000:g}" for b in budgets_m) + unit if budgets_m else ""
+
+
+def front_points(result):
+    """The routes of the front once each: per transponder state, the direct route (the reference) and then
+    every distinct route the budgets found, ``[(route, budgets_m), ...]``, each with every budget it
+    answers (:meth:`sim.analysis.evade.EvadeResult.points`). A budget whose route is the direct route
+    (the geodesic at the scenario's level) is listed with the direct route."""
+    out = []
+    for t in result.transponder_states:
+        d = result.direct[t]
+        pts = result.points(t)
+        out.append((d, tuple(b for r, bs in pts if r.same_route(d) for b in bs)))
+        out += [(r, bs) for r, bs in pts if not r.same_route(d)]
+    return out
+
+
+def _point_names(result):
+    """Each of :func:`front_points`'s routes' short name: ``direct``, or its extra distance and level
+    (``3.5km-10100m``); ``-transponder-on``/``-off`` when both states were searched; ``-2``, ``-3`` where two
+    routes would share a name."""
     both = len(result.transponder_states) > 1
-    return (f"evade-{route.label}" + (f"-transponder-{'on' if route.transponder_on else 'off'}" if both else "")
-            + ".toml")
+    names, seen = [], set()
+    for r, _ in front_points(result):
+        base = "direct" if r.budget_m is None else f"{r.extra_m / 1000:.1f}km-{r.level.key}"
+        base += f"-transponder-{'on' if r.transponder_on else 'off'}" if both else ""
+        name, k = base, 1
+        while name in seen:
+            k += 1
+            name = f"{base}-{k}"
+        seen.add(name)
+        names.append(name)
+    return names
+
+
+def scenario_file_name(point):
+    """``evade-3.5km-10100m.toml`` (``evade-direct.toml``): the scenario file of a route, by its name
+    (:func:`front_rows`' ``point``)."""
+    return f"evade-{point}.toml"
 
 
 def front_rows(result):
-    """One record per route (the direct route first, then one per budget, per transponder state), with the
-    name of the scenario file it is written to."""
-    return [{**r.row(), "scenario_file": scenario_file_name(r, result)} for r in result.routes()]
+    """One record per distinct route (the direct route first, then each route the budgets found, per
+    transponder state), the as-flown figures first: ``point`` (its name), ``budgets_km`` (every budget it
+    answers, a list; empty for the direct route unless a budget kept it), then
+    :meth:`sim.analysis.evade.EvadeRoute.row` and the name of the scenario file it is written to."""
+    rows = []
+    for (r, budgets), name in zip(front_points(result), _point_names(result)):
+        row = r.row()
+        del row["point"], row["budget_km"]
+        rows.append({"point": name, "budgets_km": [round(b / 1000.0, 3) for b in budgets], **row,
+                     "scenario_file": scenario_file_name(name)})
+    return rows
+
+
+#: Every column of front.csv, in words (README.txt; a test checks that each column has its words).
+FRONT_COLUMNS = {
+    "point": "the route's name: direct (the geodesic at the scenario's level, the reference), or the extra "
+             "distance it flies and its level (3.5km-10100m)",
+    "budgets_km": "every extra-distance budget [km] this route is the answer for, separated by ';' (empty: "
+                  "the direct route, when no budget kept it)",
+    "level": "the level flown: metres above mean sea level (AMSL) or above ground (terrain following)",
+    "transponder": "the transponder state searched (on or off)",
+    "length_km": "the route's length, geodesic legs between its waypoints [km]",
+    "extra_km": "the extra distance it flies over the geodesic between the airports [km]",
+    "flight_time_min": "its flight time, climb and descent included [min]",
+    "fuel_t": "the fuel it burns [t] (empty: the aircraft model states no fuel flow)",
+    "waypoints": "its number of waypoints, the airports included",
+    "spread_km": "the sideways spread it is flown with (standard deviation) [km]: the figures below are as flown",
+    "p_detect": "P(detect) as flown (the headline): the Monte Carlo of its scenario file, with the sideways "
+                "spread, each radar's availability and outages",
+    "p_detect_ci95_low": "the low end of that P(detect)'s 95% interval",
+    "p_detect_ci95_high": "the high end of that P(detect)'s 95% interval",
+    "p_stopped": "P(stopped) as flown (empty: the scenario has no response)",
+    "p_stopped_ci95_low": "the low end of that P(stopped)'s 95% interval",
+    "p_stopped_ci95_high": "the high end of that P(stopped)'s 95% interval",
+    "p_detect_planned_track": "P(detect) of the same route flown exactly on its planned line, no spread "
+                              "(secondary; the same draws)",
+    "p_stopped_planned_track": "P(stopped) of the route flown exactly on its planned line (secondary)",
+    "p_search_as_flown": "the search's own P(detect) as flown, which chose the route: its exposure to each radar at "
+                         "sideways offsets standing for the spread, radars combined through their availability",
+    "p_surrogate_grid": "the search's surrogate on the planned track: 1 - exp(-hazard) of its legs on the grid's "
+                        "expected hazard field",
+    "p_surrogate": "the same hazard along the planned track flown (every second, climb and descent), no grid",
+    "p_surrogate_outages": "that, with each radar's availability drawn once per flight",
+    "p_lagrangian_lower": "the Lagrangian lower bound of the grid problem the route came from (empty: none)",
+    "p_grid_path": "the Lagrangian grid path's surrogate P(detect), before smoothing",
+    "duality_gap": "the duality gap of that grid search (hazard)",
+    "mu_per_km": "the Lagrange multiplier of the length budget [1/km]",
+    "dijkstra_runs": "the Dijkstra runs of that grid search",
+    "method": "how the search found the route",
+    "grid_budget_km": "the length budget of the grid search behind it [km] (the grid's paths are longer than "
+                      "the routes they stand for)",
+    "scenario_file": "its scenario file in this folder: airpicture run on it gives p_detect and p_stopped exactly",
+}
+
+
+def _flown_text(result):
+    """How every route is flown, in words (captions, README.txt, the command line)."""
+    spread = (f"with a {result.spread_m / 1000:g} km sideways spread (standard deviation)" if result.spread_m > 0
+              else "exactly on its planned line (no sideways spread)")
+    what = "P(stopped)" if result.objective == "p_stopped" else "P(detect)"
+    return (f"every figure as flown: each route flown {spread}, each radar's availability and outages; the "
+            f"front minimises {what} as flown")
 
 
 def run_text(result):
@@ -129,62 +225,79 @@ def run_text(result):
             f"{result.great_circle_m / 1000:,.0f} km geodesic; levels {', '.join(lv.label for lv in result.levels)}; "
             f"transponder {'/'.join('on' if t else 'off' for t in result.transponder_states)}"
             + (f"; avoiding {', '.join(result.avoid)}" if result.avoid else "")
-            + f"; {result.grid.spacing_m / 1000:g} km equal-area grid, 16 neighbours; each route re-scored by "
-              f"{result.campaigns:,} campaigns x {result.flights} flights, seed {result.seed}")
+            + f"; {result.grid.spacing_m / 1000:g} km equal-area grid, 16 neighbours; {_flown_text(result)}; "
+              f"each route re-scored by {result.campaigns:,} campaigns x {result.flights} flights, seed {result.seed}")
 
 
 # --- the chart ------------------------------------------------------------------------------------------
 def draw_front(ax, result):
-    """P(detect) and P(stopped) (Monte Carlo, 95% intervals) and the search's surrogate P(detect) against the
-    extra-distance budget, one series per transponder state; the direct route at 0 is the reference (black
-    diamond). Each point is labelled with the extra distance its route flies. Returns the artists by role."""
-    out = {"detect": [], "surrogate": [], "stopped": [], "direct": [], "labels": []}
+    """The front as flown: P(detect) and P(stopped) as flown (Monte Carlo, 95% intervals) against the extra
+    distance each route flies, one point per distinct route (:meth:`EvadeResult.points`) labelled with every
+    budget it answers; P(detect) of the same routes flown exactly on their planned line, lighter, as the
+    secondary series (drawn when the routes are flown with a spread); the direct route at 0 the reference
+    (black diamond). One series per transponder
+    state. Returns the artists by role (``detect``, ``stopped``: errorbar containers; ``planned``, ``direct``:
+    lines; ``labels``: annotations)."""
+    out = {"detect": [], "planned": [], "stopped": [], "direct": [], "labels": []}
     styles = {False: dict(linestyle="-"), True: dict(linestyle=(0, (4, 2)))}
     both = len(result.transponder_states) > 1
     ci_kw = dict(ecolor="#333333", elinewidth=0.8, capsize=2.5)
+    spread = f"{result.spread_m / 1000:g} km spread" if result.spread_m > 0 else "no spread"
 
     def err(summaries, value, ci):
         y = np.array([value(q) for q in summaries])
         c = np.array([ci(q) for q in summaries], dtype=float)
         return y, np.vstack([y - c[:, 0], c[:, 1] - y])
 
+    xmax = 1.0
     for t in result.transponder_states:
-        pts = result.front[t]
+        pts = result.points(t)
+        routes = [r for r, _ in pts]
         tag = f" (transponder {'on' if t else 'off'})" if both else ""
-        x = np.array([p.budget_m / 1000.0 for p in pts])
-        s = [p.summary for p in pts]
+        x = np.array([r.extra_m / 1000.0 for r in routes])
+        xmax = max(xmax, *x) if len(x) else xmax
+        s = [r.summary for r in routes]
+        d = result.direct[t]
+        out["direct"] += ax.plot([0.0], [d.p_detect], linestyle="none", marker="D", markersize=6.5,
+                                 markerfacecolor="none", markeredgecolor=COLORS["route"], markeredgewidth=1.2,
+                                 label=f"the direct route ({d.level.label}), as flown" + tag, zorder=6)
+        if not routes:                    # no budget found a route (the notes say why)
+            continue
+        if result.spread_m > 0:           # with no spread the planned track is the route as flown
+            out["planned"] += ax.plot(x, [r.p_detect_planned for r in routes], color=COLORS["detected"],
+                                      alpha=0.55, marker="o", markersize=4.5, markerfacecolor="white", linewidth=0.9,
+                                      linestyle=(0, (1, 1.5)),
+                                      label="P(detect), planned track exactly (no spread; secondary)" + tag)
         y, e = err(s, lambda q: q["p_detect"], lambda q: q["p_detect_ci95"])
         out["detect"].append(ax.errorbar(x, y, yerr=e, color=COLORS["detected"], markerfacecolor=COLORS["detected"],
                                          markeredgecolor=COLORS["detected"], linewidth=1.6,
-                                         label="P(detect), Monte Carlo, 95% CI" + tag, **MARKERS["sweep"], **ci_kw,
-                                         **styles[t]))
-        out["surrogate"] += ax.plot(x, [p.p_surrogate for p in pts], color=COLORS["detected"], marker="o",
-                                    markersize=4.5, markerfacecolor="white", linewidth=0.9, linestyle=(0, (1, 1.5)),
-                                    label="P(detect), the search's surrogate (hazard along the flown track)" + tag)
+                                         label=f"P(detect) as flown ({spread}), 95% CI" + tag, **MARKERS["sweep"],
+                                         **ci_kw, **styles[t]))
         if all(q.get("response") for q in s):
             st, e = err(s, lambda q: q["response"]["p_stopped"], lambda q: q["response"]["p_stopped_ci95"])
             out["stopped"].append(ax.errorbar(x, st, yerr=e, color=COLORS["undetected"], marker="s", markersize=4.5,
                                               markerfacecolor=COLORS["undetected"], linewidth=1.4,
-                                              label="P(stopped), Monte Carlo, 95% CI" + tag, **ci_kw, **styles[t]))
-        d = result.direct[t]
-        out["direct"] += ax.plot([0.0], [d.p_detect], linestyle="none", marker="D", markersize=6.5,
-                                 markerfacecolor="none", markeredgecolor=COLORS["route"], markeredgewidth=1.2,
-                                 label=f"the direct route ({d.level.label})" + tag, zorder=6)
-        last = None
-        for xi, p in zip(x, pts):
-            text = f"+{p.extra_m / 1000:,.1f} km" + ("" if len(result.levels) == 1 else f"\n{p.level.label}")
-            if text != last:
-                out["labels"].append(ax.annotate(text, (xi, p.p_detect), xytext=(4, 7), textcoords="offset points",
-                                                 fontsize=FONT_SIZE["tiny"], color=COLORS["muted"]))
-            last = text
-    xmax = max(max(result.budgets_m) / 1000.0, 1.0)
+                                              label=f"P(stopped) as flown ({spread}), 95% CI" + tag, **ci_kw,
+                                              **styles[t]))
+        for k, (xi, (r, budgets)) in enumerate(zip(x, pts)):
+            text = (("budget " if len(budgets) == 1 else "budgets ") + budgets_text(budgets)
+                    + ("" if len(result.levels) == 1 else f"\n{r.level.label}"))
+            out["labels"].append(ax.annotate(text, (xi, r.p_detect), xytext=(4, 7 if k % 2 == 0 else -16),
+                                             textcoords="offset points", fontsize=FONT_SIZE["tiny"],
+                                             color=COLORS["muted"]))
+    for a in out["labels"]:               # a label near the right edge reads leftwards
+        if a.xy[0] > 0.8 * xmax:
+            a.set_horizontalalignment("right")
+            a.xyann = (-4, 9)
     ax.set_xlim(-0.05 * xmax, 1.08 * xmax)
     ax.set_ylim(-0.03, 1.08)
-    ax.set_xlabel(f"extra-distance budget over the {result.great_circle_m / 1000:,.0f} km geodesic [km] "
-                  "(labels: the extra distance the route found flies)")
-    ax.set_ylabel("probability per flight")
+    ax.set_xlabel(f"extra distance flown over the {result.great_circle_m / 1000:,.0f} km geodesic [km] "
+                  "(labels: the budgets each route answers)")
+    ax.set_ylabel("probability per flight, as flown")
     ax.grid(True, zorder=0)
-    ax.legend(loc="center right", fontsize=FONT_SIZE["tiny"] + 0.5)
+    handles = [*out["detect"], *out["stopped"], *out["direct"], *out["planned"]]      # as flown first
+    ax.legend(handles=handles, labels=[h.get_label() for h in handles], loc="center right",
+              fontsize=FONT_SIZE["tiny"] + 0.5)
     return out
 
 
@@ -194,9 +307,12 @@ def front_figure(result):
     ax = fig.add_axes([0.09, 0.25, 0.88, 0.62])
     draw_front(ax, result)
     sc = result.scenario
-    figure_heading(fig, f"The least-detectable route ({sc.info.name})",
-                   f"{result.origin.label} to {result.dest.label}: for each budget, the route that minimises the "
-                   "search's P(detect), re-scored by the Monte Carlo")
+    spread = (f"with the {result.spread_m / 1000:g} km sideways spread" if result.spread_m > 0
+              else "exactly as planned (no spread)")
+    what = "P(stopped)" if result.objective == "p_stopped" else "P(detect)"
+    figure_heading(fig, f"The least-detectable route as flown ({sc.info.name})",
+                   f"{result.origin.label} to {result.dest.label}: for each budget, the route of least {what} flown "
+                   f"{spread}, re-scored by the Monte Carlo")
     figure_footnote(fig, run_text(result) + ". " + ASSUMPTIONS_NOTE, 165)
     return fig
 
@@ -219,18 +335,20 @@ def _panels(result):
     return seen[:4]
 
 
-def _distinct(routes):
-    """Routes with their labels merged where budgets found the same route: ``[(labels, route)]``."""
-    out = []
-    for r in routes:
-        for labels, kept in out:
-            if (kept.level, kept.transponder_on) == (r.level, r.transponder_on) and np.array_equal(
-                    kept.lat_deg, r.lat_deg) and np.array_equal(kept.lon_deg, r.lon_deg):
-                labels.append(r.label)
-                break
-        else:
-            out.append(([r.label], r))
-    return out
+def _route_name(route, budgets):
+    """A route's name in legends: ``direct`` or the budgets it answers (``budgets 100, 200 km``)."""
+    if route.budget_m is None:
+        return "direct" + (f" (and budget{'s' if len(budgets) > 1 else ''} {budgets_text(budgets)})"
+                           if budgets else "")
+    return ("budget " if len(budgets) == 1 else "budgets ") + budgets_text(budgets)
+
+
+def _figures_text(route):
+    """A route's figures in words, as flown first: ``P(detect) 0.324 as flown, 0.000 planned track exactly``."""
+    text = f"P(detect) {route.p_detect:.3f} as flown"
+    if route.spread_m > 0:
+        text += f", {route.p_detect_planned:.3f} planned track exactly"
+    return text
 
 
 def _sites_xy(result, tr):
@@ -248,7 +366,7 @@ def draw_hazard_panel(ax, result, level, transponder_on, countries):
     ``(image, legend handles)``."""
     g = result.grid
     tr = g.transformer
-    routes = [(labels, r) for labels, r in _distinct(result.routes())
+    routes = [(budgets, r) for r, budgets in front_points(result)
               if (r.level, r.transponder_on) == (level, transponder_on)]
     xy_routes = [np.column_stack(g.to_xy(r.lat_deg, r.lon_deg)) for _, r in routes]
     radar_xy, kinds = _sites_xy(result, tr)
@@ -281,7 +399,7 @@ def draw_hazard_panel(ax, result, level, transponder_on, countries):
         handles.append((Line2D([], [], linestyle="none", markerfacecolor=COLORS[kind],
                                markeredgecolor=COLORS["radar_edge"], **MARKERS[kind]), f"{kind} radar"))
     k = 0
-    for (labels, r), xy in zip(routes, xy_routes):
+    for (budgets, r), xy in zip(routes, xy_routes):
         direct = len(r.lat_deg) == 2          # the geodesic: the direct route (or a budget that kept it)
         color = COLORS["route"] if direct else _ROUTE_COLORS[k % len(_ROUTE_COLORS)]
         k += 0 if direct else 1
@@ -292,11 +410,9 @@ def draw_hazard_panel(ax, result, level, transponder_on, countries):
         if len(xy) > 2:
             ax.plot(xy[1:-1, 0], xy[1:-1, 1], linestyle="none", marker="D", markersize=2.8, markerfacecolor="white",
                     markeredgecolor=color, markeredgewidth=0.8, zorder=5.2)
-        names = ", ".join("direct" if lab == "direct" else f"budget {lab.removesuffix('km')} km"
-                          for lab in labels) + (" (the direct route)" if direct and "direct" not in labels else "")
+        name = _route_name(r, budgets) + (" (the geodesic)" if direct and r.budget_m is not None else "")
         handles.append((Line2D([], [], color=color, **style),
-                        f"{names}: +{r.extra_m / 1000:,.1f} km, P(detect) {r.p_detect:.3f} "
-                        f"(surrogate {r.p_surrogate:.3f})"))
+                        f"{name}: +{r.extra_m / 1000:,.1f} km, {_figures_text(r)}"))
     for (x, y), text in zip(ends, (result.origin.label, result.dest.label)):
         ax.annotate(text, (x, y), xytext=(5, 5), textcoords="offset points", fontsize=FONT_SIZE["small"],
                     zorder=8, bbox=dict(boxstyle="round,pad=0.15", facecolor="white", edgecolor="none", alpha=0.8))
@@ -314,7 +430,7 @@ def map_figure(result):
     fig = new_figure("map", figsize=(11.0, 7.6) if n == 1 else (11.0, 6.0) if n == 2 else (11.0, 10.5))
     countries = tuple((name, iso, project_geometry(gm, result.grid.transformer)) for name, iso, gm in load_borders())
     if n == 1:
-        boxes, cbar = [[0.02, 0.17, 0.66, 0.73]], [0.12, 0.115, 0.44, 0.014]
+        boxes, cbar = [[0.02, 0.19, 0.66, 0.71]], [0.12, 0.135, 0.44, 0.014]
     elif n == 2:
         boxes, cbar = [[0.02, 0.22, 0.47, 0.66], [0.51, 0.22, 0.47, 0.66]], [0.30, 0.16, 0.40, 0.014]
     else:
@@ -337,14 +453,29 @@ def map_figure(result):
     sc = result.scenario
     figure_heading(fig, f"The least-detectable routes: {sc.info.title}",
                    f"{result.origin.label} to {result.dest.label}: the direct route (dash-dot) and the route found "
-                   "for each budget, over the detection hazard of the scenario's radars at the level flown", "map")
+                   "for each budget, over the detection hazard of the scenario's radars at the level flown; "
+                   "P as flown" + (f" ({result.spread_m / 1000:g} km sideways spread)" if result.spread_m > 0 else ""),
+                   "map")
     if n == 1:
-        lines = ["Monte Carlo P(detect), P(stopped)", "and the search's surrogate P(detect)", "",
-                 "point    extra km  P(detect)  P(stopped)  surrogate"]
+        spread = (f"with a {result.spread_m / 1000:g} km sideways spread" if result.spread_m > 0
+                  else "exactly on the line (no spread)")
+        planned = result.spread_m > 0
+        table = []
         for row in front_rows(result):
+            budgets = budgets_text([b * 1000.0 for b in row["budgets_km"]], unit="")
+            name = ("direct" + (f", {budgets}" if budgets else "")) if row["point"] == "direct" else budgets
             stopped = "-" if row["p_stopped"] is None else f"{row['p_stopped']:.3f}"
-            lines.append(f"{row['point']:<8s} {row['extra_km']:8.1f}  {row['p_detect']:9.3f}  {stopped:>10s}  "
-                         f"{row['p_surrogate']:9.3f}")
+            table.append(f"{row['extra_km']:6.1f}  {row['p_detect']:6.3f}  {stopped:>7s}"
+                         + (f"  {row['p_detect_planned_track']:7.3f}" if planned else ""))
+            table[-1] = (name, table[-1])
+        w = max(len("budgets km"), *(len(name) for name, _ in table))
+        lines = ["As flown (Monte Carlo): each route", f"flown {spread},", "each radar's availability and outages", "",
+                 f"{'budgets km':<{w}s}  {'extra':>6s}  {'P(det)':>6s}  {'P(stop)':>7s}"
+                 + ("  planned" if planned else ""),
+                 *(f"{name:<{w}s}  {text}" for name, text in table), "",
+                 "extra: km flown over the geodesic", "P(det), P(stop): P(detect), P(stopped)", "  as flown"]
+        if planned:
+            lines += ["planned: P(detect) of the route flown", "  exactly on its planned line"]
         fig.text(0.70, 0.88, "\n".join(lines), ha="left", va="top", fontsize=FONT_SIZE["tiny"] + 0.5,
                  family="monospace")
     figure_footnote(fig, run_text(result) + ". Map: Lambert azimuthal equal-area; borders Natural Earth. "
@@ -354,26 +485,34 @@ def map_figure(result):
 
 # --- GeoJSON and KML ----------------------------------------------------------------------------------------
 def routes_geojson(result):
-    """The routes as an RFC 7946 FeatureCollection (LineStrings of their waypoints, the front's numbers as
-    properties); legs are geodesics between the waypoints."""
+    """The routes as an RFC 7946 FeatureCollection, one Feature per distinct route (LineStrings of their
+    waypoints; legs are geodesics between them), the front's row (:func:`front_rows`, the as-flown figures
+    first) as properties."""
     feats = []
-    for r, row in zip(result.routes(), front_rows(result)):
+    for (r, _), row in zip(front_points(result), front_rows(result)):
         feats.append({"type": "Feature", "geometry": {"type": "LineString", "coordinates": [
             [round(float(lo), 6), round(float(la), 6)] for la, lo in zip(r.lat_deg, r.lon_deg)]},
             "properties": {"kind": "evade route", **row}})
     return feature_collection(feats, result.scenario.info.name, result.scenario.overrides)
 
 
+def _kml_name(route, budgets):
+    """A route's name in KML: the budgets it answers, its extra distance, the figures as flown first."""
+    r = route
+    text = (f"{_route_name(r, budgets)}: +{r.extra_m / 1000:,.1f} km, {r.level.label}; as flown"
+            + (f" ({r.spread_m / 1000:g} km spread)" if r.spread_m > 0 else "")
+            + f": P(detect) {r.p_detect:.3f} [{r.summary['p_detect_ci95_text']}]"
+            + ("" if r.p_stopped is None else f", P(stopped) {r.p_stopped:.3f}"))
+    if r.spread_m > 0:
+        text += f"; planned track exactly: P(detect) {r.p_detect_planned:.3f}"
+    return text + f"; transponder {'on' if r.transponder_on else 'off'}"
+
+
 def routes_kml(result):
     """The routes as the simulator flies them (3-D, with their climb and descent) and the radars, as KML
-    text for Google Earth (:func:`sim.products.kml.build_kml`; schema-valid, ids renumbered)."""
-    routes = []
-    for labels, r in _distinct(result.routes()):
-        name = (", ".join("direct" if lab == "direct" else f"budget {lab.removesuffix('km')} km" for lab in labels)
-                + f": +{r.extra_m / 1000:,.1f} km, P(detect) {r.p_detect:.3f} [{r.summary['p_detect_ci95_text']}]"
-                + ("" if r.p_stopped is None else f", P(stopped) {r.p_stopped:.3f}")
-                + f", transponder {'on' if r.transponder_on else 'off'}")
-        routes.append(dataclasses.replace(r.track, name=name))
+    text for Google Earth (:func:`sim.products.kml.build_kml`; schema-valid, ids renumbered); each route once,
+    named by the budgets it answers with its figures as flown first."""
+    routes = [dataclasses.replace(r.track, name=_kml_name(r, budgets)) for r, budgets in front_points(result)]
     none = {k: np.zeros(0) for k in ("lat_deg", "lon_deg", "alt_m", "t_s", "campaign", "flight")}
     return build_kml(title=f"Least-detectable routes: {result.scenario.info.title}",
                      description=run_text(result) + ". " + ASSUMPTIONS_NOTE, routes=routes, radars=result.radars,
@@ -382,28 +521,50 @@ def routes_kml(result):
 
 
 # --- the folder -----------------------------------------------------------------------------------------------
+def _csv_cell(v):
+    if v is None:
+        return ""
+    if isinstance(v, list):
+        return ";".join(f"{x:g}" for x in v)
+    return v
+
+
+def _file_header(result, route, budgets, row):
+    """The comment lines at the head of a route's scenario file."""
+    sc = result.scenario
+    what = ("the direct route (the geodesic)" if route.budget_m is None else
+            f"a least-detectable route, +{route.extra_m / 1000:,.1f} km extra")
+    answers = (f"; the least-detectable route found for {'budget' if len(budgets) == 1 else 'budgets'} "
+               f"{budgets_text(budgets)}" if budgets else "")
+    flown = (f"flown with a {route.spread_m / 1000:g} km sideways spread" if route.spread_m > 0
+             else "flown exactly on its line (no sideways spread)")
+    stopped = "" if row["p_stopped"] is None else f", P(stopped) {row['p_stopped']:.3f}"
+    lines = [f"Written by airpicture evade from scenario {sc.info.name}: {what} at {route.level.label}, "
+             f"transponder {row['transponder']}{answers}.",
+             f"This file's run, {flown} (as flown, the headline): P(detect) {row['p_detect']:.3f} "
+             f"[{route.summary['p_detect_ci95_text']}]{stopped}."]
+    if route.spread_m > 0:
+        ps = row["p_stopped_planned_track"]
+        lines.append(f"The same route flown exactly on its planned line (secondary): P(detect) "
+                     f"{row['p_detect_planned_track']:.3f}" + ("" if ps is None else f", P(stopped) {ps:.3f}") + ".")
+    return (*lines, "Run it with: airpicture run " + row["scenario_file"], ASSUMPTIONS_NOTE)
+
+
 def write_evade(stage, result):
     """Write an evade output folder into ``stage`` (an empty folder): the front (front.csv, front.json,
-    front.png), the map (map.png), the routes (routes.geojson, routes.kml), one scenario file per route
-    (``evade-*.toml``, each read back and checked) and README.txt. Returns the rows of front.csv."""
+    front.png), the map (map.png), the routes (routes.geojson, routes.kml), one scenario file per distinct
+    route (``evade-*.toml``, each read back and checked) and README.txt. Returns the rows of front.csv
+    (:func:`front_rows`)."""
     stage = Path(stage)
     sc = result.scenario
     rows = front_rows(result)
-    for r, row in zip(result.routes(), rows):
-        text = toml_text(r.doc, header=(
-            f"Written by airpicture evade from scenario {sc.info.name}: {row['point']} "
-            f"({r.level.label}, transponder {row['transponder']}).",
-            f"The search's surrogate P(detect) {row['p_surrogate']:.3f}; this file's run: "
-            f"P(detect) {row['p_detect']:.3f} "
-            f"[{r.summary['p_detect_ci95_text']}]" + ("" if row["p_stopped"] is None
-                                                     else f", P(stopped) {row['p_stopped']:.3f}") + ".",
-            "Run it with: airpicture run " + row["scenario_file"],
-            ASSUMPTIONS_NOTE))
+    for (r, budgets), row in zip(front_points(result), rows):
+        text = toml_text(r.doc, header=_file_header(result, r, budgets, row))
         if tomllib.loads(text) != r.doc:
             raise RuntimeError(f"{row['scenario_file']}: the TOML written does not read back as the route's scenario")
         (stage / row["scenario_file"]).write_text(text, encoding="utf-8")
     header = list(rows[0])
-    write_csv(stage / "front.csv", header, [[row[k] if row[k] is not None else "" for k in header] for row in rows])
+    write_csv(stage / "front.csv", header, [[_csv_cell(row[k]) for k in header] for row in rows])
     g = result.grid
     write_json(stage / "front.json", {
         "scenario": sc.info.name, "title": sc.info.title, "overrides": list(sc.overrides), "note": ASSUMPTIONS_NOTE,
@@ -412,11 +573,13 @@ def write_evade(stage, result):
                    "budgets_km": [round(b / 1000.0, 3) for b in result.budgets_m],
                    "levels": [lv.label for lv in result.levels],
                    "transponder": ["on" if t else "off" for t in result.transponder_states],
-                   "avoid": list(result.avoid), "grid_spacing_km": g.spacing_m / 1000.0,
+                   "avoid": list(result.avoid), "spread_km": round(result.spread_m / 1000.0, 3),
+                   "objective": result.objective, "grid_spacing_km": g.spacing_m / 1000.0,
                    "grid_cells": int(g.allowed.sum()), "neighbours": 16,
                    "cruise_speed_kmh": round(result.speed_mps * 3.6, 3),
                    "monte_carlo": {"campaigns": result.campaigns, "flights_per_campaign": result.flights,
                                    "seed": result.seed}},
+        "figures": _flown_text(result), "columns": {k: FRONT_COLUMNS.get(k, "") for k in header},
         "notes": list(result.notes), "run": run_text(result), "points": rows})
     with use_style():
         title = f"The least-detectable route: {sc.info.title}"
@@ -428,15 +591,19 @@ def write_evade(stage, result):
     (stage / "routes.kml").write_text(routes_kml(result), encoding="utf-8")
     w = max(18, *(len(row["scenario_file"]) + 2 for row in rows))
     files = "".join(f"{name:<{w}s}{what}\n" for name, what in (
-        ("front.csv", "one row per route: the budget, the extra km flown, the search's surrogate P(detect)"),
-        ("", "(on the grid, on the flown track, with outages per flight), the Lagrangian path and bound"),
-        ("", "with the duality gap, the Monte Carlo P(detect) and P(stopped) with their 95% intervals"),
-        ("front.json", "the same, with the search's settings"),
-        ("front.png", "P(detect) and P(stopped) against the budget"),
-        ("map.png", "the routes over the detection hazard at the level flown"),
-        ("routes.geojson", "the routes (WGS84 lon/lat; geodesic legs between the waypoints)"),
+        ("front.csv", "one row per distinct route (the direct route first), with every budget it answers;"),
+        ("", "figures as flown first (columns below)"),
+        ("front.json", "the same rows (budgets_km a list), the columns in words and the search's settings"),
+        ("front.png", "P(detect) and P(stopped) as flown against the extra distance each route flies,"),
+        ("", "each point labelled with the budgets it answers; P(detect) on the planned track, lighter"),
+        ("map.png", "the routes over the detection hazard at the level flown, their figures as flown"),
+        ("routes.geojson", "the routes (WGS84 lon/lat; geodesic legs between the waypoints), front.csv's row each"),
         ("routes.kml", "the routes as flown (3-D) and the radars, for Google Earth"),
-        *((row["scenario_file"], f"route {row['point']}: airpicture run {row['scenario_file']} gives its numbers "
-                                 "in front.csv") for row in rows)))
-    write_sidecar(stage / "README.txt", run_text(result), files + "\n" + "".join(f"Note: {n}\n" for n in result.notes))
+        *((row["scenario_file"], f"route {row['point']}: airpicture run {row['scenario_file']} gives its "
+                                 "p_detect and p_stopped in front.csv exactly") for row in rows)))
+    columns = "".join(textwrap.fill(FRONT_COLUMNS.get(k, ""), 104, initial_indent=f"  {k:<25s}",
+                                    subsequent_indent=" " * 27) + "\n" for k in header)
+    write_sidecar(stage / "README.txt", run_text(result),
+                  files + "\nFigures: " + _flown_text(result) + ".\n\nfront.csv's columns:\n" + columns + "\n"
+                  + "".join(f"Note: {n}\n" for n in result.notes))
     return rows

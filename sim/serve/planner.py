@@ -441,9 +441,13 @@ class Planner:
         return c, s
 
     def evade(self, scenario_id, overrides, budgets_text="0,100,200", levels="cruise", campaigns=None, seed=None):
-        """The red team: the least-detectable routes of the what-if (``airpicture evade``), each re-scored by
-        the Monte Carlo; returns the front (one row per route, with its lon/lat line) and the command line."""
-        from sim.analysis.evade import evade as _evade, parse_budgets_km   # scipy's csgraph loads when asked
+        """The red team: the least-detectable routes of the what-if (``airpicture evade``) as they will be
+        flown (the scenario's sideways spread, each radar's availability and outages), each re-scored by the
+        Monte Carlo; returns the front (one row per distinct route, the direct route first, with every budget
+        it answers, its figures as flown, then on its planned track, and its lon/lat line) and the command
+        line."""
+        from sim.analysis.evade import RESCORE_CANDIDATES, evade as _evade, parse_budgets_km   # scipy loads when asked
+        from sim.products.evade import front_points, front_rows
 
         base = self.base(scenario_id)
         sc = self.what_if(base, overrides)
@@ -462,7 +466,10 @@ class Planner:
         p_on = sc.aircraft.transponder_on_probability
         states = 1 if p_on in (0.0, 1.0) else 2
         spread = max(sc.routes, key=lambda r: r.weight).cross_track_sigma_m > 0
-        c, s = self._team_campaigns(sc, campaigns, seed, states * (1 + len(budgets_m)) * (2 if spread else 1))
+        # the most Monte Carlo runs of the search: the direct route, then per budget its best candidates as
+        # flown (the previous budget's route is already run), each once more on its planned line with a spread
+        per_budget = RESCORE_CANDIDATES + (1 if spread else 0)
+        c, s = self._team_campaigns(sc, campaigns, seed, states * ((2 if spread else 1) + len(budgets_m) * per_budget))
         budgets = ",".join(texts)
         with self._lock:
             t0 = time.perf_counter()
@@ -472,19 +479,22 @@ class Planner:
                 raise PageError(str(e), _TEAM_FIELDS.get(e.source, "evade")) from None
             elapsed = time.perf_counter() - t0
         front = []
-        for r in result.routes():
-            row = r.row()
+        for (r, _), row in zip(front_points(result), front_rows(result)):
             sr = r.summary.get("response")
-            front.append({"label": r.label, "budget_km": row["budget_km"], "extra_km": row["extra_km"],
+            front.append({"label": row["point"], "budgets_km": row["budgets_km"], "extra_km": row["extra_km"],
                           "level": r.level.label, "transponder": row["transponder"],
-                          "p_surrogate": r.p_surrogate, "p_detect": r.p_detect,
-                          "p_detect_ci95": list(r.summary["p_detect_ci95"]),
+                          "flight_time_min": row["flight_time_min"], "fuel_t": row["fuel_t"],
+                          "p_detect": r.p_detect, "p_detect_ci95": list(r.summary["p_detect_ci95"]),
                           "p_detect_ci95_text": r.summary["p_detect_ci95_text"], "p_stopped": r.p_stopped,
                           "p_stopped_ci95_text": None if sr is None else sr["p_stopped_ci95_text"],
+                          "p_detect_planned_track": row["p_detect_planned_track"],
+                          "p_stopped_planned_track": row["p_stopped_planned_track"],
+                          "p_search_as_flown": row["p_search_as_flown"], "p_surrogate": r.p_surrogate,
                           "line": [[round(float(lon), 4), round(float(lat), 4)]
                                    for lat, lon in zip(r.lat_deg, r.lon_deg)]})
         return {"origin": result.origin.label, "dest": result.dest.label,
                 "great_circle_km": round(result.great_circle_m / 1000.0, 3), "levels": level_text,
+                "spread_km": round(result.spread_m / 1000.0, 3), "objective": result.objective,
                 "front": _finite(front), "notes": list(result.notes), "campaigns": c, "seed": s,
                 "flights_per_route": c * result.flights, "elapsed_s": round(elapsed, 3),
                 "command": self.command(base, sc.overrides, c, s, sc.run.seed, "evade",

@@ -578,25 +578,35 @@ function runPlace(ev) {
 
 function drawEvade(r) {
   const both = new Set(r.front.map((f) => f.transponder)).size > 1;
-  $("#evade-summary").textContent = `From ${r.origin} to ${r.dest} (${thousands(Math.round(r.great_circle_km))} km geodesic); each route re-scored by ${thousands(r.flights_per_route)} flights, seed ${r.seed}.`
+  const spread = r.spread_km > 0 ? `with the ${r.spread_km} km sideways spread` : "exactly on the planned line (no sideways spread)";
+  const budgets = (f) => f.budgets_km.length ? f.budgets_km.map((b) => `${b}`).join(", ") + " km" : "";
+  const name = (f) => f.label === "direct" ? "direct" + (f.budgets_km.length ? ` (and ${budgets(f)})` : "") : budgets(f);
+  $("#evade-summary").textContent = `From ${r.origin} to ${r.dest} (${thousands(Math.round(r.great_circle_km))} km geodesic). `
+    + `As flown: each route flown ${spread}, each radar's availability and outages; each budget's route minimises ${r.objective === "p_stopped" ? "P(stopped)" : "P(detect)"} as flown. `
+    + `Each route re-scored by ${thousands(r.flights_per_route)} flights, seed ${r.seed}; budgets that find the same route share its row.`
     + (r.notes.length ? ` Note: ${r.notes.join("; ")}.` : "");
   const t = $("#evade-table");
   t.className = "data";
-  t.replaceChildren(el("tr", {}, el("th", {}, "budget"), el("th", {}, "extra km"), el("th", {}, "level"), both ? el("th", {}, "transponder") : null,
-    el("th", {title: "the search's hazard along the flown track"}, "surrogate P"), el("th", {}, "P(detect) [95% CI]"), el("th", {}, "P(stopped) [95% CI]")));
+  t.replaceChildren(el("tr", {}, el("th", {}, "budgets"), el("th", {}, "extra km"), el("th", {}, "level"), both ? el("th", {}, "transponder") : null,
+    el("th", {title: "flight time, climb and descent included"}, "time min"),
+    el("th", {title: `P(detect) of the route flown ${spread}`}, "P(detect) as flown [95% CI]"),
+    el("th", {title: `P(stopped) of the route flown ${spread}`}, "P(stopped) as flown [95% CI]"),
+    el("th", {title: "P(detect) of the same route flown exactly on its planned line (secondary)", class: "secondary"}, "planned track, exactly")));
   for (const f of r.front) {
-    t.append(el("tr", {}, el("td", {}, f.budget_km === null ? "direct" : `${f.budget_km} km`), el("td", {}, f.extra_km.toFixed(1)), el("td", {}, f.level),
-      both ? el("td", {}, f.transponder) : null, el("td", {}, num(f.p_surrogate)), el("td", {}, `${num(f.p_detect)} [${f.p_detect_ci95_text}]`),
-      el("td", {}, f.p_stopped === null ? "-" : `${num(f.p_stopped)} [${f.p_stopped_ci95_text}]`)));
+    t.append(el("tr", {}, el("td", {}, name(f)), el("td", {}, f.extra_km.toFixed(1)), el("td", {}, f.level),
+      both ? el("td", {}, f.transponder) : null, el("td", {}, f.flight_time_min.toFixed(0)),
+      el("td", {}, `${num(f.p_detect)} [${f.p_detect_ci95_text}]`),
+      el("td", {}, f.p_stopped === null ? "-" : `${num(f.p_stopped)} [${f.p_stopped_ci95_text}]`),
+      el("td", {class: "secondary"}, num(f.p_detect_planned_track))));
   }
   $("#evade-command").textContent = r.command;
   const colors = Object.values(state.info.palette);
   const group = L.layerGroup();
   r.front.forEach((f, i) => {
     const ll = f.line.map(([lon, lat]) => [lat, lon]);
-    const label = (f.budget_km === null ? "direct" : `${f.budget_km} km`) + (both ? ` (${f.transponder})` : "");
+    const label = name(f) + (both ? ` (${f.transponder})` : "");
     L.polyline(ll, {pane: "routes", color: colors[i % colors.length], weight: 3, opacity: 0.9})
-      .bindTooltip(escapeHtml(`red team ${label}: P(detect) ${num(f.p_detect)}`), {sticky: true}).addTo(group);
+      .bindTooltip(escapeHtml(`red team ${label}: +${f.extra_km.toFixed(1)} km, P(detect) ${num(f.p_detect)} as flown, ${num(f.p_detect_planned_track)} on its planned track`), {sticky: true}).addTo(group);
     const a = ll[Math.floor((ll.length - 1) / 2)], b = ll[Math.ceil((ll.length - 1) / 2)];
     const mid = [(a[0] + b[0]) / 2, (a[1] + b[1]) / 2];
     L.tooltip({permanent: true, direction: "right", className: "team-label", pane: "labels"}).setLatLng(mid).setContent(escapeHtml(label)).addTo(group);
