@@ -4,13 +4,72 @@ The climb rate falls linearly with altitude, from ``climb_rate_sea_level``
 at mean sea level to ``climb_rate_top`` at the cruise altitude, so the
 altitude approaches cruise exponentially (a common first-order model of a
 jet's climb, e.g. BADA's reduced-climb-power behaviour); descent is at a
-constant rate. Ground speeds are constant in each phase (still air).
+constant rate. Ground speeds are constant in each phase (still air). A
+terrain-following route (a cruise above the ground) flies its cruise at the
+aircraft's low-level speed.
+
+Fuel: a constant fuel flow per phase (climb, cruise or low level, descent),
+:func:`fuel_burn_kg`; :func:`flight_time_and_fuel` applies it to a profile
+and gives the distance at cruise that burns as much fuel, which the
+aircraft's range bounds (:func:`cruise_equivalent_m`).
 """
 from dataclasses import dataclass
 
 import numpy as np
 
-__all__ = ["VerticalProfile", "vertical_profile", "profile_at", "terrain_following_profile"]
+from geo.units import KMH_MPS
+
+__all__ = ["VerticalProfile", "vertical_profile", "profile_at", "terrain_following_profile",
+           "FuelModel", "IL76TD_FUEL", "IL76TD_LOW_LEVEL_SPEED_MPS", "fuel_burn_kg", "fuel_per_m_ratio",
+           "cruise_equivalent_m", "FlightTimeAndFuel", "flight_time_and_fuel"]
+
+#: The Il-76TD's ground speed when terrain following (300 m above the ground) [m/s]: 580 km/h.
+#: Assumption (no open source gives an Il-76 low-level speed): below the 750-800 km/h reported cruise,
+#: because near the ground the speed is bounded by the airframe's indicated-airspeed limit and by
+#: gust loads and reaction time over terrain, not by Mach; a heavy jet transport flies low level at
+#: about 550-600 km/h (300-325 kt). Swept 450-650 km/h (scenarios/README.md).
+IL76TD_LOW_LEVEL_SPEED_MPS = 580 * KMH_MPS
+
+
+@dataclass(frozen=True)
+class FuelModel:
+    """Fuel flows per phase [kg/s] and the fuel the tanks hold [kg]; see :data:`IL76TD_FUEL`."""
+
+    capacity_kg: float
+    climb_flow_kgps: float
+    cruise_flow_kgps: float       # at the cruise altitude and speed
+    low_level_flow_kgps: float    # terrain following, at the low-level speed
+    descent_flow_kgps: float
+
+    def __post_init__(self):
+        for f in ("capacity_kg", "climb_flow_kgps", "cruise_flow_kgps", "low_level_flow_kgps", "descent_flow_kgps"):
+            v = getattr(self, f)
+            if not (np.isfinite(v) and v > 0):
+                raise ValueError(f"FuelModel.{f} must be finite and > 0, got {v!r}")
+
+
+#: The Il-76TD's fuel figures (D-30KP-2 engines). All assumptions: no open source found gives its fuel
+#: flows, and none stored gives its tank capacity (scenarios/README.md argues each):
+#:
+#: - capacity 90 t: the figure commonly quoted for the Il-76MD/TD (84-90 t);
+#: - cruise 8,000 kg/h: a cruise drag of about 9.5-11 t-force (150-170 t at a lift-to-drag ratio of
+#:   15-16) at a specific fuel consumption of 0.70 kg/(kgf h), the D-30KP's usual cruise figure, gives
+#:   6.7-7.7 t/h, rounded up for bleed air and installation losses; with the reported 190 t take-off
+#:   mass and 40 t payload over about 4,000 km and an empty mass of about 92 t, 58 t of fuel: about
+#:   45 t burnt at these flows and 13 t of reserve, which is consistent;
+#: - low level 9,000 kg/h at 580 km/h: about 1.2 times the cruise drag at 300 m (the denser air outweighs
+#:   the lower speed), at a specific consumption lower by about 15% at Mach 0.47 near sea level, plus
+#:   10-20% for the climbs, descents and manoeuvres of terrain following: 1.5 times the cruise's fuel
+#:   per km (15.5 kg/km against 10.3 kg/km);
+#: - climb 12,000 kg/h (climb thrust, near the take-off flow of about 23 t/h at first, falling with
+#:   altitude); descent 2,500 kg/h (near flight idle).
+IL76TD_FUEL = FuelModel(
+    capacity_kg=90_000.0,
+    climb_flow_kgps=12_000.0 / 3600.0,
+    cruise_flow_kgps=8_000.0 / 3600.0,
+    low_level_flow_kgps=9_000.0 / 3600.0,
+    descent_flow_kgps=2_500.0 / 3600.0,
+)
 
 
 @dataclass(frozen=True)
@@ -29,6 +88,7 @@ class VerticalProfile:
     climb_b_per_s: float      # climb-rate slope: rate(h) = b (h_inf - h)
     climb_h_inf_m: float
     length_m: float
+    low_level: bool = False   # the cruise is terrain following: ``cruise_speed_mps`` is the low-level speed
 
     @property
     def duration_s(self):
@@ -51,10 +111,12 @@ def _climb(h0, hc, r0, r1):
 
 def vertical_profile(length_m, h_start_m, h_end_m, h_cruise_m, *, cruise_speed_mps,
                      climb_speed_mps, climb_rate_sea_level_mps, climb_rate_top_mps,
-                     descent_speed_mps, descent_rate_mps, climb=True, descend=True):
+                     descent_speed_mps, descent_rate_mps, climb=True, descend=True, low_level=False):
     """Phases of a flight over ``length_m`` of ground track.
 
-    ``climb=False`` starts the flight at cruise altitude (a ``{lat, lon}``
+    ``cruise_speed_mps`` is the speed of the cruise segment: the low-level
+    speed for a terrain-following route (``low_level=True``, recorded in the
+    profile for its fuel). ``climb=False`` starts the flight at cruise altitude (a ``{lat, lon}``
     endpoint), ``descend=False`` ends it there. If the route is too short to
     reach ``h_cruise_m``, the cruise altitude is lowered (bisection) until
     climb and descent fit the route exactly.
@@ -84,7 +146,7 @@ def vertical_profile(length_m, h_start_m, h_end_m, h_cruise_m, *, cruise_speed_m
         cruise_s=cruise_m / cruise_speed_mps, descent_s=t_d,
         climb_speed_mps=climb_speed_mps, cruise_speed_mps=cruise_speed_mps,
         descent_speed_mps=descent_speed_mps, climb_b_per_s=b, climb_h_inf_m=h_inf,
-        length_m=float(length_m),
+        length_m=float(length_m), low_level=bool(low_level),
     )
 
 
@@ -149,3 +211,114 @@ def terrain_following_profile(s_m, floor_m, climb_gradient, descent_gradient):
     ahead = np.flip(np.maximum.accumulate(np.flip(f - climb_gradient * s, axis=-1), axis=-1), axis=-1) \
         + climb_gradient * s
     return np.maximum(behind, ahead)
+
+
+def fuel_burn_kg(climb_s, cruise_s, descent_s, climb_flow_kgps, cruise_flow_kgps, descent_flow_kgps):
+    """Fuel burnt over a climb, a cruise and a descent at a constant flow in each [kg].
+
+    Parameters
+    ----------
+    climb_s, cruise_s, descent_s : float or array_like
+        Durations of the phases [s].
+    climb_flow_kgps, cruise_flow_kgps, descent_flow_kgps : float or array_like
+        Fuel flow in each phase [kg/s]; the cruise's is the low-level flow
+        for a terrain-following cruise.
+
+    Returns
+    -------
+    float or ndarray
+        ``climb_s climb_flow + cruise_s cruise_flow + descent_s descent_flow``,
+        the inputs broadcast.
+
+    Notes
+    -----
+    A constant flow per phase is the simplest of the phase-based fuel models
+    (the Breguet range equation with the weight held constant): it ignores
+    the flow falling as fuel burns off (a few per cent over these flights)
+    and, at low level, its change with speed over the range swept.
+
+    References
+    ----------
+    E. Torenbeek, *Synthesis of Subsonic Airplane Design* (1982), ch. 11
+    (mission fuel by flight phase); BADA 3 user manual (EUROCONTROL), fuel
+    flow per flight phase.
+
+    Examples
+    --------
+    >>> float(fuel_burn_kg(600.0, 3600.0, 900.0, 3.0, 2.0, 0.5))
+    9450.0
+    """
+    return (np.multiply(climb_s, climb_flow_kgps) + np.multiply(cruise_s, cruise_flow_kgps)
+            + np.multiply(descent_s, descent_flow_kgps))
+
+
+def fuel_per_m_ratio(cruise_speed_mps, low_level_speed_mps, fuel):
+    """How many times the cruise's fuel per metre the aircraft burns per metre at low level.
+
+    ``(low_level_flow / low_level_speed) / (cruise_flow / cruise_speed)``;
+    scalars or arrays, broadcast. 1.51 for the Il-76TD's figures
+    (:data:`IL76TD_FUEL`) at 780 and 580 km/h.
+
+    >>> round(float(fuel_per_m_ratio(780 * KMH_MPS, 580 * KMH_MPS, IL76TD_FUEL)), 4)
+    1.5129
+    """
+    return (fuel.low_level_flow_kgps / np.asarray(low_level_speed_mps, dtype=float)) / (
+        fuel.cruise_flow_kgps / np.asarray(cruise_speed_mps, dtype=float))
+
+
+def cruise_equivalent_m(length_m, low_level_m, ratio):
+    """The ground distance at cruise that burns as much fuel as a route [m]: what the aircraft's range bounds.
+
+    A route of ``length_m`` flying ``low_level_m`` of it at low level,
+    where the aircraft burns ``ratio`` times the cruise's fuel per metre
+    (:func:`fuel_per_m_ratio`), counts as ``length_m + (ratio - 1)
+    low_level_m``; climb, descent and cruise count as their length, as the
+    range itself does. So the range at low level is the range divided by
+    ``ratio``. Scalars or arrays, broadcast.
+
+    >>> float(cruise_equivalent_m(1000e3, 800e3, 1.5))
+    1400000.0
+    """
+    return np.asarray(length_m, dtype=float) + (np.asarray(ratio, dtype=float) - 1.0) * low_level_m
+
+
+@dataclass(frozen=True)
+class FlightTimeAndFuel:
+    """A route's flight time [s], fuel burnt [kg] and what its range and tanks allow (all SI)."""
+
+    flight_time_s: float
+    fuel_kg: float
+    fuel_capacity_kg: float
+    length_m: float
+    low_level_m: float           # ground distance flown at low level (a terrain-following cruise)
+    cruise_equivalent_m: float   # the distance at cruise that burns as much fuel (:func:`cruise_equivalent_m`)
+
+    @property
+    def within_fuel_capacity(self):
+        """Whether the fuel burnt fits in the tanks (with no reserve and no payload traded for fuel)."""
+        return self.fuel_kg <= self.fuel_capacity_kg
+
+    def within_range(self, range_m):
+        """Whether an aircraft of range ``range_m`` [m] (at cruise, with its payload) can fly it."""
+        return self.cruise_equivalent_m <= range_m
+
+
+def flight_time_and_fuel(profile, aircraft):
+    """Flight time, fuel burnt and cruise-equivalent distance of a :class:`VerticalProfile`.
+
+    ``aircraft`` needs ``fuel`` (a :class:`FuelModel`), ``cruise_speed_mps``
+    and ``low_level_speed_mps`` (a :class:`sim.scenario.Aircraft`). A
+    profile with ``low_level`` burns the low-level flow in its cruise, and
+    its cruise distance counts :func:`fuel_per_m_ratio` times towards the
+    range. Use :func:`sim.routes.route_time_and_fuel` for a route.
+    """
+    fuel = aircraft.fuel
+    low = profile.low_level
+    fuel_kg = fuel_burn_kg(profile.climb_s, profile.cruise_s, profile.descent_s, fuel.climb_flow_kgps,
+                           fuel.low_level_flow_kgps if low else fuel.cruise_flow_kgps, fuel.descent_flow_kgps)
+    low_m = profile.cruise_s * profile.cruise_speed_mps if low else 0.0
+    ratio = fuel_per_m_ratio(aircraft.cruise_speed_mps, profile.cruise_speed_mps, fuel) if low else 1.0
+    return FlightTimeAndFuel(
+        flight_time_s=float(profile.duration_s), fuel_kg=float(fuel_kg), fuel_capacity_kg=float(fuel.capacity_kg),
+        length_m=float(profile.length_m), low_level_m=float(low_m),
+        cruise_equivalent_m=float(cruise_equivalent_m(profile.length_m, low_m, ratio)))

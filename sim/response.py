@@ -250,7 +250,7 @@ def _earliest_intercepts(sim, batch, f, t_d, t_end, held_at, exact=False):
     ``exact``: every interceptor on the grid (:func:`_grid_intercepts`, the reference); otherwise an
     interceptor faster than the aircraft by :data:`_CHASE_MARGIN` by :func:`_chase_intercepts`."""
     ac = sim.scenario.aircraft
-    fastest = max(ac.cruise_speed_mps, ac.climb_speed_mps, ac.descent_speed_mps)
+    fastest = max(ac.cruise_speed_mps, ac.low_level_speed_mps, ac.climb_speed_mps, ac.descent_speed_mps)
     best = np.full(len(f), np.inf)
     for itc in sim.scenario.interceptors:
         chase = not exact and itc.speed_mps > _CHASE_MARGIN * fastest

@@ -19,7 +19,7 @@ from sim.fences import nominal_route_fences
 from sim.outages import transition_up
 from sim.response import OUTCOME_LABELS, OUTCOMES, STOPPED
 from sim.platforms import Orbit
-from sim.routes import below_ground_shares
+from sim.routes import below_ground_shares, route_time_and_fuel
 
 __all__ = ["FLIGHT_COLUMNS", "flight_dtypes", "wilson_interval", "campaign_interval", "flight_interval", "campaigns_share_fate", "summarize", "flight_rows", "flight_header", "flight_csv_text", "RunTotals",
            "hist_percentile", "ASSUMPTIONS_NOTE", "headline", "format_ci", "FIRST_DETECTION_BIN_S",
@@ -224,6 +224,7 @@ def summarize(sim, result):
     sizes = np.arange(len(tot.per_campaign))
     below, below_all = below_ground_shares(sim.routes, sim.terrain) if sim.terrain is not None else (None, None)
     first_bins = (np.arange(len(tot.first_hist)) + 0.5) * FIRST_DETECTION_BIN_S / 60.0
+    costs = [route_time_and_fuel(r, sc.aircraft) for r in sim.routes]   # flight time and fuel of each route
     out = {
         "scenario": sc.info.name,
         "title": sc.info.title,
@@ -268,6 +269,8 @@ def summarize(sim, result):
                 "p_detect": _r(tot.route_detected[i] / tot.route_flights[i]) if tot.route_flights[i] else None,
                 "length_km": _r(r.length_m / 1000.0, 1),
                 "duration_min": _r(r.duration_s / 60.0, 1),
+                "cruise_speed_kmh": _r(r.profile.cruise_speed_mps / KMH_MPS, 1),
+                "fuel_t": _r(costs[i].fuel_kg / 1000.0, 2),
                 "cruise_altitude_m": _r(r.cruise_altitude_m, 1),
                 "cruise_altitude_agl_m": _r(r.cruise_agl_m, 1),
                 **({} if r.clearance_min_m is None else {"clearance_min_m": _r(r.clearance_min_m, 1),

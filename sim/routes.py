@@ -10,14 +10,14 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from geo.earth import unit_vectors
+from geo.earth import EARTH_RADIUS_M, unit_vectors
 from geo.geodesy import leg_geometry, positions_along_route
 from geo.terrain import cell_max_m, elevation_m, neighbour_max
-from sim.aircraft import profile_at, terrain_following_profile, vertical_profile
+from sim.aircraft import VerticalProfile, flight_time_and_fuel, profile_at, terrain_following_profile, vertical_profile
 from sim.flights import OFFSET_CLIP_SIGMA, OFFSET_STEP_M, offset_positions, offset_rows, to_lat_lon
 
 __all__ = ["RouteTrack", "build_route", "build_routes", "route_profile", "route_samples", "cruise_level",
-           "follows_terrain", "below_ground_fraction", "below_ground_shares",
+           "route_time_and_fuel", "follows_terrain", "below_ground_fraction", "below_ground_shares",
            "ROUTE_STEP_S", "BELOW_GROUND_TOLERANCE_M"]
 
 #: Time step of the nominal route grids [s].
@@ -51,6 +51,7 @@ class RouteTrack:
     clearance_min_m: float | None = None      # terrain following: achieved height above the ground under the
     clearance_mean_m: float | None = None     # nominal track, in cruise (min, mean) [m]
     agl_profile_m: np.ndarray | None = None   # terrain following: the stated height above ground (T,) [m]
+    profile: VerticalProfile | None = None    # its phases and speeds (:func:`route_profile`): time and fuel
 
     def __post_init__(self):
         n = self.t_s.shape[0]
@@ -90,7 +91,9 @@ def route_profile(spec, aircraft):
     Cheap (geodesic legs and closed forms, no samples): validation reads the
     length and flight time from it before anything is built, and
     :func:`build_route` samples it. A terrain-following route's profile is
-    that of its height above the ground (its timing is the same).
+    that of its height above the ground (its timing is the same), and its
+    cruise is flown at the aircraft's ``low_level_speed_mps`` (the profile's
+    ``low_level``); climb and descent keep their speeds.
     """
     lat = np.array([w.lat_deg for w in spec.waypoints])
     lon = np.array([w.lon_deg for w in spec.waypoints])
@@ -108,7 +111,7 @@ def route_profile(spec, aircraft):
 
     prof = vertical_profile(
         length, endpoint_h(first), endpoint_h(last), h_cruise,
-        cruise_speed_mps=aircraft.cruise_speed_mps,
+        cruise_speed_mps=aircraft.cruise_speed_mps if h_agl is None else aircraft.low_level_speed_mps,
         climb_speed_mps=aircraft.climb_speed_mps,
         climb_rate_sea_level_mps=aircraft.climb_rate_sea_level_mps,
         climb_rate_top_mps=aircraft.climb_rate_top_mps,
@@ -116,13 +119,76 @@ def route_profile(spec, aircraft):
         descent_rate_mps=aircraft.descent_rate_mps,
         climb=first.elevation_m is not None,
         descend=last.elevation_m is not None,
+        low_level=h_agl is not None,
     )
     return length, prof
+
+
+def route_time_and_fuel(route, aircraft):
+    """A route's flight time, fuel burnt and cruise-equivalent distance as the aircraft flies it.
+
+    Parameters
+    ----------
+    route : RouteTrack, RouteSpec or sim.aircraft.VerticalProfile
+        A built route (its ``profile``), a validated route
+        (:class:`sim.scenario.RouteSpec`: its :func:`route_profile` is
+        computed, cheap: no samples), or a profile.
+    aircraft : sim.scenario.Aircraft
+        Its speeds, range and fuel figures (``aircraft.fuel``).
+
+    Returns
+    -------
+    sim.aircraft.FlightTimeAndFuel
+        ``flight_time_s`` [s], ``fuel_kg`` [kg], ``fuel_capacity_kg``,
+        ``length_m``, ``low_level_m`` (the terrain-following cruise) and
+        ``cruise_equivalent_m`` [m], the distance at cruise that burns as
+        much fuel: the route is within the aircraft's range when
+        ``result.within_range(aircraft.range_m)``, and within its tanks when
+        ``result.within_fuel_capacity``.
+    """
+    if isinstance(route, VerticalProfile):
+        prof = route
+    elif isinstance(route, RouteTrack):
+        if route.profile is None:
+            raise ValueError(f"route {route.name!r} was built without its profile")
+        prof = route.profile
+    else:
+        prof = route_profile(route, aircraft)[1]
+    return flight_time_and_fuel(prof, aircraft)
 
 
 def route_samples(duration_s, step_s=ROUTE_STEP_S):
     """Samples of a route's time grid: ``t = 0, step, ..., >= duration``."""
     return int(np.ceil(duration_s / step_s)) + 1
+
+
+def _jump_ground_max_m(terrain, pts, step_m):
+    """Per sample of each offset row ``(rows, T)``, the highest cell corner (:func:`~geo.terrain.cell_max_m`)
+    along the chords to its neighbouring samples where those are more than 1.5 ``step_m`` apart, checked
+    every ``step_m`` at most; 0 elsewhere.
+
+    On a straight leg an offset row's samples are as far apart as the nominal track's (``step_m``), and the
+    floor's neighbouring samples cover the ground between them; at a waypoint's turn the rows outside the
+    turn jump (a 15 degree turn moves a row 10 km out by 2.6 km in one step), and a flight there crosses
+    the ground between two samples, which this covers. ``pts``: unit vectors ``(rows, T, 3)``.
+    """
+    out = np.zeros(pts.shape[:2])
+    if pts.shape[1] < 2 or not step_m > 0:
+        return out
+    gap = np.empty((pts.shape[0], pts.shape[1] - 1))                                      # (rows, T - 1) [m]
+    for i in range(0, pts.shape[0], 32):          # in blocks of rows: no temporary as large as the rows
+        gap[i:i + 32] = np.linalg.norm(np.diff(pts[i:i + 32], axis=1), axis=-1) * EARTH_RADIUS_M
+    row, k = np.nonzero(gap > 1.5 * step_m)
+    if row.size == 0:
+        return out
+    f = np.linspace(0.0, 1.0, int(np.ceil(gap[row, k].max() / step_m)) + 1)[1:-1]        # interior points
+    a, b = pts[row, k], pts[row, k + 1]
+    p = a[:, None, :] + f[None, :, None] * (b - a)[:, None, :]                           # as positions_at reads
+    lat, lon = to_lat_lon(p / np.linalg.norm(p, axis=-1, keepdims=True))
+    top = cell_max_m(terrain, lat, lon).max(axis=1)
+    np.maximum.at(out, (row, k), top)
+    np.maximum.at(out, (row, k + 1), top)
+    return out
 
 
 def build_route(spec, aircraft, step_s=ROUTE_STEP_S, terrain=None):
@@ -133,7 +199,8 @@ def build_route(spec, aircraft, step_s=ROUTE_STEP_S, terrain=None):
     row (every :data:`~sim.flights.OFFSET_STEP_M` out to the 4-sigma
     offsets): the floor is the highest GLOBE ground of the row and its
     neighbouring rows and samples (so a flight read on its nearest row
-    clears the ground under itself) plus the profile's height (climbing from
+    clears the ground under itself; where a row jumps at a turn, also the
+    ground between its samples) plus the profile's height (climbing from
     and descending to the ground at the airports, the stated clearance in
     cruise), and the altitude is the lowest profile above that floor that
     climbs and descends no steeper than the aircraft's terrain-following
@@ -154,9 +221,12 @@ def build_route(spec, aircraft, step_s=ROUTE_STEP_S, terrain=None):
     tf = {}
     if h_agl is not None:
         offsets = offset_rows(spec.cross_track_sigma_m, OFFSET_CLIP_SIGMA, OFFSET_STEP_M)
-        lat_rows, lon_rows = to_lat_lon(offset_positions(xyz, right, offsets))            # (rows, T)
+        pts = offset_positions(xyz, right, offsets)                                        # (rows, T, 3)
+        lat_rows, lon_rows = to_lat_lon(pts)                                               # (rows, T)
         ground = elevation_m(terrain, lat_rows, lon_rows)
-        floor = neighbour_max(cell_max_m(terrain, lat_rows, lon_rows)) + alt[None, :]
+        top = np.maximum(cell_max_m(terrain, lat_rows, lon_rows),
+                         _jump_ground_max_m(terrain, pts, float(np.max(np.diff(s), initial=0.0))))
+        floor = neighbour_max(top) + alt[None, :]
         rows = terrain_following_profile(s, floor, aircraft.terrain_climb_gradient, aircraft.terrain_descent_gradient)
         for end in (0, -1):       # take off and land at the floor (the highest ground around the runway)
             if alt[end] <= 1e-6:
@@ -173,7 +243,7 @@ def build_route(spec, aircraft, step_s=ROUTE_STEP_S, terrain=None):
         waypoint_lat_deg=lat, waypoint_lon_deg=lon, step_s=step_s, t_s=t, s_m=s,
         lat_deg=plat, lon_deg=plon, alt_m=alt, track_deg=track, xyz=xyz, right=right,
         length_m=length, duration_s=prof.duration_s, cruise_altitude_m=cruise_alt,
-        cruise_agl_m=None if h_agl is None else prof.h_cruise_m, **tf,
+        cruise_agl_m=None if h_agl is None else prof.h_cruise_m, profile=prof, **tf,
     )
 
 

@@ -25,8 +25,9 @@ from geo.airports import load_airports
 from geo.coverage import country_names
 from geo.geodesy import leg_geometry
 from geo.units import FT_M, KMH_MPS, UNITS, to_si
+from sim.aircraft import IL76TD_FUEL, IL76TD_LOW_LEVEL_SPEED_MPS, FuelModel, fuel_per_m_ratio
 from sim.radar import pd_from_reference, required_snr_db
-from sim.routes import route_profile
+from sim.routes import route_profile, route_time_and_fuel
 from sim.sensors import RADAR_KINDS, RadarKind
 
 __all__ = [
@@ -398,6 +399,8 @@ class Aircraft:
     cruise_altitude_agl_m: float | None = None  # terrain following: cruise this high above the ground
     transponder_policy: str = "per_flight"      # or "per_campaign": one decision for a whole campaign
     range_m: float = IL76TD_RANGE_M             # the longest route it can fly (ground distance)
+    low_level_speed_mps: float = IL76TD_LOW_LEVEL_SPEED_MPS  # terrain following: the cruise's ground speed
+    fuel: FuelModel = IL76TD_FUEL               # fuel flows per phase and capacity (sim.aircraft.flight_time_and_fuel)
 
 
 @dataclass(frozen=True)
@@ -537,6 +540,8 @@ AIRCRAFT_MODELS = {
         rcs_m2=40.0,                              # assumption, large airliners 10-100 m2
         transponder_on_probability=1.0,
         range_m=IL76TD_RANGE_M,                   # reported 3,600-4,200 km with payload: the top
+        low_level_speed_mps=IL76TD_LOW_LEVEL_SPEED_MPS,  # assumption, 580 km/h (sim.aircraft)
+        fuel=IL76TD_FUEL,                         # assumptions: 90 t; 8 t/h cruise, 9 t/h low level (sim.aircraft)
         # terrain following: the low-level climb rate at the climb speed (9.1 m/s at 153 m/s, 6.0%) and
         # the descent rate at the descent speed (7.6 m/s at 167 m/s, 4.6%): assumptions, as those rates
         terrain_climb_gradient=(1800 * FT_M / 60) / (550 * KMH_MPS),
@@ -575,6 +580,7 @@ _AIRCRAFT_FIELDS = (
     _Field("terrain_climb_gradient", "float", gt=0, hi=0.5),
     _Field("terrain_descent_gradient", "float", gt=0, hi=0.5),
     _Field("range", "length", gt=0, hi=AIRCRAFT_RANGE_MAX_M),
+    _Field("low_level_speed", "speed", gt=0, lo=SPEED_MIN_MPS, hi=400),
     _Field("transponder_policy", "str", default="per_flight", choices=POLICIES),
 )
 _ROUTE_FIELDS = (
@@ -731,11 +737,26 @@ def _check_spacing(points, key):
 
 
 def _check_route_reach(route, aircraft, key):
-    """A route the aircraft can fly: no longer than its range, in at most :data:`FLIGHT_TIME_MAX_S`."""
+    """A route the aircraft can fly: no longer than its range, in at most :data:`FLIGHT_TIME_MAX_S`.
+
+    At low level (a terrain-following cruise) the aircraft burns more fuel per km than at cruise, so
+    its range there is shorter: the route's cruise-equivalent distance (each low-level km counted
+    :func:`sim.aircraft.fuel_per_m_ratio` times) must be within the range."""
     length_m, profile = route_profile(route, aircraft)
     if length_m > aircraft.range_m:
         raise _Err(f"{key}.waypoints", f"the route is {length_m / 1000:,.0f} km long, beyond the aircraft's range "
                                        f"of {aircraft.range_m / 1000:,.0f} km (aircraft.range_km)")
+    if profile.low_level:
+        cost = route_time_and_fuel(profile, aircraft)
+        if not cost.within_range(aircraft.range_m):
+            ratio = float(fuel_per_m_ratio(aircraft.cruise_speed_mps, aircraft.low_level_speed_mps, aircraft.fuel))
+            raise _Err(f"{key}.waypoints", (
+                f"the route is {length_m / 1000:,.0f} km long, {cost.low_level_m / 1000:,.0f} km of it at low level, "
+                f"where the aircraft burns {ratio:.2f} times its cruise's fuel per km (at "
+                f"{aircraft.low_level_speed_mps / KMH_MPS:,.0f} km/h, aircraft.low_level_speed_kmh): as much fuel as "
+                f"{cost.cruise_equivalent_m / 1000:,.0f} km at cruise, beyond the aircraft's range of "
+                f"{aircraft.range_m / 1000:,.0f} km (aircraft.range_km; "
+                f"{aircraft.range_m / ratio / 1000:,.0f} km all at low level)"))
     if not profile.duration_s <= FLIGHT_TIME_MAX_S:
         raise _Err(f"{key}.waypoints", f"the flight takes {profile.duration_s / 3600:,.1f} h: at most "
                                        f"{FLIGHT_TIME_MAX_S / 3600:g} h (check the aircraft's speeds and rates)")

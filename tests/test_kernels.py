@@ -41,7 +41,7 @@ def test_m_of_n_against_plain_loop(m, n):
 def _profile_kwargs():
     a = dict(AIRCRAFT_MODELS["Il-76TD"])
     for k in ("rcs_m2", "transponder_on_probability", "cruise_altitude_m", "terrain_climb_gradient",
-              "terrain_descent_gradient", "range_m"):
+              "terrain_descent_gradient", "range_m", "low_level_speed_mps", "fuel"):
         a.pop(k)
     return a
 
