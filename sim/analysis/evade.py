@@ -79,6 +79,7 @@ from geo.coverage import country_names, country_polygon
 from geo.earth import EARTH_RADIUS_M, unit_vectors
 from geo.geodesy import leg_geometry, positions_along_route
 from geo.terrain import cell_max_m, load_terrain
+from sim.aircraft import fuel_per_m_ratio
 from sim.airspace import build_airspace
 from sim.detection import in_coverage, scan_pd
 from sim.flights import OFFSET_CLIP_SIGMA
@@ -86,7 +87,7 @@ from sim.montecarlo import needs_terrain, prepare, run
 from sim.platforms import Orbit
 from sim.prepcache import PrepCache
 from sim.results import summarize
-from sim.routes import cruise_level
+from sim.routes import cruise_level, route_time_and_fuel
 from sim.scenario import ROUTE_WAYPOINTS_MAX, WAYPOINT_SPACING_MIN_M, ScenarioError, parse_scenario
 
 __all__ = [
@@ -614,12 +615,18 @@ def flown_exposures(grid, fields, lat_deg, lon_deg, speed_mps, offsets_m):
     rx, ry = dy / norm, -dx / norm                         # right of track
     off = np.asarray(offsets_m, dtype=float)[:, None]
     px, py = x[None, :] + off * rx[None, :], y[None, :] + off * ry[None, :]
-    out = np.empty((len(fields), len(off)))
+    out = np.zeros((len(fields), len(off)))
     w = np.full(n, s[1] - s[0] if n > 1 else 0.0)
     w[0] *= 0.5
     w[-1] *= 0.5
+    h = grid.spacing_m
+    corners = None
     for i, f in enumerate(fields):
-        v = _bilinear(grid, f, px, py)
+        if not f.any():                 # a radar that sees nothing at this level (its exposure is 0)
+            continue
+        if corners is None:             # the points' cell corners, shared by every field
+            corners = _bilinear_corners(np.shape(f), (px - grid.x_m[0]) / h, (py - grid.y_m[0]) / h)
+        v = _bilinear_at(f, corners)
         out[i] = np.where(np.isfinite(v), v, 0.0) @ w / speed_mps
     return out
 
@@ -672,26 +679,50 @@ class GridGraph:
         return csr_matrix((weights, self.indices, self.indptr), shape=(self.n_nodes, self.n_nodes))
 
 
-def _bilinear_idx(values, u, v):
-    """Bilinear interpolation of a cell-centre field at fractional (column ``u``, row ``v``) indices.
-
-    Outside the grid, or where a corner with a positive weight is inf (forbidden), the value is inf.
-    """
-    ny, nx = values.shape
+def _bilinear_corners(shape, u, v):
+    """The four cell-centre neighbours of fractional (column ``u``, row ``v``) indices of a field of ``shape``:
+    ``(inside, ((flat index, weight), ...))`` in the order (0, 0), (0, 1), (1, 0), (1, 1) (row, column), shared by
+    every field of that shape that :func:`_bilinear_at` reads at those points."""
+    ny, nx = shape
     u, v = np.asarray(u, dtype=float), np.asarray(v, dtype=float)
     inside = (u >= 0) & (u <= nx - 1) & (v >= 0) & (v <= ny - 1)
     uu, vv = np.where(inside, u, 0.0), np.where(inside, v, 0.0)
     j0 = np.clip(np.floor(uu), 0, max(nx - 2, 0)).astype(np.intp)
     i0 = np.clip(np.floor(vv), 0, max(ny - 2, 0)).astype(np.intp)
     fu, fv = uu - j0, vv - i0
-    total = np.zeros(np.shape(uu))
+    gu, gv = 1 - fu, 1 - fv
+    r0, r1, j1 = i0 * nx, np.minimum(i0 + 1, ny - 1) * nx, np.minimum(j0 + 1, nx - 1)
+    return inside, ((r0 + j0, gu * gv), (r0 + j1, fu * gv), (r1 + j0, gu * fv), (r1 + j1, fu * fv))
+
+
+def _bilinear_at(values, corners):
+    """Bilinear interpolation of a cell-centre field at the points of :func:`_bilinear_corners`.
+
+    Outside the grid, or where a corner with a positive weight is inf (forbidden), the value is inf.
+    """
+    inside, pairs = corners
+    flat = np.ravel(values)
+    vals = [flat.take(k) for k, _ in pairs]
+    total = np.zeros(np.shape(inside))
+    if all(np.isfinite(val).all() for val in vals):       # no forbidden corner: the sum of the weighted corners
+        for val, (_, w) in zip(vals, pairs):
+            total += w * val
+        return np.where(inside, total, np.inf)
     bad = ~inside
-    for di, dj, w in ((0, 0, (1 - fu) * (1 - fv)), (0, 1, fu * (1 - fv)), (1, 0, (1 - fu) * fv), (1, 1, fu * fv)):
-        val = values[np.minimum(i0 + di, ny - 1), np.minimum(j0 + dj, nx - 1)]
+    for val, (_, w) in zip(vals, pairs):
         used = w > 0
-        bad |= used & ~np.isfinite(val)
-        total += np.where(used & np.isfinite(val), w * np.where(np.isfinite(val), val, 0.0), 0.0)
+        fin = np.isfinite(val)
+        bad |= used & ~fin
+        total += np.where(used & fin, w * np.where(fin, val, 0.0), 0.0)
     return np.where(bad, np.inf, total)
+
+
+def _bilinear_idx(values, u, v):
+    """Bilinear interpolation of a cell-centre field at fractional (column ``u``, row ``v``) indices.
+
+    Outside the grid, or where a corner with a positive weight is inf (forbidden), the value is inf.
+    """
+    return _bilinear_at(values, _bilinear_corners(np.shape(values), u, v))
 
 
 def _samples(length_cells):
@@ -1172,6 +1203,7 @@ class EvadeResult:
     radars: tuple = ()             # the sim.detection.RadarModel of each radar
     spread_m: float = 0.0          # the sideways spread every route is flown with [m]
     objective: str = "p_detect"    # what the front minimises as flown: "p_detect" or "p_stopped"
+    speeds_mps: dict = field(default_factory=dict)   # Level -> the speed its routes cruise at [m/s]
 
     def routes(self):
         """Every route: for each transponder state, the direct route and then the front."""
@@ -1201,19 +1233,43 @@ def _transponder_states(scenario, transponder):
     return states[t]
 
 
-def _hazard_key(cache, radars, grid, level, transponder_on, terrain, aircraft):
-    parts = [(r.kind.name, r.platform, r.range_m, r.scan_period_s, r.availability, r.pd_constant, r.pd_table,
-              r.refraction_k, r.masking, None if r.terrain is None else cache.terrain_key(r.terrain))
-             for r in radars]
+def _level_key(cache, grid, level, terrain, aircraft):
+    """What the altitude flown at each cell reads (:func:`level_altitude_m`)."""
     gradients = (aircraft.terrain_climb_gradient, aircraft.terrain_descent_gradient) if level.agl_m else None
-    return (parts, grid.describe(), grid.allowed.shape, level.altitude_m, level.agl_m, bool(transponder_on),
-            None if (terrain is None or level.agl_m is None) else cache.terrain_key(terrain), gradients,
-            ORBIT_PHASES, ORBIT_SPACING_M, PD_MAX)
+    return (grid.describe(), grid.allowed.shape, level.altitude_m, level.agl_m,
+            None if (terrain is None or level.agl_m is None) else cache.terrain_key(terrain), gradients)
+
+
+def _hazard_key(cache, radar, grid, level, transponder_on, terrain, aircraft):
+    """What one radar's hazard field reads (:func:`scan_hazard_per_s` at :func:`level_altitude_m`; not its
+    availability)."""
+    part = (radar.kind.name, radar.platform, radar.range_m, radar.scan_period_s, radar.pd_constant, radar.pd_table,
+            radar.refraction_k, radar.masking, None if radar.terrain is None else cache.terrain_key(radar.terrain))
+    return (part, _level_key(cache, grid, level, terrain, aircraft), bool(transponder_on), ORBIT_PHASES,
+            ORBIT_SPACING_M, PD_MAX)
+
+
+def _cached_fields(cache, radars, grid, level, transponder_on, terrain, aircraft):
+    """:func:`radar_fields`, each radar's field a part of the cache of its own (a layout that adds radars to
+    the same grid computes only theirs), the altitude flown at each cell one too."""
+    alt = []
+
+    def altitude():
+        if not alt:
+            alt.append(cache.get("level_altitude", _level_key(cache, grid, level, terrain, aircraft),
+                                 lambda: level_altitude_m(grid, level, terrain, aircraft)))
+        return alt[0]
+
+    out = np.zeros((len(radars), *grid.shape))
+    for i, r in enumerate(radars):
+        out[i] = cache.get("hazard", _hazard_key(cache, r, grid, level, transponder_on, terrain, aircraft),
+                           lambda r=r: scan_hazard_per_s(r, grid.xyz, altitude(), transponder_on))
+    return out
 
 
 def evade(scenario, budgets_km=(0, 100, 200, 400, 800), *, origin=None, dest=None, levels=None, transponder=None,
           avoid=(), spacing_m=DEFAULT_SPACING_M, campaigns=None, flights=None, seed=None, terrain=None,
-          cache=None, progress=None, spread_m=None, objective="p_detect"):
+          cache=None, progress=None, spread_m=None, objective="p_detect", rescore=True, projection=None):
     """The least-detectable routes of a scenario as they will be flown, for a set of extra-distance budgets.
 
     Every route is searched, chosen and reported as flown: with the sideways
@@ -1250,6 +1306,16 @@ def evade(scenario, budgets_km=(0, 100, 200, 400, 800), *, origin=None, dest=Non
         Sideways spread the routes are flown with (standard deviation) [m]; 0 flies them exactly as planned.
     objective : {"p_detect", "p_stopped"}
         What the front minimises as flown (the Monte Carlo's figure among the search's best candidates).
+    rescore : bool
+        False: no Monte Carlo; each budget's route is the search's best by its own P(detect) as flown
+        (``p_search``), and the routes carry their scenario documents but no summaries (``summary``,
+        ``summary_planned`` and ``track`` None; ``p_surrogate`` and ``flight_time_s`` NaN): for a caller
+        that needs only the search (the placement's adaptive flyer).
+    projection : pyproj.Transformer, optional
+        The projection of the search grid (lon/lat -> metres, ``always_xy``); default the scenario's
+        airspace projection (:func:`sim.airspace.build_airspace`), which is centred on its routes and
+        radars. A caller that searches the same endpoints against several layouts passes one, so that the
+        grid, and each radar's cached hazard field, is the same for every layout.
 
     Returns
     -------
@@ -1318,9 +1384,9 @@ def evade(scenario, budgets_km=(0, 100, 200, 400, 800), *, origin=None, dest=Non
     base_doc = route_scenario_doc(scenario, name_for("direct", states[0]), f"{scenario.info.title}: the direct route",
                                   o, d, direct_lat, direct_lon, levels[0], states[0], campaigns, flights)
     base = _parse(base_doc, scenario)
-    sim0 = prepare(base, terrain, cache, with_fences=False)
+    sim0 = prepare(base, terrain, cache, with_fences=False, exact=True)     # the radar models (no tables needed)
     radars = sim0.radars
-    transformer = build_airspace(scenario).transformer
+    transformer = build_airspace(scenario).transformer if projection is None else projection
     avoid_m = []
     for code in avoid:
         poly = country_polygon(code, transformer)
@@ -1349,8 +1415,7 @@ def evade(scenario, budgets_km=(0, 100, 200, 400, 800), *, origin=None, dest=Non
     t0 = time.perf_counter()
     for t_on in states:
         for lv in levels:
-            fr = cache.get("hazard", _hazard_key(cache, radars, grid, lv, t_on, terrain, aircraft),
-                           lambda: radar_fields(radars, grid, lv, t_on, terrain, aircraft))
+            fr = _cached_fields(cache, radars, grid, lv, t_on, terrain, aircraft)
             per_radar[(lv, t_on)], fields[(lv, t_on)] = fr, np.tensordot(avail, fr, axes=1)
             v = level_speed_mps(aircraft, lv)
 
@@ -1404,20 +1469,28 @@ def evade(scenario, budgets_km=(0, 100, 200, 400, 800), *, origin=None, dest=Non
     t0 = time.perf_counter()
     rescored = {}
 
-    def monte_carlo(lv, t_on, lat, lon, sigma_m):
+    def route_doc(lv, t_on, lat, lon, sigma_m):
+        """The route's waypoints as written (1e-6 degrees, the endpoints exact), its length and its scenario."""
         lat, lon = np.round(lat, 6), np.round(lon, 6)
         lat[0], lon[0], lat[-1], lon[-1] = o.lat_deg, o.lon_deg, d.lat_deg, d.lon_deg
+        length = route_length_m(lat, lon)
+        if len(lat) == 2:          # the geodesic: "direct" at the first level, named with its level at another
+            label = "direct" if lv == levels[0] else f"direct-{lv.key}"
+            title = f"{scenario.info.title}: the direct route" + ("" if lv == levels[0] else f" at {lv.label}")
+        else:
+            label = f"{(length - great_circle) / 1000:.1f}km-{lv.key}"
+            title = (f"{scenario.info.title}: least-detectable route ({(length - great_circle) / 1000:,.1f} km "
+                     f"extra, {lv.label})")
+        doc = route_scenario_doc(scenario, name_for(label, t_on),
+                                 title, o, d, lat, lon, lv, t_on, campaigns, flights, spread_m=sigma_m,
+                                 description=_description(scenario, o, d, lv, t_on, length - great_circle,
+                                                          avoid, sigma_m))
+        return lat, lon, length, doc
+
+    def monte_carlo(lv, t_on, lat, lon, sigma_m):
+        lat, lon, length, doc = route_doc(lv, t_on, lat, lon, sigma_m)
         key = (lv, t_on, tuple(lat), tuple(lon), sigma_m)
         if key not in rescored:
-            length = route_length_m(lat, lon)
-            direct_route = len(lat) == 2
-            title = (f"{scenario.info.title}: " + ("the direct route" if direct_route else
-                     f"least-detectable route ({(length - great_circle) / 1000:,.1f} km extra, {lv.label})"))
-            doc = route_scenario_doc(scenario, name_for("direct" if direct_route else f"{(length - great_circle) / 1000:.1f}km"
-                                                        f"-{lv.key}", t_on),
-                                     title, o, d, lat, lon, lv, t_on, campaigns, flights, spread_m=sigma_m,
-                                     description=_description(scenario, o, d, lv, t_on, length - great_circle,
-                                                              avoid, sigma_m))
             sim = prepare(_parse(doc, scenario), terrain, cache)
             rescored[key] = (lat, lon, length, doc, summarize(sim, run(sim, campaigns, flights, seed,
                                                                         keep_flights=False)), sim)
@@ -1430,18 +1503,45 @@ def evade(scenario, budgets_km=(0, 100, 200, 400, 800), *, origin=None, dest=Non
             return summary.get("response", {}).get("p_stopped", summary["p_detect"])
         return summary["p_detect"]
 
+    def searched(label, budget, c):
+        """The route of a candidate with the search's figures only (``rescore`` False)."""
+        lat, lon, length, doc = route_doc(c.level, c.t_on, c.lat, c.lon, spread)
+        return EvadeRoute(label, budget, c.level, c.t_on, lat, lon, length, length - great_circle,
+                          route_cost(grid, fields[(c.level, c.t_on)], lat, lon, level_speed_mps(aircraft, c.level)),
+                          c.search, c.method, float("nan"), float("nan"), doc, None, None, None, spread, c.p_flown)
+
     def finish(label, budget, c):
+        if not rescore:
+            return searched(label, budget, c)
         lat, lon, length, doc, summary, sim = flown = monte_carlo(c.level, c.t_on, c.lat, c.lon, spread)
         planned = monte_carlo(c.level, c.t_on, c.lat, c.lon, 0.0) if spread > 0 else flown
         track = planned[5].routes[0]                # the planned line: its hazards, time and fuel
         hz = route_hazards(planned[5].radars, track, c.t_on)
-        time_s, fuel_kg = route_time_and_fuel(track, aircraft)
+        cost = route_time_and_fuel(track, aircraft)
+        time_s, fuel_kg = cost.flight_time_s, cost.fuel_kg
         return EvadeRoute(label, budget, c.level, c.t_on, lat, lon, length, length - great_circle,
                           route_cost(grid, fields[(c.level, c.t_on)], lat, lon, level_speed_mps(aircraft, c.level)),
                           c.search, c.method, float(-np.expm1(-np.sum(avail * hz))),
                           float(1.0 - np.prod(1.0 - avail * -np.expm1(-hz))), doc, summary, sim.routes[0],
                           planned[4], spread, c.p_flown, time_s, fuel_kg)
 
+    ranges = {}
+
+    def within_range(c):
+        """Whether the aircraft can fly the route at its level: at low level it burns more fuel per km, so its
+        range is shorter there (the route's scenario would be refused: sim.scenario checks it)."""
+        if range_m is None or c.level.agl_m is None or c.length_m * low_ratio <= range_m:
+            return True
+        key = (c.level, tuple(np.round(c.lat, 6)), tuple(np.round(c.lon, 6)))
+        if key not in ranges:
+            try:
+                _parse(route_scenario_doc(scenario, "range", "range", o, d, c.lat, c.lon, c.level, False), scenario)
+                ranges[key] = True
+            except ScenarioError:
+                ranges[key] = False
+        return ranges[key]
+
+    low_ratio = float(fuel_per_m_ratio(aircraft.cruise_speed_mps, aircraft.low_level_speed_mps, aircraft.fuel))
     direct, front = {}, {}
     for t_on in states:
         lv0 = levels[0]
@@ -1453,10 +1553,13 @@ def evade(scenario, budgets_km=(0, 100, 200, 400, 800), *, origin=None, dest=Non
         for b in budgets:
             pool = sorted({(round(c.p_flown, 6), c.length_m, c.level.label, tuple(np.round(c.lat, 6)),
                             tuple(np.round(c.lon, 6))): c for lv in levels for c in cands[(lv, t_on)]
-                           if c.budget_m <= b}.items())
+                           if c.budget_m <= b and within_range(c)}.items())
             if not pool:
                 notes.append(f"no route within {b / 1000:,.0f} km extra" + (f" avoiding {', '.join(avoid)}"
                                                                           if avoid else ""))
+                continue
+            if not rescore:                 # the search's best by its P as flown (the pool's order: then shorter)
+                points.append(finish(f"{b / 1000:g}km", b, dataclasses.replace(pool[0][1], t_on=t_on)))
                 continue
             near = [c for k, c in pool if k[0] <= pool[0][0][0] + RESCORE_MARGIN]
             top = [dataclasses.replace(c, t_on=t_on) for c in near[:RESCORE_CANDIDATES]]
@@ -1470,7 +1573,8 @@ def evade(scenario, budgets_km=(0, 100, 200, 400, 800), *, origin=None, dest=Non
     timings["rescore_s"] = time.perf_counter() - t0
     timings["total_s"] = time.perf_counter() - t_start
     return EvadeResult(scenario, o, d, levels, states, budgets, avoid, grid, fields, direct, front, great_circle,
-                       speed, campaigns, flights, seed, timings, tuple(notes), radars, spread, objective)
+                       speed, campaigns, flights, seed, timings, tuple(notes), radars, spread, objective,
+                       {lv: level_speed_mps(aircraft, lv) for lv in levels})
 
 
 def _parse(doc, scenario):
@@ -1521,12 +1625,6 @@ def level_speed_mps(aircraft, level):
     return float(low) if (level.agl_m is not None and low) else float(aircraft.cruise_speed_mps)
 
 
-def route_time_and_fuel(track, aircraft):
-    """A route's flight time [s] and fuel burnt [kg] (None: the aircraft model states no fuel flow), from
-    the Monte Carlo's track of it (:class:`sim.routes.RouteTrack`)."""
-    return float(track.t_s[-1] - track.t_s[0]), None
-
-
 def polish(grid, fields, availability, lat_deg, lon_deg, speed_mps, offsets_m, max_length_m, turns=POLISH_TURNS,
            step_m=None, min_step_m=POLISH_MIN_STEP_M):
     """A route moved, turn by turn, to lower its P(detect) as flown (:func:`p_flown`) within a length.
@@ -1535,7 +1633,9 @@ def polish(grid, fields, availability, lat_deg, lon_deg, speed_mps, offsets_m, m
     pattern search: each turn in turn tries a step of ``step_m`` (default the
     grid spacing) in each of 8 directions and keeps the first that lowers the
     P as flown without making the route longer than ``max_length_m``
-    (geodesic legs) or crossing a forbidden cell; the step halves when no
+    (geodesic legs), bringing two waypoints closer than
+    :data:`WAYPOINT_SPACING_M` (the scenario format's spacing) or crossing a
+    forbidden cell; the step halves when no
     turn moves, down to ``min_step_m``. The grid cannot place a turn closer
     than a cell, nor measure a small budget (:data:`GRID_EXCESS`): this is
     where a route threading a narrow gap between two coverages finds its line.
@@ -1552,8 +1652,9 @@ def polish(grid, fields, availability, lat_deg, lon_deg, speed_mps, offsets_m, m
     def score(pts):
         la, lo = grid.to_lat_lon(pts[:, 0], pts[:, 1])
         la[0], lo[0], la[-1], lo[-1] = lat[0], lon[0], lat[-1], lon[-1]
-        if route_length_m(la, lo) > max_length_m or not np.isfinite(
-                _segment_costs(grid, forbidden, pts[:-1], pts[1:], 1.0).sum()):
+        legs = leg_geometry(la, lo)[1]
+        if (float(legs.sum()) > max_length_m or float(legs.min()) < WAYPOINT_SPACING_M   # a route the format takes
+                or not np.isfinite(_segment_costs(grid, forbidden, pts[:-1], pts[1:], 1.0).sum())):
             return np.inf, la, lo
         return p_flown(flown_exposures(grid, fields, la, lo, speed_mps, offsets_m), availability), la, lo
 

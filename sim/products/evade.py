@@ -576,7 +576,7 @@ def write_evade(stage, result):
                    "avoid": list(result.avoid), "spread_km": round(result.spread_m / 1000.0, 3),
                    "objective": result.objective, "grid_spacing_km": g.spacing_m / 1000.0,
                    "grid_cells": int(g.allowed.sum()), "neighbours": 16,
-                   "cruise_speed_kmh": round(result.speed_mps * 3.6, 3),
+                   "speed_kmh": {lv.label: round(v * 3.6, 3) for lv, v in result.speeds_mps.items()},
                    "monte_carlo": {"campaigns": result.campaigns, "flights_per_campaign": result.flights,
                                    "seed": result.seed}},
         "figures": _flown_text(result), "columns": {k: FRONT_COLUMNS.get(k, "") for k in header},
