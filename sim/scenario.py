@@ -14,6 +14,7 @@ import math
 import os
 import re
 import stat
+import sys
 import tomllib
 import unicodedata
 from dataclasses import dataclass, field
@@ -1057,6 +1058,20 @@ def _regular_file(path, st):
                                         f"{SCENARIO_MAX_BYTES:,} bytes (1 MiB)")
 
 
+def _toml_loads(text, source, key=None):
+    """:func:`tomllib.loads`, with what it cannot take said as bad input: a document nested deeper than
+    Python's recursion allows, an integer of more digits than Python converts (4,300)."""
+    try:
+        return tomllib.loads(text)
+    except tomllib.TOMLDecodeError:
+        raise
+    except RecursionError:
+        raise ScenarioError(source, key, "nested too deeply (arrays or tables inside one another)") from None
+    except ValueError:               # int("1" * 5000): Python's limit on integer digits
+        raise ScenarioError(source, key, f"holds an integer of more than {sys.get_int_max_str_digits():,} digits "
+                                         "(no scenario value is that long)") from None
+
+
 def read_toml(path):
     """Read a TOML file; errors become :class:`ScenarioError`.
 
@@ -1073,7 +1088,7 @@ def read_toml(path):
             data = fh.read(SCENARIO_MAX_BYTES + 1)
         if len(data) > SCENARIO_MAX_BYTES:
             raise ScenarioError(path, None, f"is over {SCENARIO_MAX_BYTES:,} bytes: a scenario file is at most 1 MiB")
-        return tomllib.loads(data.decode("utf-8"))
+        return _toml_loads(data.decode("utf-8"), path)
     except FileNotFoundError:
         raise ScenarioError(path, None, "no such file") from None
     except OSError as e:      # a symlink loop, no permission, a name too long
@@ -1223,10 +1238,12 @@ def split_override(text, source="<scenario>"):
     return key, rest[1:].strip()
 
 
-def parse_override_value(text):
-    """A ``--set`` value: TOML (``3000``, ``true``, ``"text"``, ``[1, 2]``), else the bare word as a string."""
+def parse_override_value(text, source="--set", key=None):
+    """A ``--set`` value: TOML (``3000``, ``true``, ``"text"``, ``[1, 2]``), else the bare word as a string.
+    A value no scenario holds and the TOML reader cannot take (brackets nested a thousand deep, an integer
+    of over 4,300 digits) is a :class:`ScenarioError` naming ``key``."""
     try:
-        return tomllib.loads(f"v = {text}")["v"]
+        return _toml_loads(f"v = {text}", source, key)["v"]
     except tomllib.TOMLDecodeError:
         return text
 
@@ -1265,7 +1282,7 @@ def apply_override(doc, text, source="<scenario>"):
             node = items[idx]
         elif last:
             _drop_other_spellings(node, name)
-            node[name] = parse_override_value(value_text)
+            node[name] = parse_override_value(value_text, source, key)
         else:
             if name not in node:
                 node[name] = {}

@@ -630,3 +630,16 @@ def test_read_flights_and_parquet_give_the_names_back_as_written(evil_brief, tmp
     write_part(tmp_path / "part.parquet", header, rows)
     table = pq.read_table(tmp_path / "part.parquet").to_pydict()
     assert table["route"] == list(flights["route"])       # the workers' Parquet holds the names as written
+
+
+@pytest.mark.parametrize("text", ["x = " + "[" * 30_000 + "]" * 30_000, "x = " + "1" * 60_000])
+def test_a_toml_the_reader_cannot_take_exits_2_in_one_line(run_cli, tmp_path, text):
+    # issue 26: 30,000 nested arrays (Python's TOML reader recurses) or a 60,000-digit integer (Python refuses
+    # integers of over 4,300 digits) in a file or a --set value exited 1 with a traceback's last line
+    path = tmp_path / "hostile.toml"
+    path.write_text(text + "\n", encoding="utf-8")
+    code, out, err = run_cli("validate", path)
+    assert code == 2 and len(err.strip().splitlines()) == 1 and str(path) in err
+    value = text.split(" = ", 1)[1]
+    code, out, err = run_cli("validate", SCENARIOS / "iraq_2012_baseline.toml", "--set", f"aircraft.rcs_m2={value}")
+    assert code == 2 and len(err.strip().splitlines()) == 1 and "aircraft.rcs_m2" in err
