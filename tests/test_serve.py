@@ -469,6 +469,56 @@ def test_map_layers_against_the_geometry(client, planner):
     assert layers["tracks_drawn"] == 10 and all(f["properties"]["detected"] for f in layers["tracks"]["features"])
 
 
+def test_map_layers_say_a_radar_switched_off(client):
+    # issue 28: a radar at availability 0 is drawn as off. The page's layer JSON carries each radar's state as
+    # run; the references: the overrides sent and the scenario file read with tomllib (the radars left alone
+    # keep the file's availability), and the run's own per-radar table (up for 0% of flights when off)
+    doc = tomllib.loads((SCENARIOS / "iraq_2012_transponder_off.toml").read_text(encoding="utf-8"))
+    set_to = {"Kirkuk PSR": 0.0, "Baghdad PSR": 0.5}
+    r = _run(client, overrides=[[f"radar[{n}].availability", str(a)] for n, a in set_to.items()]).json()
+    layers = r["layers"]
+    want = {x["name"]: set_to.get(x["name"], x["availability"]) for x in doc["radar"]}
+    coverage = {f["properties"]["name"]: f["properties"] for f in layers["coverage"]["features"]}
+    sites = {f["properties"]["name"]: f["properties"] for f in layers["radars"]["features"]}
+    assert set(coverage) == set(want) and set(sites) <= set(want)
+    for name, a in want.items():
+        for p in (coverage[name], *([sites[name]] if name in sites else [])):
+            assert p["availability"] == a, name
+            assert p["state"] == ("off" if a == 0 else "part-time" if a < 1 else "on"), name
+    off = coverage["Kirkuk PSR"]
+    assert off["label"] == "Kirkuk PSR (off)" and off["availability_text"] == "off (availability 0)"
+    assert coverage["Baghdad PSR"]["label"] == "Baghdad PSR (up 50%)"
+    # the legend's facts: which radars are off and how it says so
+    assert layers["radars_off"] == ["Kirkuk PSR"] and layers["off_text"] == "off (availability 0)"
+    assert r["summary"]["radars"]["Kirkuk PSR"]["p_up"] == 0.0          # the run had it off
+    # with every radar as the file says, none is off
+    assert _run(client).json()["layers"]["radars_off"] == []
+
+
+def test_results_carry_the_inputs_they_were_computed_for(client):
+    # the page marks a result stale against these; the Compare tab keeps one row per distinct inputs
+    sha = hashlib.sha256((SCENARIOS / "iraq_2012_transponder_off.toml").read_bytes()).hexdigest()
+    over = [["aircraft.transponder_on_probability", " 0.5 "]]
+    a, b = (_run(client, overrides=over, campaigns=3, seed=7).json() for _ in range(2))
+    assert a["inputs"] == {"scenario": "iraq_2012_transponder_off", "sha256": sha, "campaigns": 3, "seed": 7,
+                           "overrides": ["detection.terrain=false", "aircraft.transponder_on_probability=0.5"]}
+    assert b["inputs"] == a["inputs"] and b["summary"] == a["summary"] and b["run_id"] != a["run_id"]
+    other = _run(client, overrides=over, campaigns=3, seed=8).json()
+    assert other["inputs"] != a["inputs"]
+    # the scenario's identity on the page: its name, its file's hash, the tool's version
+    from sim import __version__
+    assert (a["scenario_name"], a["sha256"], a["sha256_short"], a["version"]) == (
+        "iraq_2012_transponder_off", sha, sha[:12], __version__)
+    desc = client.get("/api/scenario", params={"id": "iraq_2012_transponder_off"}).json()
+    assert (desc["sha256"], desc["sha256_short"], desc["version"]) == (sha, sha[:12], __version__)
+    # an upload's hash is its bytes'
+    text = straight(campaigns=2, flights=3).encode()
+    sid = client.post("/api/upload", content=text, headers={"x-filename": "hash.toml"}).json()["id"]
+    assert client.get("/api/scenario", params={"id": sid}).json()["sha256"] == hashlib.sha256(text).hexdigest()
+    sweep = client.post("/api/sweep", json={"scenario": "iraq_2012_transponder_off", "overrides": FAST,
+                                            "key": "detection.track_m", "values": "1", "campaigns": 2}).json()
+    assert sweep["inputs"]["overrides"] == ["detection.terrain=false"] and sweep["inputs"]["campaigns"] == 2
+
 def test_a_draws_only_what_if_prepares_nothing(client, planner):
     _run(client, scenario="iraq_2012_baseline", campaigns=2)
     before = {k: dict(v) for k, v in planner.cache.stats.items()}["computed"]
@@ -684,3 +734,167 @@ def test_page_in_chromium(browser_page, run_cli, tmp_path):
     png = page.screenshot(path=str(out / "serve-page.png"))
     assert png[:8] == b"\x89PNG\r\n\x1a\n" and int.from_bytes(png[16:20], "big") == 1440
     assert all(urlparse(u).hostname == "127.0.0.1" for u in requests)
+
+
+def _visible_labels(page):
+    """The map's permanent labels as shown: [text, left, top, right, bottom] (page pixels)."""
+    return page.evaluate("""() => [...state.map.getPane('labels').querySelectorAll('.leaflet-tooltip')]
+        .filter((t) => t.style.visibility !== 'hidden' && t.style.opacity !== '0')
+        .map((t) => { const r = t.getBoundingClientRect(); return [t.textContent, r.left, r.top, r.right, r.bottom]; })""")
+
+
+@pytest.mark.slow   # CI only (.ci/run): after test_page_in_chromium (the same page), about 40 s
+def test_page_never_shows_a_stale_answer_in_chromium(browser_page, monkeypatch, tmp_path):
+    """Issue 28 on the page: stale markers, the teams' layers dropped, Compare one row per distinct run with
+    its deltas, a CSV and deletion, a radar off drawn as off, the map's PNG, the brief's progress, and the
+    page at 1280x720."""
+    page, planner, url, requests, console, expect, sent = browser_page
+    xpdr = 'input[data-key="aircraft.transponder_on_probability"]'
+    stale = page.locator("#tab-whatif .stale-note")
+    shown = page.locator("#headline").text_content()
+    # an edited control marks the headline and the map "not run for these inputs" until Run; undone, unmarked
+    before = page.input_value(xpdr)
+    page.fill(xpdr, "0.5")
+    expect(stale).to_be_visible()
+    expect(stale).to_contain_text("Not run for these inputs")
+    expect(page.locator("#map .map-stale")).to_be_visible()
+    assert "stale" in page.get_attribute("#map", "class") and page.locator("#headline").text_content() == shown
+    assert "stale" in page.get_attribute('.tabs button[data-tab="whatif"]', "class")
+    page.fill(xpdr, before)
+    expect(stale).to_be_hidden()
+    expect(page.locator("#map .map-stale")).to_be_hidden()
+
+    # Compare: the same inputs twice give one row, refreshed in place
+    rows = page.locator("#compare-table tr[data-key]")
+    page.fill(xpdr, "0.5")
+    for _ in range(2):
+        page.click("#run")
+        expect(page.locator("#status")).to_contain_text("Done", timeout=60_000)
+        expect(stale).to_be_hidden()
+    n = rows.count()
+    assert n == len(set(rows.evaluate_all("(rs) => rs.map((r) => r.dataset.key)")))
+    assert page.evaluate("() => state.history.filter((h) => h.r.pageKey === state.run.pageKey).length") == 1
+
+    # the red team on a small budget draws its routes; a changed input takes them off the map, said on its tab
+    page.click('.tabs button[data-tab="red"]')
+    page.fill("#evade-budgets", "50")
+    page.fill("#evade-campaigns", "4")
+    page.click("#evade-run")
+    expect(page.locator("#status")).to_contain_text("Red team: done", timeout=120_000)
+    page.click('.tabs button[data-tab="whatif"]')
+    assert page.evaluate("() => state.map.hasLayer(state.teamLayers['Red team routes'])")
+    assert page.locator("#map .team-label").count() > 0
+    # Kirkuk PSR unticked from the keyboard (Enter on its checkbox, as Space)
+    box = page.locator('input[data-radar="Kirkuk PSR"]')
+    box.focus()
+    page.keyboard.press("Enter")
+    assert not box.is_checked()
+    expect(page.locator("#map .team-label")).to_have_count(0)
+    assert not page.evaluate("() => state.map.hasLayer(state.teamLayers['Red team routes'])")
+    expect(page.locator("#tab-red .stale-note")).to_contain_text("Not run for these inputs")
+    # run: Kirkuk PSR is drawn as off (outlined and dotted, never filled) and the legend says so
+    page.click("#run")
+    expect(page.locator("#status")).to_contain_text("Done", timeout=60_000)
+    expect(stale).to_be_hidden()
+    expect(page.locator(".legend")).to_contain_text("off (availability 0): Kirkuk PSR")
+    style = page.evaluate("() => state.layers['coverage:Kirkuk PSR'].getLayers()[0].options")
+    assert style["fill"] is False and style["dashArray"] and style["color"] != page.evaluate("state.info.colors.primary")
+    assert "Coverage: Kirkuk PSR (off)" in page.locator(".leaflet-control-layers-overlays").text_content()
+    assert page.locator("#map .team-label").count() == 0         # the routes were for Kirkuk on
+
+    # Compare: deltas of P(detect) and P(stopped) against the chosen reference; CSV; delete a row
+    page.click('.tabs button[data-tab="compare"]')
+    assert page.locator("#compare-table tr[data-key]").count() == n + 1
+    page.locator("#compare-table tr[data-key]").nth(n).locator('input[type="radio"]').check()
+    with page.expect_download() as got:
+        page.click("#compare-csv")
+    import csv
+    table = list(csv.DictReader(io.StringIO(Path(got.value.path()).read_text(encoding="utf-8"))))
+    history = page.evaluate("() => state.history.map((h) => h.r.summary)")
+    assert len(table) == len(history) == n + 1 and [t["reference"] for t in table] == ["no"] * n + ["yes"]
+    ref = history[n]
+    for t, s in zip(table, history):
+        assert float(t["p_detect"]) == s["p_detect"]
+        d_detect = next(v for k, v in t.items() if k.startswith("delta_p_detect_vs_row_"))
+        d_stopped = next(v for k, v in t.items() if k.startswith("delta_p_stopped_vs_row_"))
+        if t["reference"] == "no":       # the differences by hand from the runs' own summaries
+            assert float(d_detect) == pytest.approx(s["p_detect"] - ref["p_detect"], abs=1e-12)
+            assert float(d_stopped) == pytest.approx(s["response"]["p_stopped"] - ref["response"]["p_stopped"], abs=1e-12)
+        else:
+            assert d_detect == d_stopped == ""
+    first = page.locator("#compare-table tr[data-key]").first
+    assert first.locator("td").nth(5).text_content().strip()          # Δ P(detect) shown
+    assert first.locator("td").nth(7).text_content().strip()          # Δ P(stopped) shown
+    first.get_by_role("button", name="delete row 1").click()
+    assert page.locator("#compare-table tr[data-key]").count() == n
+    # a message about another tab's action does not stay on this one
+    page.click('.tabs button[data-tab="sweep"]')
+    page.fill("#sweep-values", "0,x")
+    page.click("#sweep-run")
+    expect(page.locator("#status")).to_contain_text("Sweep not run")
+    page.click('.tabs button[data-tab="compare"]')
+    expect(page.locator("#status")).not_to_contain_text("Sweep not run")
+
+    # the map as it stands, as a PNG drawn in the page (no request leaves it)
+    page.click('.tabs button[data-tab="whatif"]')
+    n_requests = len(requests)
+    with page.expect_download() as got:
+        page.click("#map .map-export")
+    png = Path(got.value.path()).read_bytes()
+    box_px = page.evaluate("() => { const r = state.map.getContainer().getBoundingClientRect(); return [r.width, r.height]; }")
+    assert png[:8] == b"\x89PNG\r\n\x1a\n" and int.from_bytes(png[16:20], "big") == round(box_px[0])
+    assert int.from_bytes(png[20:24], "big") > round(box_px[1])         # the view and the band naming its run
+    assert len(requests) == n_requests
+
+    # brief.pdf takes seconds: the page says it is building, then saves it
+    def slow_brief(where, scenario, **kw):
+        import time
+        time.sleep(2.5)
+        where.mkdir(parents=True, exist_ok=True)
+        (where / "brief.pdf").write_bytes(b"%PDF-1.4 stand-in")
+    monkeypatch.setattr(planner_module, "simulate_to", slow_brief)
+    with page.expect_download(timeout=60_000) as got:
+        page.locator("#downloads a", has_text="brief.pdf").click()
+        expect(page.locator("#status")).to_contain_text("Building brief.pdf")
+        assert "busy" in page.get_attribute("#status", "class")
+    assert Path(got.value.path()).read_bytes() == b"%PDF-1.4 stand-in"
+    expect(page.locator("#status")).to_contain_text("brief.pdf built")
+
+    # the keyboard reaches every control: nothing shown is out of the tab order
+    out_of_order = page.evaluate("""() => [...document.querySelectorAll('input, select, button, a[href], textarea')]
+        .filter((e) => e.offsetParent !== null && e.tabIndex < 0).map((e) => e.outerHTML.slice(0, 80))""")
+    assert out_of_order == []
+    assert not [m for m in console if m[0] == "pageerror"], console
+
+    # the page at 1280x720: Tehran and Damascus in the first view, the legend under a third of the map, no
+    # two labels overlapping, and the scenario's name, file hash and the tool's version shown
+    small = page.context.browser.new_page(viewport={"width": 1280, "height": 720})
+    try:
+        small.route("**/*", lambda r: r.continue_() if urlparse(r.request.url).hostname == "127.0.0.1" else r.abort())
+        small.goto(url)
+        expect(small.locator("#headline")).to_contain_text("P(detect)", timeout=90_000)
+        small.wait_for_timeout(300)
+        for name, lat, lon in (("Tehran Mehrabad", 35.6892, 51.3134), ("Damascus", 33.4114, 36.5156)):
+            assert small.evaluate(f"() => state.map.getBounds().contains([{lat}, {lon}])"), name
+        m = small.evaluate("() => { const r = state.map.getContainer().getBoundingClientRect(); return [r.left, r.top, r.right, r.bottom]; }")
+        assert m[0] >= 0 and m[1] >= 0 and m[2] <= 1280 and m[3] <= 720          # the whole map on the screen
+        lg = small.locator(".legend").bounding_box()
+        assert lg["width"] * lg["height"] < (m[2] - m[0]) * (m[3] - m[1]) / 3
+        labels = _visible_labels(small)
+        assert any(t.startswith("Tehran") for t, *_ in labels) and any(t.startswith("Damascus") for t, *_ in labels)
+        for i, (ta, *a) in enumerate(labels):
+            assert m[0] <= a[0] and a[2] <= m[2] and m[1] <= a[1] and a[3] <= m[3], ta
+            for tb, *b in labels[i + 1:]:
+                assert a[2] <= b[0] or b[2] <= a[0] or a[3] <= b[1] or b[3] <= a[1], (ta, tb)
+        from sim import __version__
+        sha = hashlib.sha256((SCENARIOS / "iraq_2012_baseline.toml").read_bytes()).hexdigest()
+        assert small.locator("#run-identity").text_content() == (
+            f"iraq_2012_baseline · file sha256 {sha[:12]} · airpicture {__version__}")
+        assert small.locator(".leaflet-control-scale-line").text_content().strip().endswith("km")
+        small.mouse.move(m[0] + 200, m[1] + 200)
+        assert re.fullmatch(r"\d+\.\d{4}°N \d+\.\d{4}°E", small.locator("#map .coords").text_content())
+        out = ROOT / "build" / "test-artefacts"
+        out.mkdir(parents=True, exist_ok=True)
+        small.screenshot(path=str(out / "serve-page-1280x720.png"))
+    finally:
+        small.close()

@@ -17,6 +17,13 @@ status; the server never stops on one):
   copies of a radar go against the fixed flyer (``airpicture place``; the adaptive flyer is the command line's);
 - ``GET /api/download/RUN/NAME?token=TOKEN``: a run's files (:data:`~sim.serve.planner.DOWNLOADS`).
 
+A run, a sweep and a red-team answer carry the ``inputs`` they were computed for
+(:meth:`~sim.serve.planner.Planner.inputs`: the scenario and its file's SHA-256, the overrides, campaigns
+and seed), against which the page marks what it shows "not run for these inputs" and keeps one Compare
+row per distinct run; a run and a scenario's details carry its identity (name, file hash, version:
+:meth:`~sim.serve.planner.Planner.identity`), and a run's map layers each radar's state as run
+(:mod:`sim.serve.layers`: a radar switched off is drawn as off).
+
 Every endpoint that computes or reads what was uploaded or run (scenario, upload, run, sweep, evade,
 place, download) needs this server's token (:data:`TOKEN_HEADER`, or for a download, which a link
 makes, the ``token`` query parameter); without it, or with another, the answer is 403 and nothing is

@@ -7,6 +7,12 @@ metres to lon/lat for Leaflet. Coverage polygons are the slow part (terrain
 masking along every ray): :func:`coverage_m` keeps them in the page's
 :class:`~sim.prepcache.PrepCache`, keyed by what a radar's coverage reads, so
 a what-if that changes only draws or the response draws them at once.
+
+Each radar's coverage and site carry its state as run (the what-if's
+availability: ``availability``, ``state`` ``"on"``, ``"part-time"`` or
+``"off"``, and ``label``, the words of :mod:`sim.products.coverage`), so the
+page draws a radar switched off as off (its coverage outlined, dashed, not
+filled, and "off" in the legend) and names a part-time one's availability.
 """
 import dataclasses
 
@@ -16,6 +22,7 @@ from pyproj.enums import TransformDirection
 
 from geo.coverage import polygon_to_geojson_feature
 from sim.products.brief import coverage_level, coverage_polygons, map_layers
+from sim.products.coverage import OFF_TEXT, availability_text, radar_label, radar_state
 
 __all__ = ["coverage_m", "map_geojson", "ROUTE_SIMPLIFY_M", "DECIMALS"]
 
@@ -65,32 +72,47 @@ def _collection(features):
     return {"type": "FeatureCollection", "features": list(features)}
 
 
+def _radar_properties(r):
+    """A radar's state as run: ``availability``, ``state`` (:func:`~sim.products.coverage.radar_state`),
+    ``availability_text`` ("" when always up) and ``label`` (its name with its availability)."""
+    a = float(r.availability)
+    return {"availability": a, "state": radar_state(a), "availability_text": availability_text(a),
+            "label": radar_label(r.name, a)}
+
+
 def map_geojson(sim, result, cache):
     """The map of a run, as a dict of GeoJSON FeatureCollections and facts for the legend.
 
     Keys: ``routes``, ``coverage`` (one polygon per radar; ``hidden`` when
-    the radar can see no flight of the run), ``radars`` (sites), ``orbits``,
+    the radar can see no flight of the run; its state as run:
+    :func:`_radar_properties`), ``radars`` (sites, with their state), ``orbits``,
     ``tracks`` (``detected`` true/false), ``first_detections``,
     ``intercepts``, ``interceptors``, ``sites`` (labelled points, with
     ``priority`` and ``airport``), and ``coverage_label``, ``focus_iso_a3``,
     ``airspace``, ``flights_total``, ``flights_detected``, ``tracks_drawn``,
-    ``bounds`` (``[[south, west], [north, east]]`` of what must show).
+    ``bounds`` (``[[south, west], [north, east]]`` of what must show),
+    ``radars_off`` (the names of the radars switched off) and ``off_text``
+    (how the legend says it).
     """
     layers = map_layers(sim, result, coverage=coverage_m(sim, cache))
     tr = layers.transformer
     routes = [_feature("LineString", _lonlat(tr, shapely.get_coordinates(
                   shapely.simplify(shapely.LineString(xy), ROUTE_SIMPLIFY_M))), name=name, weight=float(p))
               for name, xy, p in zip(layers.route_names, layers.route_xy, sim.route_p)]
+    state = [_radar_properties(r) for r in sim.radars]         # the what-if's radars, as run
     coverage = []
-    for name, kind, hidden, g in zip(layers.radar_names, layers.radar_kinds, layers.radar_hidden, layers.coverage):
-        f = polygon_to_geojson_feature(g, tr, {"name": name, "kind": kind, "hidden": bool(hidden)}, decimals=DECIMALS)
+    for name, kind, hidden, g, st in zip(layers.radar_names, layers.radar_kinds, layers.radar_hidden, layers.coverage,
+                                         state):
+        f = polygon_to_geojson_feature(g, tr, {"name": name, "kind": kind, "hidden": bool(hidden), **st},
+                                       decimals=DECIMALS)
         if f["geometry"] is not None:
             coverage.append(f)
-    radars = [_feature("Point", _lonlat(tr, xy)[0], name=name, kind=kind, kind_label=label)
-              for name, kind, label, xy in zip(layers.radar_names, layers.radar_kinds, layers.radar_kind_labels,
-                                               layers.radar_xy) if np.isfinite(xy).all()]
-    orbits = [_feature("LineString", _lonlat(tr, xy), name=name, kind=kind)
-              for name, kind, xy in zip(layers.radar_names, layers.radar_kinds, layers.radar_orbit_xy) if len(xy)]
+    radars = [_feature("Point", _lonlat(tr, xy)[0], name=name, kind=kind, kind_label=label, **st)
+              for name, kind, label, xy, st in zip(layers.radar_names, layers.radar_kinds, layers.radar_kind_labels,
+                                                   layers.radar_xy, state) if np.isfinite(xy).all()]
+    orbits = [_feature("LineString", _lonlat(tr, xy), name=name, kind=kind, **st)
+              for name, kind, xy, st in zip(layers.radar_names, layers.radar_kinds, layers.radar_orbit_xy, state)
+              if len(xy)]
     tracks = [_feature("LineString", _lonlat(tr, xy), detected=bool(d))          # the rare misses drawn last, on top
               for xy, d in sorted(zip(layers.track_xy, layers.track_detected), key=lambda t: bool(not t[1]))]
     first = [_feature("Point", c) for c in _lonlat(tr, layers.first_xy)]
@@ -110,4 +132,5 @@ def map_geojson(sim, result, cache):
             "sites": _collection(sites), "coverage_label": layers.coverage_label, "terrain": layers.terrain,
             "focus_iso_a3": layers.focus_iso_a3, "airspace": layers.airspace_name,
             "flights_total": layers.flights_total, "flights_detected": layers.flights_detected,
-            "tracks_drawn": len(tracks), "bounds": bounds}
+            "tracks_drawn": len(tracks), "bounds": bounds,
+            "radars_off": [r.name for r, st in zip(sim.radars, state) if st["state"] == "off"], "off_text": OFF_TEXT}

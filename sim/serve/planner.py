@@ -19,6 +19,7 @@ the same seed and size; downloads run it again through
 ...     r["flights"], r["overrides"]
 (60, ['detection.terrain=false'])
 """
+import hashlib
 import math
 import re
 import secrets
@@ -32,6 +33,7 @@ from collections import OrderedDict
 from dataclasses import dataclass
 from pathlib import Path
 
+from sim import __version__
 from sim.analysis import sweep
 from sim.analysis.metrics import MetricError
 from sim.catalog import resolve_scenario, shipped_dir, shipped_scenarios
@@ -47,7 +49,7 @@ from sim.serve.layers import map_geojson
 
 __all__ = ["Planner", "PageError", "MAX_FLIGHTS", "TARGET_FLIGHTS", "MAX_SWEEP_VALUES", "MAX_RUNS_KEPT",
            "MAX_UPLOADS", "DOWNLOADS", "UPLOAD_MAX_BYTES", "TEAM_CAMPAIGNS", "MAX_BUDGETS", "EVADE_LEVELS",
-           "PLACE_ADD_MAX", "PLACE_GRID_KM", "VALUE_MAX_DEPTH", "VALUE_MAX_DIGITS"]
+           "PLACE_ADD_MAX", "PLACE_GRID_KM", "VALUE_MAX_DEPTH", "VALUE_MAX_DIGITS", "SHA256_SHOWN"]
 
 #: The largest run (campaigns x flights) the page starts; larger ones belong to ``airpicture run``.
 MAX_FLIGHTS = 100_000
@@ -112,12 +114,24 @@ class PageError(ValueError):
 
 @dataclass
 class _Base:
-    """A scenario the page can start from: its id, the name the command line knows it by, the scenario."""
+    """A scenario the page can start from: its id, the name the command line knows it by, the scenario,
+    and the SHA-256 of its file's bytes (hex; the page shows its first :data:`SHA256_SHOWN` digits)."""
 
     id: str
     name: str
     scenario: object
     shipped: bool
+    sha256: str = ""
+
+
+#: Hex digits of a scenario file's SHA-256 the page shows beside its name (48 bits).
+SHA256_SHOWN = 12
+
+
+def _loaded(arg):
+    """``(scenario, sha256 hex)`` of a scenario file or shipped name, read as the command line reads it."""
+    path = resolve_scenario(arg)
+    return load(path), hashlib.sha256(Path(path).read_bytes()).hexdigest()
 
 
 @dataclass
@@ -223,8 +237,9 @@ class Planner:
         for arg in scenarios:
             path = resolve_scenario(arg)
             shipped = path.parent.resolve() == shipped_dir().resolve()
+            scenario, sha = _loaded(path)
             base = _Base(path.stem if shipped else f"file-{safe_name(path.name)}", path.stem if shipped else str(path),
-                         load(path), shipped)
+                         scenario, shipped, sha)
             self._bases[base.id] = base
             self.given.append(base.id)
 
@@ -253,7 +268,8 @@ class Planner:
             if sid not in {s.name for s in shipped_scenarios()}:
                 raise PageError(f"scenario: no scenario {sid!r} on this page (choose one from the list, or upload "
                                 "a file)", "scenario", 404)
-            base = _Base(sid, sid, load(sid), True)
+            scenario, sha = _loaded(shipped_dir() / f"{sid}.toml")
+            base = _Base(sid, sid, scenario, True, sha)
             self._bases[sid] = base
             return base
 
@@ -283,7 +299,8 @@ class Planner:
             raise PageError(str(e), "upload") from None
         with self._lock:
             self._uploads_seen += 1
-            base = _Base(f"upload-{self._uploads_seen}-{Path(name).stem}", name, scenario, False)
+            base = _Base(f"upload-{self._uploads_seen}-{Path(name).stem}", name, scenario, False,
+                         hashlib.sha256(bytes(data)).hexdigest())
             self._bases[base.id] = base
             self._uploads.append(base.id)
             while len(self._uploads) > MAX_UPLOADS:
@@ -296,7 +313,7 @@ class Planner:
         sc = b.scenario
         f = sc.run.flights
         return {"id": b.id, "name": b.name, "title": sc.info.title, "airspace": sc.airspace.name,
-                "controls": scenario_controls(sc), "flights_per_campaign": f, "seed": sc.run.seed,
+                **self.identity(b), "controls": scenario_controls(sc), "flights_per_campaign": f, "seed": sc.run.seed,
                 "campaigns": self.default_campaigns(sc), "scenario_campaigns": sc.run.campaigns,
                 "max_flights": self.max_flights, "has_response": sc.response is not None,
                 "sweep_metrics": ["p_detect", "p_detect_in_airspace", "detected_per_campaign.mean"]
@@ -304,6 +321,21 @@ class Planner:
                 "team": {"campaigns": TEAM_CAMPAIGNS, "budgets_km": "0,100,200", "levels": list(EVADE_LEVELS),
                          "add_max": PLACE_ADD_MAX, "grid_km": PLACE_GRID_KM, "max_budgets": MAX_BUDGETS,
                          "like": [r.name for r in sc.radars if r.orbit is None]}}
+
+    @staticmethod
+    def identity(base):
+        """What names a result's scenario and tool on the page: ``scenario_name`` (the command line's),
+        ``sha256`` of its file's bytes, ``sha256_short`` (:data:`SHA256_SHOWN` digits) and ``version``."""
+        return {"scenario_name": base.name, "sha256": base.sha256, "sha256_short": base.sha256[:SHA256_SHOWN],
+                "version": __version__}
+
+    @staticmethod
+    def inputs(base, scenario, campaigns, seed):
+        """The inputs a result was computed for: the scenario (id and file hash), the overrides applied
+        (``KEY=TEXT``, in order), the campaigns and the seed. Two results with equal inputs are the same
+        numbers (the seed addresses every draw)."""
+        return {"scenario": base.id, "sha256": base.sha256, "overrides": list(scenario.overrides),
+                "campaigns": campaigns, "seed": seed}
 
     def default_campaigns(self, scenario):
         """The page's run size: the scenario's campaigns, or fewer, the fewest with :data:`TARGET_FLIGHTS` flights."""
@@ -374,7 +406,8 @@ class Planner:
                 old, _ = self._runs.popitem(last=False)
                 shutil.rmtree(self.out_dir / old, ignore_errors=True)
         changes = overrides_text(summary)
-        return {"run_id": rec.id, "scenario_id": base.id, "scenario": base.name,
+        return {"run_id": rec.id, "scenario_id": base.id, "scenario": base.name, **self.identity(base),
+                "inputs": self.inputs(base, sc, c, s),
                 "title": sc.info.title + (f" (what-if: {changes})" if changes else ""),     # as airpicture run says it
                 "headline": headline(summary), "overrides": list(sc.overrides),
                 "command": self.command(base, sc.overrides, c, s, sc.run.seed), "campaigns": c, "seed": s,
@@ -423,6 +456,7 @@ class Planner:
                 raise PageError(str(e), "sweep-metric") from None
             elapsed = time.perf_counter() - t0
         return {"key": key, "metric": str(metric), "points": points, "campaigns": c, "seed": s,
+                "inputs": self.inputs(base, sc, c, s),
                 "flights_per_point": c * sc.run.flights, "elapsed_s": round(elapsed, 3),
                 "command": self.command(base, sc.overrides, c, s, sc.run.seed, "sweep",
                                         ("--key", key, "--values", ",".join(texts), "--metric", str(metric)))}
@@ -496,6 +530,7 @@ class Planner:
                 "great_circle_km": round(result.great_circle_m / 1000.0, 3), "levels": level_text,
                 "spread_km": round(result.spread_m / 1000.0, 3), "objective": result.objective,
                 "front": _finite(front), "notes": list(result.notes), "campaigns": c, "seed": s,
+                "inputs": self.inputs(base, sc, c, s),
                 "flights_per_route": c * result.flights, "elapsed_s": round(elapsed, 3),
                 "command": self.command(base, sc.overrides, c, s, sc.run.seed, "evade",
                                         ("--max-extra-km", budgets, "--levels", level_text))}

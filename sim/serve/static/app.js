@@ -6,12 +6,16 @@ const state = {
   info: null,           // GET /api/info
   desc: null,           // GET /api/scenario: controls and run size of the open scenario
   controls: [],         // {key(), text(), initial, changed(), setError(), reset()} per control
-  run: null,            // the last run shown
-  history: [],          // every run since the page was opened (the Compare tab)
+  run: null,            // the last run shown (its .pageKey: the inputs it was computed for, inputsKey)
+  history: [],          // one row per distinct run since the page was opened (the Compare tab): {key, r}
+  compareRef: null,     // the Compare tab's reference row (its key); null: the first row
+  sweep: null,          // the Sweep tab's result shown (with .pageKey)
   map: null,
   layers: {},           // Leaflet layers of the run shown, by name
   teamLayers: {},       // the red and blue teams' last results on the map, by overlay name
+  teamKeys: {},         // the inputs each team's result was computed for (inputsKey without the run size)
   fitted: null,         // the scenario whose view was fitted
+  statusOwner: null,    // the tab whose action the status line reports (null: the what-if, every tab's)
   busy: false,
 };
 
@@ -60,10 +64,18 @@ async function api(path, body) {
   return doc;
 }
 
-function setStatus(text, busy = false) {
+// The status line. A message about a tab's own action (a sweep, a team) belongs to the tab shown when it
+// is set and goes when another tab is chosen; the what-if's (owner null) concern every tab.
+function setStatus(text, busy = false, owner = activeTab()) {
   const s = $("#status");
   s.textContent = text;
   s.classList.toggle("busy", busy);
+  state.statusOwner = owner === "whatif" ? null : owner;
+}
+
+function activeTab() {
+  const b = document.querySelector(".tabs button.active");
+  return b ? b.dataset.tab : "whatif";
 }
 
 function clearErrors() {
@@ -225,9 +237,80 @@ function buildControls(desc) {
 
 function overrides() { return state.controls.flatMap((c) => c.overrides()); }
 
+// --- the inputs a result was computed for -------------------------------------------------------
+// What Run would send now. A result keeps the key of the inputs it was asked with (.pageKey); any
+// control edited since marks it "not run for these inputs" until Run (updateStale).
+function currentInputs() {
+  return {scenario: state.desc ? state.desc.id : null, overrides: overrides(),
+          campaigns: $("#campaigns").value.trim(), seed: $("#seed").value.trim()};
+}
+// withSize false: the red and blue teams' key (they re-score with campaigns of their own, the run's seed).
+const inputsKey = (inp, withSize = true) => JSON.stringify([inp.scenario, inp.overrides, withSize ? inp.campaigns : null, inp.seed]);
+const STALE_TEXT = "Not run for these inputs";
+const TEAM_OVERLAYS = {evade: "Red team routes", place: "Blue team sites"};
+
+// A tab's "not run for these inputs" line (made once, the first thing in the tab).
+function staleNote(tab) {
+  const panel = $(`#tab-${tab}`);
+  let note = panel.querySelector(":scope > .stale-note, :scope .stale-note");
+  if (!note) {
+    note = el("div", {class: "stale-note", role: "status", "data-tab": tab, hidden: true});
+    (tab === "whatif" ? $("#headline-box") : panel).prepend(note);
+  }
+  return note;
+}
+
+function markStale(tab, stale, text) {
+  const note = staleNote(tab);
+  note.hidden = !stale;
+  note.textContent = stale ? text : "";
+  $(`#tab-${tab}`).classList.toggle("stale", stale);
+  const button = document.querySelector(`.tabs button[data-tab="${tab}"]`);
+  button.classList.toggle("stale", stale);
+  if (stale) button.setAttribute("title", `${STALE_TEXT}: press Run`); else button.removeAttribute("title");
+}
+
+// Every result shown is checked against the inputs now set: the headline, tables and map; the sweep;
+// the red and blue teams (their layers leave the map while their inputs are not the ones set); Compare.
+function updateStale() {
+  if (!state.desc) return;
+  const now = currentInputs(), full = inputsKey(now), team = inputsKey(now, false);
+  const runStale = !!state.run && state.run.pageKey !== full;
+  markStale("whatif", runStale, `${STALE_TEXT}: the numbers and map below are of the inputs before your changes. Press Run.`);
+  staleNote("whatif").title = state.run ? `Shown: ${runInputsText(state.run)}` : "";
+  $("#map").classList.toggle("stale", runStale);
+  state.mapStale.hidden = !runStale;
+  markStale("sweep", !!state.sweep && state.sweep.pageKey !== full, `${STALE_TEXT}: this sweep was run on other inputs; run the sweep again.`);
+  for (const [prefix, name] of Object.entries(TEAM_OVERLAYS)) {
+    const tab = prefix === "evade" ? "red" : "blue";
+    const have = state.teamKeys[name] !== undefined;
+    const stale = have && state.teamKeys[name] !== team;
+    markStale(tab, stale, `${STALE_TEXT}: these results were computed on other inputs and are off the map; run again.`);
+    const layer = state.teamLayers[name];
+    if (!layer) continue;
+    if (stale && state.map.hasLayer(layer)) {
+      state.map.removeLayer(layer);
+      if (state.layerControl) state.layerControl.removeLayer(layer);
+    } else if (!stale && !state.map.hasLayer(layer)) {
+      layer.addTo(state.map);
+      if (state.layerControl) state.layerControl.addOverlay(layer, name);
+    }
+  }
+  const inCompare = state.history.some((h) => h.r.pageKey === full);
+  markStale("compare", state.history.length > 0 && !inCompare, `${STALE_TEXT}: no row has the inputs now set; press Run to add one.`);
+  document.querySelectorAll("#compare-table tr[data-key]").forEach((tr) => tr.classList.toggle("current", tr.dataset.pagekey === full));
+  declutterSoon();
+}
+
+// A run's inputs in words: its scenario, changes and size.
+function runInputsText(r) {
+  return `${r.scenario}, ${r.overrides.length ? r.overrides.join("; ") : "as the file says"}, ${thousands(r.campaigns)} campaigns, seed ${r.seed}`;
+}
+
 function updateChanges() {
   const o = overrides();
   $("#changes").textContent = o.length ? `What-if: ${o.map(([k, v]) => `${k}=${v}`).join("; ")}` : "The scenario as shipped (no changes).";
+  updateStale();
 }
 
 function updateSize() {
@@ -242,17 +325,19 @@ async function runWhatIf() {
   clearErrors();
   state.busy = true;
   $("#run").disabled = true;
-  setStatus("Running…", true);
+  setStatus("Running…", true, null);
   const t0 = performance.now();
   try {
-    const r = await api("/api/run", {scenario: state.desc.id, overrides: overrides(), campaigns: $("#campaigns").value.trim(), seed: $("#seed").value.trim()});
+    const inputs = currentInputs();
+    const r = await api("/api/run", inputs);
+    r.pageKey = inputsKey(inputs);
+    r.teamKey = inputsKey(inputs, false);
+    addToCompare(r);
     showRun(r);
-    state.history.push(r);
-    renderCompare();
-    setStatus(`Done: ${thousands(r.flights)} flights in ${((performance.now() - t0) / 1000).toFixed(2)} s`);
+    setStatus(`Done: ${thousands(r.flights)} flights in ${((performance.now() - t0) / 1000).toFixed(2)} s`, false, null);
   } catch (e) {
     showError(e, "run");
-    setStatus("Not run: see the message in red", false);
+    setStatus("Not run: see the message in red", false, null);
   } finally {
     state.busy = false;
     $("#run").disabled = false;
@@ -269,6 +354,8 @@ function showRun(r) {
   $("#run-title").textContent = r.title;
   $("#headline").textContent = r.headline;
   $("#command").textContent = r.command;
+  $("#run-identity").textContent = identityText(r);
+  $("#run-identity").title = `scenario file SHA-256 ${r.sha256}`;
   const d = s.detected_per_campaign;
   const k = [
     kpi("P(detect) per flight", num(s.p_detect), `95% CI ${s.p_detect_ci95_text}`),
@@ -308,17 +395,64 @@ function showRun(r) {
   const dl = $("#downloads");
   dl.replaceChildren();
   for (const [name, href] of Object.entries(r.downloads)) {
-    dl.append(el("li", {}, el("a", {href: withToken(href), download: ""}, name), " ", el("span", {class: "what"}, state.info.downloads[name] || "")));
+    const a = el("a", {href: withToken(href), download: ""}, name);
+    if (name === "brief.pdf") a.addEventListener("click", (ev) => { ev.preventDefault(); downloadBrief(href); });
+    dl.append(el("li", {}, a, " ", el("span", {class: "what"}, state.info.downloads[name] || "")));
   }
   drawRun(r);
+  updateStale();
+}
+
+// The scenario and tool a result is of: its name, its file's SHA-256 (short) and the version.
+const identityText = (x) => `${x.scenario_name} · file sha256 ${x.sha256_short} · airpicture ${x.version}`;
+const identityShort = (x) => `sha256 ${x.sha256_short} · airpicture ${x.version}`;
+
+// brief.pdf takes seconds (it runs the altitude curve and the sensitivity): fetched with a progress
+// line that counts the seconds, then saved; the link itself stays a plain link (with the token).
+async function downloadBrief(href) {
+  if (state.busy) return;
+  state.busy = true;
+  const t0 = performance.now();
+  const say = () => setStatus(`Building brief.pdf (the altitude curve and the sensitivity runs): ${((performance.now() - t0) / 1000).toFixed(0)} s…`, true, null);
+  say();
+  const tick = setInterval(say, 1000);
+  try {
+    const got = await fetch(href, {headers: {"X-Airpicture-Token": TOKEN}});
+    if (!got.ok) {
+      let doc = {};
+      try { doc = await got.json(); } catch (e) { /* not JSON */ }
+      throw new Error(doc.error || `${got.status} ${got.statusText}`);
+    }
+    const name = (/filename="?([^";]+)"?/.exec(got.headers.get("content-disposition") || "") || [])[1] || "brief.pdf";
+    saveBlob(await got.blob(), name);
+    setStatus(`brief.pdf built in ${((performance.now() - t0) / 1000).toFixed(1)} s: saved as ${name}`, false, null);
+  } catch (e) {
+    setStatus(`brief.pdf: not built: ${e.message}`, false, null);
+  } finally {
+    clearInterval(tick);
+    state.busy = false;
+  }
+}
+
+function saveBlob(blob, name) {
+  const url = URL.createObjectURL(blob);
+  const a = el("a", {href: url, download: name, hidden: true});
+  document.body.append(a);
+  a.click();
+  a.remove();
+  setTimeout(() => URL.revokeObjectURL(url), 60_000);
 }
 
 // --- the map --------------------------------------------------------------------------------------
+// Colour of a radar switched off (availability 0): its coverage outlined, dotted, never filled.
+const OFF_COLOR = "#8a8a8a";
+const latLonText = (ll) => `${Math.abs(ll.lat).toFixed(4)}°${ll.lat >= 0 ? "N" : "S"} ${Math.abs(ll.lng).toFixed(4)}°${ll.lng >= 0 ? "E" : "W"}`;
+
 function initMap(borders) {
   const map = L.map("map", {zoomSnap: 0.25, zoomDelta: 0.5, minZoom: 3, maxZoom: 11, worldCopyJump: false, attributionControl: true});
   map.attributionControl.setPrefix(false);
   map.attributionControl.addAttribution("Natural Earth borders, OpenFlights airports; no tiles");
-  new ResizeObserver(() => map.invalidateSize()).observe(document.getElementById("map"));
+  new ResizeObserver(() => { map.invalidateSize(); declutterSoon(); }).observe(document.getElementById("map"));
   for (const [name, z] of [["land", 200], ["coverage", 350], ["tracks", 410], ["routes", 420], ["points", 450], ["labels", 460]]) {
     map.createPane(name).style.zIndex = z;
   }
@@ -326,9 +460,39 @@ function initMap(borders) {
   state.map = map;
   state.borders = L.geoJSON(borders, {pane: "land", interactive: false, style: () => borderStyle(false)}).addTo(map);
   map.fitBounds([[29, 35], [38, 49]]);
+  // bottom left, from the bottom: the scale bar (true at the map's centre latitude), then the legend
+  L.control.scale({imperial: false, maxWidth: 150, position: "bottomleft"}).addTo(map);
   state.legend = L.control({position: "bottomleft"});
-  state.legend.onAdd = () => el("div", {class: "legend"});
+  state.legend.onAdd = () => {
+    const div = el("div", {class: "legend"});
+    L.DomEvent.disableClickPropagation(div);
+    L.DomEvent.disableScrollPropagation(div);
+    return div;
+  };
   state.legend.addTo(map);
+  // bottom right, over the attribution: latitude and longitude under the cursor (the centre's otherwise)
+  const coords = L.control({position: "bottomright"});
+  coords.onAdd = () => el("div", {class: "coords", title: "WGS84 latitude and longitude under the cursor (the map's centre when the cursor is away)"});
+  coords.addTo(map);
+  const readout = coords.getContainer();
+  let over = false;
+  const centre = () => { readout.textContent = `centre ${latLonText(map.getCenter())}`; };
+  map.on("mousemove", (e) => { over = true; readout.textContent = latLonText(e.latlng); });
+  map.on("mouseout", () => { over = false; centre(); });
+  map.on("moveend", () => { if (!over) centre(); });
+  centre();
+  // top left, under the zoom: the map as it stands, as a PNG
+  const exporter = L.control({position: "topleft"});
+  exporter.onAdd = () => {
+    const b = el("button", {type: "button", class: "map-export", title: "Save the map as it stands as a PNG (drawn in this page: nothing is sent)"}, "PNG");
+    L.DomEvent.disableClickPropagation(b);
+    b.addEventListener("click", () => exportPng().catch((e) => setStatus(`PNG not saved: ${e.message}`, false, null)));
+    return b;
+  };
+  exporter.addTo(map);
+  state.mapStale = el("div", {class: "map-stale", role: "status", hidden: true}, `${STALE_TEXT}: press Run`);
+  map.getContainer().append(state.mapStale);
+  map.on("zoomend moveend resize overlayadd overlayremove", declutterSoon);
 }
 
 function borderStyle(focus) {
@@ -337,61 +501,85 @@ function borderStyle(focus) {
                : {color: c.border, weight: 0.6, fillColor: c.land, fillOpacity: 1};
 }
 
+// A radar's coverage as run: switched off (availability 0) outlined grey and dotted, never filled; seeing
+// no flight of the run (a secondary radar with every transponder off) grey and dashed; else its kind's colour.
+function coverageStyle(p, colors) {
+  if (p.state === "off") return {color: OFF_COLOR, weight: 1.3, opacity: 0.9, dashArray: "1 5", fill: false};
+  if (p.hidden) return {color: "#777", weight: 1, dashArray: "2 4", fill: false};
+  const col = colors[p.kind] || "#888";
+  return {color: col, weight: 1, dashArray: p.kind === "primary" ? "5 3" : null, fillColor: col, fillOpacity: 0.10};
+}
+
+function radarText(p) {
+  if (p.state === "off") return `${p.name}: ${p.availability_text}, covers nothing in this run`;
+  return p.label;
+}
+
 function drawRun(r) {
   const map = state.map, c = state.info.colors, L_ = r.layers;
   state.borders.setStyle((f) => borderStyle(f.properties.ISO_A3 === L_.focus_iso_a3));
   const visible = {};
   for (const [name, layer] of Object.entries(state.layers)) { visible[name] = map.hasLayer(layer); map.removeLayer(layer); }
   if (state.layerControl) state.layerControl.remove();
-  const tip = (text) => ({sticky: true, direction: "top", opacity: 0.9});
-  const layers = {};
-  layers["Coverage at " + L_.coverage_label] = L.geoJSON(L_.coverage, {pane: "coverage", style: (f) => {
-    const col = c[f.properties.kind] || "#888";
-    return f.properties.hidden ? {color: "#777", weight: 1, dashArray: "2 4", fill: false}
-                               : {color: col, weight: 1, dashArray: f.properties.kind === "primary" ? "5 3" : null, fillColor: col, fillOpacity: 0.10};
-  }, onEachFeature: (f, l) => l.bindTooltip(escapeHtml(`${f.properties.name} (${f.properties.kind})${f.properties.hidden ? ": sees no flight of this run (transponders off)" : ""}`), tip())});
-  layers["Sampled tracks"] = L.geoJSON(L_.tracks, {pane: "tracks", interactive: false, style: (f) => f.properties.detected
+  const tip = () => ({sticky: true, direction: "top", opacity: 0.9});
+  const layers = {};      // overlay name (HTML: escaped) -> [key kept across runs, layer]
+  // one coverage layer per radar, toggled on its own; its name says its state as run
+  for (const f of L_.coverage.features) {
+    const p = f.properties;
+    const layer = L.geoJSON(f, {pane: "coverage", style: () => coverageStyle(p, c),
+      onEachFeature: (_, l) => l.bindTooltip(escapeHtml(`${radarText(p)} (${p.kind})${p.hidden ? ": sees no flight of this run (transponders off)" : ""}`), tip())});
+    layers[escapeHtml(`Coverage: ${p.state === "off" ? `${p.name} (off)` : p.label}`)] = [`coverage:${p.name}`, layer];
+  }
+  layers["Sampled tracks"] = ["tracks", L.geoJSON(L_.tracks, {pane: "tracks", interactive: false, style: (f) => f.properties.detected
     ? {color: c.detected, weight: 0.8, opacity: 0.55}
-    : {color: c.undetected, weight: 1.1, opacity: 0.85, dashArray: "4 3"}});
-  layers["Routes"] = L.geoJSON(L_.routes, {pane: "routes", style: () => ({color: c.route, weight: 2.2, dashArray: "8 3 2 3"}),
-    onEachFeature: (f, l) => l.bindTooltip(escapeHtml(`route ${f.properties.name} (${pct(f.properties.weight, 0)} of flights)`), tip())});
-  layers["First detections"] = L.geoJSON(L_.first_detections, {pane: "points", interactive: false,
-    pointToLayer: (f, ll) => L.circleMarker(ll, {pane: "points", radius: 2.6, color: c.first_detection, weight: 0, fillColor: c.first_detection, fillOpacity: 0.85})});
-  layers["Intercepts"] = L.geoJSON(L_.intercepts, {pane: "points", interactive: false,
-    pointToLayer: (f, ll) => L.circleMarker(ll, {pane: "points", radius: 4, color: "#000", weight: 1.5, fill: false})});
+    : {color: c.undetected, weight: 1.1, opacity: 0.85, dashArray: "4 3"}})];
+  layers["Routes"] = ["routes", L.geoJSON(L_.routes, {pane: "routes", style: () => ({color: c.route, weight: 2.2, dashArray: "8 3 2 3"}),
+    onEachFeature: (f, l) => l.bindTooltip(escapeHtml(`route ${f.properties.name} (${pct(f.properties.weight, 0)} of flights)`), tip())})];
+  layers["First detections"] = ["first", L.geoJSON(L_.first_detections, {pane: "points", interactive: false,
+    pointToLayer: (f, ll) => L.circleMarker(ll, {pane: "points", radius: 2.6, color: c.first_detection, weight: 0, fillColor: c.first_detection, fillOpacity: 0.85})})];
+  layers["Intercepts"] = ["intercepts", L.geoJSON(L_.intercepts, {pane: "points", interactive: false,
+    pointToLayer: (f, ll) => L.circleMarker(ll, {pane: "points", radius: 4, color: "#000", weight: 1.5, fill: false})})];
   const radars = L.layerGroup();
-  L.geoJSON(L_.orbits, {pane: "routes", style: (f) => ({color: c[f.properties.kind] || "#888", weight: 2})}).addTo(radars);
+  L.geoJSON(L_.orbits, {pane: "routes", style: (f) => (f.properties.state === "off"
+    ? {color: OFF_COLOR, weight: 2, dashArray: "1 5"} : {color: c[f.properties.kind] || "#888", weight: 2}),
+    onEachFeature: (f, l) => l.bindTooltip(escapeHtml(radarText(f.properties)), tip())}).addTo(radars);
   L.geoJSON(L_.sites, {pane: "points", pointToLayer: (f, ll) => {
     return f.properties.airport ? L.circleMarker(ll, {pane: "points", radius: 4, color: "#000", weight: 1, fillColor: "#fff", fillOpacity: 1})
       .bindTooltip(escapeHtml(f.properties.label), tip()) : L.layerGroup();
   }}).addTo(radars);
-  L.geoJSON(L_.radars, {pane: "points", pointToLayer: (f, ll) => L.circleMarker(ll, {pane: "points", radius: 5.5, color: "#000", weight: 1, fillColor: c[f.properties.kind] || "#888", fillOpacity: 1})
-    .bindTooltip(escapeHtml(`${f.properties.name}: ${f.properties.kind_label}`), tip())}).addTo(radars);
+  L.geoJSON(L_.radars, {pane: "points", pointToLayer: (f, ll) => {
+    const p = f.properties, off = p.state === "off";
+    return L.circleMarker(ll, {pane: "points", radius: 5.5, color: off ? OFF_COLOR : "#000", weight: off ? 1.5 : 1, dashArray: off ? "2 2" : null,
+                               fillColor: off ? "#fff" : (c[p.kind] || "#888"), fillOpacity: 1})
+      .bindTooltip(escapeHtml(`${radarText(p)}: ${p.kind_label}`), tip());
+  }}).addTo(radars);
   L.geoJSON(L_.interceptors, {pane: "points", pointToLayer: (f, ll) => L.circleMarker(ll, {pane: "points", radius: 6, color: "#000", weight: 2, fillColor: "#fff", fillOpacity: 1})
     .bindTooltip(escapeHtml(`interceptor ${f.properties.name}`), tip())}).addTo(radars);
-  layers["Radars and airports"] = radars;
+  layers["Radars and airports"] = ["radars", radars];
   const labels = L.layerGroup();
   for (const f of L_.sites.features) {
     if (f.properties.priority > 1) continue;
     const [lon, lat] = f.geometry.coordinates;
-    L.tooltip({permanent: true, direction: "right", offset: [6, 0], className: "site-label", pane: "labels"})
-      .setLatLng([lat, lon]).setContent(escapeHtml(f.properties.label)).addTo(labels);
+    L.tooltip({permanent: true, direction: "right", offset: [6, 0], className: `site-label prio-${f.properties.priority}`, pane: "labels"})
+      .setLatLng([lat, lon]).setContent(escapeHtml(f.properties.label).replace(/\n/g, "<br>")).addTo(labels);
   }
-  layers["Labels"] = labels;
-  for (const [name, layer] of Object.entries(layers)) {
-    const key = name.startsWith("Coverage") ? "coverage" : name;
+  layers["Labels"] = ["labels", labels];
+  const overlays = {};
+  state.layers = {};
+  for (const [name, [key, layer]] of Object.entries(layers)) {
     if (visible[key] !== false) layer.addTo(map);
     state.layers[key] = layer;
+    overlays[name] = layer;
   }
-  for (const k of Object.keys(state.layers)) if (!Object.values(layers).includes(state.layers[k])) delete state.layers[k];
-  state.layerControl = L.control.layers(null, layers, {collapsed: true, position: "topright"}).addTo(map);
-  for (const [name, layer] of Object.entries(state.teamLayers)) state.layerControl.addOverlay(layer, name);
+  state.layerControl = L.control.layers(null, overlays, {collapsed: true, position: "topright"}).addTo(map);
+  for (const [name, layer] of Object.entries(state.teamLayers)) if (map.hasLayer(layer)) state.layerControl.addOverlay(layer, name);
   if (state.fitted !== r.scenario_id) {
     map.invalidateSize();
-    map.fitBounds(L_.bounds, {paddingTopLeft: [12, 12], paddingBottomRight: [70, 12]});
+    map.fitBounds(L_.bounds, {paddingTopLeft: [46, 14], paddingBottomRight: [24, 14]});
     state.fitted = r.scenario_id;
   }
   drawLegend(r);
+  declutterSoon();
 }
 
 function drawLegend(r) {
@@ -399,17 +587,199 @@ function drawLegend(r) {
   const div = document.querySelector(".legend");
   const sw = (color, dash) => { const s = el("span", {class: "sw"}); s.style.borderTopColor = color; if (dash) s.style.borderTopStyle = "dashed"; return s; };
   const dot = (color, ring) => { const s = el("span", {class: "dot"}); s.style.background = ring ? "#fff" : color; s.style.border = `1.5px solid ${ring ? "#000" : color}`; return s; };
-  const box = (color) => { const s = el("span", {class: "box"}); s.style.borderColor = color; s.style.background = color + "22"; return s; };
-  div.replaceChildren(...[
+  const box = (color, style) => { const s = el("span", {class: "box"}); s.style.borderColor = color; s.style.background = style === "none" ? "transparent" : color + "22"; if (style === "dotted") s.style.borderStyle = "dotted"; return s; };
+  const off = L_.coverage.features.filter((f) => f.properties.state === "off").map((f) => f.properties.name);
+  const collapsed = state.legendCollapsed === true;
+  const toggle = el("button", {type: "button", class: "legend-toggle", "aria-expanded": String(!collapsed),
+                               title: collapsed ? "Show the legend" : "Fold the legend away"}, `Legend ${collapsed ? "▸" : "▾"}`);
+  toggle.addEventListener("click", () => { state.legendCollapsed = !collapsed; drawLegend(state.run); document.querySelector(".legend-toggle").focus(); });
+  div.classList.toggle("collapsed", collapsed);
+  div.replaceChildren(toggle, ...(collapsed ? [] : [
     el("div", {class: "title"}, `Coverage at ${L_.coverage_label}${L_.terrain ? ", terrain masked" : ""}`),
     el("div", {}, box(c.primary), "primary  ", box(c.secondary), "secondary radar"),
-    L_.coverage.features.some((f) => f.properties.hidden) ? el("div", {}, box("#777777"), "sees no flight (transponders off)") : null,
+    off.length ? el("div", {class: "off"}, box(OFF_COLOR, "dotted"), `${L_.off_text}: ${off.join(", ")}`) : null,
+    L_.coverage.features.some((f) => f.properties.hidden && f.properties.state !== "off") ? el("div", {}, box("#777777"), "sees no flight (transponders off)") : null,
     el("div", {}, sw(c.route), "route"),
     el("div", {}, sw(c.detected), `tracked (${L_.tracks_drawn} of ${thousands(L_.flights_total)} drawn)`),
     el("div", {}, sw(c.undetected, true), "never tracked"),
     el("div", {}, dot(c.first_detection), "first detection"),
     L_.intercepts.features.length ? el("div", {}, dot("#000", true), "interceptor meets the flight") : null,
-  ].filter(Boolean));
+  ].filter(Boolean)));
+  // never more than a sixth of the map, unless asked: folded at first when it would be
+  if (state.legendCollapsed === undefined) {
+    const m = state.map.getSize(), b = div.getBoundingClientRect();
+    if (b.width * b.height > m.x * m.y / 6) { state.legendCollapsed = true; drawLegend(r); }
+  }
+}
+
+// --- labels that never overlap --------------------------------------------------------------------
+let declutterFrame = null;
+function declutterSoon() {
+  if (declutterFrame !== null) return;
+  // two frames on: after the page's layout has settled (a marker shown or hidden moves the map)
+  declutterFrame = requestAnimationFrame(() => requestAnimationFrame(() => { declutterFrame = null; declutter(); }));
+}
+
+// The map's permanent labels, the most important first (the teams', then the route ends', then the
+// radar sites'), each take the first place beside their point (right, left, above, below) that
+// overlaps no label placed before and lies inside the map; a label with none is hidden (its point's
+// tooltip still names it). Run again after every zoom, draw and resize.
+function declutter() {
+  if (!state.map) return;
+  const frame = state.map.getContainer().getBoundingClientRect();
+  const rank = (t) => t.classList.contains("team-label") ? 0 : t.classList.contains("prio-0") ? 1 : 2;
+  // (a label just removed fades out for 200 ms, at opacity 0: not one to make room for)
+  const tips = [...state.map.getPane("labels").querySelectorAll(".leaflet-tooltip")].filter((t) => t.style.opacity !== "0")
+    .sort((a, b) => rank(a) - rank(b));
+  for (const t of tips) { t.style.translate = ""; t.style.visibility = ""; }
+  // the map's controls (zoom, PNG, layers, legend, scale bar, readout) are taken already
+  const placed = [...state.map.getContainer().querySelectorAll(".leaflet-control, .map-stale:not([hidden])")]
+    .map((c) => c.getBoundingClientRect()).filter((r) => r.width && r.height);
+  const free = (q) => q.left >= frame.left && q.right <= frame.right && q.top >= frame.top && q.bottom <= frame.bottom
+    && !placed.some((o) => q.left < o.right + 2 && q.right + 2 > o.left && q.top < o.bottom + 1 && q.bottom + 1 > o.top);
+  for (const t of tips) {
+    const r = t.getBoundingClientRect();
+    if (!r.width) continue;
+    const w = r.width, h = r.height, gap = 22;      // gap: both of the label's offsets from its point
+    const moves = [[0, 0], [-(w + gap), 0], [-(w + gap) / 2, -(h / 2 + 8)], [-(w + gap) / 2, h / 2 + 8]];
+    for (const k of [0.8, 1.6, 2.4]) moves.push([0, -k * h], [0, k * h], [-(w + gap), -k * h], [-(w + gap), k * h]);
+    const move = moves.find(([dx, dy]) => free({left: r.left + dx, right: r.right + dx, top: r.top + dy, bottom: r.bottom + dy}));
+    if (!move) { t.style.visibility = "hidden"; continue; }
+    const [dx, dy] = move;
+    if (dx || dy) t.style.translate = `${dx}px ${dy}px`;
+    placed.push({left: r.left + dx, right: r.right + dx, top: r.top + dy, bottom: r.bottom + dy});
+  }
+}
+
+// --- the map as a picture -------------------------------------------------------------------------
+// What the map shows now, drawn into a canvas and saved as a PNG: a band naming the run shown (marked
+// when it is not the run of the inputs now set), then the view: the vector panes in their order
+// (coverage, tracks, routes, points, as Leaflet drew them), the labels as placed, the legend and the
+// scale bar. Drawn in the page: nothing is sent anywhere.
+async function exportPng() {
+  const map = state.map, root = map.getContainer(), view = root.getBoundingClientRect();
+  const k = Math.max(1, window.devicePixelRatio || 1);
+  const canvas = document.createElement("canvas");
+  const ctx = canvas.getContext("2d");
+  const head = state.run ? titleLines(ctx, view.width, state.run, !state.mapStale.hidden) : [];
+  const headH = head.length ? head.length * 15 + 12 : 0;
+  canvas.width = Math.round(view.width * k);
+  canvas.height = Math.round((view.height + headH) * k);
+  ctx.scale(k, k);
+  ctx.fillStyle = "#fff";
+  ctx.fillRect(0, 0, view.width, headH);
+  ctx.textBaseline = "middle";
+  head.forEach(([text, f, color], i) => { ctx.font = f; ctx.fillStyle = color; ctx.fillText(text, 6, 6 + 7.5 + 15 * i); });
+  // the view, below the band: every element placed relative to this frame
+  const frame = {left: view.left, top: view.top - headH, width: view.width, height: view.height};
+  ctx.fillStyle = getComputedStyle(root).backgroundColor;
+  ctx.fillRect(0, headH, view.width, view.height);
+  ctx.save();
+  ctx.beginPath();
+  ctx.rect(0, headH, view.width, view.height);
+  ctx.clip();          // Leaflet's layers reach past the view: only the view is drawn
+  const z = (p) => parseInt(getComputedStyle(p).zIndex, 10) || 0;
+  const panes = [...root.querySelectorAll(".leaflet-pane")].filter((p) => p.querySelector(":scope > svg")).sort((a, b) => z(a) - z(b));
+  for (const pane of panes) {
+    for (const node of pane.querySelectorAll(":scope > svg")) {
+      const r = node.getBoundingClientRect();
+      if (!r.width || !r.height) continue;
+      ctx.drawImage(await svgImage(node), r.left - frame.left, r.top - frame.top, r.width, r.height);
+    }
+  }
+  for (const t of map.getPane("labels").querySelectorAll(".leaflet-tooltip")) {
+    if (t.style.visibility !== "hidden" && t.style.opacity !== "0") drawElement(ctx, t, frame);
+  }
+  for (const sel of [".legend", ".leaflet-control-scale", ".leaflet-control-attribution", ".map-stale"]) {
+    const node = root.querySelector(sel);
+    if (node && !node.hidden) drawElement(ctx, node, frame);
+  }
+  ctx.restore();
+  const blob = await new Promise((ok) => canvas.toBlob(ok, "image/png"));
+  const name = `${(state.run ? state.run.scenario_name : "map").replace(/[^A-Za-z0-9._-]+/g, "_")}-map.png`;
+  saveBlob(blob, name);
+  setStatus(`Map saved as ${name} (the view, ${Math.round(view.width)} x ${Math.round(view.height)} px, and the run it shows)`, false, null);
+  return blob;
+}
+
+// An SVG element of the map as an image (a data: URL of its markup; drawing it leaves the canvas clean).
+function svgImage(node) {
+  const clone = node.cloneNode(true);
+  clone.removeAttribute("style");       // Leaflet's position of the layer: drawn at its place instead
+  const url = `data:image/svg+xml;charset=utf-8,${encodeURIComponent(new XMLSerializer().serializeToString(clone))}`;
+  return new Promise((ok, fail) => {
+    const img = new Image();
+    img.onload = () => ok(img);
+    img.onerror = () => fail(new Error("a layer of the map could not be drawn"));
+    img.src = url;
+  });
+}
+
+// An HTML element of the map drawn as it is laid out: each box's background and borders, then each
+// word of its text where the browser placed it.
+function drawElement(ctx, node, frame) {
+  const boxes = [node, ...node.querySelectorAll("*")];
+  for (const e of boxes) {
+    const cs = getComputedStyle(e), r = e.getBoundingClientRect();
+    if (!r.width || !r.height || cs.visibility === "hidden" || cs.display === "none") continue;
+    const x = r.left - frame.left, y = r.top - frame.top, round = parseFloat(cs.borderTopLeftRadius) >= Math.min(r.width, r.height) / 2 - 0.5;
+    if (cs.backgroundColor && !/rgba\([^)]*,\s*0\)$/.test(cs.backgroundColor) && cs.backgroundColor !== "transparent") {
+      ctx.fillStyle = cs.backgroundColor;
+      ctx.beginPath();
+      if (round) ctx.ellipse(x + r.width / 2, y + r.height / 2, r.width / 2, r.height / 2, 0, 0, 2 * Math.PI);
+      else ctx.rect(x, y, r.width, r.height);
+      ctx.fill();
+    }
+    for (const [side, x0, y0, x1, y1] of [["Top", x, y, x + r.width, y], ["Bottom", x, y + r.height, x + r.width, y + r.height],
+                                          ["Left", x, y, x, y + r.height], ["Right", x + r.width, y, x + r.width, y + r.height]]) {
+      const wid = parseFloat(cs[`border${side}Width`]), style = cs[`border${side}Style`];
+      if (!wid || style === "none" || style === "hidden") continue;
+      ctx.strokeStyle = cs[`border${side}Color`];
+      ctx.lineWidth = wid;
+      ctx.setLineDash(style === "dashed" ? [3, 2] : style === "dotted" ? [1, 2] : []);
+      ctx.beginPath();
+      if (round) { if (side === "Top") ctx.ellipse(x + r.width / 2, y + r.height / 2, r.width / 2, r.height / 2, 0, 0, 2 * Math.PI); else continue; }
+      else { ctx.moveTo(x0, y0); ctx.lineTo(x1, y1); }
+      ctx.stroke();
+    }
+    ctx.setLineDash([]);
+  }
+  const walker = document.createTreeWalker(node, NodeFilter.SHOW_TEXT);
+  const range = document.createRange();
+  ctx.textBaseline = "middle";
+  for (let t = walker.nextNode(); t; t = walker.nextNode()) {
+    const cs = getComputedStyle(t.parentElement);
+    if (cs.visibility === "hidden") continue;
+    ctx.font = `${cs.fontStyle} ${cs.fontWeight} ${cs.fontSize} ${cs.fontFamily}`;
+    ctx.fillStyle = cs.color;
+    for (const m of t.data.matchAll(/\S+/g)) {
+      range.setStart(t, m.index);
+      range.setEnd(t, m.index + m[0].length);
+      const r = range.getBoundingClientRect();
+      if (r.width) ctx.fillText(m[0], r.left - frame.left, (r.top + r.bottom) / 2 - frame.top);
+    }
+  }
+}
+
+// The band over the picture, as [text, font, colour] lines wrapped to ``width``: when the inputs now set
+// are not the run's, that it was not run for them; the run's title and headline; its scenario, file
+// hash and version.
+function titleLines(ctx, width, r, stale) {
+  const font = getComputedStyle(document.body).fontFamily, lines = [];
+  const wrap = (text, f, color) => {
+    ctx.font = f;
+    let line = "";
+    for (const word of text.split(/\s+/)) {
+      const next = line ? `${line} ${word}` : word;
+      if (line && ctx.measureText(next).width > width - 12) { lines.push([line, f, color]); line = word; } else line = next;
+    }
+    if (line) lines.push([line, f, color]);
+  };
+  if (stale) wrap(`${STALE_TEXT}: this map is of the run named here`, `600 12px ${font}`, "#B3261E");
+  wrap(r.title, `600 12px ${font}`, "#111");
+  wrap(r.headline, `11.5px ${font}`, "#111");
+  wrap(identityText(r), `10.5px ${font}`, "#555");
+  return lines;
 }
 
 // --- sweep ----------------------------------------------------------------------------------------
@@ -448,19 +818,22 @@ async function runSweep(ev) {
   clearErrors();
   state.busy = true;
   $("#sweep-run").disabled = true;
-  setStatus("Sweeping…", true);
+  setStatus("Sweeping…", true, "sweep");
   const key = $("#sweep-key-text").value.trim() || $("#sweep-key").value;
   try {
-    const r = await api("/api/sweep", {scenario: state.desc.id, overrides: overrides(), key, values: $("#sweep-values").value,
-                                       metric: $("#sweep-metric").value, campaigns: $("#campaigns").value.trim(), seed: $("#seed").value.trim()});
+    const inputs = currentInputs();
+    const r = await api("/api/sweep", {...inputs, key, values: $("#sweep-values").value, metric: $("#sweep-metric").value});
+    r.pageKey = inputsKey(inputs);
+    state.sweep = r;
     drawSweep(r);
-    setStatus(`Sweep done: ${r.points.length} runs of ${thousands(r.flights_per_point)} flights in ${r.elapsed_s.toFixed(2)} s`);
+    updateStale();
+    setStatus(`Sweep done: ${r.points.length} runs of ${thousands(r.flights_per_point)} flights in ${r.elapsed_s.toFixed(2)} s`, false, "sweep");
   } catch (e) {
     const f = e.field;
     if (f === "sweep-key" || f === "sweep-values" || f === "sweep-metric" || f === "sweep") $(`.err[data-for="${f}"]`).textContent = e.message;
     else if (f === "campaigns" || f === "seed") { showError(e, "sweep"); $(`.err[data-for="sweep"]`).textContent = e.message; }
     else { showError(e, "sweep"); $(`.err[data-for="sweep"]`).textContent = `The what-if on the left is not valid: ${e.message}`; }
-    setStatus("Sweep not run: see the message in red");
+    setStatus("Sweep not run: see the message in red", false, "sweep");
   } finally {
     state.busy = false;
     $("#sweep-run").disabled = false;
@@ -525,6 +898,7 @@ function fillTeam(desc) {
     if (state.layerControl) state.layerControl.removeLayer(layer);
   }
   state.teamLayers = {};
+  state.teamKeys = {};
   for (const id of ["#evade-summary", "#evade-command", "#place-summary", "#place-command"]) $(id).textContent = "";
   for (const id of ["#evade-table", "#place-table"]) $(id).replaceChildren();
 }
@@ -536,6 +910,7 @@ function setTeamLayer(name, layer) {
   state.teamLayers[name] = layer;
   layer.addTo(state.map);
   if (state.layerControl) state.layerControl.addOverlay(layer, name);
+  declutterSoon();
 }
 
 function teamError(e, prefix, fields) {
@@ -552,14 +927,18 @@ async function runTeam(ev, prefix, path, body, draw, what) {
   clearErrors();
   state.busy = true;
   $(`#${prefix}-run`).disabled = true;
-  setStatus(`${what}…`, true);
+  const tab = prefix === "evade" ? "red" : "blue";
+  setStatus(`${what}…`, true, tab);
   try {
+    const key = inputsKey(currentInputs(), false);
     const r = await api(path, {scenario: state.desc.id, overrides: overrides(), seed: $("#seed").value.trim(), ...body});
     draw(r);
-    setStatus(`${what}: done in ${r.elapsed_s.toFixed(1)} s`);
+    state.teamKeys[TEAM_OVERLAYS[prefix]] = key;       // its layer leaves the map while other inputs are set
+    updateStale();
+    setStatus(`${what}: done in ${r.elapsed_s.toFixed(1)} s`, false, tab);
   } catch (e) {
     teamError(e, prefix, [`${prefix}-budgets`, `${prefix}-levels`, `${prefix}-add`, `${prefix}-like`, `${prefix}-grid`, `${prefix}-against`]);
-    setStatus(`${what}: not run: see the message in red`);
+    setStatus(`${what}: not run: see the message in red`, false, tab);
   } finally {
     state.busy = false;
     $(`#${prefix}-run`).disabled = false;
@@ -640,33 +1019,113 @@ function drawPlace(r) {
 }
 
 // --- compare --------------------------------------------------------------------------------------
+// One row per distinct run: the same inputs (the scenario's file, its changes, campaigns and seed: the
+// same numbers, the seed addressing every draw) are one row, refreshed in place by a rerun. Each row
+// shows P(detect) and P(stopped) with their intervals and their differences from the reference row
+// (chosen with its radio button; the first row until one is chosen); a row can be deleted; the table
+// downloads as CSV.
+function addToCompare(r) {
+  const key = JSON.stringify(r.inputs);
+  const row = state.history.find((h) => h.key === key);
+  if (row) row.r = r; else state.history.push({key, r});
+  renderCompare();
+}
+
+function compareReference() {
+  return state.history.find((h) => h.key === state.compareRef) || state.history[0] || null;
+}
+
+// The Compare table as data, one object per row (a difference is null on the reference's row and
+// where either run has no P(stopped)).
+function compareRows() {
+  const ref = compareReference();
+  const stopped = (s) => (s.response ? s.response.p_stopped : null);
+  return state.history.map((h, i) => {
+    const s = h.r.summary, rs = ref.r.summary, isRef = h === ref;
+    return {h, n: i + 1, isRef, s, p_detect: s.p_detect, p_stopped: stopped(s),
+            d_detect: isRef ? null : s.p_detect - rs.p_detect,
+            d_stopped: isRef || stopped(s) === null || stopped(rs) === null ? null : stopped(s) - stopped(rs)};
+  });
+}
+
+const signed = (d) => (d === null ? "" : `${d >= 0 ? "+" : "−"}${Math.abs(d).toFixed(3)}`);
+const deltaClass = (d) => (d === null || Math.abs(d) < 5e-4 ? "" : d > 0 ? "delta-up" : "delta-down");
+
 function renderCompare() {
   const t = $("#compare-table");
   t.className = "data";
   $("#compare-count").textContent = state.history.length ? `(${state.history.length})` : "";
-  t.replaceChildren(el("tr", {}, el("th", {}, "#"), el("th", {}, "scenario and changes"), el("th", {}, "flights"), el("th", {}, "P(detect)"),
-    el("th", {}, "95% CI"), el("th", {}, "vs #1"), el("th", {}, "detected per campaign"), el("th", {}, "held over airspace"),
-    el("th", {}, "P(stopped)"), el("th", {}, "")));
-  const ref = state.history[0];
-  state.history.forEach((r, i) => {
-    const s = r.summary;
-    const d = ref ? s.p_detect - ref.summary.p_detect : 0;
-    const delta = i === 0 ? "" : `${d >= 0 ? "+" : ""}${d.toFixed(3)}`;
-    t.append(el("tr", {}, el("td", {}, String(i + 1)),
-      el("td", {}, el("div", {}, r.scenario), el("div", {class: "note"}, r.overrides.length ? r.overrides.join("; ") : "as shipped")),
-      el("td", {}, `${thousands(r.flights)} (seed ${r.seed})`), el("td", {}, num(s.p_detect)), el("td", {}, s.p_detect_ci95_text),
-      el("td", {class: d > 0 ? "delta-up" : d < 0 ? "delta-down" : ""}, delta),
+  $("#compare-csv").disabled = !state.history.length;
+  $("#compare-clear").disabled = !state.history.length;
+  const ref = compareReference();
+  t.replaceChildren(el("tr", {}, el("th", {title: "the row the differences are taken from"}, "ref."), el("th", {}, "#"),
+    el("th", {}, "scenario and changes"), el("th", {}, "flights"), el("th", {}, "P(detect) [95% CI]"),
+    el("th", {title: "P(detect) minus the reference row's"}, `Δ vs #${ref ? state.history.indexOf(ref) + 1 : 1}`),
+    el("th", {}, "P(stopped) [95% CI]"), el("th", {title: "P(stopped) minus the reference row's"}, `Δ vs #${ref ? state.history.indexOf(ref) + 1 : 1}`),
+    el("th", {}, "detected per campaign"), el("th", {}, "held over airspace"), el("th", {}, "")));
+  for (const row of state.history.length ? compareRows() : []) {
+    const {h, n, s} = row, r = h.r;
+    const pick = el("input", {type: "radio", name: "compare-ref", "aria-label": `row ${n} as the reference`});
+    pick.checked = row.isRef;
+    pick.addEventListener("change", () => { state.compareRef = h.key; renderCompare(); });
+    const del = el("button", {type: "button", class: "small", "aria-label": `delete row ${n}`, title: "delete this row"}, "delete");
+    del.addEventListener("click", () => {
+      state.history = state.history.filter((x) => x !== h);
+      if (state.compareRef === h.key) state.compareRef = null;
+      renderCompare();
+      updateStale();
+    });
+    const show = el("button", {type: "button", class: "small", title: "show this run on the What-if tab"}, "show");
+    show.addEventListener("click", () => { showRun(r); selectTab("whatif"); });
+    t.append(el("tr", {"data-key": h.key, "data-pagekey": r.pageKey, class: row.isRef ? "ref" : null},
+      el("td", {}, pick), el("td", {}, String(n)),
+      el("td", {}, el("div", {title: `scenario file SHA-256 ${r.sha256}; airpicture ${r.version}`}, r.scenario),
+        el("div", {class: "note"}, r.overrides.length ? r.overrides.join("; ") : "as the file says")),
+      el("td", {}, `${thousands(r.flights)} (seed ${r.seed})`),
+      el("td", {}, `${num(s.p_detect)} [${s.p_detect_ci95_text}]`),
+      el("td", {class: deltaClass(row.d_detect)}, signed(row.d_detect)),
+      el("td", {}, s.response ? `${num(s.response.p_stopped)} [${s.response.p_stopped_ci95_text}]` : "n/a"),
+      el("td", {class: deltaClass(row.d_stopped)}, signed(row.d_stopped)),
       el("td", {}, `${s.detected_per_campaign.mean.toFixed(1)} of ${s.flights_per_campaign}`),
       el("td", {}, pct(s.p_detect_in_airspace)),
-      el("td", {}, s.response ? `${num(s.response.p_stopped)} [${s.response.p_stopped_ci95_text}]` : "n/a"),
-      el("td", {}, el("button", {type: "button", onclick: () => { showRun(r); selectTab("whatif"); }}, "show"))));
-  });
+      el("td", {class: "actions-cell"}, show, " ", del)));
+  }
+  updateStale();
+}
+
+// A CSV cell: a text that a spreadsheet would run as a formula (=, +, -, @, tab, CR first) or that begins
+// with a quote gets a single quote in front, numbers never (the rule of sim.cells.safe_cell); then quoted
+// when it holds a comma, a quote or a line break (RFC 4180).
+function csvCell(v) {
+  if (v === null || v === undefined) return "";
+  let text = String(v);
+  if (typeof v === "string" && text && !Number.isFinite(Number(text)) && /^[=+\-@\t\r']/.test(text)) text = `'${text}`;
+  return /[",\r\n]/.test(text) ? `"${text.replace(/"/g, '""')}"` : text;
+}
+
+function compareCsv() {
+  const ref = compareReference();
+  const head = ["row", "reference", "scenario", "scenario_sha256", "overrides", "campaigns", "seed", "flights",
+                "p_detect", "p_detect_ci95_low", "p_detect_ci95_high", `delta_p_detect_vs_row_${state.history.indexOf(ref) + 1}`,
+                "p_stopped", "p_stopped_ci95_low", "p_stopped_ci95_high", `delta_p_stopped_vs_row_${state.history.indexOf(ref) + 1}`,
+                "detected_per_campaign_mean", "p_detect_in_airspace", "command", "airpicture_version"];
+  const lines = [head];
+  for (const row of compareRows()) {
+    const r = row.h.r, s = row.s, sr = s.response;
+    lines.push([row.n, row.isRef ? "yes" : "no", r.scenario, r.sha256, r.overrides.join("; "), r.campaigns, r.seed, r.flights,
+                s.p_detect, s.p_detect_ci95[0], s.p_detect_ci95[1], row.d_detect,
+                sr ? sr.p_stopped : null, sr ? sr.p_stopped_ci95[0] : null, sr ? sr.p_stopped_ci95[1] : null, row.d_stopped,
+                s.detected_per_campaign.mean, s.p_detect_in_airspace, r.command, r.version]);
+  }
+  return lines.map((l) => l.map(csvCell).join(",")).join("\r\n") + "\r\n";
 }
 
 function selectTab(name) {
-  document.querySelectorAll(".tabs button").forEach((b) => b.classList.toggle("active", b.dataset.tab === name));
+  document.querySelectorAll(".tabs button").forEach((b) => { b.classList.toggle("active", b.dataset.tab === name); b.setAttribute("aria-selected", String(b.dataset.tab === name)); });
   document.querySelectorAll(".tab").forEach((t) => t.classList.toggle("active", t.id === `tab-${name}`));
-  if (name === "whatif" && state.map) state.map.invalidateSize();
+  if (name === "whatif" && state.map) { state.map.invalidateSize(); declutterSoon(); }
+  // a message about another tab's action (e.g. "Sweep not run") goes with that tab
+  if (state.statusOwner && state.statusOwner !== name && !$("#status").classList.contains("busy")) setStatus("", false, null);
 }
 
 // --- scenarios ------------------------------------------------------------------------------------
@@ -684,7 +1143,7 @@ function fillScenarios(list, selected) {
 
 async function openScenario(id) {
   clearErrors();
-  setStatus("Opening…", true);
+  setStatus("Opening…", true, null);
   try {
     state.desc = await api(`/api/scenario?id=${encodeURIComponent(id)}`);
   } catch (e) {
@@ -693,6 +1152,8 @@ async function openScenario(id) {
     return;
   }
   buildControls(state.desc);
+  $("#identity").textContent = identityShort(state.desc);
+  $("#identity").title = `The scenario open: ${state.desc.title}. Its file's SHA-256: ${state.desc.sha256}`;
   await runWhatIf();
 }
 
@@ -702,7 +1163,7 @@ async function uploadFile(file) {
     $("#err-upload").textContent = `${file.name}: ${thousands(file.size)} bytes: a scenario file is at most ${thousands(state.info.upload_max_bytes)}`;
     return;
   }
-  setStatus("Uploading…", true);
+  setStatus("Uploading…", true, null);
   try {
     const r = await fetch("/api/upload", {method: "POST", headers: {"X-Filename": file.name, "Content-Type": "application/octet-stream", "X-Airpicture-Token": TOKEN}, body: file});
     const doc = await r.json();
@@ -724,13 +1185,23 @@ async function main() {
   $("#upload-button").addEventListener("click", () => $("#upload").click());
   $("#upload").addEventListener("change", (e) => { if (e.target.files.length) uploadFile(e.target.files[0]); e.target.value = ""; });
   $("#run").addEventListener("click", runWhatIf);
-  $("#reset").addEventListener("click", () => { state.controls.forEach((c) => c.reset()); $("#campaigns").value = state.desc.campaigns; $("#seed").value = state.desc.seed; updateSize(); clearErrors(); });
+  $("#reset").addEventListener("click", () => { state.controls.forEach((c) => c.reset()); $("#campaigns").value = state.desc.campaigns; $("#seed").value = state.desc.seed; updateSize(); clearErrors(); updateStale(); });
   $("#campaigns").addEventListener("input", updateSize);
+  for (const id of ["#campaigns", "#seed"]) $(id).addEventListener("input", updateStale);
+  // Enter toggles a checkbox or picks a radio button, as Space does (the keyboard reaches every control)
+  document.addEventListener("keydown", (e) => {
+    const t = e.target;
+    if (e.key === "Enter" && t instanceof HTMLInputElement && (t.type === "checkbox" || t.type === "radio") && !t.disabled) {
+      e.preventDefault();
+      t.click();
+    }
+  });
   for (const id of ["#campaigns", "#seed"]) $(id).addEventListener("keydown", (e) => { if (e.key === "Enter") runWhatIf(); });
   $("#sweep-form").addEventListener("submit", runSweep);
   $("#evade-form").addEventListener("submit", runEvade);
   $("#place-form").addEventListener("submit", runPlace);
-  $("#compare-clear").addEventListener("click", () => { state.history = []; renderCompare(); });
+  $("#compare-clear").addEventListener("click", () => { state.history = []; state.compareRef = null; renderCompare(); });
+  $("#compare-csv").addEventListener("click", () => saveBlob(new Blob([compareCsv()], {type: "text/csv"}), "compare.csv"));
   document.querySelectorAll(".tabs button").forEach((b) => b.addEventListener("click", () => selectTab(b.dataset.tab)));
   await openScenario(state.info.default_scenario);
 }
