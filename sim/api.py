@@ -34,7 +34,8 @@ from sim.pipeline import (altitude_sweep, compare, load, override_text, simulate
 from sim.products.evade import write_evade as _write_evade
 from sim.products.place import write_place_files as _write_place_files
 from sim.products.export import staged_output
-from sim.results import flight_csv_text, flight_dtypes, flight_header, headline, shown_title, summarize
+from sim.results import (flight_csv_text, flight_dtypes, flight_header, format_p_ci, headline, shown_title,
+                         summarize)
 from sim.scenario import Scenario
 
 __all__ = ["run", "Run", "read_flights", "load", "simulate", "simulate_to", "write_run", "sweep", "compare",
@@ -99,12 +100,12 @@ class Run:
         return _read_csv(io.StringIO(",".join(header) + "\n" + flight_csv_text(self.sim, self.result)))
 
     def __repr__(self):
-        return (f"<Run {self.scenario}: P(detect) {self.p_detect:.3f} [{self.summary['p_detect_ci95_text']}], "
+        return (f"<Run {self.scenario}: P(detect) {format_p_ci(self.p_detect, *self.summary['p_detect_ci95'])}, "
                 f"{self.detected_per_campaign:.1f} of {self.summary['flights_per_campaign']} per campaign; "
                 f"{self.flights:,} flights, seed {self.seed}>")
 
     def _repr_html_(self):
-        rows = [("P(detect) per flight", f"{self.p_detect:.3f} [{self.summary['p_detect_ci95_text']}]"),
+        rows = [("P(detect) per flight", format_p_ci(self.p_detect, *self.summary['p_detect_ci95'])),
                 ("Detected per campaign", f"{self.detected_per_campaign:.2f} of {self.summary['flights_per_campaign']}"),
                 ("Flights", f"{self.flights:,} ({self.campaigns:,} campaigns, seed {self.seed})"),
                 *((f"tracked by {name}", f"{p:.3f}") for name, p in self.radars.items())]

@@ -10,6 +10,7 @@ any number of flights.
 
 Coverage here is geometric (line of sight, terrain, instrumented range)
 with every radar up: the nominal air picture that the maps draw. A radar
+switched off (availability 0) covers nothing, here as on the maps. A radar
 that needs the transponder counts only for flights with it on. An orbiting
 radar covers what it can see from some point of its loop (the union over
 the loop, as the maps draw it).
@@ -103,8 +104,9 @@ def route_fences(sim, clip_sigma, coverage_part=None, airspace_part=None):
         per_radar = np.zeros((len(sim.radars), n, len(t)), dtype=bool)
         for j, radar in enumerate(sim.radars):
             per_radar[j] = coverage_part(i, j, lambda: coverage_over_loop(radar, *positions()[:2]))
-        primary = np.array([not r.kind.needs_transponder for r in sim.radars], dtype=bool)
-        out.append(RouteFences(offsets, t, in_airspace, per_radar[primary].any(axis=0), per_radar.any(axis=0),
+        on = np.array([r.availability > 0 for r in sim.radars], dtype=bool)      # off: covers nothing
+        primary = on & np.array([not r.kind.needs_transponder for r in sim.radars], dtype=bool)
+        out.append(RouteFences(offsets, t, in_airspace, per_radar[primary].any(axis=0), per_radar[on].any(axis=0),
                                last_true(per_radar)))
     return tuple(out)
 

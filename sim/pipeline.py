@@ -13,15 +13,16 @@ import dataclasses
 from pathlib import Path
 
 from geo.terrain import load_terrain
-from sim.analysis import (DEFAULT_SWEEP_CAMPAIGNS, altitude_sweep, compare, metric_short_label,
-                          sensitivity_metrics, sweep)
+from sim.analysis import (DEFAULT_SWEEP_CAMPAIGNS, altitude_levels, altitude_sweep, compare, is_probability,
+                          metric_short_label, sensitivity_runs, sweep)
 from sim.analysis.sweeps import applicable_inputs
 from sim.catalog import resolve_scenario
 from sim.montecarlo import needs_terrain, prepare, run
 from sim.engine import make_engine
 from sim.prepcache import PrepCache
 from sim.products.export import radar_features, routes_feature_collection, staged_output, write_json, write_readme
-from sim.results import ASSUMPTIONS_NOTE, flight_csv_text, flight_header, overrides_text, shown_title, summarize
+from sim.results import (ASSUMPTIONS_NOTE, flight_csv_text, flight_header, format_p_ci, overrides_text, shown_title,
+                         summarize)
 from sim.scenario import load_scenario, override_text, with_overrides
 
 __all__ = ["load", "simulate", "simulate_to", "write_run", "sweep", "compare", "altitude_sweep", "with_overrides", "override_text",
@@ -63,6 +64,19 @@ def simulate(scenario, campaigns=None, flights=None, seed=None, chunk_campaigns=
     return sim, result
 
 
+#: Steps of drawing a brief's files (:func:`sim.products.brief.write_brief`: the map, the charts, brief.pdf,
+#: the KML), each reported to the brief's progress.
+BRIEF_DRAW_STEPS = 4
+
+
+def brief_steps(scenario):
+    """How many times the brief of ``scenario`` calls its progress (``sweep_progress`` of
+    :func:`simulate_to`): once per level of the altitude curve, per run of its tornadoes (a base on the
+    runs' draws and two per declared input that applies) and per group of files drawn."""
+    tornado = 1 + 2 * len(applicable_inputs(scenario)[0]) if scenario.uncertainty else 0
+    return len(altitude_levels(scenario)[1]) + tornado + BRIEF_DRAW_STEPS
+
+
 def _header_line(sim):
     return ",".join(flight_header(sim, bool(sim.fences))) + "\n"
 
@@ -87,6 +101,8 @@ def simulate_to(out_dir, scenario, campaigns=None, flights=None, seed=None, chun
     ``cache``: a :class:`sim.prepcache.PrepCache` for the prepared parts.
     ``evade_km`` (with ``brief``): the brief also shows the least-detectable route within that extra
     distance (:func:`sim.analysis.evade.evade`, re-scored like the altitude curve).
+    ``sweep_progress(1)`` (with ``brief``) is called after each step of the brief: each level of the altitude
+    curve, each run of the tornadoes, each group of files drawn (:func:`brief_steps` of them).
     Everything is staged: a failed run leaves no partial outputs.
     """
     if flights_format not in FLIGHTS_FORMATS:
@@ -143,9 +159,9 @@ def _write_products(stage, sim, result, brief, progress, altitude_points, flight
         if evade_km is not None:
             summary["evade"] = _least_detectable(sim, result, evade_km, cache)
         if sim.scenario.uncertainty:       # which assumptions matter: ranked first, the brief lists the top ones
-            summary["sensitivity"] = _write_tornadoes(stage, sim, result, summary, cache)
+            summary["sensitivity"] = _write_tornadoes(stage, sim, result, summary, cache, progress)
         from sim.products.brief import write_brief   # matplotlib (0.3 s to import) loads only to draw
-        write_brief(stage, sim, result, summary, altitude_points)
+        write_brief(stage, sim, result, summary, altitude_points, progress=progress)
     write_json(stage / "summary.json", summary)
     write_json(stage / "routes.geojson", routes_feature_collection(
         sim.routes, extra_features=radar_features(sim.radars), scenario_name=sim.scenario.info.name,
@@ -182,10 +198,13 @@ def _least_detectable(sim, result, budget_km, cache):
             "campaigns": found.campaigns}
 
 
-def _write_tornadoes(stage, sim, result, summary, cache=None):
+def _write_tornadoes(stage, sim, result, summary, cache=None, progress=None):
     """The brief's sensitivity: P(detect), and P(stopped) when the scenario has a response, from the same runs
-    (:func:`sim.analysis.sensitivity_metrics`); one tornado chart per metric (:data:`TORNADO_FILES`).
-    Returns summary.json's ``sensitivity``."""
+    (:func:`sim.analysis.sensitivity_runs`); one tornado chart per metric (:data:`TORNADO_FILES`). The base
+    of each is the headline itself (``summary``: the key number, its interval and campaigns); the low/high
+    runs use at most :data:`~sim.analysis.DEFAULT_SWEEP_CAMPAIGNS` campaigns, each bar the base plus the
+    input's effect measured against a base run on the same draws, and the chart says so. ``progress(1)``
+    after each run. Returns summary.json's ``sensitivity``."""
     from sim.products.brief import TORNADO_FILES, tornado_figure     # matplotlib loads only to draw
     from sim.products.style import save_figure, use_style
     metrics = ("p_detect", "response.p_stopped") if "response" in summary else ("p_detect",)
@@ -194,21 +213,41 @@ def _write_tornadoes(stage, sim, result, summary, cache=None):
     # the others are named, with the reason, under the tornado, in the brief and in README.txt
     kept, left_out = applicable_inputs(sim.scenario)
     varied = dataclasses.replace(sim.scenario, uncertainty=tuple(v[:3] for v in kept))
-    bases, rows = sensitivity_metrics(varied, metrics, campaigns=campaigns, flights=result.flights_per_campaign,
-                                      seed=result.seed, cache=cache)
+    runs = sensitivity_runs(varied, metrics, campaigns=campaigns, flights=result.flights_per_campaign,
+                            seed=result.seed, cache=cache, progress=progress, base_campaigns=result.campaigns,
+                            headline=summary)
     changes = overrides_text(summary)
     what_if = f" (what-if: {changes})" if changes else ""
     out = {}
     for metric in metrics:
         run_text = (f"sensitivity of {metric} in scenario {sim.scenario.info.name}{what_if}, seed {result.seed}, "
-                    f"{campaigns} campaigns x {result.flights_per_campaign} flights per run, the same draws in "
-                    f"every run")
+                    f"{campaigns} campaigns x {result.flights_per_campaign} flights per low/high run, the same draws "
+                    f"in every run")
         with use_style():
-            fig, _ = tornado_figure(bases[metric], rows[metric], metric,
+            fig, _ = tornado_figure(runs.base[metric], runs.rows[metric], metric,
                                     f"Which assumption matters for {metric_short_label(metric)} ({summary['scenario']})",
-                                    run_text, left_out=left_out)
+                                    run_text, left_out=left_out, base_ci95=runs.base_ci95[metric],
+                                    runs_text=tornado_runs_text(runs, metric))
             save_figure(fig, stage / TORNADO_FILES[metric], title=f"Sensitivity of {metric}: {shown_title(summary)}",
                         description=f"{run_text}. {ASSUMPTIONS_NOTE}")
-        out[metric] = {"chart": TORNADO_FILES[metric], "base": bases[metric], "inputs": rows[metric]}
-    return {"campaigns_per_run": campaigns, "flights_per_campaign": result.flights_per_campaign, "seed": result.seed,
+        out[metric] = {"chart": TORNADO_FILES[metric], "base": runs.base[metric], "base_ci95": runs.base_ci95[metric],
+                       "base_same_draws": runs.same_draws_base[metric], "inputs": runs.rows[metric]}
+    return {"campaigns_per_run": campaigns, "base_campaigns": runs.base_campaigns,
+            "flights_per_campaign": result.flights_per_campaign, "seed": result.seed,
             "metrics": out, **({"left_out": [{"key": k, "why": w} for k, w in left_out]} if left_out else {})}
+
+
+def tornado_runs_text(runs, metric):
+    """What a tornado's base and bars are, when the base is run on more campaigns than the low/high runs
+    ("" when on the same): the base's campaigns and interval, the runs' campaigns and their own base."""
+    if runs.base_campaigns == runs.campaigns:
+        return ""
+    ci = runs.same_draws_base_ci95[metric]
+    own = (format_p_ci(runs.same_draws_base[metric], *ci) if ci is not None and is_probability(metric)
+           else f"{runs.same_draws_base[metric]:.3f}")
+    base_ci = runs.base_ci95[metric]
+    base = (format_p_ci(runs.base[metric], *base_ci) if base_ci is not None and is_probability(metric)
+            else f"{runs.base[metric]:.3f}")
+    return (f"Base: the key number {base}, {runs.base_campaigns:,} campaigns. Each bar: the base plus the input's "
+            f"effect, from low/high runs of {runs.campaigns:,} campaigns each against a base run on the same "
+            f"draws ({own}).")

@@ -22,7 +22,8 @@ from sim.platforms import Orbit
 from sim.routes import below_ground_shares, route_time_and_fuel
 
 __all__ = ["FLIGHT_COLUMNS", "flight_dtypes", "wilson_interval", "campaign_interval", "flight_interval", "campaigns_share_fate", "summarize", "flight_rows", "flight_header", "flight_csv_text", "RunTotals",
-           "hist_percentile", "ASSUMPTIONS_NOTE", "headline", "format_ci", "FIRST_DETECTION_BIN_S",
+           "hist_percentile", "ASSUMPTIONS_NOTE", "headline", "format_ci", "format_p", "format_p_ci", "ci_digits",
+           "FIRST_DETECTION_BIN_S",
            "shown_title", "overrides_text"]
 
 #: Resolution of the histogram behind the median first-detection time [s].
@@ -239,7 +240,7 @@ def summarize(sim, result):
         "flights_detected": k,
         "p_detect": _r(k / n),
         "p_detect_ci95": [_r(lo), _r(hi)],
-        "p_detect_ci95_text": format_ci(_r(lo), _r(hi)),
+        "p_detect_ci95_text": format_ci(_r(lo), _r(hi), p=_r(k / n)),
         "p_detect_ci95_method": ("normal interval over campaigns (flights of a campaign share outages or "
                                  "policies)" if shared else "Wilson score interval, flights independent"),
         "detected_per_campaign": {
@@ -340,7 +341,7 @@ def _response_summary(sc, tot, campaigns, n):
         "outcome_labels": dict(OUTCOME_LABELS),
         "p_stopped": _r(stopped / n),
         "p_stopped_ci95": [_r(lo), _r(hi)],
-        "p_stopped_ci95_text": format_ci(_r(lo), _r(hi)),
+        "p_stopped_ci95_text": format_ci(_r(lo), _r(hi), p=_r(stopped / n)),
         "stopped_per_campaign": {
             "mean": _r(stopped / campaigns),
             "p05": _r(hist_percentile(tot.stopped_per_campaign, sizes, 5)),
@@ -368,7 +369,8 @@ def headline(summary):
         stopped = f", of which {s['mean']:.1f} could have been stopped ({s['p05']:.0f}-{s['p95']:.0f})"
     return (f"{d['mean']:.1f} of {n} flights detected on average "
             f"(90% of campaigns between {d['p05']:.0f} and {d['p95']:.0f}){stopped}; "
-            f"P(detect) per flight {summary['p_detect']:.3f} [95% CI {format_ci(*summary['p_detect_ci95'])}]")
+            f"P(detect) per flight {format_p(summary['p_detect'], *summary['p_detect_ci95'])} "
+            f"[95% CI {format_ci(*summary['p_detect_ci95'], p=summary['p_detect'])}]")
 
 
 def shown_title(summary):
@@ -404,9 +406,59 @@ def overrides_text(summary, max_chars=None):
     return items[0][: max(max_chars - len(more) - 1, 8)] + "…" + more
 
 
-def format_ci(lo, hi):
-    """An interval with three decimals, rounded outwards (never narrower than computed)."""
-    return f"{np.floor(lo * 1000) / 1000:.3f}-{np.ceil(hi * 1000) / 1000:.3f}"
+#: Decimals of a probability and its interval: three, more only where three would hide the data.
+CI_DIGITS, CI_DIGITS_MAX = 3, 6
+
+
+def _outward(x, digits, up):
+    """``x`` rounded to ``digits`` decimals down (``up`` False) or up: an interval's ends, never narrower
+    than computed (a value already on the grid, to within a millionth of a step, stays)."""
+    s = 10.0 ** digits
+    return (np.ceil(x * s - 1e-6) if up else np.floor(x * s + 1e-6)) / s
+
+
+def ci_digits(lo, hi, p=None):
+    """Decimals that show a probability ``p`` (optional) and its interval ``[lo, hi]`` without hiding them:
+    :data:`CI_DIGITS`, more (at most :data:`CI_DIGITS_MAX`) while the interval, rounded outwards, would
+    print with no width though it has one, or while ``p`` strictly between 0 and 1 would print as 0 or 1.
+
+    >>> ci_digits(0.262587, 0.294647, 0.278333), ci_digits(0.9997, 0.9999, 0.9999), ci_digits(0.0, 0.00004, 0.00002)
+    (3, 4, 5)
+    """
+    for d in range(CI_DIGITS, CI_DIGITS_MAX + 1):
+        flat = lo < hi and _outward(lo, d, False) == _outward(hi, d, True)
+        edge = p is not None and 0.0 < p < 1.0 and round(p, d) in (0.0, 1.0)
+        if not (flat or edge):
+            return d
+    return CI_DIGITS_MAX
+
+
+def format_ci(lo, hi, p=None):
+    """An interval ``lo-hi`` rounded outwards (never narrower than computed), with three decimals or, where
+    three would hide it, more (:func:`ci_digits`; ``p``: the value it belongs to, shown with it).
+
+    >>> format_ci(0.262587, 0.294647), format_ci(0.9997, 0.9999, p=0.9999)
+    ('0.262-0.295', '0.9997-0.9999')
+    """
+    d = ci_digits(lo, hi, p)
+    return f"{_outward(lo, d, False):.{d}f}-{_outward(hi, d, True):.{d}f}"
+
+
+def format_p(p, lo, hi):
+    """A probability with the decimals its interval needs (:func:`ci_digits`): what :func:`format_p_ci`
+    prints before the interval, for a table that shows the two apart."""
+    return f"{p:.{ci_digits(lo, hi, p)}f}"
+
+
+def format_p_ci(p, lo, hi):
+    """A probability and its 95% interval, ``0.278 [0.262-0.295]``: three decimals, more while fewer would
+    print the interval with no width or the value (below 1, above 0) as 1 or 0. Every P with an interval
+    on a chart, title or table is written by it.
+
+    >>> format_p_ci(0.9999, 0.9997, 0.9999), format_p_ci(0.278333, 0.262587, 0.294647)
+    ('0.9999 [0.9997-0.9999]', '0.278 [0.262-0.295]')
+    """
+    return f"{format_p(p, lo, hi)} [{format_ci(lo, hi, p)}]"
 
 
 #: The columns of ``flights.csv`` and :meth:`sim.api.Run.to_pandas`: type (``int``: an integer, 0/1 for

@@ -303,7 +303,8 @@ NAME_200 = ("Basra International Airport long range primary and secondary radar 
 
 def _table_rows(textpage, left, right, top, bottom):
     """The rows of a table region of a PDF page read back from its text layer, top to bottom:
-    ``[(label, value, value_chars)]`` (chars as ``(l, b, r, t, text, index)``), spaces dropped. Read character by character: a value is drawn in
+    ``[(label, value, value_chars)]`` (chars as ``(l, b, r, t, text, index)``), spaces dropped, a label's
+    second line (indented, no value) joined to it. Read character by character: a value is drawn in
     another style than its label (bold, or black beside a grey label), so a row's value is its trailing
     run of characters in the style of its last one, when the row starts in another style."""
     import ctypes
@@ -333,17 +334,22 @@ def _table_rows(textpage, left, right, top, bottom):
             rows[-1][1].append(c)
         else:
             rows.append((yc, [c]))
-    out = []
+    out, above = [], None          # above: where the label of the row above starts, and its colour
     for _, cs in rows:
         cs.sort(key=lambda q: q[0])
+        # a label too wide for its row goes on in a line of its own under it, indented (issue 28: wrapped,
+        # not cut): a line in the colour of the label above, starting right of it, continues that label
+        if out and above is not None and cs[0][0] > above[0] + 1.0 and all(q[5][1] == above[1] for q in cs):
+            out[-1] = (out[-1][0] + "".join(q[4] for q in cs), out[-1][1], out[-1][2])
+            continue
         split = len(cs)
         while split > 0 and cs[split - 1][5] == cs[-1][5]:
             split -= 1
         if split == 0:                  # one style throughout: a label alone
             split = len(cs)
         label, value = cs[:split], cs[split:]
-        out.append(("".join(q[4] for q in label), "".join(q[4] for q in value),
-                    [(*q[:5], q[6]) for q in value]))
+        above = (label[0][0], label[0][5][1])
+        out.append(("".join(q[4] for q in label), "".join(q[4] for q in value), [(*q[:5], q[6]) for q in value]))
     return out
 
 

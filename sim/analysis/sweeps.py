@@ -23,8 +23,8 @@ from sim.scenario import (ScenarioError, override_key_value, override_text, unce
                           with_overrides)
 
 __all__ = ["sweep", "altitude_sweep", "altitude_levels", "altitude_mode", "compare", "sensitivity",
-           "sensitivity_metrics", "applicable_inputs", "probe_metric_names", "metric_value",
-           "DEFAULT_SENSITIVITY_CAMPAIGNS", "DEFAULT_SWEEP_ALTITUDES_M",
+           "sensitivity_metrics", "sensitivity_runs", "SensitivityRuns", "applicable_inputs", "probe_metric_names",
+           "metric_value", "DEFAULT_SENSITIVITY_CAMPAIGNS", "DEFAULT_SWEEP_ALTITUDES_M",
            "DEFAULT_SWEEP_AGL_M", "DEFAULT_SWEEP_CAMPAIGNS"]
 
 #: Cruise altitudes of the altitude curve above mean sea level [m].
@@ -218,21 +218,121 @@ DEFAULT_SENSITIVITY_CAMPAIGNS = 200
 
 
 def sensitivity(scenario, metric=DEFAULT_METRIC, campaigns=None, flights=None, seed=None, progress=None,
-                engine=None, cache=None, on_flights=None):
+                engine=None, cache=None, on_flights=None, base_campaigns=None):
     """One-at-a-time low/high runs of every declared uncertain input, with common random numbers.
 
     Every run uses the same seed, so each flight meets the same draws in
     every run and a swing is the input's effect, not sampling noise; an
     input with no effect swings by exactly 0. Returns ``(base, rows)``: the
-    metric of the scenario as it is, and per input ``key``, ``value`` (the
-    scenario's own, see :func:`sensitivity_metrics`), ``low``, ``high``,
-    ``metric_low``, ``metric_high``, ``swing`` (high minus low), ranked by
-    the size of the swing. The metric is checked before the first run
+    metric of the scenario as it is (run with ``base_campaigns``, default
+    ``campaigns``: what ``airpicture run --campaigns N`` reports), and per
+    input ``key``, ``value`` (the scenario's own, see
+    :func:`sensitivity_metrics`), ``low``, ``high``, ``metric_low``,
+    ``metric_high``, ``swing`` (high minus low), ``effect_low`` and
+    ``effect_high`` (each minus the base run on the low/high runs' own
+    campaigns: the input's effect), ranked by the size of the swing. The
+    metric is checked before the first run
     (:class:`~sim.analysis.metrics.MetricError`).
     """
     bases, rows = sensitivity_metrics(scenario, (metric,), campaigns, flights, seed, progress, engine, cache,
-                                      on_flights)
+                                      on_flights, base_campaigns=base_campaigns)
     return bases[metric], rows[metric]
+
+
+@dataclasses.dataclass(frozen=True)
+class SensitivityRuns:
+    """The runs of a sensitivity analysis (:func:`sensitivity_runs`), by metric.
+
+    Attributes
+    ----------
+    base : dict
+        The metric of the scenario as it is, at ``base_campaigns`` (the
+        headline's precision: what ``airpicture run`` reports).
+    base_ci95 : dict
+        Its 95% interval (None where summary.json gives none).
+    base_campaigns : int
+    same_draws_base : dict
+        The metric of the scenario as it is on the low/high runs' own
+        ``campaigns`` (the same draws as theirs): the effects are measured
+        from it. Equal to ``base`` when the campaigns are.
+    same_draws_base_ci95 : dict
+        Its 95% interval (None where summary.json gives none): about the
+        precision of each low/high run.
+    campaigns : int
+        Campaigns of each low/high run.
+    rows : dict
+        Per metric, one dict per input (as :func:`sensitivity`), ranked.
+    """
+
+    base: dict
+    base_ci95: dict
+    base_campaigns: int
+    same_draws_base: dict
+    same_draws_base_ci95: dict
+    campaigns: int
+    rows: dict
+
+
+def sensitivity_runs(scenario, metrics, campaigns=None, flights=None, seed=None, progress=None, engine=None,
+                     cache=None, on_flights=None, base_campaigns=None, headline=None):
+    """The low/high runs of every declared input and the base they are drawn against; a :class:`SensitivityRuns`.
+
+    The low/high runs and a base run share ``campaigns`` (default
+    :data:`DEFAULT_SENSITIVITY_CAMPAIGNS`) and the seed: each input's effect
+    (``effect_low``, ``effect_high``: a run minus that base) is not noise.
+    The base shown is the scenario as it is at ``base_campaigns`` (default
+    ``campaigns``): a run of its own when more, or ``headline``, the
+    summary.json of that very run when the caller has it (the brief's
+    headline: no run). A tornado draws each bar as that base plus the effect
+    (:func:`sim.products.charts.draw_tornado`), so that its base is the key
+    number and a input with no effect has no bar.
+    """
+    metrics = tuple(metrics)
+    campaigns = DEFAULT_SENSITIVITY_CAMPAIGNS if campaigns is None else int(campaigns)
+    base_campaigns = campaigns if base_campaigns is None else int(base_campaigns)
+    cache, terrain = cache if cache is not None else PrepCache(), None
+
+    def summary_of(sc, n, check=False):
+        nonlocal terrain
+        sim = prepare(sc, terrain, cache)
+        terrain = terrain if terrain is not None else sim.terrain
+        if check:                     # a mistyped metric stops here, before the first Monte Carlo
+            names = probe_metric_names(sim)
+            for m in metrics:
+                check_metric(m, names, f"{scenario.path}: --metric")
+        s = summarize(sim, run(sim, n, flights, seed, engine=engine, keep_flights=False, progress=on_flights))
+        if progress is not None:
+            progress(1)
+        return s
+
+    def values(s):
+        return {m: metric_value(s, m) for m in metrics}
+
+    # the [uncertainty] ranges are checked here, where they are used, against the scenario as it is (what-if
+    # overrides included), before any run: one that does not apply is a ScenarioError naming [uncertainty]
+    variants = uncertainty_variants(scenario)
+    same = summary_of(scenario, campaigns, check=True)
+    if headline is not None:
+        top = headline
+    elif base_campaigns != campaigns:
+        top = summary_of(scenario, base_campaigns)
+    else:
+        top = same
+    ci = lambda s: {m: None if metric_interval(s, m) is None else list(metric_interval(s, m)) for m in metrics}  # noqa: E731
+    base, same_base = values(top), values(same)
+    rows = {m: [] for m in metrics}
+    for key, lo, hi, sc_lo, sc_hi in variants:
+        at_lo, at_hi = values(summary_of(sc_lo, campaigns)), values(summary_of(sc_hi, campaigns))
+        own = _input_value(scenario, key)
+        for m in metrics:
+            rows[m].append({"key": key, "value": own, "low": lo, "high": hi, "metric_low": at_lo[m],
+                            "metric_high": at_hi[m], "swing": round(at_hi[m] - at_lo[m], 6),
+                            "effect_low": round(at_lo[m] - same_base[m], 6),
+                            "effect_high": round(at_hi[m] - same_base[m], 6)})
+    for m in metrics:      # largest swing first; a swing the runs left undefined (NaN) last
+        rows[m].sort(key=lambda r: -abs(r["swing"]) if r["swing"] == r["swing"] else 1.0)
+    return SensitivityRuns(base=base, base_ci95=ci(top), base_campaigns=base_campaigns, same_draws_base=same_base,
+                           same_draws_base_ci95=ci(same), campaigns=campaigns, rows=rows)
 
 
 def _input_value(scenario, key):
@@ -270,7 +370,7 @@ def applicable_inputs(scenario):
 
 
 def sensitivity_metrics(scenario, metrics, campaigns=None, flights=None, seed=None, progress=None, engine=None,
-                        cache=None, on_flights=None):
+                        cache=None, on_flights=None, base_campaigns=None, headline=None):
     """:func:`sensitivity` of several metrics from the same runs: ``(bases, rows)``, dicts by metric.
 
     One run per input value serves every metric (the brief's tornadoes of
@@ -278,36 +378,9 @@ def sensitivity_metrics(scenario, metrics, campaigns=None, flights=None, seed=No
     ``value``, the input's value in the scenario as written (a text naming
     the spelling when the file writes it in another unit, None when the
     file leaves it at its default). ``cache``: a :class:`sim.prepcache.PrepCache` for the prepared parts
-    (an input that changes only draws or the response prepares nothing).
+    (an input that changes only draws or the response prepares nothing). ``base_campaigns`` and
+    ``headline``: the base's precision, as :func:`sensitivity_runs` (which returns the rest too).
     """
-    metrics = tuple(metrics)
-    campaigns = DEFAULT_SENSITIVITY_CAMPAIGNS if campaigns is None else int(campaigns)
-    cache, terrain = cache if cache is not None else PrepCache(), None
-
-    def values(sc, check=False):
-        nonlocal terrain
-        sim = prepare(sc, terrain, cache)
-        terrain = terrain if terrain is not None else sim.terrain
-        if check:                     # a mistyped metric stops here, before the first Monte Carlo
-            names = probe_metric_names(sim)
-            for m in metrics:
-                check_metric(m, names, f"{scenario.path}: --metric")
-        s = summarize(sim, run(sim, campaigns, flights, seed, engine=engine, keep_flights=False, progress=on_flights))
-        if progress is not None:
-            progress(1)
-        return {m: metric_value(s, m) for m in metrics}
-
-    # the [uncertainty] ranges are checked here, where they are used, against the scenario as it is (what-if
-    # overrides included), before any run: one that does not apply is a ScenarioError naming [uncertainty]
-    variants = uncertainty_variants(scenario)
-    base = values(scenario, check=True)
-    rows = {m: [] for m in metrics}
-    for key, lo, hi, sc_lo, sc_hi in variants:
-        at_lo, at_hi = values(sc_lo), values(sc_hi)
-        own = _input_value(scenario, key)
-        for m in metrics:
-            rows[m].append({"key": key, "value": own, "low": lo, "high": hi, "metric_low": at_lo[m],
-                            "metric_high": at_hi[m], "swing": round(at_hi[m] - at_lo[m], 6)})
-    for m in metrics:      # largest swing first; a swing the runs left undefined (NaN) last
-        rows[m].sort(key=lambda r: -abs(r["swing"]) if r["swing"] == r["swing"] else 1.0)
-    return base, rows
+    r = sensitivity_runs(scenario, metrics, campaigns, flights, seed, progress, engine, cache, on_flights,
+                         base_campaigns=base_campaigns, headline=headline)
+    return r.base, r.rows

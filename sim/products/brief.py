@@ -21,6 +21,7 @@ import textwrap
 import time
 from pathlib import Path
 
+import matplotlib
 import numpy as np
 import shapely
 from matplotlib.backends.backend_agg import FigureCanvasAgg
@@ -33,14 +34,14 @@ from geo.terrain import elevation_m, load_terrain
 from geo.units import FL_M, KMH_MPS
 from sim.flights import positions_at, to_lat_lon
 from sim.platforms import Orbit
-from sim.products.coverage import radar_coverages
+from sim.products.coverage import availability_text, radar_coverages
 from sim.analysis.metrics import metric_short_label
 from sim.products.charts import (detections_per_campaign, draw_altitude_curve, draw_compare, draw_detections_histogram,
-                                 draw_sweep, draw_tornado)
+                                 draw_sweep, draw_tornado, tornado_labels, COMPARE_LABEL_CHARS)
 from sim.products.kml import write_kml
 from sim.products.maps import MapLayers, draw_route_map, legend_handles
 from sim.products.style import COLORS, FIGSIZE_IN, FONT_SIZE, new_figure, product_date, save_figure, use_style
-from sim.results import ASSUMPTIONS_NOTE, format_ci, headline, overrides_text, shown_title
+from sim.results import ASSUMPTIONS_NOTE, format_ci, format_p, format_p_ci, headline, overrides_text, shown_title
 from sim.sample import FlightSample
 from sim.scenario import ScenarioError, read_key
 
@@ -62,6 +63,9 @@ __all__ = [
     "sweep_figure",
     "compare_figure",
     "tornado_figure",
+    "headline_point",
+    "legend_fitting",
+    "wrap_to_width",
     "write_brief",
 ]
 
@@ -190,9 +194,39 @@ def _short_name(name):
     return " ".join(words)
 
 
+def _site_radar_name(radar_name, site_label):
+    """A radar's name under its site's label, without the site's first word (``Kirkuk PSR`` at ``Kirkuk
+    (ORKK)``: ``PSR``).
+
+    >>> _site_radar_name("Kirkuk PSR", "Kirkuk (ORKK)"), _site_radar_name("Ali long-range", "Ali (Tallil) (ORTL)")
+    ('PSR', 'long-range')
+    >>> _site_radar_name("Mode S", "Erbil (ORER)")
+    'Mode S'
+    """
+    first = site_label.split()[0]
+    return radar_name[len(first) + 1:] if radar_name.startswith(first + " ") and len(radar_name) > len(first) + 1 \
+        else radar_name
+
+
+def _availability_line(radars, site_label):
+    """The line under a site's label naming its radars that are not always up, those with the same
+    availability together (``PSR off, SSR up 90%``; "" when all are always up)."""
+    by = {}
+    for r in radars:
+        text = availability_text(r.availability)
+        if text:
+            by.setdefault("off" if r.availability <= 0 else text, []).append(_site_radar_name(r.name, site_label))
+    return ", ".join(f"{' & '.join(names)} {text}" for text, names in by.items())
+
+
 def _sites(sim, transformer, airports):
-    """Labelled points ``(label, x, y, priority)`` and the airports drawn as circles."""
+    """Labelled points ``(label, x, y, priority)`` and the airports drawn as circles.
+
+    A site's radars that are not always up are named under its label with
+    their availability as run (``PSR off, SSR up 90%``, :func:`_availability_line`).
+    """
     entries = {}   # label -> (priority, lat, lon, is_radar)
+    radars_at = {}  # label -> the radars it stands for
 
     def add(label, lat, lon, prio, radar):
         old = entries.get(label)
@@ -211,14 +245,17 @@ def _sites(sim, transformer, airports):
     for r in sim.radars:
         if isinstance(r.platform, Orbit):   # labelled at its track, not at an airport
             add(r.name, r.lat_deg, r.lon_deg, 1, True)
+            radars_at.setdefault(r.name, []).append(r)
             continue
         near = [a for a in airports.values()
                 if ground_distance_m(r.lat_deg, r.lon_deg, a.lat_deg, a.lon_deg) <= _SITE_MATCH_M]
         if near:
             a = min(near, key=lambda a: ground_distance_m(r.lat_deg, r.lon_deg, a.lat_deg, a.lon_deg))
             add(airport_label(a), a.lat_deg, a.lon_deg, 1, True)
+            radars_at.setdefault(airport_label(a), []).append(r)
         else:
             add(r.name, r.lat_deg, r.lon_deg, 1, True)
+            radars_at.setdefault(r.name, []).append(r)
     for itc in sim.scenario.interceptors:   # an interceptor base: its name, unless a site label stands there
         if not any(ground_distance_m(itc.lat_deg, itc.lon_deg, e[1], e[2]) <= _SITE_MATCH_M for e in entries.values()):
             add(itc.name, itc.lat_deg, itc.lon_deg, 1, True)
@@ -229,7 +266,8 @@ def _sites(sim, transformer, airports):
     lat = np.array([entries[k][1] for k in labels])
     lon = np.array([entries[k][2] for k in labels])
     x, y = transformer.transform(lon, lat)
-    sites = tuple((k, float(xi), float(yi), entries[k][0]) for k, xi, yi in zip(labels, x, y))
+    shown = {k: "\n".join(filter(None, (k, _availability_line(radars_at.get(k, ()), k)))) for k in labels}
+    sites = tuple((shown[k], float(xi), float(yi), entries[k][0]) for k, xi, yi in zip(labels, x, y))
     circles = np.array([[xi, yi] for k, xi, yi in zip(labels, x, y) if not entries[k][3]]).reshape(-1, 2)
     return sites, circles
 
@@ -260,8 +298,10 @@ def map_layers(sim, result, *, transformer=None, n_tracks=100, n_points=200, tra
                      if isinstance(r.platform, Orbit) else np.zeros((0, 2)) for r in sim.radars)
     hidden = tuple(r.kind.needs_transponder and sim.scenario.aircraft.transponder_on_probability == 0
                    for r in sim.radars)
-    # the whole coverage drawn too, so that no coverage circle is cut at the frame
-    cov_xy = [np.array(g.bounds).reshape(2, 2) for g, h in zip(cov, hidden) if not g.is_empty and not h]
+    availability = tuple(float(r.availability) for r in sim.radars)       # as run: a radar off is drawn off
+    # the whole coverage drawn too, so that no coverage circle is cut at the frame (a radar off covers nothing)
+    cov_xy = [np.array(g.bounds).reshape(2, 2) for g, h, a in zip(cov, hidden, availability)
+              if not g.is_empty and not h and a > 0]
     must = np.vstack([radar_xy[np.isfinite(radar_xy[:, 0])], *orbit_xy, *route_xy,
                       np.array([[s[1], s[2]] for s in sites]).reshape(-1, 2), focus_xy, *cov_xy])
     itc = sim.scenario.interceptors
@@ -278,7 +318,7 @@ def map_layers(sim, result, *, transformer=None, n_tracks=100, n_points=200, tra
                                 .reshape(-1, 2) for r in sim.routes),
         radar_names=tuple(r.name for r in sim.radars), radar_kinds=tuple(r.kind.name for r in sim.radars),
         radar_kind_labels=tuple(r.kind.label for r in sim.radars),
-        radar_hidden=hidden,
+        radar_hidden=hidden, radar_availability=availability,
         radar_xy=radar_xy, coverage=cov, coverage_alt_m=alt, coverage_label=label,
         terrain=bool(sim.scenario.detection.terrain),
         track_xy=track_xy, track_detected=np.asarray(tracks["detected"], dtype=bool),
@@ -368,24 +408,15 @@ def _title(fig, summary, y_title, y_head, size=FONT_SIZE["title"] + 3):
 def map_figure(layers, summary, date, airspace):
     """The stand-alone map page: title, map, legend, footer; returns ``(figure, map_axes)``."""
     fig = new_figure("map")
-    ax = fig.add_axes([0.025, 0.16, 0.95, 0.75])
-    draw_route_map(ax, layers)
+    # the legend and the title first, then the map in the room between them (its labels placed for that room)
     handles, labels = legend_handles(layers)
-    leg = fig.legend(handles, labels, loc="lower center", bbox_to_anchor=(0.5, 0.042), ncol=4,
-                     fontsize=FONT_SIZE["small"], handlelength=2.8, columnspacing=1.6)
+    leg = legend_fitting(fig, handles, labels, center_x=0.5, bottom_y=0.042, width=0.97, fontsize=FONT_SIZE["small"],
+                         ncols=(4, 3, 2), handlelength=2.8, columnspacing=1.6)
     renderer = fig.canvas.get_renderer()
-    for ncol in (3, 2):           # a legend wider than the page: fewer columns (more rows), never clipped
-        if leg.get_window_extent(renderer).width <= 0.97 * fig.bbox.width:
-            break
-        leg.remove()
-        leg = fig.legend(handles, labels, loc="lower center", bbox_to_anchor=(0.5, 0.042), ncol=ncol,
-                         fontsize=FONT_SIZE["small"], handlelength=2.8, columnspacing=1.6)
-    top = leg.get_window_extent(renderer).y1 / fig.bbox.height
-    ax.set_position([0.025, max(0.16, top + 0.012), 0.95, 0.91 - max(0.16, top + 0.012)])
+    y0 = max(0.16, leg.get_window_extent(renderer).y1 / fig.bbox.height + 0.012)
     _, bottom = _title(fig, summary, 0.985, 0.952)
-    if bottom - 0.008 < 0.91:       # a what-if's line, or a long headline: the map gives way
-        y0 = ax.get_position().y0
-        ax.set_position([0.025, y0, 0.95, bottom - 0.008 - y0])
+    ax = fig.add_axes([0.025, y0, 0.95, min(0.91, bottom - 0.008) - y0])   # a what-if's line: the map gives way
+    draw_route_map(ax, layers)
     fig.text(0.5, 0.008, _footer(summary, date, airspace), ha="center", va="bottom", fontsize=FONT_SIZE["tiny"],
              color=COLORS["muted"], linespacing=1.4)
     return fig, ax
@@ -410,20 +441,34 @@ def _run_text(summary):
             f"campaigns x {summary['flights_per_campaign']} flights{what_if}{exact}. {ASSUMPTIONS_NOTE}")
 
 
-def _caption(fig, summary):
+def _chart_axes(fig, title, caption, *, left=0.11, right=0.97, above_in=0.0, below_in=0.48,
+                title_size=FONT_SIZE["title"] - 1):
+    """A stand-alone chart's title (top left) and caption (the run and the note, bottom left), each
+    wrapped to the page (:func:`wrap_to_width`: never cut), and its axes in the room between them;
+    ``above_in``/``below_in``: room kept above and below the axes for a secondary axis or the tick labels
+    and axis label [inch]. Returns the Axes."""
+    renderer = (fig.canvas if hasattr(fig.canvas, "get_renderer") else FigureCanvasAgg(fig)).get_renderer()
+    w_in, h_in = fig.get_size_inches()
+    width_px = 0.98 * w_in * fig.dpi
+    head = wrap_to_width(fig.text(0.01, 1.0 - 0.08 / h_in, "", ha="left", va="top", fontsize=title_size), title,
+                         width_px, renderer)
+    cap = wrap_to_width(fig.text(0.01, 0.012, "", ha="left", va="bottom", fontsize=FONT_SIZE["tiny"] - 1.0,
+                                 color=COLORS["muted"]), caption, width_px, renderer)
+    top = 1.0 - (0.08 + _height_in(head, renderer) + 0.1 + above_in) / h_in
+    bottom = 0.012 + (_height_in(cap, renderer) + below_in) / h_in
+    return fig.add_axes([left, bottom, right - left, max(top - bottom, 0.2)])
+
+
+def _caption_text(summary):
     """The run and the note under a stand-alone chart."""
-    return fig.text(0.01, 0.012, _run_text(summary), ha="left", va="bottom", fontsize=FONT_SIZE["tiny"] - 1.0,
-                    color=COLORS["muted"], wrap=True)
+    return _run_text(summary)
 
 
 def sweep_figure(key, points, title, run_text):
     """The sweep chart (sweep.png): P(detect) against the key's values, captioned with the run and the note."""
     fig = new_figure("chart")
-    ax = fig.add_axes([0.11, 0.2, 0.86, 0.66])
+    ax = _chart_axes(fig, title, f"{run_text}. {ASSUMPTIONS_NOTE}")
     draw_sweep(ax, key, points)
-    ax.set_title(title, loc="left", fontsize=FONT_SIZE["title"] - 1)
-    fig.text(0.01, 0.012, f"{run_text}. {ASSUMPTIONS_NOTE}", ha="left", va="bottom", fontsize=FONT_SIZE["tiny"] - 1.0,
-             color=COLORS["muted"], wrap=True)
     return fig, ax
 
 
@@ -443,47 +488,112 @@ def left_out_text(left_out, reasons=False):
     return f"{head}: {', '.join(key for key, _ in left_out)}"
 
 
-def tornado_figure(base, rows, metric, title, run_text, left_out=()):
+#: Share of a line's width that wrapped text fills, as measured at the figure's own resolution.
+WRAP_SLACK = 0.93
+
+
+def wrap_to_width(artist, text, width_px, renderer):
+    """Set ``artist`` to ``text`` wrapped at spaces into lines at most ``width_px`` wide (measured; a word
+    wider than a line is broken), so that its extent is what is drawn (matplotlib's ``wrap=True`` wraps
+    only when drawing). Measured with :data:`WRAP_SLACK` to spare: small text is relatively wider at a
+    higher resolution (font hinting), and a file may be saved at any dpi. Returns the artist."""
+    width_px = WRAP_SLACK * width_px
+    artist.set_text(text)
+    width = artist.get_window_extent(renderer).width
+    if width <= width_px or not text:
+        return artist
+    per_line = max(int(len(text) * width_px / width), 8)
+    while True:
+        artist.set_text("\n".join(textwrap.fill(p, per_line, break_on_hyphens=False) for p in text.split("\n")))
+        if artist.get_window_extent(renderer).width <= width_px or per_line <= 8:
+            return artist
+        per_line -= 2
+
+
+def _height_in(artist, renderer):
+    """A text's height [inch]."""
+    return artist.get_window_extent(renderer).height / artist.figure.dpi
+
+
+def tornado_figure(base, rows, metric, title, run_text, left_out=(), base_ci95=None, runs_text=""):
     """The sensitivity chart (tornado.png/.pdf): swings ranked, captioned with the run and the note, and
-    with a line naming the declared inputs left out (``[(key, why), ...]``, :func:`left_out_text`)."""
-    note = left_out_text(left_out)
-    note_lines = -(-len(note) // 140)          # the line under the chart, wrapped at about 140 characters
-    h_in = 1.6 + 0.3 * max(len(rows), 1) + 0.17 * note_lines
-    fig = new_figure("chart", (8.0, h_in))
-    bottom_in, top_in = 1.0 + 0.17 * note_lines, 0.45      # axis label, note, caption below; title above [inch]
-    ax = fig.add_axes([0.42, bottom_in / h_in, 0.55, 1.0 - (bottom_in + top_in) / h_in])
-    draw_tornado(ax, base, rows, metric)
-    ax.set_title(title, loc="left", fontsize=FONT_SIZE["title"] - 1)
-    fig.text(0.01, 0.012, f"{run_text}. {ASSUMPTIONS_NOTE}", ha="left", va="bottom", fontsize=FONT_SIZE["tiny"] - 1.0,
-             color=COLORS["muted"], wrap=True)
-    if note:
-        fig.text(0.01, (0.012 * h_in + 0.34) / h_in, note, ha="left", va="bottom", fontsize=FONT_SIZE["tiny"] - 0.5,
-                 color=COLORS["text"], wrap=True)
+    with lines saying how the runs compare with the base (``runs_text``: their campaigns and interval when
+    the base is the headline's) and naming the declared inputs left out (``[(key, why), ...]``,
+    :func:`left_out_text`). Every text is wrapped to the page (never cut); the figure is as tall as its
+    rows and texts need."""
+    width_in = 8.0
+    fig = new_figure("chart", (width_in, 4.0))
+    renderer = (fig.canvas if hasattr(fig.canvas, "get_renderer") else FigureCanvasAgg(fig)).get_renderer()
+    line_px = 0.98 * width_in * fig.dpi
+    head = wrap_to_width(fig.text(0.01, 0, "", ha="left", va="top", fontsize=FONT_SIZE["title"] - 1), title,
+                         line_px, renderer)
+    cap = wrap_to_width(fig.text(0.01, 0, "", ha="left", va="bottom", fontsize=FONT_SIZE["tiny"] - 1.0,
+                                 color=COLORS["muted"]), f"{run_text}. {ASSUMPTIONS_NOTE}", line_px, renderer)
+    note_text = "\n".join(t for t in (runs_text, left_out_text(left_out)) if t)
+    note = wrap_to_width(fig.text(0.01, 0, "", ha="left", va="bottom", fontsize=FONT_SIZE["tiny"] - 0.5,
+                                  color=COLORS["text"]), note_text, line_px, renderer) if note_text else None
+    labels = tornado_labels(rows)
+    probe = fig.text(0, 0, "", fontsize=matplotlib.rcParams["ytick.labelsize"])     # the tick labels' size
+    widths = []
+    for t in labels:
+        probe.set_text(t)
+        widths.append(probe.get_window_extent(renderer).width / fig.dpi)
+    probe.remove()
+    label_in = max(widths, default=0.5)
+    rows_in = sum(0.16 + 0.13 * (t.count("\n") + 1) for t in labels) if labels else 0.3
+    left_in = min(label_in + 0.2, 0.55 * width_in)
+    top_in = 0.15 + _height_in(head, renderer) + 0.15
+    bottom_in = 0.5 + (_height_in(note, renderer) + 0.08 if note is not None else 0.0) + _height_in(cap, renderer) + 0.12
+    h_in = top_in + max(rows_in, 0.5) + bottom_in
+    fig.set_size_inches(width_in, h_in)
+    head.set_position((0.01, 1.0 - 0.12 / h_in))
+    cap.set_position((0.01, 0.06 / h_in))
+    if note is not None:
+        note.set_position((0.01, (0.06 + _height_in(cap, renderer) + 0.08) / h_in))
+    ax = fig.add_axes([left_in / width_in, bottom_in / h_in, 1.0 - (left_in + 0.25) / width_in,
+                       max(rows_in, 0.5) / h_in])
+    draw_tornado(ax, base, rows, metric, base_ci95=base_ci95)
     return fig, ax
 
 
-def compare_figure(names, p, ci95, flights, run_text, *, reference=0, metric="p_detect"):
+def compare_figure(names, p, ci95, flights, run_text, *, reference=0, metric="p_detect", reference_why=""):
     """The comparison chart (compare.png): one bar per scenario, differences from the reference flagged
-    (:func:`~sim.products.charts.draw_compare`); the title names the metric and the reference."""
-    h_in = 1.75 + 0.42 * len(names)
+    (:func:`~sim.products.charts.draw_compare`); the title names the metric and the reference (and
+    ``reference_why``, how it was chosen: "the baseline, by default"). Names wrap, texts wrap to the page."""
+    labels = [max(t.split("\n"), key=len) for t in
+              (textwrap.fill(f"{n} (reference)" if i == reference else n, COMPARE_LABEL_CHARS) for i, n in
+               enumerate(names))]
+    lines = sum(textwrap.fill(f"{n} (reference)" if i == reference else n, COMPARE_LABEL_CHARS).count("\n") + 1
+                for i, n in enumerate(names))
+    h_in = 1.75 + 0.42 * len(names) + 0.12 * (lines - len(names))
     fig = new_figure("chart", (7.5, h_in))
-    bottom_in, top_in = 1.05, 0.4         # tick labels, a two-line axis label and the caption; the title [inch]
-    ax = fig.add_axes([0.36, bottom_in / h_in, 0.6, 1.0 - (bottom_in + top_in) / h_in])
+    renderer = (fig.canvas if hasattr(fig.canvas, "get_renderer") else FigureCanvasAgg(fig)).get_renderer()
+    probe = fig.text(0, 0, "", fontsize=matplotlib.rcParams["ytick.labelsize"])
+    widths = []
+    for t in labels:
+        probe.set_text(t)
+        widths.append(probe.get_window_extent(renderer).width / fig.dpi)
+    probe.remove()
+    left = min(max(widths, default=1.0) + 0.2, 0.5 * 7.5) / 7.5
+    title = wrap_to_width(fig.text(0.01, 1.0 - 0.08 / h_in, "", ha="left", va="top", fontsize=FONT_SIZE["title"] - 2),
+                          f"{metric_short_label(metric)}: each scenario against the reference, {names[reference]}"
+                          + (f" ({reference_why})" if reference_why else ""), 0.98 * fig.bbox.width, renderer)
+    cap = wrap_to_width(fig.text(0.01, 0.012, "", ha="left", va="bottom", fontsize=FONT_SIZE["tiny"] - 1.0,
+                                 color=COLORS["muted"]), f"{run_text}. {ASSUMPTIONS_NOTE}", 0.98 * fig.bbox.width,
+                        renderer)
+    top_in = 0.08 + _height_in(title, renderer) + 0.12
+    bottom_in = 0.012 * h_in + _height_in(cap, renderer) + 0.62     # tick labels and a two-line axis label
+    ax = fig.add_axes([left, bottom_in / h_in, 0.96 - left, 1.0 - (bottom_in + top_in) / h_in])
     art = draw_compare(ax, names, p, ci95, flights, reference=reference, metric=metric)
-    fig.text(0.01, 1.0 - 0.12 / h_in, f"{metric_short_label(metric)}: each scenario against the reference, "
-             f"{names[reference]}", ha="left", va="top", fontsize=FONT_SIZE["title"] - 2)
-    fig.text(0.01, 0.012, f"{run_text}. {ASSUMPTIONS_NOTE}", ha="left", va="bottom", fontsize=FONT_SIZE["tiny"] - 1.0,
-             color=COLORS["muted"], wrap=True)
     return fig, art
 
 
 def detections_figure(per_campaign, summary):
     """Histogram chart figure, captioned with the scenario and run; returns ``(figure, axes)``."""
     fig = new_figure("chart")
-    ax = fig.add_axes([0.11, 0.2, 0.86, 0.68])
-    _caption(fig, summary)
+    ax = _chart_axes(fig, f"Flights detected per campaign ({_sharing(summary)})", _caption_text(summary),
+                     title_size=FONT_SIZE["title"])
     draw_detections_histogram(ax, per_campaign, summary["flights_per_campaign"])
-    ax.set_title(f"Flights detected per campaign ({_sharing(summary)})", loc="left", fontsize=FONT_SIZE["title"])
     return fig, ax
 
 
@@ -496,17 +606,22 @@ def route_ground_max_m(sim):
 def _altitude_title(points, run_text):
     c = points[0]["campaigns"] if points else 0
     what = "height above ground" if points and points[0]["mode"] == "agl" else "cruise altitude"
-    return f"P(detect) vs {what} ({c} campaigns, {run_text})"
+    return f"P(detect) vs {what} ({c:,} campaigns per level, {run_text})"
+
+
+def headline_point(summary):
+    """The run's own P(detect), interval and campaigns (its key numbers): the altitude chart's "this
+    scenario" (:func:`~sim.products.charts.draw_altitude_curve`)."""
+    return {"p_detect": summary["p_detect"], "p_detect_ci95": summary["p_detect_ci95"],
+            "campaigns": summary["campaigns"]}
 
 
 def altitude_figure(points, summary, ground_max_m=None):
-    """Altitude chart figure, captioned with the scenario and run; returns ``(figure, axes)``."""
+    """Altitude chart figure, captioned with the scenario and run, "this scenario" at the run's key number;
+    returns ``(figure, axes)``."""
     fig = new_figure("chart")
-    ax = fig.add_axes([0.11, 0.2, 0.86, 0.56])
-    _caption(fig, summary)
-    draw_altitude_curve(ax, points, ground_max_m)
-    ax.set_title(_altitude_title(points, f"seed {summary['seed']}"), loc="left", fontsize=FONT_SIZE["title"] - 1,
-                 pad=24)
+    ax = _chart_axes(fig, _altitude_title(points, f"seed {summary['seed']}"), _caption_text(summary), above_in=0.42)
+    draw_altitude_curve(ax, points, ground_max_m, headline=headline_point(summary))
     return fig, ax
 
 
@@ -518,20 +633,20 @@ def _km(x):
 def _key_rows(summary):
     lo, hi = summary["p_detect_ci95"]
     d = summary["detected_per_campaign"]
-    rows = [("P(detect) per flight", f"{summary['p_detect']:.3f}"),
-            ("  95% CI", format_ci(lo, hi)),
+    rows = [("P(detect) per flight", format_p(summary["p_detect"], lo, hi)),
+            ("  95% CI", format_ci(lo, hi, p=summary["p_detect"])),
             ("Detected, mean", f"{d['mean']:.2f} of {summary['flights_per_campaign']}"),
             ("  p05 / p50 / p95", f"{d['p05']:.0f} / {d['p50']:.0f} / {d['p95']:.0f}")]
     fm = summary.get("first_detection_min", {}).get("mean")
     if fm is not None:
-        rows.append(("First track, mean", f"{fm:.0f} min"))
+        rows += [("First track, mean", f"{fm:.0f} min"), ("  since departure", "")]
     if "response" in summary:
         r = summary["response"]
         s = r["stopped_per_campaign"]
         w = r["reaction_window_min"]["p50"]
         rows += [("Stopped, mean", f"{s['mean']:.1f} of {summary['flights_per_campaign']}"),
                  ("  90% of campaigns", f"{s['p05']:.0f}-{s['p95']:.0f}"),
-                 ("  P(stopped)", f"{r['p_stopped']:.3f}"),
+                 ("  P(stopped)", format_p(r["p_stopped"], *r["p_stopped_ci95"])),
                  ("  P(stopped) 95% CI", r["p_stopped_ci95_text"]),
                  ("  window, median", "-" if w is None else f"{w:.0f} min")]
         # what happened to the flights, by outcome code (the names of flights.csv and summary.json)
@@ -700,42 +815,121 @@ def _shorten_to(t, fits):
     t.set_text(_middle_ellipsis(text, lo))
 
 
+def _split_to_fit(t, text, fits):
+    """The longest start of ``text`` that fits (``fits()`` with ``t`` set to it), broken at its last space
+    where there is one, and the rest: ``(first, rest)`` (``rest`` "" when all of it fits)."""
+    t.set_text(text)
+    if fits():
+        return text, ""
+    lo, hi = 1, len(text) - 1          # lo characters fit (at least one is kept), hi + 1 do not
+    while lo < hi:
+        mid = (lo + hi + 1) // 2
+        t.set_text(text[:mid])
+        if fits():
+            lo = mid
+        else:
+            hi = mid - 1
+    cut = text.rfind(" ", 0, lo + 1)
+    cut = cut if cut > 0 else lo         # no space: the word breaks
+    return text[:cut].rstrip(), text[cut:].strip()
+
+
+#: The indent of a label's second line (axes fraction).
+_TABLE_WRAP_INDENT = 0.03
+
+
 def _draw_table(ax, title, rows):
     """A two-column table drawn as text rows (label, value) with thin rules; returns the artists.
 
-    The text is set at the brief's small size, or smaller when many rows
-    share the table's height (at most 80% of the row pitch, so that rows
+    The text is set at the brief's small size, or smaller when many lines
+    share the table's height (at most 80% of the line pitch, so that lines
     never overlap); labels and values keep that size. Values stay whole,
     right-aligned at the table's right edge; each label has the room left of
-    its own value, and a label (a radar's or a route's name, of any length)
-    too wide for it is shortened in the middle with an ellipsis, keeping its
-    start and its end (``Sulaymaniyah…(Mode S)``).
+    its own value, and a label too wide for it wraps onto a second line,
+    indented (the row takes two lines: never cut); only a label longer than
+    two lines (a name of a hundred characters) is shortened in the middle of
+    its second line with an ellipsis, keeping its start and its end.
     """
     ax.set_axis_off()
     ax.set_xlim(0, 1)
     ax.set_ylim(0, 1)
     renderer = ax.figure.canvas.get_renderer()
     out = [ax.text(0.0, 1.0, title, ha="left", va="bottom", fontweight="bold", fontsize=FONT_SIZE["label"])]
-    dy = min(0.075, 0.97 / max(len(rows), 1))
-    pitch_pt = dy * ax.get_window_extent(renderer).height * 72.0 / ax.figure.dpi
-    size = min(FONT_SIZE["tiny"] + 0.5, 0.8 * pitch_pt)
+    height_pt = ax.get_window_extent(renderer).height * 72.0 / ax.figure.dpi
 
     def x_span(t):
         box = ax.transAxes.inverted().transform(t.get_window_extent(renderer))
         return box[0, 0], box[1, 0]
 
-    for i, (label, value) in enumerate(rows):
-        y = 0.97 - (i + 0.5) * dy
+    def layout(size):
+        """Per row: its label's lines (one or two) at ``size``, and where its value starts."""
+        lines = []
+        for label, value in rows:
+            sub = label.startswith("  ")
+            x = 0.03 if sub else 0.0
+            v = ax.text(1.0, 0.5, value, ha="right", va="center", fontsize=size, fontweight="normal" if sub else "bold")
+            start = x_span(v)[0] if value else 1.0
+            v.remove()
+            t = ax.text(x, 0.5, "", ha="left", va="center", fontsize=size)
+            room = max(start - 0.06, _TABLE_LABEL_MIN)                   # a clear gap before the value
+            first, rest = _split_to_fit(t, label.strip(), lambda: x_span(t)[1] <= room)
+            if rest:              # the second line has the whole width (the value sits on the first)
+                t.set_position((x + _TABLE_WRAP_INDENT, 0.5))
+                t.set_text(rest)
+                if x_span(t)[1] > 1.0:
+                    _shorten_to(t, lambda: x_span(t)[1] <= 1.0)
+                rest = t.get_text()
+            t.remove()
+            lines.append((first, rest))
+        return lines
+
+    n_lines, size, lines = len(rows), None, None
+    for _ in range(3):          # the size follows the number of lines, which follows the size
+        dy = min(0.075, 0.97 / max(n_lines, 1))
+        size = min(FONT_SIZE["tiny"] + 0.5, 0.8 * dy * height_pt)
+        lines = layout(size)
+        wanted = len(rows) + sum(1 for _, rest in lines if rest)
+        if wanted == n_lines:
+            break
+        n_lines = wanted
+    dy = min(0.075, 0.97 / max(n_lines, 1))
+    top = 0.97
+    for (label, value), (first, rest) in zip(rows, lines):
+        y = top - 0.5 * dy
         sub = label.startswith("  ")
-        v = ax.text(1.0, y, value, ha="right", va="center", fontsize=size,
-                    fontweight="normal" if sub else "bold")
-        t = ax.text(0.03 if sub else 0.0, y, label.strip(), ha="left", va="center",
-                    fontsize=size, color=COLORS["muted"] if sub else COLORS["text"])
-        start = x_span(v)[0] if value else 1.0
-        _shorten_to(t, lambda: x_span(t)[1] <= max(start - 0.06, _TABLE_LABEL_MIN))   # a clear gap before it
-        out += [t, v]
-        out += ax.plot([0, 1], [y - dy / 2] * 2, color="#D0D0D0", linewidth=0.4)
+        x = 0.03 if sub else 0.0
+        color = COLORS["muted"] if sub else COLORS["text"]
+        v = ax.text(1.0, y, value, ha="right", va="center", fontsize=size, fontweight="normal" if sub else "bold")
+        out += [ax.text(x, y, first, ha="left", va="center", fontsize=size, color=color), v]
+        if rest:
+            out.append(ax.text(x + _TABLE_WRAP_INDENT, y - dy, rest, ha="left", va="center", fontsize=size,
+                               color=color))
+        top -= dy * (2 if rest else 1)
+        out += ax.plot([0, 1], [top] * 2, color="#D0D0D0", linewidth=0.4)
     return out
+
+
+#: The brief's map legend [pt]: never smaller (a long legend takes more rows, the map gives way).
+BRIEF_LEGEND_PT = FONT_SIZE["tiny"] - 0.3
+
+
+def legend_fitting(fig, handles, labels, *, center_x, bottom_y, width, fontsize, ncols=(4, 3, 2), **kw):
+    """A figure legend centred at ``center_x`` above ``bottom_y`` (figure fractions) at most ``width`` wide,
+    at ``fontsize`` whatever its length: the most columns of ``ncols`` that fit, else labels wrapped at
+    spaces into narrower lines (never a smaller font, never clipped)."""
+    renderer = (fig.canvas if hasattr(fig.canvas, "get_renderer") else FigureCanvasAgg(fig)).get_renderer()
+    longest = max((len(t) for t in labels), default=1)
+    leg = None
+    for wrap in (None, *(w for w in (70, 56, 44, 34, 26) if w < longest)):
+        texts = labels if wrap is None else [textwrap.fill(t, wrap, break_on_hyphens=False) for t in labels]
+        for ncol in ncols:
+            if leg is not None:
+                leg.remove()
+            leg = fig.legend(handles, texts, loc="lower center", bbox_to_anchor=(center_x, bottom_y), ncol=ncol,
+                             fontsize=fontsize, **kw)
+            if leg.get_window_extent(renderer).width <= width * fig.bbox.width:
+                return leg
+    return leg
 
 
 #: The brief's printable margin on its A4 page [mm]: 10 mm or more on A4 and, printed to fit, on US Letter
@@ -749,20 +943,14 @@ def brief_figure(layers, per_campaign, points, summary, sim, date, ground_max_m=
     w_mm, h_mm = (25.4 * v for v in FIGSIZE_IN["brief"])
     mx, my = BRIEF_MARGIN_MM / w_mm, BRIEF_MARGIN_MM / h_mm      # margins as figure fractions
     _, title_bottom = _title(fig, summary, 1 - my, 1 - my - 0.033, size=FONT_SIZE["title"] + 2)
-    gmap = fig.add_gridspec(2, 1, left=mx, right=0.605, top=min(0.865, title_bottom - 0.006), bottom=my + 0.045,
-                            height_ratios=[1.0, 0.12], hspace=0.0)
-    ax_map = fig.add_subplot(gmap[0])
-    draw_route_map(ax_map, layers)
+    left, right, top, bottom = mx, 0.605, min(0.865, title_bottom - 0.006), my + 0.045
+    # the legend first, at a readable size (wrapped into more rows rather than shrunk), then the map above it
     handles, labels = legend_handles(layers)
-    ax_leg = fig.add_subplot(gmap[1])
-    ax_leg.set_axis_off()
-    leg = ax_leg.legend(handles, labels, loc="center", ncol=3, fontsize=FONT_SIZE["tiny"] - 0.3, handlelength=2.0,
-                        columnspacing=0.8, frameon=False)
-    renderer = fig.canvas.get_renderer()
-    while (leg.get_window_extent(renderer).width > ax_leg.get_window_extent(renderer).width
-           and leg.get_texts()[0].get_fontsize() > 3.5):      # keep the legend inside the map's column
-        for t in leg.get_texts():
-            t.set_fontsize(t.get_fontsize() - 0.25)
+    leg = legend_fitting(fig, handles, labels, center_x=(left + right) / 2, bottom_y=bottom, width=right - left,
+                         fontsize=BRIEF_LEGEND_PT, ncols=(3, 2), handlelength=2.0, columnspacing=0.8, frameon=False)
+    leg_top = leg.get_window_extent(fig.canvas.get_renderer()).y1 / fig.bbox.height
+    ax_map = fig.add_axes([left, leg_top + 0.006, right - left, top - leg_top - 0.006])
+    draw_route_map(ax_map, layers)
 
     key_rows, assumption_rows = _key_rows(summary), _assumption_rows(summary, sim)
     n_rows = max(len(key_rows), len(assumption_rows))
@@ -770,12 +958,12 @@ def brief_figure(layers, per_campaign, points, summary, sim, date, ground_max_m=
     tables = min(max(0.3, 0.021 * n_rows), 0.55)
     gr = fig.add_gridspec(2, 1, left=0.66, right=1 - mx, top=min(0.84, title_bottom - 0.03), bottom=my + 0.05,
                           height_ratios=[1.0 - tables, tables], hspace=0.3)
-    gc = gr[0].subgridspec(2, 1, hspace=0.95 + 3.2 * (tables - 0.3))      # about the same gap in points
+    gc = gr[0].subgridspec(2, 1, hspace=0.95 + 3.2 * (tables - 0.3), height_ratios=[0.8, 1.2])   # the curve: more room
     ax_h = fig.add_subplot(gc[0])
     draw_detections_histogram(ax_h, per_campaign, summary["flights_per_campaign"])
     ax_h.set_title(f"Flights detected per campaign ({_sharing(summary)})", loc="left", fontsize=FONT_SIZE["label"])
     ax_a = fig.add_subplot(gc[1])
-    draw_altitude_curve(ax_a, points, ground_max_m)
+    draw_altitude_curve(ax_a, points, ground_max_m, headline=headline_point(summary), compact=True)
     ax_a.set_title(_altitude_title(points, "same seed"), loc="left", fontsize=FONT_SIZE["label"] - 0.5, pad=18)
     gt = gr[1].subgridspec(1, 2, wspace=0.12, width_ratios=[1.0, 1.35])
     _draw_table(fig.add_subplot(gt[0]), "Key numbers", key_rows)
@@ -786,7 +974,8 @@ def brief_figure(layers, per_campaign, points, summary, sim, date, ground_max_m=
 
 
 # --- the whole set ------------------------------------------------------------------------------
-def write_brief(stage_dir, sim, result, summary, altitude_points, *, dpi=200, n_tracks=100, n_points=200):
+def write_brief(stage_dir, sim, result, summary, altitude_points, *, dpi=200, n_tracks=100, n_points=200,
+                progress=None):
     """Write map.png/.pdf/.svg, detections.png, altitude.png, routes.kml and brief.pdf.
 
     Parameters
@@ -803,6 +992,9 @@ def write_brief(stage_dir, sim, result, summary, altitude_points, *, dpi=200, n_
         Resolution of the PNG files (the map's at least as given).
     n_tracks, n_points : int
         Sampled flight tracks (map) and first-detection points (map and KML).
+    progress : callable, optional
+        ``progress(1)`` after each group of files: the map, the charts, brief.pdf, the KML
+        (:data:`sim.pipeline.BRIEF_DRAW_STEPS`).
 
     Returns
     -------
@@ -834,6 +1026,7 @@ def write_brief(stage_dir, sim, result, summary, altitude_points, *, dpi=200, n_
     per_campaign = detections_per_campaign(result)
     ground_max = route_ground_max_m(sim)
     timings["layers"] = time.perf_counter() - t
+    step = progress if progress is not None else (lambda n: None)
 
     files = []
     with use_style():
@@ -844,16 +1037,18 @@ def write_brief(stage_dir, sim, result, summary, altitude_points, *, dpi=200, n_
                         description=_run_text(summary))
             files.append(name)
         timings["map"] = time.perf_counter() - t
+        step(1)
 
         t = time.perf_counter()
         fig, _ = detections_figure(per_campaign, summary)
         save_figure(fig, out / "detections.png", dpi=dpi, title=f"Flights detected per campaign: {shown_title(summary)}",
                     description=_run_text(summary))
-        fig, _ = altitude_figure(altitude_points, summary, ground_max)
+        fig, _ = altitude_figure(altitude_points, summary, ground_max)     # "this scenario": the key number
         save_figure(fig, out / "altitude.png", dpi=dpi, title=f"P(detect) vs cruise level: {shown_title(summary)}",
                     description=_run_text(summary))
         files += ["detections.png", "altitude.png"]
         timings["charts"] = time.perf_counter() - t
+        step(1)
 
         t = time.perf_counter()
         fig = brief_figure(layers, per_campaign, altitude_points, summary, sim, date, ground_max)
@@ -861,6 +1056,7 @@ def write_brief(stage_dir, sim, result, summary, altitude_points, *, dpi=200, n_
                     description=_run_text(summary))
         files.append("brief.pdf")
         timings["brief_pdf"] = time.perf_counter() - t
+        step(1)
 
     t = time.perf_counter()
     simplify_m = 100.0
@@ -874,5 +1070,6 @@ def write_brief(stage_dir, sim, result, summary, altitude_points, *, dpi=200, n_
               interceptors=sim.scenario.interceptors, intercepts=intercept_sample(sim, result))
     files.append("routes.kml")
     timings["kml"] = time.perf_counter() - t
+    step(1)
     timings["total"] = time.perf_counter() - t0
     return {"files": files, "timings_s": {k: round(v, 3) for k, v in timings.items()}}

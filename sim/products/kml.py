@@ -37,6 +37,7 @@ import shapely
 import simplekml
 
 from sim.platforms import Orbit
+from sim.products.coverage import OFF_TEXT, availability_text, radar_state
 from sim.products.export import ROUTE_EXPORT_STEP_S
 from sim.products.style import COLORS, kml_color
 
@@ -176,6 +177,9 @@ def build_kml(*, title, description, routes, radars, coverage_lonlat, coverage_a
     routes : sequence of sim.routes.RouteTrack
         Nominal tracks, drawn as 3-D LineStrings sampled every ``step_s``.
     radars : sequence of sim.detection.RadarModel
+        As run: a radar switched off (availability 0) has its coverage in a
+        folder of its own, hidden, grey and named off (it covers nothing); a
+        radar up part of the time has its availability in its coverage's name.
     coverage_lonlat : sequence of shapely geometries, one per radar
         Coverage polygons in WGS84 lon/lat [deg] (empty geometries skipped).
     coverage_alt_m : float or None
@@ -220,6 +224,8 @@ def build_kml(*, title, description, routes, radars, coverage_lonlat, coverage_a
     kinds = sorted({rd.kind.name for rd in radars})
     site_styles = {k: _icon_style(COLORS[k], _ICONS[k], 1.1) for k in kinds}
     orbit_styles = {k: _line_style(COLORS[k], 2.5) for k in kinds}
+    off_sites = {k: _icon_style(COLORS["off"], _ICONS[k], 0.9) for k in kinds}     # a radar switched off: grey
+    off_coverage = _poly_style(COLORS["off"], 0.0, width=1.0)           # outlined only: it covers nothing
     for rd in radars:
         what = (f"{rd.kind.label}, instrumented range {rd.range_m / 1000:.0f} km, scan {rd.scan_period_s:g} s, "
                 f"availability {rd.availability:g}")
@@ -237,32 +243,48 @@ def build_kml(*, title, description, routes, radars, coverage_lonlat, coverage_a
             continue
         p = fs.newpoint(coords=[_ll(rd.lon_deg, rd.lat_deg, rd.antenna_alt_m)])
         p.altitudemode = simplekml.AltitudeMode.absolute
-        _describe(p, rd.name, f"{what}, antenna {rd.antenna_alt_m:.0f} m AMSL")
-        p.style = site_styles[rd.kind.name]
+        _describe(p, rd.name, f"{what}, antenna {rd.antenna_alt_m:.0f} m AMSL"
+                              + (f"; {OFF_TEXT}: it sees nothing" if radar_state(rd.availability) == "off" else ""))
+        p.style = (site_styles if radar_state(rd.availability) != "off" else off_sites)[rd.kind.name]
 
     fc = kml.newfolder(name=_xml_text(f"Coverage at {coverage_label}"))
+    off = [i for i, rd in enumerate(radars) if radar_state(rd.availability) == "off"]
+    # a radar switched off covers nothing: its coverage in a folder of its own, hidden, outlined grey
+    fo = kml.newfolder(name=_xml_text(f"Radars {OFF_TEXT}: coverage they would have at {coverage_label}")) \
+        if off else None
+    if fo is not None:
+        fo.visibility = 0
     # at a height above ground the polygons lie on the ground; otherwise at their altitude
     on_ground = coverage_alt_m is None
     cov_alt = 0.0 if on_ground else coverage_alt_m
     cov_styles = {k: _poly_style(COLORS[k], 0.25) for k in kinds}
-    for rd, geom in zip(radars, coverage_lonlat):
+    for j, (rd, geom) in enumerate(zip(radars, coverage_lonlat)):
         polys = [g for g in shapely.get_parts(geom) if g.geom_type == "Polygon" and not g.is_empty]
         if not polys:
             continue
-        covers = f"where it can detect the aircraft at {coverage_label}"
-        holder = fc.newmultigeometry() if len(polys) > 1 else fc
-        if holder is not fc:
-            _describe(holder, f"{rd.name} coverage", covers)
+        if j in off:
+            folder, style = fo, off_coverage
+            name = f"{rd.name} coverage: {OFF_TEXT}"
+            covers = f"switched off, it covers nothing; where it could detect the aircraft at {coverage_label}"
+        else:
+            folder, style = fc, cov_styles[rd.kind.name]
+            up = availability_text(rd.availability)
+            name = f"{rd.name} coverage" + (f" ({up})" if up else "")
+            covers = f"where it can detect the aircraft at {coverage_label}" + (
+                f", when up ({up} of the time)" if up else "")
+        holder = folder.newmultigeometry() if len(polys) > 1 else folder
+        if holder is not folder:
+            _describe(holder, name, covers)
         for poly in polys:
             outer = [_ll(x, y, cov_alt) for x, y in np.asarray(poly.exterior.coords)[:, :2]]
             inner = [[_ll(x, y, cov_alt) for x, y in np.asarray(h.coords)[:, :2]] for h in poly.interiors]
             pg = holder.newpolygon(outerboundaryis=outer, innerboundaryis=inner)
             pg.altitudemode = simplekml.AltitudeMode.clamptoground if on_ground else simplekml.AltitudeMode.absolute
-            if holder is fc:
-                _describe(pg, f"{rd.name} coverage", covers)
-                pg.style = cov_styles[rd.kind.name]
-        if holder is not fc:
-            holder.style = cov_styles[rd.kind.name]
+            if holder is folder:
+                _describe(pg, name, covers)
+                pg.style = style
+        if holder is not folder:
+            holder.style = style
 
     fd = kml.newfolder(name=f"First detections (sample of {len(first_detections['lat_deg'])})")
     det_style = _icon_style(COLORS["first_detection"], _ICONS["detection"], 0.6)

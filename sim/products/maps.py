@@ -22,6 +22,7 @@ from matplotlib.path import Path as MplPath
 from matplotlib.transforms import Bbox, offset_copy
 
 from geo.units import NM_M
+from sim.products.coverage import OFF_TEXT
 from sim.products.style import COLORS, COVERAGE_FILL, FONT_SIZE, LINES, MARKERS
 
 __all__ = [
@@ -72,6 +73,11 @@ class MapLayers:
     radar_hidden : tuple of bool
         Radars that can see no flight of the run (they need the transponder
         and every flight has it off): drawn, their coverage not.
+    radar_availability : tuple of float
+        Each radar's availability as run (empty: all 1). A radar switched off
+        (0) is drawn grey, its coverage dotted and unfilled, and the legend
+        names it off (:data:`~sim.products.coverage.OFF_TEXT`); site labels
+        say a lower availability (``PSR up 50%``).
     radar_xy : ndarray, shape (R, 2)
         Fixed sites; an orbit's first waypoint.
     radar_orbit_xy : tuple of ndarray, each shape (n_i, 2)
@@ -130,6 +136,12 @@ class MapLayers:
     intercept_xy: np.ndarray = field(default_factory=lambda: np.zeros((0, 2)))     # sampled earliest intercepts [m]
     evade_xy: np.ndarray = field(default_factory=lambda: np.zeros((0, 2)))   # the least-detectable route [m]
     evade_label: str = ""                                                   # its legend entry
+    radar_availability: tuple = ()                                          # as run (empty: every radar 1)
+
+    def radar_off(self):
+        """Per radar, whether it is switched off (availability 0): it covers and sees nothing."""
+        a = self.radar_availability or (1.0,) * len(self.radar_names)
+        return tuple(v <= 0 for v in a)
 
 
 # --- geometry helpers -------------------------------------------------------------------------
@@ -258,8 +270,16 @@ def draw_graticule(ax, transformer, step_deg=2.0):
 
 
 def draw_coverage(ax, coverage, kinds):
-    """Coverage: the union per radar kind filled or hatched (:data:`COVERAGE_FILL`), each radar outlined."""
+    """Coverage: the union per radar kind filled or hatched (:data:`COVERAGE_FILL`), each radar outlined.
+
+    A kind ``"off"`` (a radar switched off) is outlined dotted grey without fill: it covers nothing; a
+    kind without a fill (``"hidden"``) is not drawn.
+    """
     artists = []
+    for g, k in zip(coverage, kinds):
+        if k == "off" and not g.is_empty:
+            artists.append(ax.add_patch(PathPatch(polygon_path(g), facecolor="none", edgecolor=COLORS["off"],
+                                                  zorder=2.1, **LINES["off"])))
     for kind, fill in COVERAGE_FILL.items():   # drawing order: wide secondary coverage below primary
         geoms = [g for g, k in zip(coverage, kinds) if k == kind and not g.is_empty]
         if not geoms:
@@ -312,15 +332,17 @@ def draw_first_detections(ax, xy):
                    **MARKERS["first_detection"])
 
 
-def draw_orbits(ax, orbit_xy, radar_kinds):
-    """Orbiting radars: the loop through the waypoints (dash-dot, the kind's colour), a diamond at each."""
+def draw_orbits(ax, orbit_xy, radar_kinds, radar_off=()):
+    """Orbiting radars: the loop through the waypoints (dash-dot, the kind's colour; grey for a radar
+    switched off, ``radar_off`` per radar), a diamond at each."""
     artists = []
-    for xy, kind in zip(orbit_xy, radar_kinds):
+    for j, (xy, kind) in enumerate(zip(orbit_xy, radar_kinds)):
         xy = np.asarray(xy, dtype=float).reshape(-1, 2)
         if not len(xy):
             continue
-        artists += ax.plot(xy[:, 0], xy[:, 1], color=COLORS[kind], zorder=6.4, **LINES["orbit"])
-        artists += ax.plot(xy[:, 0], xy[:, 1], linestyle="none", markerfacecolor=COLORS[kind],
+        color = COLORS["off"] if j < len(radar_off) and radar_off[j] else COLORS[kind]
+        artists += ax.plot(xy[:, 0], xy[:, 1], color=color, zorder=6.4, **LINES["orbit"])
+        artists += ax.plot(xy[:, 0], xy[:, 1], linestyle="none", markerfacecolor=color,
                            markeredgecolor=COLORS["radar_edge"], zorder=6.5, **MARKERS["orbit"])
     return artists
 
@@ -337,10 +359,11 @@ def draw_interceptors(ax, base_xy, intercept_xy):
     return artists
 
 
-def draw_sites(ax, radar_xy, radar_kinds, airport_xy):
+def draw_sites(ax, radar_xy, radar_kinds, airport_xy, radar_off=()):
     """Fixed radar sites (marker by kind; co-located ones side by side) and airports.
 
-    ``radar_xy`` rows that are NaN (orbiting radars, drawn by :func:`draw_orbits`) are skipped.
+    ``radar_xy`` rows that are NaN (orbiting radars, drawn by :func:`draw_orbits`) are skipped;
+    ``radar_off`` (per radar, optional): a radar switched off is drawn grey.
     """
     artists = []
     airport_xy = np.asarray(airport_xy, dtype=float).reshape(-1, 2)
@@ -360,9 +383,10 @@ def draw_sites(ax, radar_xy, radar_kinds, airport_xy):
             dx_pt = (i - (n - 1) / 2.0) * 8.0
             tr = offset_copy(ax.transData, fig=ax.figure, x=dx_pt, y=0.0, units="points")
             kind = radar_kinds[j]
+            off = j < len(radar_off) and radar_off[j]
             artists += ax.plot([radar_xy[j, 0]], [radar_xy[j, 1]], linestyle="none", transform=tr,
-                               markerfacecolor=COLORS[kind], markeredgecolor=COLORS["radar_edge"], zorder=6.5,
-                               **MARKERS[kind])
+                               markerfacecolor=COLORS["off" if off else kind],
+                               markeredgecolor=COLORS["radar_edge"], zorder=6.5, **MARKERS[kind])
     return artists
 
 
@@ -374,6 +398,11 @@ _OFFSETS = [
     ((10, 0), "left", "center"), ((-10, 0), "right", "center"),
 ]
 _FAR = 2.6
+#: The farther candidates' distances (times the offset), each with a leader line, tried in this order.
+_FAR_STEPS = (1.8, _FAR, 3.6)
+#: Weight of a label's box over a marker or a placed label [per px^2]: far worse than covering a line
+#: (a label over another reads as one; its point would read as the other's).
+_OVERLAP_WEIGHT = 25.0
 
 
 def _renderer(fig):
@@ -443,17 +472,18 @@ def _ambiguity(bb, own_px, markers_px):
 def _place(ax, text, x, y, obstacles, offsets, renderer, text_kw, leader=True, line_px=None, markers_px=None):
     """Greedy placement of one label: the first candidate with no overlap, else the least bad.
 
-    Overlaps are with ``obstacles`` (boxes of markers and placed labels) and,
+    Overlaps are with ``obstacles`` (boxes of markers and placed labels,
+    weighted :data:`_OVERLAP_WEIGHT`: measured from the texts' extents) and,
     when given, ``line_px`` (sample points of routes and borders); with
     ``markers_px`` a label nearer another marker than its own point is
-    penalized (it would be read as that marker's). Far
-    candidates (``_FAR`` times the offset) get a leader line. The chosen
+    penalized (it would be read as that marker's). Farther candidates
+    (:data:`_FAR_STEPS` times the offset) get a leader line. The chosen
     label's box is appended to ``obstacles``.
     """
     axbox = ax.get_window_extent(renderer)
     candidates = [(o, a, v, 1.0) for o, a, v in offsets]
     if leader:
-        candidates += [(o, a, v, _FAR) for o, a, v in offsets]
+        candidates += [(o, a, v, f) for f in _FAR_STEPS for o, a, v in offsets]
     best = None
     for (dx, dy), ha, va, f in candidates:
         t = ax.annotate(text, (x, y), xytext=(dx * f, dy * f), textcoords="offset points", ha=ha, va=va,
@@ -461,7 +491,7 @@ def _place(ax, text, x, y, obstacles, offsets, renderer, text_kw, leader=True, l
         bb = t.get_window_extent(renderer).expanded(1.06, 1.15)
         t.remove()
         own = ax.transData.transform((x, y))
-        cost = (_overlap(bb, obstacles) + _outside(bb, axbox) + _covers(bb, line_px)
+        cost = (_OVERLAP_WEIGHT * _overlap(bb, obstacles) + _outside(bb, axbox) + _covers(bb, line_px)
                 + (0.0 if f > 1.0 else _ambiguity(bb, own, markers_px)))
         if best is None or cost < best[0]:
             best = (cost, (dx * f, dy * f), ha, va, f, bb)
@@ -620,8 +650,10 @@ def legend_handles(layers):
          f"first detection ({len(layers.first_xy)} sampled)"),
     ]
     seen = {}
-    for kind, label, hidden in zip(layers.radar_kinds, layers.radar_kind_labels, layers.radar_hidden):
-        seen.setdefault(kind, [label, True])[1] &= hidden
+    off = layers.radar_off()
+    for kind, label, hidden, o in zip(layers.radar_kinds, layers.radar_kind_labels, layers.radar_hidden, off):
+        if not o:                                # a radar switched off has an entry of its own
+            seen.setdefault(kind, [label, True])[1] &= hidden
     for kind, (label, hidden) in seen.items():   # one marker and one coverage patch per kind, in file order
         h.append((Line2D([], [], linestyle="none", markerfacecolor=COLORS[kind],
                          markeredgecolor=COLORS["radar_edge"], **MARKERS[kind]),
@@ -630,6 +662,12 @@ def legend_handles(layers):
             h.append((Patch(**{"facecolor": COLORS[kind], **COVERAGE_FILL.get(kind, {})}, edgecolor=COLORS[kind],
                             **LINES[kind]),
                       f"{kind} coverage at {layers.coverage_label}{terrain}"))
+    names_off = [n for n, o in zip(layers.radar_names, off) if o]
+    if names_off:      # drawn grey, their coverage dotted: it covers nothing
+        h.append(((Line2D([], [], linestyle="none", markerfacecolor=COLORS["off"], markeredgecolor=COLORS["radar_edge"],
+                          **MARKERS[next(k for k, o in zip(layers.radar_kinds, off) if o)]),
+                   Patch(facecolor="none", edgecolor=COLORS["off"], **LINES["off"])),
+                  f"{', '.join(names_off)}: {OFF_TEXT}, no coverage (dotted: what it would cover)"))
     if any(len(xy) for xy in layers.radar_orbit_xy):
         h.append((Line2D([], [], color=COLORS["radar_edge"], markerfacecolor="white",
                          markeredgecolor=COLORS["radar_edge"], **LINES["orbit"], **MARKERS["orbit"]),
@@ -660,13 +698,14 @@ def draw_route_map(ax, layers, *, graticule=True, furniture=True):
     out["countries"] = draw_countries(ax, layers.countries, layers.focus_iso_a3)
     if graticule:
         out["graticule"] = draw_graticule(ax, layers.transformer)
-    shown = ["hidden" if hidden else k for k, hidden in zip(layers.radar_kinds, layers.radar_hidden)]
+    shown = ["off" if off else "hidden" if hidden else k
+             for k, hidden, off in zip(layers.radar_kinds, layers.radar_hidden, layers.radar_off())]
     out["coverage"] = draw_coverage(ax, layers.coverage, shown)
     out["tracks"] = draw_tracks(ax, layers.track_xy, layers.track_detected)
     out["first_detections"] = draw_first_detections(ax, layers.first_xy)
     out["routes"] = draw_routes(ax, layers.route_xy, layers.route_waypoint_xy)
-    out["sites"] = draw_sites(ax, layers.radar_xy, layers.radar_kinds, layers.airport_xy)
-    out["orbits"] = draw_orbits(ax, layers.radar_orbit_xy, layers.radar_kinds)
+    out["sites"] = draw_sites(ax, layers.radar_xy, layers.radar_kinds, layers.airport_xy, layers.radar_off())
+    out["orbits"] = draw_orbits(ax, layers.radar_orbit_xy, layers.radar_kinds, layers.radar_off())
     out["interceptors"] = draw_interceptors(ax, layers.interceptor_xy, layers.intercept_xy)
     if len(layers.evade_xy):
         out["evade"] = ax.plot(layers.evade_xy[:, 0], layers.evade_xy[:, 1], **LINES["evade"])

@@ -70,6 +70,7 @@ COLORS = {
     "bar": "#BBBBBB",
     "band": "#999999",
     "cruise": PALETTE["vermillion"],
+    "off": "#8F8F8F",          # a radar switched off (availability 0): its marker and its coverage's outline
 }
 
 #: Line styles by meaning: ``dict(linestyle=..., linewidth=...)`` keyword sets.
@@ -79,6 +80,7 @@ LINES = {
     "undetected": dict(linestyle=(0, (3, 1.5)), linewidth=0.8),
     "primary": dict(linestyle=(0, (4, 2)), linewidth=0.9),
     "secondary": dict(linestyle="-", linewidth=0.9),
+    "off": dict(linestyle=(0, (1.5, 2.5)), linewidth=0.9),      # a radar switched off: dotted grey, no fill
     "border": dict(linestyle="-", linewidth=0.5),
     "focus_border": dict(linestyle="-", linewidth=1.6),
     "mean": dict(linestyle="-", linewidth=1.6),
