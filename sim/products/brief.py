@@ -37,7 +37,8 @@ from sim.platforms import Orbit
 from sim.products.coverage import availability_text, radar_coverages
 from sim.analysis.metrics import metric_short_label
 from sim.products.charts import (detections_per_campaign, draw_altitude_curve, draw_compare, draw_detections_histogram,
-                                 draw_sweep, draw_tornado, tornado_labels, COMPARE_LABEL_CHARS)
+                                 draw_sweep, draw_tornado, tornado_labels, COMPARE_LABEL_CHARS, altitude_key_text,
+                                 histogram_key_text)
 from sim.products.kml import write_kml
 from sim.products.maps import MapLayers, draw_route_map, legend_handles
 from sim.products.style import COLORS, FIGSIZE_IN, FONT_SIZE, new_figure, product_date, save_figure, use_style
@@ -72,10 +73,11 @@ __all__ = [
 #: What the brief adds to an output folder (for its README.txt).
 BRIEF_FILES = """map.png/.pdf/.svg the route map (routes, coverage at cruise level, sampled flights, first detections)
 detections.png   flights detected per campaign
-altitude.png     P(detect) against the cruise level (same seed)
+altitude.png     P(detect) against the cruise level (same seed; the diamond: this run's key number)
 routes.kml       routes, radars, coverage and first detections for Google Earth
 brief.pdf        one page: map, charts, key numbers and the assumptions behind them
-tornado.png      which declared assumption moves P(detect) most (when the scenario declares [uncertainty])
+tornado.png      which declared assumption moves P(detect) most (when the scenario declares [uncertainty]; its
+                 base: this run's key number)
 tornado_p_stopped.png  the same for P(stopped) (when the scenario also has a [response] or interceptors)
 """
 #: The brief's tornado chart of each metric (the runs are shared; summary.json's ``sensitivity`` has both).
@@ -937,8 +939,45 @@ def legend_fitting(fig, handles, labels, *, center_x, bottom_y, width, fontsize,
 BRIEF_MARGIN_MM = 12.0
 
 
+def _brief_charts(fig, per_campaign, points, summary, ground_max_m, left, right, top, bottom):
+    """The brief's two charts between ``top`` and ``bottom`` (figure fractions): each titled above its
+    axes, what its marks are said in the title (no legend: a small chart has no room for one that hides
+    nothing, :func:`~sim.products.charts.histogram_key_text`, :func:`~sim.products.charts.altitude_key_text`),
+    the titles wrapped to the column and the axes given the room the texts leave."""
+    renderer = (fig.canvas if hasattr(fig.canvas, "get_renderer") else FigureCanvasAgg(fig)).get_renderer()
+    h_in = fig.get_size_inches()[1]
+    width_px = (right - left) * fig.bbox.width
+    title_kw = dict(ha="left", va="top", fontsize=FONT_SIZE["label"] - 0.5)
+    key_kw = dict(ha="left", va="top", fontsize=FONT_SIZE["tiny"], color=COLORS["muted"])
+
+    def titled(y, title, key):
+        """The title and its key line at ``y`` (figure fraction, their top); returns where they end."""
+        a = wrap_to_width(fig.text(left, y, "", **title_kw), title, width_px, renderer)
+        y -= (_height_in(a, renderer) + 0.03) / h_in
+        b = wrap_to_width(fig.text(left, y, "", **key_kw), key, width_px, renderer)
+        return y - (_height_in(b, renderer) + 0.05) / h_in
+
+    x_in, fl_in = 0.42, 0.36          # tick labels and an axis label under an axes; the flight-level axis above
+    head = titled(top, f"Flights detected per campaign ({_sharing(summary)})", histogram_key_text(per_campaign))
+    alt_title = _altitude_title(points, "same seed")
+    alt_key = altitude_key_text(points, headline_point(summary), ground_max_m)
+    probe = titled(0.5, alt_title, alt_key)           # measured, then placed
+    for t in fig.texts[-2:]:
+        t.remove()
+    alt_head_in = (0.5 - probe) * h_in
+    room_in = (head - bottom) * h_in - x_in - alt_head_in - fl_in - x_in
+    hist_in, alt_in = 0.4 * room_in, 0.6 * room_in     # the curve: more room
+    ax_h = fig.add_axes([left, head - hist_in / h_in, right - left, hist_in / h_in])
+    draw_detections_histogram(ax_h, per_campaign, summary["flights_per_campaign"], legend=False)
+    y = head - (hist_in + x_in) / h_in
+    y = titled(y, alt_title, alt_key) - fl_in / h_in
+    ax_a = fig.add_axes([left, y - alt_in / h_in, right - left, alt_in / h_in])
+    draw_altitude_curve(ax_a, points, ground_max_m, headline=headline_point(summary), compact=True)
+    return ax_h, ax_a
+
+
 def brief_figure(layers, per_campaign, points, summary, sim, date, ground_max_m=None):
-    """The one-page brief (A4 landscape, two GridSpecs: map | charts and tables); returns the figure."""
+    """The one-page brief (A4 landscape: map | charts and tables); returns the figure."""
     fig = new_figure("brief", FIGSIZE_IN["brief"])
     w_mm, h_mm = (25.4 * v for v in FIGSIZE_IN["brief"])
     mx, my = BRIEF_MARGIN_MM / w_mm, BRIEF_MARGIN_MM / h_mm      # margins as figure fractions
@@ -956,18 +995,14 @@ def brief_figure(layers, per_campaign, points, summary, sim, date, ground_max_m=
     n_rows = max(len(key_rows), len(assumption_rows))
     # the tables take the height their rows need (a legible pitch), the two charts share the rest
     tables = min(max(0.3, 0.021 * n_rows), 0.55)
-    gr = fig.add_gridspec(2, 1, left=0.66, right=1 - mx, top=min(0.84, title_bottom - 0.03), bottom=my + 0.05,
-                          height_ratios=[1.0 - tables, tables], hspace=0.3)
-    gc = gr[0].subgridspec(2, 1, hspace=0.95 + 3.2 * (tables - 0.3), height_ratios=[0.8, 1.2])   # the curve: more room
-    ax_h = fig.add_subplot(gc[0])
-    draw_detections_histogram(ax_h, per_campaign, summary["flights_per_campaign"])
-    ax_h.set_title(f"Flights detected per campaign ({_sharing(summary)})", loc="left", fontsize=FONT_SIZE["label"])
-    ax_a = fig.add_subplot(gc[1])
-    draw_altitude_curve(ax_a, points, ground_max_m, headline=headline_point(summary), compact=True)
-    ax_a.set_title(_altitude_title(points, "same seed"), loc="left", fontsize=FONT_SIZE["label"] - 0.5, pad=18)
-    gt = gr[1].subgridspec(1, 2, wspace=0.12, width_ratios=[1.0, 1.35])
+    c_left, c_right = 0.66, 1 - mx
+    c_top, c_bottom = min(0.84, title_bottom - 0.03), my + 0.05
+    t_top = c_bottom + tables * (c_top - c_bottom) / 1.3          # the tables' top (a gap of 0.3 of them above)
+    gt = fig.add_gridspec(1, 2, left=c_left, right=c_right, top=t_top, bottom=c_bottom, wspace=0.12,
+                          width_ratios=[1.0, 1.35])
     _draw_table(fig.add_subplot(gt[0]), "Key numbers", key_rows)
     _draw_table(fig.add_subplot(gt[1]), "Assumptions that drive them", assumption_rows)
+    _brief_charts(fig, per_campaign, points, summary, ground_max_m, c_left, c_right, c_top, t_top + 0.045)
     fig.text(0.5, my, _footer(summary, date, sim.airspace), ha="center", va="bottom", fontsize=FONT_SIZE["tiny"],
              color=COLORS["muted"], linespacing=1.4)
     return fig

@@ -17,7 +17,7 @@ from sim.products.style import COLORS, FONT_SIZE, LINES, MARKERS
 from sim.results import format_p_ci
 
 __all__ = ["detections_per_campaign", "draw_detections_histogram", "draw_altitude_curve", "draw_sweep", "draw_compare",
-           "draw_tornado", "tornado_labels", "TORNADO_LABEL_CHARS", "data_points_px", "data_boxes_px", "place_legend", "LEGEND_LOCATIONS"]
+           "draw_tornado", "tornado_labels", "histogram_key_text", "altitude_key_text", "TORNADO_LABEL_CHARS", "data_points_px", "data_boxes_px", "place_legend", "LEGEND_LOCATIONS"]
 
 #: Where a chart's legend may go inside its axes, in order of preference; when each covers data, the legend
 #: goes below the axes (:func:`place_legend`).
@@ -160,7 +160,7 @@ def detections_per_campaign(result):
     return np.repeat(np.arange(len(per), dtype=np.int64), per)
 
 
-def draw_detections_histogram(ax, per_campaign, flights_per_campaign):
+def draw_detections_histogram(ax, per_campaign, flights_per_campaign, legend=True):
     """Histogram of flights detected per campaign, integer bins ``0..N``.
 
     Bar heights are campaign counts (they sum to the number of campaigns).
@@ -171,7 +171,8 @@ def draw_detections_histogram(ax, per_campaign, flights_per_campaign):
     -------
     dict
         ``bars`` (BarContainer), ``mean`` (Line2D), ``band`` (list of artists), ``legend`` (clear of the
-        bars, :func:`place_legend`).
+        bars, :func:`place_legend`; None with ``legend=False``: a small chart says it in its title,
+        :func:`histogram_key_text`).
     """
     counts_per = np.asarray(per_campaign, dtype=np.int64)
     n = int(flights_per_campaign)
@@ -194,8 +195,19 @@ def draw_detections_histogram(ax, per_campaign, flights_per_campaign):
     ax.grid(axis="y", zorder=0)
     ax.set_axisbelow(True)
     legend = place_legend(ax, [mline, band[0], bars], [mline.get_label(), band[0].get_label(), bars.get_label()],
-                          fontsize=FONT_SIZE["tiny"] + 0.5)
+                          fontsize=FONT_SIZE["tiny"] + 0.5) if legend else None
     return {"bars": bars, "mean": mline, "band": band, "legend": legend}
+
+
+def histogram_key_text(per_campaign):
+    """What the histogram's legend says, in words for a title (a small chart has no room for a legend).
+
+    >>> histogram_key_text([3, 4, 4, 5])
+    'solid line: mean 4.00; shaded: 90% of campaigns, 3 to 5'
+    """
+    counts = np.asarray(per_campaign, dtype=np.int64)
+    p05, p95 = (float(v) for v in np.percentile(counts, [5, 95]))
+    return f"solid line: mean {float(counts.mean()):.2f}; shaded: 90% of campaigns, {p05:.0f} to {p95:.0f}"
 
 
 def draw_altitude_curve(ax, points, ground_max_m=None, headline=None, compact=False):
@@ -219,9 +231,8 @@ def draw_altitude_curve(ax, points, ground_max_m=None, headline=None, compact=Fa
         with their interval, whatever the curve's campaigns; without it, at
         the curve's point.
     compact : bool
-        A small chart (the brief's): the shaded ground and the points below
-        it are named inside the shading where no point is, the legend keeps
-        the curve and the scenario only.
+        A small chart (the brief's): no legend, its caller says what the
+        marks are in the title (:func:`altitude_key_text`).
 
     Returns
     -------
@@ -288,32 +299,28 @@ def draw_altitude_curve(ax, points, ground_max_m=None, headline=None, compact=Fa
         sec = ax.secondary_xaxis("top", functions=(lambda m: np.asarray(m) / FL_M, lambda fl: np.asarray(fl) * FL_M))
         sec.set_xlabel("flight level [FL = 100 ft]", fontsize=FONT_SIZE["small"])
         sec.tick_params(labelsize=FONT_SIZE["tiny"] + 0.5)
-    handles, labels = ax.get_legend_handles_labels()
-    if compact and ground is not None and _name_span(ax, ground, ground_max_m, pts, underground is not None):
-        keep = [i for i, h in enumerate(handles) if h is not ground and h is not underground]
-        handles, labels = [handles[i] for i in keep], [labels[i] for i in keep]
-    legend = place_legend(ax, handles, labels, fontsize=FONT_SIZE["tiny"] + 0.5)
+    legend = None if compact else place_legend(ax, fontsize=FONT_SIZE["tiny"] + 0.5)
     return {"curve": curve, "cruise": cruise, "own": own, "underground": underground, "ground": ground,
             "secondary": sec, "legend": legend}
 
 
-def _name_span(ax, span, ground_max_m, pts, with_points):  # noqa: ARG001 (the span: what is named)
-    """The shaded ground named on it, at its top or bottom where no point of the curve is (its points
-    there, when any are below the ground, said not flyable); False when every place has a point."""
-    lines = ["below the routes'", f"highest ground ({ground_max_m:,.0f} m)"]
-    if with_points:
-        lines += ["grey: not flyable"]
-    text = "\n".join(lines)
-    for y, va in ((0.97, "top"), (0.03, "bottom")):
-        t = ax.text(0.012, y, text, ha="left", va=va, transform=ax.transAxes,       # from the axes' left edge
-                    fontsize=FONT_SIZE["tiny"], color=COLORS["muted"], zorder=4,
-                    bbox=dict(boxstyle="square,pad=0.15", facecolor="white", edgecolor="none", alpha=0.85))
-        renderer = _renderer(ax.figure)
-        bb, box = t.get_window_extent(renderer).padded(2.0), ax.get_window_extent(renderer)
-        if not _cost(bb, data_points_px(ax), []) and box.x0 <= bb.x0 and bb.x1 <= box.x1:     # over no point
-            return True
-        t.remove()
-    return False
+def altitude_key_text(points, headline=None, ground_max_m=None):
+    """What the altitude chart's legend says, in words for a title (a small chart has no room for one): the
+    marks by their shapes.
+
+    >>> print(altitude_key_text([{"campaigns": 100, "below_ground_fraction": 0.2}], {"campaigns": 2000}, 3108.0))
+    circles: 95% CI, 100 campaigns per level (grey: partly below ground, not flyable as modelled); diamond: this scenario, the key number (2,000 campaigns); hatched: below the routes' highest ground (3,108 m)
+    """
+    counts = sorted({q.get("campaigns") for q in points if q.get("campaigns")})
+    per = f", {counts[0]:,} campaigns per level" if len(counts) == 1 else ""
+    grey = " (grey: partly below ground, not flyable as modelled)" if any(
+        (q.get("below_ground_fraction") or 0) > 0 for q in points) else ""
+    parts = [f"circles: 95% CI{per}{grey}"]
+    if headline is not None:
+        parts.append(f"diamond: this scenario, the key number ({headline['campaigns']:,} campaigns)")
+    if ground_max_m is not None and not (points and points[0].get("mode") == "agl"):
+        parts.append(f"hatched: below the routes' highest ground ({ground_max_m:,.0f} m)")
+    return "; ".join(parts)
 
 
 def draw_sweep(ax, key, points):
