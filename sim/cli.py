@@ -26,7 +26,7 @@ from geo.units import FT_M
 from sim import __version__
 from sim.catalog import copy_scenario, format_doc_text, shipped_scenarios, sources_text
 from sim.cost import available_memory_bytes, memory_terms_text, memory_text, scenario_cost
-from sim.analysis import DEFAULT_SENSITIVITY_CAMPAIGNS, altitude_levels, compare, sensitivity, sweep
+from sim.analysis import DEFAULT_SENSITIVITY_CAMPAIGNS, compare, sensitivity_runs, sweep
 from sim.analysis.metrics import (DEFAULT_METRIC, METRICS_HELP, MetricError, differences_z, is_probability,
                                   metric_interval, metric_short_label, metric_value)
 from sim.engine import AUTO_PROCESSES_MIN_FLIGHTS, EngineUnavailable, LocalProcesses
@@ -37,11 +37,11 @@ from sim.platforms import Orbit
 from sim.prepcache import CACHE_ENV, PrepCache, default_cache_dir
 from sim.routes import below_ground_shares
 from sim.products.coverage import radar_coverages
-from sim.pipeline import FLIGHTS_FORMATS, load, simulate_to
-from sim.products.coverage import coverage_collection
+from sim.pipeline import FLIGHTS_FORMATS, brief_steps, load, simulate_to
+from sim.products.coverage import OFF_TEXT, coverage_collection, radar_label
 from sim.products.export import (OutputRefused, check_output_folder, staged_output, write_csv, write_json,
                                  write_sidecar)
-from sim.results import ASSUMPTIONS_NOTE, format_ci, headline, overrides_text
+from sim.results import ASSUMPTIONS_NOTE, format_ci, format_p, format_p_ci, headline, overrides_text
 from sim.scenario import (CAMPAIGNS_MAX, FLIGHTS_MAX, SEED_MAX, ScenarioError, override_text, parse_override_value,
                           shown_text, uncertainty_variants, with_overrides)
 
@@ -290,7 +290,8 @@ def build_parser():
                    help="print the table as Markdown (the README's results table: make readme-results)")
     p.add_argument("--metric", default=DEFAULT_METRIC, help=METRICS_HELP)
     p.add_argument("--reference", metavar="NAME", default=None,
-                   help="the scenario the others are compared with: its name or file (default: the first given)")
+                   help="the scenario the others are compared with: its name or file (default: the baseline, a "
+                        "scenario whose name ends in 'baseline', when one is compared; else the first given)")
     p.add_argument("-q", "--quiet", action="store_true", help="no table on stdout")
     _add_cache(p)
     _add_force(p)
@@ -300,12 +301,17 @@ def build_parser():
                        description="One-at-a-time low/high runs of every input the scenario declares in "
                                    "[uncertainty], all with the same seed (common random numbers: a swing is the "
                                    "input's effect, not noise), ranked by the swing of --metric. Writes "
-                                   "sensitivity.csv and a tornado chart (PNG, PDF) with --out. Default size: 200 "
-                                   "campaigns per run, under 2 minutes for every shipped scenario on 2 cores.", epilog=_epilog("sensitivity"),
+                                   "sensitivity.csv and a tornado chart (PNG, PDF) with --out. The base is the "
+                                   "scenario as it is, on its own campaigns: what airpicture run reports. Default "
+                                   "size: 200 campaigns per low/high run, each bar the base plus the input's effect "
+                                   "against a base run on the same draws.", epilog=_epilog("sensitivity"),
                        formatter_class=_RAW)
     _add_common(p)
     p.add_argument("--metric", default=DEFAULT_METRIC, help=METRICS_HELP)
-    p.add_argument("--campaigns", type=_campaigns, help="campaigns per run (default 200)")
+    p.add_argument("--campaigns", type=_campaigns,
+                   help="campaigns of every run, the base's too (default: the base as airpicture run gives it, on the "
+                        "scenario's campaigns; the low/high runs on 200, at most as many, with a base run on their "
+                        "own draws)")
     p.add_argument("--seed", type=_seed, help="random seed (default: the scenario's run.seed)")
     p.add_argument("--out", default=None, help="output folder (default: print only)")
     p.set_defaults(func=_cmd_sensitivity)
@@ -400,8 +406,9 @@ def build_parser():
                         "layout (the red-team route search)")
     p.add_argument("--max-extra-km", dest="max_extra_km", type=float, default=100.0, metavar="D",
                    help="the adaptive flyer's extra-distance budget over the geodesic [km] (default 100)")
-    p.add_argument("--levels", default="cruise", metavar="LEVEL[,...]",
-                   help="the adaptive flyer's levels, as evade takes them (default cruise)")
+    p.add_argument("--levels", default=None, metavar="LEVEL[,...]",
+                   help="the adaptive flyer's levels, as evade takes them (default cruise,low: the scenario's "
+                        "cruise and terrain following at its clearance)")
     p.add_argument("--rounds", type=_positive_int, default=20,
                    help="most re-placements of the adaptive loop (default 20; it stops when the flyer cannot "
                         "improve)")
@@ -452,11 +459,12 @@ def build_parser():
     return parser
 
 
-def _progress(total, quiet, unit="flight"):
-    """A progress bar on stderr (tqdm, with the rate), silent when not a terminal or with --quiet."""
+def _progress(total, quiet, unit="flight", desc=None):
+    """A progress bar on stderr (tqdm, with the rate; ``desc``: what it counts), silent when not a terminal or
+    with --quiet."""
     if quiet or not sys.stderr.isatty():
         return None, lambda: None
-    bar = tqdm(total=total, unit=unit, unit_scale=True, file=sys.stderr, leave=False)
+    bar = tqdm(total=total, unit=unit, unit_scale=unit == "flight", file=sys.stderr, leave=False, desc=desc)
     return bar.update, bar.close
 
 
@@ -591,8 +599,8 @@ def _cmd_run(args):
     _check_disk(out, 2 * csv_bytes)    # the staged copy and its move: room for both, to be safe (Parquet: less)
     update, close_bar = _progress(campaigns * flights, args.quiet)
     sweep_update, close_sweep = (None, lambda: None)
-    if args.brief:
-        sweep_update, close_sweep = _progress(len(altitude_levels(scenario)[1]), args.quiet, unit="level")
+    if args.brief:       # the altitude curve, the tornadoes' runs and the drawing: one bar of steps
+        sweep_update, close_sweep = _progress(brief_steps(scenario), args.quiet, unit="step", desc="brief")
     try:
         with _engine(args, campaigns * flights, cost) as engine:
             sim, result, summary = simulate_to(out, scenario, campaigns=args.campaigns, flights=args.flights,
@@ -619,7 +627,7 @@ def _cmd_run(args):
         if "response" in summary:
             rs = summary["response"]
             w = rs["reaction_window_min"]
-            print(f"  could they be stopped: P(stopped) per flight {rs['p_stopped']:.3f} [95% CI "
+            print(f"  could they be stopped: P(stopped) per flight {format_p(rs['p_stopped'], *rs['p_stopped_ci95'])} [95% CI "
                   f"{rs['p_stopped_ci95_text']}]; reaction window "
                   f"{w['p50'] if w['p50'] is not None else float('nan'):.0f} min (median, track in "
                   f"{where}'s airspace until lost or out); outcomes: "
@@ -646,16 +654,39 @@ def _cmd_coverage(args):
     if args.agl_m is not None and not scenario.detection.terrain:
         raise ScenarioError(args.scenario, "detection.terrain", "--agl-m (coverage above the ground) needs terrain "
                                                                 "masking: set detection.terrain = true")
-    # above ground needs the terrain even when the scenario's detection does not use it
-    sim = prepare(scenario, load_terrain() if args.agl_m is not None else None, cache=_cache(args),
-                  with_fences=False)
-    fc, stats = coverage_collection(sim, altitude_m=altitude, agl_m=args.agl_m)
+    # a bar in steps on a terminal: preparing, then each radar's polygon
+    update, close_bar = _progress(1 + len(scenario.radars), args.quiet, unit="step")
+    try:
+        # above ground needs the terrain even when the scenario's detection does not use it
+        sim = prepare(scenario, load_terrain() if args.agl_m is not None else None, cache=_cache(args),
+                      with_fences=False)
+        if update is not None:
+            update(1)
+        fc, stats = coverage_collection(sim, altitude_m=altitude, agl_m=args.agl_m, progress=update)
+    finally:
+        close_bar()
+    level = f"{altitude:,.0f} m AMSL" if altitude is not None else f"{args.agl_m:,.0f} m above ground"
+    off = [name for name, r in stats["radars"].items() if r["state"] == "off"]
+    part = [radar_label(name, r["availability"]) for name, r in stats["radars"].items() if r["state"] == "part-time"]
+    what = (f"coverage of scenario {scenario.info.name} ({scenario.info.title}) at {level}"
+            f"{_what_if_clause(scenario.overrides)}")
     with staged_output(out) as stage:
         write_json(stage / "coverage.geojson", fc)
         write_json(stage / "coverage.json", stats)
+        write_sidecar(stage / "README.txt", what,
+                      "coverage.geojson  each radar's coverage at the level (its availability and state: a radar "
+                      "off\n"
+                      "                  is drawn for reference and covers nothing), the union of the primary "
+                      "radars\n"
+                      "                  (air_picture_primary), of every radar on (air_picture_all) and the "
+                      "airspace;\n"
+                      "                  RFC 7946, WGS84 lon/lat\n"
+                      "coverage.json     the areas [km2] and the share of the airspace each radar and union "
+                      "covers\n"
+                      + (f"\nSwitched off (availability 0), in no union: {', '.join(off)}\n" if off else "")
+                      + (f"Up part of the time (coverage drawn whole): {', '.join(part)}\n" if part else ""))
     if not args.quiet:
-        level = f"{altitude:.0f} m AMSL" if altitude is not None else f"{args.agl_m:.0f} m above ground"
-        print(f"{scenario.info.title}: air picture at {level}")
+        print(f"{scenario.info.title}: air picture at {level}" + _what_if_clause(scenario.overrides))
         silent = scenario.aircraft.transponder_on_probability == 0     # secondary radars see no flight
         for name in ("air_picture_primary",) if silent else ("air_picture_primary", "air_picture_all"):
             a = stats[name]
@@ -664,6 +695,10 @@ def _cmd_coverage(args):
         if silent:
             print("  (transponders off: the secondary radars see no flight; air_picture_all in coverage.json counts "
                   "them as if transponders were on)")
+        if off:
+            print(f"  switched off (availability 0), in no union: {', '.join(off)}")
+        if part:
+            print(f"  up part of the time (their coverage counted whole): {', '.join(part)}")
         print(f"outputs: {out}/")
     return 0
 
@@ -690,8 +725,14 @@ def _fmt(x, width=0):
     return f"{x:>{width},.1f}" if abs(x) >= 100 else f"{x:>{width}.3f}"
 
 
-def _ci_text(ci):
-    return "-" if ci is None else format_ci(*ci)
+def _ci_text(ci, value=None):
+    """A 95% interval in a table ("-" when none); ``value``: the probability it belongs to (its decimals)."""
+    return "-" if ci is None else format_ci(*ci, p=value)
+
+
+def _value_text(value, ci, probability):
+    """A metric's value in a table: a probability with the decimals its interval needs, else :func:`_fmt`."""
+    return format_p(value, *ci) if probability and ci is not None and value is not None else _fmt(value)
 
 
 def _cmd_sweep(args):
@@ -755,8 +796,10 @@ def _cmd_sweep(args):
         # the metric (its 95% CI when summary.json has one), then P(detect) and detected/campaign unless it is one
         w, wk = max(len(label), 9), max(len(args.key), 30)
         any_ci = any(p["metric_ci95"] is not None for p in points)
-        cols = [(label, w, lambda p: _fmt(p["metric_value"]))]
-        cols += [("95% CI", 14, lambda p: _ci_text(p["metric_ci95"]))] if any_ci else []
+        prob = is_probability(metric)
+        cols = [(label, w, lambda p: _value_text(p["metric_value"], p["metric_ci95"], prob))]
+        cols += [("95% CI", 14, lambda p: _ci_text(p["metric_ci95"], p["metric_value"] if prob else None))] \
+            if any_ci else []
         cols += [("P(detect)", 9, lambda p: f"{p['p_detect']:.3f}")] if metric != "p_detect" else []
         cols += [("detected/campaign", 0, lambda p: f"{p['detected_per_campaign_mean']:.2f}")] \
             if metric != "detected_per_campaign.mean" else []
@@ -814,7 +857,8 @@ def _cmd_validate(args):
     area = float(shapely.area(airspace.polygon_m))
     for r, g in radar_coverages(sim, airspace.transformer, altitude_m=alt, agl_m=agl):
         share = float(shapely.area(shapely.intersection(g, airspace.polygon_m))) / area
-        lines.append(f"  {r.name:<24s} {r.kind.name:<10s} {100 * share:5.1f}%")
+        lines.append(f"  {r.name:<24s} {r.kind.name:<10s} {100 * share:5.1f}%"
+                     + (f"  ({OFF_TEXT}: covers nothing)" if r.availability <= 0 else ""))
         p = r.platform
         nearest = min(float(np.min(platform_geometry(x, p.alt_m, route.xyz, route.alt_m)[0]))
                       for route in sim.routes for x in np.atleast_2d(p.xyz if not isinstance(p, Orbit)
@@ -847,6 +891,7 @@ def _cmd_validate(args):
 
 
 def _cmd_sensitivity(args):
+    from sim.pipeline import tornado_runs_text
     from sim.products.brief import tornado_figure   # matplotlib loads only to draw
     from sim.products.style import save_figure, use_style
     scenario = load(args.scenario, args.overrides)
@@ -856,40 +901,57 @@ def _cmd_sensitivity(args):
     if args.out:
         _check_out(Path(args.out))
     _check_memory(args, [scenario] + [v for row in uncertainty_variants(scenario) for v in row[3:]])
+    # the base is what `airpicture run` reports for the same campaigns (the scenario's, or --campaigns); the
+    # low/high runs use --campaigns, default 200 (at most the base's), with a base run on their own draws
+    base_campaigns = args.campaigns or scenario.run.campaigns
+    campaigns = args.campaigns or min(DEFAULT_SENSITIVITY_CAMPAIGNS, base_campaigns)
     n_runs = 2 * len(scenario.uncertainty) + 1
-    watch, close_bar = _long_work(n_runs * (args.campaigns or DEFAULT_SENSITIVITY_CAMPAIGNS) * scenario.run.flights,
-                                  args.quiet, f"{n_runs} runs")
+    flights = scenario.run.flights
+    total = n_runs * campaigns * flights + (base_campaigns * flights if base_campaigns != campaigns else 0)
+    watch, close_bar = _long_work(total, args.quiet, f"{n_runs + (base_campaigns != campaigns)} runs")
     try:     # the metric is checked before the first run (MetricError: exit 2)
-        base, rows = sensitivity(scenario, args.metric, campaigns=args.campaigns, seed=args.seed,
-                                 cache=_cache(args), on_flights=watch)
+        runs = sensitivity_runs(scenario, (args.metric,), campaigns=campaigns, seed=args.seed, cache=_cache(args),
+                                on_flights=watch, base_campaigns=base_campaigns)
     finally:
         close_bar()
-    campaigns = args.campaigns or DEFAULT_SENSITIVITY_CAMPAIGNS
+    m = args.metric
+    base, rows, base_ci = runs.base[m], runs.rows[m], runs.base_ci95[m]
     seed = args.seed if args.seed is not None else scenario.run.seed
     what_if = _what_if(scenario.overrides)
-    run_text = (f"sensitivity of {args.metric} in scenario {scenario.info.name} ({scenario.info.title}), seed {seed}, "
-                f"{campaigns:,} campaigns x {scenario.run.flights} flights per run, the same draws in every run"
+    same = "" if base_campaigns == campaigns else f" (the base: {base_campaigns:,} campaigns, as airpicture run)"
+    run_text = (f"sensitivity of {m} in scenario {scenario.info.name} ({scenario.info.title}), seed {seed}, "
+                f"{campaigns:,} campaigns x {flights} flights per low/high run{same}, the same draws in every run"
                 f"{_what_if_clause(scenario.overrides)}")
     if args.out:
         with staged_output(Path(args.out)) as stage:
-            write_csv(stage / "sensitivity.csv", ["key", "value", "low", "high", f"{args.metric}_low",
-                                                  f"{args.metric}_high", "swing", f"{args.metric}_base", "what_if"],
+            write_csv(stage / "sensitivity.csv",
+                      ["key", "value", "low", "high", f"{m}_low", f"{m}_high", "swing", f"{m}_base",
+                       f"{m}_base_ci95_low", f"{m}_base_ci95_high", "base_campaigns", f"{m}_base_same_draws",
+                       "campaigns_per_run", "effect_low", "effect_high", "what_if"],
                       [(r["key"], "" if r["value"] is None else r["value"], r["low"], r["high"], r["metric_low"],
-                        r["metric_high"], r["swing"], base, what_if) for r in rows])
+                        r["metric_high"], r["swing"], base, *(base_ci or ("", "")), base_campaigns,
+                        runs.same_draws_base[m], campaigns, r["effect_low"], r["effect_high"], what_if) for r in rows])
             with use_style():
-                fig, _ = tornado_figure(base, rows, args.metric, f"Which assumption matters ({scenario.info.name})",
-                                        run_text)
+                fig, _ = tornado_figure(base, rows, m, f"Which assumption matters ({scenario.info.name})", run_text,
+                                        base_ci95=base_ci, runs_text=tornado_runs_text(runs, m))
                 for name in ("tornado.png", "tornado.pdf"):
                     save_figure(fig, stage / name, title=f"Sensitivity: {scenario.info.title}"
                                 + (f" (what-if: {what_if})" if what_if else ""),
                                 description=f"{run_text}. {ASSUMPTIONS_NOTE}")
-            write_sidecar(stage / "README.txt", run_text, "sensitivity.csv  the metric at each input's low and high "
-                                                          "value, ranked by swing (value: the scenario's own; "
-                                                          "what_if: the --set overrides of every run)\n"
-                                                          "tornado.png/.pdf the same as a chart\n")
+            write_sidecar(stage / "README.txt", run_text,
+                          "sensitivity.csv  the metric at each input's low and high value, ranked by swing (value: "
+                          "the scenario's own;\n"
+                          f"                 base: the scenario as it is, {base_campaigns:,} campaigns as airpicture "
+                          "run, with its 95% interval;\n"
+                          "                 effect_low/high: each run minus the base run on the low/high runs' "
+                          "own draws,\n"
+                          "                 base_same_draws; what_if: the --set overrides of every run)\n"
+                          "tornado.png/.pdf the same as a chart: each bar the base plus the input's effect\n")
     if not args.quiet:
-        print(f"{scenario.info.title}: sensitivity of {args.metric} (base {_fmt(base).strip()}; {campaigns:,} "
-              f"campaigns per run, same seed)")
+        base_text = format_p_ci(base, *base_ci) if base_ci is not None and is_probability(m) else _fmt(base).strip()
+        print(f"{scenario.info.title}: sensitivity of {m} (base {base_text}, {base_campaigns:,} campaigns as "
+              f"airpicture run; {campaigns:,} campaigns per low/high run, same seed"
+              + (f", their own base {_fmt(runs.same_draws_base[m]).strip()})" if base_campaigns != campaigns else ")"))
         if what_if:
             print(f"  what-if: {what_if}")
         w = max(len(r["key"]) for r in rows)
@@ -900,10 +962,20 @@ def _cmd_sensitivity(args):
     return 0
 
 
+def _default_reference(args, scenarios):
+    """The scenario compared against when --reference is not given: the baseline when one is compared (its
+    name or its file's stem ends in "baseline", e.g. iraq_2012_baseline), else the first given; and why."""
+    for i, (path, sc) in enumerate(zip(args.scenarios, scenarios)):
+        if sc.info.name.endswith("baseline") or Path(path).stem.endswith("baseline"):
+            return i, "the baseline, by default"
+    return 0, "the first given, by default"
+
+
 def _reference_index(args, scenarios):
-    """The scenario --reference names (its name, its file as given, or the file's stem); the first by default."""
+    """The scenario --reference names (its name, its file as given, or the file's stem); by default the
+    baseline when one is compared, else the first (:func:`_default_reference`)."""
     if args.reference is None:
-        return 0
+        return _default_reference(args, scenarios)[0]
     for i, (path, sc) in enumerate(zip(args.scenarios, scenarios)):
         if args.reference in (sc.info.name, path, Path(path).name, Path(path).stem):
             return i
@@ -918,12 +990,15 @@ def _p_stopped_text(s):
     if "response" not in s:
         return "-"
     ci = metric_interval(s, "response.p_stopped")
-    return f"{s['response']['p_stopped']:.3f}" + ("" if ci is None else f" [{format_ci(*ci)}]")
+    return f"{s['response']['p_stopped']:.3f}" if ci is None else format_p_ci(s["response"]["p_stopped"], *ci)
 
 
 def _metric_text(s, metric):
     ci = metric_interval(s, metric)
-    return _fmt(metric_value(s, metric)).strip() + ("" if ci is None else f" [{format_ci(*ci)}]")
+    value = metric_value(s, metric)
+    if ci is not None and is_probability(metric):     # the decimals its interval needs
+        return format_p_ci(value, *ci)
+    return _fmt(value).strip() + ("" if ci is None else f" [{format_ci(*ci)}]")
 
 
 def _cmd_compare(args):
@@ -931,6 +1006,8 @@ def _cmd_compare(args):
     from sim.products.style import save_figure, use_style
     scenarios = [load(p, args.overrides) for p in args.scenarios]   # validate all before running any
     ref = _reference_index(args, scenarios)
+    why = "" if args.reference is not None else _default_reference(args, scenarios)[1]
+    ref_text = f"the reference{f'; {why}' if why else ''}"
     if args.out:
         _check_out(Path(args.out))
     _check_memory(args, scenarios)
@@ -971,10 +1048,10 @@ def _cmd_compare(args):
             write_csv(stage / "compare.csv", header, rows)
             what = ("comparison of " + "; ".join(
                 f"{s['scenario']} ({s['campaigns']:,} campaigns x {s['flights_per_campaign']} flights, seed {s['seed']})"
-                for s in summaries) + f"; {metric} against {names[ref]} (the reference){_what_if_clause(scenarios[0].overrides)}")
+                for s in summaries) + f"; {metric} against {names[ref]} ({ref_text}){_what_if_clause(scenarios[0].overrides)}")
             with use_style():
                 fig, _ = compare_figure(names, values, ci_rows, [s["flights_total"] for s in summaries], what,
-                                        reference=ref, metric=metric)
+                                        reference=ref, metric=metric, reference_why=why)
                 save_figure(fig, stage / "compare.png", title=f"Comparison of {metric}: " + ", ".join(names)
                             + (f" (what-if: {what_if})" if what_if else ""),
                             description=f"{what}. {ASSUMPTIONS_NOTE}")
@@ -982,7 +1059,7 @@ def _cmd_compare(args):
                           "compare.csv  headline numbers, one row per scenario (P(stopped) when any has a "
                           "response; what_if: the --set overrides of every scenario)\n"
                           f"compare.png  {metric}{' with its 95% interval' if ci_rows else ''}, differences "
-                          f"from {names[ref]} (the reference) flagged\n")
+                          f"from {names[ref]} ({ref_text}) flagged\n")
     if args.markdown:
         extra = (" P(stopped) per flight [95% CI] |" if stopped else "") + (
             f" {label}{' [95% CI]' if ci_rows else ''} |" if other else "")
@@ -991,7 +1068,7 @@ def _cmd_compare(args):
         print("| --- | --- | --- | --- |" + " --- |" * extra.count("|"))
         for path, sc, r, s in zip(args.scenarios, scenarios, rows, summaries):
             cells = (f" {_p_stopped_text(s)} |" if stopped else "") + (f" {_metric_text(s, metric)} |" if other else "")
-            print(f"| `{Path(path).stem}`: {sc.info.title} | {r[1]} | {r[2]:.3f} [{format_ci(r[3], r[4])}] | "
+            print(f"| `{Path(path).stem}`: {sc.info.title} | {r[1]} | {format_p_ci(r[2], r[3], r[4])} | "
                   f"{r[6]:.1f} of {r[9]} ({r[7]:.0f}-{r[8]:.0f}) |" + cells)
         if what_if:
             print(f"\nWhat-if, every scenario: {what_if}")
@@ -1004,14 +1081,14 @@ def _cmd_compare(args):
         print(f"{'scenario':<{w}s}  airspace  P(detect) [95% CI]      in airspace  detected/campaign (p05-p95)"
               + (f"  {'P(stopped) [95% CI]':<{ws}s}" if stopped else "") + (f"  {head}" if other else ""))
         for r, (a, b) in zip(rows, texts):
-            line = (f"{r[0]:<{w}s}  {r[1]:<8s}  {r[2]:.3f} [{format_ci(r[3], r[4])}]   {r[5]:.3f}        "
+            line = (f"{r[0]:<{w}s}  {r[1]:<8s}  {format_p_ci(r[2], r[3], r[4]):<19s}   {r[5]:.3f}        "
                     f"{f'{r[6]:.1f} of {r[9]} ({r[7]:.0f}-{r[8]:.0f})':<27s}")
             print((line + (f"  {a:<{ws}s}" if stopped else "") + (f"  {b:<{wm}s}" if other else "")).rstrip())
         flagged = [f"{names[i]} {values[i] - values[ref]:+.3f} (z {z[i]:.0f})" for i in np.flatnonzero(z > 3)]
         tested = ci_rows is not None or is_probability(metric)
-        print(f"reference: {names[ref]}; {metric} differs beyond sampling noise (z > 3) in: "
+        print(f"reference: {names[ref]}{f' ({why})' if why else ''}; {metric} differs beyond sampling noise (z > 3) in: "
               + (", ".join(flagged) if flagged else "none") if tested else
-              f"reference: {names[ref]}; {metric} has no interval: differences not tested")
+              f"reference: {names[ref]}{f' ({why})' if why else ''}; {metric} has no interval: differences not tested")
         if what_if:
             print(f"what-if, every scenario: {what_if}")
     return 0
@@ -1066,8 +1143,7 @@ def _cmd_evade(args):
         for (r, budgets), row in zip(front_points(result), rows):
             name = budgets_text(budgets, unit="")
             name = ("direct" + (f" = {name}" if name else "")) if r.budget_m is None else name
-            stopped = "-" if r.p_stopped is None else (f"{r.p_stopped:.3f} "
-                                                      f"[{r.summary['response']['p_stopped_ci95_text']}]")
+            stopped = "-" if r.p_stopped is None else format_p_ci(r.p_stopped, *r.summary["response"]["p_stopped_ci95"])
             table.append((name, r, row, stopped))
         wb = max(len("budgets km"), *(len(x[0]) for x in table))
         wl = max(len("level"), *(len(x[1].level.label) for x in table))
@@ -1078,7 +1154,7 @@ def _cmd_evade(args):
         for name, r, row, stopped in table:
             fuel = "-" if row["fuel_t"] is None else f"{row['fuel_t']:.1f}"
             search = "-" if row["p_search_as_flown"] is None else f"{row['p_search_as_flown']:.3f}"
-            detect = f"{r.p_detect:.3f} [{r.summary['p_detect_ci95_text']}]"
+            detect = format_p_ci(r.p_detect, *r.summary["p_detect_ci95"])
             print(f"  {name:<{wb}s}  {r.level.label:<{wl}s}  {row['transponder'] + '  ' if both else ''}"
                   f"{r.extra_m / 1000:8.1f}  {row['flight_time_min']:8.1f}  {fuel:>6s}  "
                   f"{detect:<20s}  {stopped:<{ws}s}  "
@@ -1140,59 +1216,109 @@ _PLACE_EXAMPLES = """\
       --objective stopped"""
 
 
+class _PlaceWatch:
+    """The progress of ``airpicture place`` on stderr: a bar per stage on a terminal (tqdm: what it does, the
+    count, the rate and, where the stage's size is known, the time left) and, unless ``quiet``, a line with the
+    estimate once a long stage's pace is measured (the adaptive loop's rounds, the Monte Carlo re-scores)."""
+
+    def __init__(self, quiet):
+        self.quiet = quiet
+        self.update, self.close = None, lambda: None
+        self.t0 = self.t_stage = time.perf_counter()
+        self.what, self.total, self.done = None, None, 0
+        self.rounds = []            # seconds of each round of the adaptive loop
+        self.told = set()
+
+    def stage(self, what, total=None, unit="step"):
+        """A stage begins: ``what`` it does (a round of the adaptive loop begins with "round "), its size."""
+        now = time.perf_counter()
+        if self.what is not None and self.what.startswith("round "):
+            self.rounds.append(now - self.t_stage)
+            if len(self.rounds) == 2 and what.startswith("round "):
+                self._tell(f"against a flyer who adapts: about {sum(self.rounds) / 2:,.0f} s a round (the flyer's "
+                           "route search, then the radars re-placed); the loop ends when the flyer can no longer "
+                           "beat the layout")
+        self.close()
+        self.update, self.close = _progress(total, self.quiet, unit=unit, desc=what)
+        self.what, self.total, self.done, self.t_stage = what, total, 0, now
+
+    def __call__(self, n):
+        if self.update is not None:
+            self.update(n)
+        self.done += n
+        if self.what == "Monte Carlo re-scores" and self.done == 1 and (self.total or 0) > 1:
+            left = (time.perf_counter() - self.t_stage) * (self.total - 1)
+            if left > 10:
+                self._tell(f"{self.total} Monte Carlo re-scores, about {left:,.0f} s more")
+
+    def _tell(self, text):
+        if not self.quiet:
+            tqdm.write(f"airpicture: {text} ({time.perf_counter() - self.t0:,.0f} s so far)", file=sys.stderr)
+
+
 def _cmd_place(args):
     from sim.analysis.place import place           # the route search (scipy's csgraph) loads only when asked
-    from sim.products.place import is_orbit, objective_label, write_place
+    from sim.products.place import (converged_text, flyer_text, headline_text, is_orbit, objective_label,
+                                    route_words, write_place)
 
     scenario = load(args.scenario, args.overrides)
     out = Path(args.out) if args.out else Path("out") / f"{scenario.info.name}-place"
     _check_out(out)
     _check_memory(args, [scenario])
-    update, close_bar = _progress(None, args.quiet, unit="step")
+    watch = _PlaceWatch(args.quiet)
     try:
         result = place(scenario, args.add, args.like, candidates=args.candidates, grid_km=args.grid_km,
                        objective=args.objective, against=args.against, max_extra_km=args.max_extra_km,
                        levels=args.levels, rounds=args.rounds, select_campaigns=args.select_campaigns,
                        campaigns=args.campaigns, flights=args.flights, seed=args.seed, cache=_cache(args),
-                       progress=update)
+                       progress=watch, stage=watch.stage)
     finally:
-        close_bar()
+        watch.close()
     rows = write_place(out, result)
     for note in result.notes:
         _warn(f"{args.scenario}: {note}")
     if not args.quiet:
         t = result.timings_s
         label = objective_label(result.objective)
+        short = label.removesuffix(" per flight")
+        adaptive = result.against == "adaptive"
         print(f"{scenario.info.title}: where {result.add} more {result.like} radars go ({label}, against a "
-              f"{'flyer who adapts' if result.against == 'adaptive' else 'fixed flyer'})")
+              f"{'flyer who adapts' if adaptive else 'fixed flyer'})")
         what_if = _what_if(scenario.overrides)
         if what_if:
             print(f"  what-if: {what_if}")
+        if adaptive:
+            lay, fix, today = result.rescore_layout, result.rescore_fixed, result.rescore_prefix[0]
+            rob, frob, trob = (result.robust_value(w) for w in ("layout", "fixed", "today"))
+            print(f"  {headline_text(result)}")
+            print(f"    (Monte Carlo, each layout against the flyer's best route; the flyer re-routes around each "
+                  f"layout {flyer_text(result)}, choosing by the route search's {short} as flown)")
+            print(f"  {result.add} placed for the flyer who adapts: "
+                  f"{'; '.join(result.candidates[j].name for j in result.layout)}")
+            print(f"    against the flyer {rob[0]:.4f}: its best route is {route_words(result, rob[1])}")
+            print(f"    on the scenario's own routes {lay.value:.4f} [{lay.ci95[0]:.4f}-{lay.ci95[1]:.4f}]: "
+                  f"{lay.value - rob[0]:.4f} lost to the flyer's re-routing")
+            print(f"    {converged_text(result)} ({len(result.rounds)} rounds)")
+            print(f"    on the selection sample {result.robust_sample:.4f}; no layout of {result.add} does better "
+                  f"than {result.robust_bound:.4f} against every route found")
+            print(f"  today's radars, none added: against the flyer {trob[0]:.4f} ({route_words(result, trob[1])}); "
+                  f"on the scenario's own routes {today.value:.4f} [{today.ci95[0]:.4f}-{today.ci95[1]:.4f}]")
+            print(f"  {result.add} placed for the scenario's own routes (the greedy steps below): against the flyer "
+                  f"{frob[0]:.4f} ({route_words(result, frob[1])}); on the scenario's own routes {fix.value:.4f}")
         what = "racetracks" if is_orbit(result) else "sites"
         print(f"  {len(result.candidates):,} candidate {what} ({result.candidate_source}), "
               f"{int(result.evaluated.sum()):,} evaluated; chosen on {result.select_flights_total:,} flights "
               f"(seed {result.select_seed}), re-scored by {result.campaigns:,} campaigns x {result.flights} flights "
               f"(seed {result.seed})")
+        if adaptive:
+            print("  the greedy steps, for the scenario's own routes (a flyer who keeps to them):")
         w = max(len(r["site"]) for r in rows)
         print(f"  {'k':>2s}  {'site':<{w}s}  {'gain':>8s}  {'sample':>7s}  {'bound':>7s}  Monte Carlo [95% CI]")
         for r in rows:
             gain = "" if r["marginal_gain"] is None else f"{r['marginal_gain']:+.4f}"
             print(f"  {r['k']:>2d}  {r['site']:<{w}s}  {gain:>8s}  {r['objective_sample']:7.4f}  "
                   f"{r['bound_sample']:7.4f}  {r['objective_mc']:.4f} [{r['mc_ci95_low']:.4f}-{r['mc_ci95_high']:.4f}]")
-        if result.against == "adaptive":
-            lay, fix = result.rescore_layout, result.rescore_fixed
-            rob, frob = result.robust_value("layout"), result.robust_value("fixed")
-            last = result.rounds[-1]
-            print(f"  against a flyer who adapts (budget {result.max_extra_km:g} km, {result.levels}): "
-                  f"{len(result.rounds)} rounds, {len(result.flyer_routes)} routes found; "
-                  + ("converged: the flyer cannot improve" if not last.improved else "round limit reached"))
-            print(f"  flyer-aware layout: {'; '.join(result.candidates[j].name for j in result.layout)}")
-            print(f"    naive (the scenario's routes): {lay.value:.4f} [{lay.ci95[0]:.4f}-{lay.ci95[1]:.4f}]; "
-                  f"robust (the flyer's best route, {rob[1]}): {rob[0]:.4f}; price of adaptation "
-                  f"{lay.value - rob[0]:.4f}")
-            print(f"    no layout of {result.add} does better than {result.robust_bound:.4f} against every route "
-                  f"found (selection sample: {result.robust_sample:.4f})")
-            print(f"  the greedy layout: naive {fix.value:.4f}, robust {frob[0]:.4f} ({frob[1]})")
+        print("  (sample: on the selection sample; bound: no layout of k does better there)")
         print(f"  time: selection sample {t['selection_sample_s']:.1f} s, greedy {t['greedy_s']:.1f} s"
               + (f", adaptive loop {t['adaptive_s']:.1f} s (route search {t['search_s']:.1f} s)"
                  if "adaptive_s" in t else "")
