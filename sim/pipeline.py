@@ -180,10 +180,11 @@ def _brief_files(summary):
 def _least_detectable(sim, result, budget_km, cache):
     """summary.json's ``evade``: the least-detectable route within ``budget_km`` extra (the scenario's
     transponder state, or on when it is drawn) as it will be flown (the scenario's sideways spread, each
-    radar's availability and outages), re-scored with the brief's campaigns and seed; the same route flown
-    exactly on its planned line is the secondary figure."""
+    radar's availability and outages), re-scored with the headline's own campaigns and seed (so its figures
+    are those ``airpicture evade`` gives the same route); the same route flown exactly on its planned line is
+    the secondary figure."""
     from sim.analysis.evade import evade        # the route search (scipy's csgraph) loads only when asked
-    found = evade(sim.scenario, [budget_km], campaigns=min(result.campaigns, DEFAULT_SWEEP_CAMPAIGNS),
+    found = evade(sim.scenario, [budget_km], campaigns=result.campaigns,
                   flights=result.flights_per_campaign, seed=result.seed, terrain=sim.terrain, cache=cache)
     r = found.front[found.transponder_states[0]][0]
     row = r.row()
