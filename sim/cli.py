@@ -34,7 +34,7 @@ from sim.detection import platform_geometry
 from sim.fences import nominal_route_fences
 from sim.montecarlo import AUTO_CHUNK_FLIGHTS, prepare, run
 from sim.platforms import Orbit
-from sim.prepcache import CACHE_ENV, PrepCache, default_cache_dir
+from sim.prepcache import CACHE_ENV, DEFAULT_MAX_MEMORY_BYTES, PrepCache, default_cache_dir
 from sim.routes import below_ground_shares
 from sim.products.coverage import radar_coverages
 from sim.pipeline import FLIGHTS_FORMATS, brief_steps, load, simulate_to
@@ -176,11 +176,13 @@ def _add_cache(p):
     p.add_argument("--no-cache", action="store_true", help="prepare everything afresh; write no cache")
 
 
-def _cache(args):
-    """The prepared-parts cache of a command: on disk unless --no-cache (then this process's memory)."""
+def _cache(args, max_memory_bytes=DEFAULT_MAX_MEMORY_BYTES):
+    """The prepared-parts cache of a command: on disk unless --no-cache (then this process's memory); at most
+    ``max_memory_bytes`` of its parts kept in memory."""
     if args.no_cache:
-        return PrepCache()
-    return PrepCache(Path(args.cache_dir) if args.cache_dir else default_cache_dir(), warn=_warn)
+        return PrepCache(max_memory_bytes=max_memory_bytes)
+    return PrepCache(Path(args.cache_dir) if args.cache_dir else default_cache_dir(), warn=_warn,
+                     max_memory_bytes=max_memory_bytes)
 
 
 def _add_mc(p):
@@ -1216,6 +1218,12 @@ _PLACE_EXAMPLES = """\
       --objective stopped"""
 
 
+#: The prepared parts ``airpicture place`` keeps in memory [bytes]: it prepares hundreds (a masking table per
+#: candidate evaluated, detection tables per route the flyer finds); those it needs again come from the disk
+#: cache, or are computed again with --no-cache.
+PLACE_CACHE_MEMORY_BYTES = 256 * 1024**2
+
+
 class _PlaceWatch:
     """The progress of ``airpicture place`` on stderr: a bar per stage on a terminal (tqdm: what it does, the
     count, the rate and, where the stage's size is known, the time left) and, unless ``quiet``, a line with the
@@ -1270,8 +1278,8 @@ def _cmd_place(args):
         result = place(scenario, args.add, args.like, candidates=args.candidates, grid_km=args.grid_km,
                        objective=args.objective, against=args.against, max_extra_km=args.max_extra_km,
                        levels=args.levels, rounds=args.rounds, select_campaigns=args.select_campaigns,
-                       campaigns=args.campaigns, flights=args.flights, seed=args.seed, cache=_cache(args),
-                       progress=watch, stage=watch.stage)
+                       campaigns=args.campaigns, flights=args.flights, seed=args.seed,
+                       cache=_cache(args, PLACE_CACHE_MEMORY_BYTES), progress=watch, stage=watch.stage)
     finally:
         watch.close()
     rows = write_place(out, result)
@@ -1301,10 +1309,12 @@ def _cmd_place(args):
             print(f"    {converged_text(result)} ({len(result.rounds)} rounds)")
             print(f"    on the selection sample {result.robust_sample:.4f}; no layout of {result.add} does better "
                   f"than {result.robust_bound:.4f} against every route found")
-            print(f"  today's radars, none added: against the flyer {trob[0]:.4f} ({route_words(result, trob[1])}); "
-                  f"on the scenario's own routes {today.value:.4f} [{today.ci95[0]:.4f}-{today.ci95[1]:.4f}]")
+            print(f"  today's radars, none added: against the flyer {trob[0]:.4f}, its best route is "
+                  f"{route_words(result, trob[1])}")
+            print(f"    on the scenario's own routes {today.value:.4f} [{today.ci95[0]:.4f}-{today.ci95[1]:.4f}]")
             print(f"  {result.add} placed for the scenario's own routes (the greedy steps below): against the flyer "
-                  f"{frob[0]:.4f} ({route_words(result, frob[1])}); on the scenario's own routes {fix.value:.4f}")
+                  f"{frob[0]:.4f}, its best route is {route_words(result, frob[1])}")
+            print(f"    on the scenario's own routes {fix.value:.4f} [{fix.ci95[0]:.4f}-{fix.ci95[1]:.4f}]")
         what = "racetracks" if is_orbit(result) else "sites"
         print(f"  {len(result.candidates):,} candidate {what} ({result.candidate_source}), "
               f"{int(result.evaluated.sum()):,} evaluated; chosen on {result.select_flights_total:,} flights "

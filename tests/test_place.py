@@ -246,6 +246,45 @@ def test_adaptive_loop_terminates_robust_below_naive_and_routes_are_valid():
         assert float(leg_geometry(f.lat_deg, f.lon_deg)[1].sum()) - direct <= budget_km * 1000.0 + 1.0
 
 
+def test_adaptive_layout_cannot_be_beaten_by_the_route_search_at_any_level_or_budget():
+    # One copy of R0 (100 km, Pd 1, up 90% of the time) on the midpoint of a 373 km route, smooth Earth. On a
+    # 10 m mast it sees a target at 300 m only to its horizon, 84 km (4/3 Earth); on a 300 m mast to its range,
+    # 100 km, as at 3,000 m. Within 40 km extra the flyer passes at most 89 km from the midpoint: it skirts the
+    # short mast's coverage at 300 m (flown with the 5 km spread, a share of its flights still stray into it),
+    # never the tall one's. Greedy (the scenario's route, at 3,000 m) cannot tell the two apart and takes the first; the
+    # loop must find the 300 m route and take the tall mast. Its robust value (the Monte Carlo against the
+    # flyer's best route) must then hold against the route search itself, run afresh against the final layout
+    # at every level and budget the flyer was given: no route's P(detect) as flown, by the search (p_search,
+    # within the loop's tolerance) or by the Monte Carlo (its 95% interval), is below it (its interval).
+    from sim.analysis.evade import evade
+    doc = _doc([_radar("R0", 35.5, 43.0, avail=0.9, range_km=100.0)], lon=(41.0, 45.0), sigma_km=5.0, campaigns=40)
+    sc = _sc(doc)
+    cache = PrepCache()
+    cands = [Candidate("short mast", LAT0, 43.0, 10.0, None), Candidate("tall mast", LAT0, 43.0, 300.0, None),
+             Candidate("far", 35.0, 43.0, 10.0, None)]
+    r = place(sc, 1, "R0", candidates=cands, against="adaptive", max_extra_km=40.0, levels="cruise,300",
+              select_campaigns=20, cache=cache)
+    assert [lv.label for lv in r.levels] == ["3,000 m AMSL", "300 m AMSL"]
+    assert r.flyer_budgets_km == (10.0, 20.0, 40.0) and r.flyer_spread_m == 5000.0
+    assert all(f.spread_m == 5000.0 for f in r.flyer_routes)                # flown with the scenario's spread
+    assert r.fixed_layout == (0,) and r.layout == (1,) and r.converged
+    assert r.robust_value("fixed")[0] < 0.8                                  # the short mast: skirted at 300 m
+    assert r.robust_value("today")[0] < 0.01                                 # today: nothing on the way
+    robust, name = r.robust_value("layout")
+    rs = r.rescore_flyer.get(("layout", name))
+    lo = rs.ci95[0] if rs is not None else r.rescore_layout.route_values[name][2][0]
+    assert 0.8 < robust < 0.95                                               # held to the availability
+    placed = parse_scenario(r.rescore_layout.doc, source="toy.toml")
+    checked = 0
+    for lv in r.levels:
+        res = evade(placed, r.flyer_budgets_km, levels=(lv,), campaigns=100, flights=10, seed=7, cache=cache)
+        for route in res.routes():
+            assert route.p_search >= lo - 0.01, (lv.label, route.label, route.p_search, robust)
+            assert route.summary["p_detect_ci95"][1] >= lo, (lv.label, route.label, route.p_detect, robust)
+            checked += 1
+    assert checked == 2 * (1 + 3)
+
+
 # --- the files ------------------------------------------------------------------------------------------
 def _write_toy(tmp_path, doc):
     from sim.products.evade import toml_text

@@ -595,7 +595,7 @@ def test_team_bad_inputs_give_the_command_lines_message(client, planner, run_cli
                               ("/api/evade", {"levels": "mid"}, "evade-levels"),
                               ("/api/place", {"add": "4", "like": "Kirkuk PSR"}, "place-add"),
                               ("/api/place", {"add": "1", "like": "Kirkuk PSR", "grid_km": "5"}, "place-grid"),
-                              ("/api/place", {"like": "Kirkuk PSR", "against": "adaptive"}, "place-against"),
+                              ("/api/place", {"like": "Kirkuk PSR", "against": "sometimes"}, "place-against"),
                               ("/api/place", {"like": "Kirkuk PSR", "overrides": [[xpdr, "2"]]}, xpdr)):
         got = client.post(path, json={"scenario": sc, "overrides": FAST, **body})
         assert 400 <= got.status_code < 500 and got.json()["field"] == field, got.text

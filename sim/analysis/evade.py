@@ -682,17 +682,31 @@ class GridGraph:
 def _bilinear_corners(shape, u, v):
     """The four cell-centre neighbours of fractional (column ``u``, row ``v``) indices of a field of ``shape``:
     ``(inside, ((flat index, weight), ...))`` in the order (0, 0), (0, 1), (1, 0), (1, 1) (row, column), shared by
-    every field of that shape that :func:`_bilinear_at` reads at those points."""
+    every field of that shape that :func:`_bilinear_at` reads at those points (``inside`` None: every point is)."""
     ny, nx = shape
     u, v = np.asarray(u, dtype=float), np.asarray(v, dtype=float)
     inside = (u >= 0) & (u <= nx - 1) & (v >= 0) & (v <= ny - 1)
-    uu, vv = np.where(inside, u, 0.0), np.where(inside, v, 0.0)
-    j0 = np.clip(np.floor(uu), 0, max(nx - 2, 0)).astype(np.intp)
-    i0 = np.clip(np.floor(vv), 0, max(ny - 2, 0)).astype(np.intp)
+    if inside.all():
+        uu, vv, inside = u, v, None
+    else:
+        uu, vv = np.where(inside, u, 0.0), np.where(inside, v, 0.0)
+    j0 = np.floor(uu)
+    np.clip(j0, 0, max(nx - 2, 0), out=j0)
+    i0 = np.floor(vv)
+    np.clip(i0, 0, max(ny - 2, 0), out=i0)
     fu, fv = uu - j0, vv - i0
     gu, gv = 1 - fu, 1 - fv
-    r0, r1, j1 = i0 * nx, np.minimum(i0 + 1, ny - 1) * nx, np.minimum(j0 + 1, nx - 1)
-    return inside, ((r0 + j0, gu * gv), (r0 + j1, fu * gv), (r1 + j0, gu * fv), (r1 + j1, fu * fv))
+    k00 = i0.astype(np.intp)
+    k00 *= nx
+    k00 += j0.astype(np.intp)
+    if nx >= 2 and ny >= 2:             # the next row and column are inside the field
+        k01, k10 = k00 + 1, k00 + nx
+        k11 = k10 + 1
+    else:
+        i0, j0 = k00 // nx, k00 % nx
+        r1, j1 = np.minimum(i0 + 1, ny - 1) * nx, np.minimum(j0 + 1, nx - 1)
+        k01, k10, k11 = i0 * nx + j1, r1 + j0, r1 + j1
+    return inside, ((k00, gu * gv), (k01, fu * gv), (k10, gu * fv), (k11, fu * fv))
 
 
 def _bilinear_at(values, corners):
@@ -703,12 +717,14 @@ def _bilinear_at(values, corners):
     inside, pairs = corners
     flat = np.ravel(values)
     vals = [flat.take(k) for k, _ in pairs]
-    total = np.zeros(np.shape(inside))
-    if all(np.isfinite(val).all() for val in vals):       # no forbidden corner: the sum of the weighted corners
+    total = np.zeros(np.shape(pairs[0][0]))
+    with np.errstate(invalid="ignore"):
         for val, (_, w) in zip(vals, pairs):
             total += w * val
-        return np.where(inside, total, np.inf)
-    bad = ~inside
+    if np.isfinite(total).all():        # no corner is inf (one with weight 0 makes a NaN): the weighted sum
+        return total if inside is None else np.where(inside, total, np.inf)
+    total[...] = 0.0                    # a forbidden corner: only those with a positive weight count
+    bad = np.zeros(total.shape, dtype=bool) if inside is None else ~inside
     for val, (_, w) in zip(vals, pairs):
         used = w > 0
         fin = np.isfinite(val)
@@ -900,13 +916,14 @@ def _segment_costs(grid, lam, p, q, speed_mps, step_cells=0.5):
     """Hazard integrals of straight projected segments ``p[k] -> q[k]`` (``(K, 2)`` each), trapezoid rule on
     samples at most ``step_cells`` spacings apart; inf for a segment that touches a forbidden cell."""
     p, q = np.atleast_2d(p), np.atleast_2d(q)
-    d = np.hypot(*(q - p).T)
+    dxy = q - p
+    d = np.hypot(dxy[:, 0], dxy[:, 1])
     n = np.maximum(np.ceil(d / (step_cells * grid.spacing_m) - 1e-9).astype(np.int64), 1) + 1
-    seg = np.repeat(np.arange(len(d)), n)
     start = np.concatenate([[0], np.cumsum(n)[:-1]])
-    t = (np.arange(n.sum()) - start[seg]) / (n[seg] - 1)
-    xy = p[seg] + t[:, None] * (q - p)[seg]
-    lam_s = _bilinear(grid, lam, xy[:, 0], xy[:, 1])
+    t = (np.arange(n.sum()) - np.repeat(start, n)) / np.repeat(n - 1, n)
+    x = np.repeat(p[:, 0], n) + t * np.repeat(dxy[:, 0], n)
+    y = np.repeat(p[:, 1], n) + t * np.repeat(dxy[:, 1], n)
+    lam_s = _bilinear(grid, lam, x, y)
     w = np.where((t == 0) | (t == 1), 0.5, 1.0)
     total = np.add.reduceat(w * lam_s, start)
     with np.errstate(invalid="ignore"):
@@ -965,6 +982,33 @@ def shortcuts(grid, lam, xy, speed_mps, block=4096):
         added[sl] = _segment_costs(grid, lam, pts[i[sl]], pts[j[sl]], speed_mps) - (cum_c[j[sl]] - cum_c[i[sl]])
     ok = np.isfinite(added)
     return pts, i[ok], j[ok], saving[ok], added[ok]
+
+
+def _lazy_shortcuts(grid, lam, xy, speed_mps, block=1024):
+    """:func:`shortcuts`, the hazard each shortcut adds computed only when first asked for: returns
+    ``table(need_m)``, the table of :func:`shortcuts` restricted to the pairs computed so far, every pair that
+    saves at least ``need_m`` among them (so :func:`shortcut` picks from it what it picks from the whole
+    table: each pair's hazard is computed on its own)."""
+    lam = np.where(grid.allowed, lam, np.inf)
+    pts = _densify(np.asarray(xy, dtype=float), 2.0 * grid.spacing_m)
+    legs = _segment_costs(grid, lam, pts[:-1], pts[1:], speed_mps)
+    cum_c = np.concatenate([[0.0], np.cumsum(legs)])
+    cum_l = np.concatenate([[0.0], np.cumsum(np.hypot(*(pts[1:] - pts[:-1]).T))])
+    i, j = np.triu_indices(len(pts), k=2)
+    saving = cum_l[j] - cum_l[i] - np.hypot(*(pts[j] - pts[i]).T)
+    added = np.full(len(i), np.nan)
+    done = np.zeros(len(i), dtype=bool)
+
+    def table(need_m):
+        todo = np.flatnonzero((saving >= need_m) & ~done)
+        for k in range(0, len(todo), block):
+            sl = todo[k:k + block]
+            added[sl] = _segment_costs(grid, lam, pts[i[sl]], pts[j[sl]], speed_mps) - (cum_c[j[sl]] - cum_c[i[sl]])
+        done[todo] = True
+        ok = done & np.isfinite(added)
+        return pts, i[ok], j[ok], saving[ok], added[ok]
+
+    return table
 
 
 def shortcut(table, need_m, step_m=None):
@@ -1678,7 +1722,7 @@ def polish(grid, fields, availability, lat_deg, lon_deg, speed_mps, offsets_m, m
     return la, lo, best
 
 
-def one_turn_routes(grid, lam, speed_mps, budgets, ends, great_circle, keep=ONE_TURN_KEEP, block=8192):
+def one_turn_routes(grid, lam, speed_mps, budgets, ends, great_circle, keep=ONE_TURN_KEEP, block=1024):
     """The routes with one turn, ``origin -> cell -> destination`` through every allowed cell, of least hazard
     on the field ``lam`` within each budget: ``{budget: [(cost, length_m, lat, lon), ...]}`` (at most
     ``keep`` each, safest first).
@@ -1770,12 +1814,12 @@ def _search_level(grid, lam, speed, budgets, ends, great_circle):
             for nodes in search.safer(grid_budget, got[0] if got else np.inf):
                 pulled, _, _, length, _ = as_route(polyline(nodes))
                 scale = length / max(float(np.sum(np.hypot(*np.diff(pulled, axis=0).T))), 1.0)
-                table = shortcuts(grid, lam, pulled, speed)
+                table = _lazy_shortcuts(grid, lam, pulled, speed)
                 excess = (length - great_circle - b) / scale
                 tried = {}
 
                 def attempt(need):
-                    cut = shortcut(table, need, 0.5 * grid.spacing_m)
+                    cut = shortcut(table(need), need, 0.5 * grid.spacing_m)
                     if cut is None:
                         tried[need] = None
                         return

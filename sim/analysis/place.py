@@ -65,6 +65,7 @@ A. Krause et al., "Robust submodular observation selection", JMLR 9, 2761-2801 (
 """
 import copy
 import csv
+import dataclasses
 import difflib
 import heapq
 import io
@@ -86,7 +87,7 @@ from sim.airspace import build_airspace
 from sim.analysis.evade import evade, parse_levels
 from sim.detection import in_coverage, scan_pd
 from sim.fences import FENCE_STEP_S, inside_airspace_at, next_false
-from sim.flights import OFFSET_CLIP_SIGMA, OFFSET_STEP_M, nearest_row, offset_rows, positions_at
+from sim.flights import OFFSET_CLIP_SIGMA, OFFSET_STEP_M, nearest_row, offset_rows, pack_routes, positions_at
 from sim.montecarlo import needs_terrain, prepare, run, scan_window
 from sim.platforms import Orbit, flying_orbit
 from sim.prepcache import PrepCache
@@ -774,6 +775,7 @@ class FlightSet:
     transponder_on: np.ndarray
     base: np.ndarray
     scale: np.ndarray
+    offset_step_m: float = OFFSET_STEP_M    # the sideways offsets its columns are computed on, this far apart
 
     @property
     def n(self):
@@ -805,22 +807,40 @@ def objective_state(sim, result, objective):
     return base, scale
 
 
-def _flight_set(label, scenario, objective, campaigns, flights, seed, terrain, cache):
-    sim = prepare(scenario, terrain, cache)
+def _flight_set(label, scenario, objective, campaigns, flights, seed, terrain, cache, offset_step_m=OFFSET_STEP_M):
+    sim = prepare(scenario, terrain, cache, with_fences=objective != "detect" or scenario.response is not None)
     res = run(sim, campaigns, flights, seed, keep_flights=True)
     base, scale = objective_state(sim, res, objective)
+    sim = dataclasses.replace(sim, tables=())      # the existing radars' tables: the run's, no column reads them
+    if offset_step_m != OFFSET_STEP_M:
+        sim = _on_offsets(sim, offset_step_m)
     b = res.batch
     return FlightSet(label, scenario, sim, int(seed), int(campaigns), int(flights), b.route_index, b.cross_track_m,
-                     b.transponder_on, base, scale)
+                     b.transponder_on, base, scale, float(offset_step_m))
+
+
+def _on_offsets(sim, step_m):
+    """A simulation whose terrain-following routes keep their altitude rows only at the sideways offsets
+    ``step_m`` apart that the columns read (:func:`sim.flights.offset_rows`; each the row the full table gives
+    for that offset): the same positions there, a fraction of the memory."""
+    routes = []
+    for r in sim.routes:
+        if r.alt_rows_m is not None:
+            grid = offset_rows(r.cross_track_sigma_m, OFFSET_CLIP_SIGMA, step_m)
+            rows = nearest_row(r.row_offsets_m, grid)
+            r = dataclasses.replace(r, alt_m=np.array(r.alt_m), row_offsets_m=grid, alt_rows_m=r.alt_rows_m[rows])
+        routes.append(r)
+    return dataclasses.replace(sim, routes=tuple(routes), packed=pack_routes(routes))
 
 
 # --- candidates' columns ----------------------------------------------------------------------------
 class _Columns:
     """Each candidate's P_ij on one flight set, computed when first asked (and counted).
 
-    ``models`` (shared by the caller across flight sets) keeps each candidate's radar model
-    (:func:`sim.detection.prepare_radar` through :func:`sim.montecarlo.prepare`, its terrain masking table
-    from the cache): it depends on the radar and the aircraft's RCS, not on the routes.
+    ``models`` (shared by the caller across flight sets) keeps the :data:`MODELS_KEPT` most recently used
+    candidates' radar models (:func:`sim.detection.prepare_radar` through :func:`sim.montecarlo.prepare`, its
+    terrain masking table from the cache): a model depends on the radar and the aircraft's RCS, not on the
+    routes.
     """
 
     def __init__(self, fs, tables, objective, terrain, cache, like_spec, models):
@@ -854,14 +874,24 @@ class _Columns:
         """Candidate ``j``'s radar model (prepared once, by :func:`sim.montecarlo.prepare` of a one-radar copy)."""
         fs = self.fs
         key = (j, fs.scenario.aircraft.rcs_m2, fs.scenario.detection.refraction_k, fs.scenario.detection.terrain)
-        got = self.models.get(key)
+        got = self.models.pop(key, None)
         if got is None:
+            # the radar alone over one straight route at a fixed level (the model reads no route: this keeps its
+            # preparation from building terrain-following tracks)
             doc = copy.deepcopy(fs.scenario.raw)
             doc["radar"] = [self.tables[j]]
             doc.pop("uncertainty", None)
+            ends = doc["route"][0]["waypoints"]
+            doc["route"] = [{"name": "radar-model", "waypoints": [ends[0], ends[-1]]}]
+            aircraft = doc.setdefault("aircraft", {})
+            for key in [k for k in aircraft if k.startswith(("cruise_altitude", "cruise_flight_level"))]:
+                del aircraft[key]
+            aircraft["cruise_altitude_m"] = 10_000.0
             got = prepare(parse_scenario(doc, source=fs.scenario.path), self.terrain, self.cache, with_fences=False,
                           exact=True).radars[0]
-            self.models[key] = got
+        self.models[key] = got                  # the most recently used last; the least used goes past the limit
+        while len(self.models) > MODELS_KEPT:
+            del self.models[next(iter(self.models))]
         return got
 
     def _compute(self, j):
@@ -882,7 +912,7 @@ class _Columns:
             k0, count = scan_window(radar, route, det.refraction_k)
             if count == 0:
                 continue
-            offsets = offset_rows(route.cross_track_sigma_m, OFFSET_CLIP_SIGMA, OFFSET_STEP_M)
+            offsets = offset_rows(route.cross_track_sigma_m, OFFSET_CLIP_SIGMA, fs.offset_step_m)
             rows, inverse = np.unique(nearest_row(offsets, fs.cross_track_m[idx]), return_inverse=True)
             tab = detection_table(fs.sim.packed, i, route.duration_s, radar, offsets[rows], (k0 - 1) * period,
                                   (k0 + count + 1) * period)
@@ -915,7 +945,7 @@ class _Columns:
         k0, count = scan_window(radar, route, det.refraction_k)
         if count == 0:
             return
-        offsets = offset_rows(route.cross_track_sigma_m, OFFSET_CLIP_SIGMA, OFFSET_STEP_M)
+        offsets = offset_rows(route.cross_track_sigma_m, OFFSET_CLIP_SIGMA, fs.offset_step_m)
         rows, inverse = np.unique(nearest_row(offsets, fs.cross_track_m[idx]), return_inverse=True)
         ks = k0 + np.arange(count + n - 1)
         live = ks < k0 + count              # the Monte Carlo walks the window's scans (a track held n - 1 past it)
@@ -999,7 +1029,7 @@ def flight_groups(fs, rows):
     for i, route in enumerate(fs.sim.routes):
         sel = fs.route_index[rows] == i
         if sel.any():
-            offsets = offset_rows(route.cross_track_sigma_m, OFFSET_CLIP_SIGMA, OFFSET_STEP_M)
+            offsets = offset_rows(route.cross_track_sigma_m, OFFSET_CLIP_SIGMA, fs.offset_step_m)
             table_row[sel] = nearest_row(offsets, fs.cross_track_m[rows[sel]])
     keys = np.column_stack([fs.route_index[rows], table_row, fs.transponder_on[rows].astype(np.int64),
                             np.round(fs.scale[rows] * 1e9).astype(np.int64)])
@@ -1098,6 +1128,7 @@ class Coverage:
         self.exact = ~np.any(self.P > 0, axis=0)     # a column bounded by 0 is 0: known without computing it
         self.name = name
         self.evaluations = 0
+        self._tops = {}             # (start, m) -> each flight's m largest hazards among candidates start.. (cols now)
 
     @property
     def n_candidates(self):
@@ -1113,6 +1144,7 @@ class Coverage:
                 self.P[:, j] = col
                 self.exact[j] = True
                 self.evaluations += 1
+                self._tops = {k: v for k, v in self._tops.items() if k[0] > j}   # those that read column j go
 
     def hazard(self, S):
         """``H_i = sum_{j in S} a_ij`` (exact columns), shape (N,)."""
@@ -1138,14 +1170,18 @@ class Coverage:
         the same ``m``, so it can do no better)."""
         if m <= 0:
             return self.value_at(H)
-        A = _hazard(self.P[:, start:])
-        if len(exclude):
-            A[:, [e - start for e in exclude if e >= start]] = 0.0
-        m = min(m, A.shape[1])
-        if m == 0:
+        m = min(m, self.P.shape[1] - start)
+        if m <= 0:
             return self.value_at(H)
-        top = -np.partition(-A, m - 1, axis=1)[:, :m]
-        return self.value_at(H + top.sum(axis=1))
+        top = None if len(exclude) else self._tops.get((start, m))
+        if top is None:
+            A = _hazard(self.P[:, start:])
+            if len(exclude):
+                A[:, [e - start for e in exclude if e >= start]] = 0.0
+            top = -np.partition(-A, m - 1, axis=1)[:, :m].sum(axis=1)
+            if not len(exclude):
+                self._tops[(start, m)] = top
+        return self.value_at(H + top)
 
 
 # --- lazy greedy --------------------------------------------------------------------------------------
@@ -1252,43 +1288,59 @@ def robust_layout(covs, k, incumbents=(), node_limit=NODE_LIMIT):
     first), from the best of ``incumbents`` (layouts) and greedy on the minimum. A node's children are
     bounded by the per-route submodular bound ``min_r [F_r(S) + g_r(j) + the k - |S| - 1 largest other
     marginal gains on route r]`` and dropped unless it beats the incumbent; the last pick is evaluated for
-    every candidate at once (a single addition's gain is exact). Columns are computed only for
-    candidates that need them (the bounds stand in for the others). Stops after ``node_limit`` nodes;
-    the bound is then the largest of the open nodes'. Every node is also bounded by each
+    every candidate at once (a single addition's gain is exact). Every node is also bounded by each
     flight taking its own best remaining candidates (:meth:`Coverage.flight_bound`), which proves a
-    layout that gives every flight of the worst route all it could get.
+    layout that gives every flight of the worst route all it could get. Stops after ``node_limit`` nodes;
+    the bound is then the largest of the open nodes'.
+
+    Columns are computed only where they can decide: a node is bounded with the columns as they stand
+    (exact where computed, the upper bounds elsewhere: raising a hazard never lowers a coverage, so every
+    bound stays a bound), and a leaf's value is made exact only on the routes that could set it, those
+    whose value with the computed columns alone (a lower bound) is below it.
     """
     M = covs[0].n_candidates
     k = min(int(k), M)
 
-    def state(S):
-        H = [c.hazard(S) for c in covs]
+    def state(S, exact=True):
+        """The hazards and values of layout ``S`` on every route: exact, or with the columns as they stand (upper
+        bounds)."""
+        S = list(S)
+        H = [c.hazard(S) if exact else (_hazard(c.P[:, S]).sum(axis=1) if S else np.zeros(len(c.w)))
+             for c in covs]
         return H, np.array([c.value_at(h) for c, h in zip(covs, H)])
 
     def value(S):
         return float(np.min(state(tuple(sorted(S)))[1]))
 
-    def best_addition(S, H, F, start, exclude=()):
-        """The candidate ``j >= start`` (not in ``exclude``) with the largest ``min_r F_r(S + j)``, exactly."""
+    def lower(c, T):
+        """``F`` of layout ``T`` on one route from its computed columns only (a lower bound)."""
+        known = [j for j in T if c.exact[j]]
+        return c.value_at(_hazard(c.P[:, known]).sum(axis=1)) if known else c.base
+
+    def best_addition(S, start, exclude=(), floor=-np.inf):
+        """The candidate ``j >= start`` (not in ``exclude``) with the largest ``min_r F_r(S + j)``, exactly;
+        ``(None, -inf)`` when none can exceed ``floor``."""
         while True:
+            H, F = state(S, exact=False)
             g = np.array([c.gains(h, start) for c, h in zip(covs, H)])
-            v = np.min(F[:, None] + g, axis=0)
+            v = np.min(F[:, None] + g, axis=0)          # upper bounds, exact where every column is
             v[[e - start for e in exclude if e >= start]] = -np.inf
-            if not np.isfinite(v).any():
-                return None, -np.inf
             j = int(np.argmax(v))
-            if all(c.exact[start + j] for c in covs):
+            if not np.isfinite(v[j]) or v[j] <= floor:
+                return None, -np.inf
+            T = list(S) + [start + j]
+            need = [c for c in covs if not c.exact[T].all() and lower(c, T) < v[j]]
+            if not need:
                 return start + j, float(v[j])
-            for c in covs:
-                c.ensure([start + j])
+            for c in need:
+                c.ensure(T)
 
     if k <= 0:
         v = value(())
         return RobustLayout((), v, v, True, 0, "empty")
     S = []
     for _ in range(k):        # greedy on the minimum: the first incumbent
-        H, F = state(tuple(S))
-        j, _ = best_addition(tuple(S), H, F, 0, exclude=S)
+        j, _ = best_addition(tuple(S), 0, exclude=S)
         S.append(j)
     cands = [tuple(sorted(S))] + [tuple(sorted(int(j) for j in s)) for s in incumbents if len(set(s)) == k]
     scored = [(value(s), s) for s in cands]
@@ -1309,12 +1361,12 @@ def robust_layout(covs, k, incumbents=(), node_limit=NODE_LIMIT):
         left = k - len(S)
         if M - start < left:
             continue
-        H, F = state(S)
         if left == 1:
-            j, v = best_addition(S, H, F, start)
+            j, v = best_addition(S, start, floor=best + eps)
             if j is not None and v > best + eps:
                 best, best_S = v, tuple(S) + (j,)
             continue
+        H, F = state(S, exact=False)
         flights = min(c.flight_bound(h, left, start) for c, h in zip(covs, H))
         if flights <= best + eps:
             continue
@@ -1413,45 +1465,80 @@ def _rescore(label, doc, objective, terrain, cache, source, keep_sim=False):
 # --- the flyer's routes ------------------------------------------------------------------------------
 @dataclass(frozen=True)
 class FlyerRoute:
-    """A route the adaptive flyer found: its waypoints, how it is flown, and its scenario document (with the
-    layout it answered)."""
+    """A route the adaptive flyer found: its waypoints, how it is flown (level, transponder, the sideways spread of
+    its scenario document), and the search's P(detect) as flown against the layout it answered."""
 
-    name: str
-    round: int
+    name: str                       # an identifier in the files (flyer-ROUND-BUDGETkm); :meth:`words` says it
+    round: int                      # the round whose layout it answered (0: today's radars)
     lat_deg: np.ndarray
     lon_deg: np.ndarray
     extra_m: float
-    level: str
+    level: str                      # the level's label ("10,100 m AMSL", "300 m above ground")
     transponder_on: bool
-    p_surrogate: float              # the search's P(detect) against the layout it answered
-    doc: dict = field(repr=False)   # its route scenario (the layout it answered, the scenario's other keys)
+    p_search: float                 # the search's P(detect) as flown against the layout it answered
+    doc: dict = field(repr=False)   # its route scenario, flown with the spread (the layout it answered)
     budget_m: float = 0.0           # the extra-distance budget it was searched with
 
     def route_table(self):
         return copy.deepcopy(self.doc["route"][0])
 
+    def key(self):
+        """What makes two routes the same: transponder, level, waypoints (1e-6 degrees) and spread."""
+        return (self.transponder_on, self.level, tuple(np.round(self.lat_deg, 6)), tuple(np.round(self.lon_deg, 6)),
+                self.spread_m)
 
+    @property
+    def spread_m(self):
+        """The sideways spread it is flown with (standard deviation) [m]."""
+        return float(self.doc["route"][0].get("cross_track_sigma_km", 0.0)) * 1000.0
+
+    def words(self):
+        """The route in words: ``"+24 km at 300 m above ground, within 25 km extra, found in round 3"``."""
+        found = "found against today's radars" if self.round == 0 else f"found in round {self.round}"
+        return f"+{self.extra_m / 1000:,.0f} km at {self.level}, within {self.budget_m / 1000:g} km extra, {found}"
+
+
+#: Candidates' radar models kept at once (each holds its terrain masking table, about 1.4 MB; one dropped is
+#: prepared again from the cache when a column needs it).
+MODELS_KEPT = 64
+#: A flyer route's columns are computed on sideways offsets this far apart [m] (each flight on the nearest;
+#: the scenario's routes: :data:`sim.flights.OFFSET_STEP_M`, as the Monte Carlo reads its tables): its flights
+#: spread over the scenario's spread, and a column's cost grows with the offsets it needs.
+FLYER_OFFSET_STEP_M = 1_000.0
+#: A layout is re-scored by the Monte Carlo against the flyer's routes whose objective on the selection sample is
+#: within this of its worst route's there (3,000 flights: a standard error of about 0.005 at P = 0.9; the
+#: others are ten of them above the worst).
+FLYER_RESCORE_MARGIN = 0.05
 #: The adaptive flyer's budgets in each round, as fractions of its largest (every route found joins the
 #: set when it beats it: more routes per round, fewer rounds).
 FLYER_BUDGET_FRACTIONS = (0.25, 0.5, 1.0)
 
 
-def _flyer_responses(scenario, layout_tables, round_no, budget_km, levels, terrain, cache, seed):
-    """The flyer's least-detectable routes against the scenario's radars plus ``layout_tables``, one per budget
-    of :data:`FLYER_BUDGET_FRACTIONS` times ``budget_km`` (routes found twice kept once), each in the
-    transponder state whose route is the safer by the search's surrogate."""
+def flyer_budgets_km(max_extra_km):
+    """The adaptive flyer's extra-distance budgets [km]: :data:`FLYER_BUDGET_FRACTIONS` of the largest."""
+    return tuple(sorted({round(f * float(max_extra_km), 3) for f in FLYER_BUDGET_FRACTIONS}))
+
+
+def _flyer_responses(scenario, layout_tables, round_no, budgets_km, levels, terrain, cache, projection,
+                     progress=None):
+    """The flyer's least-detectable routes against the scenario's radars plus ``layout_tables``: for each budget,
+    the search's best route as flown (:func:`sim.analysis.evade.evade`'s P(detect) as flown, ``p_search``: the
+    scenario's sideways spread and each radar's availability) over every level of ``levels`` and each
+    transponder state the scenario flies (routes found twice kept once). Its scenario document flies it with
+    that spread. ``projection`` is the search grid's (the same for every layout). Returns the routes and the
+    spread [m]."""
     doc = copy.deepcopy(scenario.raw)
     doc["radar"] = [*copy.deepcopy(doc.get("radar", [])), *copy.deepcopy(list(layout_tables))]
     sc = parse_scenario(doc, source=scenario.path, overrides=scenario.overrides)
-    budgets = sorted({round(f * budget_km, 3) for f in FLYER_BUDGET_FRACTIONS})
-    res = evade(sc, budgets, levels=levels, campaigns=1, flights=1, seed=seed, terrain=terrain, cache=cache)
+    res = evade(sc, budgets_km, levels=levels, campaigns=1, flights=1, terrain=terrain, cache=cache, rescore=False,
+                projection=projection, progress=progress)
     out, seen = [], set()
     for b in res.budgets_m:
         best = None
         for t in res.transponder_states:
             pts = [r for r in res.front.get(t, ()) if r.budget_m == b] or [res.direct[t]]
             r = pts[-1]
-            if best is None or (r.p_surrogate, r.extra_m) < (best.p_surrogate, best.extra_m):
+            if best is None or (r.p_search, r.extra_m) < (best.p_search, best.extra_m):
                 best = r
         key = (best.transponder_on, best.level, tuple(np.round(best.lat_deg, 6)), tuple(np.round(best.lon_deg, 6)))
         if key in seen:
@@ -1462,8 +1549,8 @@ def _flyer_responses(scenario, layout_tables, round_no, budget_km, levels, terra
         rdoc["route"][0]["name"] = name
         out.append(FlyerRoute(name, round_no, np.asarray(best.lat_deg, dtype=float),
                               np.asarray(best.lon_deg, dtype=float), float(best.extra_m), best.level.label,
-                              bool(best.transponder_on), float(best.p_surrogate), rdoc, float(b)))
-    return out
+                              bool(best.transponder_on), float(best.p_search), rdoc, float(b)))
+    return out, res.spread_m
 
 
 # --- the whole question ------------------------------------------------------------------------------
@@ -1478,7 +1565,7 @@ class PlaceRound:
     worst_name: str                 # the worst route of the set for that layout, and its value (sample)
     worst_value: float
     added: tuple                    # the flyer's routes that joined the set (worse than the set's worst)
-    new_layout: tuple | None        # the defender's re-placement (None: the loop ended)
+    new_layout: tuple | None        # the defender's re-placement (None: the loop ended, or today's radars)
     robust: "RobustLayout | None"
 
     @property
@@ -1531,7 +1618,10 @@ class PlaceResult:
     flights: int = 0
     seed: int = 0
     max_extra_km: float | None = None
-    levels: str | None = None
+    levels: tuple | None = None     # the adaptive flyer's levels (sim.analysis.evade.Level)
+    flyer_budgets_km: tuple = ()    # the adaptive flyer's budgets [km]
+    flyer_spread_m: float | None = None   # the sideways spread its routes are searched and flown with [m]
+    converged: bool | None = None   # the flyer's last answer did not beat the set (None: against the fixed flyer)
     timings_s: dict = field(default_factory=dict)
     notes: tuple = ()
 
@@ -1541,8 +1631,10 @@ class PlaceResult:
     def robust_value(self, which="layout"):
         """The Monte Carlo value of a layout against the adaptive flyer: the least, over the scenario's routes
         (from the layout's own run) and the flyer's routes (runs of their own), of the objective per flight;
-        ``(value, route name)``. None against the fixed flyer."""
-        rs = self.rescore_layout if which == "layout" else self.rescore_fixed
+        ``(value, route name)``. ``which``: "layout" (the reported one), "fixed" (the greedy one) or "today"
+        (today's radars, none added). None against the fixed flyer."""
+        rs = {"layout": self.rescore_layout, "fixed": self.rescore_fixed,
+              "today": self.rescore_prefix[0] if self.rescore_prefix else None}[which]
         if rs is None or not self.flyer_routes:
             return None
         vals = [(v[0], name) for name, v in rs.route_values.items()]
@@ -1579,8 +1671,8 @@ def _check_inputs(scenario, add, objective, against, grid_km, candidates, max_ex
 
 
 def place(scenario, add, like, *, candidates=None, grid_km=None, objective="detect", against="fixed",
-          max_extra_km=DEFAULT_MAX_EXTRA_KM, levels="cruise", rounds=DEFAULT_ROUNDS, select_campaigns=None,
-          campaigns=None, flights=None, seed=None, terrain=None, cache=None, progress=None):
+          max_extra_km=DEFAULT_MAX_EXTRA_KM, levels=None, rounds=DEFAULT_ROUNDS, select_campaigns=None,
+          campaigns=None, flights=None, seed=None, terrain=None, cache=None, progress=None, stage=None):
     """Where ``add`` more copies of the radar ``like`` should go, against a fixed or an adaptive flyer.
 
     Parameters
@@ -1602,9 +1694,11 @@ def place(scenario, add, like, *, candidates=None, grid_km=None, objective="dete
     objective : {"detect", "track-in-airspace", "stopped"}
     against : {"fixed", "adaptive"}
     max_extra_km : float
-        The adaptive flyer's extra-distance budget over the geodesic [km].
-    levels : str
-        The adaptive flyer's levels (:func:`sim.analysis.evade.parse_levels`; default its cruise).
+        The adaptive flyer's largest extra-distance budget over the geodesic [km]; it searches
+        :data:`FLYER_BUDGET_FRACTIONS` of it (25, 50 and 100 km for 100).
+    levels : str or tuple of sim.analysis.evade.Level, optional
+        The adaptive flyer's levels (:func:`sim.analysis.evade.parse_levels`; default every level the route
+        search takes by default: the scenario's cruise and terrain following at its clearance).
     rounds : int
         Most re-placements of the adaptive loop.
     select_campaigns : int, optional
@@ -1616,7 +1710,10 @@ def place(scenario, add, like, *, candidates=None, grid_km=None, objective="dete
     cache : sim.prepcache.PrepCache, optional
         One cache for every candidate and re-score (existing radars are prepared once).
     progress : callable, optional
-        ``progress(n)`` as work is done (steps, rounds, re-scores).
+        ``progress(n)`` as work is done (greedy picks, the route search's steps, rounds, re-scores).
+    stage : callable, optional
+        ``stage(what, total, unit)`` as each stage begins: the selection sample, the greedy, each round of the
+        adaptive loop (``what`` begins with "round "), the Monte Carlo re-scores (``total`` runs).
 
     Returns
     -------
@@ -1648,6 +1745,7 @@ def place(scenario, add, like, *, candidates=None, grid_km=None, objective="dete
     if terrain is None and (needs_terrain(scenario) or scenario.detection.terrain):
         terrain = cache.terrain()
     tick = progress or (lambda n: None)
+    begin = stage or (lambda what, total=None, unit="step": None)
 
     t0 = time.perf_counter()
     if candidates is None and orbit:
@@ -1700,6 +1798,7 @@ def place(scenario, add, like, *, candidates=None, grid_km=None, objective="dete
     select_campaigns = int(select_campaigns or DEFAULT_SELECT_CAMPAIGNS)
 
     t0 = time.perf_counter()
+    begin(f"the selection sample: {select_campaigns * flights:,} flights with today's radars")
     fs_mix = _flight_set("scenario", scenario, objective, select_campaigns, flights, select_seed, terrain, cache)
     timings["selection_sample_s"] = time.perf_counter() - t0
     t0 = time.perf_counter()
@@ -1716,6 +1815,7 @@ def place(scenario, add, like, *, candidates=None, grid_km=None, objective="dete
                         lambda j: cols.column(j)[rep], reach_matrix(fs, rep, cands, like_spec, points), name)
 
     cov_mix = coverage(fs_mix, cols_mix, np.arange(fs_mix.n), "scenario")
+    begin(f"greedy: {k} of {len(cands):,} candidate {what}s for the scenario's routes", k, what)
     steps, bounds = lazy_greedy(k, cov_mix)
     base_value = cov_mix.base
     fixed_layout = tuple(s.index for s in steps)
@@ -1733,50 +1833,85 @@ def place(scenario, add, like, *, candidates=None, grid_km=None, objective="dete
     rounds_done, flyers, layout = [], [], fixed_layout
     best_response, robust_sample, robust_bound = None, None, None
     flyer_cols = {}
+    col_stats = {}                  # flight set -> (columns computed, seconds)
+    levels = parse_levels(levels, scenario) if levels is None or isinstance(levels, str) else tuple(levels)
+    budgets_km = flyer_budgets_km(max_extra_km)
+    spread_m, stale = None, False
     if against == "adaptive":
         t0 = time.perf_counter()
-        timings["search_s"] = 0.0
+        timings["search_s"] = timings["flyer_samples_s"] = timings["replace_s"] = 0.0
+        projection = fs_mix.sim.airspace.transformer     # one search grid for every layout (the scenario's)
         # the scenario's routes, each on its own (the mix's columns, restricted to the route's flights)
         covs = {r.name: coverage(fs_mix, cols_mix, fs_mix.route_rows(i), r.name)
                 for i, r in enumerate(fs_mix.sim.routes) if fs_mix.route_rows(i).size}
         found = dict(covs)          # every route found (the set, and the flyer's routes that did not join it)
         visited = [fixed_layout]
-        for rnd in range(rounds + 1):
-            ts = time.perf_counter()
-            answers = _flyer_responses(scenario, [tables[j] for j in layout], rnd, max_extra_km, levels, terrain,
-                                       cache, select_seed)
-            timings["search_s"] += time.perf_counter() - ts
-            values = []
-            for flyer in answers:
-                flyers.append(flyer)
-                fdoc = _with_radars(flyer.doc, scenario.raw.get("radar", []))
-                fdoc.pop("uncertainty", None)
-                fs = _flight_set(flyer.name, parse_scenario(fdoc, source=scenario.path), objective, select_campaigns,
-                                 flights, select_seed, terrain, cache)
-                flyer_cols[flyer.name] = _Columns(fs, tables, objective, terrain, cache, like_spec, models)
-                found[flyer.name] = coverage(fs, flyer_cols[flyer.name], np.arange(fs.n), flyer.name)
-                values.append(found[flyer.name].value(layout))
-            vals = {name: c.value(layout) for name, c in covs.items()}
+        stale = False               # routes joined the set since the current layout was placed
+        # round 0: the flyer answers today's radars (no new ones); round 1: the greedy layout; from round 2 on,
+        # the defender's re-placement against every route of the set
+        answering = [(0, ()), (1, fixed_layout)]
+        answered = {}               # layout -> the flyer's routes (the search is deterministic: asked once)
+        by_key = {}                 # a route's level, transponder and waypoints -> the FlyerRoute found first
+        replaced = 0
+        while answering:
+            rnd, lay = answering.pop(0)
+            begin(f"round {rnd}: the flyer's route search against " + (
+                "today's radars" if not lay else "the greedy layout" if rnd == 1 else f"re-placement {rnd - 1}"))
+            if lay not in answered:     # (a layout answered before: its routes are in the set, none beats it)
+                ts = time.perf_counter()
+                got, spread_m = _flyer_responses(scenario, [tables[j] for j in lay], rnd, budgets_km, levels,
+                                                 terrain, cache, projection, tick)
+                timings["search_s"] += time.perf_counter() - ts
+                answers = []
+                for flyer in got:
+                    key = flyer.key()
+                    if key in by_key:       # a route found before: the same flights
+                        answers.append(by_key[key])
+                        continue
+                    by_key[key] = flyer
+                    answers.append(flyer)
+                    flyers.append(flyer)
+                    fdoc = _with_radars(flyer.doc, scenario.raw.get("radar", []))
+                    fdoc.pop("uncertainty", None)
+                    if objective != "stopped":      # what a flight counts for needs no response (nor, for
+                        fdoc.pop("response", None)  # detect, the airspace: the flight set's run has no fences)
+                        fdoc.pop("interceptor", None)
+                    ts = time.perf_counter()
+                    fs = _flight_set(flyer.name, parse_scenario(fdoc, source=scenario.path), objective,
+                                     select_campaigns, flights, select_seed, terrain, cache, FLYER_OFFSET_STEP_M)
+                    timings["flyer_samples_s"] += time.perf_counter() - ts
+                    flyer_cols[flyer.name] = _Columns(fs, tables, objective, terrain, cache, like_spec, models)
+                    found[flyer.name] = coverage(fs, flyer_cols[flyer.name], np.arange(fs.n), flyer.name)
+                answered[lay] = tuple(answers)
+            answers = answered[lay]
+            values = [found[f.name].value(lay) for f in answers]
+            vals = {name: c.value(lay) for name, c in covs.items()}
             worst_name = min(vals, key=lambda n: (vals[n], n))
             worst_v = vals[worst_name]
             improves = any(v < worst_v - ADAPT_TOLERANCE for v in values)
-            added = tuple(f.name for f in answers) if improves else ()
+            added = tuple(f.name for f, v in zip(answers, values)          # the routes that beat the set
+                          if v < worst_v - ADAPT_TOLERANCE and f.name not in covs)
+            for name in added:              # every route found joins the set: each is flyable
+                covs[name] = found[name]
+            stale = stale or improves
             new_layout, rob = None, None
-            if improves and rnd < rounds:
-                for name in added:          # every route found joins the set: each is flyable
-                    covs[name] = found[name]
+            if answering:                   # today's radars answered: the greedy layout next
+                pass
+            elif stale and replaced < rounds:
+                ts = time.perf_counter()
                 rob = robust_layout(list(covs.values()), k, incumbents=visited)
+                timings["replace_s"] += time.perf_counter() - ts
                 new_layout = rob.layout
-            rounds_done.append(PlaceRound(rnd, layout, tuple(answers), tuple(values), worst_name, worst_v,
-                                          added if new_layout is not None else (), new_layout, rob))
+                replaced += 1
+                stale = False
+                visited.append(new_layout)
+                answering.append((replaced + 1, new_layout))
+            elif stale:
+                notes.append(f"the round limit ({rounds}) was reached: the flyer's last routes still beat every "
+                             "route of the set; the layout reported is the best found against every route found")
+            rounds_done.append(PlaceRound(rnd, lay, tuple(answers), tuple(values), worst_name, worst_v, added,
+                                          new_layout, rob))
             tick(1)
-            if new_layout is None:
-                if improves:
-                    notes.append(f"the round limit ({rounds}) was reached: the flyer's last routes still beat every "
-                                 "route of the set; the layout reported is the best found against every route found")
-                break
-            layout = new_layout
-            visited.append(layout)
         # the layout reported: the best of those visited against every route found (then against the fixed
         # flyer, then the later one); its value there, and the bound over the whole set of routes found
         scored = []
@@ -1785,15 +1920,29 @@ def place(scenario, add, like, *, candidates=None, grid_km=None, objective="dete
             worst = min(v, key=lambda n: (v[n], n))
             scored.append((v[worst], cov_mix.value(lay), t, lay, worst))
         robust_sample, _, _, layout, best_response = max(scored, key=lambda x: (x[0], x[1], x[2]))
-        final = robust_layout(list(found.values()), k, incumbents=visited)
-        robust_bound = final.bound
-        if final.value > robust_sample + 1e-12:
-            notes.append(f"against every route found, the layout {', '.join(cands[j].name for j in final.layout)} "
-                         f"would do better on the sample ({final.value:.4f}); the flyer has not answered it yet")
+        # no layout does better against every route found than against the set of the last re-placement (a
+        # subset): its bound holds
+        last = [r.robust for r in rounds_done if r.robust is not None]
+        robust_bound = max((last[-1] if last else robust_layout(list(covs.values()), k, incumbents=visited)).bound,
+                           robust_sample)
         timings["adaptive_s"] = time.perf_counter() - t0
 
     t0 = time.perf_counter()
     src = scenario.path
+    # the flyer's routes each layout is re-scored against: those within FLYER_RESCORE_MARGIN of its worst route
+    # on the selection sample (the others cannot be its worst in the Monte Carlo)
+    against_flyer = {}
+    if against == "adaptive":
+        for label, lay in (("layout", layout), ("fixed", fixed_layout), ("today", ())):
+            v = {name: c.value(lay) for name, c in found.items()}
+            low = min(v.values())
+            against_flyer[label] = [f for f in flyers if v[f.name] <= low + FLYER_RESCORE_MARGIN]
+        # the flyer's flight sets and the candidates' models are done with: their memory goes before the runs
+        col_stats.update({n: (c.evaluated, c.seconds) for n, c in flyer_cols.items()})
+        found = covs = flyer_cols = fs = None
+        models.clear()
+    begin("Monte Carlo re-scores", k + 1 + ((1 + sum(map(len, against_flyer.values()))) if against == "adaptive"
+                                            else 0), "run")
     prefix = []
     for m in range(k + 1):
         d = doc_of(fixed_layout[:m], "fixed" if (against == "adaptive" or m < k) else "layout")
@@ -1806,8 +1955,9 @@ def place(scenario, add, like, *, candidates=None, grid_km=None, objective="dete
     rescore_flyer = {}
     if against == "adaptive":
         rescore_layout = _rescore("layout", doc_of(layout, "layout"), objective, terrain, cache, src, keep_sim=True)
-        for label, rs in (("layout", rescore_layout), ("fixed", rescore_fixed)):
-            for f in flyers:
+        tick(1)
+        for label, rs in (("layout", rescore_layout), ("fixed", rescore_fixed), ("today", prefix[0])):
+            for f in against_flyer[label]:
                 fd = _with_radars(f.doc, rs.doc["radar"])
                 fd["run"] = dict(rs.doc["run"])
                 fd["scenario"]["name"] = f"{rs.doc['scenario']['name']}-{f.name}"
@@ -1818,9 +1968,10 @@ def place(scenario, add, like, *, candidates=None, grid_km=None, objective="dete
     timings["rescore_s"] = time.perf_counter() - t0
     evaluated = np.zeros(len(cands), dtype=bool)
     evaluated[list(cols_mix.computed)] = True
-    timings["columns_evaluated"] = int(cols_mix.evaluated + sum(c.evaluated for c in flyer_cols.values()))
-    timings["columns_s"] = cols_mix.seconds + sum(c.seconds for c in flyer_cols.values())
-    timings["columns_per_set"] = {"scenario": cols_mix.evaluated, **{n: c.evaluated for n, c in flyer_cols.items()}}
+    col_stats["scenario"] = (cols_mix.evaluated, cols_mix.seconds)
+    timings["columns_evaluated"] = int(sum(n for n, _ in col_stats.values()))
+    timings["columns_s"] = sum(t for _, t in col_stats.values())
+    timings["columns_per_set"] = {n: c for n, (c, _) in col_stats.items()}
     timings["total_s"] = time.perf_counter() - t_start
     return PlaceResult(
         scenario=scenario, like=like, add=k, objective=objective, against=against, candidates=cands,
@@ -1834,5 +1985,8 @@ def place(scenario, add, like, *, candidates=None, grid_km=None, objective="dete
         rescore_flyer=rescore_flyer, select_seed=select_seed, select_campaigns=select_campaigns,
         select_flights=flights, select_flights_total=fs_mix.n, campaigns=campaigns, flights=flights, seed=seed,
         max_extra_km=float(max_extra_km) if against == "adaptive" else None,
-        levels=levels if against == "adaptive" else None, timings_s=timings, notes=tuple(notes))
+        levels=levels if against == "adaptive" else None,
+        flyer_budgets_km=budgets_km if against == "adaptive" else (), flyer_spread_m=spread_m,
+        converged=(not stale) if against == "adaptive" else None,
+        timings_s=timings, notes=tuple(notes))
 

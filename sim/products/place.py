@@ -17,6 +17,7 @@ from geo.coverage import load_borders, project_geometry
 from geo.geodesy import leg_geometry, positions_along_route
 from sim.analysis.place import LOOP_PHASES, PHASES, Racetrack
 from sim.products.brief import coverage_level
+from sim.products.charts import place_legend
 from sim.products.coverage import radar_coverages
 from sim.products.evade import toml_text
 from sim.products.export import staged_output, write_csv, write_json, write_sidecar
@@ -77,12 +78,57 @@ def _short(objective):
     return {"detect": "P(detect)", "track-in-airspace": "P(track in airspace)", "stopped": "P(stopped)"}[objective]
 
 
+def _and(items):
+    items = list(items)
+    return items[0] if len(items) == 1 else ", ".join(items[:-1]) + " and " + items[-1]
+
+
+def flyer_text(result):
+    """How the adaptive flyer flies, in words: ``"at 10,100 m AMSL and 300 m above ground, within 25-100 km
+    extra, flown with a 10 km sideways spread"``."""
+    b = result.flyer_budgets_km
+    within = f"within {b[0]:g} km extra" if len(b) == 1 else f"within {b[0]:g}-{b[-1]:g} km extra"
+    spread = result.flyer_spread_m or 0.0
+    flown = (f"flown with a {spread / 1000:g} km sideways spread" if spread > 0
+             else "flown exactly as planned (no sideways spread)")
+    return f"at {_and(lv.label for lv in result.levels)}, {within}, {flown}"
+
+
+def converged_text(result):
+    """Whether the adaptive loop converged, and for what, in words."""
+    n = len(result.flyer_routes)
+    if result.converged:
+        return (f"converged: of every route the flyer can find {flyer_text(result)}, none does better against "
+                f"this layout than the {n} routes found")
+    return (f"not converged: after {len(result.rounds)} rounds the flyer still found better routes "
+            f"({flyer_text(result)}); the layout is the best found against the {n} routes found")
+
+
+def headline_text(result):
+    """The answer in one line: ``"today's radars: 0.000 against a flyer who adapts; with 3 more: 0.901"``
+    (the Monte Carlo against the flyer's best route; None against the fixed flyer)."""
+    today, lay = result.robust_value("today"), result.robust_value("layout")
+    if today is None or lay is None:
+        return None
+    what = _short(result.objective)
+    return (f"{what}: today's radars {today[0]:.3f} against a flyer who adapts; with {result.add} more placed for "
+            f"it: {lay[0]:.3f}")
+
+
+def route_words(result, name, short=False):
+    """A route of the robust values in words: the scenario's own (``"the scenario's route 'direct'"``) or one
+    the flyer found (:meth:`sim.analysis.place.FlyerRoute.words`; ``short``: its extra distance and level)."""
+    for f in result.flyer_routes:
+        if f.name == name:
+            return f"+{f.extra_m / 1000:,.0f} km at {f.level}" if short else f"the flyer's route {f.words()}"
+    return f"the scenario's route {name!r}"
+
+
 def run_text(result):
     """What was asked and how it was answered, in one line (captions, README.txt)."""
     sc = result.scenario
     flyer = ("a fixed flyer (the scenario's routes)" if result.against == "fixed" else
-             f"a flyer who adapts (least-detectable route within {result.max_extra_km:g} km extra, levels "
-             f"{result.levels})")
+             f"a flyer who adapts (its least-detectable route as flown, {flyer_text(result)})")
     cands = (f"{len(result.candidates):,} racetracks (orbits {_orbit_note(result)}; P per flight averaged over "
              f"{LOOP_PHASES} loop phases x {PHASES} scan phases)" if is_orbit(result)
              else f"{len(result.candidates):,} sites")
@@ -126,10 +172,12 @@ def rounds_rows(result):
     out = []
     for r in result.rounds:
         for f, v in zip(r.flyers, r.flyer_values):
-            out.append({"round": r.round, "layout": "; ".join(result.candidates[j].name for j in r.layout),
-                        "flyer_route": f.name, "budget_km": round(f.budget_m / 1000.0, 3),
+            out.append({"round": r.round, "layout": "; ".join(result.candidates[j].name for j in r.layout)
+                        or "(today's radars, none added)",
+                        "flyer_route": f.name, "route": f.words(), "budget_km": round(f.budget_m / 1000.0, 3),
                         "extra_km": round(f.extra_m / 1000.0, 3), "level": f.level,
-                        "transponder": "on" if f.transponder_on else "off", "p_surrogate": round(f.p_surrogate, 6),
+                        "transponder": "on" if f.transponder_on else "off",
+                        "spread_km": round(f.spread_m / 1000.0, 3), "p_search_as_flown": round(f.p_search, 6),
                         "waypoints": " ".join(f"{a:.4f},{b:.4f}" for a, b in zip(f.lat_deg, f.lon_deg)),
                         "objective_sample": round(v, 6), "worst_route_of_set": r.worst_name,
                         "worst_objective_sample": round(r.worst_value, 6), "joins_set": f.name in r.added,
@@ -166,19 +214,65 @@ def _layout_block(result, rs, label):
     return out
 
 
+def _against_flyer(result, which, rs):
+    """A layout against the adaptive flyer (the Monte Carlo): its value on the scenario's routes, against the
+    flyer's best route, that route in words, and what the flyer's re-routing takes from it."""
+    rob = result.robust_value(which)
+    return {"on_the_scenario_routes_mc": rs.value, "on_the_scenario_routes_mc_ci95": list(rs.ci95),
+            "against_the_flyer_mc": None if rob is None else rob[0],
+            "its_best_route": None if rob is None else rob[1],
+            "its_best_route_words": None if rob is None else route_words(result, rob[1]),
+            "lost_to_re_routing": None if rob is None else round(rs.value - rob[0], 6)}
+
+
 def place_json(result):
-    """place.json: the question, the settings, the steps, the rounds, every re-score (summaries included)."""
+    """place.json: the question, the settings, (against the adaptive flyer, its answer first: today's radars and
+    the layouts against it), the steps, the rounds, every re-score (summaries included)."""
     sc = result.scenario
-    robust = result.robust_value("layout")
-    fixed_robust = result.robust_value("fixed")
+    adaptive = result.against == "adaptive"
     out = {
         "scenario": sc.info.name, "title": sc.info.title, "overrides": list(sc.overrides), "note": ASSUMPTIONS_NOTE,
         "question": {"add": result.add, "like": result.like, "objective": result.objective,
-                     "against": result.against, "max_extra_km": result.max_extra_km, "levels": result.levels,
+                     "against": result.against, "max_extra_km": result.max_extra_km,
+                     "levels": None if result.levels is None else [lv.label for lv in result.levels],
                      "candidates": len(result.candidates), "candidate_source": result.candidate_source,
                      "platform": "orbit" if is_orbit(result) else "fixed site",
                      "phases_averaged": ({"loop": LOOP_PHASES, "scan": PHASES} if is_orbit(result)
                                          else {"scan": PHASES})},
+    }
+    if adaptive:
+        out["answer"] = headline_text(result)
+        out["adaptive"] = {
+            "flyer": {"in_words": flyer_text(result), "levels": [lv.label for lv in result.levels],
+                      "budgets_km": list(result.flyer_budgets_km),
+                      "spread_km": None if result.flyer_spread_m is None else round(result.flyer_spread_m / 1000, 6),
+                      "chooses_by": "the route search's P(detect) as flown (docs/evade.md), each budget at every "
+                                    "level and transponder state"},
+            "converged": result.converged, "converged_words": converged_text(result),
+            "rounds_played": len(result.rounds), "routes_found": len(result.flyer_routes),
+            "note": "against the flyer: the least, over the scenario's routes and every route the flyer found, of "
+                    "the Monte Carlo per route; lost_to_re_routing: the scenario's routes minus that",
+            "today": _against_flyer(result, "today", result.rescore_prefix[0]),
+            "placed_for_the_flyer": _against_flyer(result, "layout", result.rescore_layout),
+            "placed_for_the_scenario_routes": _against_flyer(result, "fixed", result.rescore_fixed),
+            "selection_sample": {"placed_for_the_flyer": result.robust_sample, "its_best_route": result.best_response,
+                                 "no_layout_does_better_than": result.robust_bound},
+            "fixed_layout": _layout_block(result, result.rescore_fixed, "placed for the scenario's routes"),
+            "flyer_routes": [{"name": f.name, "route": f.words(), "round": f.round,
+                              "budget_km": round(f.budget_m / 1000.0, 3), "extra_km": round(f.extra_m / 1000.0, 3),
+                              "level": f.level, "transponder": "on" if f.transponder_on else "off",
+                              "spread_km": round(f.spread_m / 1000.0, 3), "p_search_as_flown": round(f.p_search, 6),
+                              "waypoints": [[round(float(a), 6), round(float(b), 6)] for a, b in
+                                            zip(f.lat_deg, f.lon_deg)],
+                              **{f"objective_mc_{key}": (result.rescore_flyer[(which, f.name)].value
+                                                         if (which, f.name) in result.rescore_flyer else None)
+                                 for key, which in (("today", "today"), ("placed_for_the_flyer", "layout"),
+                                                    ("placed_for_the_scenario_routes", "fixed"))}}
+                             for f in result.flyer_routes],
+            "rounds": rounds_rows(result),
+            "flyer_file": "flyer.toml" if _worst_flyer(result, "layout") else None,
+        }
+    out.update({
         "selection": {"seed": result.select_seed, "campaigns": result.select_campaigns,
                       "flights_per_campaign": result.select_flights, "flights": result.select_flights_total,
                       "objective_without_new_radars": round(result.base_value, 6),
@@ -187,29 +281,7 @@ def place_json(result):
         "steps": steps_rows(result),
         "layout": _layout_block(result, result.rescore_layout, "reported"),
         "run": run_text(result), "notes": list(result.notes),
-    }
-    if result.against == "adaptive":
-        out["adaptive"] = {
-            "rounds": rounds_rows(result),
-            "rounds_played": len(result.rounds), "converged": not result.rounds[-1].improved if result.rounds else None,
-            "best_response_sample": result.best_response, "robust_objective_sample": result.robust_sample,
-            "robust_bound_sample": result.robust_bound,
-            "naive_objective_mc": result.rescore_layout.value,
-            "robust_objective_mc": None if robust is None else robust[0],
-            "robust_route": None if robust is None else robust[1],
-            "price_of_adaptation": None if robust is None else round(result.rescore_layout.value - robust[0], 6),
-            "fixed_layout": _layout_block(result, result.rescore_fixed, "against the fixed flyer"),
-            "fixed_layout_robust_objective_mc": None if fixed_robust is None else fixed_robust[0],
-            "fixed_layout_robust_route": None if fixed_robust is None else fixed_robust[1],
-            "flyer_routes": [{"name": f.name, "round": f.round, "extra_km": round(f.extra_m / 1000.0, 3),
-                              "level": f.level, "transponder": "on" if f.transponder_on else "off",
-                              "waypoints": [[round(float(a), 6), round(float(b), 6)] for a, b in
-                                            zip(f.lat_deg, f.lon_deg)],
-                              "objective_mc_reported_layout": result.rescore_flyer[("layout", f.name)].value,
-                              "objective_mc_fixed_layout": result.rescore_flyer[("fixed", f.name)].value}
-                             for f in result.flyer_routes],
-            "flyer_file": "flyer.toml" if _worst_flyer(result, "layout") else None,
-        }
+    })
     return out
 
 
@@ -228,10 +300,11 @@ def draw_objective(ax, result):
                                    label="room left by the bound: no layout of k does better (selection sample)")
     out["sample"] = ax.plot(ks, sample, color=COLORS["detected"], marker="o", markersize=4.5, markerfacecolor="white",
                             linewidth=1.0, linestyle=(0, (1, 1.5)),
-                            label="greedy, on the selection sample (the chosen sites' objective)")
+                            label="sites chosen one by one for the scenario's routes (greedy), on the selection "
+                                  "sample")
     out["mc"] = ax.errorbar(ks, mc, yerr=np.vstack([mc - ci[:, 0], ci[:, 1] - mc]), color=COLORS["detected"],
                             marker="o", markersize=5, linewidth=1.6, ecolor="#333333", elinewidth=0.8, capsize=2.5,
-                            label="the same layouts, Monte Carlo on a fresh sample (95% CI)")
+                            label="the same sites on the scenario's routes, Monte Carlo on a fresh sample (95% CI)")
     out["labels"] = []
     for s in result.steps:
         out["labels"].append(ax.annotate(f"{s.k}. {result.candidates[s.index].name}", (s.k, mc[s.k]), xytext=(0, -11),
@@ -239,33 +312,36 @@ def draw_objective(ax, result):
                                          va="top", color=COLORS["muted"]))
     if result.against == "adaptive":
         k = len(result.steps)
-        rob = result.robust_value("layout")
-        fix = result.robust_value("fixed")
+        rob, fix, today = (result.robust_value(w) for w in ("layout", "fixed", "today"))
         lay = result.rescore_layout
-        xr, xg = k + 0.35, k - 0.2
+        xr, xg, x0 = k + 0.35, k - 0.2, 0.2
         arrow = dict(arrowstyle="->", linewidth=1.0)
         text = dict(textcoords="offset points", fontsize=FONT_SIZE["tiny"], va="center")
-        out["robust"] = ax.plot([xr], [lay.value], linestyle="none", marker="s", markersize=6,
-                                markerfacecolor=PALETTE["vermillion"], markeredgecolor="black",
-                                label="the flyer-aware layout, on the scenario's routes (naive)")
+        red = PALETTE["vermillion"]
+        out["robust"] = []
+        if rob is not None and today is not None:      # the answer: today's radars and the layout placed for the flyer
+            out["robust"] += ax.plot([x0, xr], [today[0], rob[0]], color=red, linewidth=1.2, linestyle=(0, (4, 2)),
+                                     marker="v", markersize=7, markerfacecolor=red, markeredgecolor="black",
+                                     label=f"against a flyer who adapts: today's radars, then {result.add} more "
+                                           "placed for it (its best route against each)")
+            ax.annotate(f"today's radars\n{today[0]:.3f}", (x0, today[0]), xytext=(7, 0), color=red, **text)
+        out["robust"] += ax.plot([xr], [lay.value], linestyle="none", marker="s", markersize=6, markerfacecolor=red,
+                                 markeredgecolor="black",
+                                 label=f"the {result.add} placed for the flyer who adapts, on the scenario's routes")
         if rob is not None:
-            out["robust"] += ax.plot([xr], [rob[0]], linestyle="none", marker="v", markersize=7,
-                                     markerfacecolor=PALETTE["vermillion"], markeredgecolor="black",
-                                     label=f"the flyer-aware layout, against the flyer's best route ({rob[1]})")
-            ax.annotate("", (xr, rob[0]), (xr, lay.value), arrowprops=dict(color=PALETTE["vermillion"], **arrow))
-            ax.annotate(f"price of adaptation\n{lay.value - rob[0]:.3f}", (xr, 0.5 * (lay.value + rob[0])),
-                        xytext=(7, 0), color=PALETTE["vermillion"], **text)
+            ax.annotate("", (xr, rob[0]), (xr, lay.value), arrowprops=dict(color=red, **arrow))
+            ax.annotate(f"with {result.add} more\n{rob[0]:.3f}\n(lost to\nre-routing\n{lay.value - rob[0]:.3f})",
+                        (xr, rob[0]), xytext=(8, 0), color=red, **text)
         if fix is not None:
             out["robust"] += ax.plot([xg], [fix[0]], linestyle="none", marker="v", markersize=6,
                                      markerfacecolor="white", markeredgecolor=COLORS["detected"],
-                                     label=f"the greedy layout above, against the flyer's best route ({fix[1]})")
+                                     label="the sites chosen for the scenario's routes, against a flyer who adapts")
             ax.annotate("", (xg, fix[0]), (xg, mc[k]), arrowprops=dict(color=COLORS["detected"], linestyle=":",
                                                                        **arrow))
-            ax.annotate(f"price of\nadaptation\n{mc[k] - fix[0]:.3f}", (xg, 0.5 * (mc[k] + fix[0])), xytext=(-6, 0),
+            ax.annotate(f"lost to\nre-routing\n{mc[k] - fix[0]:.3f}", (xg, 0.5 * (mc[k] + fix[0])), xytext=(-6, 0),
                         ha="right", color=COLORS["detected"], **text)
-    lo = min(np.nanmin(ci[:, 0]), np.nanmin(sample), *([result.robust_value("layout")[0]]
-                                                       if result.robust_value("layout") else []),
-             *([result.robust_value("fixed")[0]] if result.robust_value("fixed") else []))
+    lo = min(np.nanmin(ci[:, 0]), np.nanmin(sample),
+             *(v[0] for v in (result.robust_value(w) for w in ("layout", "fixed", "today")) if v is not None))
     ax.set_ylim(max(-0.03, lo - 0.08 * max(1.0 - lo, 0.05)), 1.0 + 0.04 * max(1.0 - lo, 0.05))
     ax.set_xlim(-0.45, len(result.steps) + (1.35 if result.against == "adaptive" else 0.6))
     ax.set_xticks(ks)
@@ -274,8 +350,10 @@ def draw_objective(ax, result):
     ax.grid(True, zorder=0)
     y0, y1 = ax.get_ylim()
     high = np.nanmax(ci[:, 1]) > 0.5 * (y0 + y1)          # the curves in the upper half: the legend below them
-    ax.legend(loc="lower left" if result.against == "adaptive" else "lower right" if high else "upper right",
-              fontsize=FONT_SIZE["tiny"] + 0.5)
+    if result.against == "adaptive":        # many marks, low and high: a legend that covers none of them
+        place_legend(ax, fontsize=FONT_SIZE["tiny"] + 0.5, wrap_chars=70)
+    else:
+        ax.legend(loc="lower right" if high else "upper right", fontsize=FONT_SIZE["tiny"] + 0.5)
     return out
 
 
@@ -286,8 +364,8 @@ def objective_figure(result):
     draw_objective(ax, result)
     sc = result.scenario
     figure_heading(fig, f"Where {_copies(result)} go ({sc.info.name})",
-                   f"{_short(result.objective)} as radars are added by lazy greedy"
-                   + (", and against a flyer who re-routes" if result.against == "adaptive" else ""))
+                   headline_text(result) if result.against == "adaptive" else
+                   f"{_short(result.objective)} as radars are added by lazy greedy")
     figure_footnote(fig, run_text(result) + ". " + ASSUMPTIONS_NOTE, 165)
     return fig
 
@@ -375,7 +453,7 @@ def draw_layout_panel(ax, result, rs, countries, flyers=(), title=""):
         ax.plot(xy[:, 0], xy[:, 1], color="#7A7A7A", linewidth=0.7, alpha=0.7, zorder=5.2)
     if len(flyers) > (worst is not None):
         handles.append((Line2D([], [], color="#7A7A7A", linewidth=0.7),
-                        f"the flyer's other routes ({len(flyers) - (worst is not None)}, budgets up to "
+                        f"the flyer's other routes ({len(flyers) - (worst is not None)}, within "
                         f"{result.max_extra_km:g} km extra)"))
     if worst is not None:
         xy = flyer_xy[[f.name for f in flyers].index(worst.name)]
@@ -383,8 +461,8 @@ def draw_layout_panel(ax, result, rs, countries, flyers=(), title=""):
         ax.plot(xy[:, 0], xy[:, 1], color=PALETTE["vermillion"], linewidth=1.7, zorder=5.4)
         v = result.rescore_flyer[(which, worst.name)]
         handles.append((Line2D([], [], color=PALETTE["vermillion"], linewidth=1.7),
-                        f"its best route against this layout, {worst.name} (+{worst.extra_m / 1000:,.0f} km): "
-                        f"{_short(result.objective)} {v.value:.3f}"))
+                        f"the flyer's best route against these sites: +{worst.extra_m / 1000:,.0f} km at "
+                        f"{worst.level}; {_short(result.objective)} {v.value:.3f}"))
     draw_sites(ax, old_xy, [r.kind.name for r, _ in old], np.zeros((0, 2)))
     draw_orbits(ax, old_loops, [r.kind.name for r, _ in old])
     if any(len(xy) for xy in old_loops):
@@ -443,11 +521,13 @@ def _geodesic_lon_lat(lat_deg, lon_deg, step_m=5_000.0):
 def _panel_title(result, rs, which):
     sites = rs.doc["radar"][len(result.scenario.radars):]
     rob = result.robust_value(which) if result.against == "adaptive" else None
-    head = "the greedy layout (a fixed flyer)" if which == "fixed" else "the flyer-aware layout"
-    lines = [f"{head}, {len(sites)} {'orbit' if is_orbit(result) else 'site'}{'s' if len(sites) != 1 else ''}",
-             f"on the scenario's routes: {_short(result.objective)} {rs.value:.3f} [{rs.ci95[0]:.3f}-{rs.ci95[1]:.3f}]"]
+    what = f"{len(sites)} {'orbit' if is_orbit(result) else 'site'}{'s' if len(sites) != 1 else ''}"
+    head = (f"{what} placed for the scenario's routes (greedy)" if which == "fixed" else
+            f"{what} placed for a flyer who adapts" if result.against == "adaptive" else f"{what} placed (greedy)")
+    lines = [head, f"on the scenario's routes: {_short(result.objective)} {rs.value:.3f} "
+                   f"[{rs.ci95[0]:.3f}-{rs.ci95[1]:.3f}]"]
     if rob is not None:
-        lines.append(f"against the flyer's best route ({rob[1]}): {rob[0]:.3f}")
+        lines.append(f"against a flyer who adapts: {rob[0]:.3f} (its best route: {route_words(result, rob[1], True)})")
     return "\n".join(lines)
 
 
@@ -470,7 +550,8 @@ def map_figure(result):
         ax.legend([a for a, _ in handles], [b for _, b in handles], loc="lower left", fontsize=FONT_SIZE["tiny"],
                   framealpha=0.92)
     sc = result.scenario
-    figure_heading(fig, f"Where {_copies(result)} go: {sc.info.title}", f"objective {result.objective}; " + (
+    figure_heading(fig, f"Where {_copies(result)} go: {sc.info.title}", (
+        f"{headline_text(result)}; " if adaptive else f"objective {result.objective}; ") + (
         "numbered: the chosen orbits (blue racetracks); grey lines: the candidate racetracks" if is_orbit(result)
         else "numbered circles: the chosen sites; grey dots: the candidates"), "map")
     if not adaptive:
@@ -514,11 +595,12 @@ def write_place_files(stage, result):
         f"{result.objective}, against {'a flyer who adapts' if result.against == 'adaptive' else 'a fixed flyer'}.",
         f"This file's run: {_short(result.objective)} {lay.value:.4f} [{lay.ci95[0]:.4f}-{lay.ci95[1]:.4f}]; "
         "run it with: airpicture run placed.toml", note))
-    files = ("steps.csv       the greedy's steps against the fixed flyer: the site, its marginal gain, the objective\n"
+    files = ("steps.csv       the greedy's steps for the scenario's routes: the site, its marginal gain, the objective\n"
              "                and the upper bound on the best layout of k (selection sample), the Monte Carlo re-score\n"
              "candidates.csv  every candidate site: whether its column was computed, its gain alone (exact, or a bound)\n"
              "place.json      all of it, with the settings and every re-score's summary\n"
-             "objective.png   the objective against the number of radars added\n"
+             "objective.png   the objective against the number of radars added (against a flyer who adapts: today's\n"
+             "                radars and the layout placed for it, each against the flyer's best route)\n"
              "map.png         the chosen sites and their coverage over the existing layout\n"
              "placed.toml     the scenario with the new radars: airpicture run placed.toml gives the numbers above\n")
     if is_orbit(result):
@@ -532,20 +614,25 @@ def write_place_files(stage, result):
         write_csv(stage / "rounds.csv", list(rr[0]), [[("" if r[k] is None else r[k]) for k in rr[0]] for r in rr])
         fx = result.rescore_fixed
         _write_toml(stage / "placed-fixed.toml", fx.doc, (
-            f"Written by airpicture place from scenario {sc.info.name}: the greedy layout against a fixed flyer "
-            f"(for comparison); {_short(result.objective)} {fx.value:.4f}.", "Run it with: airpicture run "
+            f"Written by airpicture place from scenario {sc.info.name}: the greedy layout, placed for the "
+            f"scenario's routes (for comparison); {_short(result.objective)} {fx.value:.4f}.", "Run it with: airpicture run "
                                                                             "placed-fixed.toml", note))
         worst = _worst_flyer(result, "layout")
         if worst is not None:
             r = result.rescore_flyer[("layout", worst.name)]
             _write_toml(stage / "flyer.toml", r.doc, (
                 f"Written by airpicture place from scenario {sc.info.name}: the flyer's best route against the "
-                f"reported layout ({worst.name}, +{worst.extra_m / 1000:,.1f} km over the geodesic).",
+                f"reported layout ({worst.words()}).",
                 f"This file's run: {_short(result.objective)} {r.value:.4f}; run it with: airpicture run flyer.toml",
                 note))
-        files += ("rounds.csv      the adaptive loop: each route the flyer found (waypoints), the layout it answered,\n"
-                  "                its objective and the worst of the set's, the re-placement and its bound\n"
-                  "placed-fixed.toml  the greedy layout against the fixed flyer (for comparison)\n"
+        files = (f"Against a flyer who adapts ({_short(result.objective)}, Monte Carlo, each layout against the "
+                 f"flyer's best route):\n  {headline_text(result)}\n  the flyer flies {flyer_text(result)},\n"
+                 f"  choosing each route by the route search's {_short(result.objective)} as flown\n"
+                 f"  {converged_text(result)}\n\n" + files)
+        files += ("rounds.csv      the adaptive loop: each route the flyer found (waypoints), the layout it answered\n"
+                  "                (round 0: today's radars; round 1: the greedy layout; then each re-placement), its\n"
+                  "                objective and the worst of the set's, the re-placement and its bound\n"
+                  "placed-fixed.toml  the greedy layout, placed for the scenario's routes (for comparison)\n"
                   + ("flyer.toml      the flyer's best route against the reported layout, with it\n"
                      if worst is not None else ""))
     with use_style():

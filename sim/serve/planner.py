@@ -81,6 +81,9 @@ MAX_BUDGETS = 6
 EVADE_LEVELS = {"cruise": "cruise", "low": "low", "both": "cruise,low"}
 #: The most radars the blue team adds on the page (more: ``airpicture place``).
 PLACE_ADD_MAX = 3
+#: The flyer's routes the page's limit on flights counts for the blue team against a flyer who adapts (each
+#: re-scored against up to three layouts; the loop usually finds fewer).
+PLACE_FLYER_ROUTES = 10
 #: The blue team's candidate grid unless the page says [km] (coarse, to stay fast).
 PLACE_GRID_KM = 50
 #: The finest candidate grid the page searches [km].
@@ -537,17 +540,19 @@ class Planner:
 
     def place(self, scenario_id, overrides, add="1", like="", grid_km=str(PLACE_GRID_KM), against="fixed",
               campaigns=None, seed=None):
-        """The blue team: where ``add`` more copies of the radar ``like`` go against the fixed flyer
-        (``airpicture place``, a grid of candidate sites); returns the steps, the chosen sites and the
-        re-scored P(detect). The adaptive flyer takes minutes: the command line's."""
+        """The blue team: where ``add`` more copies of the radar ``like`` go (``airpicture place``, a grid of
+        candidate sites) against the fixed flyer (the scenario's routes) or against a flyer who adapts (the
+        route search answers each layout; minutes); returns the steps, the chosen sites and the re-scored
+        P(detect), and against the flyer who adapts its answer first: today's radars and the layout placed for
+        it, each against the flyer's best route, with that route's line."""
         from sim.analysis.place import DEFAULT_SELECT_CAMPAIGNS, place as _place   # loads when asked
-        from sim.products.place import steps_rows
+        from sim.products.place import converged_text, flyer_text, headline_text, route_words, steps_rows
 
         base = self.base(scenario_id)
         sc = self.what_if(base, overrides)
-        if str(against or "fixed") != "fixed":
-            raise PageError("--against: the adaptive flyer takes minutes: run airpicture place --against adaptive",
-                            "place-against")
+        against = str(against or "fixed")
+        if against not in ("fixed", "adaptive"):
+            raise PageError(f"--against: choose fixed or adaptive, got {shown_text(against)!r}", "place-against")
         try:
             k = int(str(add).strip())
         except ValueError:
@@ -565,11 +570,13 @@ class Planner:
             raise PageError(f"--grid-km: at least {PLACE_GRID_KM_MIN:g} km on this page (finer grids take longer: "
                             f"airpicture place), got {g:g}", "place-grid")
         like = str(like or "")
-        c, s = self._team_campaigns(sc, campaigns, seed, k + 1 + math.ceil(DEFAULT_SELECT_CAMPAIGNS / TEAM_CAMPAIGNS))
+        runs = k + 1 + math.ceil(DEFAULT_SELECT_CAMPAIGNS / TEAM_CAMPAIGNS) + (
+            1 + 3 * PLACE_FLYER_ROUTES if against == "adaptive" else 0)
+        c, s = self._team_campaigns(sc, campaigns, seed, runs)
         with self._lock:
             t0 = time.perf_counter()
             try:
-                result = _place(sc, k, like, grid_km=g, objective="detect", against="fixed", campaigns=c, seed=s,
+                result = _place(sc, k, like, grid_km=g, objective="detect", against=against, campaigns=c, seed=s,
                                 cache=self.cache)
             except ScenarioError as e:
                 raise PageError(str(e), _TEAM_FIELDS.get(e.source, "place")) from None
@@ -578,14 +585,33 @@ class Planner:
         sites = [{"name": result.candidates[st.index].name, "k": st.k, "lat": result.candidates[st.index].lat_deg,
                   "lon": result.candidates[st.index].lon_deg} for st in result.steps]
         rs = result.rescore_layout
-        return {"like": result.like, "add": result.add, "candidates": len(result.candidates),
+        adaptive = None
+        if against == "adaptive":
+            def layout(which, rescore):
+                v, name = result.robust_value(which)
+                return {"against_flyer": v, "route": route_words(result, name), "on_routes": rescore.value,
+                        "on_routes_ci95": list(rescore.ci95)}
+            best = next((f for f in result.flyer_routes if f.name == result.robust_value("layout")[1]), None)
+            sites = [{"name": result.candidates[j].name, "k": n, "lat": result.candidates[j].lat_deg,
+                      "lon": result.candidates[j].lon_deg} for n, j in enumerate(result.layout, start=1)]
+            adaptive = {"answer": headline_text(result), "flyer": flyer_text(result),
+                        "converged": converged_text(result), "rounds": len(result.rounds),
+                        "today": layout("today", result.rescore_prefix[0]), "placed": layout("layout", rs),
+                        "greedy": layout("fixed", result.rescore_fixed),
+                        "best_route": None if best is None else {
+                            "words": best.words(),
+                            "line": [[round(float(lon), 4), round(float(lat), 4)]
+                                     for lat, lon in zip(best.lat_deg, best.lon_deg)]}}
+        return {"like": result.like, "add": result.add, "candidates": len(result.candidates), "against": against,
+                "adaptive": _finite(adaptive),
                 "candidate_source": result.candidate_source, "steps": _finite(rows), "sites": sites,
                 "p_detect": rs.value, "p_detect_ci95": list(rs.ci95),
                 "p_detect_before": result.rescore_prefix[0].value,
                 "select_flights": result.select_flights_total, "campaigns": c, "seed": s,
                 "flights_per_run": c * result.flights, "notes": list(result.notes), "elapsed_s": round(elapsed, 3),
                 "command": self.command(base, sc.overrides, c, s, sc.run.seed, "place",
-                                        ("--add", str(k), "--like", like, "--grid-km", format(g, "g")))}
+                                        ("--add", str(k), "--like", like, "--grid-km", format(g, "g"))
+                                        + (("--against", "adaptive") if against == "adaptive" else ()))}
 
     # --- downloads -------------------------------------------------------------------------------------
     def record(self, run_id):

@@ -952,7 +952,8 @@ function runEvade(ev) {
 
 function runPlace(ev) {
   return runTeam(ev, "place", "/api/place", {add: $("#place-add").value, like: $("#place-like").value, grid_km: $("#place-grid").value,
-                                             against: "fixed", campaigns: $("#place-campaigns").value.trim()}, drawPlace, "Blue team");
+                                             against: $("#place-against").value, campaigns: $("#place-campaigns").value.trim()}, drawPlace,
+                 $("#place-against").value === "adaptive" ? "Blue team (against a flyer who adapts: minutes)" : "Blue team");
 }
 
 function drawEvade(r) {
@@ -994,8 +995,15 @@ function drawEvade(r) {
 }
 
 function drawPlace(r) {
-  $("#place-summary").textContent = `${r.add} more ${r.like} at ${r.candidates} candidate sites (${r.candidate_source}); chosen on ${thousands(r.select_flights)} flights. `
-    + `Re-scored P(detect): ${num(r.p_detect)} [${ciText(r.p_detect_ci95)}], from ${num(r.p_detect_before)} without them (${thousands(r.flights_per_run)} flights, seed ${r.seed}).`
+  // against a flyer who adapts, its answer first: today's radars and the layout placed for it, each against the
+  // flyer's best route (the route in words), then the layout placed for the scenario's routes only
+  const a = r.adaptive;
+  const vs = (x) => `${num(x.against_flyer)} against the flyer (its best route: ${x.route}); ${num(x.on_routes)} [${ciText(x.on_routes_ci95)}] on the scenario's own routes`;
+  $("#place-summary").textContent = (a ? `${a.answer}. The flyer re-routes around each layout ${a.flyer}, choosing by the route search's P(detect) as flown; ${a.converged} (${a.rounds} rounds). `
+      + `Today's radars: ${vs(a.today)}. The ${r.add} placed for the flyer (drawn on the map, with its best route): ${vs(a.placed)}. `
+      + `The ${r.add} placed for the scenario's own routes (the greedy steps below): ${vs(a.greedy)}. ` : "")
+    + `${r.add} more ${r.like} at ${r.candidates} candidate sites (${r.candidate_source}); chosen on ${thousands(r.select_flights)} flights. `
+    + (a ? "" : `Re-scored P(detect): ${num(r.p_detect)} [${ciText(r.p_detect_ci95)}], from ${num(r.p_detect_before)} without them (${thousands(r.flights_per_run)} flights, seed ${r.seed}).`)
     + (r.notes.length ? ` Note: ${r.notes.join("; ")}.` : "");
   const t = $("#place-table");
   t.className = "data";
@@ -1014,6 +1022,10 @@ function drawPlace(r) {
       .bindTooltip(escapeHtml(`blue team ${s.k}: ${s.name} (a copy of ${r.like})`), {sticky: true}).addTo(group);
     L.tooltip({permanent: true, direction: "right", offset: [8, 0], className: "team-label", pane: "labels"})
       .setLatLng([s.lat, s.lon]).setContent(escapeHtml(`+${s.k} ${r.like}`)).addTo(group);
+  }
+  if (a && a.best_route) {
+    L.polyline(a.best_route.line.map(([lon, lat]) => [lat, lon]), {pane: "routes", color: state.info.palette.vermillion || "#D55E00", weight: 3, opacity: 0.9, dashArray: "6 4"})
+      .bindTooltip(escapeHtml(`the flyer's best route against the blue team's sites: ${a.best_route.words}`), {sticky: true}).addTo(group);
   }
   setTeamLayer("Blue team sites", group);
 }
