@@ -26,7 +26,7 @@ from sim.products.maps import (draw_countries, draw_coverage, draw_graticule, dr
 from sim.products.style import (COLORS, FONT_SIZE, LINES, MARKERS, PALETTE, figure_footnote, figure_heading, new_figure,
                                  save_figure, use_style)
 from sim.platforms import Orbit
-from sim.results import ASSUMPTIONS_NOTE
+from sim.results import ASSUMPTIONS_NOTE, format_p_ci
 
 __all__ = ["objective_label", "run_text", "steps_rows", "rounds_rows", "candidate_rows", "place_json",
            "draw_objective", "objective_figure", "draw_layout_panel", "map_figure", "write_place_files",
@@ -524,8 +524,7 @@ def _panel_title(result, rs, which):
     what = f"{len(sites)} {'orbit' if is_orbit(result) else 'site'}{'s' if len(sites) != 1 else ''}"
     head = (f"{what} placed for the scenario's routes (greedy)" if which == "fixed" else
             f"{what} placed for a flyer who adapts" if result.against == "adaptive" else f"{what} placed (greedy)")
-    lines = [head, f"on the scenario's routes: {_short(result.objective)} {rs.value:.3f} "
-                   f"[{rs.ci95[0]:.3f}-{rs.ci95[1]:.3f}]"]
+    lines = [head, f"on the scenario's routes: {_short(result.objective)} {format_p_ci(rs.value, *rs.ci95)}"]
     if rob is not None:
         lines.append(f"against a flyer who adapts: {rob[0]:.3f} (its best route: {route_words(result, rob[1], True)})")
     return "\n".join(lines)
