@@ -1221,7 +1221,7 @@ _PLACE_EXAMPLES = """\
 #: The prepared parts ``airpicture place`` keeps in memory [bytes]: it prepares hundreds (a masking table per
 #: candidate evaluated, detection tables per route the flyer finds); those it needs again come from the disk
 #: cache, or are computed again with --no-cache.
-PLACE_CACHE_MEMORY_BYTES = 256 * 1024**2
+PLACE_CACHE_MEMORY_BYTES = 192 * 1024**2
 
 
 class _PlaceWatch:
@@ -1288,7 +1288,6 @@ def _cmd_place(args):
     if not args.quiet:
         t = result.timings_s
         label = objective_label(result.objective)
-        short = label.removesuffix(" per flight")
         adaptive = result.against == "adaptive"
         print(f"{scenario.info.title}: where {result.add} more {result.like} radars go ({label}, against a "
               f"{'flyer who adapts' if adaptive else 'fixed flyer'})")
@@ -1300,7 +1299,7 @@ def _cmd_place(args):
             rob, frob, trob = (result.robust_value(w) for w in ("layout", "fixed", "today"))
             print(f"  {headline_text(result)}")
             print(f"    (Monte Carlo, each layout against the flyer's best route; the flyer re-routes around each "
-                  f"layout {flyer_text(result)}, choosing by the route search's {short} as flown)")
+                  f"layout {flyer_text(result)}, choosing by the route search's P(detect) as flown)")
             print(f"  {result.add} placed for the flyer who adapts: "
                   f"{'; '.join(result.candidates[j].name for j in result.layout)}")
             print(f"    against the flyer {rob[0]:.4f}: its best route is {route_words(result, rob[1])}")

@@ -1500,7 +1500,7 @@ class FlyerRoute:
 
 #: Candidates' radar models kept at once (each holds its terrain masking table, about 1.4 MB; one dropped is
 #: prepared again from the cache when a column needs it).
-MODELS_KEPT = 64
+MODELS_KEPT = 32
 #: A flyer route's columns are computed on sideways offsets this far apart [m] (each flight on the nearest;
 #: the scenario's routes: :data:`sim.flights.OFFSET_STEP_M`, as the Monte Carlo reads its tables): its flights
 #: spread over the scenario's spread, and a column's cost grows with the offsets it needs.

@@ -594,8 +594,10 @@ def write_place_files(stage, result):
         f"{result.objective}, against {'a flyer who adapts' if result.against == 'adaptive' else 'a fixed flyer'}.",
         f"This file's run: {_short(result.objective)} {lay.value:.4f} [{lay.ci95[0]:.4f}-{lay.ci95[1]:.4f}]; "
         "run it with: airpicture run placed.toml", note))
-    files = ("steps.csv       the greedy's steps for the scenario's routes: the site, its marginal gain, the objective\n"
-             "                and the upper bound on the best layout of k (selection sample), the Monte Carlo re-score\n"
+    files = ("steps.csv       the greedy's steps for the scenario's routes: the site, its marginal gain,\n"
+             "                the objective"
+             " and the upper bound on the best layout of k (selection sample), the Monte Carlo\n"
+             "                re-score\n"
              "candidates.csv  every candidate site: whether its column was computed, its gain alone (exact, or a bound)\n"
              "place.json      all of it, with the settings and every re-score's summary\n"
              "objective.png   the objective against the number of radars added (against a flyer who adapts: today's\n"
@@ -614,8 +616,8 @@ def write_place_files(stage, result):
         fx = result.rescore_fixed
         _write_toml(stage / "placed-fixed.toml", fx.doc, (
             f"Written by airpicture place from scenario {sc.info.name}: the greedy layout, placed for the "
-            f"scenario's routes (for comparison); {_short(result.objective)} {fx.value:.4f}.", "Run it with: airpicture run "
-                                                                            "placed-fixed.toml", note))
+            f"scenario's routes (for comparison); {_short(result.objective)} {fx.value:.4f}.",
+            "Run it with: airpicture run placed-fixed.toml", note))
         worst = _worst_flyer(result, "layout")
         if worst is not None:
             r = result.rescore_flyer[("layout", worst.name)]
@@ -626,7 +628,7 @@ def write_place_files(stage, result):
                 note))
         files = (f"Against a flyer who adapts ({_short(result.objective)}, Monte Carlo, each layout against the "
                  f"flyer's best route):\n  {headline_text(result)}\n  the flyer flies {flyer_text(result)},\n"
-                 f"  choosing each route by the route search's {_short(result.objective)} as flown\n"
+                 "  choosing each route by the route search's P(detect) as flown\n"
                  f"  {converged_text(result)}\n\n" + files)
         files += ("rounds.csv      the adaptive loop: each route the flyer found (waypoints), the layout it answered\n"
                   "                (round 0: today's radars; round 1: the greedy layout; then each re-placement), its\n"
