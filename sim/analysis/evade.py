@@ -1172,8 +1172,7 @@ class EvadeRoute:
     @property
     def p_stopped(self):
         """P(stopped) as flown (None without a response model)."""
-        r = self.summary.get("response")
-        return None if r is None else r["p_stopped"]
+        return _response_figure(self.summary, "p_stopped")
 
     @property
     def p_detect_planned(self):
@@ -1182,8 +1181,7 @@ class EvadeRoute:
 
     @property
     def p_stopped_planned(self):
-        r = self.summary_planned.get("response")
-        return None if r is None else r["p_stopped"]
+        return _response_figure(self.summary_planned, "p_stopped")
 
     def same_route(self, other):
         """Whether ``other`` flies the same route (level, transponder state, waypoints)."""
@@ -1192,9 +1190,8 @@ class EvadeRoute:
 
     def row(self):
         """A flat, JSON-ready record (front.csv and front.json): the as-flown figures first."""
-        s, r = self.summary, self.summary.get("response")
-        pl, rp = self.summary_planned, self.summary_planned.get("response")
-        sr = self.search
+        s, sr = self.summary, self.search
+        ci = _response_figure(s, "p_stopped_ci95") or (None, None)
         return {
             "point": self.label, "budget_km": None if self.budget_m is None else round(self.budget_m / 1000.0, 3),
             "level": self.level.label, "transponder": "on" if self.transponder_on else "off",
@@ -1204,11 +1201,8 @@ class EvadeRoute:
             "waypoints": len(self.lat_deg), "spread_km": round(self.spread_m / 1000.0, 3),
             "p_detect": s["p_detect"], "p_detect_ci95_low": s["p_detect_ci95"][0],
             "p_detect_ci95_high": s["p_detect_ci95"][1],
-            "p_stopped": None if r is None else r["p_stopped"],
-            "p_stopped_ci95_low": None if r is None else r["p_stopped_ci95"][0],
-            "p_stopped_ci95_high": None if r is None else r["p_stopped_ci95"][1],
-            "p_detect_planned_track": pl["p_detect"],
-            "p_stopped_planned_track": None if rp is None else rp["p_stopped"],
+            "p_stopped": self.p_stopped, "p_stopped_ci95_low": ci[0], "p_stopped_ci95_high": ci[1],
+            "p_detect_planned_track": self.p_detect_planned, "p_stopped_planned_track": self.p_stopped_planned,
             "p_search_as_flown": None if not np.isfinite(self.p_search) else round(self.p_search, 6),
             "p_surrogate_grid": round(self.p_grid, 6), "p_surrogate": round(self.p_surrogate, 6),
             "p_surrogate_outages": round(self.p_surrogate_outages, 6),
@@ -1220,6 +1214,12 @@ class EvadeRoute:
             "grid_budget_km": None if sr is None else round(sr.budget_m / 1000.0, 3),
             "scenario_file": None,
         }
+
+
+def _response_figure(summary, key):
+    """A figure of a summary's response (``p_stopped``, ``p_stopped_ci95``); None without a response model."""
+    r = summary.get("response")
+    return None if r is None else r[key]
 
 
 @dataclass(frozen=True)
