@@ -802,3 +802,28 @@ def test_api_place_takes_high_ground():
                   campaigns=10)
     assert r.candidates == high_ground_candidates(_iraq(False), load_terrain(), 15.0)
     assert r.tables[r.layout[0]]["elevation_m"] == r.candidates[r.layout[0]].elevation_m > 0
+
+
+def test_map_site_numbers_cover_no_other_number_or_site():
+    """Chosen sites 20 km apart (the greedy picks a cluster on the transponders-off scenario): each number
+    sits beside its own site, no number's box covers another number or any site's marker."""
+    import matplotlib
+    matplotlib.use("Agg")
+    from sim import api
+    from sim.products.place import map_figure
+    from conftest import SCENARIOS
+    r = api.place(SCENARIOS / "iraq_2012_transponder_off.toml", 3, "Kirkuk PSR",
+                  overrides={"detection.terrain": False}, grid_km=25.0, select_campaigns=20, campaigns=10)
+    fig = map_figure(r)
+    fig.canvas.draw()
+    renderer = fig.canvas.get_renderer()
+    ax = fig.axes[0]
+    numbers = [t for t in ax.texts if t.get_gid() == "site-number"]
+    assert sorted(t.get_text() for t in numbers) == ["1", "2", "3"]
+    boxes = [t.get_window_extent(renderer) for t in numbers]
+    for i in range(len(boxes)):
+        for j in range(i + 1, len(boxes)):
+            assert not boxes[i].overlaps(boxes[j])
+    sites = ax.transData.transform(np.array([t.xy for t in numbers]))
+    for b in boxes:
+        assert not any(b.contains(x, y) for x, y in sites)

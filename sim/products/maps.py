@@ -516,12 +516,13 @@ def _point_boxes(ax, xy, renderer, half_pt=4.5):
     return [Bbox.from_extents(px - h, py - h, px + h, py + h) for px, py in d]
 
 
-def label_sites(ax, sites, marker_xy=(), obstacles=None, line_px=None):
+def label_sites(ax, sites, marker_xy=(), obstacles=None, line_px=None, text_kw_extra=None):
     """Label points without overlaps (greedy, by priority; leader lines for far labels).
 
     ``sites`` are ``(label, x_m, y_m, priority)``; ``marker_xy`` (N, 2) are
-    markers the labels must not cover. Returns the Text artists; the boxes
-    of placed labels are appended to ``obstacles`` when given.
+    markers the labels must not cover; ``text_kw_extra`` updates the labels' text
+    style. Returns the Text artists; the boxes of placed labels are appended
+    to ``obstacles`` when given.
     """
     renderer = _renderer(ax.figure)
     obstacles = [] if obstacles is None else obstacles
@@ -529,6 +530,7 @@ def label_sites(ax, sites, marker_xy=(), obstacles=None, line_px=None):
     markers_px = ax.transData.transform(np.asarray(marker_xy, dtype=float).reshape(-1, 2))
     text_kw = dict(fontsize=FONT_SIZE["small"], color=COLORS["text"], zorder=8,
                    bbox=dict(boxstyle="round,pad=0.15", facecolor="white", edgecolor="none", alpha=0.75))
+    text_kw.update(text_kw_extra or {})
     out = []
     for label, x, y, _prio in sorted(sites, key=lambda s: (s[3], s[0])):
         out.append(_place(ax, label, x, y, obstacles, _OFFSETS, renderer, text_kw, line_px=line_px,

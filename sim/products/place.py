@@ -22,7 +22,7 @@ from sim.products.coverage import radar_coverages
 from sim.products.evade import toml_text
 from sim.products.export import staged_output, write_csv, write_json, write_sidecar
 from sim.products.maps import (draw_countries, draw_coverage, draw_graticule, draw_north_arrow, draw_orbits,
-                               draw_routes, draw_scale_bar, draw_sites, polygon_path, set_map_extent)
+                               draw_routes, draw_scale_bar, draw_sites, label_sites, polygon_path, set_map_extent)
 from sim.products.style import (COLORS, FONT_SIZE, LINES, MARKERS, PALETTE, figure_footnote, figure_heading, new_figure,
                                  save_figure, use_style)
 from sim.platforms import Orbit
@@ -480,11 +480,13 @@ def draw_layout_panel(ax, result, rs, countries, flyers=(), title=""):
         handles.append((Line2D([], [], linestyle="none", markerfacecolor=COLORS[kind],
                                markeredgecolor=COLORS["radar_edge"], **MARKERS[kind]),
                         f"existing {kind} radar" + (": sees nothing, transponders off" if blind else "")))
-    for n, (x, y) in enumerate(new_xy, start=1):
-        ax.plot([x], [y], linestyle="none", marker="o", markersize=11, markerfacecolor=NEW_COLOR,
+    if len(new_xy):
+        ax.plot(new_xy[:, 0], new_xy[:, 1], linestyle="none", marker="o", markersize=8, markerfacecolor=NEW_COLOR,
                 markeredgecolor="white", markeredgewidth=1.2, zorder=7)
-        ax.text(x, y, str(n), ha="center", va="center", color="white", fontsize=FONT_SIZE["small"],
-                fontweight="bold", zorder=7.1)
+        # numbers beside their sites, placed so that none covers another or a site (sites can be 20 km apart)
+        label_sites(ax, [(str(n), x, y, n) for n, (x, y) in enumerate(new_xy, start=1)],
+                    marker_xy=np.vstack([new_xy, old_xy[np.isfinite(old_xy).all(axis=1)]]),
+                    text_kw_extra=dict(color=NEW_COLOR, fontweight="bold", fontsize=FONT_SIZE["label"], gid="site-number"))
     numbering = "order chosen" if rs is result.rescore_fixed else "layout"
     if orbit:
         handles.append((Line2D([], [], color=NEW_COLOR, marker="o", markersize=8, markerfacecolor=NEW_COLOR,
@@ -552,7 +554,7 @@ def map_figure(result):
     figure_heading(fig, f"Where {_copies(result)} go: {sc.info.title}", (
         f"{headline_text(result)}; " if adaptive else f"objective {result.objective}; ") + (
         "numbered: the chosen orbits (blue racetracks); grey lines: the candidate racetracks" if is_orbit(result)
-        else "numbered circles: the chosen sites; grey dots: the candidates"), "map")
+        else "blue dots, numbered: the chosen sites; grey dots: the candidates"), "map")
     if not adaptive:
         lines = [f"{_short(result.objective)}: the selection sample (its bound), then the Monte Carlo", "",
                  "k  site                    gain    sample  bound   Monte Carlo [95% CI]"]
