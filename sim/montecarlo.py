@@ -18,7 +18,7 @@ from geo.terrain import Terrain, masking_table
 from sim.airspace import Airspace, build_airspace, scenario_points_deg
 from sim.detection import in_coverage, m_of_n_track, platform_geometry, prepare_radar, scan_pd
 from sim.engine import make_engine
-from sim.fences import flight_fence_figures, inside_airspace_at, route_fences
+from sim.fences import FENCE_STEP_S, flight_fence_figures, inside_airspace_at, route_fences
 from sim.flights import OFFSET_CLIP_SIGMA, OFFSET_STEP_M, FlightBatch, PackedRoutes, offset_rows, pack_routes, positions_at
 from sim.platforms import Orbit
 from sim.prepcache import PrepCache, digest
@@ -33,7 +33,13 @@ from sim.streams import CAMPAIGN, RADAR_STREAM_BASE, STREAMS, stream_keys, unifo
 from sim.tables import ORBIT_SAMPLE_M, WINDOW_MARGIN_M, detection_table, orbit_reach
 
 __all__ = ["Simulation", "RunResult", "ChunkDraws", "prepare", "scan_window", "simulate_chunk", "run",
-           "needs_terrain", "OFFSET_CLIP_SIGMA"]
+           "needs_terrain", "OFFSET_CLIP_SIGMA", "WALKS"]
+
+#: How a run walks each flight's scans, by name: ``compiled`` (the default: :mod:`sim.walk`, one compiled
+#: loop over the flights of a chunk per fixed radar and route), ``numpy`` (the same walk in growing numpy
+#: blocks: the compiled loop's reference, byte-identical) and ``exact`` (every scan of every window from
+#: its geometry, no detection tables: the reference of both).
+WALKS = ("compiled", "numpy", "exact")
 
 
 
@@ -53,6 +59,7 @@ class Simulation:
     fences: tuple           # RouteFences per route (the airspace, coverage); () without fences
     tables: tuple = ()      # [radar][route] DetectionTable of a fixed radar, OrbitReach of an orbiting one
     #                         (None: no window); () when prepared exact: every scan from geometry
+    walk: str = "compiled"  # how flights are walked (:data:`WALKS`): the compiled loop, numpy blocks, or exact
 
     @property
     def orbit_radars(self):
@@ -127,7 +134,8 @@ def _table_task(packed, i, route_index, duration_s, radar, offsets_m, t0_s, t1_s
     return i, detection_table(packed, route_index, duration_s, radar, offsets_m, t0_s, t1_s)
 
 
-def prepare(scenario, terrain=None, cache=None, masking_options=None, with_fences=True, exact=False, engine=None):
+def prepare(scenario, terrain=None, cache=None, masking_options=None, with_fences=True, exact=False, engine=None,
+            walk=None):
     """Build routes, radar models, scan windows and fences of a validated scenario.
 
     ``terrain`` is a :class:`geo.terrain.Terrain`; when the scenario needs it
@@ -148,7 +156,15 @@ def prepare(scenario, terrain=None, cache=None, masking_options=None, with_fence
     ``engine`` (an engine object of :mod:`sim.engine`, e.g. a Dask cluster):
     the masking and detection tables not at hand are computed on it in
     parallel, one task each, before the rest (the same tables).
+    ``walk`` (one of :data:`WALKS`; default ``compiled``, or ``exact`` with ``exact=True``): how the run
+    walks each flight's scans; ``compiled`` and ``numpy`` give the same bytes.
     """
+    walk = ("exact" if exact else "compiled") if walk is None else walk
+    if walk not in WALKS:
+        raise ValueError(f"walk must be one of {', '.join(WALKS)}, got {walk!r}")
+    if exact and walk != "exact":
+        raise ValueError(f"exact=True walks every scan exactly: walk={walk!r} contradicts it")
+    exact = walk == "exact"
     det = scenario.detection
     cache = cache if isinstance(cache, PrepCache) else PrepCache(memory=cache)
     if terrain is None and needs_terrain(scenario):
@@ -220,7 +236,7 @@ def prepare(scenario, terrain=None, cache=None, masking_options=None, with_fence
         for j, radar in enumerate(radars))
     airspace = cache.memo("airspace_fence", (scenario.airspace.country, *scenario_points_deg(scenario)),
                           lambda: build_airspace(scenario))
-    sim = Simulation(scenario, routes, packed, radars, k0, count, w / w.sum(), airspace, terrain, (), tables)
+    sim = Simulation(scenario, routes, packed, radars, k0, count, w / w.sum(), airspace, terrain, (), tables, walk)
     if not with_fences:
         return sim
     a = sim.airspace
@@ -415,6 +431,23 @@ def _fast_pair(sim, j, i, idx, draws, det, airspace_at):
     return tracked, track_t, inside_t
 
 
+def _compiled_pair(sim, j, i, draws, det, tracked_by, track_time, in_airspace_t):
+    """:func:`_fast_pair` of fixed radar ``j`` on route ``i`` by the compiled walk (:mod:`sim.walk`), over
+    every flight of the chunk (it skips the others): writes ``tracked_by``, ``track_time`` and lowers
+    ``in_airspace_t`` in place, byte for byte as the numpy walk."""
+    from sim.walk import walk_fixed_pair
+    radar, table, b = sim.radars[j], sim.tables[j][i], draws.batch
+    if sim.fences:
+        fz = sim.fences[i]
+        fence = (fz.offsets_m, fz.in_airspace, fz.entry_s(np.arange(len(fz.offsets_m))))
+    else:
+        fence = (np.zeros(1), np.zeros((1, 1), dtype=bool), np.zeros(1))
+    walk_fixed_pair(j, i, b.route_index, draws.sees, b.cross_track_m, np.ascontiguousarray(draws.scan_phase[:, j]), draws.scan_keys[j],
+                    table.offsets_m, table.pd, table.t0_s, table.step_s, table.duration_s, table.first_s,
+                    table.last_s, float(radar.scan_period_s), det.track_m, det.track_n, bool(sim.fences), *fence,
+                    FENCE_STEP_S, tracked_by, track_time, in_airspace_t)
+
+
 def simulate_chunk(sim, seed, first_campaign, n_campaigns, flights):
     """Simulate campaigns ``first_campaign .. first_campaign + n_campaigns - 1``.
 
@@ -435,11 +468,20 @@ def simulate_chunk(sim, seed, first_campaign, n_campaigns, flights):
     def airspace_at(rows, t):
         return inside_airspace_at(sim.fences, batch.route_index[rows], batch.cross_track_m[rows], t)
 
+    compiled = sim.walk == "compiled" and bool(sim.tables)
+    if compiled:
+        from sim.walk import ensure_compiled
+        ensure_compiled()
     for j in range(len(sim.radars)):   # loops over radars and routes; flights and scans are array axes
         sees = draws.sees[:, j]     # only flights this radar can see: it is up, the transponder on if needed
         for i in range(len(sim.routes)):
+            if sim.scan_count[j, i] == 0:
+                continue
+            if compiled and not isinstance(sim.radars[j].platform, Orbit):
+                _compiled_pair(sim, j, i, draws, det, tracked_by, track_time, in_airspace_t)
+                continue
             idx = np.flatnonzero(sees & (batch.route_index == i))
-            if sim.scan_count[j, i] == 0 or not idx.size:
+            if not idx.size:
                 continue
             if sim.tables:
                 tracked, t_track, inside_t = _fast_pair(sim, j, i, idx, draws, det,

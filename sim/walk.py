@@ -1,0 +1,225 @@
+"""The compiled walk: each flight's scans, from its first covered scan to its track, as one loop (numba).
+
+The fast path of :mod:`sim.montecarlo` walks scans in growing numpy blocks
+(``_blocks``): thousands of small array operations per chunk, about
+2.7 microseconds per flight. The walk itself is a few tens of addressed
+draws and table reads per flight; here it is one compiled loop over the
+flights of a chunk per radar and route (:func:`walk_fixed_pair`), which
+reads exactly the same addressed uniforms (:mod:`sim.streams`'s SplitMix64,
+the same bits), the same detection-table samples (nearest row, nearest time
+sample, the same float64 arithmetic) and the same fence samples, so its
+per-flight results are byte-identical to the numpy walk's (tested on every
+shipped scenario at several chunkings: ``tests/test_compiled_walk.py``).
+
+What the numpy walk does per block, this loop does per scan: it keeps the
+last ``n`` hits in a ring and counts them (the m-of-n rule), stops at the
+scan that completes the track and, when that scan is outside the airspace,
+walks on from the flight's airspace entry, replaying the ``n - 1`` scans
+before it so that the m-of-n memory is that of the same draws.
+
+Orbiting radars are not walked here (their Pd depends on where the
+platform is on its loop: exact geometry per scan, :mod:`sim.montecarlo`).
+
+The compiled code is cached on disk (numba's ``cache=True``): next to this
+file in ``__pycache__`` when that folder is writable (an editable or
+user-owned install), else numba's user-wide cache (``~/.cache/numba``), or
+``$NUMBA_CACHE_DIR`` when set; when none of them can be written, a folder
+of the system's temporary directory (:func:`_cache_fallback`). Only the
+first use compiles (a few seconds; said on stderr when it takes longer
+than :data:`COMPILE_NOTICE_S`); later processes, workers and Dask tasks
+load the cached machine code.
+"""
+import os
+import sys
+import tempfile
+import threading
+import time
+
+import numpy as np
+
+__all__ = ["walk_fixed_pair", "ensure_compiled", "uniform_at", "COMPILE_NOTICE_S"]
+
+#: A first compilation that takes longer than this is announced on stderr [s].
+COMPILE_NOTICE_S = 1.0
+
+# the constants of sim.streams (same values: the same bits)
+_GOLDEN = np.uint64(0x9E3779B97F4A7C15)
+_M1 = np.uint64(0xBF58476D1CE4E5B9)
+_M2 = np.uint64(0x94D049BB133111EB)
+_S30, _S27, _S31, _S11 = np.uint64(30), np.uint64(27), np.uint64(31), np.uint64(11)
+_ONE = np.uint64(1)
+_TO_UNIT = 1.0 / 9007199254740992.0
+#: "No such scan" (as sim.montecarlo's).
+_NO_SCAN = np.iinfo(np.int64).min
+
+
+def _cache_fallback():
+    """A per-user folder of the system's temporary directory for the compiled code, used only when
+    neither numba's in-tree ``__pycache__`` nor its user-wide cache (nor ``$NUMBA_CACHE_DIR``) can be
+    written (a read-only install and a read-only home)."""
+    user = os.getuid() if hasattr(os, "getuid") else os.environ.get("USERNAME", "user")
+    return os.path.join(tempfile.gettempdir(), f"airpicture-numba-{user}")
+
+
+def _jit(**options):
+    """``numba.njit(cache=True)``, with a cache folder that can be written (see the module)."""
+    import numba
+
+    def wrap(fn):
+        try:
+            return numba.njit(cache=True, **options)(fn)
+        except RuntimeError:          # no locator could write its folder: the fallback
+            if numba.config.CACHE_DIR != _cache_fallback():
+                numba.config.CACHE_DIR = _cache_fallback()
+                try:
+                    return numba.njit(cache=True, **options)(fn)
+                except RuntimeError:
+                    pass
+            return numba.njit(cache=False, **options)(fn)
+    return wrap
+
+
+@_jit(inline="always")
+def _mix(z):
+    """SplitMix64's output function (:func:`sim.streams._mix`)."""
+    z = z ^ (z >> _S30)
+    z = z * _M1
+    z = z ^ (z >> _S27)
+    z = z * _M2
+    return z ^ (z >> _S31)
+
+
+@_jit(inline="always")
+def uniform_at(key, counter):
+    """The uniform of :func:`sim.streams.uniforms_at` at ``counter`` (int64; wraps as uint64) of stream ``key``."""
+    z = _mix(key + (np.uint64(counter) + _ONE) * _GOLDEN)
+    return (np.float64(z >> _S11) + 0.5) * _TO_UNIT
+
+
+@_jit(inline="always")
+def _nearest_row(offsets_m, x):
+    """:func:`sim.flights.nearest_row` of one offset."""
+    n = offsets_m.shape[0]
+    if n == 1:
+        return 0
+    r = np.int64(np.rint((x - offsets_m[0]) / (offsets_m[1] - offsets_m[0])))
+    return min(max(r, 0), n - 1)
+
+
+@_jit(inline="always")
+def _pd(pd, row, t0_s, step_s, duration_s, t):
+    """:meth:`sim.tables.DetectionTable.lookup` of one scan (float64 of the float32 sample)."""
+    c = np.int64(np.rint((t - t0_s) / step_s))
+    if c < 0 or c >= pd.shape[1] or t < 0.0 or t > duration_s:
+        return 0.0
+    return np.float64(pd[row, c])
+
+
+@_jit(inline="always")
+def _inside(in_airspace, frow, t, fence_step_s):
+    """:func:`sim.fences.inside_airspace_at` of one instant (nearest fence sample)."""
+    c = np.int64(np.rint(t / fence_step_s))
+    c = min(max(c, 0), in_airspace.shape[1] - 1)
+    return in_airspace[frow, c]
+
+
+@_jit()
+def _walk(key, phase, period_s, pd, row, t0_s, step_s, duration_s, k_start, k_stop, carry_from, m, n, ring,
+          in_airspace, frow, fence_step_s, want_inside):
+    """The first scan in ``[k_start, k_stop]`` from ``carry_from`` on at which ``m`` of the last ``n`` scans
+    are hits (and, with ``want_inside``, the flight is inside the airspace); :data:`_NO_SCAN` if none.
+    Scans before ``carry_from`` only fill the m-of-n memory (``ring``, ``n`` long, reset here)."""
+    for q in range(n):
+        ring[q] = 0
+    count = 0
+    for k in range(k_start, k_stop + 1):
+        t = (phase + k) * period_s
+        hit = 1 if uniform_at(key, k) < _pd(pd, row, t0_s, step_s, duration_s, t) else 0
+        q = (k - k_start) % n
+        count += hit - ring[q]
+        ring[q] = hit
+        if k >= carry_from and count >= m:
+            if not want_inside or _inside(in_airspace, frow, t, fence_step_s):
+                return k
+    return _NO_SCAN
+
+
+@_jit()
+def walk_fixed_pair(j, route, route_index, sees, cross_track_m, phase, keys, offsets_m, pd, t0_s, step_s,
+                    duration_s, first_s, last_s, period_s, m, n, fences_on, fence_offsets_m, in_airspace,
+                    entry_s, fence_step_s, tracked_by, track_time_s, in_airspace_t):
+    """Radar ``j`` (fixed, its detection table along route ``route``) over the flights of a chunk that fly
+    that route and that it sees: each flight walked from its first possibly covered scan to its track,
+    as :func:`sim.montecarlo._fast_pair` (same draws, same table samples, same results).
+
+    Per flight ``f``: ``route_index`` (F,), ``sees`` (F, R), ``cross_track_m`` (F,), ``phase`` (F,) the
+    radar's scan phase, ``keys`` (F,) its scan stream keys. The table: ``offsets_m``, ``pd`` (float32,
+    offsets x times from ``t0_s`` every ``step_s``), ``duration_s``, ``first_s``, ``last_s``. The fences
+    (``fences_on``): the route's ``fence_offsets_m``, ``in_airspace`` (offsets x samples every
+    ``fence_step_s``) and ``entry_s`` per fence row (:meth:`sim.fences.RouteFences.entry_s`).
+    Writes ``tracked_by[f, j]``, ``track_time_s[f, j]`` and lowers ``in_airspace_t[f]`` to the first
+    time a track of this radar is held while the flight is inside the airspace.
+    """
+    half = 0.5 * step_s       # scans read the nearest time sample
+    ring = np.zeros(n, dtype=np.int64)
+    for f in range(route_index.shape[0]):
+        if route_index[f] != route or not sees[f, j]:
+            continue
+        row = _nearest_row(offsets_m, cross_track_m[f])
+        ph = phase[f]
+        lo = np.ceil((first_s[row] - half) / period_s - ph)
+        if not np.isfinite(lo):
+            continue
+        k_lo = max(np.int64(lo), 0)      # scan 0 is the first after departure
+        k_hi = np.int64(np.floor((last_s[row] + half) / period_s - ph))
+        if k_lo > k_hi:
+            continue
+        k = _walk(keys[f], ph, period_s, pd, row, t0_s, step_s, duration_s, k_lo, k_hi, k_lo, m, n, ring,
+                  in_airspace, 0, fence_step_s, False)
+        if k == _NO_SCAN:
+            continue
+        t = (ph + k) * period_s
+        tracked_by[f, j] = True
+        track_time_s[f, j] = t
+        if not fences_on:
+            continue
+        frow = _nearest_row(fence_offsets_m, cross_track_m[f])
+        if _inside(in_airspace, frow, t, fence_step_s):
+            inside_t = t
+        else:      # tracked before it entered: walk on from its entry (replaying the n - 1 scans before)
+            entry = np.ceil(entry_s[frow] / period_s - ph)
+            k_from = max(k + 1, np.int64(entry) if np.isfinite(entry) else k_hi + n)
+            k_stop = k_hi + n - 1        # a track is held up to n - 1 scans past the last hit
+            kin = _walk(keys[f], ph, period_s, pd, row, t0_s, step_s, duration_s, k_from - (n - 1), k_stop,
+                        k_from, m, n, ring, in_airspace, frow, fence_step_s, True)
+            if kin == _NO_SCAN:
+                continue
+            inside_t = (ph + kin) * period_s
+        if inside_t < in_airspace_t[f]:
+            in_airspace_t[f] = inside_t
+
+
+_compiled = []
+
+
+def ensure_compiled():
+    """Compile the walk (or load it from the disk cache) now, on a tiny input; a compilation that takes
+    longer than :data:`COMPILE_NOTICE_S` is announced on stderr while it runs. Returns the seconds taken."""
+    if _compiled:
+        return 0.0
+    t0 = time.perf_counter()
+    notice = threading.Timer(COMPILE_NOTICE_S, lambda: print(
+        "airpicture: compiling the walk (first use; a few seconds, then cached on disk)", file=sys.stderr,
+        flush=True))
+    notice.daemon = True
+    notice.start()
+    try:
+        F, R = 1, 1
+        z = np.zeros
+        walk_fixed_pair(0, 0, z(F, np.int64), np.ones((F, R), bool), z(F), z(F), z(F, np.uint64), z(1),
+                        z((1, 2), np.float32), 0.0, 1.0, 1.0, z(1), z(1), 1.0, 1, 1, True, z(1),
+                        z((1, 2), bool), z(1), 10.0, z((F, R), bool), z((F, R)), z(F))
+    finally:
+        notice.cancel()
+    _compiled.append(True)
+    return time.perf_counter() - t0
