@@ -23,7 +23,7 @@ from sim.routes import below_ground_shares, route_time_and_fuel
 
 __all__ = ["FLIGHT_COLUMNS", "flight_dtypes", "wilson_interval", "campaign_interval", "flight_interval", "campaigns_share_fate", "summarize", "flight_rows", "flight_header", "flight_csv_text", "RunTotals",
            "hist_percentile", "ASSUMPTIONS_NOTE", "headline", "format_ci", "format_p", "format_p_ci", "ci_digits",
-           "FIRST_DETECTION_BIN_S",
+           "FIRST_DETECTION_BIN_S", "differences_z",
            "shown_title", "overrides_text"]
 
 #: Resolution of the histogram behind the median first-detection time [s].
@@ -208,6 +208,37 @@ def flight_interval(scenario, per_campaign, k, n):
     if campaigns_share_fate(scenario):
         return campaign_interval(per_campaign, n // int(np.sum(per_campaign)))
     return wilson_interval(k, n)
+
+
+def differences_z(values, ci95=None, flights=None, reference=0, probability=True):
+    """Each value's difference from the reference's, over its standard error: shape (N,), NaN where
+    none can be stated (the reference itself, a missing value, no interval and no flight counts).
+
+    From the 95% intervals when both have one (each standard error the
+    half-width / 1.96, whatever method made the interval: over flights or
+    over campaigns), else for a probability with flight counts the pooled
+    two-proportion z.
+
+    >>> [round(float(z), 2) for z in differences_z([0.90, 0.905, 0.80], flights=[3000, 3000, 3000])[1:]]
+    [0.65, 10.85]
+    """
+    p = np.asarray(values, dtype=float)
+    ci = None if ci95 is None else np.asarray(ci95, dtype=float).reshape(-1, 2)
+    n = None if flights is None else np.asarray(flights, dtype=float)
+    ref = int(reference)
+    z = np.full(len(p), np.nan)
+    for i in range(len(p)):
+        if i == ref or np.isnan(p[i]) or np.isnan(p[ref]):
+            continue
+        if ci is not None and np.all(np.isfinite(ci[[i, ref]])):
+            se = float(np.hypot(*((ci[[i, ref], 1] - ci[[i, ref], 0]) / (2 * 1.959963984540054))))
+        elif probability and n is not None:
+            pooled = (p[ref] * n[ref] + p[i] * n[i]) / (n[ref] + n[i])
+            se = float(np.sqrt(max(pooled * (1 - pooled), 1e-12) * (1 / n[ref] + 1 / n[i])))
+        else:
+            continue
+        z[i] = abs(p[i] - p[ref]) / max(se, 1e-12)
+    return z
 
 
 def _r(x, nd=6):

@@ -19,6 +19,10 @@ Layers, lowest first; a module may import its own layer or a lower one only:
 
 A new module directly in ``sim/`` is core; a module in a sim subpackage that is
 not in the table makes :func:`layer_of` raise (add the subpackage to the table).
+
+Nevers, though the order would allow them (:data:`NEVER`): products never import
+analysis (a product draws what it is given: the words for a metric live in the
+core, :mod:`sim.labels`).
 """
 import ast
 import functools
@@ -36,6 +40,17 @@ FRONT_DOORS = frozenset({"sim.pipeline", "sim.cli", "sim.api", "sim.__main__"})
 
 #: Subpackages of ``sim`` and their layers; a subpackage not listed here is an error.
 SIM_SUBPACKAGE_LAYERS = {"analysis": 2, "products": 3, "serve": 4}
+
+
+#: Packages that never import one another, though the layers' order allows it: (importer, imported).
+NEVER = (("sim.products", "sim.analysis"),)
+
+#: Imports against :data:`NEVER` still waiting for their names to move, with what moves where; a test fails
+#: when one is gone (then remove it here).
+NEVER_PENDING = {
+    ("sim.products.place", "sim.analysis.place"):
+        "Racetrack (to sim.platforms, beside Orbit), PHASES and LOOP_PHASES (carried by the placement's result)",
+}
 
 
 class UnknownLayer(LookupError):
@@ -314,6 +329,25 @@ def test_no_upward_imports():
     )
 
 
+def _within(module, package):
+    return module == package or module.startswith(package + ".")
+
+
+def never_imports(graph, never=NEVER):
+    """Imports that :data:`NEVER` forbids: list of (importer, imported)."""
+    return [(src, dst) for src in sorted(graph) for dst in sorted(graph[src])
+            for a, b in never if _within(src, a) and _within(dst, b)]
+
+
+def test_products_never_import_analysis():
+    graph, _, _ = _real()
+    found = never_imports(graph)
+    bad = [f"{src} imports {dst} (line {graph[src][dst]})" for src, dst in found if (src, dst) not in NEVER_PENDING]
+    assert not bad, "a product draws what it is given; it never imports the analysis:\n  " + "\n  ".join(bad)
+    gone = sorted(set(NEVER_PENDING) - set(found))
+    assert not gone, f"no longer imported: remove from NEVER_PENDING in tests/test_layers.py: {gone}"
+
+
 # ---------------------------------------------------------------- the checker itself
 
 
@@ -376,6 +410,13 @@ def test_checker_finds_an_upward_import():
         "sim.products.brief [3 products] imports sim.pipeline [4 front doors] (line 7)"
     )
     assert upward_imports({"sim.cli": {"sim.radar": 1, "geo.units": 1}, "sim.radar": {}, "geo.units": {}}) == []
+
+
+def test_checker_finds_a_never():
+    graph = {"sim.products.charts": {"sim.analysis.metrics": 3, "sim.labels": 4},
+             "sim.products": {"sim.analysis": 1}, "sim.analysis.metrics": {"sim.labels": 1},
+             "sim.productsx": {"sim.analysis": 1}}         # a name that only starts like the package
+    assert never_imports(graph) == [("sim.products", "sim.analysis"), ("sim.products.charts", "sim.analysis.metrics")]
 
 
 def test_import_resolution():

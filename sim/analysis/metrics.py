@@ -20,7 +20,10 @@ names are never spelt here) and the closest spellings of a mistyped name.
 import difflib
 import math
 
-import numpy as np
+# the words for a metric and its test of difference sit below the products, which draw with them:
+# re-exported here, where the analysis commands choose a metric
+from sim.labels import is_probability, metric_label, metric_short_label
+from sim.results import differences_z
 
 __all__ = ["MetricError", "metric_value", "metric_interval", "metric_names", "closest_metrics", "check_metric",
            "metric_label", "metric_short_label", "is_probability", "differences_z", "METRIC_EXAMPLES", "METRICS_HELP",
@@ -44,15 +47,6 @@ METRIC_EXAMPLES = (
 METRICS_HELP = (f"a scalar of summary.json by its dotted path (default {DEFAULT_METRIC}): "
                 + ", ".join(METRIC_EXAMPLES[0]) + "; with a [response]: " + ", ".join(METRIC_EXAMPLES[1])
                 + ". Intervals where summary.json has them (p_detect, response.p_stopped)")
-
-#: Words for the metrics charts name most; any other metric is labelled by its path.
-_LABELS = {
-    "p_detect": ("P(detect)", "P(detect) per flight"),
-    "p_detect_in_airspace": ("P(detect in airspace)", "P(detect) per flight, held in track in the airspace"),
-    "detected_per_campaign.mean": ("detected/campaign", "flights detected per campaign, mean"),
-    "response.p_stopped": ("P(stopped)", "P(stopped) per flight"),
-    "response.stopped_per_campaign.mean": ("stopped/campaign", "flights stopped per campaign, mean"),
-}
 
 
 class MetricError(KeyError):
@@ -130,54 +124,3 @@ def check_metric(metric, names, where):
     near = closest_metrics(metric, names)
     hint = f" (did you mean {' or '.join(near)}?)" if near else f" (e.g. {', '.join(list(names)[:6])})"
     raise MetricError(f"{where}: no scalar {metric!r} in its summary.json{hint}")
-
-
-def metric_label(metric):
-    """Words for a chart's axis (``P(stopped) per flight``); the path itself for other metrics."""
-    return _LABELS.get(metric, (metric, metric))[1]
-
-
-def metric_short_label(metric):
-    """A table column's heading (``P(stopped)``); the path itself for other metrics."""
-    return _LABELS.get(metric, (metric, metric))[0]
-
-
-def is_probability(metric):
-    """Whether a metric is a share of flights in [0, 1]: ``p_...`` (not a percentile ``p05``) or an outcome's share.
-
-    >>> [is_probability(m) for m in ("p_detect", "radars.R.p_up", "response.outcomes.refused", "detected_per_campaign.p05")]
-    [True, True, True, False]
-    """
-    parts = metric.split(".")
-    return parts[-1].startswith("p_") or (len(parts) >= 2 and parts[-2] == "outcomes")
-
-
-def differences_z(values, ci95=None, flights=None, reference=0, probability=True):
-    """Each value's difference from the reference's, over its standard error: shape (N,), NaN where
-    none can be stated (the reference itself, a missing value, no interval and no flight counts).
-
-    From the 95% intervals when both have one (each standard error the
-    half-width / 1.96, whatever method made the interval: over flights or
-    over campaigns), else for a probability with flight counts the pooled
-    two-proportion z.
-
-    >>> [round(float(z), 2) for z in differences_z([0.90, 0.905, 0.80], flights=[3000, 3000, 3000])[1:]]
-    [0.65, 10.85]
-    """
-    p = np.asarray(values, dtype=float)
-    ci = None if ci95 is None else np.asarray(ci95, dtype=float).reshape(-1, 2)
-    n = None if flights is None else np.asarray(flights, dtype=float)
-    ref = int(reference)
-    z = np.full(len(p), np.nan)
-    for i in range(len(p)):
-        if i == ref or np.isnan(p[i]) or np.isnan(p[ref]):
-            continue
-        if ci is not None and np.all(np.isfinite(ci[[i, ref]])):
-            se = float(np.hypot(*((ci[[i, ref], 1] - ci[[i, ref], 0]) / (2 * 1.959963984540054))))
-        elif probability and n is not None:
-            pooled = (p[ref] * n[ref] + p[i] * n[i]) / (n[ref] + n[i])
-            se = float(np.sqrt(max(pooled * (1 - pooled), 1e-12) * (1 / n[ref] + 1 / n[i])))
-        else:
-            continue
-        z[i] = abs(p[i] - p[ref]) / max(se, 1e-12)
-    return z

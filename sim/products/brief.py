@@ -33,9 +33,9 @@ from geo.geodesy import leg_geometry, positions_along_route
 from geo.terrain import elevation_m, load_terrain
 from geo.units import FL_M, KMH_MPS
 from sim.flights import positions_at, to_lat_lon
+from sim.labels import metric_short_label
 from sim.platforms import Orbit
 from sim.products.coverage import availability_text, radar_coverages
-from sim.analysis.metrics import metric_short_label
 from sim.products.charts import (detections_per_campaign, draw_altitude_curve, draw_compare, draw_detections_histogram,
                                  draw_sweep, draw_tornado, tornado_labels, COMPARE_LABEL_CHARS, altitude_key_text,
                                  histogram_key_text)

@@ -12,9 +12,9 @@ from matplotlib.collections import LineCollection, PathCollection
 from matplotlib.container import BarContainer, Container
 
 from geo.units import FL_M
-from sim.analysis.metrics import differences_z, is_probability, metric_label, metric_short_label
+from sim.labels import is_probability, metric_label, metric_short_label
 from sim.products.style import COLORS, FONT_SIZE, LINES, MARKERS
-from sim.results import format_p_ci
+from sim.results import differences_z, format_p_ci
 
 __all__ = ["detections_per_campaign", "draw_detections_histogram", "draw_altitude_curve", "draw_sweep", "draw_compare",
            "draw_tornado", "tornado_labels", "histogram_key_text", "altitude_key_text", "TORNADO_LABEL_CHARS", "data_points_px", "data_boxes_px", "place_legend", "LEGEND_LOCATIONS"]
