@@ -634,6 +634,11 @@ def _cmd_run(args):
                   f"{w['p50'] if w['p50'] is not None else float('nan'):.0f} min (median, track in "
                   f"{where}'s airspace until lost or out); outcomes: "
                   + ", ".join(f"{k} {100 * v:.1f}%" for k, v in rs["outcomes"].items() if v))
+            if rs["will"] < 1.0:
+                print(f"  the state's will: it acts on {rs['will']:.4g} of the flights held in time; P(held in time) "
+                      f"{format_p_ci(rs['p_held_in_time'], *rs['p_held_in_time_ci95'])}, P(ordered) "
+                      f"{format_p_ci(rs['p_ordered'], *rs['p_ordered_ci95'])}, P(stopped) had it acted on all "
+                      f"{format_p_ci(rs['p_stopped_if_acted'], *rs['p_stopped_if_acted_ci95'])}")
         for name, r in summary["radars"].items():
             p = r["platform"]
             orbit = (f" (airborne: a {p['loop_km']:.0f} km orbit at {p['altitude_m']:,.0f} m, "

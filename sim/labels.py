@@ -21,6 +21,10 @@ METRIC_LABELS = {
     "detected_per_campaign.mean": ("detected/campaign", "flights detected per campaign, mean"),
     "response.p_stopped": ("P(stopped)", "P(stopped) per flight"),
     "response.stopped_per_campaign.mean": ("stopped/campaign", "flights stopped per campaign, mean"),
+    "response.p_held_in_time": ("P(held in time)", "P(held in track in the airspace, decision in time) per flight"),
+    "response.p_ordered": ("P(ordered)", "P(ordered to land) per flight"),
+    "response.p_stopped_if_acted": ("P(stopped if acted)", "P(stopped) per flight had the state acted on every "
+                                                           "flight held in time"),
 }
 
 

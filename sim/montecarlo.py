@@ -97,6 +97,7 @@ class RunResult:
     intercept_lat_deg: np.ndarray | None = None     # (F,) where the earliest interceptor meets it (NaN: none)
     intercept_lon_deg: np.ndarray | None = None
     intercept_t_s: np.ndarray | None = None         # (F,) when it meets the flight [s since departure]
+    stopped_if_acted: np.ndarray | None = None      # (F,) bool: stopped were the state to act on it (will 1)
     outcome: np.ndarray | None = None               # (F,) int8, index into sim.response.OUTCOMES
     sample: FlightSample | None = None              # the run's fixed sample of flights, when asked (the brief's)
 
@@ -298,6 +299,7 @@ class ChunkDraws:
         self.orbit_phase = {j: u("orbit_phase", j) for j in sim.orbit_radars}
         self.comply = u("comply")          # whether an order to land is obeyed
         self.escort = u("escort")          # whether an intercepted crew obeys its escort
+        self.will = u("will")              # whether the state acts on a flight held in track in time
         # the radars up for each flight that can see it (a secondary radar needs the transponder)
         needs = np.array([r.kind.needs_transponder for r in sim.radars], dtype=bool)
         self.sees = self.up & (self.batch.transponder_on[:, None] | ~needs[None, :])
@@ -515,7 +517,8 @@ def simulate_chunk(sim, seed, first_campaign, n_campaigns, flights):
         out.update(detected_in_airspace=np.isfinite(in_airspace_t), minutes_in_airspace=minutes_airspace,
                    minutes_in_coverage=minutes_cov)
         if sim.scenario.response is not None:
-            out.update(flight_response(sim, batch, in_airspace_t, draws.comply, draws.escort, draws.sees))
+            out.update(flight_response(sim, batch, in_airspace_t, draws.comply, draws.escort, draws.sees,
+                                       draws.will))
     return out
 
 

@@ -16,6 +16,10 @@ Per flight, vectorized over flights (the scenario's ``[response]`` and ``[[inter
   moment the flight is held in track inside it;
 - **decision**: ``decision_delay`` after that track; too late when it falls
   after the reaction window;
+- **will**: a flight held in track with the decision in time is acted on
+  (ordered to land, interceptors sent) with probability ``will`` (the
+  flight's ``will`` draw): the state's choice, apart from the crew's; one
+  not acted on is ``no_order``;
 - **order to land**: feasible when the decision is in time and the time the
   aircraft needs to land at the nearest of the landing airports (the longer
   of flying there at its descent speed and descending to the airport at its
@@ -26,9 +30,10 @@ Per flight, vectorized over flights (the scenario's ``[response]`` and ``[[inter
   interceptor, airborne ``ready`` after the decision and flying straight at
   its speed, reaches the flight no later than the flight gets there (found
   on a :data:`INTERCEPT_STEP_S` grid, refined by bisection to
-  :data:`INTERCEPT_TOLERANCE_S`); tried when no order was obeyed; the
-  escorted crew obeys with probability ``intercept_compliance`` (the
-  flight's ``escort`` draw);
+  :data:`INTERCEPT_TOLERANCE_S`); found for every flight with the decision
+  in time (``interceptable``, whether the state acts or not), sent when
+  the state acts and no order was obeyed; the escorted crew obeys with
+  probability ``intercept_compliance`` (the flight's ``escort`` draw);
 - **outcome**: one of :data:`OUTCOMES` (codes in ``flights.csv`` and
   ``summary.json``, labels in :data:`OUTCOME_LABELS`); a flight is stopped
   with :data:`STOPPED`.
@@ -44,7 +49,7 @@ __all__ = ["flight_response", "air_picture", "time_to_land_s", "first_reachable"
 
 #: Outcome codes, in order of their integer values (stable names in flights.csv and summary.json).
 OUTCOMES = ("not_tracked", "too_late", "order_obeyed", "order_refused", "escort_obeyed", "escort_refused",
-            "no_means")
+            "no_means", "no_order")
 #: What each outcome means, for the products.
 OUTCOME_LABELS = {
     "not_tracked": "not tracked in the airspace",
@@ -54,6 +59,7 @@ OUTCOME_LABELS = {
     "escort_obeyed": "intercepted, obeyed the escort and landed",
     "escort_refused": "intercepted, refused the escort",
     "no_means": "tracked in time, but no order to land was feasible and no interceptor could reach it",
+    "no_order": "tracked in time, no order given (the state did not act)",
 }
 #: The outcomes in which a flight is stopped.
 STOPPED = ("order_obeyed", "escort_obeyed")
@@ -259,14 +265,18 @@ def _earliest_intercepts(sim, batch, f, t_d, t_end, held_at, exact=False):
     return best
 
 
-def flight_response(sim, batch, t_in_s, u_comply, u_escort, sees):
+def flight_response(sim, batch, t_in_s, u_comply, u_escort, sees, u_will):
     """Reaction window, order to land, intercept and outcome of each flight of a chunk (see the module).
 
     ``t_in_s`` (F,): the first time a track was held inside the airspace (NaN if never); ``u_comply``,
     ``u_escort`` (F,): the flights' uniform draws for obeying an order and an escort; ``sees`` (F, R):
-    the radars up for each flight that can see it. Returns a dict of arrays (F,):
-    ``reaction_window_min``, ``order_feasible``, ``obeyed``, ``interceptable``, ``intercept_lat_deg``,
-    ``intercept_lon_deg``, ``intercept_t_s``, ``outcome`` (int8, index into :data:`OUTCOMES`).
+    the radars up for each flight that can see it; ``u_will`` (F,): the draws of the state's will to act
+    (it acts when ``u_will < will``: always at ``will`` 1, the draws lying in (0, 1)). Returns a dict of
+    arrays (F,): ``reaction_window_min``, ``order_feasible`` (feasible in time, whether given or not),
+    ``obeyed``, ``interceptable`` (an interceptor could meet it, whether sent or not),
+    ``intercept_lat_deg``, ``intercept_lon_deg``, ``intercept_t_s``, ``stopped_if_acted`` (the flight
+    would be stopped were the state to act on it: the outcome at ``will`` 1 on the same draws),
+    ``outcome`` (int8, index into :data:`OUTCOMES`).
     """
     sc = sim.scenario
     resp, ac = sc.response, sc.aircraft
@@ -286,7 +296,9 @@ def flight_response(sim, batch, t_in_s, u_comply, u_escort, sees):
         need, _ = time_to_land_s(xyz[:, 0], alt[:, 0], unit_vectors([a.lat_deg for a in ap], [a.lon_deg for a in ap]),
                                  np.array([a.elevation_m for a in ap]), ac.descent_speed_mps, ac.descent_rate_mps)
         feasible[idx] = need <= t_exit[idx] - t_d[idx]
-    obeyed = feasible & (u_comply < resp.compliance)
+    comply = feasible & (u_comply < resp.compliance)      # the crew would obey an order
+    acts = acting & (u_will < resp.will)                   # the state acts: it orders and sends interceptors
+    obeyed = comply & acts
     for b in range(0, idx.size if sc.interceptors else 0, _BLOCK_FLIGHTS):
         f = idx[b:b + _BLOCK_FLIGHTS]
         best = _earliest_intercepts(sim, batch, f, t_d, t_end, held_at, exact=not sim.tables)
@@ -297,11 +309,14 @@ def flight_response(sim, batch, t_in_s, u_comply, u_escort, sees):
             p, _, _ = positions_at(sim.packed, batch.route_index[f[got]], batch.cross_track_m[f[got]],
                                    best[got, None])
             ilat[f[got]], ilon[f[got]] = to_lat_lon(p[:, 0])
-    escorted = intercept & ~obeyed                     # an interceptor is sent when no order was obeyed
+    escort_obeys = u_escort < resp.intercept_compliance
+    stopped_if_acted = comply | (intercept & ~comply & escort_obeys)
+    escorted = intercept & ~obeyed & acts              # an interceptor is sent when no order was obeyed
     code = {name: i for i, name in enumerate(OUTCOMES)}
     outcome = np.select(
-        [~tracked, tracked & ~acting, obeyed, escorted & (u_escort < resp.intercept_compliance), escorted, feasible],
-        [code["not_tracked"], code["too_late"], code["order_obeyed"], code["escort_obeyed"], code["escort_refused"],
-         code["order_refused"]], code["no_means"]).astype(np.int8)
+        [~tracked, tracked & ~acting, ~acts, obeyed, escorted & escort_obeys, escorted, feasible],
+        [code["not_tracked"], code["too_late"], code["no_order"], code["order_obeyed"], code["escort_obeyed"],
+         code["escort_refused"], code["order_refused"]], code["no_means"]).astype(np.int8)
     return dict(reaction_window_min=window, order_feasible=feasible, obeyed=obeyed, interceptable=intercept,
-                intercept_lat_deg=ilat, intercept_lon_deg=ilon, intercept_t_s=meet_t, outcome=outcome)
+                intercept_lat_deg=ilat, intercept_lon_deg=ilon, intercept_t_s=meet_t,
+                stopped_if_acted=stopped_if_acted, outcome=outcome)

@@ -32,6 +32,9 @@ FIRST_DETECTION_BIN_S = 0.1
 WINDOW_BIN_MIN = 0.1
 #: The outcome codes (indices into OUTCOMES) of a stopped flight.
 _STOPPED_CODES = [OUTCOMES.index(name) for name in STOPPED]
+#: The outcome codes of a flight not held in track in time (not tracked, or the decision too late).
+_NOT_HELD_CODES = [OUTCOMES.index("not_tracked"), OUTCOMES.index("too_late")]
+_NO_ORDER_CODE = OUTCOMES.index("no_order")
 #: Fixed-point scale of summed per-flight minutes (millionths of a minute: sums exact in integers).
 _MICRO = 1_000_000
 
@@ -63,6 +66,9 @@ class RunTotals:
     stopped_per_campaign: np.ndarray | None = None   # (flights_per_campaign + 1,) campaigns by flights stopped
     window_hist: np.ndarray | None = None       # reaction windows by WINDOW_BIN_MIN bin
     window_micro: int | None = None             # sum of reaction windows [millionths of a minute]
+    held_per_campaign: np.ndarray | None = None      # campaigns by flights held in track in time (decision in it)
+    ordered_per_campaign: np.ndarray | None = None   # campaigns by flights ordered to land (acted on, feasible)
+    stopped_if_acted_per_campaign: np.ndarray | None = None   # campaigns by flights stopped were the state to act
 
     @classmethod
     def of_chunk(cls, part, flights_per_campaign, n_radars, n_routes):
@@ -93,14 +99,21 @@ class RunTotals:
     @staticmethod
     def _response_totals(part, flights_per_campaign):
         outcome = part["outcome"]
-        stopped = np.isin(outcome, _STOPPED_CODES).reshape(-1, flights_per_campaign).sum(axis=1)
+
+        def per_campaign(mask):
+            return np.bincount(mask.reshape(-1, flights_per_campaign).sum(axis=1), minlength=flights_per_campaign + 1)
+
+        held = ~np.isin(outcome, _NOT_HELD_CODES)
+        ordered = part["order_feasible"] & (outcome != _NO_ORDER_CODE)
         w = part["reaction_window_min"]
         w = w[np.isfinite(w)]
         return dict(outcomes=np.bincount(outcome, minlength=len(OUTCOMES)),
-                    stopped_per_campaign=np.bincount(stopped, minlength=flights_per_campaign + 1),
+                    stopped_per_campaign=per_campaign(np.isin(outcome, _STOPPED_CODES)),
                     window_hist=np.bincount(np.floor(w / WINDOW_BIN_MIN).astype(np.int64), minlength=1)
                     if len(w) else np.zeros(1, dtype=np.int64),
-                    window_micro=int(np.rint(w * _MICRO).astype(np.int64).sum()))
+                    window_micro=int(np.rint(w * _MICRO).astype(np.int64).sum()),
+                    held_per_campaign=per_campaign(held), ordered_per_campaign=per_campaign(ordered),
+                    stopped_if_acted_per_campaign=per_campaign(part["stopped_if_acted"]))
 
     def merged(self, other):
         """The totals of both (commutative and associative)."""
@@ -115,7 +128,11 @@ class RunTotals:
                         stopped_per_campaign=self.stopped_per_campaign + other.stopped_per_campaign,
                         window_hist=np.pad(self.window_hist, (0, m - len(self.window_hist)))
                         + np.pad(other.window_hist, (0, m - len(other.window_hist))),
-                        window_micro=self.window_micro + other.window_micro)
+                        window_micro=self.window_micro + other.window_micro,
+                        held_per_campaign=self.held_per_campaign + other.held_per_campaign,
+                        ordered_per_campaign=self.ordered_per_campaign + other.ordered_per_campaign,
+                        stopped_if_acted_per_campaign=self.stopped_if_acted_per_campaign
+                        + other.stopped_if_acted_per_campaign)
         return RunTotals(
             self.flights + other.flights, self.detected + other.detected, self.per_campaign + other.per_campaign,
             self.radar_tracked + other.radar_tracked, self.radar_first + other.radar_first,
@@ -354,8 +371,22 @@ def _response_summary(sc, tot, campaigns, n):
     stopped = int(tot.outcomes[_STOPPED_CODES].sum())
     lo, hi = flight_interval(sc, tot.stopped_per_campaign, stopped, n)
     r = sc.response
+
+    def share(name, per_campaign):
+        """``p_NAME`` per flight with its 95% interval (as p_stopped's), from campaigns by flights."""
+        k = int(np.sum(np.arange(len(per_campaign)) * per_campaign))
+        a, b = flight_interval(sc, per_campaign, k, n)
+        return {f"p_{name}": _r(k / n), f"p_{name}_ci95": [_r(a), _r(b)],
+                f"p_{name}_ci95_text": format_ci(_r(a), _r(b), p=_r(k / n))}
+
+    def per_campaign_figures(per_campaign, total):
+        return {"mean": _r(total / campaigns),
+                **{f"p{q:02d}": _r(hist_percentile(per_campaign, sizes, q)) for q in (5, 50, 95)}}
+
+    stopped_if = int(np.sum(sizes * tot.stopped_if_acted_per_campaign))
     return {
         "decision_delay_min": _r(r.decision_delay_s / 60.0, 3),
+        "will": r.will,
         "order_to_land": {"airports": [a.icao for a in r.land_airports], "compliance": r.compliance}
         if r.land_airports else None,
         "intercept_compliance": r.intercept_compliance if sc.interceptors else None,
@@ -379,6 +410,12 @@ def _response_summary(sc, tot, campaigns, n):
             "p50": _r(hist_percentile(tot.stopped_per_campaign, sizes, 50)),
             "p95": _r(hist_percentile(tot.stopped_per_campaign, sizes, 95)),
         },
+        # the state's will apart: held in track in time (whatever the will), ordered to land (acted on and
+        # feasible), stopped were the state to act on every flight held in time (the outcome at will 1)
+        **share("held_in_time", tot.held_per_campaign),
+        **share("ordered", tot.ordered_per_campaign),
+        **share("stopped_if_acted", tot.stopped_if_acted_per_campaign),
+        "stopped_if_acted_per_campaign": per_campaign_figures(tot.stopped_if_acted_per_campaign, stopped_if),
     }
 
 
@@ -396,8 +433,14 @@ def headline(summary):
     n = summary["flights_per_campaign"]
     stopped = ""
     if "response" in summary:
-        s = summary["response"]["stopped_per_campaign"]
-        stopped = f", of which {s['mean']:.1f} could have been stopped ({s['p05']:.0f}-{s['p95']:.0f})"
+        r = summary["response"]
+        s = r["stopped_per_campaign"]
+        band = f"{s['p05']:.0f}-{s['p95']:.0f}"
+        if r.get("will", 1.0) < 1.0:      # the state acts on only some flights: what it could do, what it did
+            stopped = (f", of which {r['stopped_if_acted_per_campaign']['mean']:.1f} could have been stopped if "
+                       f"ordered (will {r['will']:.4g}: {s['mean']:.1f} were, {band})")
+        else:
+            stopped = f", of which {s['mean']:.1f} could have been stopped ({band})"
     return (f"{d['mean']:.1f} of {n} flights detected on average "
             f"(90% of campaigns between {d['p05']:.0f} and {d['p95']:.0f}){stopped}; "
             f"P(detect) per flight {format_p(summary['p_detect'], *summary['p_detect_ci95'])} "
@@ -509,9 +552,11 @@ FLIGHT_COLUMNS = {
     "radars_tracking": ("int", "", "number of radars that formed a track"),
     "reaction_window_min": ("float", "min", "first track inside the airspace to the last moment held in track "
                                            "there (empty: never tracked inside)"),
-    "order_feasible": ("int", "0/1", "an order to land was decided in time and could be flown before leaving"),
+    "order_feasible": ("int", "0/1", "an order to land could be given in time and flown before leaving (given only "
+                                     "when the state acts: outcome no_order otherwise)"),
     "obeyed": ("int", "0/1", "the crew obeyed the order to land"),
-    "interceptable": ("int", "0/1", "an interceptor could meet the flight while its track was held"),
+    "interceptable": ("int", "0/1", "an interceptor could meet the flight while its track was held (sent only "
+                                    "when the state acts)"),
     "outcome": ("str", "", "what happened: one code of sim.response.OUTCOMES"),
 }
 _PANDAS_TYPES = {"int": "int64", "float": "float64", "str": "str"}   # "str": pandas' default text type

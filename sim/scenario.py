@@ -28,6 +28,7 @@ from geo.geodesy import leg_geometry
 from geo.units import FT_M, KMH_MPS, UNITS, to_si
 from sim.aircraft import IL76TD_FUEL, IL76TD_LOW_LEVEL_SPEED_MPS, FuelModel, fuel_per_m_ratio
 from sim.radar import pd_from_reference, required_snr_db
+from sim.record import RecordError, parse_record
 from sim.routes import route_profile, route_time_and_fuel
 from sim.sensors import RADAR_KINDS, RadarKind
 
@@ -439,6 +440,7 @@ class ResponseSpec:
     intercept_compliance: float = 0.75   # probability that an intercepted crew obeys its escort and lands
     track_coast_s: float = 300.0         # a track lost from coverage is still held (coasted) this long
     airspace_gap_s: float = 300.0        # exits from the airspace shorter than this count as inside
+    will: float = 1.0                    # probability that the state acts on a flight held in track in time
 
 
 @dataclass(frozen=True)
@@ -521,6 +523,7 @@ class Scenario:
     uncertainty: tuple = ()   # ((KEY, low, high), ...): the inputs a sensitivity analysis varies
     response: "ResponseSpec | None" = None   # what the airspace's owner does once a flight is tracked
     interceptors: tuple = ()  # InterceptorSpec per interceptor
+    record: tuple = ()        # sim.record.RecordPeriod per period of the public record ([[record]])
     raw: dict = field(repr=False, compare=False, default=None)
     # the ``--set KEY=VALUE`` texts applied to the file, as given and in order (a what-if when any): where the
     # scenario comes from, not what it is, so two scenarios that validate alike compare equal
@@ -635,13 +638,14 @@ _DETECTION_FIELDS = (
 _LATLON_FIELDS = (_Field("lat", "float", required=True, lo=-90, hi=90),
                   _Field("lon", "float", required=True, lo=-180, hi=180))
 _TOP = ("scenario", "run", "aircraft", "route", "radar", "detection", "airspace", "uncertainty", "response",
-        "interceptor")
+        "interceptor", "record")
 _RESPONSE_FIELDS = (
     _Field("decision_delay", "time", default=0.0, lo=0, hi=86_400),
     _Field("order_to_land", "raw"),
     _Field("intercept_compliance", "float", default=0.75, lo=0, hi=1),
     _Field("track_coast", "time", default=300.0, lo=0, hi=86_400),
     _Field("airspace_gap", "time", default=300.0, lo=0, hi=86_400),
+    _Field("will", "float", default=1.0, lo=0, hi=1),
 )
 _ORDER_FIELDS = (
     _Field("airports", "raw", required=True),
@@ -910,7 +914,7 @@ def _response(doc, airports):
             land = tuple(_waypoint(c, f"response.order_to_land.airports[{i}]", airports) for i, c in enumerate(codes))
             compliance = o["compliance"]
         response = ResponseSpec(r["decision_delay"], land, compliance, r["intercept_compliance"], r["track_coast"],
-                                r["airspace_gap"])
+                                r["airspace_gap"], r["will"])
     interceptors = []
     for i, t in enumerate(_list_of_tables(doc, "interceptor")):
         p = _table_path("interceptor", t, i)
@@ -987,10 +991,11 @@ def parse_scenario(doc, source="<scenario>", overrides=()):
     """
     try:
         info, run, aircraft, routes, radars, det, airspace, response, interceptors = _build(doc)
-    except _Err as e:
+        record = parse_record(doc.get("record"))
+    except (_Err, RecordError) as e:
         raise ScenarioError(source, e.key, e.message) from None
     return Scenario(str(source), info, run, aircraft, routes, radars, det, airspace, _uncertainty(doc, source),
-                    response, interceptors, raw=doc, overrides=tuple(str(t) for t in overrides))
+                    response, interceptors, record=record, raw=doc, overrides=tuple(str(t) for t in overrides))
 
 
 def _uncertainty(doc, source):

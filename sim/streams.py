@@ -19,7 +19,8 @@ with no Python loop per campaign.
 Streams in use (:data:`STREAMS`): per flight, the route, the sideways
 offset, the transponder, each radar's availability, scan phase and orbit
 phase, whether the crew obeys an order to land and whether it obeys an
-escort, and the rank of the flight in the brief's sample (:mod:`sim.sample`;
+escort, whether the state acts on a flight it holds in track in time
+(``[response] will``), and the rank of the flight in the brief's sample (:mod:`sim.sample`;
 it changes no outcome); per flight, radar and scan, the detection draw. Campaign-level
 draws (one per campaign, e.g. a campaign's transponder policy or a
 radar's outage calendar) use ``flight = CAMPAIGN``.
@@ -48,7 +49,7 @@ _K_STREAM = np.uint64(0xDB4F0B9175AE2165)
 
 #: Stream numbers of the per-flight draws; the per-radar ones add the radar's index times 1,000.
 STREAMS = {"route": 1, "offset": 2, "transponder": 3, "up": 4, "scan_phase": 5, "orbit_phase": 6, "scan": 7,
-           "comply": 8, "escort": 9, "sample": 10}
+           "comply": 8, "escort": 9, "sample": 10, "will": 11}
 #: Per-radar streams are ``STREAMS[name] + RADAR_STREAM_BASE * (1 + radar index)``.
 RADAR_STREAM_BASE = 1000
 #: The ``flight`` of campaign-level draws.

@@ -790,8 +790,9 @@ def objective_state(sim, result, objective):
     """``(base, scale)`` per flight of a run with per-flight arrays, for an objective of :data:`OBJECTIVES`.
 
     detect: base = detected; track-in-airspace: base = held in track while in the airspace; stopped:
-    base = stopped; a flight whose crew refused a feasible order (or its escort) gains nothing, one not
-    tracked in time gains the order's compliance. ``scale = 1 - base`` otherwise.
+    base = stopped; a flight whose crew refused a feasible order (or its escort), or that the state held in
+    time and did not act on (``no_order``: its will draw is the same with a better track), gains nothing, one
+    not tracked in time gains the order's compliance times the state's will. ``scale = 1 - base`` otherwise.
     """
     if objective == "detect":
         base = result.detected.astype(float)
@@ -802,8 +803,9 @@ def objective_state(sim, result, objective):
     code = {name: i for i, name in enumerate(OUTCOMES)}
     out = result.outcome
     base = np.isin(out, [code[s] for s in STOPPED]).astype(float)
-    refused = np.isin(out, [code["order_refused"], code["escort_refused"]])
-    scale = np.where((base > 0) | refused, 0.0, sim.scenario.response.compliance)
+    refused = np.isin(out, [code["order_refused"], code["escort_refused"], code["no_order"]])
+    resp = sim.scenario.response
+    scale = np.where((base > 0) | refused, 0.0, resp.compliance * resp.will)
     return base, scale
 
 

@@ -651,6 +651,9 @@ def _key_rows(summary):
                  ("  P(stopped)", format_p(r["p_stopped"], *r["p_stopped_ci95"])),
                  ("  P(stopped) 95% CI", r["p_stopped_ci95_text"]),
                  ("  window, median", "-" if w is None else f"{w:.0f} min")]
+        if r.get("will", 1.0) < 1.0:      # what the state could have stopped had it acted on every flight held
+            rows.insert(len(rows) - 3, ("  if ordered, mean", f"{r['stopped_if_acted_per_campaign']['mean']:.1f} of "
+                                                              f"{summary['flights_per_campaign']}"))
         # what happened to the flights, by outcome code (the names of flights.csv and summary.json)
         rows += [(f"  {code.replace('_', ' ')}", f"{share:.3f}") for code, share in r["outcomes"].items() if share]
     if "evade" in summary:
@@ -685,6 +688,7 @@ _INPUT_WORDS = {
     "response.order_to_land.compliance": "order obeyed",
     "response.intercept_compliance": "escort obeyed",
     "response.decision_delay_min": "decision delay [min]",
+    "response.will": "will to act",
     "response.track_coast_min": "track coast [min]",
 }
 #: Words for the fields of a named table's key (``radar[NAME].FIELD``, ``interceptor[NAME].FIELD``).
@@ -749,6 +753,7 @@ def _response_rows(summary):
         return []
     order = r.get("order_to_land")
     rows = [("Decision delay", f"{r['decision_delay_min']:g} min"),
+            *((("Will to act", f"{r['will']:.0%} of flights held in time"),) if r.get("will", 1.0) < 1.0 else ()),
             ("Order to land", "none" if not order else f"{', '.join(order['airports'])}, {order['compliance']:.0%} obey")]
     if r.get("interceptors"):
         rows.append(("Interceptors", "ready, speed"))

@@ -9,6 +9,7 @@ and arrays), and read back before they are kept: each file parses to
 exactly the document the route was re-scored with.
 """
 import dataclasses
+import datetime
 import json
 import math
 import re
@@ -67,6 +68,8 @@ def _toml_value(v):
         return repr(v)                      # the shortest text that reads back as the same float
     if isinstance(v, str):
         return _toml_string(v)
+    if isinstance(v, datetime.date) and not isinstance(v, datetime.datetime):
+        return v.isoformat()                # a TOML local date ([[record]] start and end)
     if isinstance(v, dict):
         return "{" + ", ".join(f"{_toml_key(k)} = {_toml_value(x)}" for k, x in v.items()) + "}"
     if isinstance(v, (list, tuple)):

@@ -82,7 +82,9 @@ def _response(sc):
     if r is None:
         return []
     out = [_number("response.decision_delay_min", "Decision delay", r.decision_delay_s / 60.0, "min",
-                   "from a track in the airspace to the decision")]
+                   "from a track in the airspace to the decision"),
+           _number("response.will", "Will to act", r.will, "probability",
+                   "the state orders a flight held in time to land (and sends interceptors); 1: always")]
     if r.land_airports:
         out.append(_number("response.order_to_land.compliance", "Order to land obeyed", r.compliance, "probability"))
     if sc.interceptors:

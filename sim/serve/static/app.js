@@ -389,7 +389,8 @@ function showRun(r) {
     }
     const w = s.response.reaction_window_min;
     box.append(el("h3", {}, "Could they be stopped"),
-      el("p", {class: "note"}, `Reaction window (median): ${w.p50 === null ? "n/a" : w.p50.toFixed(0) + " min"}; decision delay ${s.response.decision_delay_min} min.`), t);
+      el("p", {class: "note"}, `Reaction window (median): ${w.p50 === null ? "n/a" : w.p50.toFixed(0) + " min"}; decision delay ${s.response.decision_delay_min} min.`
+        + (s.response.will < 1 ? ` Will to act ${s.response.will}: P(ordered) ${num(s.response.p_ordered)}; P(stopped) had the state acted on every flight held in time ${num(s.response.p_stopped_if_acted)} [${s.response.p_stopped_if_acted_ci95_text}].` : "")), t);
   }
 
   const dl = $("#downloads");
