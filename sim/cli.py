@@ -32,7 +32,7 @@ from sim.analysis.metrics import (DEFAULT_METRIC, METRICS_HELP, MetricError, dif
 from sim.engine import AUTO_PROCESSES_MIN_FLIGHTS, EngineUnavailable, LocalProcesses
 from sim.detection import platform_geometry
 from sim.fences import nominal_route_fences
-from sim.montecarlo import AUTO_CHUNK_FLIGHTS, prepare, run
+from sim.montecarlo import AUTO_CHUNK_FLIGHTS, WALKS, prepare, run
 from sim.platforms import Orbit
 from sim.prepcache import CACHE_ENV, DEFAULT_MAX_MEMORY_BYTES, PrepCache, default_cache_dir
 from sim.routes import below_ground_shares
@@ -204,6 +204,13 @@ def _add_mc(p):
                         "results do not change)")
 
 
+def _add_walk(p):
+    p.add_argument("--walk", choices=WALKS, default=None,
+                   help="how each flight's scans are walked: compiled (default: one compiled loop over flights), "
+                        "numpy (its numpy reference, the same bytes) or exact (every scan from its geometry, "
+                        "as --exact)")
+
+
 def _add_flights_format(p):
     p.add_argument("--flights-format", choices=FLIGHTS_FORMATS, default="csv",
                    help="per-flight results: flights.csv (default); a flights.parquet/ dataset written by the "
@@ -229,6 +236,7 @@ def build_parser():
     p.add_argument("--out", default=None, help="output folder (default: out/SCENARIO_NAME)")
     p.add_argument("--brief", action="store_true", help="also make the briefing products (maps, charts, brief.pdf)")
     _add_flights_format(p)
+    _add_walk(p)
     p.set_defaults(func=_cmd_run)
 
     p = sub.add_parser("brief", help="run, then write maps, charts, KML and a one-page brief.pdf",
@@ -245,6 +253,7 @@ def build_parser():
     p.add_argument("--evade", type=float, default=None, metavar="KM",
                    help="also show the least-detectable route within KM of extra distance (airpicture evade)")
     _add_flights_format(p)
+    _add_walk(p)
     p.set_defaults(func=_cmd_run, brief=True, default_root="brief")
 
     p = sub.add_parser("coverage", help="write the air picture at an altitude as GeoJSON geofences",
@@ -587,6 +596,9 @@ def _check_out(out):
 
 
 def _cmd_run(args):
+    if args.walk is not None and args.exact and args.walk != "exact":
+        raise ScenarioError("--walk", None, f"--exact walks every scan exactly: --walk {args.walk} contradicts it")
+    args.exact = args.exact or args.walk == "exact"
     scenario = load(args.scenario, args.overrides)
     root = getattr(args, "default_root", "out")
     out = Path(args.out) if args.out else Path(root) / scenario.info.name
@@ -609,7 +621,8 @@ def _cmd_run(args):
                                                seed=args.seed, chunk_campaigns=args.chunk,
                                                progress=_RunWatch(campaigns * flights, csv_bytes, update),
                                                engine=engine, brief=args.brief, exact=args.exact,
-                                               sweep_progress=sweep_update, flights_format=args.flights_format,
+                                               walk=args.walk, sweep_progress=sweep_update,
+                                               flights_format=args.flights_format,
                                                cache=_cache(args), evade_km=getattr(args, "evade", None))
     finally:
         close_bar()

@@ -5,7 +5,7 @@ Import these functions from :mod:`sim.api`, the one documented front door
 
 >>> from sim.pipeline import load, simulate
 >>> sc = load("iraq_2012_transponder_off", ["detection.terrain=false"])
->>> sim, result = simulate(sc, campaigns=2, flights=3)
+>>> simulation, result = simulate(sc, campaigns=2, flights=3)
 >>> len(result.detected)
 6
 """
@@ -45,7 +45,7 @@ def terrain_for(scenario):
 
 
 def simulate(scenario, campaigns=None, flights=None, seed=None, chunk_campaigns=None, progress=None,
-             engine=None, terrain=None, masking_cache=None, with_fences=True, exact=False, cache=None):
+             engine=None, terrain=None, masking_cache=None, with_fences=True, exact=False, cache=None, walk=None):
     """Prepare and run a scenario; returns ``(Simulation, RunResult)`` with the per-flight arrays.
 
     ``engine`` runs the chunks (None: in this process; ``"local"``: a local
@@ -55,10 +55,11 @@ def simulate(scenario, campaigns=None, flights=None, seed=None, chunk_campaigns=
     evaluates every scan from its geometry instead of the detection tables
     (the reference of the fast path; same draws). ``cache`` (a
     :class:`sim.prepcache.PrepCache` kept across calls; ``masking_cache`` is its
-    older name) reuses every prepared part whose inputs are unchanged.
+    older name) reuses every prepared part whose inputs are unchanged. ``walk``: how each flight's scans are
+    walked (:data:`sim.montecarlo.WALKS`; compiled and numpy give the same results).
     """
     sim = prepare(scenario, terrain, masking_cache if cache is None else cache, with_fences=with_fences,
-                  exact=exact)
+                  exact=exact, walk=walk)
     result = run(sim, campaigns=campaigns, flights=flights, seed=seed, chunk_campaigns=chunk_campaigns,
                  progress=progress, engine=engine)
     return sim, result
@@ -88,7 +89,7 @@ FLIGHTS_FORMATS = ("csv", "parquet", "none")
 
 def simulate_to(out_dir, scenario, campaigns=None, flights=None, seed=None, chunk_campaigns=None, progress=None,
                 engine=None, brief=False, exact=False, sweep_progress=None, flights_format="csv", cache=None,
-                evade_km=None):
+                evade_km=None, walk=None):
     """Prepare, run and write a scenario's outputs; returns ``(sim, result, summary)``.
 
     ``flights.csv`` is written chunk by chunk as the run goes (rows
@@ -103,13 +104,15 @@ def simulate_to(out_dir, scenario, campaigns=None, flights=None, seed=None, chun
     distance (:func:`sim.analysis.evade.evade`, re-scored like the altitude curve).
     ``sweep_progress(1)`` (with ``brief``) is called after each step of the brief: each level of the altitude
     curve, each run of the tornadoes, each group of files drawn (:func:`brief_steps` of them).
+    ``walk``: how each flight's scans are walked (:data:`sim.montecarlo.WALKS`; the outputs of compiled
+    and numpy are byte-identical).
     Everything is staged: a failed run leaves no partial outputs.
     """
     if flights_format not in FLIGHTS_FORMATS:
         raise ValueError(f"flights_format must be one of {', '.join(FLIGHTS_FORMATS)}")
     cache = cache if cache is not None else PrepCache()      # shared with the brief's altitude curve and tornadoes
     with make_engine(engine) as eng:     # a cluster, when given, prepares the tables too
-        sim = prepare(scenario, cache=cache, exact=exact, engine=None if engine is None else eng)
+        sim = prepare(scenario, cache=cache, exact=exact, engine=None if engine is None else eng, walk=walk)
         with staged_output(Path(out_dir)) as stage:
             kw = dict(keep_flights=False, sample=brief)     # the brief draws the run's fixed sample of flights
             if flights_format == "parquet":

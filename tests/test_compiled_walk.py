@@ -1,0 +1,168 @@
+"""The compiled walk (:mod:`sim.walk`) against its reference, the numpy walk: the same bytes.
+
+Both read the same addressed draws, detection-table and fence samples, so every output of a run
+(flights.csv, summary.json, the Parquet dataset) must be byte-identical, whatever the chunking and the
+engine; the numpy walk's agreement with the exact path is tests/test_fast_path.py's (which runs the
+default, compiled walk against it).
+"""
+import dataclasses
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from conftest import SCENARIOS
+from sim.montecarlo import WALKS, prepare, run
+from sim.pipeline import load, simulate_to
+from sim.prepcache import PrepCache
+from sim.streams import stream_keys, uniforms_at
+
+SHIPPED = sorted(p.stem for p in SCENARIOS.glob("*.toml"))
+ROOT = Path(__file__).resolve().parents[1]
+_CACHE = PrepCache()     # the prepared parts, shared by this module's tests
+
+
+def _outputs(tmp_path, name, scenario, walk, chunk=None, engine=None, flights_format="csv", campaigns=None):
+    out = tmp_path / name
+    simulate_to(out, scenario, campaigns=campaigns, chunk_campaigns=chunk, engine=engine, walk=walk,
+                flights_format=flights_format, cache=_CACHE)
+    files = {"summary.json": (out / "summary.json").read_bytes()}
+    if flights_format == "csv":
+        files["flights.csv"] = (out / "flights.csv").read_bytes()
+    return files
+
+
+def test_uniforms_are_those_of_the_streams():
+    # the compiled SplitMix64 against sim.streams, negative counters (replayed scans before departure) too
+    import numba
+    from sim.walk import uniform_at
+
+    @numba.njit
+    def draws(key, ks):
+        out = np.empty(ks.shape[0])
+        for i in range(ks.shape[0]):
+            out[i] = uniform_at(key, ks[i])
+        return out
+
+    for key in stream_keys(2012, np.arange(5), 3, [7, 1007, 5007, 8, 11]):
+        ks = np.arange(-20, 3000, dtype=np.int64)
+        assert np.array_equal(draws(np.uint64(key), ks), uniforms_at(key, ks))
+
+
+@pytest.mark.parametrize("name", SHIPPED)
+def test_compiled_walk_gives_the_numpy_walks_bytes(tmp_path, name):
+    # every shipped scenario at 2,000 flights: flights.csv and summary.json byte for byte, at the default
+    # chunking and two others (a chunk of one campaign, and an odd size)
+    sc = load(SCENARIOS / f"{name}.toml")
+    campaigns = max(2, 2_000 // sc.run.flights)
+    ref = _outputs(tmp_path, "numpy", sc, "numpy", campaigns=campaigns)
+    assert ref["flights.csv"].count(b"\n") == campaigns * sc.run.flights + 1
+    for chunk in (None, 1, 7):
+        got = _outputs(tmp_path, f"compiled-{chunk}", sc, "compiled", chunk=chunk, campaigns=campaigns)
+        assert got == ref, (name, chunk)
+
+
+def test_compiled_walk_tracks_flights_at_all():
+    # not vacuous: the baseline's fixed radars track most flights on the compiled walk, and the per-flight
+    # arrays (track times, in-airspace figure) equal the numpy walk's
+    sc = load(SCENARIOS / "iraq_2012_baseline.toml")
+    sim = prepare(sc, cache=_CACHE)
+    assert sim.walk == "compiled" and WALKS == ("compiled", "numpy", "exact")
+    a = run(sim, campaigns=60)
+    b = run(dataclasses.replace(sim, walk="numpy"), campaigns=60)
+    assert a.detected.mean() > 0.3 and a.detected_in_airspace.any() and not a.tracked_by.all()
+    for k in ("tracked_by", "track_time_s", "first_detection_s", "detected_in_airspace", "outcome"):
+        assert np.array_equal(getattr(a, k), getattr(b, k), equal_nan=True), k
+
+
+def test_every_engine_uses_the_compiled_walk_byte_identically(tmp_path):
+    # worker processes and a local Dask cluster give the in-process numpy walk's bytes, CSV and Parquet
+    pytest.importorskip("distributed")
+    pytest.importorskip("pyarrow")
+    from sim.engine import DaskCluster, LocalProcesses
+    sc = load(SCENARIOS / "iraq_2012_baseline.toml")
+    ref = _outputs(tmp_path, "ref", sc, "numpy", campaigns=300)
+    with LocalProcesses(2) as eng:
+        assert _outputs(tmp_path, "procs", sc, "compiled", chunk=40, engine=eng, campaigns=300) == ref
+    with DaskCluster("local", n_workers=2) as eng:
+        assert _outputs(tmp_path, "dask", sc, "compiled", chunk=40, engine=eng, campaigns=300) == ref
+        pq = tmp_path / "dask-parquet"
+        simulate_to(pq, sc, campaigns=300, chunk_campaigns=40, engine=eng, flights_format="parquet", cache=_CACHE)
+    pq_ref = tmp_path / "ref-parquet"
+    simulate_to(pq_ref, sc, campaigns=300, chunk_campaigns=40, walk="numpy", flights_format="parquet", cache=_CACHE)
+    files = sorted(p.relative_to(pq_ref) for p in pq_ref.rglob("*") if p.is_file())
+    assert files and files == sorted(p.relative_to(pq) for p in pq.rglob("*") if p.is_file())
+    for f in files:
+        assert (pq / f).read_bytes() == (pq_ref / f).read_bytes(), f
+
+
+_CHILD = """
+import sys
+from sim.pipeline import simulate_to
+from sim.scenario import parse_scenario
+doc = {"scenario": {"name": "small", "title": "two radars, smooth Earth"},
+       "run": {"campaigns": 200, "flights": 10, "seed": 5},
+       "route": [{"name": "r", "waypoints": ["OIII", {"lat": 34.0, "lon": 45.0}, "OSDI"],
+                  "cross_track_sigma_km": 20.0}],
+       "radar": [{"name": n, "lat": lat, "lon": lon, "antenna_height_m": 15.0, "kind": "primary",
+                  "range_km": 120.0, "scan_period_s": 6.0, "availability": 0.9, "pd": 0.6}
+                 for n, lat, lon in (("A", 34.6, 45.3), ("C", 34.3, 41.0))],
+       "detection": {"track_m": 2, "track_n": 3, "terrain": False}}
+simulate_to(sys.argv[1], parse_scenario(doc))
+"""
+
+
+def test_cold_and_warm_compiler_cache_give_the_same_bytes(tmp_path):
+    # a fresh compiler cache (compiled in the process) and the same cache warm (loaded from disk): the same
+    # flights.csv, and the cache holds the compiled walk afterwards
+    env = dict(os.environ, NUMBA_CACHE_DIR=str(tmp_path / "numba"))
+    outs = []
+    for run_name in ("cold", "warm"):
+        out = tmp_path / run_name
+        subprocess.run([sys.executable, "-c", _CHILD, str(out)], cwd=ROOT, env=env, check=True,
+                       capture_output=True)
+        outs.append((out / "flights.csv").read_bytes())
+        if run_name == "cold":
+            assert any(p.suffix == ".nbc" for p in (tmp_path / "numba").rglob("*"))
+    assert outs[0] == outs[1] and outs[0].count(b"\n") == 2001
+
+
+def _plus_one(x):
+    return x + 1
+
+
+def test_cache_folder_falls_back_when_none_can_be_written(monkeypatch):
+    # numba refuses cache=True when no locator can write its folder (a read-only install and home): the
+    # walk then caches in a folder of the temporary directory instead of failing
+    import numba
+    import sim.walk as walk
+    calls = []
+    real = numba.njit
+
+    def refusing(*args, **kw):
+        calls.append(numba.config.CACHE_DIR)
+        if kw.get("cache") and numba.config.CACHE_DIR != walk._cache_fallback():
+            raise RuntimeError("cannot cache function: no locator available")
+        return real(*args, **kw)
+
+    monkeypatch.setattr(numba, "njit", refusing)
+    monkeypatch.setattr(numba.config, "CACHE_DIR", "")
+    fn = walk._jit()(_plus_one)
+    assert fn(1) == 2
+    assert numba.config.CACHE_DIR == walk._cache_fallback() and len(calls) == 2
+
+
+def test_cli_walk_option(tmp_path):
+    # airpicture run --walk numpy and --walk compiled write the same files; --walk exact is --exact
+    from sim.cli import main
+    outs = {}
+    for walk in ("numpy", "compiled"):
+        assert main(["run", "iraq_2012_baseline", "--campaigns", "20", "-q", "--no-cache", "--walk", walk,
+                     "--out", str(tmp_path / walk)]) == 0
+        outs[walk] = [(tmp_path / walk / f).read_bytes() for f in ("flights.csv", "summary.json")]
+    assert outs["numpy"] == outs["compiled"]
+    assert main(["run", "iraq_2012_baseline", "--campaigns", "2", "-q", "--no-cache", "--walk", "numpy", "--exact",
+                 "--out", str(tmp_path / "x")]) == 2
