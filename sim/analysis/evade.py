@@ -173,7 +173,7 @@ MOVES_16 = ((0, 1), (1, 0), (0, -1), (-1, 0), (1, 1), (1, -1), (-1, 1), (-1, -1)
 MU_MIN_PER_M = 1e-12
 #: The largest price of length tried [1/m] before a budget is declared infeasible on the grid.
 MU_MAX_PER_M = 1e3
-#: Bisection stops when the duality gap is below this (cost units: about this change in P(detect)) ...
+#: The search for a budget's price stops when the duality gap is below this (cost units: about this change in P(detect)) ...
 GAP_ABS = 1e-4
 #: ... or below this fraction of the cost ...
 GAP_REL = 1e-3
@@ -895,8 +895,18 @@ class LagrangianSearch:
             lower, (mu_best, run) = self._bounds(budget_m)
             if run[1] - lower <= GAP_ABS + GAP_REL * run[1] or hi / lo < 1.0 + 1e-9:
                 break
-            mid = math.sqrt(lo * hi)
-            if self.at(mid)[2] <= budget_m:
+            # the price at which the two bracketing paths tie (Eisner and Severance 1976): a path cheaper
+            # there is a new vertex of the lower hull of (length, cost) between them; none proves the
+            # bracket an edge of the hull, whose dual bound is then the best any price gives
+            (_, c_lo, l_lo), (_, c_hi, l_hi) = self._runs[lo], self._runs[hi]
+            mid = (c_hi - c_lo) / (l_lo - l_hi) if l_lo > l_hi else math.sqrt(lo * hi)
+            if not lo < mid < hi:
+                mid = math.sqrt(lo * hi)
+            tie = c_lo + mid * l_lo
+            found = self.at(mid)
+            if found[1] + mid * found[2] >= tie - 1e-12 * max(abs(tie), 1.0):
+                break
+            if found[2] <= budget_m:
                 hi = mid
             else:
                 lo = mid
