@@ -25,7 +25,7 @@ from sim.flights import OFFSET_STEP_M, nearest_row, offset_rows, positions_at, t
 from sim.platforms import Orbit
 
 __all__ = ["RouteFences", "route_fences", "flight_fence_figures", "inside_airspace_at", "stretches", "last_true",
-           "next_false",
+           "next_false", "bridge_gaps",
            "nominal_route_fences", "coverage_over_loop", "FENCE_STEP_S", "LOOP_STEP_M"]
 
 #: Time step of the fence tables [s] (about 2 km at cruise speed).
@@ -49,6 +49,25 @@ class RouteFences:
     def row(self, cross_track_m):
         """Index of the nearest tabulated offset."""
         return nearest_row(self.offsets_m, cross_track_m)
+
+    def row_minutes(self):
+        """``(in_airspace, covered_any, covered_primary)``: minutes of each table row inside the airspace and
+        in coverage (:func:`geo.coverage.minutes_inside`), computed once per table (kept on it)."""
+        got = self.__dict__.get("_row_minutes")
+        if got is None:
+            got = tuple(minutes_inside(m, self.t_s) for m in (self.in_airspace, self.covered_any, self.covered_primary))
+            self.__dict__["_row_minutes"] = got       # derived from the frozen fields: never stale
+        return got
+
+    def bridged(self, max_gap):
+        """``(inside, next_outside)``: the airspace rows with every exit of at most ``max_gap`` samples
+        bridged (:func:`sim.response.bridge_gaps`), and the first sample outside at or after each
+        (:func:`next_false`); computed once per table and gap (kept on it)."""
+        kept = self.__dict__.setdefault("_bridged", {})
+        if max_gap not in kept:
+            inside = bridge_gaps(self.in_airspace, max_gap)
+            kept[max_gap] = (inside, next_false(inside))
+        return kept[max_gap]
 
     def entry_s(self, rows):
         """Earliest time [s] at which a flight on each row reads as inside the airspace (nearest
@@ -121,10 +140,9 @@ def flight_fence_figures(fences, route_index, cross_track_m, transponder_on):
         if not sel.any():
             continue
         rows = fz.row(cross_track_m[sel])
-        in_airspace[sel] = minutes_inside(fz.in_airspace, fz.t_s)[rows]
-        cov_any = minutes_inside(fz.covered_any, fz.t_s)[rows]
-        cov_prim = minutes_inside(fz.covered_primary, fz.t_s)[rows]
-        in_cov[sel] = np.where(transponder_on[sel], cov_any, cov_prim)
+        airspace_min, any_min, primary_min = fz.row_minutes()
+        in_airspace[sel] = airspace_min[rows]
+        in_cov[sel] = np.where(transponder_on[sel], any_min[rows], primary_min[rows])
     return in_airspace, in_cov
 
 
@@ -156,6 +174,17 @@ def next_false(mask):
     n = mask.shape[-1]
     first = np.where(mask, n, np.arange(n))
     return np.flip(np.minimum.accumulate(np.flip(first, axis=-1), axis=-1), axis=-1)
+
+
+def bridge_gaps(mask, max_gap):
+    """``mask`` with every run of False of at most ``max_gap`` samples between two Trues set True (last axis).
+
+    >>> bridge_gaps(np.array([True, False, False, True, False]), 2).tolist()
+    [True, True, True, True, False]
+    """
+    n = mask.shape[-1]
+    prev, nxt = last_true(mask), next_false(~mask)      # the first True at or after each sample
+    return mask | ((prev >= 0) & (nxt < n) & (nxt - prev - 1 <= max_gap))
 
 
 def stretches(mask, t_s):

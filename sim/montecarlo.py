@@ -29,7 +29,7 @@ from sim.results import RunTotals, flight_csv_text, flight_header
 from sim.sample import FlightSample
 from sim.scenario import Scenario
 from sim.outages import up_states
-from sim.streams import CAMPAIGN, RADAR_STREAM_BASE, STREAMS, stream_keys, uniforms_at
+from sim.streams import CAMPAIGN, RADAR_STREAM_BASE, STREAMS, flight_keys, keys_of_streams, uniforms_at
 from sim.tables import ORBIT_SAMPLE_M, WINDOW_MARGIN_M, detection_table, orbit_reach
 
 __all__ = ["Simulation", "RunResult", "ChunkDraws", "prepare", "scan_window", "simulate_chunk", "run",
@@ -270,10 +270,16 @@ class ChunkDraws:
         campaign = np.repeat(np.arange(first, first + n_campaigns, dtype=np.uint64), flights)
         flight = np.tile(np.arange(flights, dtype=np.uint64), n_campaigns)
 
+        own = flight_keys(seed, campaign, flight)     # what every stream of a flight shares, hashed once
+        per_campaign_keys = []
+
         def u(name, radar=None, per_campaign=False):
             """A uniform per flight, or per campaign (repeated for its flights)."""
             stream = STREAMS[name] + (0 if radar is None else RADAR_STREAM_BASE * (1 + radar))
-            return uniforms_at(stream_keys(seed, campaign, CAMPAIGN if per_campaign else flight, stream), 0)
+            if per_campaign and not per_campaign_keys:
+                per_campaign_keys.append(np.repeat(flight_keys(
+                    seed, np.arange(first, first + n_campaigns, dtype=np.uint64), CAMPAIGN), flights))
+            return uniforms_at(keys_of_streams(per_campaign_keys[0] if per_campaign else own, stream), 0)
 
         cfg, aircraft = sim.scenario.run, sim.scenario.aircraft
         u_route = u("route", per_campaign=cfg.route_choice == "per_campaign")
@@ -303,8 +309,7 @@ class ChunkDraws:
         # the radars up for each flight that can see it (a secondary radar needs the transponder)
         needs = np.array([r.kind.needs_transponder for r in sim.radars], dtype=bool)
         self.sees = self.up & (self.batch.transponder_on[:, None] | ~needs[None, :])
-        self.scan_keys = [stream_keys(seed, campaign, flight, STREAMS["scan"] + RADAR_STREAM_BASE * (1 + j))
-                          for j in range(R)]
+        self.scan_keys = [keys_of_streams(own, STREAMS["scan"] + RADAR_STREAM_BASE * (1 + j)) for j in range(R)]
 
 
 #: Largest flights x scans block walked at once (bounds the walk's memory: about 14 gathered floats each).

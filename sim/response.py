@@ -41,7 +41,7 @@ Per flight, vectorized over flights (the scenario's ``[response]`` and ``[[inter
 import numpy as np
 
 from geo.earth import EARTH_RADIUS_M, unit_vectors
-from sim.fences import FENCE_STEP_S, last_true, next_false
+from sim.fences import FENCE_STEP_S, bridge_gaps, last_true
 from sim.flights import positions_at, to_lat_lon
 
 __all__ = ["flight_response", "air_picture", "time_to_land_s", "first_reachable", "bridge_gaps", "coasted",
@@ -74,17 +74,6 @@ def _ground_m(a, b):
     """Great-circle distance [m] between unit vectors (broadcast)."""
     d = np.linalg.norm(a - b, axis=-1)
     return 2.0 * EARTH_RADIUS_M * np.arcsin(np.minimum(d / 2.0, 1.0))
-
-
-def bridge_gaps(mask, max_gap):
-    """``mask`` with every run of False of at most ``max_gap`` samples between two Trues set True (last axis).
-
-    >>> bridge_gaps(np.array([True, False, False, True, False]), 2).tolist()
-    [True, True, True, True, False]
-    """
-    n = mask.shape[-1]
-    prev, nxt = last_true(mask), next_false(~mask)      # the first True at or after each sample
-    return mask | ((prev >= 0) & (nxt < n) & (nxt - prev - 1 <= max_gap))
 
 
 def coasted(mask, coast):
@@ -125,11 +114,11 @@ def air_picture(sim, batch, t_in_s, sees):
         if not sel.size:
             continue
         n_t = fz.in_airspace.shape[1]
-        inside = bridge_gaps(fz.in_airspace, gap)              # (n_offsets, T)
+        inside, outside = fz.bridged(gap)                      # (n_offsets, T), once per table and gap
         inside_tables[i] = inside
         rows = fz.row(batch.cross_track_m[sel])
         k_in = np.clip(np.rint(t_in_s[sel] / FENCE_STEP_S).astype(np.int64), 0, n_t - 1)
-        k_out = next_false(inside)[rows, k_in]                # first sample outside the bridged stretch
+        k_out = outside[rows, k_in]                            # first sample outside the bridged stretch
         t_exit[sel] = np.minimum((k_out - 0.5) * FENCE_STEP_S, fz.t_s[-1])
         last_cov = _last_seen(fz, rows, sees[sel], np.maximum(k_out - 1, 0)[:, None])[:, 0]
         last = np.where(last_cov >= 0, np.minimum(last_cov + coast, k_out - 1), -1)

@@ -38,7 +38,8 @@ generators", OOPSLA 2014, 453-472 (SplitMix64).
 """
 import numpy as np
 
-__all__ = ["uniforms", "stream_keys", "uniforms_at", "STREAMS", "CAMPAIGN", "RADAR_STREAM_BASE"]
+__all__ = ["uniforms", "stream_keys", "flight_keys", "keys_of_streams", "uniforms_at", "STREAMS", "CAMPAIGN",
+           "RADAR_STREAM_BASE"]
 
 _GOLDEN = np.uint64(0x9E3779B97F4A7C15)
 _M1 = np.uint64(0xBF58476D1CE4E5B9)
@@ -68,11 +69,23 @@ def _mix(z):
 
 def stream_keys(seed, campaign, flight, stream):
     """The 64-bit key of each ``(seed, campaign, flight, stream)`` (broadcast), as uint64."""
+    return keys_of_streams(flight_keys(seed, campaign, flight), stream)
+
+
+def flight_keys(seed, campaign, flight):
+    """What every stream of a ``(seed, campaign, flight)`` shares of its key (broadcast, uint64): a chunk
+    hashes its flights once and each stream from there (:func:`keys_of_streams`), the same bits as
+    :func:`stream_keys`."""
     with np.errstate(over="ignore"):
         k = _mix(np.asarray(seed, dtype=np.uint64) * _GOLDEN + _GOLDEN)
         k = _mix(k + np.asarray(campaign, dtype=np.uint64) * _K_CAMPAIGN)
-        k = _mix(k + np.asarray(flight, dtype=np.uint64) * _K_FLIGHT)
-        return _mix(k + np.asarray(stream, dtype=np.uint64) * _K_STREAM)
+        return _mix(k + np.asarray(flight, dtype=np.uint64) * _K_FLIGHT)
+
+
+def keys_of_streams(flight_key, stream):
+    """The keys of streams ``stream`` from :func:`flight_keys` (broadcast): ``stream_keys`` in two steps."""
+    with np.errstate(over="ignore"):
+        return _mix(np.asarray(flight_key, dtype=np.uint64) + np.asarray(stream, dtype=np.uint64) * _K_STREAM)
 
 
 def uniforms_at(keys, counter):
