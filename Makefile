@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: install demo brief test bench readme-bench readme-map readme-results architecture clean
+.PHONY: install demo brief test docs bench readme-bench readme-map readme-results architecture clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -13,6 +13,12 @@ $(STAMP): pyproject.toml
 	touch $(STAMP)
 
 install: $(STAMP)
+
+DOCS_STAMP := $(VENV)/.installed-docs
+
+$(DOCS_STAMP): $(STAMP) pyproject.toml
+	$(BIN)/python -m pip install --quiet -e ".[docs]"
+	touch $(DOCS_STAMP)
 
 ## Run the default scenario: headline on stdout, files in out/iraq-2012-baseline/
 demo: $(STAMP)
@@ -25,6 +31,12 @@ brief: $(STAMP)
 ## The test suite on 2 workers (under 3 minutes on 2 cores); CI (.ci/run) also runs the tests marked slow
 test: $(STAMP)
 	$(BIN)/python -m pytest -n 2 -m "not slow"
+
+## The documentation site into build/docs/ (open build/docs/index.html), offline, warnings as errors; every
+## example of docs/examples/ runs afresh (a failing one fails the build)
+docs: $(DOCS_STAMP)
+	rm -rf build/docs build/docs-doctrees docs/gallery docs/_generated
+	$(BIN)/python -m sphinx -b html -E -W --keep-going -d build/docs-doctrees docs build/docs
 
 ## Benchmarks (separate from the tests): print what they measure
 bench: $(STAMP)
