@@ -218,11 +218,19 @@ def _add_flights_format(p):
                         "reachable from the workers); or none")
 
 
+#: Where the documentation is, under the top-level --help.
+DOCS_NOTE = """
+documentation: docs/ in the source (getting started, what-ifs, batch runs, briefing
+products, the response, route search and placement, the scenario format, examples,
+the Python API); `make docs` builds it into build/docs/index.html.
+"""
+
+
 def build_parser():
     parser = _Parser(prog="airpicture", description=(
         "How many Il-76 flights Iran -> Syria would a country's radars detect (Iraq's by default)? "
         "Monte Carlo over routes, radars and chance; outputs for planners."),
-        epilog=EPILOG, formatter_class=_RAW)
+        epilog=EPILOG + DOCS_NOTE, formatter_class=_RAW)
     parser.add_argument("--version", action="version", version=f"airpicture {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
     sub.required = True
