@@ -26,12 +26,14 @@ from pathlib import Path
 
 from sim.analysis import sensitivity
 from sim.analysis.evade import evade as _evade
+from sim.analysis.infer import infer as _infer
 from sim.analysis.place import place as _place
 from sim.catalog import shipped_scenarios
 from sim.cells import cell_text
 from sim.pipeline import (altitude_sweep, compare, load, override_text, simulate, simulate_to, sweep, terrain_for,
                           with_overrides, write_run)
 from sim.products.evade import write_evade as _write_evade
+from sim.products.infer import write_infer_files as _write_infer_files
 from sim.products.place import write_place_files as _write_place_files
 from sim.products.export import staged_output
 from sim.results import (flight_csv_text, flight_dtypes, flight_header, format_p_ci, headline, shown_title,
@@ -40,7 +42,7 @@ from sim.scenario import Scenario
 
 __all__ = ["run", "Run", "read_flights", "load", "simulate", "simulate_to", "write_run", "sweep", "compare",
            "sensitivity", "altitude_sweep", "with_overrides", "override_text", "terrain_for", "shipped_scenarios",
-           "evade", "write_evade", "place", "write_place"]
+           "evade", "write_evade", "place", "write_place", "infer", "write_infer"]
 
 
 def _read_csv(source):
@@ -201,3 +203,34 @@ def write_place(out_dir, result):
     the adaptive flyer, rounds.csv, placed-fixed.toml, flyer.toml). Returns the rows of steps.csv."""
     with staged_output(Path(out_dir)) as stage:
         return _write_place_files(stage, result)
+
+
+def infer(scenario, overrides=None, **options):
+    """Unwilling or unable: the posterior of the state's will per period of a scenario's ``[[record]]`` and
+    of its declared ``[uncertainty]`` capability inputs (a file, a shipped scenario's name or a
+    :class:`~sim.scenario.Scenario`).
+
+    ``overrides`` maps ``--set`` keys to values; ``options`` are those of :func:`sim.analysis.infer.infer`
+    (``samples``: capability points, a power of two; ``campaigns``, ``flights``: simulated per point;
+    ``seed``; ``draws``; ``cache``). Returns an :class:`~sim.analysis.infer.InferResult`: ``headline``
+    (the answer per period in words), ``summary`` (infer.json: per period will's mean, 90% interval,
+    P(will < 0.5), the capability if willing, the predictive check, the change of will), ``draws`` (posterior
+    draws). The method: docs/infer.md. The command line is ``airpicture infer``.
+
+    >>> r = infer("iraq_2012_record", samples=16)                                  # doctest: +SKIP
+    >>> [p["verdict"] for p in r.summary["periods"]]                                # doctest: +SKIP
+    """
+    texts = [override_text(k, v) for k, v in (overrides or {}).items()]
+    if isinstance(scenario, Scenario):
+        sc = with_overrides(scenario, texts) if texts else scenario
+    else:
+        sc = load(Path(scenario), texts)
+    return _infer(sc, **options)
+
+
+def write_infer(out_dir, result):
+    """Write an :func:`infer` result's files into ``out_dir`` (replaced as a whole, as ``airpicture infer
+    --out`` does): infer.png, prior_posterior.png, posterior.nc (ArviZ InferenceData), infer.json, README.txt.
+    Returns infer.json as a dict."""
+    with staged_output(Path(out_dir)) as stage:
+        return _write_infer_files(stage, result)

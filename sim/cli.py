@@ -439,6 +439,28 @@ def build_parser():
     p.add_argument("--out", default=None, help="output folder (default: out/SCENARIO_NAME-place)")
     p.set_defaults(func=_cmd_place)
 
+    p = sub.add_parser("infer", help="unwilling or unable: will and capability inferred from the scenario's record",
+                       description="Confront the simulator with the scenario's public record ([[record]]): the "
+                                   "posterior of the state's will (per period) and of every declared [uncertainty] "
+                                   "input (a uniform prior on its range; response.will's range is will's prior), "
+                                   "from a scrambled Sobol sample of the capability inputs, each a what-if run at "
+                                   "will 1, with will analytic and the number of flights summed over its range. "
+                                   "Prints, per period, which of 'unable' and 'unwilling' the record supports and "
+                                   "how strongly; writes infer.png, prior_posterior.png, posterior.nc (ArviZ), "
+                                   "infer.json and README.txt into --out. Method: docs/infer.md.",
+                       epilog="examples:\n" + _INFER_EXAMPLES + "\n" + _NOTE, formatter_class=_RAW)
+    _add_common(p)
+    p.add_argument("--samples", type=_positive_int, default=None, metavar="N",
+                   help="capability points, a power of two (default 128; one without capability inputs)")
+    p.add_argument("--campaigns", type=_campaigns,
+                   help="campaigns simulated per point (default: about 2,000 flights)")
+    p.add_argument("--flights", type=_flights, help="flights per campaign (default: scenario's)")
+    p.add_argument("--seed", type=_seed, help="random seed (default: scenario's run.seed)")
+    p.add_argument("--draws", type=_int_up_to(1_000_000, "--draws"), default=None, metavar="N",
+                   help="posterior draws kept (default 4,000)")
+    p.add_argument("--out", default=None, help="output folder (default: out/SCENARIO_NAME-infer)")
+    p.set_defaults(func=_cmd_infer)
+
     p = sub.add_parser("scenarios", help="list the shipped scenarios; copy one out to edit",
                        description="List the scenarios shipped with airpicture (name and title); every "
                                    "command takes a name where it takes a file. --copy writes one out to "
@@ -1359,6 +1381,65 @@ def _cmd_place(args):
                  if "adaptive_s" in t else "")
               + f", Monte Carlo {t['rescore_s']:.1f} s; total {t['total_s']:.1f} s")
         print(f"outputs: {out}/ (steps.csv, objective.png, map.png, placed.toml: airpicture run {out}/placed.toml)")
+    return 0
+
+
+_INFER_EXAMPLES = """\
+  airpicture infer iraq_2012_record
+  airpicture infer iraq_2012_record --samples 256 --out out/record
+  airpicture infer iraq_2012_record --set response.order_to_land.compliance=1"""
+
+
+def _cmd_infer(args):
+    from sim.analysis.infer import DEFAULT_SAMPLES, infer      # scipy.stats and ArviZ load only when asked
+    from sim.products.infer import write_infer_files
+
+    scenario = load(args.scenario, args.overrides)
+    out = Path(args.out) if args.out else Path("out") / f"{scenario.info.name}-infer"
+    _check_out(out)
+    _check_memory(args, [scenario])
+    update, close_bar = _progress(args.samples or DEFAULT_SAMPLES, args.quiet, unit="point",
+                                  desc="capability points")
+    try:
+        result = infer(scenario, samples=args.samples, campaigns=args.campaigns, flights=args.flights,
+                       seed=args.seed, draws=args.draws, cache=_cache(args), progress=update)
+    finally:
+        close_bar()
+    with staged_output(out) as stage:
+        write_infer_files(stage, result)
+    if not args.quiet:
+        s = result.summary
+        print(f"{scenario.info.title}: unwilling or unable? The public record against the simulator")
+        what_if = _what_if(scenario.overrides)
+        if what_if:
+            print(f"  what-if: {what_if}")
+        lo, hi = result.will_range
+        print(f"  unknowns: will, one per period (prior uniform {lo:g}-{hi:g})"
+              + "".join(f"; {c.key} (prior uniform {c.low:g}-{c.high:g})" for c in result.capability)
+              + f"; {s['samples']} capability points x {s['flights_per_sample']:,} flights, seed {s['seed']}")
+        for p in s["periods"]:
+            print(f"  {p['verdict_text']}")
+        c = s["capability"]
+        print("  capability if willing (shared by the periods): " + ", ".join(
+            f"{label} {c[k]['mean']:.3f} [{c[k]['ci90'][0]:.3f}-{c[k]['ci90'][1]:.3f}]" for label, k in (
+                ("P(detect)", "p_detect"), ("P(held in time)", "p_held_in_time"),
+                ("P(could order to land)", "p_could_act_if_willing"), ("P(could stop)", "p_could_stop_if_willing"))))
+        for i in s["capability_inputs"]:
+            print(f"  {i['key']}: {i['mean']:.3g} [{i['ci90'][0]:.3g}-{i['ci90'][1]:.3g}] (prior {i['prior'][0]:g}-"
+                  f"{i['prior'][1]:g})")
+        for ch in s["will_changes"]:
+            print(f"  will from {ch['from']} to {ch['to']}: {ch['mean']:+.3f} [{ch['ci90'][0]:+.3f}-"
+                  f"{ch['ci90'][1]:+.3f}], P(increase) {ch['p_increase']:.3f}")
+        checks = "; ".join(f"{p['name']}: " + ", ".join(
+            f"{k.replace('_', ' ')} {v['observed']} (predicted {v['predicted_mean']:.1f} [{v['predicted_ci90'][0]}-"
+            f"{v['predicted_ci90'][1]}], p {v['p_value']:.2f})" for k, v in p["predictive_check"].items())
+            for p in s["periods"])
+        print(f"  posterior predictive check: {checks}")
+        d = s["diagnostics"]
+        print(f"  diagnostics: PSIS k-hat {d['psis_khat']:.2f}, importance ESS {d['importance_ess']:,.0f} of "
+              f"{d['particles']:,} particles; time: simulate {result.timings_s['simulate_s']:.1f} s, posterior "
+              f"{result.timings_s['posterior_s']:.1f} s")
+        print(f"outputs: {out}/ (infer.png, prior_posterior.png, posterior.nc, infer.json, README.txt)")
     return 0
 
 
