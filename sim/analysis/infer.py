@@ -52,7 +52,7 @@ from sim.response import OUTCOMES, STOPPED
 from sim.scenario import ScenarioError, override_key_value, override_text, with_overrides
 
 __all__ = ["infer", "InferResult", "Unknown", "CapabilityPoints", "unknowns", "simulate_capability",
-           "posterior_from_points", "count_likelihood", "flights_text", "kass_raftery_words", "arviz", "inference_data",
+           "posterior_from_points", "count_likelihood", "flights_text", "kass_raftery_words", "arviz",
            "WILL_KEY", "DEFAULT_SAMPLES", "DEFAULT_FLIGHTS_PER_SAMPLE", "DEFAULT_DRAWS", "BETA_POINTS", "WILL_GRID",
            "CREDIBLE", "STREAMS"]
 
@@ -635,7 +635,7 @@ def _summary(scenario, capability, will_range, points, particles, stats, post, p
                       "bayes_factor_unwilling": None if bf_w is None else (_r(bf_w, 4) if math.isfinite(bf_w) else None)}
         entry = {
             "name": period.name, "start": period.start.isoformat(), "end": period.end.isoformat(),
-            "days": period.days,
+            "days": period.days, "flights_text": flights_text(period),
             "observed": {o.kind: o.count for o in period.observations},
             "sources": {**{o.kind: o.source for o in period.observations}, "flights": period.flights.source},
             "assumed": sorted([o.kind for o in period.observations if o.assumed]
@@ -679,45 +679,3 @@ def _summary(scenario, capability, will_range, points, particles, stats, post, p
         "diagnostics": {"psis_khat": _r(float(np.asarray(khat)), 4),
                         "importance_ess": _r(1.0 / float(np.sum(w ** 2)), 1), "particles": int(len(w))},
     }
-
-
-def inference_data(result):
-    """The posterior as ArviZ InferenceData: posterior, prior, posterior predictive and observed counts,
-    one chain of draws (importance resampling: no chains to compare, so no R-hat), ``period`` a dimension."""
-    az = arviz()
-    names = [p.name for p in result.periods]
-    post, prior = result.draws, result.prior_draws
-    cap_names = {c.key: _var_name(c.key) for c in result.capability}
-
-    def one(d):
-        out = {"will": d["will"][None], "p_could_act_if_willing": d["could_act"][None],
-               "p_could_stop_if_willing": d["could_stop"][None], "p_detect": d["p_detect"][None],
-               "p_held_in_time": d["p_held_in_time"][None]}
-        for key, name in cap_names.items():
-            out[name] = np.asarray(d[key], dtype=float)[None]
-        return out
-
-    posterior = {**one(post), "flights": post["flights"][None],
-                 "p_did_stop": (post["will"] * post["could_stop"][:, None])[None]}
-    observed, predictive = {}, {}
-    for j, p in enumerate(result.periods):
-        lead = p.observed("ordered_to_land") or p.landed
-        observed[f"{lead.kind}_{j}"] = np.array([lead.count])
-        predictive[f"{lead.kind}_{j}"] = result.predictive["lead"][None, :, j]
-        if p.observed("ordered_to_land") is not None and p.landed is not None:
-            observed[f"{p.landed.kind}_{j}"] = np.array([p.landed.count])
-            predictive[f"{p.landed.kind}_{j}"] = result.predictive["landed"][None, :, j]
-    dims = {"will": ["period"], "flights": ["period"], "p_did_stop": ["period"]}
-    attrs = {"created_at": "not recorded (byte-reproducible)", "scenario": result.scenario.info.name,
-             "seed": result.seed, "method": "importance sampling of a scrambled Sobol prior sample of the "
-                                            "capability inputs; will analytic on a grid (docs/infer.md)",
-             "note": "Illustrative, built on open sources and stated assumptions (scenarios/README.md)"}
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        return az.from_dict(posterior=posterior, prior=one(prior), posterior_predictive=predictive,
-                            observed_data=observed, coords={"period": names}, dims=dims, attrs=attrs)
-
-
-def _var_name(key):
-    """A capability key as a NetCDF variable name (``response.decision_delay_min`` -> ``response_decision_delay_min``)."""
-    return "".join(c if c.isalnum() or c == "_" else "_" for c in key).strip("_")
