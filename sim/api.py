@@ -8,7 +8,11 @@
 >>> 0.0 <= r.p_detect <= 1.0
 True
 
-A scenario is a file or a shipped scenario's name (:func:`shipped_scenarios`).
+A scenario is a file or a shipped scenario's name (:func:`shipped_scenarios`); overrides are
+a dict of ``--set`` keys and values or a list of ``"KEY=VALUE"`` texts, as ``--set`` takes them.
+:func:`run` and :func:`evade` keep their prepared parts where the command line does (this process's
+memory, then the disk cache: :func:`session_cache`), so a second what-if on the same scenario prepares
+nothing; ``cache=False`` prepares afresh and keeps nothing.
 The steps, for scripts that want the objects: :func:`load` (validate, with
 ``--set``-style overrides), :func:`simulate` (the per-flight results),
 :func:`write_run` / :func:`simulate_to` (the files), :func:`sweep`,
@@ -22,6 +26,7 @@ load the products and matplotlib with every core import).
 """
 import html
 import io
+from collections.abc import Mapping
 from pathlib import Path
 
 from sim.analysis import sensitivity
@@ -36,13 +41,62 @@ from sim.products.evade import write_evade as _write_evade
 from sim.products.infer import write_infer_files as _write_infer_files
 from sim.products.place import write_place_files as _write_place_files
 from sim.products.export import staged_output
+from sim.prepcache import default_cache, default_cache_dir, default_key_file
 from sim.results import (flight_csv_text, flight_dtypes, flight_header, format_p_ci, headline, shown_title,
                          summarize)
 from sim.scenario import Scenario
 
 __all__ = ["run", "Run", "read_flights", "load", "simulate", "simulate_to", "write_run", "sweep", "compare",
            "sensitivity", "altitude_sweep", "with_overrides", "override_text", "terrain_for", "shipped_scenarios",
-           "evade", "write_evade", "place", "write_place", "infer", "write_infer"]
+           "evade", "write_evade", "place", "write_place", "infer", "write_infer", "session_cache"]
+
+
+def session_cache():
+    """The prepared-parts cache :func:`run` and :func:`evade` use unless told otherwise: the command line's
+    (:func:`sim.prepcache.default_cache`: this process's memory, then the folder ``$AIRPICTURE_CACHE_DIR``,
+    else ``~/.cache/airpicture``), made on first use and kept for this Python session, one per folder and key
+    file (a changed ``$AIRPICTURE_CACHE_DIR`` gets its own). At most
+    :data:`~sim.prepcache.DEFAULT_MAX_MEMORY_BYTES` of its parts stay in memory; ``.stats`` counts what it
+    computed and what it found."""
+    where = (default_cache_dir(), default_key_file())
+    if where not in _SESSION_CACHES:
+        _SESSION_CACHES[where] = default_cache(where[0])
+    return _SESSION_CACHES[where]
+
+
+#: The caches of :func:`session_cache`, by folder and key file: owned by this front door, as a command
+#: owns its cache for the command's life.
+_SESSION_CACHES = {}
+
+
+def _cache_of(cache):
+    """A call's cache: True the session's (:func:`session_cache`), None or False none, else the one given."""
+    if cache is True:
+        return session_cache()
+    if cache is None or cache is False:
+        return None
+    return cache
+
+
+def _override_texts(overrides):
+    """``--set`` texts of overrides given as a dict of keys and values or as ``"KEY=VALUE"`` texts (read and
+    checked as the scenario reads every override: :func:`sim.scenario.with_overrides`)."""
+    if overrides is None:
+        return []
+    if isinstance(overrides, Mapping):
+        return [override_text(k, v) for k, v in overrides.items()]
+    if isinstance(overrides, (str, bytes)) or not all(isinstance(o, str) for o in overrides):
+        raise TypeError("overrides: a dict of --set keys and values, or a list of 'KEY=VALUE' texts, "
+                        f"not {type(overrides).__name__}")
+    return list(overrides)
+
+
+def _scenario(scenario, overrides):
+    """The validated scenario of a file, a shipped name or a :class:`~sim.scenario.Scenario`, with ``overrides``."""
+    texts = _override_texts(overrides)
+    if isinstance(scenario, Scenario):
+        return with_overrides(scenario, texts) if texts else scenario
+    return load(Path(scenario), texts)
 
 
 def _read_csv(source):
@@ -116,21 +170,18 @@ class Run:
                 f"<small>{html.escape(self.summary['note'])}</small></div>")
 
 
-def run(scenario, overrides=None, *, campaigns=None, flights=None, seed=None, engine=None, exact=False, cache=None):
+def run(scenario, overrides=None, *, campaigns=None, flights=None, seed=None, engine=None, exact=False, cache=True):
     """Run a scenario (a file, a shipped scenario's name or a :class:`~sim.scenario.Scenario`); return a :class:`Run`.
 
-    ``overrides`` maps ``--set`` keys to values (``{"aircraft.cruise_altitude_m": 3000}``);
-    ``engine``, ``exact`` and ``cache`` as :func:`sim.pipeline.simulate` (keep one
-    :class:`sim.prepcache.PrepCache` across calls: a what-if that changes only draws or the
-    response prepares nothing).
+    ``overrides`` maps ``--set`` keys to values (``{"aircraft.cruise_altitude_m": 3000}``) or lists
+    ``--set`` texts (``["aircraft.cruise_altitude_m=3000"]``); ``engine`` and ``exact`` as
+    :func:`sim.pipeline.simulate`. ``cache``: True (default) the command line's cache, kept for this
+    session (:func:`session_cache`: a what-if that changes only draws or the response prepares nothing),
+    False or None none, or a :class:`sim.prepcache.PrepCache` of your own. Results never depend on it.
     """
-    texts = [override_text(k, v) for k, v in (overrides or {}).items()]
-    if isinstance(scenario, Scenario):
-        sc = with_overrides(scenario, texts) if texts else scenario
-    else:
-        sc = load(Path(scenario), texts)
+    sc = _scenario(scenario, overrides)
     sim, result = simulate(sc, campaigns=campaigns, flights=flights, seed=seed, engine=engine, exact=exact,
-                           cache=cache)
+                           cache=_cache_of(cache))
     return Run(sim, result)
 
 
@@ -139,8 +190,8 @@ def evade(scenario, budgets_km=(0, 100, 200, 400, 800), overrides=None, **option
     :class:`~sim.scenario.Scenario`) for extra-distance budgets [km], as they will be flown, each re-scored
     by the Monte Carlo.
 
-    ``overrides`` maps ``--set`` keys to values; ``options`` are those of
-    :func:`sim.analysis.evade.evade` (``origin``, ``dest``, ``levels``, ``transponder``, ``avoid``,
+    ``overrides`` as :func:`run`'s; ``options`` are those of
+    :func:`sim.analysis.evade.evade` (``cache``: as :func:`run`'s, default the session's; ``origin``, ``dest``, ``levels``, ``transponder``, ``avoid``,
     ``spacing_m``, ``campaigns``, ``flights``, ``seed``, ``spread_m``: the sideways spread the routes are
     searched and flown with [m], default the scenario's most probable route's; ``objective``:
     ``"p_detect"`` or ``"p_stopped"``, what each budget's route minimises as flown). Returns an
@@ -158,12 +209,8 @@ def evade(scenario, budgets_km=(0, 100, 200, 400, 800), overrides=None, **option
     >>> [(round(p.extra_m / 1000, 1), [b / 1000 for b in budgets], p.p_detect, p.p_detect_planned)
     ...  for p, budgets in r.points(False)]                                            # doctest: +SKIP
     """
-    texts = [override_text(k, v) for k, v in (overrides or {}).items()]
-    if isinstance(scenario, Scenario):
-        sc = with_overrides(scenario, texts) if texts else scenario
-    else:
-        sc = load(Path(scenario), texts)
-    return _evade(sc, budgets_km, **options)
+    options["cache"] = _cache_of(options.get("cache", True))
+    return _evade(_scenario(scenario, overrides), budgets_km, **options)
 
 
 def write_evade(out_dir, result):
@@ -179,7 +226,7 @@ def place(scenario, add, like, overrides=None, **options):
     """Where ``add`` more copies of the radar named ``like`` should go in a scenario (a file, a shipped
     scenario's name or a :class:`~sim.scenario.Scenario`), against a fixed or an adaptive flyer.
 
-    ``overrides`` maps ``--set`` keys to values; ``options`` are those of :func:`sim.analysis.place.place`
+    ``overrides`` as :func:`run`'s; ``options`` are those of :func:`sim.analysis.place.place`
     (``candidates`` (a CSV path, ``"airbases"`` or ``"high-ground"`` (the packaged airport table's airfields
     inside the airspace, or its highest ground: :data:`~sim.analysis.place.CANDIDATE_LISTS`), or
     :class:`~sim.analysis.place.Candidate` sites), ``grid_km``,
@@ -189,12 +236,7 @@ def place(scenario, add, like, overrides=None, **options):
     (its Monte Carlo, ``.value`` and ``.summary``) and, against the adaptive flyer,
     ``result.robust_value()``. The command line is ``airpicture place``.
     """
-    texts = [override_text(k, v) for k, v in (overrides or {}).items()]
-    if isinstance(scenario, Scenario):
-        sc = with_overrides(scenario, texts) if texts else scenario
-    else:
-        sc = load(Path(scenario), texts)
-    return _place(sc, add, like, **options)
+    return _place(_scenario(scenario, overrides), add, like, **options)
 
 
 def write_place(out_dir, result):

@@ -13,19 +13,17 @@ The scenario files live in the data package ``scenarios`` (the repository's
 >>> "iraq_2012_baseline" in [s.name for s in shipped_scenarios()]
 True
 """
-import difflib
 import tomllib
 from dataclasses import dataclass
-from importlib.resources import files
 from pathlib import Path
 
-from sim.scenario import ScenarioError
+from sim.scenario import SHIPPED_PACKAGE, ScenarioError, closest_spellings, shipped_dir
 
 __all__ = ["ShippedScenario", "shipped_dir", "shipped_scenarios", "resolve_scenario", "copy_scenario",
            "format_doc_text", "sources_text"]
 
 #: The data package that holds the shipped scenario files.
-PACKAGE = "scenarios"
+PACKAGE = SHIPPED_PACKAGE
 _SUFFIX = ".toml"
 
 
@@ -36,11 +34,6 @@ class ShippedScenario:
     name: str
     title: str
     path: Path
-
-
-def shipped_dir():
-    """The folder of the shipped scenario files (a real folder: the package is installed on disk)."""
-    return Path(str(files(PACKAGE)))
 
 
 def _title(path):
@@ -63,7 +56,7 @@ def _names():
 def _unknown(arg, hint):
     names = _names()
     key = Path(str(arg)).name.removesuffix(_SUFFIX)
-    close = difflib.get_close_matches(key, names, n=3, cutoff=0.5)
+    close = closest_spellings(key, names, cutoff=0.5)
     listed = f"closest shipped names: {', '.join(close)}" if close else f"shipped: {', '.join(names)}"
     return ScenarioError(arg, None, f"no such file, and {hint}; {listed} ('airpicture scenarios' lists them)")
 

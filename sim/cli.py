@@ -34,7 +34,7 @@ from sim.detection import platform_geometry
 from sim.fences import nominal_route_fences
 from sim.montecarlo import AUTO_CHUNK_FLIGHTS, WALKS, prepare, run
 from sim.platforms import Orbit
-from sim.prepcache import CACHE_ENV, DEFAULT_MAX_MEMORY_BYTES, PrepCache, default_cache_dir
+from sim.prepcache import CACHE_ENV, DEFAULT_MAX_MEMORY_BYTES, default_cache
 from sim.routes import below_ground_shares
 from sim.products.coverage import radar_coverages
 from sim.pipeline import FLIGHTS_FORMATS, brief_steps, load, simulate_to
@@ -177,12 +177,9 @@ def _add_cache(p):
 
 
 def _cache(args, max_memory_bytes=DEFAULT_MAX_MEMORY_BYTES):
-    """The prepared-parts cache of a command: on disk unless --no-cache (then this process's memory); at most
-    ``max_memory_bytes`` of its parts kept in memory."""
-    if args.no_cache:
-        return PrepCache(max_memory_bytes=max_memory_bytes)
-    return PrepCache(Path(args.cache_dir) if args.cache_dir else default_cache_dir(), warn=_warn,
-                     max_memory_bytes=max_memory_bytes)
+    """The prepared-parts cache of a command (:func:`sim.prepcache.default_cache`, as the Python API's): on disk
+    unless --no-cache (then this process's memory); at most ``max_memory_bytes`` of its parts kept in memory."""
+    return default_cache(args.cache_dir, disk=not args.no_cache, warn=_warn, max_memory_bytes=max_memory_bytes)
 
 
 def _add_mc(p):

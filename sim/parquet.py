@@ -12,7 +12,7 @@ from sim.results import FLIGHT_COLUMNS
 
 __all__ = ["write_part", "part_name", "require_pyarrow"]
 
-_ARROW = {"int": "int64", "float": "float64", "str": "string"}
+_ARROW = {"int": "int64", "bool": "bool", "float": "float64", "str": "string"}
 
 
 def require_pyarrow():

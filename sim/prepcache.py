@@ -53,7 +53,7 @@ from pathlib import Path
 import numpy as np
 
 __all__ = ["PrepCache", "code_version", "digest", "DEFAULT_MAX_BYTES", "DEFAULT_MAX_MEMORY_BYTES", "CACHE_ENV",
-           "CACHE_KEY_ENV", "CacheWarning", "PART_TYPES", "cache_secret", "decode_part", "default_cache_dir",
+           "CACHE_KEY_ENV", "CacheWarning", "PART_TYPES", "cache_secret", "decode_part", "default_cache", "default_cache_dir",
            "default_key_file", "encode_part"]
 
 #: Largest size of a cache folder [bytes] unless the owner says otherwise.
@@ -152,6 +152,16 @@ def default_cache_dir():
         return Path(os.environ[CACHE_ENV])
     base = os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache"
     return Path(base) / "airpicture"
+
+
+def default_cache(folder=None, disk=True, warn=None, max_memory_bytes=DEFAULT_MAX_MEMORY_BYTES):
+    """The cache of a command of the command line, and of the Python API (:func:`sim.api.session_cache`):
+    this process's memory, then the folder ``folder`` (default :func:`default_cache_dir`); with ``disk=False``
+    (``--no-cache``) memory only, writing nothing. At most ``max_memory_bytes`` of its parts are kept in
+    memory; ``warn`` as :class:`PrepCache`'s."""
+    if not disk:
+        return PrepCache(max_memory_bytes=max_memory_bytes)
+    return PrepCache(Path(folder) if folder else default_cache_dir(), warn=warn, max_memory_bytes=max_memory_bytes)
 
 
 def default_key_file():

@@ -535,31 +535,32 @@ def format_p_ci(p, lo, hi):
     return f"{format_p(p, lo, hi)} [{format_ci(lo, hi, p)}]"
 
 
-#: The columns of ``flights.csv`` and :meth:`sim.api.Run.to_pandas`: type (``int``: an integer, 0/1 for
-#: yes/no; ``float``; ``str``), unit, meaning. An empty cell is a missing value (NaN, or None for text).
+#: The columns of ``flights.csv`` and :meth:`sim.api.Run.to_pandas`: type (``int``; ``bool``: yes or no,
+#: written 0/1; ``float``; ``str``), unit, meaning. An empty cell is a missing value (NaN, or None for text).
 FLIGHT_COLUMNS = {
     "campaign": ("int", "", "campaign index, from 0"),
     "flight": ("int", "", "flight index within its campaign, from 0"),
     "route": ("str", "", "the route flown (its name in the scenario)"),
-    "detected": ("int", "0/1", "a track was formed by some radar"),
+    "detected": ("bool", "0/1", "a track was formed by some radar"),
     "first_detection_s": ("float", "s", "time of the first track since departure (empty: none)"),
     "first_radar": ("str", "", "the radar that formed the first track (empty: none)"),
-    "detected_in_airspace": ("int", "0/1", "a track was held while the flight was inside the airspace"),
+    "detected_in_airspace": ("bool", "0/1", "a track was held while the flight was inside the airspace"),
     "minutes_in_airspace": ("float", "min", "time inside the scenario's airspace"),
     "minutes_in_coverage": ("float", "min", "time in the geometric coverage of the radars that can see it"),
-    "transponder_on": ("int", "0/1", "the transponder was on"),
+    "transponder_on": ("bool", "0/1", "the transponder was on"),
     "cross_track_m": ("float", "m", "sideways offset from the route's nominal track (right positive)"),
     "radars_tracking": ("int", "", "number of radars that formed a track"),
     "reaction_window_min": ("float", "min", "first track inside the airspace to the last moment held in track "
                                            "there (empty: never tracked inside)"),
-    "order_feasible": ("int", "0/1", "an order to land could be given in time and flown before leaving (given only "
+    "order_feasible": ("bool", "0/1", "an order to land could be given in time and flown before leaving (given only "
                                      "when the state acts: outcome no_order otherwise)"),
-    "obeyed": ("int", "0/1", "the crew obeyed the order to land"),
-    "interceptable": ("int", "0/1", "an interceptor could meet the flight while its track was held (sent only "
+    "obeyed": ("bool", "0/1", "the crew obeyed the order to land"),
+    "interceptable": ("bool", "0/1", "an interceptor could meet the flight while its track was held (sent only "
                                     "when the state acts)"),
     "outcome": ("str", "", "what happened: one code of sim.response.OUTCOMES"),
 }
-_PANDAS_TYPES = {"int": "int64", "float": "float64", "str": "str"}   # "str": pandas' default text type
+#: pandas' type of each schema type ("str": pandas' default text type).
+_PANDAS_TYPES = {"int": "int64", "bool": "bool", "float": "float64", "str": "str"}
 
 
 def flight_dtypes(header):

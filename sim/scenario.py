@@ -18,6 +18,7 @@ import sys
 import tomllib
 import unicodedata
 from dataclasses import dataclass, field
+from importlib.resources import files
 from pathlib import Path
 
 import numpy as np
@@ -34,6 +35,9 @@ from sim.sensors import RADAR_KINDS, RadarKind
 
 __all__ = [
     "ScenarioError",
+    "SHIPPED_PACKAGE",
+    "shipped_dir",
+    "shown_source",
     "ScenarioInfo",
     "RunConfig",
     "Aircraft",
@@ -138,11 +142,39 @@ CAMPAIGNS_MAX = 10_000_000
 FLIGHTS_MAX = 100_000
 
 
+#: The data package that holds the shipped scenario files (:mod:`sim.catalog` finds them by name).
+SHIPPED_PACKAGE = "scenarios"
+
+
+def shipped_dir():
+    """The folder of the shipped scenario files (a real folder: the package is installed on disk)."""
+    return Path(str(files(SHIPPED_PACKAGE)))
+
+
+def shown_source(source):
+    """How a message names a scenario file: a shipped one as ``scenarios/<file>``, never by the folder it is
+    installed in (``.../site-packages/scenarios/iraq_2012_baseline.toml``); anything else as given.
+
+    >>> shown_source(shipped_dir() / "iraq_2012_baseline.toml"), shown_source("mine.toml")
+    ('scenarios/iraq_2012_baseline.toml', 'mine.toml')
+    """
+    text = str(source)
+    path = Path(text)
+    if path.is_absolute() and path.suffix == ".toml":
+        try:
+            if path.parent.resolve() == shipped_dir().resolve():
+                return f"{SHIPPED_PACKAGE}/{path.name}"
+        except (OSError, RuntimeError, ValueError):      # a path that cannot be resolved is no shipped one
+            pass
+    return text
+
+
 class ScenarioError(ValueError):
-    """A scenario file or override is invalid; ``str()`` is the one-line message."""
+    """A scenario file or override is invalid; ``str()`` is the one-line message (a shipped scenario named as
+    :func:`shown_source` names it)."""
 
     def __init__(self, source, key, message):
-        self.source = shown_text(source)
+        self.source = shown_text(shown_source(source))
         self.key = None if key is None else shown_text(key)
         self.message = shown_text(message)
         super().__init__(f"{self.source}: {self.key}: {self.message}" if key else f"{self.source}: {self.message}")
@@ -355,11 +387,27 @@ def shown_text(text):
     return _UNSAFE_TEXT.sub(lambda m: repr(m.group())[1:-1], str(text))
 
 
+#: The most spellings a "did you mean" names.
+SUGGESTIONS_MAX = 3
+#: How alike a known key must be to a mistyped one to be suggested (:func:`difflib.get_close_matches`' ratio).
+SUGGESTION_CUTOFF = 0.6
+
+
+def closest_spellings(word, known, n=SUGGESTIONS_MAX, cutoff=SUGGESTION_CUTOFF):
+    """At most ``n`` of ``known`` closest to a mistyped ``word``, closest first.
+
+    >>> closest_spellings("cruise_altitude_mm", ["cruise_altitude_m", "cruise_altitude_km", "cruise_altitude_ft",
+    ...                                          "cruise_altitude_fl", "rcs_m2"])
+    ['cruise_altitude_m', 'cruise_altitude_km', 'cruise_altitude_ft']
+    """
+    return difflib.get_close_matches(word, list(known), n=n, cutoff=cutoff)
+
+
 def _suggest(key, known):
     stem = _quantity(key) or (key.rsplit("_", 1)[0] if "_" in key else key)   # drop a (mistyped) unit
-    near = sorted({k for k in known if k.startswith(stem + "_") or k == stem})
-    if not near:      # a mistyped name: the closest spellings
-        near = difflib.get_close_matches(key, list(known), n=3, cutoff=0.75)
+    same = sorted({k for k in known if k.startswith(stem + "_") or k == stem})
+    # the spellings of the same quantity first (a mistyped unit), the closest three of them; else any key
+    near = closest_spellings(key, same, cutoff=0.0) if same else closest_spellings(key, known)
     if near:
         return f" (did you mean {' or '.join(near)}?)"
     return f" (known keys: {', '.join(sorted(known))})"

@@ -11,6 +11,10 @@ from sim.api import read_flights, run
 from sim.pipeline import write_run
 from sim.results import FLIGHT_COLUMNS, flight_header
 
+#: Each schema type's test of a pandas column.
+IS_TYPE = {"int": pd.api.types.is_integer_dtype, "bool": pd.api.types.is_bool_dtype,
+           "float": pd.api.types.is_float_dtype, "str": pd.api.types.is_string_dtype}
+
 
 @pytest.mark.parametrize("overrides", [
     {"detection.terrain": False},                                      # a response: order to land at Baghdad
@@ -28,16 +32,21 @@ def test_to_pandas_equals_flights_csv_read_back(tmp_path, overrides):
     # the types are the schema's, whatever the values (a run with nothing detected keeps text as text)
     for c in df.columns:
         kind = FLIGHT_COLUMNS[c][0]
-        assert {"int": pd.api.types.is_integer_dtype, "float": pd.api.types.is_float_dtype,
-                "str": pd.api.types.is_string_dtype}[kind](df[c]), c
+        assert IS_TYPE[kind](df[c]), c
     # missing values are missing: no empty strings; numbers compute
     assert not any((df[c] == "").any() for c in df.columns if FLIGHT_COLUMNS[c][0] == "str")
-    assert np.array_equal(df["detected"].to_numpy(), r.result.detected.astype(int))
+    # the yes/no columns are bool, as the schema says (written 0/1 in the file)
+    assert [c for c in df.columns if df[c].dtype == bool] == [c for c in header if FLIGHT_COLUMNS[c][0] == "bool"]
+    assert {"detected", "transponder_on"} <= set(c for c in df.columns if df[c].dtype == bool)
+    assert np.array_equal(df["detected"].to_numpy(), r.result.detected)
     assert df["first_detection_s"].isna().sum() == int((~r.result.detected).sum())
     if r.result.detected.any():
         assert np.isfinite(df["reaction_window_min"].mean())
-        # where types agree with pandas' defaults, a plain read_csv gives the same table
-        pd.testing.assert_frame_equal(df, pd.read_csv(tmp_path / "o" / "flights.csv"))
+        # a plain read_csv gives the same table, the yes/no columns as their 0/1
+        plain = pd.read_csv(tmp_path / "o" / "flights.csv")
+        yes_no = [c for c in df.columns if FLIGHT_COLUMNS[c][0] == "bool"]
+        pd.testing.assert_frame_equal(df, plain.astype({c: bool for c in yes_no}))
+        assert all(set(plain[c].unique()) <= {0, 1} for c in yes_no)
     else:
         assert df["first_radar"].isna().all()
 
@@ -67,8 +76,7 @@ def test_parquet_dataset_equals_flights_csv_row_for_row(run_cli, tmp_path):
     for c in csv.columns:                     # the types of the schema (pandas' own string type for text)
         kind = FLIGHT_COLUMNS[c][0]
         got = pd.read_parquet(tmp_path / "pq" / "flights.parquet")[c]
-        assert {"int": pd.api.types.is_integer_dtype, "float": pd.api.types.is_float_dtype,
-                "str": pd.api.types.is_string_dtype}[kind](got), c
+        assert IS_TYPE[kind](got), c
     a, b = (json.loads((tmp_path / d / "summary.json").read_text()) for d in ("csv", "pq"))
     assert a.pop("flights_file") == "flights.csv" and b.pop("flights_file") == "flights.parquet"
     assert a == b

@@ -19,8 +19,8 @@ from sim.prepcache import PrepCache
 from sim.montecarlo import needs_terrain, prepare, run
 from sim.results import summarize
 from sim.routes import below_ground_shares, cruise_level
-from sim.scenario import (ScenarioError, override_key_value, override_text, uncertainty_variants, with_cruise_level,
-                          with_overrides)
+from sim.scenario import (ScenarioError, override_key_value, override_text, shown_source, uncertainty_variants,
+                          with_cruise_level, with_overrides)
 
 __all__ = ["sweep", "altitude_sweep", "altitude_levels", "altitude_mode", "compare", "sensitivity",
            "sensitivity_metrics", "sensitivity_runs", "SensitivityRuns", "applicable_inputs", "probe_metric_names",
@@ -88,7 +88,7 @@ def sweep(scenario, key, values, campaigns=None, flights=None, seed=None, chunk_
         sim = prepare(sc, terrain, cache, exact=exact)       # with fences: the response and in-airspace figures
         terrain = terrain if terrain is not None else sim.terrain
         if i == 0:
-            check_metric(metric, probe_metric_names(sim), f"{scenario.path}: --metric")
+            check_metric(metric, probe_metric_names(sim), f"{shown_source(scenario.path)}: --metric")
         s = summarize(sim, run(sim, campaigns, flights, seed, chunk_campaigns, engine=engine, keep_flights=False,
                                progress=on_flights))
         points.append({"value": v, **_metric_point(s, metric), "p_detect": s["p_detect"],
@@ -200,13 +200,13 @@ def compare(scenarios, campaigns=None, flights=None, seed=None, engine=None, exa
     if metric is not None and metric.split(".")[0] == "response":
         for sc in scenarios:
             if sc.response is None:
-                raise MetricError(f"{sc.path}: --metric: no scalar {metric!r}: the scenario has no [response] "
-                                  "and no [[interceptor]] (nothing to stop the flights)")
+                raise MetricError(f"{shown_source(sc.path)}: --metric: no scalar {metric!r}: the scenario has no "
+                                  "[response] and no [[interceptor]] (nothing to stop the flights)")
     out = []
     for sc in scenarios:
         sim = prepare(sc, cache=cache, exact=exact)
         if metric is not None:
-            check_metric(metric, probe_metric_names(sim), f"{sc.path}: --metric")
+            check_metric(metric, probe_metric_names(sim), f"{shown_source(sc.path)}: --metric")
         result = run(sim, campaigns, flights, seed, engine=engine, keep_flights=False, progress=on_flights)
         out.append((sim, result, summarize(sim, result)))
     return out
@@ -299,7 +299,7 @@ def sensitivity_runs(scenario, metrics, campaigns=None, flights=None, seed=None,
         if check:                     # a mistyped metric stops here, before the first Monte Carlo
             names = probe_metric_names(sim)
             for m in metrics:
-                check_metric(m, names, f"{scenario.path}: --metric")
+                check_metric(m, names, f"{shown_source(scenario.path)}: --metric")
         s = summarize(sim, run(sim, n, flights, seed, engine=engine, keep_flights=False, progress=on_flights))
         if progress is not None:
             progress(1)
