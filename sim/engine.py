@@ -235,7 +235,8 @@ class LocalProcesses:
         methods = multiprocessing.get_all_start_methods()
         self._ctx = multiprocessing.get_context("forkserver" if "forkserver" in methods else "spawn")
         if self._ctx.get_start_method() == "forkserver":
-            self._ctx.set_forkserver_preload(["__main__", "sim.montecarlo"])   # imported once, by the server
+            # imported once, by the server: the core, and the compiled walk loaded (sim.walk_ready)
+            self._ctx.set_forkserver_preload(["__main__", "sim.montecarlo", "sim.walk_ready"])
             from multiprocessing import forkserver    # start the server now (it imports the core meanwhile)
             forkserver.ensure_running()
         self._runs = []
