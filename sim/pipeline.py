@@ -30,7 +30,9 @@ __all__ = ["load", "simulate", "simulate_to", "write_run", "sweep", "compare", "
 
 
 def load(path, overrides=()):
-    """Load and validate a scenario with optional ``KEY=VALUE`` overrides.
+    """Load and validate a scenario with optional ``KEY=VALUE`` overrides (``--set`` texts, keys and units as
+    in the scenario file: ``["aircraft.cruise_altitude_m=3000", "radar[Kirkuk PSR].availability=0.5"]``);
+    returns a :class:`~sim.scenario.Scenario` (SI inside: metres, seconds).
 
     ``path`` is a scenario file, or the name of a shipped scenario
     (``"iraq_2012_baseline"``, see :func:`sim.catalog.resolve_scenario`:
@@ -48,6 +50,19 @@ def simulate(scenario, campaigns=None, flights=None, seed=None, chunk_campaigns=
              engine=None, terrain=None, masking_cache=None, with_fences=True, exact=False, cache=None, walk=None):
     """Prepare and run a scenario; returns ``(Simulation, RunResult)`` with the per-flight arrays.
 
+    Parameters
+    ----------
+    scenario : Scenario
+        A validated scenario (:func:`load`).
+    campaigns, flights, seed : int, optional
+        Monte Carlo campaigns, flights per campaign and the seed (default: the scenario's ``[run]``).
+    chunk_campaigns : int, optional
+        Campaigns per task: memory and speed only, the results do not change.
+    progress : callable, optional
+        Called with the number of flights of each finished chunk.
+
+    Notes
+    -----
     ``engine`` runs the chunks (None: in this process; ``"local"``: a local
     Dask cluster; a scheduler address; or an engine object, see
     :mod:`sim.engine`); results never depend on it. ``with_fences=False``

@@ -46,7 +46,7 @@ from sim.products.evade import draw_hazard_panel
 countries = tuple((name, iso, project_geometry(shape, result.grid.transformer))
                   for name, iso, shape in load_borders())
 with use_style():
-    fig, ax = plt.subplots(figsize=(8, 6))
+    fig, ax = plt.subplots(figsize=(10, 7))
     image, handles = draw_hazard_panel(ax, result, result.levels[0], False, countries)
     fig.colorbar(image, ax=ax, shrink=0.6, label="hazard per minute of flight, -ln P(not detected)")
     ax.legend([a for a, _ in handles], [b for _, b in handles], loc="upper left", fontsize=7)
