@@ -218,6 +218,18 @@ def test_will_through_the_api_the_chunks_and_the_workers_gives_the_same_bytes(ru
     assert r.summary["response"] == one[1]["response"]
 
 
+def test_will_on_a_local_dask_cluster_gives_the_same_bytes(run_cli, tmp_path):
+    pytest.importorskip("distributed")
+    sc = SCENARIOS / "iraq_2012_f16_balad.toml"
+    args = ("--campaigns", 12, "--set", "detection.terrain=false", "--set", "response.will=0.3", "-q")
+    code, _, err = run_cli("run", sc, *args, "--chunk", 4, "--dask", "local", "--out", tmp_path / "d")
+    assert code == 0, err
+    code, _, err = run_cli("run", sc, *args, "--out", tmp_path / "l")
+    assert code == 0, err
+    for name in ("summary.json", "flights.csv"):
+        assert (tmp_path / "d" / name).read_bytes() == (tmp_path / "l" / name).read_bytes()
+
+
 def test_sensitivity_and_sweep_vary_the_will(write_scenario):
     from sim.analysis import sensitivity, sweep
     path = _cookie_cutter(write_scenario, 0.5, campaigns=60)
