@@ -438,10 +438,11 @@ def _fast_pair(sim, j, i, idx, draws, det, airspace_at):
     return tracked, track_t, inside_t
 
 
-def _compiled_pair(sim, j, i, draws, det, tracked_by, track_time, in_airspace_t):
+def _compiled_pair(sim, j, i, draws, det, tracked_by, track_time, in_airspace_t, counts):
     """:func:`_fast_pair` of fixed radar ``j`` on route ``i`` by the compiled walk (:mod:`sim.walk`), over
     every flight of the chunk (it skips the others): writes ``tracked_by``, ``track_time`` and lowers
-    ``in_airspace_t`` in place, byte for byte as the numpy walk."""
+    ``in_airspace_t`` in place, byte for byte as the numpy walk (and adds to ``counts`` the scans and
+    flights it walked: :func:`sim.walk.walk_fixed_pair`)."""
     from sim.walk import walk_fixed_pair
     radar, table, b = sim.radars[j], sim.tables[j][i], draws.batch
     if sim.fences:
@@ -452,10 +453,10 @@ def _compiled_pair(sim, j, i, draws, det, tracked_by, track_time, in_airspace_t)
     walk_fixed_pair(j, i, b.route_index, draws.sees, b.cross_track_m, np.ascontiguousarray(draws.scan_phase[:, j]), draws.scan_keys[j],
                     table.offsets_m, table.pd, table.t0_s, table.step_s, table.duration_s, table.first_s,
                     table.last_s, float(radar.scan_period_s), det.track_m, det.track_n, bool(sim.fences), *fence,
-                    FENCE_STEP_S, tracked_by, track_time, in_airspace_t)
+                    FENCE_STEP_S, tracked_by, track_time, in_airspace_t, counts)
 
 
-def simulate_chunk(sim, seed, first_campaign, n_campaigns, flights):
+def simulate_chunk(sim, seed, first_campaign, n_campaigns, flights, counts=None):
     """Simulate campaigns ``first_campaign .. first_campaign + n_campaigns - 1``.
 
     Returns a dict of per-flight arrays (see :class:`RunResult`). Unless the
@@ -463,6 +464,8 @@ def simulate_chunk(sim, seed, first_campaign, n_campaigns, flights):
     geometry: the reference), each flight is walked from its first possibly
     covered scan to its track: fixed radars read their detection tables
     (:mod:`sim.tables`), orbiting radars their exact geometry within their reach bounds.
+    ``counts`` (int64, 2; the compiled walk only): adds the scans walked (each one addressed draw and one
+    table read) and the flight-radar pairs walked (what the benchmarks count per flight).
     """
     det = sim.scenario.detection
     draws = ChunkDraws(sim, seed, first_campaign, n_campaigns, flights)
@@ -476,6 +479,7 @@ def simulate_chunk(sim, seed, first_campaign, n_campaigns, flights):
         return inside_airspace_at(sim.fences, batch.route_index[rows], batch.cross_track_m[rows], t)
 
     compiled = sim.walk == "compiled" and bool(sim.tables)
+    walked = np.zeros(2, dtype=np.int64) if counts is None else counts
     if compiled:
         from sim.walk import ensure_compiled
         ensure_compiled()
@@ -485,7 +489,7 @@ def simulate_chunk(sim, seed, first_campaign, n_campaigns, flights):
             if sim.scan_count[j, i] == 0:
                 continue
             if compiled and not isinstance(sim.radars[j].platform, Orbit):
-                _compiled_pair(sim, j, i, draws, det, tracked_by, track_time, in_airspace_t)
+                _compiled_pair(sim, j, i, draws, det, tracked_by, track_time, in_airspace_t, walked)
                 continue
             idx = np.flatnonzero(sees & (batch.route_index == i))
             if not idx.size:

@@ -147,7 +147,7 @@ def _walk(key, phase, period_s, pd, row, t0_s, step_s, duration_s, k_start, k_st
 @_jit()
 def walk_fixed_pair(j, route, route_index, sees, cross_track_m, phase, keys, offsets_m, pd, t0_s, step_s,
                     duration_s, first_s, last_s, period_s, m, n, fences_on, fence_offsets_m, in_airspace,
-                    entry_s, fence_step_s, tracked_by, track_time_s, in_airspace_t):
+                    entry_s, fence_step_s, tracked_by, track_time_s, in_airspace_t, counts):
     """Radar ``j`` (fixed, its detection table along route ``route``) over the flights of a chunk that fly
     that route and that it sees: each flight walked from its first possibly covered scan to its track,
     as :func:`sim.montecarlo._fast_pair` (same draws, same table samples, same results).
@@ -158,7 +158,8 @@ def walk_fixed_pair(j, route, route_index, sees, cross_track_m, phase, keys, off
     (``fences_on``): the route's ``fence_offsets_m``, ``in_airspace`` (offsets x samples every
     ``fence_step_s``) and ``entry_s`` per fence row (:meth:`sim.fences.RouteFences.entry_s`).
     Writes ``tracked_by[f, j]``, ``track_time_s[f, j]`` and lowers ``in_airspace_t[f]`` to the first
-    time a track of this radar is held while the flight is inside the airspace.
+    time a track of this radar is held while the flight is inside the airspace; adds to ``counts``
+    (int64, 2) the scans walked (each one addressed draw and one table read) and the flights walked.
     """
     half = 0.5 * step_s       # scans read the nearest time sample
     ring = np.zeros(n, dtype=np.int64)
@@ -176,6 +177,8 @@ def walk_fixed_pair(j, route, route_index, sees, cross_track_m, phase, keys, off
             continue
         k = _walk(keys[f], ph, period_s, pd, row, t0_s, step_s, duration_s, k_lo, k_hi, k_lo, m, n, ring,
                   in_airspace, 0, fence_step_s, False)
+        counts[1] += 1
+        counts[0] += (k_hi if k == _NO_SCAN else k) - k_lo + 1
         if k == _NO_SCAN:
             continue
         t = (ph + k) * period_s
@@ -192,6 +195,7 @@ def walk_fixed_pair(j, route, route_index, sees, cross_track_m, phase, keys, off
             k_stop = k_hi + n - 1        # a track is held up to n - 1 scans past the last hit
             kin = _walk(keys[f], ph, period_s, pd, row, t0_s, step_s, duration_s, k_from - (n - 1), k_stop,
                         k_from, m, n, ring, in_airspace, frow, fence_step_s, True)
+            counts[0] += max((k_stop if kin == _NO_SCAN else kin) - (k_from - (n - 1)) + 1, 0)
             if kin == _NO_SCAN:
                 continue
             inside_t = (ph + kin) * period_s
@@ -218,7 +222,7 @@ def ensure_compiled():
         z = np.zeros
         walk_fixed_pair(0, 0, z(F, np.int64), np.ones((F, R), bool), z(F), z(F), z(F, np.uint64), z(1),
                         z((1, 2), np.float32), 0.0, 1.0, 1.0, z(1), z(1), 1.0, 1, 1, True, z(1),
-                        z((1, 2), bool), z(1), 10.0, z((F, R), bool), z((F, R)), z(F))
+                        z((1, 2), bool), z(1), 10.0, z((F, R), bool), z((F, R)), z(F), z(2, np.int64))
     finally:
         notice.cancel()
     _compiled.append(True)
