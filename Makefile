@@ -42,6 +42,7 @@ docs: $(DOCS_STAMP)
 bench: $(STAMP)
 	$(BIN)/python benchmarks/bench_run.py
 	$(BIN)/python benchmarks/bench_whatif.py
+	$(BIN)/python benchmarks/bench_api.py
 	$(BIN)/python benchmarks/bench_evade.py
 	$(BIN)/python benchmarks/bench_place.py
 
