@@ -49,7 +49,7 @@ from scipy.stats import qmc
 from sim.montecarlo import prepare, run
 from sim.prepcache import PrepCache
 from sim.response import OUTCOMES, STOPPED
-from sim.scenario import ScenarioError, override_key_value, override_text, with_overrides
+from sim.scenario import ScenarioError, override_text, with_overrides
 
 __all__ = ["infer", "InferResult", "Unknown", "CapabilityPoints", "unknowns", "simulate_capability",
            "posterior_from_points", "count_likelihood", "flights_text", "kass_raftery_words", "arviz",
@@ -126,11 +126,20 @@ def unknowns(scenario):
                                     f"will's range must lie in [0, 1] and not be one value, got [{low}, {high}]")
             will = (float(low), float(high))
             continue
-        found = override_key_value(scenario, key)
-        whole = (isinstance(low, int) and isinstance(high, int) and found is not None
-                 and isinstance(found[1], int) and not isinstance(found[1], bool))
-        out.append(Unknown(key, float(low), float(high), whole))
+        out.append(Unknown(key, float(low), float(high), _whole_only(scenario, key, low, high)))
     return will, tuple(out)
+
+
+def _whole_only(scenario, key, low, high):
+    """Whether an input takes whole numbers only (``detection.track_m``): the scenario refuses a value
+    between its ends (the scenario code is the one place that knows each key)."""
+    if not (isinstance(low, int) and isinstance(high, int)) or high == low:
+        return False
+    try:
+        with_overrides(scenario, [override_text(key, low + 0.5)])
+    except ScenarioError:
+        return True
+    return False
 
 
 @dataclasses.dataclass(frozen=True)
