@@ -45,6 +45,7 @@ bench: $(STAMP)
 	$(BIN)/python benchmarks/bench_api.py
 	$(BIN)/python benchmarks/bench_evade.py
 	$(BIN)/python benchmarks/bench_place.py
+	$(BIN)/python benchmarks/bench_infer.py
 
 ## Put the tables of benchmarks/results.json (make bench) into the README's Performance section
 readme-bench: $(STAMP)

@@ -448,7 +448,8 @@ def build_parser():
                        epilog="examples:\n" + _INFER_EXAMPLES + "\n" + _NOTE, formatter_class=_RAW)
     _add_common(p)
     p.add_argument("--samples", type=_positive_int, default=None, metavar="N",
-                   help="capability points, a power of two (default 128; one without capability inputs)")
+                   help="capability points, a power of two (default 64 per capability input, rounded up to a power "
+                        "of two; one without capability inputs)")
     p.add_argument("--campaigns", type=_campaigns,
                    help="campaigns simulated per point (default: about 2,000 flights)")
     p.add_argument("--flights", type=_flights, help="flights per campaign (default: scenario's)")
@@ -1388,15 +1389,15 @@ _INFER_EXAMPLES = """\
 
 
 def _cmd_infer(args):
-    from sim.analysis.infer import DEFAULT_SAMPLES, infer      # scipy.stats and ArviZ load only when asked
+    from sim.analysis.infer import default_samples, infer, unknowns     # scipy.stats, ArviZ load only when asked
     from sim.products.infer import write_infer_files
 
     scenario = load(args.scenario, args.overrides)
     out = Path(args.out) if args.out else Path("out") / f"{scenario.info.name}-infer"
     _check_out(out)
     _check_memory(args, [scenario])
-    update, close_bar = _progress(args.samples or DEFAULT_SAMPLES, args.quiet, unit="point",
-                                  desc="capability points")
+    update, close_bar = _progress(args.samples or default_samples(len(unknowns(scenario)[1])), args.quiet,
+                                  unit="point", desc="capability points")
     try:
         result = infer(scenario, samples=args.samples, campaigns=args.campaigns, flights=args.flights,
                        seed=args.seed, draws=args.draws, cache=_cache(args), progress=update)

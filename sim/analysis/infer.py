@@ -53,13 +53,14 @@ from sim.scenario import ScenarioError, override_text, with_overrides
 
 __all__ = ["infer", "InferResult", "Unknown", "CapabilityPoints", "unknowns", "simulate_capability",
            "posterior_from_points", "count_likelihood", "flights_text", "kass_raftery_words", "arviz",
-           "WILL_KEY", "DEFAULT_SAMPLES", "DEFAULT_FLIGHTS_PER_SAMPLE", "DEFAULT_DRAWS", "BETA_POINTS", "WILL_GRID",
+           "WILL_KEY", "DEFAULT_SAMPLES", "default_samples", "DEFAULT_FLIGHTS_PER_SAMPLE", "DEFAULT_DRAWS", "BETA_POINTS", "WILL_GRID",
            "CREDIBLE", "STREAMS"]
 
 #: The scenario key of the state's will (its [uncertainty] range, when given, is will's prior range).
 WILL_KEY = "response.will"
-#: Capability points (a power of two: a Sobol sample is balanced at powers of two).
-DEFAULT_SAMPLES = 128
+#: Capability points per capability input (the default is the power of two at or above this times the
+#: inputs: a Sobol sample is balanced at powers of two; 64 for one input, 128 for two, 256 for three or four).
+DEFAULT_SAMPLES = 64
 #: Simulated flights per capability point unless given (about: whole campaigns of the scenario's flights).
 DEFAULT_FLIGHTS_PER_SAMPLE = 2000
 #: Posterior draws kept (ArviZ, the predictive check, the charts).
@@ -79,6 +80,12 @@ _NOT_HELD = ("not_tracked", "too_late")
 #: actions among many flights put it).
 _X_GRID = np.unique(np.concatenate([[0.0], np.geomspace(1e-9, 1e-3, 2001), np.linspace(0.0, 1.0, 20001)]))
 _CHUNK = 256
+
+
+def default_samples(inputs):
+    """Capability points for ``inputs`` capability inputs: the power of two at or above
+    :data:`DEFAULT_SAMPLES` times the inputs (one point without any)."""
+    return 1 if inputs == 0 else 1 << math.ceil(math.log2(DEFAULT_SAMPLES * inputs))
 
 
 def _rng(seed, purpose):
@@ -559,7 +566,8 @@ def infer(scenario, samples=None, campaigns=None, flights=None, seed=None, draws
         ranges: ``response.will``'s is will's prior range (default [0, 1]); every other is a capability
         input with a uniform prior on its range.
     samples : int, optional
-        Capability points, a power of two (default :data:`DEFAULT_SAMPLES`; one without capability inputs).
+        Capability points, a power of two (default :func:`default_samples`: 64 for one capability input, 128
+        for two; one without capability inputs).
     campaigns, flights : int, optional
         Simulated per point: campaigns (default: about :data:`DEFAULT_FLIGHTS_PER_SAMPLE` flights) of
         ``flights`` (default the scenario's).
@@ -587,7 +595,7 @@ def infer(scenario, samples=None, campaigns=None, flights=None, seed=None, draws
     seed = scenario.run.seed if seed is None else int(seed)
     flights = scenario.run.flights if flights is None else int(flights)
     campaigns = max(1, math.ceil(DEFAULT_FLIGHTS_PER_SAMPLE / flights)) if campaigns is None else int(campaigns)
-    samples = (DEFAULT_SAMPLES if samples is None else int(samples)) if capability else 1
+    samples = (default_samples(len(capability)) if samples is None else int(samples)) if capability else 1
     if samples < 1 or samples & (samples - 1):
         raise ScenarioError("--samples", None, f"must be a power of two (a balanced Sobol sample), got {samples}")
     draws = DEFAULT_DRAWS if draws is None else int(draws)
@@ -670,7 +678,7 @@ def _summary(scenario, capability, will_range, points, particles, stats, post, p
         changes.append({"from": scenario.record[j - 1].name, "to": scenario.record[j].name,
                         **{k: v for k, v in _stats(d, az).items()}, "p_increase": _r(np.mean(d > 0), 4)})
     inputs = []
-    for i, c in enumerate(capability):
+    for c in capability:
         inputs.append({"key": c.key, "prior": [c.low, c.high], "integer": c.integer, **_stats(post[c.key], az)})
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
