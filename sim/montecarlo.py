@@ -11,7 +11,6 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
-from scipy.special import ndtri
 
 from geo.earth import horizon_distance_m
 from geo.terrain import Terrain, masking_table
@@ -266,6 +265,7 @@ class ChunkDraws:
     """The per-flight draws of a chunk (counter-based, :mod:`sim.streams`), shape (F,) or (F, R)."""
 
     def __init__(self, sim, seed, first, n_campaigns, flights):
+        from scipy.special import ndtri      # loads with the first chunk: the command line starts without it
         R = len(sim.radars)
         campaign = np.repeat(np.arange(first, first + n_campaigns, dtype=np.uint64), flights)
         flight = np.tile(np.arange(flights, dtype=np.uint64), n_campaigns)
