@@ -41,7 +41,7 @@ from sim.products.evade import write_evade as _write_evade
 from sim.products.infer import write_infer_files as _write_infer_files
 from sim.products.place import write_place_files as _write_place_files
 from sim.products.export import staged_output
-from sim.prepcache import default_cache, default_cache_dir, default_key_file
+from sim.prepcache import PrepCache, default_cache, default_cache_dir, default_key_file
 from sim.results import (flight_csv_text, flight_dtypes, flight_header, format_p_ci, headline, shown_title,
                          summarize)
 from sim.scenario import Scenario
@@ -66,7 +66,7 @@ def session_cache():
 
 #: The caches of :func:`session_cache`, by folder and key file: owned by this front door, as a command
 #: owns its cache for the command's life.
-_SESSION_CACHES = {}
+_SESSION_CACHES: dict[tuple[Path, Path], PrepCache] = {}
 
 
 def _cache_of(cache):

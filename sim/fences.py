@@ -16,6 +16,7 @@ radar covers what it can see from some point of its loop (the union over
 the loop, as the maps draw it).
 """
 from dataclasses import dataclass
+from functools import cache, partial
 
 import numpy as np
 
@@ -43,7 +44,7 @@ class RouteFences:
     in_airspace: np.ndarray
     covered_primary: np.ndarray    # by radars that need no transponder
     covered_any: np.ndarray
-    last_covered: np.ndarray = None    # (R, n_offsets, T) int32: last sample at or before each covered by
+    last_covered: np.ndarray | None = None    # (R, n_offsets, T) int32: last sample at or before each covered by
     #                                    radar j (-1: none yet); the air picture of :mod:`sim.response`
 
     def row(self, cross_track_m):
@@ -89,6 +90,19 @@ def coverage_over_loop(radar, xyz, alt_m):
     return covered
 
 
+def _airspace_rows(positions, t_s, airspace):
+    """Whether each row's samples (``positions()``, at times ``t_s``) are inside the airspace, (N, T)."""
+    lat, lon = to_lat_lon(positions()[0])
+    x, y = airspace.transformer.transform(lon, lat)
+    return time_inside(x, y, t_s, airspace.polygon_m)[0]
+
+
+def _coverage_rows(radar, positions):
+    """Whether each row's samples (``positions()``) are in a radar's coverage (for an orbit, from any point
+    of its loop), (N, T)."""
+    return coverage_over_loop(radar, *positions()[:2])
+
+
 def route_fences(sim, clip_sigma, coverage_part=None, airspace_part=None):
     """Fence tables of every route of a prepared simulation (its airspace and radars).
 
@@ -106,23 +120,12 @@ def route_fences(sim, clip_sigma, coverage_part=None, airspace_part=None):
         t = np.arange(0.0, route.duration_s + FENCE_STEP_S, FENCE_STEP_S)
         t = np.minimum(t, route.duration_s)
         tt = np.broadcast_to(t, (n, len(t)))
-        at = []
-
-        def positions():
-            if not at:
-                at.append(positions_at(sim.packed, np.full(n, i), offsets, tt))
-            return at[0]
-
-        def inside():
-            xyz = positions()[0]
-            lat, lon = to_lat_lon(xyz)
-            x, y = airspace.transformer.transform(lon, lat)
-            return time_inside(x, y, t, airspace.polygon_m)[0]
-
-        in_airspace = airspace_part(i, inside)
+        # computed at most once, and only when a part is not at hand; each bound to this route's values
+        positions = cache(partial(positions_at, sim.packed, np.full(n, i), offsets, tt))
+        in_airspace = airspace_part(i, partial(_airspace_rows, positions, t, airspace))
         per_radar = np.zeros((len(sim.radars), n, len(t)), dtype=bool)
         for j, radar in enumerate(sim.radars):
-            per_radar[j] = coverage_part(i, j, lambda: coverage_over_loop(radar, *positions()[:2]))
+            per_radar[j] = coverage_part(i, j, partial(_coverage_rows, radar, positions))
         on = np.array([r.availability > 0 for r in sim.radars], dtype=bool)      # off: covers nothing
         primary = on & np.array([not r.kind.needs_transponder for r in sim.radars], dtype=bool)
         out.append(RouteFences(offsets, t, in_airspace, per_radar[primary].any(axis=0), per_radar[on].any(axis=0),

@@ -572,7 +572,7 @@ class Scenario:
     response: "ResponseSpec | None" = None   # what the airspace's owner does once a flight is tracked
     interceptors: tuple = ()  # InterceptorSpec per interceptor
     record: tuple = ()        # sim.record.RecordPeriod per period of the public record ([[record]])
-    raw: dict = field(repr=False, compare=False, default=None)
+    raw: dict | None = field(repr=False, compare=False, default=None)
     # the ``--set KEY=VALUE`` texts applied to the file, as given and in order (a what-if when any): where the
     # scenario comes from, not what it is, so two scenarios that validate alike compare equal
     overrides: tuple = field(compare=False, default=())

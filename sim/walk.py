@@ -203,7 +203,7 @@ def walk_fixed_pair(j, route, route_index, sees, cross_track_m, phase, keys, off
             in_airspace_t[f] = inside_t
 
 
-_compiled = []
+_compiled: list[bool] = []
 
 
 def ensure_compiled():

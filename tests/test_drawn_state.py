@@ -11,7 +11,7 @@ from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.text import Text
 
 from conftest import SCENARIOS, read_summary
-from sim.pipeline import load, simulate
+from sim.pipeline import load
 from sim.products.style import use_style
 from sim.results import ci_digits, format_ci, format_p_ci
 
@@ -351,7 +351,7 @@ def test_brief_says_first_track_from_departure_and_shows_progress_on_a_terminal(
                            "--out", tmp_path / "b")
     assert code == 0, err
     steps = brief_steps(load(OFF, ["detection.terrain=false"]))
-    assert f"brief:" in err and f"/{steps} [" in err, err[-400:]          # a bar of the brief's steps
+    assert "brief:" in err and f"/{steps} [" in err, err[-400:]          # a bar of the brief's steps
     s = read_summary(tmp_path / "b")
     rows = _key_rows(s)
     i = [a for a, _ in rows].index("First track, mean")

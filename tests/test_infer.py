@@ -12,11 +12,10 @@ import pytest
 from scipy import integrate, stats
 
 from conftest import SCENARIOS, straight
-from sim.analysis.infer import (CapabilityPoints, Unknown, count_likelihood, infer, posterior_from_points,
-                                simulate_capability)
+from sim.analysis.infer import Unknown, count_likelihood, infer, posterior_from_points, simulate_capability
 from sim.api import load
 from sim.record import FlightCount, RecordError, parse_record
-from sim.scenario import ScenarioError, override_text, with_overrides
+from sim.scenario import override_text, with_overrides
 
 #: A constructed scenario: one cookie-cutter radar (Pd 1, always up) covering the whole route, a flight
 #: at 1,000 m inside Iraq for 15 minutes, an order to land at Baghdad given at the first track and
@@ -112,7 +111,7 @@ def test_daily_flights_are_a_binomial_mixed_over_the_rate():
     fc = FlightCount(0.5, 0.9, per_day=True, distribution="daily")
     n, p = fc.pmf(30)
     for k in (10, 15, 20, 27):
-        ref, _ = integrate.quad(lambda q: stats.binom.pmf(k, 30, q), 0.5, 0.9)
+        ref, _ = integrate.quad(lambda q, k=k: stats.binom.pmf(k, 30, q), 0.5, 0.9)
         assert p[n == k][0] == pytest.approx(ref / 0.4, rel=1e-6)
     assert p.sum() == pytest.approx(1.0)
     # uniform over a rate: the count is the rate times the days, rounded; each count its share of the range

@@ -577,7 +577,7 @@ def test_flights_csv_neutralises_formula_cells_but_not_numbers(evil_brief):
     assert EVIL["radar3"] not in radars and radars <= {"", "'" + EVIL["radar3"], EVIL["radar"], EVIL["radar2"],
                                                        *(name for name in radars if name[:1] not in "=+-@'")}
     for r in rows:   # no text cell starts a formula; negative numbers stay numbers
-        for k, v in r.items():
+        for v in r.values():
             if v[:1] in ("=", "+", "-", "@", "\t", "\r"):
                 float(v)
     assert any(float(r["cross_track_m"]) < 0 for r in rows)

@@ -412,7 +412,7 @@ def test_brief_key_numbers_read_back_whole_from_the_pdf_for_names_of_30_60_and_2
     # the values keep their size (every one as large as the first) and stay left of the next table
     size = None
     for _label, value, pieces in rows:
-        for l, b, r, t, _text, index in pieces:
+        for _left, _bottom, r, _top, _text, index in pieces:
             assert r <= assumptions[0]
             s = pdfium_c.FPDFText_GetFontSize(tp.raw, index)
             size = s if size is None else size

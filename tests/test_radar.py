@@ -96,7 +96,7 @@ def test_swerling_1_3_against_rcs_average_of_marcum_q_swerling_1960(swerling, sh
             scale = mean / shape
             t = -np.log(pfa)
 
-            def integrand(s):
+            def integrand(s, t=t, scale=scale):      # this pass's threshold and scale, bound
                 return ncx2.sf(2.0 * t, 2.0, 2.0 * s) * gamma.pdf(s, shape, scale=scale)
 
             expected, _ = integrate.quad(integrand, 0.0, np.inf, epsabs=1e-12, limit=200)

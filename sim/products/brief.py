@@ -42,7 +42,7 @@ from sim.products.charts import (detections_per_campaign, draw_altitude_curve, d
 from sim.products.kml import write_kml
 from sim.products.maps import MapLayers, draw_route_map, legend_handles
 from sim.products.style import COLORS, FIGSIZE_IN, FONT_SIZE, new_figure, product_date, save_figure, use_style
-from sim.results import ASSUMPTIONS_NOTE, format_ci, format_p, format_p_ci, headline, overrides_text, shown_title
+from sim.results import ASSUMPTIONS_NOTE, format_ci, format_p, headline, overrides_text, shown_title
 from sim.sample import FlightSample
 from sim.scenario import ScenarioError, read_key
 
@@ -879,12 +879,12 @@ def _draw_table(ax, title, rows):
             v.remove()
             t = ax.text(x, 0.5, "", ha="left", va="center", fontsize=size)
             room = max(start - 0.06, _TABLE_LABEL_MIN)                   # a clear gap before the value
-            first, rest = _split_to_fit(t, label.strip(), lambda: x_span(t)[1] <= room)
+            first, rest = _split_to_fit(t, label.strip(), lambda t=t, room=room: x_span(t)[1] <= room)
             if rest:              # the second line has the whole width (the value sits on the first)
                 t.set_position((x + _TABLE_WRAP_INDENT, 0.5))
                 t.set_text(rest)
                 if x_span(t)[1] > 1.0:
-                    _shorten_to(t, lambda: x_span(t)[1] <= 1.0)
+                    _shorten_to(t, lambda t=t: x_span(t)[1] <= 1.0)
                 rest = t.get_text()
             t.remove()
             lines.append((first, rest))

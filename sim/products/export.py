@@ -21,6 +21,7 @@ import time
 import types
 from pathlib import Path
 
+fcntl: types.ModuleType | None
 try:       # flock: a lock the kernel drops when its process ends, however it ends (POSIX)
     import fcntl
 except ImportError:      # pragma: no cover - no lock where there is no flock
