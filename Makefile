@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: install demo brief test docs bench readme-bench readme-map readme-results architecture clean
+.PHONY: install demo brief test lint docs bench readme-bench readme-map readme-results architecture clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -31,6 +31,11 @@ brief: $(STAMP)
 ## The test suite on 2 workers (under 3 minutes on 2 cores); CI (.ci/run) also runs the tests marked slow
 test: $(STAMP)
 	$(BIN)/python -m pytest -n 2 -m "not slow"
+
+## The linter (ruff: pyflakes and bugbear) and the type checker (mypy on sim/ and geo/), as CI runs them
+lint: $(STAMP)
+	$(BIN)/ruff check sim geo tests benchmarks
+	$(BIN)/mypy
 
 ## The documentation site into build/docs/ (open build/docs/index.html), offline, warnings as errors; every
 ## example of docs/examples/ runs afresh (a failing one fails the build)
