@@ -95,12 +95,16 @@ def _rebound(code):
     return names
 
 
-def test_readme_python_never_rebinds_the_sim_package():
+def test_readme_and_docs_python_never_rebinds_the_sim_package():
     # `sim, result = simulate(...)` hid the package: a later `sim.prepcache...` then read the Simulation
-    blocks = _readme_blocks("python")
+    blocks = [("README.md", code) for code in _readme_blocks("python")]
     assert len(blocks) >= 2
-    for code in blocks:
-        assert "sim" not in _rebound(code), code
+    for page in sorted((ROOT / "docs").glob("*.md")):
+        blocks += [(page.name, code) for code in re.findall(r"```python\n(.*?)```", page.read_text(encoding="utf-8"),
+                                                          flags=re.S)]
+    blocks += [(p.name, p.read_text(encoding="utf-8")) for p in sorted((ROOT / "docs" / "examples").glob("*.py"))]
+    bad = [where for where, code in blocks if "sim" in _rebound(code)]
+    assert not bad, f"these bind the name sim, hiding the package: {bad}"
 
 
 def test_the_checker_sees_the_package_rebound():

@@ -31,8 +31,8 @@ if __name__ == "__main__":
     out = Path(tempfile.mkdtemp()) / "transponder-off-dask"
     with DaskCluster("local", n_workers=2) as cluster:
         print(len(cluster.client.nthreads()), "workers")
-        sim, result, summary = simulate_to(out, scenario, campaigns=100, chunk_campaigns=25, engine=cluster,
-                                           flights_format="parquet", cache=cache)
+        simulation, result, summary = simulate_to(out, scenario, campaigns=100, chunk_campaigns=25,
+                                                  engine=cluster, flights_format="parquet", cache=cache)
     print(sorted(p.name for p in out.iterdir()))
     print(len(list((out / "flights.parquet").glob("*.parquet"))), "Parquet files, one per chunk")
     print(f"P(detect) {summary['p_detect']} {summary['p_detect_ci95']}")

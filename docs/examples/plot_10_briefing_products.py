@@ -16,7 +16,7 @@ import matplotlib.pyplot as plt
 from sim.api import load, simulate_to
 
 out = Path(tempfile.mkdtemp()) / "brief"
-sim, result, summary = simulate_to(out, load("iraq_2012_transponder_off"), campaigns=20, brief=True)
+simulation, result, summary = simulate_to(out, load("iraq_2012_transponder_off"), campaigns=20, brief=True)
 for path in sorted(out.iterdir()):
     print(f"{path.name:22s} {path.stat().st_size:>9,} bytes")
 
