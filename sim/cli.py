@@ -257,6 +257,9 @@ def build_parser():
     p.add_argument("--out", default=None, help="output folder (default: brief/SCENARIO_NAME)")
     p.add_argument("--evade", type=float, default=None, metavar="KM",
                    help="also show the least-detectable route within KM of extra distance (airpicture evade)")
+    p.add_argument("--record", action="store_true",
+                   help="also say what the scenario's [[record]] supports, unable or unwilling (airpicture infer): "
+                        "infer.png and its files beside the brief, its numbers in the brief's table")
     _add_flights_format(p)
     _add_walk(p)
     p.set_defaults(func=_cmd_run, brief=True, default_root="brief")
@@ -651,7 +654,8 @@ def _cmd_run(args):
                                                engine=engine, brief=args.brief, exact=args.exact,
                                                walk=args.walk, sweep_progress=sweep_update,
                                                flights_format=args.flights_format,
-                                               cache=_cache(args), evade_km=getattr(args, "evade", None))
+                                               cache=_cache(args), evade_km=getattr(args, "evade", None),
+                                               record=getattr(args, "record", False))
     finally:
         close_bar()
         close_sweep()

@@ -23,7 +23,7 @@ from sim.prepcache import PrepCache
 from sim.products.export import radar_features, routes_feature_collection, staged_output, write_json, write_readme
 from sim.results import (ASSUMPTIONS_NOTE, flight_csv_text, flight_header, format_p_ci, overrides_text, shown_title,
                          summarize)
-from sim.scenario import load_scenario, override_text, with_overrides
+from sim.scenario import ScenarioError, load_scenario, override_text, with_overrides
 
 __all__ = ["load", "simulate", "simulate_to", "write_run", "sweep", "compare", "altitude_sweep", "with_overrides", "override_text",
            "terrain_for"]
@@ -104,7 +104,7 @@ FLIGHTS_FORMATS = ("csv", "parquet", "none")
 
 def simulate_to(out_dir, scenario, campaigns=None, flights=None, seed=None, chunk_campaigns=None, progress=None,
                 engine=None, brief=False, exact=False, sweep_progress=None, flights_format="csv", cache=None,
-                evade_km=None, walk=None):
+                evade_km=None, record=False, walk=None):
     """Prepare, run and write a scenario's outputs; returns ``(sim, result, summary)``.
 
     ``flights.csv`` is written chunk by chunk as the run goes (rows
@@ -117,6 +117,8 @@ def simulate_to(out_dir, scenario, campaigns=None, flights=None, seed=None, chun
     ``cache``: a :class:`sim.prepcache.PrepCache` for the prepared parts.
     ``evade_km`` (with ``brief``): the brief also shows the least-detectable route within that extra
     distance (:func:`sim.analysis.evade.evade`, re-scored like the altitude curve).
+    ``record`` (with ``brief``): the brief also says what the scenario's ``[[record]]`` supports, unable or
+    unwilling (:func:`sim.analysis.infer.infer`: infer.png and its numbers; the scenario must have a record).
     ``sweep_progress(1)`` (with ``brief``) is called after each step of the brief: each level of the altitude
     curve, each run of the tornadoes, each group of files drawn (:func:`brief_steps` of them).
     ``walk``: how each flight's scans are walked (:data:`sim.montecarlo.WALKS`; the outputs of compiled
@@ -125,6 +127,8 @@ def simulate_to(out_dir, scenario, campaigns=None, flights=None, seed=None, chun
     """
     if flights_format not in FLIGHTS_FORMATS:
         raise ValueError(f"flights_format must be one of {', '.join(FLIGHTS_FORMATS)}")
+    if record and brief and not scenario.record:      # refused before the run, not after it
+        raise ScenarioError(scenario.path, "record", "--record: the scenario has no [[record]]")
     cache = cache if cache is not None else PrepCache()      # shared with the brief's altitude curve and tornadoes
     with make_engine(engine) as eng:     # a cluster, when given, prepares the tables too
         sim = prepare(scenario, cache=cache, exact=exact, engine=None if engine is None else eng, walk=walk)
@@ -142,7 +146,7 @@ def simulate_to(out_dir, scenario, campaigns=None, flights=None, seed=None, chun
                 result = run(sim, campaigns, flights, seed, chunk_campaigns, progress, eng, **kw)
             summary = _write_products(stage, sim, result, brief, sweep_progress, None,
                                       flights_file={"csv": "flights.csv", "parquet": "flights.parquet"}.get(flights_format),
-                                      cache=cache, evade_km=evade_km)
+                                      cache=cache, evade_km=evade_km, record=record)
     return sim, result, summary
 
 
@@ -163,7 +167,7 @@ def write_run(out_dir, sim, result, brief=False, progress=None, altitude_points=
 
 
 def _write_products(stage, sim, result, brief, progress, altitude_points, flights_file="flights.csv", cache=None,
-                    evade_km=None):
+                    evade_km=None, record=False):
     """summary.json, routes.geojson, README.txt and, with ``brief``, the altitude curve and the brief
     (``flights_file``: the per-flight file beside them, or None; ``cache``: the prepared parts)."""
     summary = summarize(sim, result)
@@ -176,6 +180,8 @@ def _write_products(stage, sim, result, brief, progress, altitude_points, flight
         summary["altitude_sweep"] = altitude_points
         if evade_km is not None:
             summary["evade"] = _least_detectable(sim, result, evade_km, cache)
+        if record:
+            summary["record"] = _record_panel(stage, sim, result, cache)
         if sim.scenario.uncertainty:       # which assumptions matter: ranked first, the brief lists the top ones
             summary["sensitivity"] = _write_tornadoes(stage, sim, result, summary, cache, progress)
         from sim.products.brief import write_brief   # matplotlib (0.3 s to import) loads only to draw
@@ -192,7 +198,26 @@ def _brief_files(summary):
     """README.txt's lines on the brief's files, and the declared inputs its tornado leaves out (and why)."""
     from sim.products.brief import BRIEF_FILES, left_out_text   # the drawing products load only when a brief is drawn
     left_out = [(r["key"], r["why"]) for r in summary.get("sensitivity", {}).get("left_out", ())]
-    return BRIEF_FILES + (f"\n{left_out_text(left_out, reasons=True)}" if left_out else "")
+    record = ("infer.png, prior_posterior.png, posterior.nc, infer.json: what the public record says (brief "
+              "--record,\n  airpicture infer; docs/infer.md)\n") if "record" in summary else ""
+    return BRIEF_FILES + record + (f"\n{left_out_text(left_out, reasons=True)}" if left_out else "")
+
+
+def _record_panel(stage, sim, result, cache):
+    """summary.json's ``record`` (brief --record): what the public record says of will and capability
+    (:func:`sim.analysis.infer.infer` with the run's seed), its files written beside the brief's (infer.png,
+    prior_posterior.png, posterior.nc, infer.json)."""
+    from sim.analysis.infer import infer            # scipy.stats and ArviZ load only when asked
+    from sim.products.infer import write_infer_files
+    found = infer(sim.scenario, seed=result.seed, cache=cache)
+    s = write_infer_files(stage, found)
+    c = s["capability"]["p_could_stop_if_willing"]
+    return {"chart": "infer.png", "p_could_stop_if_willing": c["mean"], "p_could_stop_if_willing_ci90": c["ci90"],
+            "periods": [{"name": p["name"], "verdict": p["verdict"], "verdict_strength": p["verdict_strength"],
+                         "will": p["will"]["mean"], "will_ci90": p["will"]["ci90"],
+                         "p_will_below_half": p["will"]["p_below_half"], "p_did_stop": p["p_did_stop"]["mean"],
+                         "p_did_stop_ci90": p["p_did_stop"]["ci90"], "verdict_text": p["verdict_text"]}
+                        for p in s["periods"]]}
 
 
 def _least_detectable(sim, result, budget_km, cache):

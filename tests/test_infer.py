@@ -274,3 +274,21 @@ def test_simulation_based_calibration_ranks_are_uniform(write_scenario):
         hist = np.bincount(np.asarray(r) // 10, minlength=10)
         p = stats.chisquare(hist).pvalue
         assert p > 0.01, (name, hist.tolist(), p)
+
+
+def test_brief_record_adds_the_answer_to_the_brief(write_scenario, run_cli, tmp_path):
+    # brief --record: the infer files beside the brief's, the answer in summary.json and the key numbers;
+    # a scenario without a record is refused before the run
+    counts = 'ordered_to_land = {count = 2, source = "t"}'
+    path = _scenario(write_scenario, YEAR.format(flights=200, counts=counts), campaigns=5)
+    code, _, err = run_cli("brief", path, "--record", "--out", tmp_path / "b", "-q")
+    assert code == 0, err
+    for name in ("infer.png", "posterior.nc", "infer.json", "brief.pdf"):
+        assert (tmp_path / "b" / name).is_file(), name
+    summary = json.loads((tmp_path / "b" / "summary.json").read_text())
+    alone = json.loads((tmp_path / "b" / "infer.json").read_text())
+    assert summary["record"]["periods"][0]["will"] == alone["periods"][0]["will"]["mean"]
+    assert summary["record"]["periods"][0]["will"] == pytest.approx(3 / 202, rel=2e-3)   # Beta(3, 199), as above
+    assert "infer.png" in (tmp_path / "b" / "README.txt").read_text()
+    code, _, err = run_cli("brief", SCENARIOS / "iraq_2012_baseline.toml", "--record", "--out", tmp_path / "c")
+    assert code == 2 and "--record: the scenario has no [[record]]" in err and not (tmp_path / "c").exists()

@@ -667,6 +667,13 @@ def _key_rows(summary):
                  ("  spread flown", f"{e['spread_km']:g} km" if e["spread_km"] else "none")]
         if e["spread_km"]:
             rows.append(("  planned track, exactly", f"{e['p_detect_planned_track']:.3f}"))
+    if "record" in summary:          # brief --record: what the public record supports (airpicture infer)
+        rec = summary["record"]
+        rows.append(("Public record", f"could stop {rec['p_could_stop_if_willing']:.2f} if willing"))
+        for p in rec["periods"]:
+            rows += [(f"  {p['name']}", p["verdict"] + (f", {p['verdict_strength']}" if p["verdict_strength"] else "")),
+                     ("    will", f"{p['will']:.2f} [{p['will_ci90'][0]:.2f}-{p['will_ci90'][1]:.2f}]"),
+                     ("    stopped", f"{p['p_did_stop']:.3f}")]
     rows.append(("P(track) by radar", ""))
     for name, r in summary["radars"].items():
         rows.append((f"  {name}", f"{r['p_detect']:.3f}"))
