@@ -292,3 +292,25 @@ def test_brief_record_adds_the_answer_to_the_brief(write_scenario, run_cli, tmp_
     assert "infer.png" in (tmp_path / "b" / "README.txt").read_text()
     code, _, err = run_cli("brief", SCENARIOS / "iraq_2012_baseline.toml", "--record", "--out", tmp_path / "c")
     assert code == 2 and "--record: the scenario has no [[record]]" in err and not (tmp_path / "c").exists()
+
+
+def test_every_key_of_the_infer_schema_is_described_and_every_object_closed():
+    from conftest import ROOT
+    jsonschema = pytest.importorskip("jsonschema")
+    schema = json.loads((ROOT / "docs" / "infer.schema.json").read_text())
+    jsonschema.Draft202012Validator.check_schema(schema)
+    missing = []
+
+    def walk(node, path):
+        if isinstance(node, dict):
+            for key, sub in node.get("properties", {}).items():
+                if "description" not in sub:
+                    missing.append(f"{path}.{key}")
+                walk(sub, f"{path}.{key}")
+            for k in ("additionalProperties", "items"):
+                if isinstance(node.get(k), dict):
+                    walk(node[k], f"{path}[]")
+            if node.get("type") == "object" and "properties" in node:
+                assert node.get("additionalProperties") is False, path
+    walk(schema, "infer")
+    assert not missing, missing
