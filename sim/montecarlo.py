@@ -23,7 +23,7 @@ from sim.platforms import Orbit
 from sim.prepcache import PrepCache, digest
 from sim.routes import build_routes, follows_terrain
 from sim.response import flight_response
-from sim.parquet import part_name, require_pyarrow, write_part
+from sim.parquet import part_name, require_pyarrow, write_flights_part
 from sim.results import RunTotals, flight_csv_text, flight_header
 from sim.sample import FlightSample
 from sim.scenario import Scenario
@@ -134,6 +134,21 @@ def _table_task(packed, i, route_index, duration_s, radar, offsets_m, t0_s, t1_s
     return i, detection_table(packed, route_index, duration_s, radar, offsets_m, t0_s, t1_s)
 
 
+def masking_builder(cache, terrain, refraction_k, options=(), inputs_seen=None):
+    """The ``masking_builder`` of :func:`sim.detection.prepare_radar`: a fixed site's terrain masking table
+    from ``cache`` (a :class:`~sim.prepcache.PrepCache`), computed there when not at hand. ``options`` are
+    :func:`geo.terrain.masking_table`'s (sorted ``(name, value)`` pairs); ``inputs_seen`` (a dict), when
+    given, maps each site asked for to its table's key."""
+    terrain_key = cache.terrain_key(terrain)
+
+    def builder(lat, lon, antenna_alt_m, range_m):
+        inputs = (terrain_key, lat, lon, antenna_alt_m, range_m, refraction_k, options)
+        if inputs_seen is not None:
+            inputs_seen[(lat, lon, antenna_alt_m, range_m)] = inputs
+        return cache.get("masking", inputs, lambda: _masking_task(terrain, 0, *inputs[1:])[1])
+    return builder
+
+
 def prepare(scenario, terrain=None, cache=None, masking_options=None, with_fences=True, exact=False, engine=None,
             walk=None):
     """Build routes, radar models, scan windows and fences of a validated scenario.
@@ -172,12 +187,7 @@ def prepare(scenario, terrain=None, cache=None, masking_options=None, with_fence
     terrain_key = None if terrain is None else cache.terrain_key(terrain)
     options = tuple(sorted((masking_options or {}).items()))
     masking_inputs = {}       # radar position -> what its masking table reads (its key: cheaper than its content)
-    builder = None
-    if det.terrain:
-        def builder(lat, lon, antenna_alt_m, range_m):
-            inputs = (terrain_key, lat, lon, antenna_alt_m, range_m, det.refraction_k, options)
-            masking_inputs[(lat, lon, antenna_alt_m, range_m)] = inputs
-            return cache.get("masking", inputs, lambda: _masking_task(terrain, 0, *inputs[1:])[1])
+    builder = masking_builder(cache, terrain, det.refraction_k, options, masking_inputs) if det.terrain else None
 
     routes = build_routes(scenario, terrain)
     if engine is not None and builder is not None:     # the masking tables first, in parallel on the engine
@@ -559,8 +569,8 @@ def _chunk_task(sim, seed, first_campaign, n_campaigns, flights, rows, keep_flig
     out["totals"] = RunTotals.of_chunk(part, flights, len(sim.radars), len(sim.routes))
     out["csv"] = None
     if parquet_dir is not None:
-        write_part(Path(parquet_dir) / part_name(first_campaign), flight_header(sim, bool(sim.fences)),
-                   flight_csv_text(sim, part))
+        write_flights_part(Path(parquet_dir) / part_name(first_campaign), sim, part,
+                           flight_header(sim, bool(sim.fences)))
     elif rows:
         out["csv"] = flight_csv_text(sim, part)
     return out

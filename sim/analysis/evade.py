@@ -79,6 +79,7 @@ from geo.coverage import country_names, country_polygon
 from geo.earth import EARTH_RADIUS_M, unit_vectors
 from geo.geodesy import leg_geometry, positions_along_route
 from geo.terrain import cell_max_m, load_terrain
+from sim.analysis.fieldread import bilinear_idx
 from sim.aircraft import fuel_per_m_ratio
 from sim.airspace import build_airspace
 from sim.detection import in_coverage, scan_pd
@@ -620,14 +621,12 @@ def flown_exposures(grid, fields, lat_deg, lon_deg, speed_mps, offsets_m):
     w[0] *= 0.5
     w[-1] *= 0.5
     h = grid.spacing_m
-    corners = None
+    u, v = (px - grid.x_m[0]) / h, (py - grid.y_m[0]) / h
     for i, f in enumerate(fields):
         if not f.any():                 # a radar that sees nothing at this level (its exposure is 0)
             continue
-        if corners is None:             # the points' cell corners, shared by every field
-            corners = _bilinear_corners(np.shape(f), (px - grid.x_m[0]) / h, (py - grid.y_m[0]) / h)
-        v = _bilinear_at(f, corners)
-        out[i] = np.where(np.isfinite(v), v, 0.0) @ w / speed_mps
+        val = bilinear_idx(f, u, v)
+        out[i] = np.where(np.isfinite(val), val, 0.0) @ w / speed_mps
     return out
 
 
@@ -679,68 +678,6 @@ class GridGraph:
         return csr_matrix((weights, self.indices, self.indptr), shape=(self.n_nodes, self.n_nodes))
 
 
-def _bilinear_corners(shape, u, v):
-    """The four cell-centre neighbours of fractional (column ``u``, row ``v``) indices of a field of ``shape``:
-    ``(inside, ((flat index, weight), ...))`` in the order (0, 0), (0, 1), (1, 0), (1, 1) (row, column), shared by
-    every field of that shape that :func:`_bilinear_at` reads at those points (``inside`` None: every point is)."""
-    ny, nx = shape
-    u, v = np.asarray(u, dtype=float), np.asarray(v, dtype=float)
-    inside = (u >= 0) & (u <= nx - 1) & (v >= 0) & (v <= ny - 1)
-    if inside.all():
-        uu, vv, inside = u, v, None
-    else:
-        uu, vv = np.where(inside, u, 0.0), np.where(inside, v, 0.0)
-    j0 = np.floor(uu)
-    np.clip(j0, 0, max(nx - 2, 0), out=j0)
-    i0 = np.floor(vv)
-    np.clip(i0, 0, max(ny - 2, 0), out=i0)
-    fu, fv = uu - j0, vv - i0
-    gu, gv = 1 - fu, 1 - fv
-    k00 = i0.astype(np.intp)
-    k00 *= nx
-    k00 += j0.astype(np.intp)
-    if nx >= 2 and ny >= 2:             # the next row and column are inside the field
-        k01, k10 = k00 + 1, k00 + nx
-        k11 = k10 + 1
-    else:
-        i0, j0 = k00 // nx, k00 % nx
-        r1, j1 = np.minimum(i0 + 1, ny - 1) * nx, np.minimum(j0 + 1, nx - 1)
-        k01, k10, k11 = i0 * nx + j1, r1 + j0, r1 + j1
-    return inside, ((k00, gu * gv), (k01, fu * gv), (k10, gu * fv), (k11, fu * fv))
-
-
-def _bilinear_at(values, corners):
-    """Bilinear interpolation of a cell-centre field at the points of :func:`_bilinear_corners`.
-
-    Outside the grid, or where a corner with a positive weight is inf (forbidden), the value is inf.
-    """
-    inside, pairs = corners
-    flat = np.ravel(values)
-    vals = [flat.take(k) for k, _ in pairs]
-    total = np.zeros(np.shape(pairs[0][0]))
-    with np.errstate(invalid="ignore"):
-        for val, (_, w) in zip(vals, pairs):
-            total += w * val
-    if np.isfinite(total).all():        # no corner is inf (one with weight 0 makes a NaN): the weighted sum
-        return total if inside is None else np.where(inside, total, np.inf)
-    total[...] = 0.0                    # a forbidden corner: only those with a positive weight count
-    bad = np.zeros(total.shape, dtype=bool) if inside is None else ~inside
-    for val, (_, w) in zip(vals, pairs):
-        used = w > 0
-        fin = np.isfinite(val)
-        bad |= used & ~fin
-        total += np.where(used & fin, w * np.where(fin, val, 0.0), 0.0)
-    return np.where(bad, np.inf, total)
-
-
-def _bilinear_idx(values, u, v):
-    """Bilinear interpolation of a cell-centre field at fractional (column ``u``, row ``v``) indices.
-
-    Outside the grid, or where a corner with a positive weight is inf (forbidden), the value is inf.
-    """
-    return _bilinear_at(values, _bilinear_corners(np.shape(values), u, v))
-
-
 def _samples(length_cells):
     """Samples of a straight segment ``length_cells`` spacings long: at most half a spacing apart."""
     return max(int(np.ceil(length_cells / 0.5 - 1e-9)), 1) + 1
@@ -770,7 +707,7 @@ def grid_graph(grid, field_per_s, speed_mps):
         w = np.where((t == 0) | (t == 1), 0.5, 1.0)
         acc = np.zeros(len(a_i))
         for tk, wk in zip(t, w):
-            acc += wk * _bilinear_idx(lam, a_j + dj * tk, a_i + di * tk)
+            acc += wk * bilinear_idx(lam, a_j + dj * tk, a_i + di * tk)
         keep = np.isfinite(acc)
         xa, xb = grid.xyz[a_i[keep], a_j[keep]], grid.xyz[b_i[keep], b_j[keep]]
         ell = 2.0 * EARTH_RADIUS_M * np.arcsin(np.minimum(np.linalg.norm(xa - xb, axis=-1) / 2.0, 1.0))
@@ -917,9 +854,9 @@ class LagrangianSearch:
 
 # --- smoothing and route costs -----------------------------------------------------------------------
 def _bilinear(grid, values, x_m, y_m):
-    """Bilinear interpolation of a cell-centre field at projected points (:func:`_bilinear_idx`)."""
+    """Bilinear interpolation of a cell-centre field at projected points (:func:`sim.analysis.fieldread.bilinear_idx`)."""
     h = grid.spacing_m
-    return _bilinear_idx(values, (np.asarray(x_m) - grid.x_m[0]) / h, (np.asarray(y_m) - grid.y_m[0]) / h)
+    return bilinear_idx(values, (np.asarray(x_m) - grid.x_m[0]) / h, (np.asarray(y_m) - grid.y_m[0]) / h)
 
 
 def _segment_costs(grid, lam, p, q, speed_mps, step_cells=0.5):
@@ -1703,12 +1640,15 @@ def polish(grid, fields, availability, lat_deg, lon_deg, speed_mps, offsets_m, m
         xy = np.insert(xy, k + 1, 0.5 * (xy[k] + xy[k + 1]), axis=0)
     forbidden = np.where(grid.allowed, 0.0, np.inf)
 
-    def score(pts):
+    def score(pts, k=None):
+        """P as flown of a polyline; inf when it is too long or touches a forbidden cell (checked on the two
+        legs of turn ``k`` when only that turn moved: the others were checked with the route they left)."""
         la, lo = grid.to_lat_lon(pts[:, 0], pts[:, 1])
         la[0], lo[0], la[-1], lo[-1] = lat[0], lon[0], lat[-1], lon[-1]
         legs = leg_geometry(la, lo)[1]
+        a, b = (0, len(pts)) if k is None else (k - 1, k + 2)
         if (float(legs.sum()) > max_length_m or float(legs.min()) < WAYPOINT_SPACING_M   # a route the format takes
-                or not np.isfinite(_segment_costs(grid, forbidden, pts[:-1], pts[1:], 1.0).sum())):
+                or not np.isfinite(_segment_costs(grid, forbidden, pts[a:b - 1], pts[a + 1:b], 1.0).sum())):
             return np.inf, la, lo
         return p_flown(flown_exposures(grid, fields, la, lo, speed_mps, offsets_m), availability), la, lo
 
@@ -1723,7 +1663,7 @@ def polish(grid, fields, availability, lat_deg, lon_deg, speed_mps, offsets_m, m
             for m in moves:
                 trial = xy.copy()
                 trial[k] = xy[k] + step * m
-                p_t, la_t, lo_t = score(trial)
+                p_t, la_t, lo_t = score(trial, k)
                 if p_t < best - 1e-9:
                     xy, best, la, lo, moved = trial, p_t, la_t, lo_t, True
                     break

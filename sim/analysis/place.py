@@ -85,10 +85,10 @@ from geo.geodesy import WGS84, leg_geometry
 from geo.terrain import elevation_m
 from sim.airspace import build_airspace
 from sim.analysis.evade import evade, parse_levels
-from sim.detection import in_coverage, scan_pd
+from sim.detection import in_coverage, prepare_radar, scan_pd
 from sim.fences import FENCE_STEP_S, inside_airspace_at, next_false
 from sim.flights import OFFSET_CLIP_SIGMA, OFFSET_STEP_M, nearest_row, offset_rows, pack_routes, positions_at
-from sim.montecarlo import needs_terrain, prepare, run, scan_window
+from sim.montecarlo import masking_builder, needs_terrain, prepare, run, scan_window
 from sim.platforms import Orbit, flying_orbit
 from sim.prepcache import PrepCache
 from sim.response import OUTCOMES, STOPPED, bridge_gaps, time_to_land_s
@@ -840,8 +840,8 @@ class _Columns:
     """Each candidate's P_ij on one flight set, computed when first asked (and counted).
 
     ``models`` (shared by the caller across flight sets) keeps the :data:`MODELS_KEPT` most recently used
-    candidates' radar models (:func:`sim.detection.prepare_radar` through :func:`sim.montecarlo.prepare`, its
-    terrain masking table from the cache): a model depends on the radar and the aircraft's RCS, not on the
+    candidates' radar models (:func:`sim.detection.prepare_radar`, its terrain masking table from the cache by
+    :func:`sim.montecarlo.masking_builder`): a model depends on the radar and the aircraft's RCS, not on the
     routes.
     """
 
@@ -873,24 +873,20 @@ class _Columns:
         return got
 
     def model(self, j):
-        """Candidate ``j``'s radar model (prepared once, by :func:`sim.montecarlo.prepare` of a one-radar copy)."""
+        """Candidate ``j``'s radar model (:func:`sim.detection.prepare_radar` of the candidate's radar, its
+        masking table from the cache, as :func:`sim.montecarlo.prepare` makes it)."""
         fs = self.fs
-        key = (j, fs.scenario.aircraft.rcs_m2, fs.scenario.detection.refraction_k, fs.scenario.detection.terrain)
+        sc = fs.scenario
+        key = (j, sc.aircraft.rcs_m2, sc.detection.refraction_k, sc.detection.terrain)
         got = self.models.pop(key, None)
         if got is None:
-            # the radar alone over one straight route at a fixed level (the model reads no route: this keeps its
-            # preparation from building terrain-following tracks)
-            doc = copy.deepcopy(fs.scenario.raw)
+            doc = copy.deepcopy(sc.raw)
             doc["radar"] = [self.tables[j]]
             doc.pop("uncertainty", None)
-            ends = doc["route"][0]["waypoints"]
-            doc["route"] = [{"name": "radar-model", "waypoints": [ends[0], ends[-1]]}]
-            aircraft = doc.setdefault("aircraft", {})
-            for key in [k for k in aircraft if k.startswith(("cruise_altitude", "cruise_flight_level"))]:
-                del aircraft[key]
-            aircraft["cruise_altitude_m"] = 10_000.0
-            got = prepare(parse_scenario(doc, source=fs.scenario.path), self.terrain, self.cache, with_fences=False,
-                          exact=True).radars[0]
+            spec = parse_scenario(doc, source=sc.path).radars[0]
+            terrain = self.terrain if sc.detection.terrain else None
+            builder = masking_builder(self.cache, terrain, sc.detection.refraction_k) if terrain is not None else None
+            got = prepare_radar(spec, sc.aircraft.rcs_m2, sc.detection.refraction_k, terrain, builder)
         self.models[key] = got                  # the most recently used last; the least used goes past the limit
         while len(self.models) > MODELS_KEPT:
             del self.models[next(iter(self.models))]
