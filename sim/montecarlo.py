@@ -280,18 +280,41 @@ class ChunkDraws:
         campaign = np.repeat(np.arange(first, first + n_campaigns, dtype=np.uint64), flights)
         flight = np.tile(np.arange(flights, dtype=np.uint64), n_campaigns)
 
-        own = flight_keys(seed, campaign, flight)     # what every stream of a flight shares, hashed once
-        per_campaign_keys = []
+        cfg, aircraft = sim.scenario.run, sim.scenario.aircraft
+
+        def stream(name, radar=None):
+            return STREAMS[name] + (0 if radar is None else RADAR_STREAM_BASE * (1 + radar))
+
+        # every uniform the chunk draws per flight: (stream, per campaign)
+        wanted = [(stream("route"), cfg.route_choice == "per_campaign"), (stream("offset"), False),
+                  (stream("transponder"), aircraft.transponder_policy == "per_campaign"),
+                  *((stream(name, j), False) for name in ("up", "scan_phase") for j in range(R)),
+                  *((stream("orbit_phase", j), False) for j in sim.orbit_radars),
+                  *((stream(name), False) for name in ("comply", "escort", "will"))]
+        scan_streams = [stream("scan", j) for j in range(R)]
+        if sim.walk == "compiled":        # one compiled pass over the flights (sim.walk.chunk_draws), same bits
+            from sim.walk import chunk_draws
+            drawn = np.empty((len(wanted), len(campaign)))
+            scan_keys = np.empty((R, len(campaign)), dtype=np.uint64)
+            chunk_draws(np.uint64(seed), int(first), int(n_campaigns), int(flights),
+                        np.array([w for w, _ in wanted], dtype=np.uint64), np.array([p for _, p in wanted], dtype=bool),
+                        np.array(scan_streams, dtype=np.uint64), drawn, scan_keys)
+            got = dict(zip(wanted, drawn))
+            self.scan_keys = list(scan_keys)
+        else:
+            own = flight_keys(seed, campaign, flight)     # what every stream of a flight shares, hashed once
+            got = {}
+            if any(p for _, p in wanted):
+                by_campaign = np.repeat(flight_keys(seed, np.arange(first, first + n_campaigns, dtype=np.uint64),
+                                                    CAMPAIGN), flights)
+            for w, p in wanted:
+                got[(w, p)] = uniforms_at(keys_of_streams(by_campaign if p else own, w), 0)
+            self.scan_keys = [keys_of_streams(own, w) for w in scan_streams]
 
         def u(name, radar=None, per_campaign=False):
             """A uniform per flight, or per campaign (repeated for its flights)."""
-            stream = STREAMS[name] + (0 if radar is None else RADAR_STREAM_BASE * (1 + radar))
-            if per_campaign and not per_campaign_keys:
-                per_campaign_keys.append(np.repeat(flight_keys(
-                    seed, np.arange(first, first + n_campaigns, dtype=np.uint64), CAMPAIGN), flights))
-            return uniforms_at(keys_of_streams(per_campaign_keys[0] if per_campaign else own, stream), 0)
+            return got[(stream(name, radar), bool(per_campaign))]
 
-        cfg, aircraft = sim.scenario.run, sim.scenario.aircraft
         u_route = u("route", per_campaign=cfg.route_choice == "per_campaign")
         route = np.minimum(np.searchsorted(np.cumsum(sim.route_p), u_route, side="right"), len(sim.routes) - 1)
         sigma = np.array([r.cross_track_sigma_m for r in sim.routes])[route]
@@ -319,7 +342,6 @@ class ChunkDraws:
         # the radars up for each flight that can see it (a secondary radar needs the transponder)
         needs = np.array([r.kind.needs_transponder for r in sim.radars], dtype=bool)
         self.sees = self.up & (self.batch.transponder_on[:, None] | ~needs[None, :])
-        self.scan_keys = [keys_of_streams(own, STREAMS["scan"] + RADAR_STREAM_BASE * (1 + j)) for j in range(R)]
 
 
 #: Largest flights x scans block walked at once (bounds the walk's memory: about 14 gathered floats each).

@@ -37,7 +37,7 @@ import time
 
 import numpy as np
 
-__all__ = ["walk_fixed_pair", "ensure_compiled", "uniform_at", "COMPILE_NOTICE_S"]
+__all__ = ["walk_fixed_pair", "chunk_draws", "ensure_compiled", "uniform_at", "COMPILE_NOTICE_S"]
 
 #: A first compilation that takes longer than this is announced on stderr [s].
 COMPILE_NOTICE_S = 1.0
@@ -94,6 +94,34 @@ def uniform_at(key, counter):
     """The uniform of :func:`sim.streams.uniforms_at` at ``counter`` (int64; wraps as uint64) of stream ``key``."""
     z = _mix(key + (np.uint64(counter) + _ONE) * _GOLDEN)
     return (np.float64(z >> _S11) + 0.5) * _TO_UNIT
+
+
+_K_CAMPAIGN = np.uint64(0xD1B54A32D192ED03)
+_K_FLIGHT = np.uint64(0xAEF17502108EF2D9)
+_K_STREAM = np.uint64(0xDB4F0B9175AE2165)
+_CAMPAIGN = np.uint64(2**32 - 1)
+
+
+@_jit()
+def chunk_draws(seed, first, n_campaigns, flights, streams, per_campaign, scan_streams, uniforms, scan_keys):
+    """The per-flight draws of a chunk in one pass (:class:`sim.montecarlo.ChunkDraws`'s, the same bits):
+    for campaigns ``first ..`` and their ``flights``, ``uniforms[s, f]`` is the uniform at counter 0 of
+    stream ``streams[s]`` (of the campaign's flight :data:`sim.streams.CAMPAIGN` where
+    ``per_campaign[s]``) and ``scan_keys[r, f]`` the key of stream ``scan_streams[r]``
+    (:func:`sim.streams.flight_keys`, :func:`~sim.streams.keys_of_streams`, :func:`~sim.streams.uniforms_at`)."""
+    base = _mix(np.uint64(seed) * _GOLDEN + _GOLDEN)
+    i = 0
+    for c in range(n_campaigns):
+        kc = _mix(base + np.uint64(first + c) * _K_CAMPAIGN)
+        k_campaign = _mix(kc + _CAMPAIGN * _K_FLIGHT)
+        for f in range(flights):
+            kf = _mix(kc + np.uint64(f) * _K_FLIGHT)
+            for s in range(streams.shape[0]):
+                k = k_campaign if per_campaign[s] else kf
+                uniforms[s, i] = uniform_at(_mix(k + streams[s] * _K_STREAM), 0)
+            for r in range(scan_streams.shape[0]):
+                scan_keys[r, i] = _mix(kf + scan_streams[r] * _K_STREAM)
+            i += 1
 
 
 @_jit(inline="always")
@@ -223,6 +251,8 @@ def ensure_compiled():
         walk_fixed_pair(0, 0, z(F, np.int64), np.ones((F, R), bool), z(F), z(F), z(F, np.uint64), z(1),
                         z((1, 2), np.float32), 0.0, 1.0, 1.0, z(1), z(1), 1.0, 1, 1, True, z(1),
                         z((1, 2), bool), z(1), 10.0, z((F, R), bool), z((F, R)), z(F), z(2, np.int64))
+        chunk_draws(np.uint64(1), 0, 1, 1, np.ones(1, np.uint64), np.zeros(1, bool), np.ones(1, np.uint64),
+                    z((1, 1)), z((1, 1), np.uint64))
     finally:
         notice.cancel()
     _compiled.append(True)

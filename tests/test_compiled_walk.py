@@ -166,3 +166,27 @@ def test_cli_walk_option(tmp_path):
     assert outs["numpy"] == outs["compiled"]
     assert main(["run", "iraq_2012_baseline", "--campaigns", "2", "-q", "--no-cache", "--walk", "numpy", "--exact",
                  "--out", str(tmp_path / "x")]) == 2
+
+
+@pytest.mark.parametrize("name", ["iraq_2012_baseline", "iraq_2012_aew_orbit", "turkey_2011_route"])
+def test_compiled_chunk_draws_are_the_numpy_draws(name):
+    # sim.walk.chunk_draws against ChunkDraws' numpy hashing: every per-flight draw and scan key, per flight
+    # and per campaign (route and transponder policies), a seed near 2**63, an orbit's loop phase
+    from sim.montecarlo import ChunkDraws
+    sc = load(SCENARIOS / f"{name}.toml")
+    sim = prepare(sc, cache=_CACHE, with_fences=False)
+    for per_campaign in (False, True):
+        s = sim
+        if per_campaign:
+            s = dataclasses.replace(sim, scenario=dataclasses.replace(
+                sc, run=dataclasses.replace(sc.run, route_choice="per_campaign"),
+                aircraft=dataclasses.replace(sc.aircraft, transponder_policy="per_campaign")))
+        a = ChunkDraws(s, 2**63 - 25, 7, 40, sc.run.flights)
+        b = ChunkDraws(dataclasses.replace(s, walk="numpy"), 2**63 - 25, 7, 40, sc.run.flights)
+        for k in ("up", "scan_phase", "comply", "escort", "will", "sees"):
+            assert np.array_equal(getattr(a, k), getattr(b, k)), k
+        for k in ("route_index", "cross_track_m", "transponder_on"):
+            assert np.array_equal(getattr(a.batch, k), getattr(b.batch, k)), k
+        assert all(np.array_equal(x, y) for x, y in zip(a.scan_keys, b.scan_keys)) and len(a.scan_keys) == len(sim.radars)
+        assert a.orbit_phase.keys() == b.orbit_phase.keys()
+        assert all(np.array_equal(a.orbit_phase[j], b.orbit_phase[j]) for j in a.orbit_phase)
