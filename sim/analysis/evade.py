@@ -1095,9 +1095,9 @@ class EvadeRoute:
     p_surrogate: float
     p_surrogate_outages: float
     doc: dict = field(repr=False)     # its scenario document (flown with the spread)
-    summary: dict = field(repr=False, default=None)           # the Monte Carlo as flown (the headline)
+    summary: dict | None = field(repr=False, default=None)          # the Monte Carlo as flown (the headline)
     track: object = field(repr=False, default=None)           # the sim.routes.RouteTrack the Monte Carlo flew
-    summary_planned: dict = field(repr=False, default=None)   # the same route flown exactly as planned
+    summary_planned: dict | None = field(repr=False, default=None)   # the same route flown exactly as planned
     spread_m: float = 0.0                                     # the sideways spread flown [m]
     p_search: float = float("nan")                            # the search's P(detect) as flown
     flight_time_s: float = float("nan")
@@ -1410,7 +1410,7 @@ def evade(scenario, budgets_km=(0, 100, 200, 400, 800), *, origin=None, dest=Non
             per_radar[(lv, t_on)], fields[(lv, t_on)] = fr, np.tensordot(avail, fr, axes=1)
             v = level_speed_mps(aircraft, lv)
 
-            def scored(lam, what, one_turn=False):
+            def scored(lam, what, one_turn=False, fr=fr, v=v, lv=lv):
                 out = []
                 for bb, got in _search_level(grid, lam, v, budgets, (o, d), great_circle).items():
                     if got is not None:
@@ -1595,7 +1595,7 @@ class _Candidate:
     search: object
     method: str
     budget_m: float
-    t_on: bool = None
+    t_on: bool | None = None
 
 
 def _crossed_radars(grid, fields, availability, routes, speed_mps, offsets_m):
@@ -1768,7 +1768,7 @@ def _search_level(grid, lam, speed, budgets, ends, great_circle):
                 excess = (length - great_circle - b) / scale
                 tried = {}
 
-                def attempt(need):
+                def attempt(need, table=table, tried=tried, b=b, path=path):
                     cut = shortcut(table(need), need, 0.5 * grid.spacing_m)
                     if cut is None:
                         tried[need] = None

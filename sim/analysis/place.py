@@ -94,7 +94,7 @@ from sim.prepcache import PrepCache
 from sim.response import OUTCOMES, STOPPED, bridge_gaps, time_to_land_s
 from sim.results import summarize, wilson_interval
 from sim.scenario import (ORBIT_LOOP_MAX_M, SEED_MAX, WAYPOINT_SPACING_MIN_M, ScenarioError, parse_scenario,
-                          text_refusal)
+                          shown_source, text_refusal)
 from sim.tables import detection_table
 
 __all__ = [
@@ -669,7 +669,7 @@ def _like_table(scenario, like):
     names = [r.name for r in scenario.radars]
     if like not in names:
         near = difflib.get_close_matches(str(like), names, n=3)
-        raise ScenarioError("--like", None, f"no radar named {like!r} in {scenario.path}" + (
+        raise ScenarioError("--like", None, f"no radar named {like!r} in {shown_source(scenario.path)}" + (
             f" (did you mean {' or '.join(repr(x) for x in near)}?)" if near else f" (radars: {', '.join(names)})"))
     spec = scenario.radars[names.index(like)]
     table = next(t for t in scenario.raw["radar"] if isinstance(t, dict) and t.get("name") == like)
@@ -1590,13 +1590,13 @@ class PlaceResult:
     candidates: tuple
     candidate_source: str           # "grid of 25 km" or the CSV path
     tables: tuple = field(repr=False)   # each candidate's [[radar]] table
-    evaluated: np.ndarray = field(repr=False, default=None)  # bool per candidate: its column was computed
-    singleton: np.ndarray = field(repr=False, default=None)  # gain of each candidate alone (a bound where not
+    evaluated: np.ndarray | None = field(repr=False, default=None)  # bool per candidate: its column was computed
+    singleton: np.ndarray | None = field(repr=False, default=None)  # gain of each candidate alone (a bound where not
     #                                                          evaluated), against the fixed flyer
-    singleton_exact: np.ndarray = field(repr=False, default=None)  # bool: singleton is exact (computed, or 0)
+    singleton_exact: np.ndarray | None = field(repr=False, default=None)  # bool: singleton is exact (computed, or 0)
     base_value: float = 0.0         # the objective without new radars (selection sample)
     steps: tuple = ()               # GreedyStep per pick (against the fixed flyer)
-    bounds: np.ndarray = None
+    bounds: np.ndarray | None = None
     fixed_layout: tuple = ()        # candidate indices of the fixed flyer's layout
     layout: tuple = ()              # the layout reported (the robust one against the adaptive flyer)
     rounds: tuple = ()              # PlaceRound per round (adaptive)
@@ -1665,7 +1665,7 @@ def _check_inputs(scenario, add, objective, against, grid_km, candidates, max_ex
         r = scenario.response
         if r is None or not r.land_airports:
             raise ScenarioError("--objective", None, f"stopped needs the scenario's [response] with an order to land "
-                                                     f"(order_to_land); {scenario.path} has none")
+                                                     f"(order_to_land); {shown_source(scenario.path)} has none")
 
 
 def place(scenario, add, like, *, candidates=None, grid_km=None, objective="detect", against="fixed",
