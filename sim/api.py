@@ -32,6 +32,7 @@ from pathlib import Path
 from sim.analysis import sensitivity
 from sim.analysis.evade import evade as _evade
 from sim.analysis.infer import infer as _infer
+from sim.analysis.infer import infer_plan as _infer_plan
 from sim.analysis.place import place as _place
 from sim.catalog import shipped_scenarios
 from sim.cells import cell_text
@@ -48,7 +49,8 @@ from sim.scenario import Scenario
 
 __all__ = ["run", "Run", "read_flights", "load", "simulate", "simulate_to", "write_run", "sweep", "compare",
            "sensitivity", "altitude_sweep", "with_overrides", "override_text", "terrain_for", "shipped_scenarios",
-           "evade", "write_evade", "place", "write_place", "infer", "write_infer", "session_cache"]
+           "evade", "write_evade", "place", "write_place", "infer", "infer_plan", "write_infer",
+           "session_cache"]
 
 
 def session_cache():
@@ -252,7 +254,7 @@ def infer(scenario, overrides=None, **options):
     of its declared ``[uncertainty]`` capability inputs (a file, a shipped scenario's name or a
     :class:`~sim.scenario.Scenario`).
 
-    ``overrides`` maps ``--set`` keys to values; ``options`` are those of :func:`sim.analysis.infer.infer`
+    ``overrides`` as :func:`run`'s; ``options`` are those of :func:`sim.analysis.infer.infer`
     (``samples``: capability points, a power of two; ``campaigns``, ``flights``: simulated per point;
     ``seed``; ``draws``; ``cache``). Returns an :class:`~sim.analysis.infer.InferResult`: ``headline``
     (the answer per period in words), ``summary`` (infer.json: per period will's mean, 90% interval,
@@ -262,12 +264,20 @@ def infer(scenario, overrides=None, **options):
     >>> r = infer("iraq_2012_record", samples=16)                                  # doctest: +SKIP
     >>> [p["verdict"] for p in r.summary["periods"]]                                # doctest: +SKIP
     """
-    texts = [override_text(k, v) for k, v in (overrides or {}).items()]
-    if isinstance(scenario, Scenario):
-        sc = with_overrides(scenario, texts) if texts else scenario
-    else:
-        sc = load(Path(scenario), texts)
-    return _infer(sc, **options)
+    return _infer(_scenario(scenario, overrides), **options)
+
+
+def infer_plan(scenario, overrides=None, samples=None, campaigns=None, flights=None):
+    """What :func:`infer` would simulate with these options, checked as it checks, before any simulation: an
+    :class:`~sim.analysis.infer.InferPlan` (``samples``, ``campaigns``, ``flights``, ``flights_total``,
+    ``will_range``, ``capability``). Raises the :class:`~sim.scenario.ScenarioError` :func:`infer` would
+    (no ``[[record]]``, no ``[response]``, ``samples`` not a power of two). A front door that limits what it
+    starts (the planner's page) asks this first.
+
+    >>> infer_plan("iraq_2012_record").samples, infer_plan("iraq_2012_record").flights_total
+    (64, 128640)
+    """
+    return _infer_plan(_scenario(scenario, overrides), samples, campaigns, flights)
 
 
 def write_infer(out_dir, result):

@@ -17,6 +17,7 @@ import json
 import os
 import re
 import shutil
+import shlex
 import signal
 import subprocess
 import sys
@@ -605,6 +606,66 @@ def test_team_bad_inputs_give_the_command_lines_message(client, planner, run_cli
     assert client.get("/api/info").status_code == 200          # still serving
 
 
+# --- unwilling or unable: the public record --------------------------------------------------------------
+def test_infer_is_the_apis_and_the_command_lines(client, bare, run_cli, tmp_path):
+    # the page's answer is sim.api.infer's for the same inputs, number for number; the command line it shows
+    # prints the same verdicts and writes the same infer.json, byte for byte, as the page's download
+    from sim import api
+    got = client.post("/api/infer", json={"scenario": "iraq_2012_record", "overrides": FAST, "samples": "4",
+                                          "campaigns": 4})
+    assert got.status_code == 200, got.text
+    r = got.json()
+    ref = api.infer("iraq_2012_record", overrides={"detection.terrain": False}, samples=4, campaigns=4)
+    assert r["summary"] == json.loads(json.dumps(ref.summary))
+    assert r["verdicts"] == [p["verdict_text"] for p in ref.summary["periods"]]
+    sha = hashlib.sha256((SCENARIOS / "iraq_2012_record.toml").read_bytes()).hexdigest()
+    assert r["inputs"] == {"scenario": "iraq_2012_record", "sha256": sha, "overrides": ["detection.terrain=false"],
+                           "campaigns": 4, "seed": 2012, "samples": 4}
+    assert (r["samples"], r["campaigns"], r["flights_per_sample"]) == (4, 4, 60)
+    assert r["command"] == ("airpicture infer iraq_2012_record --samples 4 --campaigns 4 "
+                            "--set detection.terrain=false")
+    code, out, err = run_cli(*shlex.split(r["command"])[1:], "--out", tmp_path / "cli")
+    assert code == 0, err
+    assert [line.strip() for line in out.splitlines() if "the record supports" in line] == r["verdicts"]
+    # the answer's files: written when first asked for (sim.api.write_infer), the token needed
+    href = r["downloads"]["infer.json"]
+    assert client.get(href).content == (tmp_path / "cli" / "infer.json").read_bytes()
+    assert client.get(r["downloads"]["infer.png"]).content[:8] == b"\x89PNG\r\n\x1a\n"
+    assert bare.get(href).status_code == 403
+    assert client.get(href.replace(r["infer_id"], "i" + "A" * 16)).status_code == 404
+    assert client.get(href.replace("infer.json", "flights.csv")).status_code == 404
+
+
+def test_infer_only_for_a_record_and_bad_inputs_give_the_command_lines_message(client, run_cli, tmp_path):
+    # the page offers the answer only for a scenario with a [[record]]: its periods as the file says them
+    assert client.get("/api/scenario", params={"id": "iraq_2012_baseline"}).json()["record"] is None
+    rec = client.get("/api/scenario", params={"id": "iraq_2012_record"}).json()["record"]
+    shipped = load_scenario(SCENARIOS / "iraq_2012_record.toml")
+    assert [(p["name"], p["start"], p["days"]) for p in rec["periods"]] == [
+        (p.name, p.start.isoformat(), p.days) for p in shipped.record]
+    assert [[(o["kind"], o["count"]) for o in p["observed"]] for p in rec["periods"]] == [
+        [(o.kind, o.count) for o in p.observations] for p in shipped.record]
+    # the command line's 64 points, halved to fit the page's 100,000 flights: 32 x 134 campaigns x 15 flights
+    assert (rec["samples_cli"], rec["samples"], rec["capability"]) == (64, 32, ["response.decision_delay_min"])
+    sc, cli = "iraq_2012_record", ("--campaigns", "2", "--set", "detection.terrain=false")
+    cases = [("iraq_2012_record", "x", "infer-samples"), ("iraq_2012_record", "0", "infer-samples"),
+             ("iraq_2012_record", "12", "infer-samples"), ("iraq_2012_baseline", "4", "infer")]
+    for name, samples, field in cases:
+        got = client.post("/api/infer", json={"scenario": name, "overrides": FAST, "samples": samples, "campaigns": 2})
+        assert got.status_code == 400 and got.json()["field"] == field, got.text
+        code, _, err = run_cli("infer", name, "--samples", samples, *cli, "--out", tmp_path / "cli")
+        assert code == 2 and err.strip().split(": error: ", 1)[1] == got.json()["error"], (err, got.text)
+    # beyond what the page starts: refused with the limit said, before any work; a bad what-if on its control
+    xpdr = "aircraft.transponder_on_probability"
+    for body, field in (({"samples": "64", "campaigns": 200}, "infer-samples"),
+                        ({"campaigns": 10**6}, "campaigns"), ({"overrides": [[xpdr, "2"]]}, xpdr)):
+        got = client.post("/api/infer", json={"scenario": sc, "overrides": FAST, **body})
+        assert got.status_code == 400 and got.json()["field"] == field, got.text
+        assert "\n" not in got.json()["error"]
+    assert "airpicture infer has no such limit" in client.post("/api/infer", json={
+        "scenario": sc, "samples": "64", "campaigns": 200}).json()["error"]
+
+
 # --- the command ---------------------------------------------------------------------------------------
 def test_serve_refuses_bad_arguments_in_one_line(run_cli):
     code, _, err = run_cli("serve", "nosuch_scenario")
@@ -898,3 +959,90 @@ def test_page_never_shows_a_stale_answer_in_chromium(browser_page, monkeypatch, 
         small.screenshot(path=str(out / "serve-page-1280x720.png"))
     finally:
         small.close()
+
+
+@pytest.mark.slow   # CI only (.ci/run): after the other browser tests (the same page), about 30 s
+def test_unwilling_or_unable_in_chromium(browser_page, run_cli, monkeypatch, tmp_path):
+    """Issue 29 on the page: the answer of the public record (airpicture infer) on its own tab, shown only for a
+    scenario with a [[record]]: running, then the verdict per period as the command line it shows prints it,
+    the chart, the stale marker on an edited input, and the files."""
+    page, planner, url, requests, console, expect, sent = browser_page
+    tab = page.locator('.tabs button[data-tab="infer"]')
+    page.select_option("#scenario", "iraq_2012_baseline")
+    expect(page.locator("#status")).to_contain_text("Done", timeout=120_000)
+    expect(tab).to_be_hidden()                             # no record: no tab
+    page.select_option("#scenario", "iraq_2012_record")
+    expect(page.locator("#status")).to_contain_text("Done", timeout=120_000)
+    expect(tab).to_be_visible()
+    tab.click()
+    assert page.locator("#infer-record tr").count() == 1 + 2          # the shipped record's two periods
+    expect(page.locator("#infer-record")).to_contain_text("2 ordered to land, 2 searched")
+    assert page.input_value("#infer-samples") == "32"
+
+    # while it runs the page says so (the server held for a second to see it)
+    infer = planner.infer
+
+    def slow_infer(*args, **kw):
+        import time
+        time.sleep(1.5)
+        return infer(*args, **kw)
+    monkeypatch.setattr(planner, "infer", slow_infer)
+    page.fill("#infer-samples", "4")
+    page.click("#infer-run")
+    expect(page.locator("#infer-running")).to_contain_text("Inferring from the record")
+    assert "busy" in page.get_attribute("#status", "class")
+    expect(page.locator("#status")).to_contain_text("Unwilling or unable: done", timeout=120_000)
+    expect(page.locator("#infer-running")).to_be_hidden()
+
+    # the verdict per period in words, and the line the command line it shows prints for it
+    command = page.locator("#infer-command").text_content()
+    assert command == f"airpicture infer iraq_2012_record --samples 4 --campaigns {page.input_value('#campaigns')}"
+    code, out, err = run_cli(*shlex.split(command)[1:], "--out", tmp_path / "cli")
+    assert code == 0, err
+    printed = [line.strip() for line in out.splitlines() if "the record supports" in line]
+    summary = json.loads((tmp_path / "cli" / "infer.json").read_text())
+    cards = page.locator("#infer-periods .verdict")
+    assert cards.count() == len(printed) == 2
+    for i, p in enumerate(summary["periods"]):
+        card = cards.nth(i)
+        assert card.locator(".verdict-text").text_content() == printed[i]
+        assert card.locator(".answer").text_content().lower().startswith(p["verdict"])
+        assert f"will {p['will']['mean']:.3f} [{p['will']['ci90'][0]:.3f}-{p['will']['ci90'][1]:.3f}]" in \
+            card.locator(".nums").first.text_content()
+    # the chart: per period could stop (a circle) and did stop (a square), and the legend's one of each
+    assert page.locator("#infer-chart svg circle").count() == 3 and page.locator("#infer-chart svg rect").count() == 3
+    expect(page.locator("#infer-chart")).to_contain_text("the gap is will")
+    out = ROOT / "build" / "test-artefacts"          # the answer as a planner sees it, kept as a test artefact
+    out.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(out / "serve-infer.png"))
+
+    # an edited input marks the answer "not run for these inputs"; undone, unmarked
+    stale = page.locator("#tab-infer .stale-note")
+    expect(stale).to_be_hidden()
+    page.fill("#infer-samples", "8")
+    expect(stale).to_be_visible()
+    expect(stale).to_contain_text("Not run for these inputs")
+    assert "stale" in tab.get_attribute("class")
+    page.fill("#infer-samples", "4")
+    expect(stale).to_be_hidden()
+    xpdr = 'input[data-key="aircraft.transponder_on_probability"]'
+    page.fill(xpdr, "0.5")
+    expect(stale).to_be_visible()
+    page.fill(xpdr, "1")
+    expect(stale).to_be_hidden()
+    # a bad value: the command line's message beside the points, nothing run
+    page.fill("#infer-samples", "12")
+    page.click("#infer-run")
+    expect(page.locator('.err[data-for="infer-samples"]')).to_have_text(
+        "--samples: must be a power of two (a balanced Sobol sample), got 12")
+    page.fill("#infer-samples", "4")
+
+    # the files, with the token on the link
+    href = page.locator("#infer-downloads a", has_text="infer.png").get_attribute("href")
+    assert httpx.get(url + href.lstrip("/"), timeout=60).content[:8] == b"\x89PNG\r\n\x1a\n"
+    assert not [m for m in console if m[0] == "pageerror"], console
+    # another scenario: the tab and its answer go
+    page.select_option("#scenario", "iraq_2012_baseline")
+    expect(page.locator("#status")).to_contain_text("Done", timeout=120_000)
+    expect(tab).to_be_hidden()
+    assert page.evaluate("() => state.infer") is None and page.locator("#tab-whatif").is_visible()

@@ -51,10 +51,10 @@ from sim.prepcache import PrepCache
 from sim.response import OUTCOMES, STOPPED
 from sim.scenario import ScenarioError, override_text, with_overrides
 
-__all__ = ["infer", "InferResult", "Unknown", "CapabilityPoints", "unknowns", "simulate_capability",
-           "posterior_from_points", "count_likelihood", "flights_text", "kass_raftery_words", "arviz",
-           "WILL_KEY", "DEFAULT_SAMPLES", "default_samples", "DEFAULT_FLIGHTS_PER_SAMPLE", "DEFAULT_DRAWS", "BETA_POINTS", "WILL_GRID",
-           "CREDIBLE", "STREAMS"]
+__all__ = ["infer", "infer_plan", "InferPlan", "InferResult", "Unknown", "CapabilityPoints", "unknowns",
+           "simulate_capability", "posterior_from_points", "count_likelihood", "flights_text", "kass_raftery_words",
+           "arviz", "WILL_KEY", "DEFAULT_SAMPLES", "default_samples", "DEFAULT_FLIGHTS_PER_SAMPLE", "DEFAULT_DRAWS",
+           "BETA_POINTS", "WILL_GRID", "CREDIBLE", "STREAMS"]
 
 #: The scenario key of the state's will (its [uncertainty] range, when given, is will's prior range).
 WILL_KEY = "response.will"
@@ -556,6 +556,46 @@ def _counts_text(period):
     return f"{seen}; {flights_text(period)}"
 
 
+@dataclasses.dataclass(frozen=True)
+class InferPlan:
+    """What :func:`infer` simulates for a scenario, checked as it checks before any simulation: ``samples``
+    capability points, each ``campaigns`` x ``flights`` flights; ``will_range`` (will's prior range) and
+    ``capability`` (the :class:`Unknown` capability inputs)."""
+
+    samples: int
+    campaigns: int
+    flights: int
+    will_range: tuple
+    capability: tuple
+
+    @property
+    def flights_total(self):
+        """Flights simulated in all: points x campaigns x flights."""
+        return self.samples * self.campaigns * self.flights
+
+
+def infer_plan(scenario, samples=None, campaigns=None, flights=None):
+    """The size of :func:`infer` on ``scenario`` with these options, and its unknowns: an :class:`InferPlan`.
+
+    Raises the :class:`~sim.scenario.ScenarioError` that :func:`infer` would raise before simulating
+    anything: no ``[[record]]``, no ``[response]``, an ``[uncertainty]`` range infer cannot use, ``samples``
+    not a power of two. A front door that limits what it starts (the planner's page) asks this first.
+    """
+    if not scenario.record:
+        raise ScenarioError(scenario.path, "record", "the scenario has no [[record]]: nothing to infer from "
+                                                     "(docs/scenario-format.md, \"The public record\")")
+    if scenario.response is None:
+        raise ScenarioError(scenario.path, "response", "the scenario has no [response]: the state has no means "
+                                                       "to act, so its will cannot be inferred")
+    will_range, capability = unknowns(scenario)
+    flights = scenario.run.flights if flights is None else int(flights)
+    campaigns = max(1, math.ceil(DEFAULT_FLIGHTS_PER_SAMPLE / flights)) if campaigns is None else int(campaigns)
+    samples = (default_samples(len(capability)) if samples is None else int(samples)) if capability else 1
+    if samples < 1 or samples & (samples - 1):
+        raise ScenarioError("--samples", None, f"must be a power of two (a balanced Sobol sample), got {samples}")
+    return InferPlan(samples, campaigns, flights, will_range, capability)
+
+
 def infer(scenario, samples=None, campaigns=None, flights=None, seed=None, draws=None, cache=None, progress=None):
     """The posterior of the state's will per period of the scenario's record, and of its capability inputs.
 
@@ -585,19 +625,10 @@ def infer(scenario, samples=None, campaigns=None, flights=None, seed=None, draws
     InferResult
     """
     t0 = time.perf_counter()
-    if not scenario.record:
-        raise ScenarioError(scenario.path, "record", "the scenario has no [[record]]: nothing to infer from "
-                                                     "(docs/scenario-format.md, \"The public record\")")
-    if scenario.response is None:
-        raise ScenarioError(scenario.path, "response", "the scenario has no [response]: the state has no means "
-                                                       "to act, so its will cannot be inferred")
-    will_range, capability = unknowns(scenario)
+    plan = infer_plan(scenario, samples, campaigns, flights)
+    will_range, capability = plan.will_range, plan.capability
+    samples, campaigns, flights = plan.samples, plan.campaigns, plan.flights
     seed = scenario.run.seed if seed is None else int(seed)
-    flights = scenario.run.flights if flights is None else int(flights)
-    campaigns = max(1, math.ceil(DEFAULT_FLIGHTS_PER_SAMPLE / flights)) if campaigns is None else int(campaigns)
-    samples = (default_samples(len(capability)) if samples is None else int(samples)) if capability else 1
-    if samples < 1 or samples & (samples - 1):
-        raise ScenarioError("--samples", None, f"must be a power of two (a balanced Sobol sample), got {samples}")
     draws = DEFAULT_DRAWS if draws is None else int(draws)
     points = simulate_capability(scenario, capability, samples, campaigns, flights, seed, cache, progress)
     t1 = time.perf_counter()

@@ -15,9 +15,12 @@ status; the server never stops on one):
   the red team, the least-detectable routes of the what-if (``airpicture evade``), re-scored;
 - ``POST /api/place`` ``{... , "add": 1-3, "like": RADAR, "grid_km": 50}``: the blue team, where more
   copies of a radar go against the fixed flyer (``airpicture place``; the adaptive flyer is the command line's);
-- ``GET /api/download/RUN/NAME?token=TOKEN``: a run's files (:data:`~sim.serve.planner.DOWNLOADS`).
+- ``POST /api/infer`` ``{... , "samples": 32}``: unwilling or unable, the posterior of will and capability
+  from the scenario's public record (``airpicture infer``, :func:`sim.api.infer`);
+- ``GET /api/download/RUN/NAME?token=TOKEN``: a run's files (:data:`~sim.serve.planner.DOWNLOADS`), or an
+  answer's of unwilling or unable (:data:`~sim.serve.planner.INFER_DOWNLOADS`).
 
-A run, a sweep and a red-team answer carry the ``inputs`` they were computed for
+A run, a sweep, a red-team answer and an answer of unwilling or unable carry the ``inputs`` they were computed for
 (:meth:`~sim.serve.planner.Planner.inputs`: the scenario and its file's SHA-256, the overrides, campaigns
 and seed), against which the page marks what it shows "not run for these inputs" and keeps one Compare
 row per distinct run; a run and a scenario's details carry its identity (name, file hash, version:
@@ -25,7 +28,7 @@ row per distinct run; a run and a scenario's details carry its identity (name, f
 (:mod:`sim.serve.layers`: a radar switched off is drawn as off).
 
 Every endpoint that computes or reads what was uploaded or run (scenario, upload, run, sweep, evade,
-place, download) needs this server's token (:data:`TOKEN_HEADER`, or for a download, which a link
+place, infer, download) needs this server's token (:data:`TOKEN_HEADER`, or for a download, which a link
 makes, the ``token`` query parameter); without it, or with another, the answer is 403 and nothing is
 computed. The token is made when the app is (``app.state.token``, :func:`secrets.token_urlsafe`, 256
 bits) and reaches the page inside ``GET /``, which another web page can request but never read: a
@@ -59,7 +62,8 @@ from geo.coverage import BORDERS_FILENAME
 from sim import __version__
 from sim.products.style import COLORS, PALETTE
 from sim.scenario import ScenarioError
-from sim.serve.planner import DOWNLOADS, MAX_SWEEP_VALUES, PLACE_GRID_KM, UPLOAD_MAX_BYTES, PageError
+from sim.serve.planner import (DOWNLOADS, INFER_DOWNLOADS, MAX_SWEEP_VALUES, PLACE_GRID_KM, UPLOAD_MAX_BYTES,
+                                PageError)
 
 __all__ = ["create_app", "host_name", "read_json", "STATIC_DIR", "JSON_MAX_BYTES", "JSON_MAX_DEPTH",
            "JSON_MAX_NUMBER_CHARS", "LOOPBACK_HOSTS", "TOKEN_HEADER", "TOKEN_QUERY"]
@@ -252,7 +256,7 @@ def create_app(planner, *, loopback=True):
                              "default_scenario": planner.default_scenario(), "max_flights": planner.max_flights,
                              "max_sweep_values": MAX_SWEEP_VALUES, "upload_max_bytes": UPLOAD_MAX_BYTES,
                              "runs_started": planner.runs_started,
-                             "downloads": {k: v[1] for k, v in DOWNLOADS.items()},
+                             "downloads": {k: v[1] for k, v in {**DOWNLOADS, **INFER_DOWNLOADS}.items()},
                              "colors": COLORS, "palette": PALETTE})
 
     async def borders(request):
@@ -297,6 +301,12 @@ def create_app(planner, *, loopback=True):
                                       doc.get("against") or "fixed", doc.get("campaigns"), doc.get("seed"))
         return JSONResponse(out)
 
+    async def infer(request):
+        doc = await _json(request)
+        out = await run_in_threadpool(planner.infer, doc.get("scenario"), doc.get("overrides") or [],
+                                      doc.get("samples"), doc.get("campaigns"), doc.get("seed"))
+        return JSONResponse(out)
+
     async def download(request):
         got, media, filename = await run_in_threadpool(planner.download, request.path_params["run_id"],
                                                        request.path_params["name"])
@@ -338,7 +348,7 @@ def create_app(planner, *, loopback=True):
         api("/api/info", info, guarded=False), api("/api/borders", borders, guarded=False),
         api("/api/scenario", scenario),
         api("/api/upload", upload, ("POST",)), api("/api/run", run, ("POST",)), api("/api/sweep", sweep, ("POST",)),
-        api("/api/evade", evade, ("POST",)), api("/api/place", place, ("POST",)),
+        api("/api/evade", evade, ("POST",)), api("/api/place", place, ("POST",)), api("/api/infer", infer, ("POST",)),
         api("/api/download/{run_id}/{name}", download, query=True),
         Mount("/static", app=StaticFiles(directory=STATIC_DIR), name="static"),
     ]

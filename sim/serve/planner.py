@@ -10,7 +10,9 @@ prepared by :func:`sim.montecarlo.prepare` and run by
 :func:`sim.montecarlo.run` exactly as ``airpicture run`` does
 (:func:`sim.pipeline.simulate_to`), so the headline is the one it prints for
 the same seed and size; downloads run it again through
-:func:`sim.pipeline.simulate_to` (the same numbers, by the seed).
+:func:`sim.pipeline.simulate_to` (the same numbers, by the seed). A scenario
+with a public record (``[[record]]``) is also answered "unwilling or unable"
+through :func:`sim.api.infer`, as ``airpicture infer`` answers it.
 
 >>> import tempfile
 >>> with tempfile.TemporaryDirectory() as out:
@@ -49,7 +51,8 @@ from sim.serve.layers import map_geojson
 
 __all__ = ["Planner", "PageError", "MAX_FLIGHTS", "TARGET_FLIGHTS", "MAX_SWEEP_VALUES", "MAX_RUNS_KEPT",
            "MAX_UPLOADS", "DOWNLOADS", "UPLOAD_MAX_BYTES", "TEAM_CAMPAIGNS", "MAX_BUDGETS", "EVADE_LEVELS",
-           "PLACE_ADD_MAX", "PLACE_GRID_KM", "VALUE_MAX_DEPTH", "VALUE_MAX_DIGITS", "SHA256_SHOWN"]
+           "PLACE_ADD_MAX", "PLACE_GRID_KM", "VALUE_MAX_DEPTH", "VALUE_MAX_DIGITS", "SHA256_SHOWN",
+           "INFER_DOWNLOADS", "MAX_INFERS_KEPT"]
 
 #: The largest run (campaigns x flights) the page starts; larger ones belong to ``airpicture run``.
 MAX_FLIGHTS = 100_000
@@ -73,6 +76,17 @@ DOWNLOADS = {
     "run.zip": ("application/zip", "all of the above"),
     "brief.pdf": ("application/pdf", "the one-page brief (runs the altitude curve and sensitivity: slower)"),
 }
+#: What an answer of "unwilling or unable" offers to download (``airpicture infer``'s files): name -> (media
+#: type, what it is).
+INFER_DOWNLOADS = {
+    "infer.png": ("image/png", "the chart: could stop if willing against did stop, per period"),
+    "prior_posterior.png": ("image/png", "each unknown's prior against its posterior"),
+    "infer.json": ("application/json", "the numbers (docs/infer.schema.json)"),
+    "posterior.nc": ("application/x-netcdf", "the posterior draws (ArviZ InferenceData, NetCDF-4)"),
+    "README.txt": ("text/plain", "what the files are"),
+}
+#: Answers of "unwilling or unable" whose downloads stay available (older ones are forgotten, files removed).
+MAX_INFERS_KEPT = 8
 #: Campaigns of each red- or blue-team re-score unless the page says (the command line's default is the file's).
 TEAM_CAMPAIGNS = 200
 #: The most extra-distance budgets of one red-team search on the page.
@@ -94,6 +108,7 @@ _TEAM_FIELDS = {"--max-extra-km": "evade-budgets", "--levels": "evade-levels", "
 _RUN_FILES = ("summary.json", "flights.csv", "routes.geojson", "README.txt")
 _SAFE = re.compile(r"[^A-Za-z0-9._-]+")
 _RUN_ID = re.compile(r"r[A-Za-z0-9_-]{16}")     # "r" + secrets.token_urlsafe(12): 96 random bits
+_INFER_ID = re.compile(r"i[A-Za-z0-9_-]{16}")   # "i" + secrets.token_urlsafe(12): an answer of unwilling or unable
 #: The deepest nesting of brackets in a value typed on the page (a TOML array or table; the files hold 3).
 VALUE_MAX_DEPTH = 32
 #: The longest run of digits in a value typed on the page [characters].
@@ -234,6 +249,7 @@ class Planner:
         self._bases = OrderedDict()
         self._uploads = []
         self._runs = OrderedDict()
+        self._infers = OrderedDict()
         self._uploads_seen = 0
         self.runs_started = 0       # runs finished since the planner was made (ids are random: _RUN_ID)
         self.given = []
@@ -319,11 +335,33 @@ class Planner:
                 **self.identity(b), "controls": scenario_controls(sc), "flights_per_campaign": f, "seed": sc.run.seed,
                 "campaigns": self.default_campaigns(sc), "scenario_campaigns": sc.run.campaigns,
                 "max_flights": self.max_flights, "has_response": sc.response is not None,
+                "record": self._record_text(sc),
                 "sweep_metrics": ["p_detect", "p_detect_in_airspace", "detected_per_campaign.mean"]
                 + (["response.p_stopped"] if sc.response is not None else []),
                 "team": {"campaigns": TEAM_CAMPAIGNS, "budgets_km": "0,100,200", "levels": list(EVADE_LEVELS),
                          "add_max": PLACE_ADD_MAX, "grid_km": PLACE_GRID_KM, "max_budgets": MAX_BUDGETS,
                          "like": [r.name for r in sc.radars if r.orbit is None]}}
+
+    def _record_text(self, scenario):
+        """The scenario's public record as the page lists it before any answer (None without a
+        ``[[record]]``): per period its dates, flights and counts with their sources, and the capability
+        points the page asks for by default (:meth:`infer_samples`; None when the scenario's unknowns are
+        not ones ``airpicture infer`` can use: the answer then says why)."""
+        if not scenario.record:
+            return None
+        from sim.analysis.infer import flights_text       # scipy loads for a scenario with a record only
+        periods = [{"name": p.name, "start": p.start.isoformat(), "end": p.end.isoformat(), "days": p.days,
+                    "flights_text": flights_text(p), "flights_source": p.flights.source,
+                    "flights_assumed": p.flights.assumed,
+                    "observed": [{"kind": o.kind, "count": o.count, "source": o.source, "assumed": o.assumed}
+                                 for o in p.observations]} for p in scenario.record]
+        try:
+            plan = self._infer_plan(scenario, None, self.default_campaigns(scenario))
+            samples, cli, unknown = self.infer_samples(scenario, plan), plan.samples, [
+                c.key for c in plan.capability]
+        except PageError:
+            samples, cli, unknown = None, None, []
+        return {"periods": periods, "samples": samples, "samples_cli": cli, "capability": unknown}
 
     @staticmethod
     def identity(base):
@@ -613,6 +651,93 @@ class Planner:
                                         ("--add", str(k), "--like", like, "--grid-km", format(g, "g"))
                                         + (("--against", "adaptive") if against == "adaptive" else ()))}
 
+    # --- unwilling or unable: the public record -------------------------------------------------------
+    @staticmethod
+    def _infer_plan(scenario, samples, campaigns):
+        """:func:`sim.api.infer_plan` of the what-if: its checks, the command line's messages, on the panel."""
+        from sim import api     # the inference (scipy.stats, ArviZ) loads when asked
+        try:
+            return api.infer_plan(scenario, samples=samples, campaigns=campaigns)
+        except ScenarioError as e:
+            raise PageError(str(e), "infer-samples" if e.source == "--samples" else "infer") from None
+
+    def infer_samples(self, scenario, plan):
+        """The capability points the page asks for unless told: the command line's default (``plan``, of
+        :func:`sim.api.infer_plan`), halved until the page's flight limit holds (at least one)."""
+        n = plan.samples
+        while n > 1 and n * plan.campaigns * plan.flights > self.max_flights:
+            n //= 2
+        return n
+
+    def infer(self, scenario_id, overrides, samples=None, campaigns=None, seed=None):
+        """Unwilling or unable: the posterior of the state's will per period of the scenario's ``[[record]]``
+        and of its capability inputs (:func:`sim.api.infer`, as ``airpicture infer``), for the what-if with
+        ``samples`` capability points of ``campaigns`` campaigns each and ``seed``. Returns infer.json's
+        numbers (``summary``), the answer in words per period (``verdicts``), the inputs it was computed for,
+        the command line that gives the same numbers and the downloads (:data:`INFER_DOWNLOADS`)."""
+        from sim import api     # the inference (scipy.stats, ArviZ) loads when asked
+
+        base = self.base(scenario_id)
+        sc = self.what_if(base, overrides)
+        n = None
+        if samples not in (None, ""):
+            text = str(samples).strip()
+            try:
+                n = int(text)
+            except ValueError:
+                n = 0
+            if n < 1:        # argparse's message for --samples
+                raise PageError(f"argument --samples: must be a positive integer, got {shown_text(text)!r}",
+                                "infer-samples")
+        c, s = self._size(sc, campaigns, seed)
+        plan = self._infer_plan(sc, n, c)
+        if n is None:
+            plan = self._infer_plan(sc, self.infer_samples(sc, plan), c)
+        if plan.flights_total > self.max_flights:
+            raise PageError(f"--samples: {plan.samples:,} capability points x {c:,} campaigns x {plan.flights} "
+                            f"flights = {plan.flights_total:,} flights; the page starts at most {self.max_flights:,} "
+                            "(airpicture infer has no such limit)", "infer-samples")
+        with self._lock:
+            t0 = time.perf_counter()
+            try:
+                result = api.infer(sc, samples=plan.samples, campaigns=c, seed=s, cache=self.cache)
+            except ScenarioError as e:
+                raise PageError(str(e), "infer") from None
+            elapsed = time.perf_counter() - t0
+            iid = f"i{secrets.token_urlsafe(12)}"          # never guessed
+            self._infers[iid] = (base, result)
+            while len(self._infers) > MAX_INFERS_KEPT:
+                old, _ = self._infers.popitem(last=False)
+                shutil.rmtree(self.out_dir / old, ignore_errors=True)
+        summary = result.summary
+        return {"infer_id": iid, "scenario_id": base.id, "scenario": base.name, **self.identity(base),
+                "title": sc.info.title, "inputs": {**self.inputs(base, sc, c, s), "samples": plan.samples},
+                "summary": _finite(summary), "verdicts": [p["verdict_text"] for p in summary["periods"]],
+                "samples": plan.samples, "campaigns": c, "seed": s, "flights_per_sample": summary["flights_per_sample"],
+                "capability": [u.key for u in plan.capability], "will_range": list(plan.will_range),
+                "elapsed_s": round(elapsed, 3), "timings_s": dict(result.timings_s),
+                "command": self.command(base, sc.overrides, c, s, sc.run.seed, "infer",
+                                        ("--samples", str(plan.samples))),
+                "downloads": {name: f"/api/download/{iid}/{name}" for name in INFER_DOWNLOADS}}
+
+    def _infer_download(self, infer_id, name):
+        """``(path, media type, file name)`` of one of an answer's files (:data:`INFER_DOWNLOADS`), written on
+        first request by :func:`sim.api.write_infer` inside the answer's folder of the output folder."""
+        from sim import api
+        if infer_id not in self._infers:
+            raise PageError(f"download: no answer {shown_text(infer_id)!r} on this page (answers older than the "
+                            f"last {MAX_INFERS_KEPT} are forgotten: run it again)", "download", 404)
+        if name not in INFER_DOWNLOADS:
+            raise PageError(f"download: no file {shown_text(name)!r} (have: {', '.join(INFER_DOWNLOADS)})",
+                            "download", 404)
+        base, result = self._infers[infer_id]
+        where = self._inside(self.out_dir / infer_id / "infer")
+        with self._lock:
+            if not (where / "infer.json").is_file():
+                api.write_infer(where, result)
+        stem = f"{safe_name(result.scenario.info.name, 'scenario')}-{infer_id}"
+        return self._inside(where / name), INFER_DOWNLOADS[name][0], f"{stem}-{name}"
+
     # --- downloads -------------------------------------------------------------------------------------
     def record(self, run_id):
         rid = str(run_id)
@@ -636,7 +761,10 @@ class Planner:
 
     def download(self, run_id, name):
         """``(path or bytes, media type, file name)`` of one of a run's downloads (:data:`DOWNLOADS`);
-        the files are written on first request, inside the run's folder of the output folder."""
+        the files are written on first request, inside the run's folder of the output folder. An answer of
+        unwilling or unable (its id from :meth:`infer`) offers :data:`INFER_DOWNLOADS`."""
+        if _INFER_ID.fullmatch(str(run_id)):
+            return self._infer_download(str(run_id), name)
         rec = self.record(run_id)
         if name not in DOWNLOADS:
             raise PageError(f"download: no file {shown_text(name)!r} (have: {', '.join(DOWNLOADS)})", "download", 404)

@@ -10,6 +10,7 @@ const state = {
   history: [],          // one row per distinct run since the page was opened (the Compare tab): {key, r}
   compareRef: null,     // the Compare tab's reference row (its key); null: the first row
   sweep: null,          // the Sweep tab's result shown (with .pageKey)
+  infer: null,          // the Unwilling or unable tab's answer shown (with .pageKey: inferKey)
   map: null,
   layers: {},           // Leaflet layers of the run shown, by name
   teamLayers: {},       // the red and blue teams' last results on the map, by overlay name
@@ -233,6 +234,7 @@ function buildControls(desc) {
   updateChanges();
   fillSweepKeys(desc);
   fillTeam(desc);
+  fillInfer(desc);
 }
 
 function overrides() { return state.controls.flatMap((c) => c.overrides()); }
@@ -255,7 +257,8 @@ function staleNote(tab) {
   let note = panel.querySelector(":scope > .stale-note, :scope .stale-note");
   if (!note) {
     note = el("div", {class: "stale-note", role: "status", "data-tab": tab, hidden: true});
-    (tab === "whatif" ? $("#headline-box") : panel).prepend(note);
+    if (tab === "infer") $("#infer-result").before(note);     // over the answer it is about, not the form
+    else (tab === "whatif" ? $("#headline-box") : panel).prepend(note);
   }
   return note;
 }
@@ -296,6 +299,7 @@ function updateStale() {
       if (state.layerControl) state.layerControl.addOverlay(layer, name);
     }
   }
+  markStale("infer", !!state.infer && state.infer.pageKey !== inferKey(), `${STALE_TEXT}: this answer was computed on other inputs (the what-if, the run size or the points); press Infer again.`);
   const inCompare = state.history.some((h) => h.r.pageKey === full);
   markStale("compare", state.history.length > 0 && !inCompare, `${STALE_TEXT}: no row has the inputs now set; press Run to add one.`);
   document.querySelectorAll("#compare-table tr[data-key]").forEach((tr) => tr.classList.toggle("current", tr.dataset.pagekey === full));
@@ -1031,6 +1035,189 @@ function drawPlace(r) {
   setTeamLayer("Blue team sites", group);
 }
 
+// --- unwilling or unable: the public record ---------------------------------------------------------
+// A scenario with a [[record]] gets this tab: its record, then (Infer) what the record supports per period,
+// from POST /api/infer (sim.api.infer, as `airpicture infer`): the verdict in words, will's posterior mean
+// and 90% interval, the capability if willing, the chart of infer.png drawn from infer.json's numbers, the
+// command line and the files. The answer keeps the inputs it was asked with (the what-if, the run size,
+// the points): any of them edited since marks it "not run for these inputs".
+const inferKey = () => JSON.stringify([inputsKey(currentInputs()), $("#infer-samples").value.trim()]);
+const KIND_WORDS = {ordered_to_land: "ordered to land", searched: "searched", stopped: "stopped"};
+const ci90 = (s, d = 3) => `${num(s.mean, d)} [${num(s.ci90[0], d)}-${num(s.ci90[1], d)}]`;
+const capital = (t) => t.charAt(0).toUpperCase() + t.slice(1);
+const bfText = (bf) => (bf === null || bf === undefined ? "" : bf >= 1000 ? "> 1000" : bf < 0.001 ? "< 0.001" : Number(bf).toPrecision(3));
+
+function fillInfer(desc) {
+  const rec = desc.record;
+  document.querySelector('.tabs button[data-tab="infer"]').hidden = !rec;
+  state.infer = null;
+  markStale("infer", false, "");
+  $("#infer-result").hidden = true;
+  for (const id of ["#infer-periods", "#infer-chart", "#infer-capability", "#infer-downloads", "#infer-record"]) $(id).replaceChildren();
+  for (const id of ["#infer-more", "#infer-command", "#infer-identity"]) $(id).textContent = "";
+  if (!rec) {
+    if (activeTab() === "infer") selectTab("whatif");
+    return;
+  }
+  $("#infer-samples").value = rec.samples === null ? "" : String(rec.samples);
+  $("#infer-samples-text").textContent = "capability points, a power of two" + (rec.samples_cli === null ? "" :
+    ` (the command line's default: ${rec.samples_cli}${rec.samples < rec.samples_cli ? `; ${rec.samples} here, within the page's ${thousands(state.info.max_flights)} flights` : ""})`)
+    + (rec.capability.length ? `; unknown: ${rec.capability.join(", ")}` : "");
+  const t = $("#infer-record");
+  t.append(el("tr", {}, el("th", {}, "period"), el("th", {}, "dates"), el("th", {}, "flights"), el("th", {}, "what the state did"), el("th", {}, "sources")));
+  for (const p of rec.periods) {
+    const did = p.observed.map((o) => `${o.count} ${KIND_WORDS[o.kind] || o.kind}${o.assumed ? " (assumed)" : ""}`).join(", ");
+    const sources = [`flights: ${p.flights_source}`, ...p.observed.map((o) => `${KIND_WORDS[o.kind] || o.kind}: ${o.source}`)];
+    t.append(el("tr", {}, el("td", {}, p.name), el("td", {}, `${p.start} to ${p.end} (${p.days} days)`),
+      el("td", {}, p.flights_text + (p.flights_assumed ? " (assumed)" : "")), el("td", {}, did),
+      el("td", {class: "note"}, sources.join("; "))));
+  }
+}
+
+function inferError(e) {
+  const f = e.field, slot = (name) => $(`.err[data-for="${name}"]`);
+  if (f === "infer-samples" || f === "infer") slot(f).textContent = e.message;
+  else if (f === "campaigns" || f === "seed" || f === "request") { showError(e, "infer"); slot("infer").textContent = e.message; }
+  else { showError(e, "infer"); slot("infer").textContent = `The what-if on the left is not valid: ${e.message}`; }
+  if (f === "infer-samples") $("#infer-samples").classList.add("invalid");
+}
+
+async function runInfer(ev) {
+  ev.preventDefault();
+  if (state.busy) return;
+  clearErrors();
+  state.busy = true;
+  $("#infer-run").disabled = true;
+  const running = $("#infer-running"), t0 = performance.now(), samples = $("#infer-samples").value.trim();
+  const say = () => {
+    const text = `Inferring from the record: ${samples || "the default"} capability points, each a run of the what-if… ${((performance.now() - t0) / 1000).toFixed(0)} s`;
+    running.textContent = text;
+    setStatus(text, true, "infer");
+  };
+  running.hidden = false;
+  say();
+  const tick = setInterval(say, 1000);
+  try {
+    const key = inferKey();
+    const r = await api("/api/infer", {...currentInputs(), samples});
+    r.pageKey = key;
+    state.infer = r;
+    drawInfer(r);
+    updateStale();
+    setStatus(`Unwilling or unable: done in ${r.elapsed_s.toFixed(1)} s`, false, "infer");
+  } catch (e) {
+    inferError(e);
+    setStatus("Unwilling or unable: not run: see the message in red", false, "infer");
+  } finally {
+    clearInterval(tick);
+    running.hidden = true;
+    state.busy = false;
+    $("#infer-run").disabled = false;
+  }
+}
+
+// A period's answer in plain words: which of "unwilling" and "unable" the record supports and how strongly
+// (Kass and Raftery's words for the Bayes factor), or neither.
+function verdictWords(p) {
+  if (p.verdict === "neither") return "Neither: willing and able";
+  return `${capital(p.verdict)}${p.verdict_strength ? `, ${p.verdict_strength}` : ""}`;
+}
+
+// How strongly, in numbers: the posterior probability of the verdict's hypothesis and its Bayes factor.
+function verdictOdds(p, s) {
+  if (p.verdict === "neither") return "";
+  const unwilling = p.verdict === "unwilling";
+  const post = unwilling ? p.will.p_below_half : s.capability.p_unable;
+  const prior = unwilling ? p.will.p_below_half_prior : s.capability.p_unable_prior;
+  const bf = unwilling ? p.will.bayes_factor_unwilling : s.capability.bayes_factor_unable;
+  const what = unwilling ? "P(mostly unwilling: will < 0.5)" : "P(mostly unable: could act on fewer than half)";
+  const factor = bf !== null && bf !== undefined ? bfText(bf) : prior > 0 && prior < 1 ? "> 1000" : "none (the prior alone decides)";
+  return `${what} ${num(post)}, prior ${num(prior)}; Bayes factor ${factor}`;
+}
+
+function drawInfer(r) {
+  const s = r.summary, cap = s.capability;
+  $("#infer-result").hidden = false;
+  $("#infer-periods").replaceChildren(...s.periods.map((p) => el("div", {class: `verdict ${p.verdict}`, "data-period": p.name},
+    el("div", {class: "period"}, p.name, " ", el("span", {class: "counts"},
+      `${Object.entries(p.observed).map(([k, v]) => `${v} ${KIND_WORDS[k] || k}`).join(", ")}; ${p.flights_text}`)),
+    el("div", {class: "answer"}, verdictWords(p)),
+    el("div", {class: "odds"}, verdictOdds(p, s)),
+    el("div", {class: "nums"}, `will ${ci90(p.will)} (mean, 90% interval)`),
+    el("div", {class: "nums"}, `stopped ${ci90(p.p_did_stop)} of the flights; could have stopped ${ci90(cap.p_could_stop_if_willing)} if willing`),
+    el("p", {class: "verdict-text"}, p.verdict_text))));
+  drawInferChart(s);
+  const t = $("#infer-capability");
+  t.replaceChildren(el("tr", {}, el("th", {}, "per flight, if willing"), el("th", {}, "posterior mean [90% interval]")));
+  for (const [label, k] of [["P(detect)", "p_detect"], ["P(held in track in time)", "p_held_in_time"],
+                            ["P(could order to land or intercept)", "p_could_act_if_willing"], ["P(could stop)", "p_could_stop_if_willing"]]) {
+    t.append(el("tr", {}, el("td", {}, label), el("td", {}, ci90(cap[k]))));
+  }
+  t.append(el("tr", {}, el("td", {title: "P(the state could act on fewer than half of the flights)"}, "P(mostly unable)"),
+    el("td", {}, `${num(cap.p_unable)} (prior ${num(cap.p_unable_prior)})`)));
+  for (const i of s.capability_inputs) {
+    t.append(el("tr", {}, el("td", {}, i.key), el("td", {}, `${Number(i.mean).toPrecision(3)} [${Number(i.ci90[0]).toPrecision(3)}-${Number(i.ci90[1]).toPrecision(3)}] (prior ${i.prior[0]}-${i.prior[1]})`)));
+  }
+  const changes = s.will_changes.map((c) => `will from ${c.from} to ${c.to}: ${c.mean >= 0 ? "+" : "−"}${Math.abs(c.mean).toFixed(3)} [${c.ci90[0].toFixed(3)} to ${c.ci90[1].toFixed(3)}], P(increase) ${num(c.p_increase)}`);
+  const checks = s.periods.map((p) => `${p.name}: ${Object.entries(p.predictive_check).map(([k, v]) =>
+    `${KIND_WORDS[k] || k} ${v.observed} (predicted ${v.predicted_mean.toFixed(1)} [${v.predicted_ci90[0]}-${v.predicted_ci90[1]}], p ${v.p_value.toFixed(2)})`).join(", ")}`);
+  const d = s.diagnostics;
+  $("#infer-more").textContent = [...changes, `Posterior predictive check: ${checks.join("; ")}`,
+    `Diagnostics: PSIS k-hat ${d.psis_khat.toFixed(2)} (reliable below 0.7), importance ESS ${thousands(Math.round(d.importance_ess))} of ${thousands(d.particles)} particles`,
+    `${r.samples} capability points x ${thousands(r.flights_per_sample)} flights, seed ${r.seed}: ${r.elapsed_s.toFixed(1)} s`].join(". ") + ".";
+  $("#infer-command").textContent = r.command;
+  $("#infer-identity").textContent = identityText(r);
+  $("#infer-identity").title = `scenario file SHA-256 ${r.sha256}`;
+  $("#infer-downloads").replaceChildren(...Object.entries(r.downloads).map(([name, href]) =>
+    el("li", {}, el("a", {href: withToken(href), download: ""}, name), " ", el("span", {class: "what"}, state.info.downloads[name] || ""))));
+}
+
+// The commander's chart (infer.png, sim.products.infer.draw_could_did) from infer.json's numbers: per period,
+// could stop if willing (circle) against did stop (square), each with its 90% interval; the gap is will.
+function drawInferChart(s) {
+  const n = s.periods.length, rowH = 74, m = {l: 200, r: 210, t: 34, b: 50}, W = 900;
+  const H = m.t + m.b + n * rowH;
+  const X = (x) => m.l + x * (W - m.l - m.r);
+  const g = svg("svg", {viewBox: `0 0 ${W} ${H}`, role: "img", "aria-label": "could stop if willing against did stop, per period"});
+  const axis = "#444", grid = "#e4e4e4", could = state.info.palette.blue || "#0072B2", did = state.info.palette.vermillion || "#D55E00";
+  for (let i = 0; i <= 5; i++) {
+    const x = X(i / 5);
+    g.append(svg("line", {x1: x, x2: x, y1: m.t, y2: H - m.b, stroke: grid}),
+             svg("text", {x, y: H - m.b + 16, "text-anchor": "middle", "font-size": 11, fill: axis}, (i / 5).toFixed(1)));
+  }
+  g.append(svg("line", {x1: m.l, x2: W - m.r, y1: H - m.b, y2: H - m.b, stroke: axis}),
+           svg("text", {x: (m.l + W - m.r) / 2, y: H - 12, "text-anchor": "middle", "font-size": 12, fill: axis},
+               `share of the flights stopped (posterior mean, ${Math.round(100 * s.credible)}% interval)`));
+  // the legend, above the plot
+  const key = (x, color, shape, label) => [shape === "o" ? svg("circle", {cx: x, cy: 14, r: 5, fill: color, stroke: "#000", "stroke-width": 0.6})
+    : svg("rect", {x: x - 5, y: 9, width: 10, height: 10, fill: color, stroke: "#000", "stroke-width": 0.6}),
+    svg("text", {x: x + 10, y: 18, "font-size": 12, fill: axis}, label)];
+  g.append(...key(m.l + 4, could, "o", "could stop if willing"), ...key(m.l + 180, did, "s", "did stop"),
+           svg("text", {x: W - m.r + 10, y: 18, "font-size": 12, fill: axis}, "the gap is will"));
+  const c = s.capability.p_could_stop_if_willing;
+  s.periods.forEach((p, j) => {
+    const y0 = m.t + rowH * j + rowH / 2, yc = y0 - 12, yd = y0 + 12;
+    const interval = (st, y, color, shape, what) => {
+      g.append(svg("line", {x1: X(st.ci90[0]), x2: X(st.ci90[1]), y1: y, y2: y, stroke: color, "stroke-width": 3.5}));
+      const tip = svg("title", {}, `${p.name}: ${what} ${ci90(st)}`);
+      g.append(shape === "o" ? svg("circle", {cx: X(st.mean), cy: y, r: 6, fill: color, stroke: "#000", "stroke-width": 0.6}, tip)
+        : svg("rect", {x: X(st.mean) - 6, y: y - 6, width: 12, height: 12, fill: color, stroke: "#000", "stroke-width": 0.6}, tip));
+    };
+    g.append(svg("line", {x1: X(c.mean), x2: X(p.p_did_stop.mean), y1: yc + 5, y2: yd - 5, stroke: "#777", "stroke-width": 1, "stroke-dasharray": "3 2"}));
+    interval(c, yc, could, "o", "could stop if willing");
+    interval(p.p_did_stop, yd, did, "s", "did stop");
+    const counts = Object.entries(p.observed).map(([k, v]) => `${v} ${KIND_WORDS[k] || k}`).join(", ");
+    g.append(svg("text", {x: m.l - 10, y: y0 - 4, "text-anchor": "end", "font-size": 12.5, "font-weight": 600, fill: "#111"}, p.name),
+             svg("text", {x: m.l - 10, y: y0 + 12, "text-anchor": "end", "font-size": 11, fill: axis}, counts),
+             svg("text", {x: W - m.r + 10, y: y0 - 4, "font-size": 12.5, "font-weight": 700, fill: "#111"},
+                 `will ${num(p.will.mean, 2)} [${num(p.will.ci90[0], 2)}-${num(p.will.ci90[1], 2)}]`),
+             svg("text", {x: W - m.r + 10, y: y0 + 12, "font-size": 11.5, fill: axis},
+                 p.verdict === "neither" ? "neither: willing and able" : `${p.verdict}${p.verdict_strength ? ` (${p.verdict_strength})` : ""}`));
+    if (j) g.append(svg("line", {x1: 8, x2: W - 8, y1: m.t + rowH * j, y2: m.t + rowH * j, stroke: grid}));
+  });
+  $("#infer-chart").replaceChildren(g);
+}
+
 // --- compare --------------------------------------------------------------------------------------
 // One row per distinct run: the same inputs (the scenario's file, its changes, campaigns and seed: the
 // same numbers, the seed addressing every draw) are one row, refreshed in place by a rerun. Each row
@@ -1213,6 +1400,8 @@ async function main() {
   $("#sweep-form").addEventListener("submit", runSweep);
   $("#evade-form").addEventListener("submit", runEvade);
   $("#place-form").addEventListener("submit", runPlace);
+  $("#infer-form").addEventListener("submit", runInfer);
+  $("#infer-samples").addEventListener("input", updateStale);
   $("#compare-clear").addEventListener("click", () => { state.history = []; state.compareRef = null; renderCompare(); });
   $("#compare-csv").addEventListener("click", () => saveBlob(new Blob([compareCsv()], {type: "text/csv"}), "compare.csv"));
   document.querySelectorAll(".tabs button").forEach((b) => b.addEventListener("click", () => selectTab(b.dataset.tab)));
