@@ -138,11 +138,147 @@ def _run_phase_ratio(scenario, flights):
     return round(t[True] / t[False], 1)
 
 
+#: The compiled walk's targets (issue 31) [s], [MB]: 1e7 baseline flights on 2 cores cold (the compiler's cache
+#: warm), Parquet and no per-flight file; 1e6 in one process (the prepared parts cached); every run's peak.
+WALK_TARGETS = {"baseline_1e7_2cores_s": 5.0, "baseline_1e6_1process_s": 1.0, "memory_1e7_mb": 300.0}
+
+
+def _timed_cli(scenario, campaigns, *extra, cache_dir=None):
+    """One ``airpicture run`` in a fresh process: (wall s, CPU s of that process, its peak RSS MB; read from
+    the kernel by ``wait4``: worker processes are the fork server's children and count in neither).
+    Cold (``--no-cache``) unless ``cache_dir`` holds the prepared parts."""
+    out = tempfile.mkdtemp(prefix="airpicture-bench-")
+    cache = ["--no-cache"] if cache_dir is None else ["--cache-dir", str(cache_dir)]
+    t0 = time.perf_counter()
+    proc = subprocess.Popen([sys.executable, "-m", "sim.cli", "run", f"scenarios/{scenario}.toml", "--campaigns",
+                             str(campaigns), "-q", "--out", out + "/o", *cache, *extra], cwd=ROOT,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    err = proc.stderr.read().decode()
+    _, status, usage = os.wait4(proc.pid, 0)
+    wall = time.perf_counter() - t0
+    subprocess.run(["rm", "-rf", out], check=True)
+    if status != 0:
+        raise RuntimeError(f"benchmark run failed: {err[-2000:]}")
+    return wall, usage.ru_utime + usage.ru_stime, usage.ru_maxrss / 1024.0
+
+
+def _walk_limit(scenario="iraq_2012_baseline"):
+    """What a baseline flight costs the walk, counted, and what the machine can do of it: ``(per_flight,
+    ns)``. ``per_flight``: the scans walked (each one addressed draw and one detection-table read), the
+    flight-radar pairs walked and the per-flight draws of a chunk (route, offset, transponder, the
+    response's, each radar's availability and scan phase); ``ns``: one core's time for one SplitMix64
+    draw and one read of a table as large as the scenario's largest, along it (compiled, measured here)."""
+    import numba
+    from sim.montecarlo import ChunkDraws, prepare, simulate_chunk
+    from sim.pipeline import load
+    from sim.walk import uniform_at
+    sim = prepare(load(ROOT / "scenarios" / f"{scenario}.toml"))
+    counts = np.zeros(2, dtype=np.int64)
+    campaigns, flights = 4000, sim.scenario.run.flights
+    simulate_chunk(sim, 1, 0, campaigns, flights, counts=counts)
+    n = campaigns * flights
+    d = ChunkDraws(sim, 1, 0, 1, flights)
+    draws = 3 + 3 + 2 * len(sim.radars) + len(d.orbit_phase)     # route, offset, transponder; comply, escort, will
+    cells = max((t.pd.size for row in sim.tables for t in row if t is not None and hasattr(t, "pd")), default=1)
+
+    @numba.njit
+    def draw_and_read(table, keys, n_scans):
+        acc = 0.0
+        c = table.shape[0]
+        cell = 0
+        for i in range(n_scans):
+            u = uniform_at(keys[i & 1023], i)
+            cell += 5                        # along the table, as a flight's scans read consecutive samples
+            if cell >= c:
+                cell -= c
+            acc += u < table[cell]
+        return acc
+
+    table = np.random.default_rng(0).random(cells).astype(np.float32)
+    keys = np.arange(1024, dtype=np.uint64) * np.uint64(0x9E3779B97F4A7C15)
+    draw_and_read(table, keys, 1000)
+    best = math.inf
+    for _ in range(5):
+        t0 = time.perf_counter()
+        draw_and_read(table, keys, 5_000_000)
+        best = min(best, time.perf_counter() - t0)
+    per_flight = {"scans": float(counts[0] / n), "pairs": float(counts[1] / n), "draws": float(draws)}
+    return per_flight, best / 5_000_000 * 1e9
+
+
+def walk_benchmarks(res):
+    """Issue 31's benchmarks: 1e7 baseline flights on 2 cores (Parquet and no per-flight file), cold but
+    with the compiler's cache warm; 1e6 in one process, compiled and numpy; flights per second per core
+    against the machine's limit for this walk."""
+    b = "iraq_2012_baseline"
+    load1 = os.getloadavg()[0]
+    cached = tempfile.mkdtemp(prefix="airpicture-bench-cache-")
+    _timed_cli(b, 10, "--workers", "1", cache_dir=cached)   # the compiler's cache warm; the prepared parts cached
+    out = {"load_before": round(load1, 2), "runs": [], "targets": WALK_TARGETS}
+    print(f"\nthe compiled walk (issue 31); load average {load1:.2f} on {os.cpu_count()} cores before")
+    print(f"{'what':<62s} {'flights':>10s} {'wall s':>7s} {'CPU s':>7s} {'peak MB':>8s} {'flights/s/core':>15s}"
+          "   (CPU and peak: the command's own process)")
+    two, one, none, pq = ("--workers", "2"), ("--workers", "1"), ("--flights-format", "none"), \
+        ("--flights-format", "parquet")
+    cases = [("1e7, Parquet, 2 workers, cold", 666_667, (*pq, *two), 2, None),
+             ("1e7, no per-flight file, 2 workers, cold", 666_667, (*none, *two), 2, None),
+             ("1e6, no per-flight file, 1 process, cold", 66_667, (*none, *one), 1, None),
+             ("1e6, no per-flight file, 1 process, cold, numpy walk", 66_667, (*none, *one, "--walk", "numpy"), 1,
+              None),
+             ("1e7, Parquet, 2 workers, prepared parts cached", 666_667, (*pq, *two), 2, cached),
+             ("1e7, no per-flight file, 2 workers, prepared parts cached", 666_667, (*none, *two), 2, cached),
+             ("1e6, no per-flight file, 1 process, prepared parts cached", 66_667, (*none, *one), 1, cached),
+             ("1e6, no per-flight file, 1 process, prepared parts cached, numpy walk", 66_667,
+              (*none, *one, "--walk", "numpy"), 1, cached)]
+    for what, campaigns, extra, cores, cache_dir in cases:
+        runs = [_timed_cli(b, campaigns, *extra, cache_dir=cache_dir) for _ in range(2)]     # the faster of two
+        wall, cpu, rss = min(runs)
+        f = campaigns * 15
+        r = {"what": what, "flights": f, "wall_s": round(wall, 2), "cpu_s": round(cpu, 2), "peak_mb": round(rss),
+             "flights_per_s_per_core": round(f / wall / cores)}
+        out["runs"].append(r)
+        print(f"{what:<62s} {f:>10,d} {wall:>7.2f} {cpu:>7.2f} {rss:>8.0f} {r['flights_per_s_per_core']:>15,d}")
+    per_flight, ns = _walk_limit(b)
+    limit = 1e9 / (ns * (per_flight["scans"] + per_flight["draws"]))
+    out.update(per_flight={k: round(v, 2) for k, v in per_flight.items()}, ns_per_draw_and_read=round(ns, 2),
+               limit_flights_per_s_per_core=round(limit))
+    print(f"per baseline flight: {per_flight['scans']:.1f} scans walked (a draw and a table read each) over "
+          f"{per_flight['pairs']:.1f} radars, {per_flight['draws']:.0f} per-flight draws; one draw and one read "
+          f"along a table: {ns:.1f} ns on one core here -> the walk's limit about {limit:,.0f} flights/s per "
+          f"core (the draws and reads alone, nothing else)")
+    one = out["runs"][2]
+    warm = out["runs"][6]
+    print(f"measured, 1e6 in one process (whole run, start to exit): {one['flights_per_s_per_core']:,} flights/s "
+          f"per core cold, {warm['flights_per_s_per_core']:,} with the prepared parts cached: "
+          f"{warm['flights_per_s_per_core'] / limit:.0%} of that limit")
+    subprocess.run(["rm", "-rf", cached], check=True)
+    checks = [("baseline_1e7_2cores_s", max(out["runs"][0]["wall_s"], out["runs"][1]["wall_s"])),
+              ("baseline_1e6_1process_s", warm["wall_s"]),
+              ("memory_1e7_mb", max(r["peak_mb"] for r in out["runs"]))]
+    out["met"] = {}
+    for key, value in checks:
+        ok = value <= WALK_TARGETS[key]
+        out["met"][key] = ok
+        print(f"target {key}: {value:g} vs {WALK_TARGETS[key]:g}: {'met' if ok else 'NOT met'}")
+    out["load_after"] = round(os.getloadavg()[0], 2)
+    print(f"load average after: {out['load_after']:.2f} (other work on this machine slows every number above)")
+    res["walk"] = out
+    return out
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--quick", action="store_true", help="sizes up to 1e5 flights only")
     ap.add_argument("--profile", action="store_true")
+    ap.add_argument("--walk-only", action="store_true",
+                    help="only the compiled walk's benchmarks (issue 31), merged into results.json")
     args = ap.parse_args()
+    if args.walk_only:
+        res = json.loads(RESULTS.read_text()) if RESULTS.exists() else {}
+        walk_benchmarks(res)
+        RESULTS.write_text(json.dumps(res, indent=2) + "\n", encoding="utf-8")
+        print(f"wrote {RESULTS.relative_to(ROOT)}")
+        return
     sizes = SIZES[:3] if args.quick else SIZES
     res = {"machine": {"cores": os.cpu_count(), "python": platform.python_version(), "numpy": np.__version__},
            "runs": [], "targets": TARGETS}
@@ -207,6 +343,7 @@ def main():
         peak = max(r["peak_mb"] for r in big)
         print(f"target memory at 1e6 flights and above: {peak:.0f} MB vs {TARGETS['memory_1e6_mb']:g} MB: "
               f"{'met' if peak <= TARGETS['memory_1e6_mb'] else 'NOT met'}")
+    walk_benchmarks(res)
     RESULTS.write_text(json.dumps(res, indent=2) + "\n", encoding="utf-8")
     print(f"wrote {RESULTS.relative_to(ROOT)}")
     if args.profile:

@@ -65,6 +65,34 @@ def render(res):
                 m = w[key]
                 lines.append(f"| {what} | {_num(m['value'], unit)} | {_num(m['target'], unit)} | "
                              f"{'met' if m['met'] else '**not met**'} |")
+    k = res.get("walk")
+    if k:
+        lines += ["", "The compiled walk (`benchmarks/bench_run.py --walk-only`; cold: nothing prepared cached, the "
+                  f"compiler's cache warm; load average {k['load_before']:.1f} before and {k['load_after']:.1f} after on this "
+                  "2-core machine, shared with other work: each row the faster of two runs):", "",
+                  "| what | flights | wall | CPU of the command's process | its peak memory | flights/s per core |",
+                  "| --- | ---: | ---: | ---: | ---: | ---: |"]
+        for r in k["runs"]:
+            lines.append(f"| {r['what']} | {r['flights']:,} | {r['wall_s']:.2f} s | {r['cpu_s']:.2f} s | "
+                         f"{r['peak_mb']:,} MB | {r['flights_per_s_per_core']:,} |")
+        pf = k["per_flight"]
+        lines += ["", f"Per baseline flight the walk reads {pf['scans']:.1f} scans (one addressed draw and one "
+                  f"detection-table read each) over {pf['pairs']:.1f} radars, and a chunk draws {pf['draws']:.0f} "
+                  f"numbers per flight; one draw and one table read take {k['ns_per_draw_and_read']:.1f} ns on one "
+                  f"core here, so the machine's limit for this walk is about "
+                  f"{k['limit_flights_per_s_per_core'] / 1e6:.1f} million flights/s per core (the draws and reads "
+                  "alone).", "",
+                  "| target | measured | target | |", "| --- | ---: | ---: | --- |"]
+        words = {"baseline_1e7_2cores_s": ("1e7 baseline flights, 2 cores, cold, Parquet and none (the slower)", "s"),
+                 "baseline_1e6_1process_s": ("1e6 baseline flights in one process, prepared parts cached", "s"),
+                 "memory_1e7_mb": ("peak memory of the command's process, every row", "MB")}
+        measured = {"baseline_1e7_2cores_s": max(k["runs"][0]["wall_s"], k["runs"][1]["wall_s"]),
+                    "baseline_1e6_1process_s": k["runs"][6]["wall_s"],
+                    "memory_1e7_mb": max(r["peak_mb"] for r in k["runs"])}
+        for key, (what, unit) in words.items():
+            value = f"{measured[key]:,.0f}" if unit == "MB" else f"{measured[key]:,.2f}"
+            lines.append(f"| {what} | {value} {unit} | {k['targets'][key]:g} {unit} | "
+                         f"{'met' if k['met'][key] else '**not met**'} |")
     return "\n".join(lines) + "\n"
 
 

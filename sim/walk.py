@@ -241,7 +241,8 @@ def ensure_compiled():
         return 0.0
     t0 = time.perf_counter()
     notice = threading.Timer(COMPILE_NOTICE_S, lambda: print(
-        "airpicture: compiling the walk (first use; a few seconds, then cached on disk)", file=sys.stderr,
+        "airpicture: readying the compiled walk (compiled on first use, a few seconds; then loaded from its disk "
+        "cache)", file=sys.stderr,
         flush=True))
     notice.daemon = True
     notice.start()
