@@ -180,12 +180,13 @@ def _write_products(stage, sim, result, brief, progress, altitude_points, flight
         summary["altitude_sweep"] = altitude_points
         if evade_km is not None:
             summary["evade"] = _least_detectable(sim, result, evade_km, cache)
+        infer_summary = None
         if record:
-            summary["record"] = _record_panel(stage, sim, result, cache)
+            summary["record"], infer_summary = _record_panel(stage, sim, result, cache)
         if sim.scenario.uncertainty:       # which assumptions matter: ranked first, the brief lists the top ones
             summary["sensitivity"] = _write_tornadoes(stage, sim, result, summary, cache, progress)
         from sim.products.brief import write_brief   # matplotlib (0.3 s to import) loads only to draw
-        write_brief(stage, sim, result, summary, altitude_points, progress=progress)
+        write_brief(stage, sim, result, summary, altitude_points, progress=progress, record=infer_summary)
     write_json(stage / "summary.json", summary)
     write_json(stage / "routes.geojson", routes_feature_collection(
         sim.routes, extra_features=radar_features(sim.radars), scenario_name=sim.scenario.info.name,
@@ -199,14 +200,15 @@ def _brief_files(summary):
     from sim.products.brief import BRIEF_FILES, left_out_text   # the drawing products load only when a brief is drawn
     left_out = [(r["key"], r["why"]) for r in summary.get("sensitivity", {}).get("left_out", ())]
     record = ("infer.png, prior_posterior.png, posterior.nc, infer.json: what the public record says (brief "
-              "--record,\n  airpicture infer; docs/infer.md)\n") if "record" in summary else ""
+              "--record,\n  airpicture infer; docs/infer.md); brief.pdf's second page: its chart and verdicts\n"
+              ) if "record" in summary else ""
     return BRIEF_FILES + record + (f"\n{left_out_text(left_out, reasons=True)}" if left_out else "")
 
 
 def _record_panel(stage, sim, result, cache):
     """summary.json's ``record`` (brief --record): what the public record says of will and capability
     (:func:`sim.analysis.infer.infer` with the run's seed), its files written beside the brief's (infer.png,
-    prior_posterior.png, posterior.nc, infer.json)."""
+    prior_posterior.png, posterior.nc, infer.json); returns it and infer.json (brief.pdf's second page)."""
     from sim.analysis.infer import infer            # scipy.stats and ArviZ load only when asked
     from sim.products.infer import write_infer_files
     found = infer(sim.scenario, seed=result.seed, cache=cache)
@@ -217,7 +219,7 @@ def _record_panel(stage, sim, result, cache):
                          "will": p["will"]["mean"], "will_ci90": p["will"]["ci90"],
                          "p_will_below_half": p["will"]["p_below_half"], "p_did_stop": p["p_did_stop"]["mean"],
                          "p_did_stop_ci90": p["p_did_stop"]["ci90"], "verdict_text": p["verdict_text"]}
-                        for p in s["periods"]]}
+                        for p in s["periods"]]}, s
 
 
 def _least_detectable(sim, result, budget_km, cache):

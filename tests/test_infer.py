@@ -290,6 +290,19 @@ def test_brief_record_adds_the_answer_to_the_brief(write_scenario, run_cli, tmp_
     assert summary["record"]["periods"][0]["will"] == alone["periods"][0]["will"]["mean"]
     assert summary["record"]["periods"][0]["will"] == pytest.approx(3 / 202, rel=2e-3)   # Beta(3, 199), as above
     assert "infer.png" in (tmp_path / "b" / "README.txt").read_text()
+    # brief.pdf: page one as without --record (its key numbers say where the rest is), page two the record's
+    # panel: each period's answer in words and as airpicture infer prints it, and the chart
+    pdfium = pytest.importorskip("pypdfium2")
+    from sim.products.brief import record_verdict_words
+    doc = pdfium.PdfDocument(str(tmp_path / "b" / "brief.pdf"))
+    assert len(doc) == 2 and doc[0].get_size() == doc[1].get_size()
+    first, second = (" ".join(doc[i].get_textpage().get_text_range().split()) for i in range(2))
+    assert "Public record page 2" in first and "Unwilling or unable: what the public record says" in second
+    assert "Could stop if willing, against did stop: the gap is will" in second
+    for p in alone["periods"]:
+        assert f"{p['name']} {record_verdict_words(p)}" in second, (p["name"], second)
+        assert " ".join(p["verdict_text"].split()) in second
+        assert record_verdict_words(p) == "Unwilling, very strongly"     # 2 of 200 with a certain capability
     code, _, err = run_cli("brief", SCENARIOS / "iraq_2012_baseline.toml", "--record", "--out", tmp_path / "c")
     assert code == 2 and "--record: the scenario has no [[record]]" in err and not (tmp_path / "c").exists()
 

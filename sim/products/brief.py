@@ -41,7 +41,8 @@ from sim.products.charts import (detections_per_campaign, draw_altitude_curve, d
                                  histogram_key_text)
 from sim.products.kml import write_kml
 from sim.products.maps import MapLayers, draw_route_map, legend_handles
-from sim.products.style import COLORS, FIGSIZE_IN, FONT_SIZE, new_figure, product_date, save_figure, use_style
+from sim.products.style import (COLORS, FIGSIZE_IN, FONT_SIZE, PALETTE, new_figure, product_date, save_figure,
+                                save_pages, use_style)
 from sim.results import ASSUMPTIONS_NOTE, format_ci, format_p, headline, overrides_text, shown_title
 from sim.sample import FlightSample
 from sim.scenario import ScenarioError, read_key
@@ -61,6 +62,8 @@ __all__ = [
     "altitude_figure",
     "route_ground_max_m",
     "brief_figure",
+    "record_figure",
+    "record_verdict_words",
     "sweep_figure",
     "compare_figure",
     "tornado_figure",
@@ -669,7 +672,7 @@ def _key_rows(summary):
             rows.append(("  planned track, exactly", f"{e['p_detect_planned_track']:.3f}"))
     if "record" in summary:          # brief --record: what the public record supports (airpicture infer)
         rec = summary["record"]
-        rows.append(("Public record", f"could stop {rec['p_could_stop_if_willing']:.2f} if willing"))
+        rows += [("Public record", "page 2"), ("  could stop if willing", f"{rec['p_could_stop_if_willing']:.2f}")]
         for p in rec["periods"]:
             rows += [(f"  {p['name']}", p["verdict"] + (f", {p['verdict_strength']}" if p["verdict_strength"] else "")),
                      ("    will", f"{p['will']:.2f} [{p['will_ci90'][0]:.2f}-{p['will_ci90'][1]:.2f}]"),
@@ -852,10 +855,10 @@ def _split_to_fit(t, text, fits):
 _TABLE_WRAP_INDENT = 0.03
 
 
-def _draw_table(ax, title, rows):
+def _draw_table(ax, title, rows, max_size=FONT_SIZE["tiny"] + 0.5):
     """A two-column table drawn as text rows (label, value) with thin rules; returns the artists.
 
-    The text is set at the brief's small size, or smaller when many lines
+    The text is set at the brief's small size (``max_size`` [pt]), or smaller when many lines
     share the table's height (at most 80% of the line pitch, so that lines
     never overlap); labels and values keep that size. Values stay whole,
     right-aligned at the table's right edge; each label has the room left of
@@ -900,7 +903,7 @@ def _draw_table(ax, title, rows):
     n_lines, size, lines = len(rows), None, None
     for _ in range(3):          # the size follows the number of lines, which follows the size
         dy = min(0.075, 0.97 / max(n_lines, 1))
-        size = min(FONT_SIZE["tiny"] + 0.5, 0.8 * dy * height_pt)
+        size = min(max_size, 0.8 * dy * height_pt)
         lines = layout(size)
         wanted = len(rows) + sum(1 for _, rest in lines if rest)
         if wanted == n_lines:
@@ -1020,9 +1023,174 @@ def brief_figure(layers, per_campaign, points, summary, sim, date, ground_max_m=
     return fig
 
 
+# --- brief --record: the second page ----------------------------------------------------------
+#: Colours of the answers on the record's page: "unwilling" as the chart's "did stop", "unable" as its
+#: "could stop if willing" (the gap, and the reach).
+_VERDICT_COLORS = {"unwilling": PALETTE["vermillion"], "unable": PALETTE["blue"], "neither": COLORS["text"]}
+
+
+def _interval_text(s, d=3):
+    """A posterior's mean and 90% interval: ``0.047 [0.007-0.130]``."""
+    return f"{s['mean']:.{d}f} [{s['ci90'][0]:.{d}f}-{s['ci90'][1]:.{d}f}]"
+
+
+def _bayes_text(bf, prior):
+    """A Bayes factor as the page says it: ``> 1000`` past a thousand or where it is unbounded (the posterior
+    certain), ``none`` where the prior alone decides (its range excludes the other hypothesis)."""
+    if bf is None:
+        return "> 1000" if 0.0 < prior < 1.0 else "none (the prior alone decides)"
+    return "> 1000" if bf >= 1000 else f"{bf:.3g}"
+
+
+def record_verdict_words(period):
+    """A period's answer in plain words: ``Unwilling, very strongly``, ``Unable, barely`` or ``Neither:
+    willing and able`` (infer.json's ``verdict`` and ``verdict_strength``, Kass and Raftery's words)."""
+    if period["verdict"] == "neither":
+        return "Neither: willing and able"
+    strength = period.get("verdict_strength")
+    return period["verdict"].capitalize() + (f", {strength}" if strength else "")
+
+
+def _record_lines(period, record):
+    """The numbers under a period's answer: will, the hypothesis's probability and Bayes factor, the shares."""
+    w, cap = period["will"], record["capability"]
+    if period["verdict"] == "unable":
+        odds = (f"P(mostly unable: could act on fewer than half) {cap['p_unable']:.3f}, prior "
+                f"{cap['p_unable_prior']:.3f}; Bayes factor {_bayes_text(cap['bayes_factor_unable'], cap['p_unable_prior'])}")
+    else:
+        odds = (f"P(mostly unwilling: will < 0.5) {w['p_below_half']:.3f}, prior {w['p_below_half_prior']:.3f}; "
+                f"Bayes factor {_bayes_text(w['bayes_factor_unwilling'], w['p_below_half_prior'])}")
+    return [f"will {_interval_text(w)} (posterior mean, 90% interval)", odds,
+            f"stopped {_interval_text(period['p_did_stop'])} of the flights; could have stopped "
+            f"{_interval_text(cap['p_could_stop_if_willing'])} if willing"]
+
+
+def _points(n, what=""):
+    """``64 points``, ``1 point`` (``what``: a word before, ``capability ``)."""
+    return f"{n:,} {what}point{'' if n == 1 else 's'}"
+
+
+def _record_tables(record):
+    """The record page's two tables: the capability if willing, and the checks of the answer."""
+    cap = record["capability"]
+    capability = [(label, _interval_text(cap[key])) for label, key in (
+        ("P(detect)", "p_detect"), ("P(held in track in time)", "p_held_in_time"),
+        ("P(could order to land or intercept)", "p_could_act_if_willing"), ("P(could stop)", "p_could_stop_if_willing"))]
+    capability.append(("P(mostly unable: < half)", f"{cap['p_unable']:.3f} (prior {cap['p_unable_prior']:.3f})"))
+    for i in record["capability_inputs"]:
+        capability.append((_input_label(i["key"]), f"{i['mean']:.3g} [{i['ci90'][0]:.3g}-{i['ci90'][1]:.3g}] "
+                                                   f"(prior {i['prior'][0]:g}-{i['prior'][1]:g})"))
+    checks = []
+    if record["will_changes"]:
+        checks.append(("Will between the periods", ""))
+        for c in record["will_changes"]:
+            checks.append((f"  {c['from']} to {c['to']}", f"{c['mean']:+.3f} [{c['ci90'][0]:+.3f} to "
+                                                          f"{c['ci90'][1]:+.3f}], P(up) {c['p_increase']:.3f}"))
+    checks.append(("Predictive check", "predicted [90%], p"))
+    for p in record["periods"]:
+        for kind, v in p["predictive_check"].items():
+            checks.append((f"  {p['name']}: {kind.replace('_', ' ')} {v['observed']}",
+                           f"{v['predicted_mean']:.1f} [{v['predicted_ci90'][0]}-{v['predicted_ci90'][1]}], "
+                           f"p {v['p_value']:.2f}"))
+    d = record["diagnostics"]
+    khat = "n/a (too few particles)" if d["psis_khat"] is None else f"{d['psis_khat']:.2f}"
+    checks += [("Diagnostics", ""), ("  PSIS k-hat (reliable below 0.7)", khat),
+               ("  importance ESS", f"{d['importance_ess']:,.0f} of {d['particles']:,} particles"),
+               ("Inferred on", f"{_points(record['samples'])} x {record['flights_per_sample']:,} flights"),
+               ("  seed", f"{record['seed']}")]
+    return capability, checks
+
+
+def record_figure(record, summary, date):
+    """The brief's second page with ``brief --record`` (A4 landscape): what the scenario's public record
+    supports. Per period the answer in words, will and the shares stopped; the commander's chart (infer.png's,
+    :func:`sim.products.infer.draw_could_did`); the capability if willing and the checks of the answer; the
+    verdicts as ``airpicture infer`` prints them. ``record`` is infer.json of the run (its seed, its prepared
+    parts); returns the figure.
+
+    The record's panel has a page of its own: page one's map, charts and two tables already fill it at the
+    smallest size a briefing reads, and a chart whose gap is the answer has to be read at a glance."""
+    from sim.products.infer import draw_could_did       # the record's chart: loaded with a record only
+    fig = new_figure("brief", FIGSIZE_IN["brief"])
+    renderer = (fig.canvas if hasattr(fig.canvas, "get_renderer") else FigureCanvasAgg(fig)).get_renderer()
+    w_mm, h_mm = (25.4 * v for v in FIGSIZE_IN["brief"])
+    mx, my = BRIEF_MARGIN_MM / w_mm, BRIEF_MARGIN_MM / h_mm
+    h_in = FIGSIZE_IN["brief"][1]
+    width_px = fig.bbox.width
+
+    def below(artist, gap_in=0.05):
+        return artist.get_window_extent(renderer).y0 / fig.bbox.height - gap_in / h_in
+
+    t = fig.text(0.5, 1 - my, "Unwilling or unable: what the public record says", ha="center", va="top",
+                 fontsize=FONT_SIZE["title"] + 3, fontweight="bold")
+    sub = wrap_to_width(fig.text(0.5, below(t), "", ha="center", va="top", fontsize=FONT_SIZE["label"],
+                                 color=COLORS["text"]),
+                        f"{shown_title(summary)}. Its record against the simulator, period by period "
+                        "(airpicture infer, the run's seed): page 1's 'Public record' in full",
+                        0.9 * width_px, renderer)
+    top = below(sub, 0.18)
+    periods = record["periods"]
+    n = len(periods)
+
+    # the chart, left: its period labels left of the axes, will and the verdict right of them
+    chart_h = min(0.56, (0.5 + 0.72 * n) / h_in)
+    head = wrap_to_width(fig.text(mx, top, "", ha="left", va="top", fontsize=FONT_SIZE["label"] + 1,
+                                  fontweight="bold"),
+                         "Could stop if willing, against did stop: the gap is will", 0.55 * width_px, renderer)
+    ax_top = below(head, 0.12)
+    ax = fig.add_axes([mx + 0.16, ax_top - chart_h, 0.3, chart_h])
+    draw_could_did(ax, record)
+    chart_bottom = ax_top - chart_h - 0.42 / h_in         # its x tick labels and axis label
+
+    # the answers, right: one block per period, at a size that fits the column
+    x0, col_px = 0.655, (1 - mx - 0.655) * width_px
+    for shrink in (1.0, 0.9, 0.8, 0.7, 0.6):
+        made, y = [], top
+        for p in periods:
+            name = fig.text(x0, y, p["name"], ha="left", va="top", fontsize=(FONT_SIZE["label"] + 1) * shrink,
+                            fontweight="bold")
+            answer = fig.text(x0, below(name, 0.03), record_verdict_words(p), ha="left", va="top",
+                              fontsize=(FONT_SIZE["title"] + 4) * shrink, fontweight="bold",
+                              color=_VERDICT_COLORS.get(p["verdict"], COLORS["text"]))
+            lines = wrap_to_width(fig.text(x0, below(answer, 0.04), "", ha="left", va="top",
+                                           fontsize=FONT_SIZE["base"] * shrink, color=COLORS["text"],
+                                           linespacing=1.35), "\n".join(_record_lines(p, record)), col_px, renderer)
+            made += [name, answer, lines]
+            y = below(lines, 0.16)
+        if y >= chart_bottom - 0.02 or shrink == 0.6:
+            break
+        for a in made:
+            a.remove()
+    row2_top = min(chart_bottom, y) - 0.02
+
+    # the verdicts in the command line's words, over the footer; the two tables between
+    footer = fig.text(0.5, my, f"{ASSUMPTIONS_NOTE}\nInferred by airpicture infer on the scenario's [[record]] with the "
+                               f"run's seed {record['seed']} ({_points(record['samples'], 'capability ')} x "
+                               f"{record['flights_per_sample']:,} flights each, uniform priors on the declared "
+                               f"ranges); the method and what it cannot tell apart: docs/infer.md; produced {date} "
+                               "by airpicture.", ha="center", va="bottom", fontsize=FONT_SIZE["tiny"],
+                      color=COLORS["muted"], linespacing=1.4)
+    words_bottom = footer.get_window_extent(renderer).y1 / fig.bbox.height + 0.1 / h_in
+    words = wrap_to_width(fig.text(mx, words_bottom, "", ha="left", va="bottom", fontsize=FONT_SIZE["small"],
+                                   color=COLORS["text"], linespacing=1.3),
+                          "\n".join(p["verdict_text"] for p in periods), (1 - 2 * mx) * width_px, renderer)
+    words_head = fig.text(mx, words.get_window_extent(renderer).y1 / fig.bbox.height + 0.04 / h_in,
+                          "In the words of airpicture infer", ha="left", va="bottom", fontsize=FONT_SIZE["label"],
+                          fontweight="bold")
+    tables_bottom = words_head.get_window_extent(renderer).y1 / fig.bbox.height + 0.22 / h_in
+    capability, checks = _record_tables(record)
+    tables_top = row2_top - 0.2 / h_in                 # room for the tables' titles above them
+    if tables_top - tables_bottom > 0.08:
+        _draw_table(fig.add_axes([mx, tables_bottom, 0.43 - mx, tables_top - tables_bottom]),
+                    "Capability if willing (shared by the periods)", capability, max_size=FONT_SIZE["base"])
+        _draw_table(fig.add_axes([0.5, tables_bottom, 0.5 - mx, tables_top - tables_bottom]),
+                    "Checks of the answer", checks, max_size=FONT_SIZE["base"])
+    return fig
+
+
 # --- the whole set ------------------------------------------------------------------------------
 def write_brief(stage_dir, sim, result, summary, altitude_points, *, dpi=200, n_tracks=100, n_points=200,
-                progress=None):
+                progress=None, record=None):
     """Write map.png/.pdf/.svg, detections.png, altitude.png, routes.kml and brief.pdf.
 
     Parameters
@@ -1042,6 +1210,9 @@ def write_brief(stage_dir, sim, result, summary, altitude_points, *, dpi=200, n_
     progress : callable, optional
         ``progress(1)`` after each group of files: the map, the charts, brief.pdf, the KML
         (:data:`sim.pipeline.BRIEF_DRAW_STEPS`).
+    record : dict, optional
+        infer.json of the run (``brief --record``): brief.pdf gets a second page, what the public record
+        supports (:func:`record_figure`).
 
     Returns
     -------
@@ -1099,8 +1270,11 @@ def write_brief(stage_dir, sim, result, summary, altitude_points, *, dpi=200, n_
 
         t = time.perf_counter()
         fig = brief_figure(layers, per_campaign, altitude_points, summary, sim, date, ground_max)
-        save_figure(fig, out / "brief.pdf", dpi=max(dpi, 150), title=f"Brief: {shown_title(summary)}",
-                    description=_run_text(summary))
+        meta = dict(dpi=max(dpi, 150), title=f"Brief: {shown_title(summary)}", description=_run_text(summary))
+        if record is None:
+            save_figure(fig, out / "brief.pdf", **meta)
+        else:               # brief --record: what the public record supports, on a page of its own
+            save_pages([fig, record_figure(record, summary, date)], out / "brief.pdf", **meta)
         files.append("brief.pdf")
         timings["brief_pdf"] = time.perf_counter() - t
         step(1)

@@ -33,6 +33,7 @@ __all__ = [
     "use_style",
     "new_figure",
     "save_figure",
+    "save_pages",
     "product_date",
     "kml_color",
 ]
@@ -201,6 +202,20 @@ def save_figure(fig, path, dpi=200, title=None, description=None):
             if value is not None:
                 meta[key] = value
     fig.savefig(path, dpi=dpi, format=fmt, metadata=meta)
+
+
+def save_pages(figs, path, dpi=200, title=None, description=None):
+    """Save figures as the pages of one PDF, in order, with the reproducible metadata of :func:`save_figure`
+    (no creation date: the same figures give the same bytes)."""
+    from matplotlib.backends.backend_pdf import PdfPages     # the PDF backend, loaded only to write pages
+
+    meta = dict(SAVE_METADATA["pdf"])
+    for key, value in zip(_DESCRIBE_KEYS["pdf"], (title, description)):
+        if value is not None:
+            meta[key] = value
+    with PdfPages(path, metadata=meta) as pdf:
+        for fig in figs:
+            pdf.savefig(fig, dpi=dpi)
 
 
 def product_date():

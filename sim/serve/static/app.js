@@ -1163,7 +1163,7 @@ function drawInfer(r) {
     `${KIND_WORDS[k] || k} ${v.observed} (predicted ${v.predicted_mean.toFixed(1)} [${v.predicted_ci90[0]}-${v.predicted_ci90[1]}], p ${v.p_value.toFixed(2)})`).join(", ")}`);
   const d = s.diagnostics;
   $("#infer-more").textContent = [...changes, `Posterior predictive check: ${checks.join("; ")}`,
-    `Diagnostics: PSIS k-hat ${d.psis_khat.toFixed(2)} (reliable below 0.7), importance ESS ${thousands(Math.round(d.importance_ess))} of ${thousands(d.particles)} particles`,
+    `Diagnostics: PSIS k-hat ${d.psis_khat === null ? "n/a (too few particles)" : d.psis_khat.toFixed(2)} (reliable below 0.7), importance ESS ${thousands(Math.round(d.importance_ess))} of ${thousands(d.particles)} particles`,
     `${r.samples} capability points x ${thousands(r.flights_per_sample)} flights, seed ${r.seed}: ${r.elapsed_s.toFixed(1)} s`].join(". ") + ".";
   $("#infer-command").textContent = r.command;
   $("#infer-identity").textContent = identityText(r);
