@@ -1125,8 +1125,8 @@ def record_figure(record, summary, date):
                  fontsize=FONT_SIZE["title"] + 3, fontweight="bold")
     sub = wrap_to_width(fig.text(0.5, below(t), "", ha="center", va="top", fontsize=FONT_SIZE["label"],
                                  color=COLORS["text"]),
-                        f"{shown_title(summary)}. Its record against the simulator, period by period "
-                        "(airpicture infer, the run's seed): page 1's 'Public record' in full",
+                        f"{shown_title(summary)}: its record against the simulator, period by period "
+                        "(airpicture infer, the run's seed)",
                         0.9 * width_px, renderer)
     top = below(sub, 0.18)
     periods = record["periods"]
