@@ -67,7 +67,7 @@ class RouteFences:
         kept = self.__dict__.setdefault("_bridged", {})
         if max_gap not in kept:
             inside = bridge_gaps(self.in_airspace, max_gap)
-            kept[max_gap] = (inside, next_false(inside))
+            kept[max_gap] = (inside, np.ascontiguousarray(next_false(inside)))
         return kept[max_gap]
 
     def entry_s(self, rows):

@@ -116,6 +116,11 @@ def air_picture(sim, batch, t_in_s, sees):
         n_t = fz.in_airspace.shape[1]
         inside, outside = fz.bridged(gap)                      # (n_offsets, T), once per table and gap
         inside_tables[i] = inside
+        if sim.walk == "compiled" and sim.tables:        # the same arithmetic, one flight at a time (sim.walk)
+            from sim.walk import air_picture_route
+            air_picture_route(sel, batch.cross_track_m, t_in_s, sees, fz.offsets_m, outside, fz.last_covered, coast,
+                              float(fz.t_s[-1]), FENCE_STEP_S, t_exit, t_end)
+            continue
         rows = fz.row(batch.cross_track_m[sel])
         k_in = np.clip(np.rint(t_in_s[sel] / FENCE_STEP_S).astype(np.int64), 0, n_t - 1)
         k_out = outside[rows, k_in]                            # first sample outside the bridged stretch

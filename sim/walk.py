@@ -37,7 +37,7 @@ import time
 
 import numpy as np
 
-__all__ = ["walk_fixed_pair", "chunk_draws", "ensure_compiled", "uniform_at", "COMPILE_NOTICE_S"]
+__all__ = ["walk_fixed_pair", "chunk_draws", "air_picture_route", "ensure_compiled", "uniform_at", "COMPILE_NOTICE_S"]
 
 #: A first compilation that takes longer than this is announced on stderr [s].
 COMPILE_NOTICE_S = 1.0
@@ -231,6 +231,31 @@ def walk_fixed_pair(j, route, route_index, sees, cross_track_m, phase, keys, off
             in_airspace_t[f] = inside_t
 
 
+@_jit()
+def air_picture_route(flights, cross_track_m, t_in_s, sees, offsets_m, outside, last_covered, coast, t_last_s,
+                      fence_step_s, t_exit_s, t_end_s):
+    """:func:`sim.response.air_picture`'s exit and end of the reaction window of the ``flights`` of one route
+    (indices; each tracked in the airspace at ``t_in_s``), the same arithmetic one flight at a time: the
+    route's fence rows ``offsets_m``, the first sample outside the bridged airspace at or after each
+    (``outside``, :meth:`sim.fences.RouteFences.bridged`) and each radar's last covered sample
+    (``last_covered``, radars x rows x samples); ``sees`` (F, R) the radars that see each flight.
+    Writes ``t_exit_s[f]`` and ``t_end_s[f]``."""
+    n_t = outside.shape[1]
+    for f in flights:
+        row = _nearest_row(offsets_m, cross_track_m[f])
+        k_in = min(max(np.int64(np.rint(t_in_s[f] / fence_step_s)), 0), n_t - 1)
+        k_out = outside[row, k_in]                  # the first sample outside the bridged stretch
+        exit_s = min((k_out - 0.5) * fence_step_s, t_last_s)
+        k = max(k_out - 1, 0)
+        last_cov = -1                               # the last sample covered by a radar that sees it
+        for j in range(last_covered.shape[0]):
+            if sees[f, j] and last_covered[j, row, k] > last_cov:
+                last_cov = np.int64(last_covered[j, row, k])
+        last = min(last_cov + coast, k_out - 1) if last_cov >= 0 else -1
+        t_exit_s[f] = exit_s
+        t_end_s[f] = min(max((last + 0.5) * fence_step_s, t_in_s[f]), exit_s)
+
+
 _compiled: list[bool] = []
 
 
@@ -254,6 +279,8 @@ def ensure_compiled():
                         z((1, 2), bool), z(1), 10.0, z((F, R), bool), z((F, R)), z(F), z(2, np.int64))
         chunk_draws(np.uint64(1), 0, 1, 1, np.ones(1, np.uint64), np.zeros(1, bool), np.ones(1, np.uint64),
                     z((1, 1)), z((1, 1), np.uint64))
+        air_picture_route(z(F, np.int64), z(F), z(F), np.ones((F, R), bool), z(1), z((1, 1), np.int64),
+                          z((R, 1, 1), np.int32), 1, 0.0, 10.0, z(F), z(F))
     finally:
         notice.cancel()
     _compiled.append(True)

@@ -190,3 +190,26 @@ def test_compiled_chunk_draws_are_the_numpy_draws(name):
         assert all(np.array_equal(x, y) for x, y in zip(a.scan_keys, b.scan_keys)) and len(a.scan_keys) == len(sim.radars)
         assert a.orbit_phase.keys() == b.orbit_phase.keys()
         assert all(np.array_equal(a.orbit_phase[j], b.orbit_phase[j]) for j in a.orbit_phase)
+
+
+@pytest.mark.parametrize("name", ["iraq_2012_baseline", "iraq_2012_low_level"])
+def test_compiled_air_picture_is_the_numpy_one(name):
+    # sim.response.air_picture's exit and end of the reaction window on the compiled walk against its numpy
+    # arithmetic, on flights tracked at random times over the whole route (outside the airspace too),
+    # random offsets and random radars seeing them
+    from sim.flights import FlightBatch
+    from sim.response import air_picture
+    sim = prepare(load(SCENARIOS / f"{name}.toml"), cache=_CACHE)
+    rng = np.random.default_rng(7)
+    n = 20_000
+    route = rng.integers(0, len(sim.routes), n)
+    sigma = np.array([r.cross_track_sigma_m for r in sim.routes])[route]
+    batch = FlightBatch(np.zeros(n, np.int64), np.arange(n), route, rng.normal(0, 1.5, n) * sigma, rng.random(n) < 0.5)
+    duration = np.array([r.duration_s for r in sim.routes])[route]
+    t_in = np.where(rng.random(n) < 0.9, rng.random(n) * duration, np.nan)
+    sees = rng.random((n, len(sim.radars))) < 0.6
+    got = air_picture(sim, batch, t_in, sees)[:2]
+    want = air_picture(dataclasses.replace(sim, walk="numpy"), batch, t_in, sees)[:2]
+    for a, b in zip(got, want):
+        assert np.array_equal(a, b, equal_nan=True)
+    assert np.isfinite(got[0]).sum() > n // 2
