@@ -5,7 +5,8 @@ A local web app (Starlette on uvicorn, the ``serve`` extra: ``pip install
 upload one, change what planners change, press Run, and read the headline,
 the per-radar table, P(stopped) and the map; sweep one key; compare the
 what-ifs tried; download the what-if as a scenario file, the run's files
-and the brief. Every script, style sheet and map layer is shipped in the
+and the brief; for a scenario with a public record, read what it supports,
+unwilling or unable (``airpicture infer``). Every script, style sheet and map layer is shipped in the
 package (``static/``: the page, and Leaflet 1.9.4 with its licence; the
 Natural Earth borders from :mod:`geo`), so the page works with no internet.
 
