@@ -10,8 +10,8 @@ Relative imports are resolved; ``from pkg import name`` counts the module
 Layers, lowest first; a module may import its own layer or a lower one only:
 
     0 geo           geo, geo.*  (never imports sim)
-    1 core          sim (the package __init__) and every module directly in sim/
-                    that is not a front door
+    1 core          sim (the package __init__), every module directly in sim/ that is
+                    not a front door, and sim.scenario, sim.scenario.* (the format)
     2 analysis      sim.analysis, sim.analysis.*
     3 products      sim.products, sim.products.*
     4 front doors   sim.pipeline, sim.cli, sim.api, sim.__main__, and sim.serve, sim.serve.*
@@ -39,7 +39,7 @@ LAYER_NAMES = {0: "geo", 1: "core", 2: "analysis", 3: "products", 4: "front door
 FRONT_DOORS = frozenset({"sim.pipeline", "sim.cli", "sim.api", "sim.__main__"})
 
 #: Subpackages of ``sim`` and their layers; a subpackage not listed here is an error.
-SIM_SUBPACKAGE_LAYERS = {"analysis": 2, "products": 3, "serve": 4}
+SIM_SUBPACKAGE_LAYERS = {"scenario": 1, "analysis": 2, "products": 3, "serve": 4}
 
 
 #: Packages that never import one another, though the layers' order allows it: (importer, imported).
