@@ -22,9 +22,11 @@ from importlib import resources
 
 import numpy as np
 
+from geo.compiled import jit
 from geo.earth import EARTH_RADIUS_M, destination_deg
 
 __all__ = [
+    "elevation_m_numpy",
     "azimuth_bin_count",
     "DEM_FILENAME",
     "Terrain",
@@ -187,6 +189,16 @@ def elevation_m(terrain, lat_deg, lon_deg):
     >>> elevation_m(ter, [29.0, 45.0], [50.0, 44.0])  # Persian Gulf; north of the grid
     array([0., 0.])
     """
+    lat, lon = np.broadcast_arrays(np.asarray(lat_deg, dtype=float), np.asarray(lon_deg, dtype=float))
+    out = np.empty(lat.shape)
+    _elevation_kernel(terrain.elevation_m, float(terrain.lat_max_deg), float(terrain.lon_min_deg),
+                      float(terrain.cell_deg), np.ascontiguousarray(lat).ravel(), np.ascontiguousarray(lon).ravel(),
+                      out.reshape(-1))
+    return out
+
+
+def elevation_m_numpy(terrain, lat_deg, lon_deg):
+    """The numpy reference of :func:`elevation_m` (the same bits)."""
     lat, lon, r, q, inside = _grid_coordinates(terrain, lat_deg, lon_deg)
     z = terrain.elevation_m
     n_row, n_col = z.shape
@@ -204,6 +216,35 @@ def elevation_m(terrain, lat_deg, lon_deg):
     bot = z10 + fq * (z11 - z10)
     out = np.where(inside, top + fr * (bot - top), 0.0)
     return np.where(np.isnan(lat) | np.isnan(lon), np.nan, out)
+
+
+@jit()
+def _elevation_kernel(z, lat_max, lon_min, cell, lat, lon, out):
+    """:func:`elevation_m_numpy`, point by point (the same float64 operations in the same order)."""
+    n_row, n_col = z.shape
+    for p in range(lat.shape[0]):
+        la, lo = lat[p], lon[p]
+        if np.isnan(la) or np.isnan(lo):
+            out[p] = np.nan
+            continue
+        r = (lat_max - la) / cell - 0.5
+        q = (lo - lon_min) / cell - 0.5
+        if not (r >= -0.5 and r <= n_row - 0.5 and q >= -0.5 and q <= n_col - 0.5):
+            out[p] = 0.0
+            continue
+        r = min(max(r, 0.0), n_row - 1.0)
+        q = min(max(q, 0.0), n_col - 1.0)
+        r0 = min(np.intp(r), n_row - 2)
+        q0 = min(np.intp(q), n_col - 2)
+        fr = r - r0
+        fq = q - q0
+        z00 = np.float64(z[r0, q0])
+        z01 = np.float64(z[r0, q0 + 1])
+        z10 = np.float64(z[r0 + 1, q0])
+        z11 = np.float64(z[r0 + 1, q0 + 1])
+        top = z00 + fq * (z01 - z00)
+        bot = z10 + fq * (z11 - z10)
+        out[p] = top + fr * (bot - top)
 
 
 @dataclass(frozen=True)

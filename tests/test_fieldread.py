@@ -30,3 +30,22 @@ def test_compiled_bilinear_read_of_a_finite_field_inside_is_the_closed_form():
     u, v = np.array([0.0, 3.3, 15.99, 16.0]), np.array([0.0, 7.7, 0.01, 11.0])
     assert np.allclose(bilinear_idx(field, u, v), 2.0 + 0.5 * u - 0.25 * v, rtol=0, atol=1e-12)
     assert np.isinf(bilinear_idx(field, np.array([-0.1, 16.5]), np.array([1.0, 1.0]))).all()
+
+
+def test_compiled_terrain_height_is_bitwise_its_numpy_reference():
+    from geo.terrain import elevation_m, elevation_m_numpy, load_terrain
+    ter = load_terrain()
+    n_row, n_col = ter.elevation_m.shape
+    lat_min = ter.lat_max_deg - n_row * ter.cell_deg
+    lon_max = ter.lon_min_deg + n_col * ter.cell_deg
+    rng = np.random.default_rng(7)
+    lat = rng.uniform(lat_min - 1.0, ter.lat_max_deg + 1.0, size=(50, 400))
+    lon = rng.uniform(ter.lon_min_deg - 1.0, lon_max + 1.0, size=(50, 400))
+    lat[0, :50] = ter.lat_max_deg - (rng.integers(0, n_row, 50) + 0.5) * ter.cell_deg     # cell centres
+    lon[1, :50] = ter.lon_min_deg + (rng.integers(0, n_col, 50) + 0.5) * ter.cell_deg
+    lat[2, :3], lon[3, :3] = np.nan, np.nan
+    lat[4, :4] = [ter.lat_max_deg, lat_min, ter.lat_max_deg + 1e-9, lat_min - 1e-9]        # the outer edges
+    got, want = elevation_m(ter, lat, lon), elevation_m_numpy(ter, lat, lon)
+    assert np.array_equal(got, want, equal_nan=True)
+    assert np.isnan(got).sum() == 6 and (got > 0).any() and (got == 0).any()
+    assert elevation_m(ter, 35.955, 52.110).shape == ()
