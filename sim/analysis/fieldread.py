@@ -5,11 +5,11 @@ the arithmetic of its numpy reference, :func:`bilinear_idx_numpy` (the same
 float64 operations in the same order: the same bits, tested on random
 fields with forbidden cells and points outside). A point outside the field,
 or one whose corner with a positive weight is inf (a forbidden cell), reads
-inf. The compiled code is cached on disk as the walk's is (:mod:`sim.walk`).
+inf. The compiled code is cached on disk (:mod:`geo.compiled`).
 """
 import numpy as np
 
-from sim.walk import _jit
+from geo.compiled import jit
 
 __all__ = ["bilinear_idx", "bilinear_idx_numpy", "bilinear_corners", "bilinear_at"]
 
@@ -73,7 +73,7 @@ def bilinear_idx_numpy(values, u, v):
     return bilinear_at(values, bilinear_corners(np.shape(values), u, v))
 
 
-@_jit()
+@jit()
 def _bilinear_kernel(flat, ny, nx, u, v, out):
     """:func:`bilinear_at` of :func:`bilinear_corners`, point by point (``nx``, ``ny`` at least 2)."""
     jmax, imax = float(nx - 2), float(ny - 2)
