@@ -49,3 +49,17 @@ def test_compiled_terrain_height_is_bitwise_its_numpy_reference():
     assert np.array_equal(got, want, equal_nan=True)
     assert np.isnan(got).sum() == 6 and (got > 0).any() and (got == 0).any()
     assert elevation_m(ter, 35.955, 52.110).shape == ()
+
+
+def test_many_fields_read_at_once_are_bitwise_each_read_alone():
+    from sim.analysis.fieldread import bilinear_many
+    rng = np.random.default_rng(3)
+    fields = rng.exponential(1e-3, size=(5, 23, 31))
+    fields[2][rng.random((23, 31)) < 0.2] = np.inf
+    u = rng.uniform(-2.0, 33.0, size=(9, 200))
+    v = rng.uniform(-2.0, 25.0, size=(9, 200))
+    u[0, :30] = np.round(u[0, :30])
+    got = bilinear_many(fields, [4, 2, 0], u, v)
+    assert got.shape == (3, 9, 200)
+    for m, k in enumerate([4, 2, 0]):
+        assert np.array_equal(got[m], bilinear_idx_numpy(fields[k], u, v))

@@ -79,7 +79,7 @@ from geo.coverage import country_names, country_polygon
 from geo.earth import EARTH_RADIUS_M, unit_vectors
 from geo.geodesy import leg_geometry, positions_along_route
 from geo.terrain import cell_max_m, load_terrain
-from sim.analysis.fieldread import bilinear_idx
+from sim.analysis.fieldread import bilinear_idx, bilinear_many
 from sim.aircraft import fuel_per_m_ratio
 from sim.airspace import build_airspace
 from sim.detection import in_coverage, scan_pd
@@ -621,12 +621,11 @@ def flown_exposures(grid, fields, lat_deg, lon_deg, speed_mps, offsets_m):
     w[0] *= 0.5
     w[-1] *= 0.5
     h = grid.spacing_m
-    u, v = (px - grid.x_m[0]) / h, (py - grid.y_m[0]) / h
-    for i, f in enumerate(fields):
-        if not f.any():                 # a radar that sees nothing at this level (its exposure is 0)
-            continue
-        val = bilinear_idx(f, u, v)
-        out[i] = np.where(np.isfinite(val), val, 0.0) @ w / speed_mps
+    seen = [i for i, f in enumerate(fields) if f.any()]   # a radar that sees nothing here: its exposure is 0
+    if seen:
+        vals = bilinear_many(fields, seen, (px - grid.x_m[0]) / h, (py - grid.y_m[0]) / h)
+        for i, val in zip(seen, vals):
+            out[i] = np.where(np.isfinite(val), val, 0.0) @ w / speed_mps
     return out
 
 

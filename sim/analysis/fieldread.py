@@ -11,7 +11,7 @@ import numpy as np
 
 from geo.compiled import jit
 
-__all__ = ["bilinear_idx", "bilinear_idx_numpy", "bilinear_corners", "bilinear_at"]
+__all__ = ["bilinear_idx", "bilinear_many", "bilinear_idx_numpy", "bilinear_corners", "bilinear_at"]
 
 
 def bilinear_corners(shape, u, v):
@@ -109,6 +109,62 @@ def _bilinear_kernel(flat, ny, nx, u, v, out):
             else:
                 total += 0.0
         out[p] = np.inf if bad else total
+
+
+@jit()
+def _bilinear_many_kernel(fields, which, u, v, out):
+    """:func:`_bilinear_kernel` of the fields ``fields[which]`` (each ``(ny, nx)``, at least 2 x 2) at the same
+    points: the corners found once per point, each field's value the same bits as its own read."""
+    ny, nx = fields.shape[1], fields.shape[2]
+    jmax, imax = float(nx - 2), float(ny - 2)
+    for p in range(u.shape[0]):
+        uu, vv = u[p], v[p]
+        if not (uu >= 0 and uu <= nx - 1 and vv >= 0 and vv <= ny - 1):
+            for m in range(which.shape[0]):
+                out[m, p] = np.inf
+            continue
+        j0 = min(max(np.floor(uu), 0.0), jmax)
+        i0 = min(max(np.floor(vv), 0.0), imax)
+        fu, fv = uu - j0, vv - i0
+        gu, gv = 1 - fu, 1 - fv
+        i, j = np.intp(i0), np.intp(j0)
+        w00, w01, w10, w11 = gu * gv, fu * gv, gu * fv, fu * fv
+        for m in range(which.shape[0]):
+            f = fields[which[m]]
+            a, b, c, d = f[i, j], f[i, j + 1], f[i + 1, j], f[i + 1, j + 1]
+            total = 0.0
+            total += w00 * a
+            total += w01 * b
+            total += w10 * c
+            total += w11 * d
+            if np.isfinite(total):
+                out[m, p] = total
+                continue
+            bad = False
+            total = 0.0
+            for w, x in ((w00, a), (w01, b), (w10, c), (w11, d)):
+                if w > 0:
+                    if np.isfinite(x):
+                        total += w * x
+                    else:
+                        bad = True
+                        total += 0.0
+                else:
+                    total += 0.0
+            out[m, p] = np.inf if bad else total
+
+
+def bilinear_many(fields, which, u, v):
+    """:func:`bilinear_idx` of each field ``fields[k]`` for ``k`` in ``which`` (``fields`` ``(R, ny, nx)``
+    float64) at the same points, ``(len(which), *u.shape)``: the same bits, the corners found once."""
+    fields = np.ascontiguousarray(fields, dtype=np.float64)
+    which = np.asarray(which, dtype=np.intp)
+    u, v = np.broadcast_arrays(np.asarray(u, dtype=float), np.asarray(v, dtype=float))
+    if fields.shape[1] < 2 or fields.shape[2] < 2:
+        return np.array([bilinear_idx_numpy(fields[k], u, v) for k in which]).reshape(len(which), *u.shape)
+    out = np.empty((len(which), u.size))
+    _bilinear_many_kernel(fields, which, np.ascontiguousarray(u).ravel(), np.ascontiguousarray(v).ravel(), out)
+    return out.reshape(len(which), *u.shape)
 
 
 def bilinear_idx(values, u, v):
