@@ -27,6 +27,7 @@ from geo.earth import EARTH_RADIUS_M, destination_deg
 
 __all__ = [
     "elevation_m_numpy",
+    "cell_max_m_numpy",
     "azimuth_bin_count",
     "DEM_FILENAME",
     "Terrain",
@@ -526,6 +527,16 @@ def cell_max_m(terrain, lat_deg, lon_deg):
     >>> bool(cell_max_m(ter, 35.955, 52.110) >= elevation_m(ter, 35.955, 52.110))
     True
     """
+    lat, lon = np.broadcast_arrays(np.asarray(lat_deg, dtype=float), np.asarray(lon_deg, dtype=float))
+    out = np.empty(lat.shape)
+    _cell_max_kernel(terrain.elevation_m, float(terrain.lat_max_deg), float(terrain.lon_min_deg),
+                     float(terrain.cell_deg), np.ascontiguousarray(lat).ravel(), np.ascontiguousarray(lon).ravel(),
+                     out.reshape(-1))
+    return out
+
+
+def cell_max_m_numpy(terrain, lat_deg, lon_deg):
+    """The numpy reference of :func:`cell_max_m` (the same values)."""
     _, _, r, q, inside = _grid_coordinates(terrain, lat_deg, lon_deg)
     z = terrain.elevation_m
     n_row, n_col = z.shape
@@ -533,6 +544,22 @@ def cell_max_m(terrain, lat_deg, lon_deg):
     q0 = np.clip(np.floor(np.where(inside, q, 0.0)), 0, n_col - 2).astype(np.intp)
     top = np.maximum.reduce([z[r0, q0], z[r0, q0 + 1], z[r0 + 1, q0], z[r0 + 1, q0 + 1]]).astype(float)
     return np.where(inside, np.maximum(top, 0.0), 0.0)
+
+
+@jit()
+def _cell_max_kernel(z, lat_max, lon_min, cell, lat, lon, out):
+    """:func:`cell_max_m_numpy`, point by point."""
+    n_row, n_col = z.shape
+    for p in range(lat.shape[0]):
+        r = (lat_max - lat[p]) / cell - 0.5
+        q = (lon[p] - lon_min) / cell - 0.5
+        if not (r >= -0.5 and r <= n_row - 0.5 and q >= -0.5 and q <= n_col - 0.5):
+            out[p] = 0.0
+            continue
+        r0 = np.intp(min(max(np.floor(r), 0.0), n_row - 2.0))
+        q0 = np.intp(min(max(np.floor(q), 0.0), n_col - 2.0))
+        top = max(max(z[r0, q0], z[r0, q0 + 1]), max(z[r0 + 1, q0], z[r0 + 1, q0 + 1]))
+        out[p] = max(np.float64(top), 0.0)
 
 
 def neighbour_max(a):

@@ -63,3 +63,16 @@ def test_many_fields_read_at_once_are_bitwise_each_read_alone():
     assert got.shape == (3, 9, 200)
     for m, k in enumerate([4, 2, 0]):
         assert np.array_equal(got[m], bilinear_idx_numpy(fields[k], u, v))
+
+
+def test_compiled_cell_maximum_is_its_numpy_reference():
+    from geo.terrain import cell_max_m, cell_max_m_numpy, load_terrain
+    ter = load_terrain()
+    n_row, n_col = ter.elevation_m.shape
+    rng = np.random.default_rng(11)
+    lat = rng.uniform(ter.lat_max_deg - n_row * ter.cell_deg - 1.0, ter.lat_max_deg + 1.0, size=(40, 300))
+    lon = rng.uniform(ter.lon_min_deg - 1.0, ter.lon_min_deg + n_col * ter.cell_deg + 1.0, size=(40, 300))
+    lat[0, :3] = np.nan
+    got, want = cell_max_m(ter, lat, lon), cell_max_m_numpy(ter, lat, lon)
+    assert np.array_equal(got, want)
+    assert (got > 0).any() and (got == 0).any()
