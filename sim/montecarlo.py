@@ -334,7 +334,8 @@ class ChunkDraws:
 
         self.up = np.column_stack([up(j, r) for j, r in enumerate(sim.scenario.radars)]) if R else \
             np.zeros((len(route), 0), dtype=bool)
-        self.scan_phase = np.column_stack([u("scan_phase", j) for j in range(R)]) if R else np.zeros((len(route), 0))
+        # (F, R), each radar's column contiguous (a view of radars x flights): the walk reads one column at a time
+        self.scan_phase = np.array([u("scan_phase", j) for j in range(R)]).T if R else np.zeros((len(route), 0))
         self.orbit_phase = {j: u("orbit_phase", j) for j in sim.orbit_radars}
         self.comply = u("comply")          # whether an order to land is obeyed
         self.escort = u("escort")          # whether an intercepted crew obeys its escort
@@ -482,7 +483,8 @@ def _compiled_pair(sim, j, i, draws, det, tracked_by, track_time, in_airspace_t,
         fence = (fz.offsets_m, fz.in_airspace, fz.entry_s(np.arange(len(fz.offsets_m))))
     else:
         fence = (np.zeros(1), np.zeros((1, 1), dtype=bool), np.zeros(1))
-    walk_fixed_pair(j, i, b.route_index, draws.sees, b.cross_track_m, np.ascontiguousarray(draws.scan_phase[:, j]), draws.scan_keys[j],
+    walk_fixed_pair(j, i, b.route_index, draws.sees, b.cross_track_m, np.ascontiguousarray(draws.scan_phase[:, j]),
+                    draws.scan_keys[j],
                     table.offsets_m, table.pd, table.t0_s, table.step_s, table.duration_s, table.first_s,
                     table.last_s, float(radar.scan_period_s), det.track_m, det.track_n, bool(sim.fences), *fence,
                     FENCE_STEP_S, tracked_by, track_time, in_airspace_t, counts)
