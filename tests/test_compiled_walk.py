@@ -213,3 +213,24 @@ def test_compiled_air_picture_is_the_numpy_one(name):
     for a, b in zip(got, want):
         assert np.array_equal(a, b, equal_nan=True)
     assert np.isfinite(got[0]).sum() > n // 2
+
+
+def test_compiled_code_cached_when_neither_install_nor_home_can_be_written(tmp_path):
+    # a read-only install (its __pycache__ cannot be made: here a file in its place) and no user-wide cache
+    # folder (XDG_CACHE_HOME below a file): the walk compiles, runs and caches its code in the temporary
+    # directory's folder (sim.walk._cache_fallback), where a second process loads it
+    import shutil
+    pkg = tmp_path / "install"
+    pkg.mkdir()
+    shutil.copy(ROOT / "sim" / "walk.py", pkg / "walk.py")
+    (pkg / "__pycache__").write_text("not a folder")
+    (tmp_path / "home-file").write_text("not a folder")
+    (tmp_path / "tmp").mkdir()
+    env = {k: v for k, v in os.environ.items() if k != "NUMBA_CACHE_DIR"}
+    env.update(XDG_CACHE_HOME=str(tmp_path / "home-file" / "cache"), HOME=str(tmp_path / "home-file"),
+               TMPDIR=str(tmp_path / "tmp"), PYTHONPATH=str(pkg))
+    code = "import walk, numba; walk.ensure_compiled(); print(numba.config.CACHE_DIR)"
+    for _ in range(2):
+        got = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True)
+        assert got.stdout.strip().startswith(str(tmp_path / "tmp"))
+    assert any(p.suffix == ".nbi" for p in (tmp_path / "tmp").rglob("*"))
