@@ -14,15 +14,16 @@ Layers, lowest first; a module may import its own layer or a lower one only:
                     not a front door, and sim.scenario, sim.scenario.* (the format)
     2 analysis      sim.analysis, sim.analysis.*
     3 products      sim.products, sim.products.*
-    4 front doors   sim.pipeline, sim.cli, sim.api, sim.__main__, and sim.serve, sim.serve.*
-                    (the planner's page)
+    4 front doors   sim.pipeline, sim.api, sim.__main__, sim.cli, sim.cli.* (the command line,
+                    a module per command) and sim.serve, sim.serve.* (the planner's page)
 
 A new module directly in ``sim/`` is core; a module in a sim subpackage that is
 not in the table makes :func:`layer_of` raise (add the subpackage to the table).
 
 Nevers, though the order would allow them (:data:`NEVER`): products never import
 analysis (a product draws what it is given: the words for a metric live in the
-core, :mod:`sim.labels`).
+core, :mod:`sim.labels`); no other front door imports the command line
+(:data:`FRONT_DOOR_NEVER`: the API, the pipeline and the page never run through it).
 """
 import ast
 import functools
@@ -35,11 +36,12 @@ PACKAGES = ("geo", "sim")
 
 LAYER_NAMES = {0: "geo", 1: "core", 2: "analysis", 3: "products", 4: "front doors"}
 
-#: Modules of the top layer (the ways in: pipeline, command line, API).
-FRONT_DOORS = frozenset({"sim.pipeline", "sim.cli", "sim.api", "sim.__main__"})
+#: Modules of the top layer directly in sim/ (the ways in: pipeline, API); the command line and the page are
+#: subpackages (:data:`SIM_SUBPACKAGE_LAYERS`).
+FRONT_DOORS = frozenset({"sim.pipeline", "sim.api", "sim.__main__"})
 
 #: Subpackages of ``sim`` and their layers; a subpackage not listed here is an error.
-SIM_SUBPACKAGE_LAYERS = {"scenario": 1, "analysis": 2, "products": 3, "serve": 4}
+SIM_SUBPACKAGE_LAYERS = {"scenario": 1, "analysis": 2, "products": 3, "cli": 4, "serve": 4}
 
 
 #: Packages that never import one another, though the layers' order allows it: (importer, imported).
@@ -51,6 +53,10 @@ NEVER_PENDING = {
     ("sim.products.place", "sim.analysis.place"):
         "Racetrack (to sim.platforms, beside Orbit), PHASES and LOOP_PHASES (carried by the placement's result)",
 }
+
+#: Front doors that never import the command line: each way in calls the layers below, never another door's
+#: command modules (the command line may start the page: ``airpicture serve``).
+FRONT_DOOR_NEVER = (("sim.api", "sim.cli"), ("sim.pipeline", "sim.cli"), ("sim.serve", "sim.cli"))
 
 
 class UnknownLayer(LookupError):
@@ -348,6 +354,12 @@ def test_products_never_import_analysis():
     assert not gone, f"no longer imported: remove from NEVER_PENDING in tests/test_layers.py: {gone}"
 
 
+def test_no_other_front_door_imports_the_command_line():
+    graph, _, _ = _real()
+    bad = [f"{src} imports {dst} (line {graph[src][dst]})" for src, dst in never_imports(graph, FRONT_DOOR_NEVER)]
+    assert not bad, "the command line is a front door of its own; no other imports it:\n  " + "\n  ".join(bad)
+
+
 # ---------------------------------------------------------------- the checker itself
 
 
@@ -364,8 +376,14 @@ def test_layer_table():
     assert layer_of("sim.products.brief") == 3
     assert layer_of("sim.serve", True) == 4
     assert layer_of("sim.serve.planner") == 4
-    for m in ("sim.pipeline", "sim.cli", "sim.api", "sim.__main__"):
+    for m in ("sim.pipeline", "sim.api", "sim.__main__"):
         assert layer_of(m) == 4, m
+    assert layer_of("sim.cli", True) == 4                   # the command line: a module per command
+    for m in ("sim.cli.common", "sim.cli.run", "sim.cli.place", "sim.cli.__main__"):
+        assert layer_of(m) == 4, m
+    assert layer_of("sim.scenario", True) == 1              # the format: its types, reading, limits, keys
+    for m in ("sim.scenario.types", "sim.scenario.reading", "sim.scenario.limits", "sim.scenario.keys"):
+        assert layer_of(m) == 1, m
     with pytest.raises(UnknownLayer, match="sim.newpkg"):
         layer_of("sim.newpkg", True)
     with pytest.raises(UnknownLayer, match="sim.newpkg"):
@@ -409,7 +427,8 @@ def test_checker_finds_an_upward_import():
     assert _describe_upward(bad[2], graph) == (
         "sim.products.brief [3 products] imports sim.pipeline [4 front doors] (line 7)"
     )
-    assert upward_imports({"sim.cli": {"sim.radar": 1, "geo.units": 1}, "sim.radar": {}, "geo.units": {}}) == []
+    assert upward_imports({"sim.cli": {"sim.radar": 1, "geo.units": 1}, "sim.radar": {}, "geo.units": {}},
+                          layer_of, frozenset({"sim.cli"})) == []
 
 
 def test_checker_finds_a_never():
