@@ -52,7 +52,7 @@ bench: $(STAMP)
 	$(BIN)/python benchmarks/bench_place.py
 	$(BIN)/python benchmarks/bench_infer.py
 
-## Put the tables of benchmarks/results.json (make bench) into the README's Performance section
+## Put the tables of benchmarks/results.json (make bench) into docs/performance.md, between its bench markers
 readme-bench: $(STAMP)
 	$(BIN)/python benchmarks/readme_tables.py --write
 

@@ -1,9 +1,9 @@
-"""The README's performance tables, rendered from benchmarks/results.json (what `make bench` measured).
+"""The performance tables of docs/performance.md, rendered from benchmarks/results.json (what `make bench` measured).
 
     python benchmarks/readme_tables.py            # print them
-    python benchmarks/readme_tables.py --write    # put them in README.md between the bench markers
+    python benchmarks/readme_tables.py --write    # put them in docs/performance.md between the bench markers
 
-A test checks that README.md holds exactly what this renders from the committed results.json,
+A test checks that docs/performance.md holds exactly what this renders from the committed results.json,
 so every number in those tables is one `make bench` measured.
 """
 import argparse
@@ -13,9 +13,9 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 RESULTS = ROOT / "benchmarks" / "results.json"
-README = ROOT / "README.md"
+PAGE = ROOT / "docs" / "performance.md"
 MARKERS = ("<!-- bench:start -->\n", "<!-- bench:end -->")
-#: How each measured case reads in the README.
+#: How each measured case reads in the tables.
 _WHAT = {
     "iraq_2012_baseline, fast path (default)": "baseline",
     "iraq_2012_transponder_off, fast path (default)": "transponders off",
@@ -98,16 +98,17 @@ def render(res):
 
 def main():
     ap = argparse.ArgumentParser()
-    ap.add_argument("--write", action="store_true", help="replace the tables between the bench markers in README.md")
+    ap.add_argument("--write", action="store_true",
+                    help="replace the tables between the bench markers in docs/performance.md")
     args = ap.parse_args()
     text = render(json.loads(RESULTS.read_text()))
     if not args.write:
         print(text, end="")
         return
-    readme = README.read_text()
+    page = PAGE.read_text()
     new = re.sub(re.escape(MARKERS[0]) + r".*?" + re.escape(MARKERS[1]),
-                 lambda m: MARKERS[0] + text + MARKERS[1], readme, flags=re.S)
-    README.write_text(new)
+                 lambda m: MARKERS[0] + text + MARKERS[1], page, flags=re.S)
+    PAGE.write_text(new)
 
 
 if __name__ == "__main__":

@@ -1,4 +1,4 @@
-"""The Python front door (sim.api) and the README's worked examples, run as written."""
+"""The Python front door (sim.api), and the README's and the docs' worked examples, run as written."""
 import json
 import re
 import subprocess
@@ -13,9 +13,10 @@ from sim.api import Run, load, run, simulate
 from sim.results import summarize
 
 
-def _readme_block(heading):
-    readme = (ROOT / "README.md").read_text(encoding="utf-8")
-    return re.search(rf"### {heading}\n\n```python\n(.*?)```", readme, flags=re.S).group(1)
+def _python_block(page, heading):
+    """The first Python block under a heading of a Markdown page (README.md, docs/*.md), as written."""
+    text = (ROOT / page).read_text(encoding="utf-8")
+    return re.search(rf"^#+ {re.escape(heading)}\n\n```python\n(.*?)```", text, flags=re.S | re.M).group(1)
 
 
 def test_one_front_door_re_exports_the_pipeline_as_the_same_objects():
@@ -26,12 +27,26 @@ def test_one_front_door_re_exports_the_pipeline_as_the_same_objects():
             assert getattr(sim.api, name) is getattr(sim.pipeline, name), name
 
 
-def test_readme_notebook_example_runs_as_written(monkeypatch, tmp_path):
+def test_readme_python_example_runs_as_written(monkeypatch, tmp_path):
     pytest.importorskip("pandas")
     monkeypatch.chdir(tmp_path)          # a shipped scenario by name, from any folder
-    code = _readme_block("In a notebook")
+    code = _python_block("README.md", "From Python")
     ns = {}
     exec(compile(code, "README.md", "exec"), ns)
+    r, df = ns["r"], ns["df"]
+    assert isinstance(r, Run) and len(df) == r.flights == 3000
+    assert r.overrides == ("radar[Kirkuk PSR].availability=0.5",)
+    # Kirkuk's primary radar up half the time: between no Kirkuk (0.28) and Kirkuk always up (0.99)
+    assert 0.4 < r.p_detect < 0.85 and r.p_detect_ci95[0] < r.p_detect < r.p_detect_ci95[1]
+    assert r.headline.startswith(f"{r.detected_per_campaign:.1f} of 15")
+
+
+def test_getting_started_notebook_example_runs_as_written(monkeypatch, tmp_path):
+    pytest.importorskip("pandas")
+    monkeypatch.chdir(tmp_path)          # a shipped scenario by name, from any folder
+    code = _python_block("docs/getting-started.md", "In a notebook")
+    ns = {}
+    exec(compile(code, "docs/getting-started.md", "exec"), ns)
     r, df = ns["r"], ns["df"]
     assert isinstance(r, Run) and len(df) == r.flights == 3000
     # Kirkuk's primary radar up half the time: between no Kirkuk (0.28) and Kirkuk always up (0.99)
@@ -51,12 +66,12 @@ def test_run_result_repr_and_html_carry_the_numbers():
 
 
 @pytest.mark.slow
-def test_readme_script_runs_as_written_with_a_local_cluster(tmp_path):
-    # The README's script as a file, run by a fresh Python from an empty folder: with the
+def test_batch_runs_script_runs_as_written_with_a_local_cluster(tmp_path):
+    # The script of docs/batch-runs.md as a file, run by a fresh Python from an empty folder: with the
     # __main__ guard the Dask workers do not run it again, so it prints exactly one line.
     pytest.importorskip("distributed")
     script = tmp_path / "whatif.py"
-    script.write_text(_readme_block("In a script"), encoding="utf-8")
+    script.write_text(_python_block("docs/batch-runs.md", "In a script"), encoding="utf-8")
     proc = subprocess.run([sys.executable, str(script)], cwd=tmp_path, capture_output=True, text=True, timeout=300)
     assert proc.returncode == 0, proc.stderr[-2000:]
     lines = proc.stdout.strip().splitlines()

@@ -20,7 +20,8 @@ pytestmark = pytest.mark.slow
 
 #: Pages the issue asks for (docs/*.md and docs/api.rst built), and the gallery's examples (at least 8).
 PAGES = ("index", "getting-started", "what-ifs", "batch-runs", "briefing", "response", "routes-and-placement",
-         "evade", "place", "scenario-format", "performance", "validation", "api", "architecture")
+         "evade", "place", "infer", "scenario-format", "command-line", "performance", "validation", "api",
+         "architecture", "layout", "dependencies")
 
 
 class _Page(HTMLParser):

@@ -93,15 +93,15 @@ def test_docstring_examples_exist():
     assert runnable > 0, f"no runnable docstring examples in {MODULES} ({total} in all, every one +SKIP)"
 
 
-def test_readme_performance_tables_are_what_make_bench_measured():
-    # every number of the README's performance tables is one benchmarks/results.json holds (make bench;
-    # make readme-bench renders them)
+def test_performance_page_tables_are_what_make_bench_measured():
+    # every number of the performance tables (docs/performance.md) is one benchmarks/results.json holds
+    # (make bench; make readme-bench renders them there)
     import importlib.util
     from conftest import ROOT
     spec = importlib.util.spec_from_file_location("readme_tables", ROOT / "benchmarks" / "readme_tables.py")
     mod = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(mod)
-    readme = (ROOT / "README.md").read_text()
+    page = (ROOT / "docs" / "performance.md").read_text()
     start, end = mod.MARKERS
-    held = readme[readme.index(start) + len(start):readme.index(end)]
+    held = page[page.index(start) + len(start):page.index(end)]
     assert held == mod.render(json.loads((ROOT / "benchmarks" / "results.json").read_text()))

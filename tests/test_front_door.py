@@ -98,7 +98,7 @@ def _rebound(code):
 def test_readme_and_docs_python_never_rebinds_the_sim_package():
     # `sim, result = simulate(...)` hid the package: a later `sim.prepcache...` then read the Simulation
     blocks = [("README.md", code) for code in _readme_blocks("python")]
-    assert len(blocks) >= 2
+    assert len(blocks) >= 1
     for page in sorted((ROOT / "docs").glob("*.md")):
         blocks += [(page.name, code) for code in re.findall(r"```python\n(.*?)```", page.read_text(encoding="utf-8"),
                                                           flags=re.S)]
