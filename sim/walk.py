@@ -20,6 +20,12 @@ before it so that the m-of-n memory is that of the same draws.
 Orbiting radars are not walked here (their Pd depends on where the
 platform is on its loop: exact geometry per scan, :mod:`sim.montecarlo`).
 
+Two more per-flight loops of a chunk are compiled here, each with its numpy
+reference kept and tested equal: the chunk's per-flight draws
+(:func:`chunk_draws`, :class:`sim.montecarlo.ChunkDraws`) and the air
+picture's exit and end of the reaction window (:func:`air_picture_route`,
+:func:`sim.response.air_picture`). The rest of a chunk stays numpy.
+
 The compiled code is cached on disk (numba's ``cache=True``): next to this
 file in ``__pycache__`` when that folder is writable (an editable or
 user-owned install), else numba's user-wide cache (``~/.cache/numba``), or
@@ -37,7 +43,8 @@ import time
 
 import numpy as np
 
-__all__ = ["walk_fixed_pair", "chunk_draws", "air_picture_route", "ensure_compiled", "uniform_at", "COMPILE_NOTICE_S"]
+__all__ = ["walk_fixed_pair", "chunk_draws", "air_picture_route", "ensure_compiled", "uniform_at",
+           "COMPILE_NOTICE_S"]
 
 #: A first compilation that takes longer than this is announced on stderr [s].
 COMPILE_NOTICE_S = 1.0
