@@ -109,7 +109,7 @@ def test_existing_scheduler_address_gives_identical_files(run_cli, tmp_path):
 def test_long_run_announces_flights_time_and_size(run_cli, tmp_path, monkeypatch):
     # any run above the threshold says, once the rate is measured: flights, estimated time, size
     import sim.cli
-    monkeypatch.setattr(sim.cli, "ANNOUNCE_AFTER_S", 0.0)
+    monkeypatch.setattr(sim.cli.common, "ANNOUNCE_AFTER_S", 0.0)
     code, _, err = run_cli("run", SCENARIOS / "iraq_2012_transponder_off.toml", "--campaigns", 300, "--chunk", 20,
                            "--set", "detection.terrain=false", "--out", tmp_path / "o", "-q")
     assert code == 0
@@ -200,7 +200,7 @@ def test_ctrl_c_exits_130(run_cli, monkeypatch):
 
     def interrupted(args):
         raise KeyboardInterrupt
-    monkeypatch.setattr(sim.cli, "_cmd_validate", interrupted)
+    monkeypatch.setattr(sim.cli.validate, "command", interrupted)
     code, _, err = run_cli("validate", SCENARIOS / "iraq_2012_baseline.toml")
     assert code == 130 and err.strip() == "airpicture: interrupted"
 
@@ -215,7 +215,7 @@ def test_ctrl_c_exits_130(run_cli, monkeypatch):
 def test_every_monte_carlo_command_announces_long_work(run_cli, monkeypatch, command):
     # sweep, sensitivity and compare say, as run does, how many flights in how many runs and how long
     import sim.cli
-    monkeypatch.setattr(sim.cli, "ANNOUNCE_AFTER_S", 0.0)
+    monkeypatch.setattr(sim.cli.common, "ANNOUNCE_AFTER_S", 0.0)
     code, _, err = run_cli(*command, "-q")
     assert code == 0, err
     line = [x for x in err.splitlines() if "flights in" in x and "about" in x]

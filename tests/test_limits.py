@@ -334,7 +334,7 @@ def test_a_steady_target_far_above_the_threshold_is_detected_for_certain():
 def test_a_scenario_beyond_the_free_memory_is_refused_with_the_estimate_unless_forced(monkeypatch, tmp_path,
                                                                                      write_scenario, run_cli):
     path = write_scenario(straight(campaigns=2, flights=2))
-    monkeypatch.setattr(cli, "available_memory_bytes", lambda: 1e5)    # a machine with 100 kB free
+    monkeypatch.setattr(cli.common, "available_memory_bytes", lambda: 1e5)    # a machine with 100 kB free
     for command in (["run", path, "--out", tmp_path / "o"], ["validate", path], ["brief", path, "--out", tmp_path / "b"],
                     ["sweep", path, "--key", "aircraft.rcs_m2", "--values", "1,2"], ["compare", path, path],
                     ["coverage", path, "--altitude-m", "3000", "--out", tmp_path / "c"]):
@@ -459,7 +459,7 @@ def test_memory_estimate_of_a_large_chunk_within_its_factor_of_the_measured_peak
 def test_the_memory_refusal_names_the_largest_terms_which_add_up_to_the_estimate(monkeypatch, write_scenario,
                                                                                  run_cli, tmp_path):
     path = write_scenario(straight(campaigns=30, flights=100_000))
-    monkeypatch.setattr(cli, "available_memory_bytes", lambda: 1e8)
+    monkeypatch.setattr(cli.common, "available_memory_bytes", lambda: 1e8)
     code, _, err = run_cli("run", path, "--chunk", 30, "--out", tmp_path / "o", "-q")
     assert code == 2 and len(err.strip().splitlines()) == 1, err
     m = re.search(r"needs about ([\d.,]+) GB of memory to prepare and run \((.*)\) and this machine has 100 MB", err)
