@@ -30,18 +30,19 @@ The compiled code is cached on disk (numba's ``cache=True``): next to this
 file in ``__pycache__`` when that folder is writable (an editable or
 user-owned install), else numba's user-wide cache (``~/.cache/numba``), or
 ``$NUMBA_CACHE_DIR`` when set; when none of them can be written, a folder
-of the system's temporary directory (:func:`_cache_fallback`). Only the
+of the system's temporary directory (:mod:`geo.compiled`, the decorator
+every compiled kernel of the project uses). Only the
 first use compiles (a few seconds; said on stderr when it takes longer
 than :data:`COMPILE_NOTICE_S`); later processes, workers and Dask tasks
 load the cached machine code.
 """
-import os
 import sys
-import tempfile
 import threading
 import time
 
 import numpy as np
+
+from geo.compiled import jit as _jit
 
 __all__ = ["walk_fixed_pair", "chunk_draws", "air_picture_route", "ensure_compiled", "uniform_at",
            "COMPILE_NOTICE_S"]
@@ -58,32 +59,6 @@ _ONE = np.uint64(1)
 _TO_UNIT = 1.0 / 9007199254740992.0
 #: "No such scan" (as sim.montecarlo's).
 _NO_SCAN = np.iinfo(np.int64).min
-
-
-def _cache_fallback():
-    """A per-user folder of the system's temporary directory for the compiled code, used only when
-    neither numba's in-tree ``__pycache__`` nor its user-wide cache (nor ``$NUMBA_CACHE_DIR``) can be
-    written (a read-only install and a read-only home)."""
-    user = os.getuid() if hasattr(os, "getuid") else os.environ.get("USERNAME", "user")
-    return os.path.join(tempfile.gettempdir(), f"airpicture-numba-{user}")
-
-
-def _jit(**options):
-    """``numba.njit(cache=True)``, with a cache folder that can be written (see the module)."""
-    import numba
-
-    def wrap(fn):
-        try:
-            return numba.njit(cache=True, **options)(fn)
-        except RuntimeError:          # no locator could write its folder: the fallback
-            if numba.config.CACHE_DIR != _cache_fallback():
-                numba.config.CACHE_DIR = _cache_fallback()
-                try:
-                    return numba.njit(cache=True, **options)(fn)
-                except RuntimeError:
-                    pass
-            return numba.njit(cache=False, **options)(fn)
-    return wrap
 
 
 @_jit(inline="always")

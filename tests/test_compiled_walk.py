@@ -138,21 +138,21 @@ def test_cache_folder_falls_back_when_none_can_be_written(monkeypatch):
     # numba refuses cache=True when no locator can write its folder (a read-only install and home): the
     # walk then caches in a folder of the temporary directory instead of failing
     import numba
-    import sim.walk as walk
+    import geo.compiled as walk          # the decorator of sim.walk's kernels (and geo's)
     calls = []
     real = numba.njit
 
     def refusing(*args, **kw):
         calls.append(numba.config.CACHE_DIR)
-        if kw.get("cache") and numba.config.CACHE_DIR != walk._cache_fallback():
+        if kw.get("cache") and numba.config.CACHE_DIR != walk.cache_fallback():
             raise RuntimeError("cannot cache function: no locator available")
         return real(*args, **kw)
 
     monkeypatch.setattr(numba, "njit", refusing)
     monkeypatch.setattr(numba.config, "CACHE_DIR", "")
-    fn = walk._jit()(_plus_one)
+    fn = walk.jit()(_plus_one)
     assert fn(1) == 2
-    assert numba.config.CACHE_DIR == walk._cache_fallback() and len(calls) == 2
+    assert numba.config.CACHE_DIR == walk.cache_fallback() and len(calls) == 2
 
 
 def test_cli_walk_option(tmp_path):
@@ -218,12 +218,15 @@ def test_compiled_air_picture_is_the_numpy_one(name):
 def test_compiled_code_cached_when_neither_install_nor_home_can_be_written(tmp_path):
     # a read-only install (its __pycache__ cannot be made: here a file in its place) and no user-wide cache
     # folder (XDG_CACHE_HOME below a file): the walk compiles, runs and caches its code in the temporary
-    # directory's folder (sim.walk._cache_fallback), where a second process loads it
+    # directory's folder (geo.compiled.cache_fallback), where a second process loads it
     import shutil
     pkg = tmp_path / "install"
-    pkg.mkdir()
+    (pkg / "geo").mkdir(parents=True)
     shutil.copy(ROOT / "sim" / "walk.py", pkg / "walk.py")
-    (pkg / "__pycache__").write_text("not a folder")
+    for name in ("__init__.py", "compiled.py"):
+        shutil.copy(ROOT / "geo" / name, pkg / "geo" / name)
+    for folder in (pkg, pkg / "geo"):
+        (folder / "__pycache__").write_text("not a folder")
     (tmp_path / "home-file").write_text("not a folder")
     (tmp_path / "tmp").mkdir()
     env = {k: v for k, v in os.environ.items() if k != "NUMBA_CACHE_DIR"}
