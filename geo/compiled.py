@@ -5,8 +5,9 @@ when that folder is writable (an editable or user-owned install), else
 numba's user-wide cache (``~/.cache/numba``), or ``$NUMBA_CACHE_DIR`` when
 set; when none of them can be written, a folder of the system's temporary
 directory (:func:`cache_fallback`). numba is imported when the first kernel
-is defined.
+is defined, or, for a kernel defined ``lazy``, when it is first called.
 """
+import functools
 import os
 import tempfile
 
@@ -21,8 +22,29 @@ def cache_fallback():
     return os.path.join(tempfile.gettempdir(), f"airpicture-numba-{user}")
 
 
-def jit(**options):
-    """``numba.njit(cache=True, **options)``, with a cache folder that can be written (see the module)."""
+class _OnFirstCall:
+    """A kernel made (numba imported, its code loaded or compiled) when it is first called."""
+
+    def __init__(self, fn, options):
+        self._fn, self._options, self._kernel = fn, options, None
+        functools.update_wrapper(self, fn)
+
+    def __call__(self, *args):
+        if self._kernel is None:
+            self._kernel = jit(**self._options)(self._fn)
+        return self._kernel(*args)
+
+
+def jit(lazy=False, **options):
+    """``numba.njit(cache=True, **options)``, with a cache folder that can be written (see the module).
+
+    ``lazy``: numba is imported and the kernel made at its first call, not when it is defined, for a
+    kernel called only from Python in a module that the command line imports at start (importing
+    numba costs about 0.3 s and 100 MB; a command that never calls the kernel pays neither). A kernel
+    that other kernels call must not be lazy (numba types calls to its own dispatchers only).
+    """
+    if lazy:
+        return lambda fn: _OnFirstCall(fn, options)
     import numba
 
     def wrap(fn):

@@ -219,7 +219,7 @@ def elevation_m_numpy(terrain, lat_deg, lon_deg):
     return np.where(np.isnan(lat) | np.isnan(lon), np.nan, out)
 
 
-@jit()
+@jit(lazy=True)      # numba loads when terrain is first read, not when the command line starts
 def _elevation_kernel(z, lat_max, lon_min, cell, lat, lon, out):
     """:func:`elevation_m_numpy`, point by point (the same float64 operations in the same order)."""
     n_row, n_col = z.shape
@@ -546,7 +546,7 @@ def cell_max_m_numpy(terrain, lat_deg, lon_deg):
     return np.where(inside, np.maximum(top, 0.0), 0.0)
 
 
-@jit()
+@jit(lazy=True)      # numba loads when terrain is first read, not when the command line starts
 def _cell_max_kernel(z, lat_max, lon_min, cell, lat, lon, out):
     """:func:`cell_max_m_numpy`, point by point."""
     n_row, n_col = z.shape
