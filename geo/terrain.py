@@ -191,6 +191,8 @@ def elevation_m(terrain, lat_deg, lon_deg):
     array([0., 0.])
     """
     lat, lon = np.broadcast_arrays(np.asarray(lat_deg, dtype=float), np.asarray(lon_deg, dtype=float))
+    if lat.size < SMALL_POINTS:          # a few points (a radar site): numpy, the same values, no numba to load
+        return elevation_m_numpy(terrain, lat, lon)
     out = np.empty(lat.shape)
     _elevation_kernel(terrain.elevation_m, float(terrain.lat_max_deg), float(terrain.lon_min_deg),
                       float(terrain.cell_deg), np.ascontiguousarray(lat).ravel(), np.ascontiguousarray(lon).ravel(),
@@ -217,6 +219,11 @@ def elevation_m_numpy(terrain, lat_deg, lon_deg):
     bot = z10 + fq * (z11 - z10)
     out = np.where(inside, top + fr * (bot - top), 0.0)
     return np.where(np.isnan(lat) | np.isnan(lon), np.nan, out)
+
+
+#: Fewer points than this are read by the numpy references (:func:`elevation_m_numpy`, :func:`cell_max_m_numpy`,
+#: the same values): loading numba (about 0.3 s and 100 MB) for a radar site's height costs more than it saves.
+SMALL_POINTS = 4096
 
 
 @jit(lazy=True)      # numba loads when terrain is first read, not when the command line starts
@@ -528,6 +535,8 @@ def cell_max_m(terrain, lat_deg, lon_deg):
     True
     """
     lat, lon = np.broadcast_arrays(np.asarray(lat_deg, dtype=float), np.asarray(lon_deg, dtype=float))
+    if lat.size < SMALL_POINTS:          # a few points: numpy, the same values, no numba to load
+        return cell_max_m_numpy(terrain, lat, lon)
     out = np.empty(lat.shape)
     _cell_max_kernel(terrain.elevation_m, float(terrain.lat_max_deg), float(terrain.lon_min_deg),
                      float(terrain.cell_deg), np.ascontiguousarray(lat).ravel(), np.ascontiguousarray(lon).ravel(),
