@@ -237,3 +237,11 @@ def test_compiled_code_cached_when_neither_install_nor_home_can_be_written(tmp_p
         got = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True)
         assert got.stdout.strip().startswith(str(tmp_path / "tmp"))
     assert any(p.suffix == ".nbi" for p in (tmp_path / "tmp").rglob("*"))
+
+
+def test_command_line_starts_without_numba_or_scipy():
+    # the command line's start (airpicture --help, every command before it runs) imports neither numba (about
+    # 0.3 s and 100 MB: the compiled kernels load at their first use) nor scipy.special (a run's first chunk)
+    code = "import sys, sim.cli; print(sorted(m for m in ('numba', 'scipy.special') if m in sys.modules))"
+    got = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True)
+    assert got.stdout.strip() == "[]"
