@@ -30,10 +30,10 @@ from collections.abc import Mapping
 from pathlib import Path
 
 from sim.analysis import sensitivity
-from sim.analysis.evade import evade as _evade
+from sim.optimise.route import evade as _evade
 from sim.analysis.infer import infer as _infer
 from sim.analysis.infer import infer_plan as _infer_plan
-from sim.analysis.place import place as _place
+from sim.optimise.placement import place as _place
 from sim.catalog import shipped_scenarios
 from sim.cells import cell_text
 from sim.pipeline import (altitude_sweep, compare, load, override_text, simulate, simulate_to, sweep, terrain_for,
@@ -193,11 +193,11 @@ def evade(scenario, budgets_km=(0, 100, 200, 400, 800), overrides=None, **option
     by the Monte Carlo.
 
     ``overrides`` as :func:`run`'s; ``options`` are those of
-    :func:`sim.analysis.evade.evade` (``cache``: as :func:`run`'s, default the session's; ``origin``, ``dest``, ``levels``, ``transponder``, ``avoid``,
+    :func:`sim.optimise.route.evade` (``cache``: as :func:`run`'s, default the session's; ``origin``, ``dest``, ``levels``, ``transponder``, ``avoid``,
     ``spacing_m``, ``campaigns``, ``flights``, ``seed``, ``spread_m``: the sideways spread the routes are
     searched and flown with [m], default the scenario's most probable route's; ``objective``:
     ``"p_detect"`` or ``"p_stopped"``, what each budget's route minimises as flown). Returns an
-    :class:`~sim.analysis.evade.EvadeResult`: ``result.points(False)`` are the distinct routes with the
+    :class:`~sim.optimise.route.EvadeResult`: ``result.points(False)`` are the distinct routes with the
     transponder off, each with every budget it answers, ``[(route, budgets_m), ...]``; a route has
     ``extra_m``, ``flight_time_s``, ``fuel_kg`` and its figures **as flown** (with the spread
     ``result.spread_m``, each radar's availability and outages: the headline), ``p_detect``, ``p_stopped``
@@ -228,12 +228,12 @@ def place(scenario, add, like, overrides=None, **options):
     """Where ``add`` more copies of the radar named ``like`` should go in a scenario (a file, a shipped
     scenario's name or a :class:`~sim.scenario.Scenario`), against a fixed or an adaptive flyer.
 
-    ``overrides`` as :func:`run`'s; ``options`` are those of :func:`sim.analysis.place.place`
+    ``overrides`` as :func:`run`'s; ``options`` are those of :func:`sim.optimise.placement.place`
     (``candidates`` (a CSV path, ``"airbases"`` or ``"high-ground"`` (the packaged airport table's airfields
-    inside the airspace, or its highest ground: :data:`~sim.analysis.place.CANDIDATE_LISTS`), or
-    :class:`~sim.analysis.place.Candidate` sites), ``grid_km``,
+    inside the airspace, or its highest ground: :data:`~sim.optimise.placement.CANDIDATE_LISTS`), or
+    :class:`~sim.optimise.placement.Candidate` sites), ``grid_km``,
     ``objective``, ``against``, ``max_extra_km``, ``levels``, ``rounds``, ``select_campaigns``,
-    ``campaigns``, ``flights``, ``seed``). Returns a :class:`~sim.analysis.place.PlaceResult`:
+    ``campaigns``, ``flights``, ``seed``). Returns a :class:`~sim.optimise.placement.PlaceResult`:
     ``result.steps`` (site, marginal gain, objective, bound), ``result.layout``, ``result.rescore_layout``
     (its Monte Carlo, ``.value`` and ``.summary``) and, against the adaptive flyer,
     ``result.robust_value()``. The command line is ``airpicture place``.

@@ -32,7 +32,7 @@ from sim.streams import CAMPAIGN, RADAR_STREAM_BASE, STREAMS, flight_keys, keys_
 from sim.tables import ORBIT_SAMPLE_M, WINDOW_MARGIN_M, detection_table, orbit_reach
 
 __all__ = ["Simulation", "RunResult", "ChunkDraws", "prepare", "scan_window", "simulate_chunk", "run",
-           "needs_terrain", "OFFSET_CLIP_SIGMA", "WALKS"]
+           "needs_terrain", "scenario_airspace", "OFFSET_CLIP_SIGMA", "WALKS"]
 
 #: How a run walks each flight's scans, by name: ``compiled`` (the default: :mod:`sim.walk`, one compiled
 #: loop over the flights of a chunk per fixed radar and route), ``numpy`` (the same walk in growing numpy
@@ -149,6 +149,16 @@ def masking_builder(cache, terrain, refraction_k, options=(), inputs_seen=None):
     return builder
 
 
+def scenario_airspace(scenario, cache=None):
+    """The :class:`~sim.airspace.Airspace` of a validated scenario (:func:`sim.airspace.build_airspace`), a part
+    of ``cache``'s memory keyed by what it reads (the country, every route waypoint, radar site and orbit
+    waypoint): :func:`prepare` and a caller that needs it beside a preparation (the placement's candidate grid,
+    the route search's projection) build it once."""
+    cache = cache if isinstance(cache, PrepCache) else PrepCache(memory=cache)
+    return cache.memo("airspace_fence", (scenario.airspace.country, *scenario_points_deg(scenario)),
+                      lambda: build_airspace(scenario))
+
+
 def prepare(scenario, terrain=None, cache=None, masking_options=None, with_fences=True, exact=False, engine=None,
             walk=None):
     """Build routes, radar models, scan windows and fences of a validated scenario.
@@ -244,8 +254,7 @@ def prepare(scenario, terrain=None, cache=None, masking_options=None, with_fence
         tuple(None if count[j, i] == 0 else reach(i, j) if isinstance(radar.platform, Orbit) else table(i, j)
               for i in range(len(routes)))
         for j, radar in enumerate(radars))
-    airspace = cache.memo("airspace_fence", (scenario.airspace.country, *scenario_points_deg(scenario)),
-                          lambda: build_airspace(scenario))
+    airspace = scenario_airspace(scenario, cache)
     sim = Simulation(scenario, routes, packed, radars, k0, count, w / w.sum(), airspace, terrain, (), tables, walk)
     if not with_fences:
         return sim

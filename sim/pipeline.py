@@ -116,7 +116,7 @@ def simulate_to(out_dir, scenario, campaigns=None, flights=None, seed=None, chun
     reachable from the workers); ``"none"``: no per-flight file.
     ``cache``: a :class:`sim.prepcache.PrepCache` for the prepared parts.
     ``evade_km`` (with ``brief``): the brief also shows the least-detectable route within that extra
-    distance (:func:`sim.analysis.evade.evade`, re-scored like the altitude curve).
+    distance (:func:`sim.optimise.route.evade`, re-scored like the altitude curve).
     ``record`` (with ``brief``): the brief also says what the scenario's ``[[record]]`` supports, unable or
     unwilling (:func:`sim.analysis.infer.infer`: infer.png and its numbers; the scenario must have a record).
     ``sweep_progress(1)`` (with ``brief``) is called after each step of the brief: each level of the altitude
@@ -228,7 +228,7 @@ def _least_detectable(sim, result, budget_km, cache):
     radar's availability and outages), re-scored with the headline's own campaigns and seed (so its figures
     are those ``airpicture evade`` gives the same route); the same route flown exactly on its planned line is
     the secondary figure."""
-    from sim.analysis.evade import evade        # the route search (scipy's csgraph) loads only when asked
+    from sim.optimise.route import evade        # the route search (scipy's csgraph) loads only when asked
     found = evade(sim.scenario, [budget_km], campaigns=result.campaigns,
                   flights=result.flights_per_campaign, seed=result.seed, terrain=sim.terrain, cache=cache)
     r = found.front[found.transponder_states[0]][0]

@@ -3,7 +3,7 @@
 A radar is a sensor mounted on a platform. A :class:`FixedSite` stands on
 the ground; an :class:`Orbit` flies the closed loop of its waypoints at
 constant ground speed and altitude, forever (two waypoints: a racetrack,
-out and back). Detection asks the platform where it is at every scan:
+out and back, :class:`Racetrack`). Detection asks the platform where it is at every scan:
 ``position(t_s, phase)`` with ``t_s`` the time since the flight departed
 and ``phase`` in [0, 1) the orbit's phase at that departure (drawn per
 flight from the campaign's random stream).
@@ -23,7 +23,7 @@ import numpy as np
 from geo.earth import unit_vectors
 from geo.geodesy import leg_geometry, positions_along_route
 
-__all__ = ["FixedSite", "Orbit", "fixed_site", "flying_orbit", "ORBIT_STEP_S"]
+__all__ = ["FixedSite", "Orbit", "Racetrack", "fixed_site", "flying_orbit", "ORBIT_STEP_S"]
 
 #: Time step of an orbit's tabulated loop [s] (linear interpolation between samples).
 ORBIT_STEP_S = 1.0
@@ -102,6 +102,45 @@ class Orbit:
         m = 1 if self.period_s == 0.0 else max(1, int(np.ceil(self.length_m / spacing_m)))
         xyz, _ = self.position(np.arange(m) * (self.period_s / m), 0.0)
         return np.atleast_2d(xyz)
+
+
+@dataclass(frozen=True)
+class Racetrack:
+    """A racetrack orbit by its two waypoints, flown out and back along the geodesic between them (both
+    waypoints equal: the platform holds that point); :func:`flying_orbit` flies it at an altitude and speed.
+    The placement's candidate orbits are racetracks (copies of an airborne radar at its own altitude and
+    speed, :mod:`sim.optimise.placement`)."""
+
+    name: str
+    lat1_deg: float
+    lon1_deg: float
+    lat2_deg: float
+    lon2_deg: float
+
+    @property
+    def holds(self):
+        """Both waypoints are the same point: the platform holds it (a one-waypoint orbit)."""
+        return (self.lat1_deg, self.lon1_deg) == (self.lat2_deg, self.lon2_deg)
+
+    @property
+    def waypoints(self):
+        """``((lat, lon), ...)`` [deg]: two, or one when it holds a point."""
+        a, b = (self.lat1_deg, self.lon1_deg), (self.lat2_deg, self.lon2_deg)
+        return (a,) if self.holds else (a, b)
+
+    @property
+    def lat_deg(self):
+        """The midpoint of the racetrack (on the sphere) [deg]: where its label goes."""
+        return self._mid()[0]
+
+    @property
+    def lon_deg(self):
+        return self._mid()[1]
+
+    def _mid(self):
+        v = unit_vectors([self.lat1_deg, self.lat2_deg], [self.lon1_deg, self.lon2_deg]).sum(axis=0)
+        v /= np.linalg.norm(v)
+        return float(np.degrees(np.arcsin(np.clip(v[2], -1.0, 1.0)))), float(np.degrees(np.arctan2(v[1], v[0])))
 
 
 def fixed_site(lat_deg, lon_deg, antenna_alt_m, site_elevation_m):

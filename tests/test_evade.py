@@ -1,4 +1,4 @@
-"""The least-detectable route (``airpicture evade``, :mod:`sim.analysis.evade`), against geometry and brute force.
+"""The least-detectable route (``airpicture evade``, :mod:`sim.optimise.route`), against geometry and brute force.
 
 The geometric tests fly one radar of constant Pd on a smooth Earth (terrain off): its coverage at the
 cruise level is a disk, so the optimum is known in closed form (the tangent-arc detour) or by a brute
@@ -23,7 +23,7 @@ from conftest import ROOT, SCENARIOS, ogc_kml22_schema, read_summary
 from geo.earth import azimuth_deg, destination_deg, ground_distance_m, horizon_distance_m, slant_range_m
 from geo.geodesy import positions_along_route
 from geo.terrain import elevation_m, min_visible_alt_m
-from sim.analysis.evade import (LagrangianSearch, Level, evade, grid_graph, hazard_field, level_altitude_m,
+from sim.optimise.route import (LagrangianSearch, Level, evade, grid_graph, hazard_field, level_altitude_m,
                                 search_grid)
 from sim.airspace import build_airspace
 from sim.montecarlo import prepare

@@ -2,7 +2,7 @@
 
 One radar of constant Pd on a smooth Earth (terrain off) has a disk of coverage at the cruise level; two
 overlapping disks make a wall a short budget must cross. The search's P(detect) as flown
-(:func:`sim.analysis.evade.p_flown`) is compared with the Monte Carlo of the same route flown with the same
+(:func:`sim.optimise.route.p_flown`) is compared with the Monte Carlo of the same route flown with the same
 spread (1-of-1 track rule, so the Monte Carlo counts what the search counts), and the routes with hand-made
 ones, as a planner would build them.
 """
@@ -12,7 +12,7 @@ import pytest
 from conftest import SCENARIOS
 from geo.earth import destination_deg, ground_distance_m
 from geo.geodesy import positions_along_route
-from sim.analysis.evade import evade, flown_exposures, offset_quantiles, p_flown, route_scenario_doc
+from sim.optimise.route import evade, flown_exposures, offset_quantiles, p_flown, route_scenario_doc
 from sim.flights import OFFSET_CLIP_SIGMA
 from sim.montecarlo import prepare, run
 from sim.results import summarize

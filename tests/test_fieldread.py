@@ -2,7 +2,7 @@
 import numpy as np
 import pytest
 
-from sim.analysis.fieldread import bilinear_idx, bilinear_idx_numpy
+from sim.optimise.fieldread import bilinear_idx, bilinear_idx_numpy
 
 
 @pytest.mark.parametrize("seed", range(4))
@@ -52,7 +52,7 @@ def test_compiled_terrain_height_is_bitwise_its_numpy_reference():
 
 
 def test_many_fields_read_at_once_are_bitwise_each_read_alone():
-    from sim.analysis.fieldread import bilinear_many
+    from sim.optimise.fieldread import bilinear_many
     rng = np.random.default_rng(3)
     fields = rng.exponential(1e-3, size=(5, 23, 31))
     fields[2][rng.random((23, 31)) < 0.2] = np.inf

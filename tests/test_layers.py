@@ -13,17 +13,21 @@ Layers, lowest first; a module may import its own layer or a lower one only:
     1 core          sim (the package __init__), every module directly in sim/ that is
                     not a front door, and sim.scenario, sim.scenario.* (the format)
     2 analysis      sim.analysis, sim.analysis.*
-    3 products      sim.products, sim.products.*
-    4 front doors   sim.pipeline, sim.api, sim.__main__, sim.cli, sim.cli.* (the command line,
+    3 optimise      sim.optimise, sim.optimise.* (the route search, the placement: they
+                    call the analysis, the core and geo; nothing below calls them)
+    4 products      sim.products, sim.products.*
+    5 front doors   sim.pipeline, sim.api, sim.__main__, sim.cli, sim.cli.* (the command line,
                     a module per command) and sim.serve, sim.serve.* (the planner's page)
 
 A new module directly in ``sim/`` is core; a module in a sim subpackage that is
 not in the table makes :func:`layer_of` raise (add the subpackage to the table).
 
 Nevers, though the order would allow them (:data:`NEVER`): products never import
-analysis (a product draws what it is given: the words for a metric live in the
-core, :mod:`sim.labels`); no other front door imports the command line
-(:data:`FRONT_DOOR_NEVER`: the API, the pipeline and the page never run through it).
+analysis or the optimisers (a product draws what it is given: the words for a metric
+live in the core, :mod:`sim.labels`; a racetrack with the platforms, :mod:`sim.platforms`;
+the phases a placement averaged over come with its result); no other front door imports
+the command line (:data:`FRONT_DOOR_NEVER`: the API, the pipeline and the page never run
+through it).
 """
 import ast
 import functools
@@ -34,25 +38,20 @@ import pytest
 ROOT = Path(__file__).resolve().parents[1]
 PACKAGES = ("geo", "sim")
 
-LAYER_NAMES = {0: "geo", 1: "core", 2: "analysis", 3: "products", 4: "front doors"}
+LAYER_NAMES = {0: "geo", 1: "core", 2: "analysis", 3: "optimise", 4: "products", 5: "front doors"}
+#: The front doors' layer (the top).
+TOP = max(LAYER_NAMES)
 
 #: Modules of the top layer directly in sim/ (the ways in: pipeline, API); the command line and the page are
 #: subpackages (:data:`SIM_SUBPACKAGE_LAYERS`).
 FRONT_DOORS = frozenset({"sim.pipeline", "sim.api", "sim.__main__"})
 
 #: Subpackages of ``sim`` and their layers; a subpackage not listed here is an error.
-SIM_SUBPACKAGE_LAYERS = {"scenario": 1, "analysis": 2, "products": 3, "cli": 4, "serve": 4}
+SIM_SUBPACKAGE_LAYERS = {"scenario": 1, "analysis": 2, "optimise": 3, "products": 4, "cli": 5, "serve": 5}
 
 
 #: Packages that never import one another, though the layers' order allows it: (importer, imported).
-NEVER = (("sim.products", "sim.analysis"),)
-
-#: Imports against :data:`NEVER` still waiting for their names to move, with what moves where; a test fails
-#: when one is gone (then remove it here).
-NEVER_PENDING = {
-    ("sim.products.place", "sim.analysis.place"):
-        "Racetrack (to sim.platforms, beside Orbit), PHASES and LOOP_PHASES (carried by the placement's result)",
-}
+NEVER = (("sim.products", "sim.analysis"), ("sim.products", "sim.optimise"))
 
 #: Front doors that never import the command line: each way in calls the layers below, never another door's
 #: command modules (the command line may start the page: ``airpicture serve``).
@@ -78,7 +77,7 @@ def layer_of(module, is_package=False):
     if module == "sim":
         return 1
     if module in FRONT_DOORS:
-        return 4
+        return TOP
     if len(parts) == 2 and not is_package:
         return 1
     sub = parts[1]
@@ -330,7 +329,7 @@ def test_no_upward_imports():
     bad = upward_imports(graph, layer_of, packages)
     assert not bad, (
         f"{len(bad)} import(s) run upward across layers "
-        "(0 geo < 1 core < 2 analysis < 3 products < 4 front doors):\n  "
+        "(" + " < ".join(f"{k} {v}" for k, v in sorted(LAYER_NAMES.items())) + "):\n  "
         + "\n  ".join(_describe_upward(b, graph) for b in bad)
     )
 
@@ -345,13 +344,26 @@ def never_imports(graph, never=NEVER):
             for a, b in never if _within(src, a) and _within(dst, b)]
 
 
-def test_products_never_import_analysis():
+def test_products_never_import_analysis_or_optimise():
     graph, _, _ = _real()
-    found = never_imports(graph)
-    bad = [f"{src} imports {dst} (line {graph[src][dst]})" for src, dst in found if (src, dst) not in NEVER_PENDING]
-    assert not bad, "a product draws what it is given; it never imports the analysis:\n  " + "\n  ".join(bad)
-    gone = sorted(set(NEVER_PENDING) - set(found))
-    assert not gone, f"no longer imported: remove from NEVER_PENDING in tests/test_layers.py: {gone}"
+    bad = [f"{src} imports {dst} (line {graph[src][dst]})" for src, dst in never_imports(graph)]
+    assert not bad, ("a product draws what it is given; it never imports the analysis or the optimisers:\n  "
+                     + "\n  ".join(bad))
+
+
+def test_optimise_floor():
+    # The optimisers' floor: they use the analysis, the core and geo (and one another); nothing below them
+    # (geo, the core, the analysis) imports them.
+    graph, _, packages = _real()
+    optimise = SIM_SUBPACKAGE_LAYERS["optimise"]
+    assert {"sim.optimise", "sim.optimise.route", "sim.optimise.placement"} <= set(graph)
+    above = [f"{src} imports {dst} (line {graph[src][dst]})" for src in sorted(graph) if _within(src, "sim.optimise")
+             for dst in sorted(graph[src]) if layer_of(dst, dst in packages) > optimise]
+    assert not above, "the optimisers use the analysis, the core and geo only:\n  " + "\n  ".join(above)
+    below = [f"{src} imports {dst} (line {graph[src][dst]})" for src in sorted(graph)
+             if layer_of(src, src in packages) < optimise
+             for dst in sorted(graph[src]) if _within(dst, "sim.optimise")]
+    assert not below, "nothing below the optimisers imports them:\n  " + "\n  ".join(below)
 
 
 def test_no_other_front_door_imports_the_command_line():
@@ -372,15 +384,19 @@ def test_layer_table():
         assert layer_of(m) == 1, m
     assert layer_of("sim.analysis", True) == 2
     assert layer_of("sim.analysis.sweep") == 2
-    assert layer_of("sim.products", True) == 3
-    assert layer_of("sim.products.brief") == 3
-    assert layer_of("sim.serve", True) == 4
-    assert layer_of("sim.serve.planner") == 4
+    assert layer_of("sim.optimise", True) == 3              # the optimisers: route search, placement
+    for m in ("sim.optimise.fieldread", "sim.optimise.route.graph", "sim.optimise.placement.driver"):
+        assert layer_of(m) == 3, m
+    assert layer_of("sim.optimise.route", True) == layer_of("sim.optimise.placement", True) == 3
+    assert layer_of("sim.products", True) == 4
+    assert layer_of("sim.products.brief") == 4
+    assert layer_of("sim.serve", True) == 5
+    assert layer_of("sim.serve.planner") == 5
     for m in ("sim.pipeline", "sim.api", "sim.__main__"):
-        assert layer_of(m) == 4, m
-    assert layer_of("sim.cli", True) == 4                   # the command line: a module per command
+        assert layer_of(m) == 5, m
+    assert layer_of("sim.cli", True) == 5                   # the command line: a module per command
     for m in ("sim.cli.common", "sim.cli.run", "sim.cli.place", "sim.cli.__main__"):
-        assert layer_of(m) == 4, m
+        assert layer_of(m) == 5, m
     assert layer_of("sim.scenario", True) == 1              # the format: its types, reading, limits, keys
     for m in ("sim.scenario.types", "sim.scenario.reading", "sim.scenario.limits", "sim.scenario.keys"):
         assert layer_of(m) == 1, m
@@ -414,18 +430,23 @@ def test_checker_finds_an_upward_import():
         "sim.radar": {"geo.earth": 1},
         "sim.products.brief": {"sim.pipeline": 7, "sim.radar": 1},  # products -> front door
         "sim.pipeline": {"sim.products.brief": 2},
-        "sim.analysis.sweep": {"sim.analysis": 1, "sim.products.maps": 3},
+        "sim.analysis.sweep": {"sim.analysis": 1, "sim.products.maps": 3, "sim.optimise.route": 4},
         "sim.analysis": {},
         "sim.products.maps": {},
+        "sim.optimise.route": {"sim.analysis.sweep": 1, "sim.radar": 2, "geo.earth": 3},   # down: allowed
+        "sim.detection": {"sim.optimise.route.graph": 9},       # the core calls an optimiser: upward
+        "sim.optimise.route.graph": {},
     }
-    bad = upward_imports(graph, layer_of, frozenset({"sim.analysis"}))
+    bad = upward_imports(graph, layer_of, frozenset({"sim.analysis", "sim.optimise.route"}))
     assert bad == [
         ("geo.earth", "sim.radar", 0, 1),
-        ("sim.analysis.sweep", "sim.products.maps", 2, 3),
-        ("sim.products.brief", "sim.pipeline", 3, 4),
+        ("sim.analysis.sweep", "sim.optimise.route", 2, 3),
+        ("sim.analysis.sweep", "sim.products.maps", 2, 4),
+        ("sim.detection", "sim.optimise.route.graph", 1, 3),
+        ("sim.products.brief", "sim.pipeline", 4, 5),
     ]
-    assert _describe_upward(bad[2], graph) == (
-        "sim.products.brief [3 products] imports sim.pipeline [4 front doors] (line 7)"
+    assert _describe_upward(bad[4], graph) == (
+        "sim.products.brief [4 products] imports sim.pipeline [5 front doors] (line 7)"
     )
     assert upward_imports({"sim.cli": {"sim.radar": 1, "geo.units": 1}, "sim.radar": {}, "geo.units": {}},
                           layer_of, frozenset({"sim.cli"})) == []
@@ -434,8 +455,11 @@ def test_checker_finds_an_upward_import():
 def test_checker_finds_a_never():
     graph = {"sim.products.charts": {"sim.analysis.metrics": 3, "sim.labels": 4},
              "sim.products": {"sim.analysis": 1}, "sim.analysis.metrics": {"sim.labels": 1},
-             "sim.productsx": {"sim.analysis": 1}}         # a name that only starts like the package
-    assert never_imports(graph) == [("sim.products", "sim.analysis"), ("sim.products.charts", "sim.analysis.metrics")]
+             "sim.productsx": {"sim.analysis": 1},          # a name that only starts like the package
+             "sim.products.place": {"sim.optimise.placement": 2, "sim.platforms": 3},
+             "sim.optimise.placement": {"sim.analysis": 1}}    # the optimisers may use the analysis
+    assert never_imports(graph) == [("sim.products", "sim.analysis"), ("sim.products.charts", "sim.analysis.metrics"),
+                                    ("sim.products.place", "sim.optimise.placement")]
 
 
 def test_import_resolution():

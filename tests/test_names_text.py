@@ -10,7 +10,7 @@ import pytest
 
 from conftest import SCENARIOS, ogc_kml22_schema
 from geo.earth import destination_deg
-from sim.analysis.place import read_candidates, read_racetracks
+from sim.optimise.placement import read_candidates, read_racetracks
 from sim.cli import main
 from sim.products.evade import toml_text
 from sim.products.kml import BALLOON_TEXT
@@ -123,7 +123,7 @@ def test_the_html_check_is_not_vacuous():
 
 
 def test_evade_kml_shows_a_hostile_title_and_radar_name_as_text():
-    from sim.analysis.evade import evade
+    from sim.optimise.route import evade
     from sim.products.evade import routes_kml
     la_a, lo_a = destination_deg(33.0, 44.0, 270.0, 100_000.0)
     la_b, lo_b = destination_deg(33.0, 44.0, 90.0, 100_000.0)

@@ -1,4 +1,4 @@
-"""Radar placement (``airpicture place``, :mod:`sim.analysis.place`) against brute force and the Monte Carlo.
+"""Radar placement (``airpicture place``, :mod:`sim.optimise.placement`) against brute force and the Monte Carlo.
 
 Toy cases fly straight east-west routes at a constant level on a smooth Earth (terrain off) past radars of
 constant Pd; with Pd 1, a 1-of-1 track and availability 1 a candidate detects exactly the flights that
@@ -14,7 +14,7 @@ import numpy as np
 import pytest
 
 from conftest import read_summary
-from sim.analysis.place import (Candidate, Coverage, SELECTION_SEED_OFFSET, lazy_greedy, place, placed_doc,
+from sim.optimise.placement import (Candidate, Coverage, SELECTION_SEED_OFFSET, lazy_greedy, place, placed_doc,
                                 robust_layout, track_probability)
 from sim.detection import track_held
 from sim.montecarlo import prepare, run
@@ -256,7 +256,7 @@ def test_adaptive_layout_cannot_be_beaten_by_the_route_search_at_any_level_or_bu
     # flyer's best route) must then hold against the route search itself, run afresh against the final layout
     # at every level and budget the flyer was given: no route's P(detect) as flown, by the search (p_search,
     # within the loop's tolerance) or by the Monte Carlo (its 95% interval), is below it (its interval).
-    from sim.analysis.evade import evade
+    from sim.optimise.route import evade
     doc = _doc([_radar("R0", 35.5, 43.0, avail=0.9, range_km=100.0)], lon=(41.0, 45.0), sigma_km=5.0, campaigns=40)
     sc = _sc(doc)
     cache = PrepCache()
@@ -377,7 +377,7 @@ def _aew(name="AEW", *, waypoints=((34.5, 42.5), (34.5, 43.5)), alt_m=6000.0, ra
 
 
 def _tracks(quads):
-    from sim.analysis.place import Racetrack
+    from sim.platforms import Racetrack
     return [Racetrack(f"t{k}", *map(float, q)) for k, q in enumerate(quads)]
 
 
@@ -389,7 +389,7 @@ def _reference_p(route, offset_m, waypoints, alt_m, speed_mps, range_m, pd, avai
     of the covered scans; averaged over the loop and scan phases the placement states (LOOP_PHASES x PHASES,
     evenly spaced) and times the availability."""
     from geo.earth import EARTH_RADIUS_M as R
-    from sim.analysis.place import LOOP_PHASES, PHASES
+    from sim.optimise.placement import LOOP_PHASES, PHASES
     from sim.platforms import flying_orbit
     lat_w, lon_w = zip(*waypoints)
     orbit = flying_orbit(lat_w, lon_w, alt_m, speed_mps)
@@ -434,7 +434,9 @@ def _reference_p(route, offset_m, waypoints, alt_m, speed_mps, range_m, pd, avai
 
 def _orbit_columns(sc, tracks, objective="detect", campaigns=10, seed=11):
     """The selection sample of a scenario and the orbit candidates' columns on it (every flight)."""
-    from sim.analysis.place import _Columns, _flight_set, _like_table, candidate_table
+    from sim.optimise.placement.candidates import _like_table, candidate_table
+    from sim.optimise.placement.columns import _Columns
+    from sim.optimise.placement.sample import _flight_set
     cache = PrepCache()
     like_table, spec = _like_table(sc, "AEW")
     tables = [candidate_table(like_table, "AEW", c) for c in tracks]
@@ -491,7 +493,9 @@ def test_zero_length_racetrack_equals_a_fixed_site_at_its_altitude():
     sc = _sc(_doc([far_orbit], sigma_km=8.0, m=2, n=3, flights=10))
     hold = _tracks([(33.33, 43.0, 33.33, 43.0)])
     fs, _, P_orbit = _orbit_columns(sc, hold, campaigns=10)
-    from sim.analysis.place import _Columns, _flight_set, _like_table, candidate_table
+    from sim.optimise.placement.candidates import _like_table, candidate_table
+    from sim.optimise.placement.columns import _Columns
+    from sim.optimise.placement.sample import _flight_set
     site = {k: v for k, v in far_orbit.items() if k != "orbit"} | {"lat": 36.0, "lon": 43.0, "elevation_m": 0.0,
                                                                     "antenna_height_m": 6000.0}
     sc_f = _sc(_doc([site], sigma_km=8.0, m=2, n=3, flights=10))
@@ -546,7 +550,7 @@ def test_reach_matrix_bounds_orbit_columns():
              (34.5, 43.0, 34.6, 43.2)]
     tr = _tracks(quads)
     fs, spec, P = _orbit_columns(sc, tr, campaigns=10)
-    from sim.analysis.place import reach_matrix
+    from sim.optimise.placement import reach_matrix
     upper = reach_matrix(fs, np.arange(fs.n), tr, spec)
     assert np.all(P.T <= upper + 1e-12)
     assert np.all(upper[:, -1] == 0.0) and np.all(P[-1] == 0.0)        # 110 km north of the route: out of reach
@@ -558,7 +562,7 @@ def test_orbit_grid_copies_the_like_racetrack_onto_the_grid():
     # every grid racetrack has the like's length and heading at its centre, and is centred on a grid point of the
     # fixed-site grid (pyproj.Geod as the reference; 1 m and 1e-6 deg)
     from geo.geodesy import WGS84
-    from sim.analysis.place import _like_table, grid_candidates, orbit_grid_candidates
+    from sim.optimise.placement.candidates import _like_table, grid_candidates, orbit_grid_candidates
     sc = _sc(_doc([_aew(waypoints=((33.0, 41.2), (34.5, 42.2)))]))
     spec = _like_table(sc, "AEW")[1]
     tracks = orbit_grid_candidates(sc, 150e3, spec)
@@ -677,7 +681,7 @@ def test_airbases_are_the_table_airfields_inside_the_airspace(terrain):
     from importlib.resources import files
 
     from geo.terrain import elevation_m, load_terrain
-    from sim.analysis.place import airbase_candidates
+    from sim.optimise.placement import airbase_candidates
     sc = _iraq(terrain)
     ter = load_terrain() if terrain else None
     got = airbase_candidates(sc, 15.0, ter)
@@ -724,7 +728,7 @@ def test_terrain_peaks_equal_brute_force_on_a_random_terrain():
 
     from geo.projection import region_transformer
     from geo.terrain import Terrain
-    from sim.analysis.place import terrain_peaks
+    from sim.optimise.placement import terrain_peaks
     rng = np.random.default_rng(7)
     z = rng.integers(0, 60, size=(48, 60)) * 50          # coarse steps: ties between peaks happen
     ter = Terrain(elevation_m=z.astype(np.int16), lat_max_deg=34.0, lon_min_deg=43.0, cell_deg=1 / 120)
@@ -749,7 +753,7 @@ def test_high_ground_sites_over_iraq_are_separated_local_maxima_inside_the_airsp
 
     from geo.terrain import load_terrain
     from sim.airspace import build_airspace
-    from sim.analysis.place import HIGH_GROUND_COUNT, HIGH_GROUND_SEPARATION_M, high_ground_candidates
+    from sim.optimise.placement import HIGH_GROUND_COUNT, HIGH_GROUND_SEPARATION_M, high_ground_candidates
     sc, ter = _iraq(False), load_terrain()
     got = high_ground_candidates(sc, ter, 15.0)
     assert len(got) == HIGH_GROUND_COUNT and len({c.name for c in got}) == len(got)
@@ -775,7 +779,7 @@ def test_high_ground_sites_over_iraq_are_separated_local_maxima_inside_the_airsp
 
 def test_place_from_airbases_writes_a_runnable_scenario(tmp_path, run_cli):
     from conftest import SCENARIOS
-    from sim.analysis.place import airbase_candidates
+    from sim.optimise.placement import airbase_candidates
     code, out, err = run_cli("place", SCENARIOS / "iraq_2012_transponder_off.toml", "--add", "1", "--like",
                              "Kirkuk PSR", "--candidates", "airbases", "--select-campaigns", "10", "--campaigns",
                              "10", "--set", "detection.terrain=false", "--out", tmp_path / "place", "-q")
@@ -794,7 +798,7 @@ def test_place_from_airbases_writes_a_runnable_scenario(tmp_path, run_cli):
 
 def test_api_place_takes_high_ground():
     from sim import api
-    from sim.analysis.place import high_ground_candidates
+    from sim.optimise.placement import high_ground_candidates
     from geo.terrain import load_terrain
     from conftest import SCENARIOS
     r = api.place(SCENARIOS / "iraq_2012_transponder_off.toml", 1, "Kirkuk PSR",

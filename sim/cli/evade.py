@@ -61,7 +61,7 @@ def add_parser(sub):
 
 
 def command(args):
-    from sim.analysis.evade import evade          # the route search (scipy's csgraph) loads only when asked
+    from sim.optimise.route import evade          # the route search (scipy's csgraph) loads only when asked
     from sim.products.evade import budgets_text, front_points, write_evade
 
     scenario = load(args.scenario, args.overrides)

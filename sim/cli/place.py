@@ -121,7 +121,7 @@ class _PlaceWatch:
 
 
 def command(args):
-    from sim.analysis.place import place           # the route search (scipy's csgraph) loads only when asked
+    from sim.optimise.placement import place       # the route search (scipy's csgraph) loads only when asked
     from sim.products.place import (converged_text, flyer_text, headline_text, is_orbit, objective_label,
                                     route_words, write_place)
 

@@ -43,7 +43,7 @@ def command(args):
     check_out(out)
     cost = check_memory(args, [scenario], exact=args.exact)
     if getattr(args, "evade", None) is not None:
-        from sim.analysis.evade import parse_budgets_km     # the route search loads only when asked
+        from sim.optimise.route import parse_budgets_km     # the route search loads only when asked
         parse_budgets_km([args.evade])           # a bad budget is refused before the run, not after it
     campaigns = args.campaigns or scenario.run.campaigns
     flights = args.flights or scenario.run.flights

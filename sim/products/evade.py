@@ -1,7 +1,7 @@
 """Products of ``airpicture evade``: the front (CSV, JSON, chart), the routes (map, GeoJSON, KML) and the
 routes' scenario files.
 
-Everything here draws or writes an :class:`sim.analysis.evade.EvadeResult`
+Everything here draws or writes an :class:`sim.optimise.route.EvadeResult`
 it is given; nothing runs the search or the Monte Carlo. The scenario
 files are written as TOML by :func:`toml_text` (the scenario format's value
 types: tables, arrays of tables, inline tables, strings, numbers, booleans
@@ -120,7 +120,7 @@ def budgets_text(budgets_m, unit=" km"):
 def front_points(result):
     """The routes of the front once each: per transponder state, the direct route (the reference) and then
     every distinct route the budgets found, ``[(route, budgets_m), ...]``, each with every budget it
-    answers (:meth:`sim.analysis.evade.EvadeResult.points`). A budget whose route is the direct route
+    answers (:meth:`sim.optimise.route.EvadeResult.points`). A budget whose route is the direct route
     (the geodesic at the scenario's level) is listed with the direct route."""
     out = []
     for t in result.transponder_states:
@@ -159,7 +159,7 @@ def front_rows(result):
     """One record per distinct route (the direct route first, then each route the budgets found, per
     transponder state), the as-flown figures first: ``point`` (its name), ``budgets_km`` (every budget it
     answers, a list; empty for the direct route unless a budget kept it), then
-    :meth:`sim.analysis.evade.EvadeRoute.row` and the name of the scenario file it is written to."""
+    :meth:`sim.optimise.route.EvadeRoute.row` and the name of the scenario file it is written to."""
     rows = []
     for (r, budgets), name in zip(front_points(result), _point_names(result)):
         row = r.row()

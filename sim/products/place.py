@@ -2,7 +2,7 @@
 sites (or orbits: racetracks) and their coverage over the existing layout, the augmented scenario files and
 README.txt.
 
-Everything here draws or writes a :class:`sim.analysis.place.PlaceResult` it is given; nothing runs the
+Everything here draws or writes a :class:`sim.optimise.placement.PlaceResult` it is given; nothing runs the
 placement or the Monte Carlo. The scenario files are written by :func:`sim.products.evade.toml_text` and
 read back before they are kept: each parses to exactly the document that was re-scored.
 """
@@ -15,7 +15,6 @@ from matplotlib.patches import PathPatch, Patch
 
 from geo.coverage import load_borders, project_geometry
 from geo.geodesy import leg_geometry, positions_along_route
-from sim.analysis.place import LOOP_PHASES, PHASES, Racetrack
 from sim.products.brief import coverage_level
 from sim.products.charts import place_legend
 from sim.products.coverage import radar_coverages
@@ -25,7 +24,7 @@ from sim.products.maps import (draw_countries, draw_coverage, draw_graticule, dr
                                draw_routes, draw_scale_bar, draw_sites, label_sites, polygon_path, set_map_extent)
 from sim.products.style import (COLORS, FONT_SIZE, LINES, MARKERS, PALETTE, figure_footnote, figure_heading, new_figure,
                                  save_figure, use_style)
-from sim.platforms import Orbit
+from sim.platforms import Orbit, Racetrack
 from sim.results import ASSUMPTIONS_NOTE, format_p_ci
 
 __all__ = ["objective_label", "run_text", "steps_rows", "rounds_rows", "candidate_rows", "place_json",
@@ -117,7 +116,7 @@ def headline_text(result):
 
 def route_words(result, name, short=False):
     """A route of the robust values in words: the scenario's own (``"the scenario's route 'direct'"``) or one
-    the flyer found (:meth:`sim.analysis.place.FlyerRoute.words`; ``short``: its extra distance and level)."""
+    the flyer found (:meth:`sim.optimise.placement.FlyerRoute.words`; ``short``: its extra distance and level)."""
     for f in result.flyer_routes:
         if f.name == name:
             return f"+{f.extra_m / 1000:,.0f} km at {f.level}" if short else f"the flyer's route {f.words()}"
@@ -130,7 +129,7 @@ def run_text(result):
     flyer = ("a fixed flyer (the scenario's routes)" if result.against == "fixed" else
              f"a flyer who adapts (its least-detectable route as flown, {flyer_text(result)})")
     cands = (f"{len(result.candidates):,} racetracks (orbits {_orbit_note(result)}; P per flight averaged over "
-             f"{LOOP_PHASES} loop phases x {PHASES} scan phases)" if is_orbit(result)
+             f"{result.loop_phases} loop phases x {result.scan_phases} scan phases)" if is_orbit(result)
              else f"{len(result.candidates):,} sites")
     return (f"placement of {_copies(result)} in scenario {sc.info.name} ({sc.info.title}); "
             f"objective {result.objective}, against {flyer}; candidates: {cands} from "
@@ -237,8 +236,8 @@ def place_json(result):
                      "levels": None if result.levels is None else [lv.label for lv in result.levels],
                      "candidates": len(result.candidates), "candidate_source": result.candidate_source,
                      "platform": "orbit" if is_orbit(result) else "fixed site",
-                     "phases_averaged": ({"loop": LOOP_PHASES, "scan": PHASES} if is_orbit(result)
-                                         else {"scan": PHASES})},
+                     "phases_averaged": ({"loop": result.loop_phases, "scan": result.scan_phases}
+                                         if is_orbit(result) else {"scan": result.scan_phases})},
     }
     if adaptive:
         out["answer"] = headline_text(result)
@@ -609,7 +608,8 @@ def write_place_files(stage, result):
     if is_orbit(result):
         files += (f"\nThe candidates are orbits: copies of the airborne {result.like} flying out and back between the\n"
                   f"two waypoints of each racetrack (lat1,lon1 - lat2,lon2 in the CSVs) {_orbit_note(result)}. A\n"
-                  f"candidate's probability per flight is averaged over {LOOP_PHASES} phases of its loop times {PHASES} "
+                  f"candidate's probability per flight is averaged over {result.loop_phases} phases of its loop times "
+                  f"{result.scan_phases} "
                   "scan phases\n(the Monte Carlo draws both per flight); the map draws each chosen orbit's racetrack "
                   "and its\ncoverage, the union over the loop (docs/place.md).\n")
     if result.against == "adaptive":

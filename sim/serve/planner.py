@@ -521,7 +521,7 @@ class Planner:
         Monte Carlo; returns the front (one row per distinct route, the direct route first, with every budget
         it answers, its figures as flown, then on its planned track, and its lon/lat line) and the command
         line."""
-        from sim.analysis.evade import RESCORE_CANDIDATES, evade as _evade, parse_budgets_km   # scipy loads when asked
+        from sim.optimise.route import RESCORE_CANDIDATES, evade as _evade, parse_budgets_km   # scipy loads when asked
         from sim.products.evade import front_points, front_rows
 
         base = self.base(scenario_id)
@@ -583,7 +583,7 @@ class Planner:
         route search answers each layout; minutes); returns the steps, the chosen sites and the re-scored
         P(detect), and against the flyer who adapts its answer first: today's radars and the layout placed for
         it, each against the flyer's best route, with that route's line."""
-        from sim.analysis.place import DEFAULT_SELECT_CAMPAIGNS, place as _place   # loads when asked
+        from sim.optimise.placement import DEFAULT_SELECT_CAMPAIGNS, place as _place   # loads when asked
         from sim.products.place import converged_text, flyer_text, headline_text, route_words, steps_rows
 
         base = self.base(scenario_id)
