@@ -352,7 +352,7 @@ def test_help_examples_parse_and_name_shipped_scenarios(run_cli):
     assert len(examples) == 4
     for line in examples:
         args = build_parser().parse_args(shlex.split(line)[1:])
-        assert args.func.__name__ == "_cmd_place" and resolve_scenario(args.scenario).is_file()
+        assert args.func.__module__ == "sim.cli.place" and resolve_scenario(args.scenario).is_file()
 
 
 def test_same_scenario_and_seed_give_byte_identical_files(tmp_path, run_cli):
