@@ -342,7 +342,7 @@ class DaskCluster:
         try:      # a signal or an error half way: whatever was started is shut down
             if address == "local":
                 self._cluster = LocalCluster(processes=True, n_workers=n_workers, threads_per_worker=1,
-                                             dashboard_address=None,    # no fixed port: runs side by side
+                                             dashboard_address=":0",    # any free port, not 8787: runs side by side
                                              silence_logs=logging.CRITICAL)
                 # the cluster's own logs stay quiet: stopping a run on Ctrl-C or SIGTERM makes it log a
                 # warning per task stopped and errors for the scattered data it loses; a task's error
