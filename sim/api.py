@@ -18,7 +18,10 @@ The steps, for scripts that want the objects: :func:`load` (validate, with
 :func:`write_run` / :func:`simulate_to` (the files), :func:`sweep`,
 :func:`compare`, :func:`sensitivity`, :func:`altitude_sweep`. They are the
 functions of :mod:`sim.pipeline` and :mod:`sim.analysis` (the same objects),
-which the command line uses; import them from here.
+which the command line uses; import them from here. So are the few names a front door
+needs to check its inputs and size its work before it starts one (:class:`MetricError`,
+:func:`parse_budgets_km`, :data:`RESCORE_CANDIDATES`, :data:`DEFAULT_SELECT_CAMPAIGNS`,
+:func:`flights_text`): the planner's page runs everything through this module.
 
 The name is ``sim.api.run`` rather than ``sim.run``: the package ``sim``
 itself stays in the core layer (importing this front door from it would
@@ -30,10 +33,14 @@ from collections.abc import Mapping
 from pathlib import Path
 
 from sim.analysis import sensitivity
-from sim.optimise.route import evade as _evade
+from sim.analysis.infer import flights_text
 from sim.analysis.infer import infer as _infer
 from sim.analysis.infer import infer_plan as _infer_plan
+from sim.analysis.metrics import MetricError
+from sim.optimise.placement import DEFAULT_SELECT_CAMPAIGNS
 from sim.optimise.placement import place as _place
+from sim.optimise.route import RESCORE_CANDIDATES, parse_budgets_km
+from sim.optimise.route import evade as _evade
 from sim.catalog import shipped_scenarios
 from sim.cells import cell_text
 from sim.pipeline import (altitude_sweep, compare, load, override_text, simulate, simulate_to, sweep, terrain_for,
@@ -50,7 +57,8 @@ from sim.scenario import Scenario
 __all__ = ["run", "Run", "read_flights", "load", "simulate", "simulate_to", "write_run", "sweep", "compare",
            "sensitivity", "altitude_sweep", "with_overrides", "override_text", "terrain_for", "shipped_scenarios",
            "evade", "write_evade", "place", "write_place", "infer", "infer_plan", "write_infer",
-           "session_cache"]
+           "session_cache", "MetricError", "parse_budgets_km", "RESCORE_CANDIDATES", "DEFAULT_SELECT_CAMPAIGNS",
+           "flights_text"]
 
 
 def session_cache():
@@ -125,10 +133,12 @@ def read_flights(path):
 class Run:
     """A finished run: the headline numbers as attributes, ``summary`` (summary.json as a dict),
     the per-flight table as a pandas DataFrame (:meth:`to_pandas`), and the simulation and result
-    objects for the products (``sim``, ``result``)."""
+    objects for the products (``sim``, ``result``); ``timing_s``, the seconds it took to ``"prepare"`` and to
+    ``"run"`` (None when not measured)."""
 
-    def __init__(self, sim, result):
+    def __init__(self, sim, result, timing_s=None):
         self.sim, self.result = sim, result
+        self.timing_s = timing_s
         self.summary = summarize(sim, result)
         s = self.summary
         self.scenario = s["scenario"]
@@ -152,8 +162,11 @@ class Run:
         """The per-flight table as a pandas DataFrame: the columns, types and missing values of
         flights.csv read with :func:`read_flights` (:data:`sim.results.FLIGHT_COLUMNS`).
 
-        pandas is an optional extra: ``pip install 'airpicture[pandas]'``.
+        pandas is an optional extra: ``pip install 'airpicture[pandas]'``. A run made with
+        ``keep_flights=False`` has no per-flight table (ValueError).
         """
+        if self.result.batch is None:
+            raise ValueError("the run kept no per-flight results (keep_flights=False): run it with keep_flights=True")
         header = flight_header(self.sim, self.result.minutes_in_airspace is not None)
         return _read_csv(io.StringIO(",".join(header) + "\n" + flight_csv_text(self.sim, self.result)))
 
@@ -172,7 +185,8 @@ class Run:
                 f"<small>{html.escape(self.summary['note'])}</small></div>")
 
 
-def run(scenario, overrides=None, *, campaigns=None, flights=None, seed=None, engine=None, exact=False, cache=True):
+def run(scenario, overrides=None, *, campaigns=None, flights=None, seed=None, engine=None, exact=False, cache=True,
+        keep_flights=True):
     """Run a scenario (a file, a shipped scenario's name or a :class:`~sim.scenario.Scenario`); return a :class:`Run`.
 
     ``overrides`` maps ``--set`` keys to values (``{"aircraft.cruise_altitude_m": 3000}``) or lists
@@ -180,11 +194,16 @@ def run(scenario, overrides=None, *, campaigns=None, flights=None, seed=None, en
     :func:`sim.pipeline.simulate`. ``cache``: True (default) the command line's cache, kept for this
     session (:func:`session_cache`: a what-if that changes only draws or the response prepares nothing),
     False or None none, or a :class:`sim.prepcache.PrepCache` of your own. Results never depend on it.
+    ``keep_flights=False``: no per-flight table (memory flat in the flights; no :meth:`Run.to_pandas`), the
+    run's fixed sample of flights instead (what a map draws), as ``airpicture run`` runs it; the numbers and
+    the summary are the same. The planner's page runs its what-ifs so, with its own cache.
     """
     sc = _scenario(scenario, overrides)
+    timing_s = {}
     sim, result = simulate(sc, campaigns=campaigns, flights=flights, seed=seed, engine=engine, exact=exact,
-                           cache=_cache_of(cache))
-    return Run(sim, result)
+                           cache=_cache_of(cache), keep_flights=keep_flights, sample=not keep_flights,
+                           timing_s=timing_s)
+    return Run(sim, result, timing_s)
 
 
 def evade(scenario, budgets_km=(0, 100, 200, 400, 800), overrides=None, **options):

@@ -10,6 +10,7 @@ Import these functions from :mod:`sim.api`, the one documented front door
 6
 """
 import dataclasses
+import time
 from pathlib import Path
 
 from geo.terrain import load_terrain
@@ -47,7 +48,8 @@ def terrain_for(scenario):
 
 
 def simulate(scenario, campaigns=None, flights=None, seed=None, chunk_campaigns=None, progress=None,
-             engine=None, terrain=None, masking_cache=None, with_fences=True, exact=False, cache=None, walk=None):
+             engine=None, terrain=None, masking_cache=None, with_fences=True, exact=False, cache=None, walk=None,
+             keep_flights=True, sample=False, timing_s=None):
     """Prepare and run a scenario; returns ``(Simulation, RunResult)`` with the per-flight arrays.
 
     Parameters
@@ -72,11 +74,19 @@ def simulate(scenario, campaigns=None, flights=None, seed=None, chunk_campaigns=
     :class:`sim.prepcache.PrepCache` kept across calls; ``masking_cache`` is its
     older name) reuses every prepared part whose inputs are unchanged. ``walk``: how each flight's scans are
     walked (:data:`sim.montecarlo.WALKS`; compiled and numpy give the same results).
+    ``keep_flights=False`` keeps no per-flight arrays (memory flat in the flights; the totals and the summary
+    are the same) and ``sample=True`` keeps the run's fixed sample of flights (:mod:`sim.sample`, what a map
+    draws), as :func:`simulate_to` runs them. ``timing_s``: a dict given is filled with the seconds of
+    ``"prepare"`` and ``"run"``.
     """
+    t0 = time.perf_counter()
     sim = prepare(scenario, terrain, masking_cache if cache is None else cache, with_fences=with_fences,
                   exact=exact, walk=walk)
+    t1 = time.perf_counter()
     result = run(sim, campaigns=campaigns, flights=flights, seed=seed, chunk_campaigns=chunk_campaigns,
-                 progress=progress, engine=engine)
+                 progress=progress, engine=engine, keep_flights=keep_flights, sample=sample)
+    if timing_s is not None:
+        timing_s.update(prepare=t1 - t0, run=time.perf_counter() - t1)
     return sim, result
 
 

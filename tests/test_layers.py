@@ -27,7 +27,10 @@ analysis or the optimisers (a product draws what it is given: the words for a me
 live in the core, :mod:`sim.labels`; a racetrack with the platforms, :mod:`sim.platforms`;
 the phases a placement averaged over come with its result); no other front door imports
 the command line (:data:`FRONT_DOOR_NEVER`: the API, the pipeline and the page never run
-through it).
+through it); the page is a front door like the others (:data:`PAGE_NEVER`): it runs what-ifs,
+sweeps, routes, placements and inferences through the Python API (:mod:`sim.api`, or the one
+pipeline behind it), never the Monte Carlo, its engines and walks, the analysis or the optimisers
+themselves.
 """
 import ast
 import functools
@@ -56,6 +59,12 @@ NEVER = (("sim.products", "sim.analysis"), ("sim.products", "sim.optimise"))
 #: Front doors that never import the command line: each way in calls the layers below, never another door's
 #: command modules (the command line may start the page: ``airpicture serve``).
 FRONT_DOOR_NEVER = (("sim.api", "sim.cli"), ("sim.pipeline", "sim.cli"), ("sim.serve", "sim.cli"))
+
+#: What the page never imports: it asks :mod:`sim.api` (or :mod:`sim.pipeline`) for every run, so the page and
+#: the other front doors cannot drift apart (products, the catalog, the scenario's validation and the results'
+#: formatting it may use).
+PAGE_NEVER = tuple(("sim.serve", core) for core in ("sim.montecarlo", "sim.engine", "sim.walk", "sim.walk_ready",
+                                                      "sim.analysis", "sim.optimise"))
 
 
 class UnknownLayer(LookupError):
@@ -372,6 +381,14 @@ def test_no_other_front_door_imports_the_command_line():
     assert not bad, "the command line is a front door of its own; no other imports it:\n  " + "\n  ".join(bad)
 
 
+def test_the_page_runs_through_the_api():
+    graph, _, _ = _real()
+    assert "sim.api" in {dst for src in graph if _within(src, "sim.serve") for dst in graph[src]}
+    bad = [f"{src} imports {dst} (line {graph[src][dst]})" for src, dst in never_imports(graph, PAGE_NEVER)]
+    assert not bad, ("the page is a front door like the others: it runs through sim.api (or sim.pipeline), "
+                     "never the Monte Carlo, the analysis or the optimisers:\n  " + "\n  ".join(bad))
+
+
 # ---------------------------------------------------------------- the checker itself
 
 
@@ -460,6 +477,15 @@ def test_checker_finds_a_never():
              "sim.optimise.placement": {"sim.analysis": 1}}    # the optimisers may use the analysis
     assert never_imports(graph) == [("sim.products", "sim.analysis"), ("sim.products.charts", "sim.analysis.metrics"),
                                     ("sim.products.place", "sim.optimise.placement")]
+
+
+def test_checker_finds_a_page_import_of_the_core():
+    graph = {"sim.serve.planner": {"sim.api": 1, "sim.montecarlo": 2, "sim.optimise.route": 3,
+                                   "sim.analysis.infer": 4, "sim.pipeline": 5, "sim.results": 6},
+             "sim.serve.layers": {"sim.products.brief": 1, "sim.walkers": 2}}     # only starts like sim.walk
+    assert never_imports(graph, PAGE_NEVER) == [("sim.serve.planner", "sim.analysis.infer"),
+                                                ("sim.serve.planner", "sim.montecarlo"),
+                                                ("sim.serve.planner", "sim.optimise.route")]
 
 
 def test_import_resolution():

@@ -3,16 +3,18 @@
 A :class:`Planner` belongs to one server. It keeps one prepared-parts cache
 (:class:`~sim.prepcache.PrepCache`, in memory), so a what-if that changes
 only draws or the response prepares nothing, and it writes only inside its
-own output folder. Runs go through the command line's code: the scenario
-with ``KEY=TEXT`` overrides is validated by :func:`sim.scenario.with_overrides`
-(a bad value raises the same one-line :class:`~sim.scenario.ScenarioError`),
-prepared by :func:`sim.montecarlo.prepare` and run by
-:func:`sim.montecarlo.run` exactly as ``airpicture run`` does
-(:func:`sim.pipeline.simulate_to`), so the headline is the one it prints for
-the same seed and size; downloads run it again through
-:func:`sim.pipeline.simulate_to` (the same numbers, by the seed). A scenario
-with a public record (``[[record]]``) is also answered "unwilling or unable"
-through :func:`sim.api.infer`, as ``airpicture infer`` answers it.
+own output folder. The page is a front door like the command line and the Python API: every
+what-if, sweep, route search, placement and inference runs through :mod:`sim.api` (the one
+pipeline behind it, :mod:`sim.pipeline`), never the core's or the optimisers' own modules. The
+scenario with ``KEY=TEXT`` overrides is validated by :func:`sim.scenario.with_overrides` (a bad
+value raises the same one-line :class:`~sim.scenario.ScenarioError`), then run by
+:func:`sim.api.run` (``keep_flights=False``, exactly as ``airpicture run`` runs it), so the
+headline is the one it prints for the same seed and size; sweeps by :func:`sim.api.sweep`, the red
+and blue teams by :func:`sim.api.evade` and :func:`sim.api.place`; downloads run it again through
+:func:`sim.pipeline.simulate_to` (the same numbers, by the seed). A scenario with a public record
+(``[[record]]``) is also answered "unwilling or unable" through :func:`sim.api.infer`, as
+``airpicture infer`` answers it. :mod:`sim.api` (the optimisers, scipy) loads with the first
+question that needs it.
 
 >>> import tempfile
 >>> with tempfile.TemporaryDirectory() as out:
@@ -36,14 +38,11 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from sim import __version__
-from sim.analysis import sweep
-from sim.analysis.metrics import MetricError
 from sim.catalog import resolve_scenario, shipped_dir, shipped_scenarios
-from sim.montecarlo import prepare, run
 from sim.pipeline import load, simulate_to
 from sim.prepcache import PrepCache
 from sim.products.evade import toml_text
-from sim.results import headline, overrides_text, summarize
+from sim.results import headline, overrides_text
 from sim.scenario import (SCENARIO_MAX_BYTES, SEED_MAX, ScenarioError, parse_override_value, parse_scenario,
                           read_key, shown_text, split_override, with_overrides)
 from sim.serve.controls import scenario_controls
@@ -349,7 +348,7 @@ class Planner:
         not ones ``airpicture infer`` can use: the answer then says why)."""
         if not scenario.record:
             return None
-        from sim.analysis.infer import flights_text       # scipy loads for a scenario with a record only
+        from sim.api import flights_text       # scipy loads for a scenario with a record only
         periods = [{"name": p.name, "start": p.start.isoformat(), "end": p.end.isoformat(), "days": p.days,
                     "flights_text": flights_text(p), "flights_source": p.flights.source,
                     "flights_assumed": p.flights.assumed,
@@ -431,14 +430,13 @@ class Planner:
         base = self.base(scenario_id)
         sc = self.what_if(base, overrides)
         c, s = self._size(sc, campaigns, seed)
+        from sim import api     # the optimisers and scipy load with the first question
         with self._lock:
             t0 = time.perf_counter()
-            sim = prepare(sc, cache=self.cache)
-            t1 = time.perf_counter()
-            result = run(sim, c, None, s, keep_flights=False, sample=True)     # as airpicture run (simulate_to)
+            r = api.run(sc, campaigns=c, seed=s, cache=self.cache, keep_flights=False)   # as airpicture run
             t2 = time.perf_counter()
-            summary = summarize(sim, result)
-            layers = map_geojson(sim, result, self.cache)
+            summary = r.summary
+            layers = map_geojson(r.sim, r.result, self.cache)
             t3 = time.perf_counter()
             self.runs_started += 1
             rec = _Record(f"r{secrets.token_urlsafe(12)}", base, sc, c, s, summary)     # never guessed
@@ -453,7 +451,7 @@ class Planner:
                 "headline": headline(summary), "overrides": list(sc.overrides),
                 "command": self.command(base, sc.overrides, c, s, sc.run.seed), "campaigns": c, "seed": s,
                 "flights": c * sc.run.flights, "flights_per_campaign": sc.run.flights, "summary": summary,
-                "layers": layers, "timing_s": {"prepare": round(t1 - t0, 3), "run": round(t2 - t1, 3),
+                "layers": layers, "timing_s": {"prepare": round(r.timing_s["prepare"], 3), "run": round(r.timing_s["run"], 3),
                                                "map": round(t3 - t2, 3), "total": round(t3 - t0, 3)},
                 "downloads": {name: f"/api/download/{rec.id}/{name}" for name in DOWNLOADS}}
 
@@ -469,6 +467,7 @@ class Planner:
 
     def sweep(self, scenario_id, overrides, key, values_text, metric="p_detect", campaigns=None, seed=None):
         """P(detect) (or ``metric``) of the what-if against the values of one key (the same seed)."""
+        from sim import api
         base = self.base(scenario_id)
         sc = self.what_if(base, overrides)
         key = str(key or "").strip()
@@ -492,8 +491,8 @@ class Planner:
         with self._lock:
             t0 = time.perf_counter()
             try:
-                points = sweep(sc, key, values, campaigns=c, seed=s, metric=str(metric), cache=self.cache)
-            except MetricError as e:
+                points = api.sweep(sc, key, values, campaigns=c, seed=s, metric=str(metric), cache=self.cache)
+            except api.MetricError as e:
                 raise PageError(str(e), "sweep-metric") from None
             elapsed = time.perf_counter() - t0
         return {"key": key, "metric": str(metric), "points": points, "campaigns": c, "seed": s,
@@ -521,7 +520,8 @@ class Planner:
         Monte Carlo; returns the front (one row per distinct route, the direct route first, with every budget
         it answers, its figures as flown, then on its planned track, and its lon/lat line) and the command
         line."""
-        from sim.optimise.route import RESCORE_CANDIDATES, evade as _evade, parse_budgets_km   # scipy loads when asked
+        from sim.api import RESCORE_CANDIDATES, parse_budgets_km
+        from sim.api import evade as _evade      # scipy loads when asked
         from sim.products.evade import front_points, front_rows
 
         base = self.base(scenario_id)
@@ -583,7 +583,8 @@ class Planner:
         route search answers each layout; minutes); returns the steps, the chosen sites and the re-scored
         P(detect), and against the flyer who adapts its answer first: today's radars and the layout placed for
         it, each against the flyer's best route, with that route's line."""
-        from sim.optimise.placement import DEFAULT_SELECT_CAMPAIGNS, place as _place   # loads when asked
+        from sim.api import DEFAULT_SELECT_CAMPAIGNS
+        from sim.api import place as _place      # loads when asked
         from sim.products.place import converged_text, flyer_text, headline_text, route_words, steps_rows
 
         base = self.base(scenario_id)
