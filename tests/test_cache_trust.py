@@ -103,6 +103,7 @@ def test_two_swapped_sound_parts_give_the_answer_of_no_cache(filled, reference):
     assert _outputs(sim) == reference
 
 
+@pytest.mark.slow
 def test_the_swapped_cache_probe_on_the_command_line(tmp_path):
     # issue 26's probe: `airpicture run iraq_2012_baseline --campaigns 200` after swapping two sound detection
     # files gave 170 flights.csv rows different from --no-cache; now byte-identical, and exit 0

@@ -52,6 +52,7 @@ def test_compare_prints_one_row_per_scenario(run_cli, tmp_path):
     assert float(rows[1]["p_detect"]) <= float(rows[0]["p_detect"])
 
 
+@pytest.mark.slow
 def test_dask_local_cluster_gives_identical_files(run_cli, tmp_path):
     pytest.importorskip("distributed")
     sc = SCENARIOS / "iraq_2012_transponder_off.toml"
@@ -139,6 +140,7 @@ def test_sweep_over_outage_duration(run_cli, tmp_path):
     assert "iraq-2012-transponder-off" in readme and "40 campaigns" in readme and "Illustrative" in readme
 
 
+@pytest.mark.slow
 def test_validate_reports_clearance_shares_and_warnings(run_cli):
     code, out, err = run_cli("validate", SCENARIOS / "iraq_2012_low_level.toml")
     assert code == 0 and err == ""

@@ -78,6 +78,7 @@ def test_compiled_walk_tracks_flights_at_all():
         assert np.array_equal(getattr(a, k), getattr(b, k), equal_nan=True), k
 
 
+@pytest.mark.slow
 def test_every_engine_uses_the_compiled_walk_byte_identically(tmp_path):
     # worker processes and a local Dask cluster give the in-process numpy walk's bytes, CSV and Parquet
     pytest.importorskip("distributed")
@@ -115,6 +116,7 @@ simulate_to(sys.argv[1], parse_scenario(doc))
 """
 
 
+@pytest.mark.slow
 def test_cold_and_warm_compiler_cache_give_the_same_bytes(tmp_path):
     # a fresh compiler cache (compiled in the process) and the same cache warm (loaded from disk): the same
     # flights.csv, and the cache holds the compiled walk afterwards
@@ -155,6 +157,7 @@ def test_cache_folder_falls_back_when_none_can_be_written(monkeypatch):
     assert numba.config.CACHE_DIR == walk.cache_fallback() and len(calls) == 2
 
 
+@pytest.mark.slow
 def test_cli_walk_option(tmp_path):
     # airpicture run --walk numpy and --walk compiled write the same files; --walk exact is --exact
     from sim.cli import main
@@ -215,6 +218,7 @@ def test_compiled_air_picture_is_the_numpy_one(name):
     assert np.isfinite(got[0]).sum() > n // 2
 
 
+@pytest.mark.slow
 def test_compiled_code_cached_when_neither_install_nor_home_can_be_written(tmp_path):
     # a read-only install (its __pycache__ cannot be made: here a file in its place) and no user-wide cache
     # folder (XDG_CACHE_HOME below a file): the walk compiles, runs and caches its code in the temporary

@@ -55,6 +55,7 @@ def kirkuk_off_brief(tmp_path_factory):
     return out, sim, result, summary
 
 
+@pytest.mark.slow
 def test_kml_puts_a_radar_switched_off_in_a_hidden_folder_named_off(kirkuk_off_brief):
     out = kirkuk_off_brief[0]
     root = ET.parse(out / "routes.kml").getroot()
@@ -90,6 +91,7 @@ def test_coverage_geojson_says_off_and_leaves_the_radar_out_of_every_union(run_c
     assert "coverage.geojson" in readme and "Kirkuk PSR" in readme and "availability=0" in readme
 
 
+@pytest.mark.slow
 def test_map_draws_a_radar_switched_off_without_coverage_and_its_legend_says_off(kirkuk_off_brief):
     from matplotlib.figure import Figure
     from sim.products.brief import map_layers
@@ -145,6 +147,7 @@ def f16_brief(tmp_path_factory):
     return out, read_summary(out)
 
 
+@pytest.mark.slow
 def test_altitude_charts_this_scenario_is_the_key_number_and_the_curve_says_its_campaigns(f16_brief):
     from matplotlib.figure import Figure
     from sim.products.brief import headline_point
@@ -166,6 +169,7 @@ def test_altitude_charts_this_scenario_is_the_key_number_and_the_curve_says_its_
     assert any("100 campaigns per level" in t for t in labels), labels
 
 
+@pytest.mark.slow
 def test_tornado_bases_are_the_key_numbers_and_the_bars_the_effects_on_the_same_draws(f16_brief):
     out, s = f16_brief
     sens = s["sensitivity"]
@@ -183,6 +187,7 @@ def test_tornado_bases_are_the_key_numbers_and_the_bars_the_effects_on_the_same_
     assert ready["effect_low"] == ready["effect_high"] == 0.0
 
 
+@pytest.mark.slow
 def test_sensitivity_base_is_runs_headline_for_the_same_scenario_and_campaigns(run_cli, tmp_path):
     # the check (airpicture sensitivity iraq_2012_f16_balad --metric response.p_stopped against
     # airpicture run), smaller: the scenario's 250 campaigns for the base, 200 for each low/high run
@@ -263,6 +268,7 @@ def _texts_inside_figure(fig):
     return bad
 
 
+@pytest.mark.slow
 def test_no_text_of_a_chart_is_cut_and_long_labels_wrap(f16_brief):
     from sim.products.brief import altitude_figure, compare_figure, sweep_figure, tornado_figure
     _, s = f16_brief
@@ -318,6 +324,7 @@ def test_compare_defaults_to_the_baseline_and_says_so(run_cli, tmp_path):
 
 
 # --- the brief's map labels, table and progress ------------------------------------------------
+@pytest.mark.slow
 def test_what_if_map_labels_overlap_neither_each_other_nor_a_marker(kirkuk_off_brief):
     from matplotlib.figure import Figure
     from sim.products.brief import map_layers
@@ -342,6 +349,7 @@ def test_what_if_map_labels_overlap_neither_each_other_nor_a_marker(kirkuk_off_b
             assert not _inside(b.padded(-1.0), markers).any(), t.get_text()     # Erbil's label off Mosul's airport
 
 
+@pytest.mark.slow
 def test_brief_says_first_track_from_departure_and_shows_progress_on_a_terminal(run_cli, tmp_path, monkeypatch):
     import sys
     from sim.pipeline import brief_steps
@@ -358,6 +366,7 @@ def test_brief_says_first_track_from_departure_and_shows_progress_on_a_terminal(
     assert rows[i + 1][0].strip() == "since departure"
 
 
+@pytest.mark.slow
 def test_the_brief_reports_every_step_it_counts(tmp_path):
     # the bar's total is what the brief calls: each level, each tornado run, each group of files drawn
     from sim.pipeline import brief_steps, simulate_to
@@ -385,6 +394,7 @@ def test_long_commands_show_a_bar_on_a_terminal_and_none_with_quiet(run_cli, mon
     assert code == 0 and "/s]" not in err
 
 
+@pytest.mark.slow
 def test_no_text_of_the_brief_page_is_cut_and_its_charts_have_no_legend_over_data(kirkuk_off_brief):
     from sim.products.brief import brief_figure, map_layers, route_ground_max_m
     from sim.products.charts import detections_per_campaign

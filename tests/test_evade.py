@@ -386,6 +386,7 @@ def test_bad_input_exits_2_with_one_line(run_cli, tmp_path, args, key):
     assert not (tmp_path / "o").exists()
 
 
+@pytest.mark.slow
 def test_brief_shows_the_least_detectable_route_when_asked(run_cli, tmp_path):
     # brief --evade D: the route of `evade` for budget D (same campaigns, flights, seed) in summary.json, on the
     # map's legend and in the brief's key numbers; a bad budget is refused before the run

@@ -50,6 +50,7 @@ def test_cookie_cutter_flights_agree_one_by_one():
     assert np.mean(np.all(fast.tracked_by == exact.tracked_by, axis=1)) >= 0.999
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("name", SHIPPED)
 def test_shipped_scenarios_fast_matches_exact(name):
     # 20,000 flights each (issue's size): P(detect) and every radar's track share within z < 3
@@ -66,6 +67,7 @@ def test_shipped_scenarios_fast_matches_exact(name):
     assert np.mean(fast.detected == exact.detected) >= 0.995
 
 
+@pytest.mark.slow
 def test_in_airspace_figure_fast_matches_exact():
     # the held-while-in-the-airspace walk (which replays the scans before the track) against the
     # whole-window m-of-n reference, on the 3-of-5 baseline

@@ -42,6 +42,7 @@ def test_run_keeps_its_parts_in_the_command_lines_cache_and_a_second_what_if_pre
     assert _computed(command) == 0 and sum(command.stats["disk"].values()) > 0
 
 
+@pytest.mark.slow
 def test_cache_false_prepares_afresh_and_gives_the_same_numbers():
     own = {**FAST, "aircraft.cruise_altitude_m": 6987}
     cache = session_cache()

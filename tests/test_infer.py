@@ -276,6 +276,7 @@ def test_simulation_based_calibration_ranks_are_uniform(write_scenario):
         assert p > 0.01, (name, hist.tolist(), p)
 
 
+@pytest.mark.slow
 def test_brief_record_adds_the_answer_to_the_brief(write_scenario, run_cli, tmp_path):
     # brief --record: the infer files beside the brief's, the answer in summary.json and the key numbers;
     # a scenario without a record is refused before the run

@@ -553,6 +553,7 @@ def evil_brief(tmp_path_factory):
     return doc, out
 
 
+@pytest.mark.slow
 def test_names_parse_back_from_kml_svg_and_geojson_as_written(evil_brief):
     doc, out = evil_brief
     kml = ET.parse(out / "routes.kml").getroot()          # well-formed XML whatever the names
@@ -567,6 +568,7 @@ def test_names_parse_back_from_kml_svg_and_geojson_as_written(evil_brief):
     assert {EVIL["route"], EVIL["radar"], EVIL["radar2"], EVIL["radar3"]} <= names
 
 
+@pytest.mark.slow
 def test_flights_csv_neutralises_formula_cells_but_not_numbers(evil_brief):
     _, out = evil_brief
     with open(out / "flights.csv", newline="", encoding="utf-8") as fh:
@@ -597,6 +599,7 @@ def _shown(name, text):
     return False
 
 
+@pytest.mark.slow
 def test_brief_pdf_text_shows_the_names_as_written(evil_brief):
     import pypdfium2 as pdfium
     _, out = evil_brief
@@ -615,6 +618,7 @@ def test_every_csv_writer_neutralises_text_cells(tmp_path):
     assert [cell_text(safe_cell(v)) for v in ("=cmd()", "'q", "-5", "x")] == ["=cmd()", "'q", "-5", "x"]
 
 
+@pytest.mark.slow
 def test_read_flights_and_parquet_give_the_names_back_as_written(evil_brief, tmp_path):
     pytest.importorskip("pandas")
     from sim.api import read_flights

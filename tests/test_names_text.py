@@ -101,6 +101,7 @@ def _check_kml(text, names, title):
     return root
 
 
+@pytest.mark.slow
 def test_brief_kml_shows_hostile_names_as_text_in_every_description(brief):
     # Google Earth shows a description as HTML: each must parse (lxml.html) to no element, the markup
     # coming back as its characters; the 144 first-detection balloons of the probe included
@@ -257,6 +258,7 @@ def _title_chars(path):
     return page.get_size(), [c[1:] for c in chars if c[0] == top]
 
 
+@pytest.mark.slow
 def test_a_200_character_title_stays_on_the_brief_page_and_is_whole_in_its_metadata(brief):
     pdfium = pytest.importorskip("pypdfium2")
     from sim.products.brief import BRIEF_MARGIN_MM
@@ -270,6 +272,7 @@ def test_a_200_character_title_stays_on_the_brief_page_and_is_whole_in_its_metad
     assert f"Title: {TITLE}\n" in (brief / "README.txt").read_text(encoding="utf-8")
 
 
+@pytest.mark.slow
 def test_a_title_too_long_for_two_lines_is_shortened_on_the_map_page(brief):
     pdfium = pytest.importorskip("pypdfium2")
     (w, _), chars = _title_chars(brief / "map.pdf")

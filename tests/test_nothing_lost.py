@@ -69,6 +69,7 @@ def _one_line(err):
 
 
 # --- two processes, one folder ------------------------------------------------------------------
+@pytest.mark.slow
 def test_failing_or_stopped_brief_never_removes_a_finished_run_in_either_order(tmp_path, run_cli):
     # the second process of each pair runs in this one (run_cli): a process of its own all the same
     shared = tmp_path / "shared"
@@ -228,6 +229,7 @@ def _within(seconds, fn, *args):
     return result[0], time.monotonic() - t0
 
 
+@pytest.mark.slow
 def test_a_pipe_dev_zero_an_http_port_as_dask_exit_2_with_one_line_in_under_10_s(tmp_path, http_port, run_cli):
     fifo = tmp_path / "fifo.toml"
     os.mkfifo(fifo)

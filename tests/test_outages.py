@@ -47,6 +47,7 @@ def test_outages_tending_to_zero_give_todays_outputs_byte_for_byte(run_cli, tmp_
         assert a[k] == b[k], k
 
 
+@pytest.mark.slow
 def test_longer_outages_widen_the_band_not_the_mean():
     # transponders off (Kirkuk's and Baghdad's primary radars carry it), 1,000 campaigns x 15
     p, var = [], []

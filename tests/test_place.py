@@ -579,6 +579,7 @@ def test_orbit_grid_copies_the_like_racetrack_onto_the_grid():
             360.0, abs=0.01)
 
 
+@pytest.mark.slow
 def test_adaptive_flyer_answers_orbit_candidates():
     # the red-team route search takes a layout of orbits (its hazards averaged over the loop): the loop ends, and
     # the robust value never exceeds the naive one

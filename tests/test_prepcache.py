@@ -107,6 +107,7 @@ def test_a_corrupt_or_truncated_file_is_recomputed_never_trusted(tmp_path):
     assert PrepCache(tmp_path).get("x", 1, lambda: None).tolist() == list(range(5))
 
 
+@pytest.mark.slow
 def test_two_processes_sharing_a_folder_do_not_corrupt_it(tmp_path):
     code = ("import sys; from sim.scenario import load_scenario; from sim.montecarlo import prepare; "
             "from sim.prepcache import PrepCache; "
@@ -147,6 +148,7 @@ def test_memory_stays_within_its_bound_least_recently_used_first():
     assert c.get("blob", 0, lambda: "recomputed") == "recomputed"
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("kind", ["dask", "processes"])
 def test_a_cluster_prepares_the_same_tables_in_parallel(kind):
     # with an engine, the masking and detection tables not at hand are computed on it, one task each; the

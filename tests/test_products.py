@@ -217,6 +217,7 @@ def test_histogram_bars_sum_to_campaigns(brief):
     assert art["mean"].get_xdata()[0] == pytest.approx(summary["detected_per_campaign"]["mean"], abs=1e-6)
 
 
+@pytest.mark.slow
 def test_altitude_curve_cookie_cutter_is_monotone_and_matches_geometry(tmp_path):
     path = tmp_path / "cookie.toml"
     path.write_text(COOKIE, encoding="utf-8")
@@ -250,6 +251,7 @@ def test_altitude_curve_cookie_cutter_is_monotone_and_matches_geometry(tmp_path)
 
 
 # --- reproducibility and style ------------------------------------------------------------------
+@pytest.mark.slow
 def test_same_seed_gives_byte_identical_files(brief, tmp_path, monkeypatch):
     out1, _, _, _, info = brief
     monkeypatch.setenv("SOURCE_DATE_EPOCH", EPOCH)
@@ -271,6 +273,7 @@ def test_style_is_applied_locally_only():
     assert (matplotlib.rcParams["svg.hashsalt"], matplotlib.rcParams["font.size"]) == before
 
 
+@pytest.mark.slow
 def test_low_level_altitude_curve_is_above_ground_and_holds_the_scenario_point():
     # a terrain-following scenario: the curve is in height above ground, and its own level's point is
     # the scenario's own run (same seed, same campaigns) exactly

@@ -230,6 +230,7 @@ def test_an_interceptor_meets_a_flight_only_while_the_track_is_held_or_coasted()
     assert np.allclose(res.reaction_window_min * 60 + res.first_detection_s, t_cov + short * 60, atol=25.0)
 
 
+@pytest.mark.slow
 def test_low_level_f16_probe_no_interception_after_the_track_is_lost():
     # the low-level scenario with an F-16 at Balad (decision 5 min, no crew obeys an order): an intercept
     # needs the track held; every meeting is within the coast time of the last covered sample of the
@@ -284,6 +285,7 @@ def test_bridge_gaps_and_coast_against_a_loop():
         assert (coasted(mask, gap) == ref).all()
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("name", ["iraq_2012_f16_balad.toml", "turkey_2011_route.toml"])
 def test_chase_root_agrees_with_the_grid_reference(name, monkeypatch):
     # an interceptor faster than the aircraft meets it where a monotone condition turns true: its root by

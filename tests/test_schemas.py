@@ -46,6 +46,7 @@ def test_every_shipped_scenarios_summary_follows_the_schema(run_cli, tmp_path, s
     _validate("summary", read_summary(tmp_path / "o"))
 
 
+@pytest.mark.slow
 def test_a_briefs_summary_follows_the_schema(run_cli, tmp_path):
     # the brief adds the altitude curve and the sensitivity (P(detect) and P(stopped)); a what-if and outages
     code, _, err = run_cli("brief", SCENARIOS / "iraq_2012_f16_balad.toml", "--campaigns", 3, "--flights", 4,

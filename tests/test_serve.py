@@ -607,6 +607,7 @@ def test_team_bad_inputs_give_the_command_lines_message(client, planner, run_cli
 
 
 # --- unwilling or unable: the public record --------------------------------------------------------------
+@pytest.mark.slow
 def test_infer_is_the_apis_and_the_command_lines(client, bare, run_cli, tmp_path):
     # the page's answer is sim.api.infer's for the same inputs, number for number; the command line it shows
     # prints the same verdicts and writes the same infer.json, byte for byte, as the page's download

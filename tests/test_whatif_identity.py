@@ -108,6 +108,7 @@ def what_if_brief(tmp_path_factory):
     return out, sc.overrides
 
 
+@pytest.mark.slow
 def test_brief_pdf_text_layer_states_the_what_if(what_if_brief):
     out, overrides = what_if_brief
     text = pdfium.PdfDocument(out / "brief.pdf")[0].get_textpage().get_text_range()
@@ -116,6 +117,7 @@ def test_brief_pdf_text_layer_states_the_what_if(what_if_brief):
         assert t in text, t
 
 
+@pytest.mark.slow
 def test_png_metadata_and_kml_state_the_what_if(what_if_brief):
     out, overrides = what_if_brief
     for name in ("map.png", "detections.png", "altitude.png"):

@@ -218,6 +218,7 @@ def test_will_through_the_api_the_chunks_and_the_workers_gives_the_same_bytes(ru
     assert r.summary["response"] == one[1]["response"]
 
 
+@pytest.mark.slow
 def test_will_on_a_local_dask_cluster_gives_the_same_bytes(run_cli, tmp_path):
     pytest.importorskip("distributed")
     sc = SCENARIOS / "iraq_2012_f16_balad.toml"
