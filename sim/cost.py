@@ -71,6 +71,7 @@ _WALK_MIN_SCANS = 8            # ... but never narrower than 8 scans a flight (i
 _WALK_TABLE_B = 40             # ... a fixed radar's: table lookups, draws and the m-of-n sums per element
 _WALK_GEOMETRY_B = 115         # ... an orbit's (and the exact path's): ~14 gathered floats per element
 _FIXED_B = 2e6                # the run's own small structures: airspace, projections, the first chunk's imports
+_COMPILED_WALK_B = 125e6      # the compiled walk's code (numba and LLVM), loaded once per process (measured 125 MB)
 # Rough rates [s per element] of a 2-core machine
 _S_PER_MASK_SAMPLE = 6e-8
 _S_PER_TABLE_CELL = 7e-8
@@ -250,6 +251,8 @@ def scenario_cost(scenario, flights_per_chunk=None, exact=False, with_fences=Tru
     terms = {k.replace("_", " "): v for k, v in parts.items()}
     terms[peak_name] = transients[peak_name]
     terms["the run's own structures"] = _FIXED_B
+    if not exact:
+        terms["the compiled walk's code"] = _COMPILED_WALK_B
     return Cost(memory_bytes=float(sum(terms.values())), kept_bytes=kept, prepare_s=float(prepare_s), parts=parts,
                 shapes=shapes, terms=terms)
 
