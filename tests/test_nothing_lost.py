@@ -155,8 +155,8 @@ def _gone(pids, timeout_s=15):
 
 
 @pytest.mark.parametrize("command, extra, campaigns, sig", [
-    ("run", (), 60000, signal.SIGTERM),       # 180,000 flights: in this process
-    ("run", (), 60000, signal.SIGHUP),
+    ("run", (), 300000, signal.SIGTERM),      # 900,000 flights in this process: seconds with the compiled walk
+    ("run", (), 300000, signal.SIGHUP),
     ("brief", (), 5, signal.SIGHUP),
     ("run", ("--dask", "local", "--chunk", "50"), 20000, signal.SIGTERM),
     ("run", ("--dask", "local", "--chunk", "50"), 20000, signal.SIGHUP),
@@ -190,7 +190,7 @@ def test_sigterm_and_sighup_clean_up_and_exit_128_plus_n(tmp_path, command, extr
 
 
 def test_a_later_run_removes_what_a_killed_run_left_and_says_so(tmp_path):
-    killed = _start("run", tmp_path / "a", campaigns=20000)
+    killed = _start("run", tmp_path / "a", campaigns=300000)
     _wait_for_stage(tmp_path, killed)
     killed.kill()       # SIGKILL: no clean-up is possible
     killed.communicate(timeout=30)
