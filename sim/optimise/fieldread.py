@@ -74,47 +74,10 @@ def bilinear_idx_numpy(values, u, v):
 
 
 @jit()
-def _bilinear_kernel(flat, ny, nx, u, v, out):
-    """:func:`bilinear_at` of :func:`bilinear_corners`, point by point (``nx``, ``ny`` at least 2)."""
-    jmax, imax = float(nx - 2), float(ny - 2)
-    for p in range(u.shape[0]):
-        uu, vv = u[p], v[p]
-        if not (uu >= 0 and uu <= nx - 1 and vv >= 0 and vv <= ny - 1):
-            out[p] = np.inf
-            continue
-        j0 = min(max(np.floor(uu), 0.0), jmax)
-        i0 = min(max(np.floor(vv), 0.0), imax)
-        fu, fv = uu - j0, vv - i0
-        gu, gv = 1 - fu, 1 - fv
-        k00 = np.intp(i0) * nx + np.intp(j0)
-        w00, w01, w10, w11 = gu * gv, fu * gv, gu * fv, fu * fv
-        a, b, c, d = flat[k00], flat[k00 + 1], flat[k00 + nx], flat[k00 + nx + 1]
-        total = 0.0
-        total += w00 * a
-        total += w01 * b
-        total += w10 * c
-        total += w11 * d
-        if np.isfinite(total):
-            out[p] = total
-            continue
-        bad = False                    # a forbidden corner: only those with a positive weight count
-        total = 0.0
-        for w, x in ((w00, a), (w01, b), (w10, c), (w11, d)):
-            if w > 0:
-                if np.isfinite(x):
-                    total += w * x
-                else:
-                    bad = True
-                    total += 0.0
-            else:
-                total += 0.0
-        out[p] = np.inf if bad else total
-
-
-@jit()
 def _bilinear_many_kernel(fields, which, u, v, out):
-    """:func:`_bilinear_kernel` of the fields ``fields[which]`` (each ``(ny, nx)``, at least 2 x 2) at the same
-    points: the corners found once per point, each field's value the same bits as its own read."""
+    """:func:`bilinear_at` of :func:`bilinear_corners` for the fields ``fields[which]`` (each ``(ny, nx)``, at
+    least 2 x 2), point by point: the corners found once per point, each field's value the same bits as the
+    numpy reference's."""
     ny, nx = fields.shape[1], fields.shape[2]
     jmax, imax = float(nx - 2), float(ny - 2)
     for p in range(u.shape[0]):
@@ -174,11 +137,6 @@ def bilinear_idx(values, u, v):
     Outside the grid, or where a corner with a positive weight is inf (forbidden), the value is inf.
     """
     values = np.asarray(values)
-    ny, nx = values.shape
-    if nx < 2 or ny < 2 or values.dtype != np.float64:
+    if values.dtype != np.float64:
         return bilinear_idx_numpy(values, u, v)
-    u, v = np.broadcast_arrays(np.asarray(u, dtype=float), np.asarray(v, dtype=float))
-    out = np.empty(u.shape)
-    _bilinear_kernel(np.ascontiguousarray(values).ravel(), ny, nx, np.ascontiguousarray(u).ravel(),
-                     np.ascontiguousarray(v).ravel(), out.reshape(-1))
-    return out
+    return bilinear_many(values[None], [0], u, v)[0]
