@@ -190,13 +190,19 @@ def elevation_m(terrain, lat_deg, lon_deg):
     >>> elevation_m(ter, [29.0, 45.0], [50.0, 44.0])  # Persian Gulf; north of the grid
     array([0., 0.])
     """
+    return _per_point(_elevation_kernel, elevation_m_numpy, terrain, lat_deg, lon_deg)
+
+
+def _per_point(kernel, reference, terrain, lat_deg, lon_deg):
+    """A compiled per-point terrain read (``kernel(z, lat_max, lon_min, cell, lat, lon, out)``) at points of
+    any broadcast shape; fewer than :data:`SMALL_POINTS` (a radar site) go to its numpy ``reference``: the
+    same values, no numba to load."""
     lat, lon = np.broadcast_arrays(np.asarray(lat_deg, dtype=float), np.asarray(lon_deg, dtype=float))
-    if lat.size < SMALL_POINTS:          # a few points (a radar site): numpy, the same values, no numba to load
-        return elevation_m_numpy(terrain, lat, lon)
+    if lat.size < SMALL_POINTS:
+        return reference(terrain, lat, lon)
     out = np.empty(lat.shape)
-    _elevation_kernel(terrain.elevation_m, float(terrain.lat_max_deg), float(terrain.lon_min_deg),
-                      float(terrain.cell_deg), np.ascontiguousarray(lat).ravel(), np.ascontiguousarray(lon).ravel(),
-                      out.reshape(-1))
+    kernel(terrain.elevation_m, float(terrain.lat_max_deg), float(terrain.lon_min_deg), float(terrain.cell_deg),
+           np.ascontiguousarray(lat).ravel(), np.ascontiguousarray(lon).ravel(), out.reshape(-1))
     return out
 
 
@@ -534,14 +540,7 @@ def cell_max_m(terrain, lat_deg, lon_deg):
     >>> bool(cell_max_m(ter, 35.955, 52.110) >= elevation_m(ter, 35.955, 52.110))
     True
     """
-    lat, lon = np.broadcast_arrays(np.asarray(lat_deg, dtype=float), np.asarray(lon_deg, dtype=float))
-    if lat.size < SMALL_POINTS:          # a few points: numpy, the same values, no numba to load
-        return cell_max_m_numpy(terrain, lat, lon)
-    out = np.empty(lat.shape)
-    _cell_max_kernel(terrain.elevation_m, float(terrain.lat_max_deg), float(terrain.lon_min_deg),
-                     float(terrain.cell_deg), np.ascontiguousarray(lat).ravel(), np.ascontiguousarray(lon).ravel(),
-                     out.reshape(-1))
-    return out
+    return _per_point(_cell_max_kernel, cell_max_m_numpy, terrain, lat_deg, lon_deg)
 
 
 def cell_max_m_numpy(terrain, lat_deg, lon_deg):
