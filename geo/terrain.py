@@ -88,9 +88,6 @@ class Terrain:
     cell_deg: float
     #: Cells per side of the tiles of :attr:`tile_max_m`.
     tile_cells: int = field(init=False, repr=False)
-    #: Highest cell of each tile and its eight neighbours [m] (an upper bound of the interpolated
-    #: ground within one tile of any point of the tile), shape (n_tile_rows, n_tile_cols).
-    tile_max_m: np.ndarray = field(init=False, repr=False, compare=False)
 
     def __post_init__(self):
         z = np.asarray(self.elevation_m)
@@ -107,12 +104,23 @@ class Terrain:
         object.__setattr__(self, "lat_max_deg", float(self.lat_max_deg))
         object.__setattr__(self, "lon_min_deg", float(self.lon_min_deg))
         object.__setattr__(self, "cell_deg", float(self.cell_deg))
-        n = max(1, int(round(TILE_DEG / self.cell_deg)))
-        rows, cols = -(-z.shape[0] // n), -(-z.shape[1] // n)
-        padded = np.pad(z.astype(float), ((0, rows * n - z.shape[0]), (0, cols * n - z.shape[1])), mode="edge")
-        dilated = neighbour_max(padded.reshape(rows, n, cols, n).max(axis=(1, 3)))
-        object.__setattr__(self, "tile_cells", n)
-        object.__setattr__(self, "tile_max_m", _readonly(np.maximum(dilated, 0.0)))   # off the grid: sea level
+        object.__setattr__(self, "tile_cells", max(1, int(round(TILE_DEG / self.cell_deg))))
+
+    @property
+    def tile_max_m(self):
+        """Highest cell of each tile and its eight neighbours [m] (an upper bound of the interpolated
+        ground within one tile of any point of the tile), shape (n_tile_rows, n_tile_cols). Computed on
+        first use and kept (0.15 s for the packaged grid: a run whose masking tables are cached never
+        asks for it)."""
+        got = self.__dict__.get("_tile_max_m")
+        if got is None:
+            z, n = self.elevation_m, self.tile_cells
+            rows, cols = -(-z.shape[0] // n), -(-z.shape[1] // n)
+            padded = np.pad(z.astype(float), ((0, rows * n - z.shape[0]), (0, cols * n - z.shape[1])), mode="edge")
+            dilated = neighbour_max(padded.reshape(rows, n, cols, n).max(axis=(1, 3)))
+            got = _readonly(np.maximum(dilated, 0.0))        # off the grid: sea level
+            object.__setattr__(self, "_tile_max_m", got)       # derived from the frozen fields: never stale
+        return got
 
     @property
     def lat_min_deg(self):
@@ -228,8 +236,12 @@ def elevation_m_numpy(terrain, lat_deg, lon_deg):
 
 
 #: Fewer points than this are read by the numpy references (:func:`elevation_m_numpy`, :func:`cell_max_m_numpy`,
-#: the same values): loading numba (about 0.3 s and 100 MB) for a radar site's height costs more than it saves.
-SMALL_POINTS = 4096
+#: the same values): loading numba (about 0.4 s and 100 MB in a process that has not yet) costs more than the
+#: kernel saves below a few million points (the reference takes about 50 ns a point, 13 ms at this size). A
+#: radar site's height and a route's ground profile (the summary's below-ground share, some 7,000 points per
+#: route) stay numpy, so a run's parent process never loads numba for them; terrain masking (millions of
+#: points) is compiled.
+SMALL_POINTS = 1 << 18
 
 
 @jit(lazy=True)      # numba loads when terrain is first read, not when the command line starts

@@ -133,25 +133,28 @@ def _inside(in_airspace, frow, t, fence_step_s):
     return in_airspace[frow, c]
 
 
-@_jit()
+@_jit(inline="always")
 def _walk(key, phase, period_s, pd, row, t0_s, step_s, duration_s, k_start, k_stop, carry_from, m, n, ring,
-          in_airspace, frow, fence_step_s, want_inside):
+          in_airspace, frow, fence_step_s, want_inside, t_before):
     """The first scan in ``[k_start, k_stop]`` from ``carry_from`` on at which ``m`` of the last ``n`` scans
-    are hits (and, with ``want_inside``, the flight is inside the airspace); :data:`_NO_SCAN` if none.
-    Scans before ``carry_from`` only fill the m-of-n memory (``ring``, ``n`` long, reset here)."""
+    are hits (and, with ``want_inside``, the flight is inside the airspace), and before ``t_before`` [s]
+    (:data:`_NO_SCAN` if none), and the number of scans drawn. Scans before ``carry_from`` only fill the
+    m-of-n memory (``ring``, ``n`` long, reset here)."""
     for q in range(n):
         ring[q] = 0
     count = 0
     for k in range(k_start, k_stop + 1):
         t = (phase + k) * period_s
+        if t >= t_before:
+            return _NO_SCAN, k - k_start
         hit = 1 if uniform_at(key, k) < _pd(pd, row, t0_s, step_s, duration_s, t) else 0
         q = (k - k_start) % n
         count += hit - ring[q]
         ring[q] = hit
         if k >= carry_from and count >= m:
             if not want_inside or _inside(in_airspace, frow, t, fence_step_s):
-                return k
-    return _NO_SCAN
+                return k, k - k_start + 1
+    return _NO_SCAN, max(k_stop - k_start + 1, 0)
 
 
 @_jit()
@@ -185,10 +188,10 @@ def walk_fixed_pair(j, route, route_index, sees, cross_track_m, phase, keys, off
         k_hi = np.int64(np.floor((last_s[row] + half) / period_s - ph))
         if k_lo > k_hi:
             continue
-        k = _walk(keys[f], ph, period_s, pd, row, t0_s, step_s, duration_s, k_lo, k_hi, k_lo, m, n, ring,
-                  in_airspace, 0, fence_step_s, False)
+        k, drawn = _walk(keys[f], ph, period_s, pd, row, t0_s, step_s, duration_s, k_lo, k_hi, k_lo, m, n, ring,
+                         in_airspace, 0, fence_step_s, False, np.inf)
         counts[1] += 1
-        counts[0] += (k_hi if k == _NO_SCAN else k) - k_lo + 1
+        counts[0] += drawn
         if k == _NO_SCAN:
             continue
         t = (ph + k) * period_s
@@ -203,9 +206,13 @@ def walk_fixed_pair(j, route, route_index, sees, cross_track_m, phase, keys, off
             entry = np.ceil(entry_s[frow] / period_s - ph)
             k_from = max(k + 1, np.int64(entry) if np.isfinite(entry) else k_hi + n)
             k_stop = k_hi + n - 1        # a track is held up to n - 1 scans past the last hit
-            kin = _walk(keys[f], ph, period_s, pd, row, t0_s, step_s, duration_s, k_from - (n - 1), k_stop,
-                        k_from, m, n, ring, in_airspace, frow, fence_step_s, True)
-            counts[0] += max((k_stop if kin == _NO_SCAN else kin) - (k_from - (n - 1)) + 1, 0)
+            # only a time before the earliest already found (another radar's) can change the flight's; the
+            # walk stops at it (and is not begun when it comes before this walk's first scan)
+            if (ph + k_from) * period_s >= in_airspace_t[f]:
+                continue
+            kin, drawn = _walk(keys[f], ph, period_s, pd, row, t0_s, step_s, duration_s, k_from - (n - 1),
+                               k_stop, k_from, m, n, ring, in_airspace, frow, fence_step_s, True, in_airspace_t[f])
+            counts[0] += drawn
             if kin == _NO_SCAN:
                 continue
             inside_t = (ph + kin) * period_s

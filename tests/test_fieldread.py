@@ -32,8 +32,10 @@ def test_compiled_bilinear_read_of_a_finite_field_inside_is_the_closed_form():
     assert np.isinf(bilinear_idx(field, np.array([-0.1, 16.5]), np.array([1.0, 1.0]))).all()
 
 
-def test_compiled_terrain_height_is_bitwise_its_numpy_reference():
+def test_compiled_terrain_height_is_bitwise_its_numpy_reference(monkeypatch):
+    import geo.terrain
     from geo.terrain import elevation_m, elevation_m_numpy, load_terrain
+    monkeypatch.setattr(geo.terrain, "SMALL_POINTS", 0)       # every read compiled, however few points
     ter = load_terrain()
     n_row, n_col = ter.elevation_m.shape
     lat_min = ter.lat_max_deg - n_row * ter.cell_deg
@@ -65,8 +67,10 @@ def test_many_fields_read_at_once_are_bitwise_each_read_alone():
         assert np.array_equal(got[m], bilinear_idx_numpy(fields[k], u, v))
 
 
-def test_compiled_cell_maximum_is_its_numpy_reference():
+def test_compiled_cell_maximum_is_its_numpy_reference(monkeypatch):
+    import geo.terrain
     from geo.terrain import cell_max_m, cell_max_m_numpy, load_terrain
+    monkeypatch.setattr(geo.terrain, "SMALL_POINTS", 0)       # every read compiled, however few points
     ter = load_terrain()
     n_row, n_col = ter.elevation_m.shape
     rng = np.random.default_rng(11)
