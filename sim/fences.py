@@ -47,6 +47,11 @@ class RouteFences:
     last_covered: np.ndarray | None = None    # (R, n_offsets, T) int32: last sample at or before each covered by
     #                                    radar j (-1: none yet); the air picture of :mod:`sim.response`
 
+    def __getstate__(self):
+        """Its fields only: what it derives and keeps (:meth:`row_minutes`, :meth:`bridged`) is not sent to
+        workers (each derives it again, the same)."""
+        return {k: v for k, v in self.__dict__.items() if not k.startswith("_")}
+
     def row(self, cross_track_m):
         """Index of the nearest tabulated offset."""
         return nearest_row(self.offsets_m, cross_track_m)
@@ -103,34 +108,47 @@ def _coverage_rows(radar, positions):
     return coverage_over_loop(radar, *positions()[:2])
 
 
-def route_fences(sim, clip_sigma, coverage_part=None, airspace_part=None):
+def route_fences(sim, clip_sigma, coverage_part=None, airspace_part=None, fences_part=None):
     """Fence tables of every route of a prepared simulation (its airspace and radars).
 
     ``coverage_part(i, j, compute)`` and ``airspace_part(i, compute)`` return route ``i``'s coverage
     rows of radar ``j`` and its airspace rows, calling ``compute()`` when they are not at hand
     (default: always; :func:`sim.montecarlo.prepare` passes its cache's).
+    ``fences_part(i, reads, compute)`` returns route ``i``'s whole :class:`RouteFences`, calling ``compute()``
+    when it is not at hand (default: always): it is a function of route ``i``'s airspace rows, of its coverage
+    rows of every radar (in order) and of ``reads``, the rest it reads (``clip_sigma``, and which radars are
+    on and which need no transponder), so a caller keys it by those parts' keys and ``reads``. A table kept
+    keeps what it derives once (:meth:`RouteFences.row_minutes`, :meth:`RouteFences.bridged`).
     """
     coverage_part = coverage_part or (lambda i, j, compute: compute())
     airspace_part = airspace_part or (lambda i, compute: compute())
-    airspace = sim.airspace
-    out = []
-    for i, route in enumerate(sim.routes):
-        offsets = offset_rows(route.cross_track_sigma_m, clip_sigma, OFFSET_STEP_M)
-        n = len(offsets)
-        t = np.arange(0.0, route.duration_s + FENCE_STEP_S, FENCE_STEP_S)
-        t = np.minimum(t, route.duration_s)
-        tt = np.broadcast_to(t, (n, len(t)))
-        # computed at most once, and only when a part is not at hand; each bound to this route's values
-        positions = cache(partial(positions_at, sim.packed, np.full(n, i), offsets, tt))
-        in_airspace = airspace_part(i, partial(_airspace_rows, positions, t, airspace))
-        per_radar = np.zeros((len(sim.radars), n, len(t)), dtype=bool)
-        for j, radar in enumerate(sim.radars):
-            per_radar[j] = coverage_part(i, j, partial(_coverage_rows, radar, positions))
-        on = np.array([r.availability > 0 for r in sim.radars], dtype=bool)      # off: covers nothing
-        primary = on & np.array([not r.kind.needs_transponder for r in sim.radars], dtype=bool)
-        out.append(RouteFences(offsets, t, in_airspace, per_radar[primary].any(axis=0), per_radar[on].any(axis=0),
-                               last_true(per_radar)))
-    return tuple(out)
+    fences_part = fences_part or (lambda i, reads, compute: compute())
+    on = tuple(bool(r.availability > 0) for r in sim.radars)      # off: covers nothing
+    primary = tuple(o and not r.kind.needs_transponder for o, r in zip(on, sim.radars))
+    reads = (float(clip_sigma), on, primary)
+    return tuple(fences_part(i, reads, partial(_route_fences_of, sim, i, clip_sigma, on, primary, coverage_part,
+                                               airspace_part))
+                 for i in range(len(sim.routes)))
+
+
+def _route_fences_of(sim, i, clip_sigma, on, primary, coverage_part, airspace_part):
+    """The :class:`RouteFences` of route ``i`` (:func:`route_fences`); ``on`` and ``primary``: per radar, whether
+    it covers anything, and whether it covers flights without a transponder."""
+    route = sim.routes[i]
+    offsets = offset_rows(route.cross_track_sigma_m, clip_sigma, OFFSET_STEP_M)
+    n = len(offsets)
+    t = np.arange(0.0, route.duration_s + FENCE_STEP_S, FENCE_STEP_S)
+    t = np.minimum(t, route.duration_s)
+    tt = np.broadcast_to(t, (n, len(t)))
+    # computed at most once, and only when a part is not at hand; each bound to this route's values
+    positions = cache(partial(positions_at, sim.packed, np.full(n, i), offsets, tt))
+    in_airspace = airspace_part(i, partial(_airspace_rows, positions, t, sim.airspace))
+    per_radar = np.zeros((len(sim.radars), n, len(t)), dtype=bool)
+    for j, radar in enumerate(sim.radars):
+        per_radar[j] = coverage_part(i, j, partial(_coverage_rows, radar, positions))
+    on, primary = np.array(on, dtype=bool), np.array(primary, dtype=bool)
+    return RouteFences(offsets, t, in_airspace, per_radar[primary].any(axis=0), per_radar[on].any(axis=0),
+                       last_true(per_radar))
 
 
 def flight_fence_figures(fences, route_index, cross_track_m, transponder_on):

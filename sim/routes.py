@@ -6,7 +6,7 @@ vectors the flight batch needs to offset flights sideways, all on a 1-s
 grid (linear interpolation between samples 217 m apart is exact to well
 under a metre).
 """
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 
 import numpy as np
 
@@ -18,10 +18,14 @@ from sim.flights import OFFSET_CLIP_SIGMA, OFFSET_STEP_M, offset_positions, offs
 
 __all__ = ["RouteTrack", "build_route", "build_routes", "route_profile", "route_samples", "cruise_level",
            "route_time_and_fuel", "follows_terrain", "below_ground_fraction", "below_ground_shares",
-           "ROUTE_STEP_S", "BELOW_GROUND_TOLERANCE_M"]
+           "route_inputs", "ROUTE_STEP_S", "BELOW_GROUND_TOLERANCE_M", "AIRCRAFT_FIELDS_ROUTES_IGNORE"]
 
 #: Time step of the nominal route grids [s].
 ROUTE_STEP_S = 1.0
+#: The fields of :class:`sim.scenario.Aircraft` that :func:`build_route` never reads (its RCS, its transponder,
+#: its range and fuel: validation and the results read those); every other field is one of a route's inputs
+#: (:func:`route_inputs`), so a field added to the aircraft counts as read until it is named here.
+AIRCRAFT_FIELDS_ROUTES_IGNORE = ("rcs_m2", "transponder_on_probability", "transponder_policy", "range_m", "fuel")
 
 
 @dataclass(frozen=True)
@@ -246,6 +250,17 @@ def build_route(spec, aircraft, step_s=ROUTE_STEP_S, terrain=None):
         cruise_agl_m=None if h_agl is None else prof.h_cruise_m, profile=prof, **tf,
     )
 
+
+
+def route_inputs(spec, aircraft, terrain_key=None, step_s=ROUTE_STEP_S):
+    """What :func:`build_route` reads to build a validated route: the route, the aircraft's fields but
+    :data:`AIRCRAFT_FIELDS_ROUTES_IGNORE`, the time step, and (``terrain_key``, the terrain model's digest)
+    the terrain when the route follows it (else None: a route at a fixed level reads no terrain). The
+    inputs of a prepared route's key (:func:`sim.prepcache.digest` reads them by content)."""
+    air = tuple((f.name, getattr(aircraft, f.name)) for f in fields(aircraft)
+                if f.name not in AIRCRAFT_FIELDS_ROUTES_IGNORE)
+    follows = cruise_level(spec, aircraft)[1] is not None
+    return spec, air, float(step_s), terrain_key if follows else None
 
 
 #: A route sample counts as below the ground when it is this far under the interpolated GLOBE
