@@ -21,7 +21,7 @@ from sim.fences import FENCE_STEP_S, flight_fence_figures, inside_airspace_at, r
 from sim.flights import OFFSET_CLIP_SIGMA, OFFSET_STEP_M, FlightBatch, PackedRoutes, offset_rows, pack_routes, positions_at
 from sim.platforms import Orbit
 from sim.prepcache import PrepCache, digest
-from sim.routes import build_routes, follows_terrain
+from sim.routes import build_route, follows_terrain, route_inputs
 from sim.response import flight_response
 from sim.parquet import part_name, require_pyarrow, write_flights_part
 from sim.results import RunTotals, flight_csv_text, flight_header
@@ -159,6 +159,40 @@ def scenario_airspace(scenario, cache=None):
                       lambda: build_airspace(scenario))
 
 
+def _prepared_routes(scenario, terrain, terrain_key, cache):
+    """``(routes, keys)``: the scenario's routes as :func:`sim.routes.build_routes` builds them, and each one's
+    :func:`_route_key`, parts of ``cache``'s memory keyed by what building the route reads
+    (:func:`sim.routes.route_inputs`): a what-if of anything else (a transponder, an RCS, a radar, the
+    response) builds no route again, and hashes no track again."""
+    def built(spec):
+        route = build_route(spec, scenario.aircraft, terrain=terrain)
+        return route, _route_key(route)
+
+    got = [cache.memo("route", route_inputs(spec, scenario.aircraft, terrain_key), lambda spec=spec: built(spec))
+           for spec in scenario.routes]
+    return tuple(r for r, _ in got), [k for _, k in got]
+
+
+def _prepared_radars(scenario, terrain, terrain_key, builder, options, masking_inputs, cache):
+    """``(radars, geometry_keys)``: each radar's model (:func:`sim.detection.prepare_radar`) and the key of its
+    coverage (:func:`_radar_key`), parts of ``cache``'s memory keyed by what preparing the radar reads: its
+    spec, the aircraft's RCS, the refraction and, with terrain masking, the terrain and masking options (its
+    masking table, from ``builder``, is itself a part of the cache keyed by its inputs)."""
+    det = scenario.detection
+    masked = builder is not None
+
+    def prepared(spec):
+        radar = prepare_radar(spec, scenario.aircraft.rcs_m2, det.refraction_k, terrain if det.terrain else None,
+                              builder)
+        return radar, _radar_key(radar, terrain_key, masking_inputs)
+
+    got = [cache.memo("radar", (spec, scenario.aircraft.rcs_m2, det.refraction_k, det.terrain,
+                                terrain_key if det.terrain else None, options if masked else None),
+                      lambda spec=spec: prepared(spec))
+           for spec in scenario.radars]
+    return tuple(r for r, _ in got), [k for _, k in got]
+
+
 def prepare(scenario, terrain=None, cache=None, masking_options=None, with_fences=True, exact=False, engine=None,
             walk=None):
     """Build routes, radar models, scan windows and fences of a validated scenario.
@@ -199,7 +233,7 @@ def prepare(scenario, terrain=None, cache=None, masking_options=None, with_fence
     masking_inputs = {}       # radar position -> what its masking table reads (its key: cheaper than its content)
     builder = masking_builder(cache, terrain, det.refraction_k, options, masking_inputs) if det.terrain else None
 
-    routes = build_routes(scenario, terrain)
+    routes, route_keys = _prepared_routes(scenario, terrain, terrain_key, cache)
     if engine is not None and builder is not None:     # the masking tables first, in parallel on the engine
         wanted = []
         for r in scenario.radars:          # what each radar asks for (a throwaway pass, no table built)
@@ -207,18 +241,16 @@ def prepare(scenario, terrain=None, cache=None, masking_options=None, with_fence
                           lambda lat, lon, alt, rng: wanted.append((lat, lon, alt, rng)))
         cache.prefetch("masking", [((terrain_key, *w, det.refraction_k, options), (*w, det.refraction_k, options))
                                    for w in dict.fromkeys(wanted)], engine, _masking_task, terrain)
-    radars = tuple(prepare_radar(r, scenario.aircraft.rcs_m2, det.refraction_k, terrain if det.terrain else None,
-                                 builder)
-                   for r in scenario.radars)
+    radars, geometry_keys = _prepared_radars(scenario, terrain, terrain_key, builder, options, masking_inputs, cache)
     k0 = np.zeros((len(radars), len(routes)), dtype=np.int64)
     count = np.zeros((len(radars), len(routes)), dtype=np.int64)
     for j, radar in enumerate(radars):
-        for i, route in enumerate(routes):
-            k0[j, i], count[j, i] = scan_window(radar, route, det.refraction_k)
+        for i, route in enumerate(routes):     # what scan_window reads: the route, the radar's geometry and period
+            k0[j, i], count[j, i] = cache.memo(
+                "scan_window", (route_keys[i], geometry_keys[j], radar.scan_period_s, det.refraction_k),
+                lambda radar=radar, route=route: scan_window(radar, route, det.refraction_k))
     w = np.array([r.weight for r in routes], dtype=float)
     packed = pack_routes(routes)
-    route_keys = [_route_key(route) for route in routes]
-    geometry_keys = [_radar_key(radar, terrain_key, masking_inputs) for radar in radars]
     pd_keys = [(geometry_keys[j], radar.pd_constant, radar.pd_table) for j, radar in enumerate(radars)]
 
     def window_s(i, j):
@@ -259,11 +291,17 @@ def prepare(scenario, terrain=None, cache=None, masking_options=None, with_fence
     if not with_fences:
         return sim
     a = sim.airspace
+    # a route's fence tables, whole (with what they derive once: sim.fences.RouteFences), in memory by the
+    # keys of the parts they are made of (its airspace rows, its coverage rows of every radar) and the rest
+    # they read (which radars are on, which need no transponder, the clip)
     return dataclasses.replace(sim, fences=route_fences(
         sim, OFFSET_CLIP_SIGMA,
         coverage_part=lambda i, j, compute: cache.get("coverage", (route_keys[i], geometry_keys[j]), compute),
         airspace_part=lambda i, compute: cache.get("airspace", (route_keys[i], a.iso_a3, a.centre_lat_deg, a.centre_lon_deg),
-                                                   compute)))
+                                                   compute),
+        fences_part=lambda i, reads, compute: cache.memo(
+            "route_fences", (route_keys[i], (a.iso_a3, a.centre_lat_deg, a.centre_lon_deg), tuple(geometry_keys), reads),
+            compute)))
 
 
 def _route_key(route):
@@ -499,6 +537,39 @@ def _compiled_pair(sim, j, i, draws, det, tracked_by, track_time, in_airspace_t,
                     FENCE_STEP_S, tracked_by, track_time, in_airspace_t, counts)
 
 
+def _first_tracks(tracked_by, track_time, compiled):
+    """``(detected, first_radar, first_detection_s)`` of a chunk's flights: tracked by any radar, the radar
+    of the earliest track (the first such radar on a tie; -1 if none) and its time (NaN if none). By one
+    compiled loop on the compiled walk (:func:`sim.walk.first_tracks`, the same values)."""
+    F, R = tracked_by.shape
+    if compiled:
+        from sim.walk import first_tracks
+        detected, first_radar, first_t = np.empty(F, dtype=bool), np.empty(F, dtype=np.int64), np.empty(F)
+        first_tracks(tracked_by, track_time, detected, first_radar, first_t)
+        return detected, first_radar, first_t
+    detected = tracked_by.any(axis=1)
+    if R:
+        first_radar = np.where(detected, np.argmin(np.where(tracked_by, track_time, np.inf), axis=1), -1)
+    else:
+        first_radar = np.full(F, -1)
+    first_t = np.full(F, np.nan)
+    first_t[detected] = track_time[detected, first_radar[detected]]
+    return detected, first_radar, first_t
+
+
+def _fence_figures(sim, batch, compiled):
+    """:func:`sim.fences.flight_fence_figures`, by one compiled loop per route on the compiled walk
+    (:func:`sim.walk.fence_figures_route`, the same values)."""
+    if not compiled:
+        return flight_fence_figures(sim.fences, batch.route_index, batch.cross_track_m, batch.transponder_on)
+    from sim.walk import fence_figures_route
+    in_airspace, in_coverage = np.zeros(len(batch)), np.zeros(len(batch))
+    for i, fz in enumerate(sim.fences):     # loop over routes; flights are the compiled loop's
+        fence_figures_route(i, batch.route_index, batch.cross_track_m, batch.transponder_on, fz.offsets_m,
+                            *fz.row_minutes(), in_airspace, in_coverage)
+    return in_airspace, in_coverage
+
+
 def simulate_chunk(sim, seed, first_campaign, n_campaigns, flights, counts=None):
     """Simulate campaigns ``first_campaign .. first_campaign + n_campaigns - 1``.
 
@@ -552,19 +623,12 @@ def simulate_chunk(sim, seed, first_campaign, n_campaigns, flights, counts=None)
             track_time[done, j] = t_track[tracked]
             if inside_t is not None:
                 in_airspace_t[idx] = np.fmin(in_airspace_t[idx], inside_t)
-    detected = tracked_by.any(axis=1)
-    if R:
-        first_radar = np.where(detected, np.argmin(np.where(tracked_by, track_time, np.inf), axis=1), -1)
-    else:
-        first_radar = np.full(F, -1)
-    first_t = np.full(F, np.nan)
-    first_t[detected] = track_time[detected, first_radar[detected]]
+    detected, first_radar, first_t = _first_tracks(tracked_by, track_time, compiled)
     out = dict(batch=batch, radar_up=draws.up, tracked_by=tracked_by, track_time_s=track_time,
                detected=detected, first_detection_s=first_t, first_radar=first_radar,
                detected_in_airspace=None, minutes_in_airspace=None, minutes_in_coverage=None)
     if sim.fences:
-        minutes_airspace, minutes_cov = flight_fence_figures(sim.fences, batch.route_index, batch.cross_track_m,
-                                                             batch.transponder_on)
+        minutes_airspace, minutes_cov = _fence_figures(sim, batch, compiled)
         in_airspace_t[~np.isfinite(in_airspace_t)] = np.nan
         out.update(detected_in_airspace=np.isfinite(in_airspace_t), minutes_in_airspace=minutes_airspace,
                    minutes_in_coverage=minutes_cov)

@@ -10,6 +10,11 @@ the route's airspace row set (the route, the country, the projection). A
 code that computes it (:func:`code_version`), so a what-if that changes only
 draws or the response (a transponder probability, an availability, an
 outage duration, a compliance, a delay, a readiness) finds every part ready.
+In memory only (:meth:`PrepCache.memo`), the same what-if also finds whole
+routes, radar models, scan windows and each route's fence tables (with
+what they derive once: minutes per row, the airspace rows with short exits
+bridged), each keyed by what it reads (:func:`sim.montecarlo.prepare`): in
+one process a warm what-if of such a key prepares in a few milliseconds.
 
 The cache belongs to its owner (a command, a sweep, a notebook session): no
 module-level state. On disk (``folder``) each part is one file that proves

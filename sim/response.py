@@ -155,6 +155,25 @@ def _last_seen(fz, rows, sees, k):
     return out
 
 
+def _positions_once(sim, route_index, cross_track_m, t_s):
+    """Positions (F, 3) and altitudes (F,) of flights at one time each: :func:`sim.flights.positions_at`, by
+    one compiled loop on the compiled walk (:func:`sim.walk.positions_once`, the same bits)."""
+    packed = sim.packed
+    if not (sim.walk == "compiled" and sim.tables):
+        xyz, alt, _ = positions_at(packed, route_index, cross_track_m, t_s[:, None])
+        return xyz[:, 0], alt[:, 0]
+    from sim.walk import positions_once
+    xyz, alt = np.empty((len(t_s), 3)), np.empty(len(t_s))
+    positions_once(packed.table, packed.start, packed.count, float(packed.step_s), EARTH_RADIUS_M,
+                   np.ascontiguousarray(route_index, dtype=np.int64), np.ascontiguousarray(cross_track_m, dtype=float),
+                   np.ascontiguousarray(t_s, dtype=float), xyz, alt)
+    follows = [k for k, rows in enumerate(packed.alt_rows) if rows is not None]      # terrain-following routes
+    on_rows = np.isin(route_index, follows)
+    if on_rows.any():      # their altitudes on the flight's own row, as positions_at reads them
+        alt[on_rows] = positions_at(packed, route_index[on_rows], cross_track_m[on_rows], t_s[on_rows, None])[1][:, 0]
+    return xyz, alt
+
+
 def time_to_land_s(xyz, alt_m, airports_xyz, airports_elev_m, descent_speed_mps, descent_rate_mps):
     """Seconds to land at the nearest (quickest) airport: the longer of the flight there and the descent.
 
@@ -285,9 +304,9 @@ def flight_response(sim, batch, t_in_s, u_comply, u_escort, sees, u_will):
     ilat, ilon, meet_t = np.full(F, np.nan), np.full(F, np.nan), np.full(F, np.nan)
     idx = np.flatnonzero(acting)
     if idx.size and resp.land_airports:
-        xyz, alt, _ = positions_at(sim.packed, batch.route_index[idx], batch.cross_track_m[idx], t_d[idx, None])
+        xyz, alt = _positions_once(sim, batch.route_index[idx], batch.cross_track_m[idx], t_d[idx])
         ap = resp.land_airports
-        need, _ = time_to_land_s(xyz[:, 0], alt[:, 0], unit_vectors([a.lat_deg for a in ap], [a.lon_deg for a in ap]),
+        need, _ = time_to_land_s(xyz, alt, unit_vectors([a.lat_deg for a in ap], [a.lon_deg for a in ap]),
                                  np.array([a.elevation_m for a in ap]), ac.descent_speed_mps, ac.descent_rate_mps)
         feasible[idx] = need <= t_exit[idx] - t_d[idx]
     comply = feasible & (u_comply < resp.compliance)      # the crew would obey an order

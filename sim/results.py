@@ -39,6 +39,12 @@ _NO_ORDER_CODE = OUTCOMES.index("no_order")
 _MICRO = 1_000_000
 
 
+def _column_counts(mask):
+    """The True cells of each column of a (F, R) mask, int64 (R,): as ``mask.sum(axis=0)``, a column at a
+    time (a reduction across rows of a few bytes each is about six times slower)."""
+    return np.array([np.count_nonzero(mask[:, j]) for j in range(mask.shape[1])], dtype=np.int64)
+
+
 @dataclass(frozen=True)
 class RunTotals:
     """Mergeable accumulators of a run: all integers, so merging in any order gives the same totals.
@@ -82,7 +88,7 @@ class RunTotals:
             flights=len(det), detected=int(det.sum()),
             per_campaign=np.bincount(det.reshape(-1, flights_per_campaign).sum(axis=1),
                                      minlength=flights_per_campaign + 1),
-            radar_tracked=part["tracked_by"].sum(axis=0), radar_up=part["radar_up"].sum(axis=0),
+            radar_tracked=_column_counts(part["tracked_by"]), radar_up=_column_counts(part["radar_up"]),
             radar_first=np.bincount(part["first_radar"][det], minlength=n_radars),
             route_flights=np.bincount(route, minlength=n_routes),
             route_detected=np.bincount(route[det], minlength=n_routes),

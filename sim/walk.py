@@ -20,11 +20,15 @@ before it so that the m-of-n memory is that of the same draws.
 Orbiting radars are not walked here (their Pd depends on where the
 platform is on its loop: exact geometry per scan, :mod:`sim.montecarlo`).
 
-Two more per-flight loops of a chunk are compiled here, each with its numpy
+More per-flight loops of a chunk are compiled here, each with its numpy
 reference kept and tested equal: the chunk's per-flight draws
-(:func:`chunk_draws`, :class:`sim.montecarlo.ChunkDraws`) and the air
+(:func:`chunk_draws`, :class:`sim.montecarlo.ChunkDraws`), the air
 picture's exit and end of the reaction window (:func:`air_picture_route`,
-:func:`sim.response.air_picture`). The rest of a chunk stays numpy.
+:func:`sim.response.air_picture`), the positions at the decision to order a
+landing (:func:`positions_once`, :func:`sim.flights.positions_at`) and the
+minutes in the airspace and in coverage (:func:`fence_figures_route`,
+:func:`sim.fences.flight_fence_figures`) and each flight's first track
+(:func:`first_tracks`). The rest of a chunk stays numpy.
 
 The compiled code is cached on disk (numba's ``cache=True``): next to this
 file in ``__pycache__`` when that folder is writable (an editable or
@@ -44,8 +48,8 @@ import numpy as np
 
 from geo.compiled import jit as _jit
 
-__all__ = ["walk_fixed_pair", "chunk_draws", "air_picture_route", "ensure_compiled", "uniform_at",
-           "COMPILE_NOTICE_S"]
+__all__ = ["walk_fixed_pair", "chunk_draws", "air_picture_route", "positions_once", "fence_figures_route",
+           "first_tracks", "ensure_compiled", "uniform_at", "COMPILE_NOTICE_S"]
 
 #: A first compilation that takes longer than this is announced on stderr [s].
 COMPILE_NOTICE_S = 1.0
@@ -143,14 +147,17 @@ def _walk(key, phase, period_s, pd, row, t0_s, step_s, duration_s, k_start, k_st
     for q in range(n):
         ring[q] = 0
     count = 0
+    q = 0
     for k in range(k_start, k_stop + 1):
         t = (phase + k) * period_s
         if t >= t_before:
             return _NO_SCAN, k - k_start
         hit = 1 if uniform_at(key, k) < _pd(pd, row, t0_s, step_s, duration_s, t) else 0
-        q = (k - k_start) % n
-        count += hit - ring[q]
+        count += hit - ring[q]      # the ring's slot q holds the scan n back
         ring[q] = hit
+        q += 1
+        if q == n:
+            q = 0
         if k >= carry_from and count >= m:
             if not want_inside or _inside(in_airspace, frow, t, fence_step_s):
                 return k, k - k_start + 1
@@ -245,6 +252,56 @@ def air_picture_route(flights, cross_track_m, t_in_s, sees, offsets_m, outside, 
         t_end_s[f] = min(max((last + 0.5) * fence_step_s, t_in_s[f]), exit_s)
 
 
+@_jit()
+def positions_once(table, start, count, step_s, radius_m, route_index, cross_track_m, t_s, xyz, alt_m):
+    """:func:`sim.flights.positions_at` of flights at one time each (``t_s`` (F,), finite), the same float64
+    operations in the same order: writes ``xyz`` (F, 3) and ``alt_m`` (F,) on the nominal altitude profile
+    (a terrain-following route's own rows are its caller's). ``table``, ``start``, ``count``, ``step_s``: the
+    :class:`sim.flights.PackedRoutes`; ``radius_m`` the Earth's radius."""
+    for f in range(t_s.shape[0]):
+        r = route_index[f]
+        u = t_s[f] / step_s
+        i = min(max(np.int64(np.floor(u)), 0), count[r] - 2)
+        frac = min(max(u - i, 0.0), 1.0)
+        k = start[r] + i
+        a = cross_track_m[f] / radius_m
+        scale = 1.0 / np.sqrt(1.0 + a * a)
+        for c in range(3):
+            x = table[k, c] + frac * table[k, 3 + c]
+            x += a * (table[k, 6 + c] + frac * table[k, 9 + c])
+            xyz[f, c] = x * scale
+        alt_m[f] = table[k, 12] + frac * table[k, 13]
+
+
+@_jit()
+def fence_figures_route(route, route_index, cross_track_m, transponder_on, offsets_m, airspace_min, any_min,
+                        primary_min, in_airspace_min, in_coverage_min):
+    """:func:`sim.fences.flight_fence_figures` of the flights of route ``route``: each reads its row's minutes
+    in the airspace and in coverage (of any radar with its transponder on, else of those that need none)."""
+    for f in range(route_index.shape[0]):
+        if route_index[f] != route:
+            continue
+        row = _nearest_row(offsets_m, cross_track_m[f])
+        in_airspace_min[f] = airspace_min[row]
+        in_coverage_min[f] = any_min[row] if transponder_on[f] else primary_min[row]
+
+
+@_jit()
+def first_tracks(tracked_by, track_time_s, detected, first_radar, first_detection_s):
+    """Per flight (rows of ``tracked_by`` (F, R) and ``track_time_s``): whether any radar tracked it, the
+    radar of its earliest track (the first on a tie, as ``argmin``; -1 if none) and that track's time (NaN
+    if none), written into ``detected``, ``first_radar`` and ``first_detection_s``
+    (:func:`sim.montecarlo._first_tracks`'s numpy reference)."""
+    for f in range(tracked_by.shape[0]):
+        best, when = -1, np.inf
+        for j in range(tracked_by.shape[1]):
+            if tracked_by[f, j] and (best < 0 or track_time_s[f, j] < when):
+                best, when = j, track_time_s[f, j]
+        detected[f] = best >= 0
+        first_radar[f] = best
+        first_detection_s[f] = when if best >= 0 else np.nan
+
+
 _compiled: list[bool] = []
 
 
@@ -270,6 +327,10 @@ def ensure_compiled():
                     z((1, 1)), z((1, 1), np.uint64))
         air_picture_route(z(F, np.int64), z(F), z(F), np.ones((F, R), bool), z(1), z((1, 1), np.int64),
                           z((R, 1, 1), np.int32), 1, 0.0, 10.0, z(F), z(F))
+        positions_once(z((2, 14)), z(1, np.int64), np.full(1, 2), 1.0, 1.0, z(F, np.int64), z(F), z(F), z((F, 3)),
+                       z(F))
+        fence_figures_route(0, z(F, np.int64), z(F), np.ones(F, bool), z(1), z(1), z(1), z(1), z(F), z(F))
+        first_tracks(z((F, R), bool), z((F, R)), z(F, bool), z(F, np.int64), z(F))
     finally:
         notice.cancel()
     _compiled.append(True)

@@ -249,3 +249,57 @@ def test_command_line_starts_without_numba_or_scipy():
     code = "import sys, sim.cli; print(sorted(m for m in ('numba', 'scipy.special') if m in sys.modules))"
     got = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True)
     assert got.stdout.strip() == "[]"
+
+
+@pytest.mark.parametrize("name", ["iraq_2012_baseline", "iraq_2012_low_level"])
+def test_compiled_positions_at_one_time_are_positions_at(name):
+    # sim.walk.positions_once (the order to land's positions, through sim.response._positions_once) against
+    # sim.flights.positions_at, bit for bit: times before departure, after arrival, on grid samples and
+    # between, offsets out to the clip; a terrain-following route's altitudes on its own rows
+    from sim.flights import positions_at
+    from sim.response import _positions_once
+    sim = prepare(load(SCENARIOS / f"{name}.toml"), cache=_CACHE, with_fences=False)
+    rng = np.random.default_rng(5)
+    n = 20_000
+    route = rng.integers(0, len(sim.routes), n)
+    duration = np.array([r.duration_s for r in sim.routes])[route]
+    t = rng.uniform(-0.05, 1.05, n) * duration
+    t[:100] = np.round(t[:100] / sim.packed.step_s) * sim.packed.step_s
+    t[100:110], t[110:120] = -5.0, duration[110:120] + 5.0
+    cross = rng.normal(0.0, 2.0, n) * np.array([r.cross_track_sigma_m for r in sim.routes])[route]
+    xyz, alt = _positions_once(sim, route, cross, t)
+    want_xyz, want_alt, _ = positions_at(sim.packed, route, cross, t[:, None])
+    assert np.array_equal(xyz, want_xyz[:, 0]) and np.array_equal(alt, want_alt[:, 0])
+    got_numpy = _positions_once(dataclasses.replace(sim, walk="numpy"), route, cross, t)
+    assert np.array_equal(got_numpy[0], xyz) and np.array_equal(got_numpy[1], alt)
+    assert any(rows is not None for rows in sim.packed.alt_rows) == (name == "iraq_2012_low_level")
+
+
+def test_compiled_first_tracks_are_the_numpy_ones():
+    # sim.walk.first_tracks against the numpy reference: ties go to the first radar, untracked flights -1 and NaN
+    from sim.montecarlo import _first_tracks
+    rng = np.random.default_rng(9)
+    for shape in ((5_000, 8), (300, 1), (40, 0)):
+        tracked = rng.random(shape) < 0.3
+        times = np.where(tracked, rng.integers(0, 50, shape) * 4.8, np.nan)    # many ties
+        got = _first_tracks(tracked, times, compiled=True)
+        want = _first_tracks(tracked, times, compiled=False)
+        for a, b in zip(got, want):
+            assert a.dtype == b.dtype and np.array_equal(a, b, equal_nan=True)
+    assert got[0].sum() == 0 and (got[1] == -1).all()
+
+
+@pytest.mark.parametrize("name", ["iraq_2012_baseline", "iraq_2012_aew_orbit"])
+def test_compiled_fence_figures_are_flight_fence_figures(name):
+    # sim.walk.fence_figures_route (through sim.montecarlo._fence_figures) against sim.fences.flight_fence_figures
+    from sim.flights import FlightBatch
+    from sim.montecarlo import _fence_figures
+    sim = prepare(load(SCENARIOS / f"{name}.toml"), cache=_CACHE)
+    rng = np.random.default_rng(3)
+    n = 10_000
+    route = rng.integers(0, len(sim.routes), n)
+    sigma = np.array([r.cross_track_sigma_m for r in sim.routes])[route]
+    batch = FlightBatch(np.zeros(n, np.int64), np.arange(n), route, rng.normal(0, 2.0, n) * sigma, rng.random(n) < 0.5)
+    got, want = _fence_figures(sim, batch, compiled=True), _fence_figures(sim, batch, compiled=False)
+    assert all(np.array_equal(a, b) for a, b in zip(got, want))
+    assert (got[0] > 0).any() and (got[1] > 0).any()
