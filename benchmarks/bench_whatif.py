@@ -21,8 +21,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 RESULTS = ROOT / "benchmarks" / "results.json"
 SCENARIOS = sorted(p.stem for p in (ROOT / "scenarios").glob("*.toml"))
-#: The what-if issue's targets [s] (2 cores), and ratios.
-TARGETS = {"whatif_warm_2000_s": 0.1, "sensitivity_baseline_s": 5.0, "brief_baseline_s": 15.0,
+#: The what-if issue's targets [s] (2 cores), and ratios; the warm what-if's is issue 31's (0.02 s; it was 0.1 s).
+TARGETS = {"whatif_warm_2000_s": 0.02, "sensitivity_baseline_s": 5.0, "brief_baseline_s": 15.0,
            "compare_8_s": 8.0, "baseline_1e6_cold_s": 5.0, "aew_over_baseline": 1.3, "f16_over_baseline": 1.3,
            "parquet_client_cpu_share": 0.02}
 
