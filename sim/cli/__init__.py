@@ -48,9 +48,12 @@ def main(argv=None):
         args = parser.parse_args(argv)
     except SystemExit as e:   # --help, --version, bad arguments (status 2)
         return e.code if isinstance(e.code, int) else 2
-    with stop_on_signals():
-        try:
-            return run_command(args)
-        except (KeyboardInterrupt, Stopped) as e:   # a signal while an error was being reported
-            return stopped_status(e)
+    try:
+        with stop_on_signals():
+            try:
+                return run_command(args)
+            except (KeyboardInterrupt, Stopped) as e:   # a signal while an error was being reported
+                return stopped_status(e)
+    except (KeyboardInterrupt, Stopped) as e:   # one pending (blocked) when the command started
+        return stopped_status(e)
 

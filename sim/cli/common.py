@@ -356,8 +356,22 @@ def run_command(args):
     except (KeyboardInterrupt, Stopped) as e:     # Ctrl-C, SIGTERM, SIGHUP: cleaned up on the way here
         return stopped_status(e)
     except Exception as e:  # noqa: BLE001 - the contract: exit 1, one line, no traceback
+        stop = _stop_within(e)
+        if stop is not None:     # a library wrapped the stop in an error of its own (raised from it)
+            return stopped_status(stop)
         print(f"airpicture: error: {type(e).__name__}: {shown_text(e)}", file=sys.stderr)
         return 1
+
+
+def _stop_within(error):
+    """The Ctrl-C or stop signal an error was raised from or while handling (its cause or context), or None."""
+    seen = set()
+    while error is not None and id(error) not in seen:
+        if isinstance(error, (KeyboardInterrupt, Stopped)):
+            return error
+        seen.add(id(error))
+        error = error.__cause__ or error.__context__
+    return None
 
 
 class Stopped(BaseException):
@@ -376,28 +390,56 @@ STOP_SIGNALS = tuple(getattr(signal, n) for n in ("SIGINT", "SIGTERM", "SIGHUP")
 @contextlib.contextmanager
 def stop_on_signals():
     """While a command runs: SIGINT raises KeyboardInterrupt, SIGTERM and SIGHUP raise :class:`Stopped`;
-    after the first, the others are ignored so that the clean-up runs to its end. A signal ignored when
-    the command started (``nohup`` ignores SIGHUP) stays ignored. The previous handlers come back after."""
+    after the first, the others are ignored so that the clean-up runs to its end. An exception raised
+    where Python cannot pass it on (a callback from C code, a finalizer: it is printed and dropped) is
+    not lost: the signal is sent again (:func:`sys.unraisablehook`), and one that a library wraps in
+    an error of its own still exits as a stop (:func:`run_command`). A signal ignored when
+    the command started (``nohup`` ignores SIGHUP) stays ignored; one blocked when it started (a signal
+    mask inherited from the process that started it, e.g. a thread that had them blocked) is unblocked, or
+    it would wait unseen until the command had finished and written its outputs. The previous handlers
+    and mask come back after. A signal already pending when the handlers are set raises here."""
     if threading.current_thread() is not threading.main_thread():
         yield
         return
     previous = {s: signal.getsignal(s) for s in STOP_SIGNALS}
     ours = [s for s in STOP_SIGNALS if previous[s] is not signal.SIG_IGN]
+    acted = []        # the signal whose exception is on its way up (the others are then ignored)
 
     def stop(signum, _frame):
-        for s in ours:
-            signal.signal(s, signal.SIG_IGN)
+        if acted:
+            return
+        acted.append(signum)
         if signum == signal.SIGINT:
             raise KeyboardInterrupt
         raise Stopped(signum)
 
+    hook = sys.unraisablehook
+
+    def swallowed(unraisable):
+        """Our exception raised inside a callback from C (e.g. llvmlite's while numba loads code) or a
+        finalizer is printed and dropped there: the signal is sent again, to be acted on at the next chance."""
+        if acted and isinstance(unraisable.exc_value, (KeyboardInterrupt, Stopped)):
+            # from another thread, a moment later: raised here, in the hook, it would be dropped again
+            again = threading.Timer(0.01, os.kill, (os.getpid(), acted.pop()))
+            again.daemon = True
+            again.start()
+            return
+        hook(unraisable)
+
     for s in ours:
         signal.signal(s, stop)
+    sys.unraisablehook = swallowed
+    mask = None
     try:
+        if ours and hasattr(signal, "pthread_sigmask"):
+            mask = signal.pthread_sigmask(signal.SIG_UNBLOCK, ours)
         yield
     finally:
         for s in ours:
             signal.signal(s, previous[s] if previous[s] is not None else signal.SIG_DFL)
+        sys.unraisablehook = hook
+        if mask is not None:
+            signal.pthread_sigmask(signal.SIG_SETMASK, mask)
 
 
 def stopped_status(e):

@@ -253,10 +253,14 @@ def check_output_folder(out_dir):
 
 @contextlib.contextmanager
 def _signals_deferred():
-    """SIGINT, SIGTERM and SIGHUP wait (pending) while the block runs: a folder swap is never cut halfway."""
+    """SIGINT, SIGTERM and SIGHUP wait (pending) while the block runs: a folder swap is never cut halfway.
+    The mask is read first and blocked inside the ``try``, so that a signal handled at any moment (one
+    already pending runs its handler at the first chance) cannot leave the thread with them blocked."""
     mask = {getattr(signal, n) for n in ("SIGINT", "SIGTERM", "SIGHUP") if hasattr(signal, n)}
-    old = signal.pthread_sigmask(signal.SIG_BLOCK, mask) if hasattr(signal, "pthread_sigmask") else None
+    old = signal.pthread_sigmask(signal.SIG_BLOCK, ()) if hasattr(signal, "pthread_sigmask") else None  # unchanged
     try:
+        if old is not None:
+            signal.pthread_sigmask(signal.SIG_BLOCK, mask)
         yield
     finally:
         if old is not None:
