@@ -169,7 +169,7 @@ def _timed_cli(scenario, campaigns, *extra, cache_dir=None):
     """One ``airpicture run`` in a fresh process: (wall s, CPU s of that process, its peak RSS MB, the largest
     peak RSS MB of its worker processes, their largest proportional set size MB). The command's own figures are
     read from the kernel by ``wait4``; its workers (the fork server's children) are sampled from /proc every
-    20 ms while it runs, their PSS every 0.2 s (RSS counts the pages they share, the prepared tables in shared memory and the
+    20 ms while it runs, their PSS when first seen and every 0.2 s (RSS counts the pages they share, the prepared tables in shared memory and the
     libraries, in each of them; PSS divides them among their users). Cold (``--no-cache``) unless
     ``cache_dir`` holds the prepared parts."""
     out = tempfile.mkdtemp(prefix="airpicture-bench-")
@@ -179,6 +179,7 @@ def _timed_cli(scenario, campaigns, *extra, cache_dir=None):
                              str(campaigns), "-q", "--out", out + "/o", *cache, *extra], cwd=ROOT,
                             stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     worker_rss = worker_pss = polls = 0
+    weighed = set()          # workers whose PSS was read at least once
     err = []
     reader = threading.Thread(target=lambda: err.append(proc.stderr.read().decode()), daemon=True)
     reader.start()
@@ -187,7 +188,8 @@ def _timed_cli(scenario, campaigns, *extra, cache_dir=None):
         if pid:
             break
         for kid in (w for c in _children(proc.pid) for w in _children(c)):     # the fork server's children
-            got = _memory_kb(kid, pss=polls % 10 == 0)
+            got = _memory_kb(kid, pss=polls % 10 == 0 or kid not in weighed)
+            weighed.add(kid)
             if got:
                 worker_rss, worker_pss = max(worker_rss, got[0]), max(worker_pss, got[1])
         polls += 1

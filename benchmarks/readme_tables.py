@@ -69,30 +69,31 @@ def render(res):
     if k:
         lines += ["", "The compiled walk (`benchmarks/bench_run.py --walk-only`; cold: nothing prepared cached, the "
                   f"compiler's cache warm; load average {k['load_before']:.1f} before and {k['load_after']:.1f} after on this "
-                  "2-core machine, shared with other work: each row the faster of two runs):", "",
-                  "| what | flights | wall | CPU of the command's process | its peak memory | flights/s per core |",
-                  "| --- | ---: | ---: | ---: | ---: | ---: |"]
+                  "2-core machine, shared with other work: each row the faster of two runs; the workers' memory: "
+                  "their largest peak RSS, which counts the pages they share in each, and PSS, which divides them):",
+                  "", "| what | flights | wall | CPU of the command's process | its peak memory | a worker's peak "
+                  "RSS / PSS | flights/s per core |",
+                  "| --- | ---: | ---: | ---: | ---: | ---: | ---: |"]
         for r in k["runs"]:
+            workers = f"{r['worker_peak_rss_mb']:,} / {r['worker_pss_mb']:,} MB" if r.get("worker_peak_rss_mb") else "-"
             lines.append(f"| {r['what']} | {r['flights']:,} | {r['wall_s']:.2f} s | {r['cpu_s']:.2f} s | "
-                         f"{r['peak_mb']:,} MB | {r['flights_per_s_per_core']:,} |")
-        pf = k["per_flight"]
-        lines += ["", f"Per baseline flight the walk reads {pf['scans']:.1f} scans (one addressed draw and one "
+                         f"{r['peak_mb']:,} MB | {workers} | {r['flights_per_s_per_core']:,} |")
+        pf, alone = k["per_flight"], k["run_alone_1e6"]
+        lines += ["", f"The run alone (`sim.montecarlo.run` of 1,000,005 flights in one process, prepared, the "
+                  f"compiled code loaded): {alone['run_s']:.2f} s; before it, from the process's start (imports, the "
+                  f"scenario, its preparation from the cache, the compiled code loaded): {alone['before_s']:.2f} s.",
+                  "", f"Per baseline flight the walk reads {pf['scans']:.1f} scans (one addressed draw and one "
                   f"detection-table read each) over {pf['pairs']:.1f} radars, and a chunk draws {pf['draws']:.0f} "
                   f"numbers per flight; one draw and one table read take {k['ns_per_draw_and_read']:.1f} ns on one "
                   f"core here, so the machine's limit for this walk is about "
                   f"{k['limit_flights_per_s_per_core'] / 1e6:.1f} million flights/s per core (the draws and reads "
                   "alone).", "",
                   "| target | measured | target | |", "| --- | ---: | ---: | --- |"]
-        words = {"baseline_1e7_2cores_s": ("1e7 baseline flights, 2 cores, cold, Parquet and none (the slower)", "s"),
-                 "baseline_1e6_1process_s": ("1e6 baseline flights in one process, prepared parts cached", "s"),
-                 "memory_1e7_mb": ("peak memory of the command's process, every row", "MB")}
-        measured = {"baseline_1e7_2cores_s": max(k["runs"][0]["wall_s"], k["runs"][1]["wall_s"]),
-                    "baseline_1e6_1process_s": k["runs"][6]["wall_s"],
-                    "memory_1e7_mb": max(r["peak_mb"] for r in k["runs"])}
-        for key, (what, unit) in words.items():
-            value = f"{measured[key]:,.0f}" if unit == "MB" else f"{measured[key]:,.2f}"
-            lines.append(f"| {what} | {value} {unit} | {k['targets'][key]:g} {unit} | "
-                         f"{'met' if k['met'][key] else '**not met**'} |")
+        for c in k["checks"]:
+            unit = "MB" if c["key"].startswith("memory") else "s"
+            value = f"{c['value']:,.0f}" if unit == "MB" else f"{c['value']:,.2f}"
+            lines.append(f"| {c['what']} | {value} {unit} | {c['target']:g} {unit} | "
+                         f"{'met' if c['met'] else '**not met**'} |")
     return "\n".join(lines) + "\n"
 
 
