@@ -523,7 +523,7 @@ def _compiled_pair(sim, j, i, draws, det, tracked_by, track_time, in_airspace_t,
     every flight of the chunk (it skips the others): writes ``tracked_by``, ``track_time`` and lowers
     ``in_airspace_t`` in place, byte for byte as the numpy walk (and adds to ``counts`` the scans and
     flights it walked: :func:`sim.walk.walk_fixed_pair`)."""
-    from sim.walk import walk_fixed_pair
+    from sim.walk import BITS_WINDOW, walk_fixed_pair
     radar, table, b = sim.radars[j], sim.tables[j][i], draws.batch
     if sim.fences:
         fz = sim.fences[i]
@@ -534,7 +534,8 @@ def _compiled_pair(sim, j, i, draws, det, tracked_by, track_time, in_airspace_t,
                     draws.scan_keys[j],
                     table.offsets_m, table.pd, table.t0_s, table.step_s, table.duration_s, table.first_s,
                     table.last_s, float(radar.scan_period_s), det.track_m, det.track_n, bool(sim.fences), *fence,
-                    FENCE_STEP_S, tracked_by, track_time, in_airspace_t, counts)
+                    FENCE_STEP_S, tracked_by, track_time, in_airspace_t, counts,
+                    None if det.track_n <= BITS_WINDOW else np.zeros(det.track_n, dtype=np.int64))
 
 
 def _first_tracks(tracked_by, track_time, compiled):

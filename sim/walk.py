@@ -48,7 +48,7 @@ import numpy as np
 
 from geo.compiled import jit as _jit
 
-__all__ = ["walk_fixed_pair", "chunk_draws", "air_picture_route", "positions_once", "fence_figures_route",
+__all__ = ["walk_fixed_pair", "BITS_WINDOW", "chunk_draws", "air_picture_route", "positions_once", "fence_figures_route",
            "first_tracks", "ensure_compiled", "uniform_at", "COMPILE_NOTICE_S"]
 
 #: A first compilation that takes longer than this is announced on stderr [s].
@@ -63,6 +63,9 @@ _ONE = np.uint64(1)
 _TO_UNIT = 1.0 / 9007199254740992.0
 #: "No such scan" (as sim.montecarlo's).
 _NO_SCAN = np.iinfo(np.int64).min
+#: The longest m-of-n window kept in the bits of one int64 (bit n must lie below the sign bit); longer ones
+#: in a ring array (10% slower).
+BITS_WINDOW = 62
 
 
 @_jit(inline="always")
@@ -143,21 +146,29 @@ def _walk(key, phase, period_s, pd, row, t0_s, step_s, duration_s, k_start, k_st
     """The first scan in ``[k_start, k_stop]`` from ``carry_from`` on at which ``m`` of the last ``n`` scans
     are hits (and, with ``want_inside``, the flight is inside the airspace), and before ``t_before`` [s]
     (:data:`_NO_SCAN` if none), and the number of scans drawn. Scans before ``carry_from`` only fill the
-    m-of-n memory (``ring``, ``n`` long, reset here)."""
-    for q in range(n):
-        ring[q] = 0
+    m-of-n memory: the bits of one integer when ``ring`` is None (``n`` up to :data:`BITS_WINDOW`), else
+    the array ``ring`` (``n`` long, reset here); the choice is made when the code is compiled (two
+    versions), not per scan."""
+    if ring is not None:
+        for q in range(n):
+            ring[q] = 0
     count = 0
     q = 0
+    bits = 0
     for k in range(k_start, k_stop + 1):
         t = (phase + k) * period_s
         if t >= t_before:
             return _NO_SCAN, k - k_start
         hit = 1 if uniform_at(key, k) < _pd(pd, row, t0_s, step_s, duration_s, t) else 0
-        count += hit - ring[q]      # the ring's slot q holds the scan n back
-        ring[q] = hit
-        q += 1
-        if q == n:
-            q = 0
+        if ring is None:            # the last n hits in the bits of one integer (bit n: the scan leaving)
+            bits = (bits << 1) | hit
+            count += hit - ((bits >> n) & 1)
+        else:                       # a ring: slot q holds the scan n back
+            count += hit - ring[q]
+            ring[q] = hit
+            q += 1
+            if q == n:
+                q = 0
         if k >= carry_from and count >= m:
             if not want_inside or _inside(in_airspace, frow, t, fence_step_s):
                 return k, k - k_start + 1
@@ -167,7 +178,7 @@ def _walk(key, phase, period_s, pd, row, t0_s, step_s, duration_s, k_start, k_st
 @_jit()
 def walk_fixed_pair(j, route, route_index, sees, cross_track_m, phase, keys, offsets_m, pd, t0_s, step_s,
                     duration_s, first_s, last_s, period_s, m, n, fences_on, fence_offsets_m, in_airspace,
-                    entry_s, fence_step_s, tracked_by, track_time_s, in_airspace_t, counts):
+                    entry_s, fence_step_s, tracked_by, track_time_s, in_airspace_t, counts, ring):
     """Radar ``j`` (fixed, its detection table along route ``route``) over the flights of a chunk that fly
     that route and that it sees: each flight walked from its first possibly covered scan to its track,
     as :func:`sim.montecarlo._fast_pair` (same draws, same table samples, same results).
@@ -180,9 +191,9 @@ def walk_fixed_pair(j, route, route_index, sees, cross_track_m, phase, keys, off
     Writes ``tracked_by[f, j]``, ``track_time_s[f, j]`` and lowers ``in_airspace_t[f]`` to the first
     time a track of this radar is held while the flight is inside the airspace; adds to ``counts``
     (int64, 2) the scans walked (each one addressed draw and one table read) and the flights walked.
+    ``ring``: None for a window ``n`` up to :data:`BITS_WINDOW` scans, else an int64 array ``n`` long.
     """
     half = 0.5 * step_s       # scans read the nearest time sample
-    ring = np.zeros(n, dtype=np.int64)
     for f in range(route_index.shape[0]):
         if route_index[f] != route or not sees[f, j]:
             continue
@@ -320,9 +331,10 @@ def ensure_compiled():
     try:
         F, R = 1, 1
         z = np.zeros
-        walk_fixed_pair(0, 0, z(F, np.int64), np.ones((F, R), bool), z(F), z(F), z(F, np.uint64), z(1),
-                        z((1, 2), np.float32), 0.0, 1.0, 1.0, z(1), z(1), 1.0, 1, 1, True, z(1),
-                        z((1, 2), bool), z(1), 10.0, z((F, R), bool), z((F, R)), z(F), z(2, np.int64))
+        for ring in (None, z(1, np.int64)):      # both versions: the window in bits, and in a ring
+            walk_fixed_pair(0, 0, z(F, np.int64), np.ones((F, R), bool), z(F), z(F), z(F, np.uint64), z(1),
+                            z((1, 2), np.float32), 0.0, 1.0, 1.0, z(1), z(1), 1.0, 1, 1, True, z(1),
+                            z((1, 2), bool), z(1), 10.0, z((F, R), bool), z((F, R)), z(F), z(2, np.int64), ring)
         chunk_draws(np.uint64(1), 0, 1, 1, np.ones(1, np.uint64), np.zeros(1, bool), np.ones(1, np.uint64),
                     z((1, 1)), z((1, 1), np.uint64))
         air_picture_route(z(F, np.int64), z(F), z(F), np.ones((F, R), bool), z(1), z((1, 1), np.int64),

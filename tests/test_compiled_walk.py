@@ -65,6 +65,21 @@ def test_compiled_walk_gives_the_numpy_walks_bytes(tmp_path, name):
         assert got == ref, (name, chunk)
 
 
+@pytest.mark.parametrize("m, n", [(3, 62), (3, 63), (5, 80)])
+def test_long_m_of_n_windows_walk_the_same_as_numpy(m, n):
+    # the m-of-n memory in the bits of one integer up to 62 scans (the windows of every shipped scenario) and
+    # in a ring beyond: both give the numpy walk's tracks (replays of n - 1 scans before an airspace entry too)
+    from sim.walk import BITS_WINDOW
+    sc = load(SCENARIOS / "iraq_2012_baseline.toml")
+    sc = dataclasses.replace(sc, detection=dataclasses.replace(sc.detection, track_m=m, track_n=n))
+    sim = prepare(sc, cache=_CACHE)
+    a = run(sim, campaigns=40)
+    b = run(dataclasses.replace(sim, walk="numpy"), campaigns=40)
+    assert (n <= BITS_WINDOW) == (n == 62) and a.detected.any() and a.detected_in_airspace.any()
+    for k in ("tracked_by", "track_time_s", "first_detection_s", "detected_in_airspace", "outcome"):
+        assert np.array_equal(getattr(a, k), getattr(b, k), equal_nan=True), k
+
+
 def test_compiled_walk_tracks_flights_at_all():
     # not vacuous: the baseline's fixed radars track most flights on the compiled walk, and the per-flight
     # arrays (track times, in-airspace figure) equal the numpy walk's
