@@ -362,34 +362,51 @@ class ChunkDraws:
             """A uniform per flight, or per campaign (repeated for its flights)."""
             return got[(stream(name, radar), bool(per_campaign))]
 
+        needs = np.array([r.kind.needs_transponder for r in sim.radars], dtype=bool)
         u_route = u("route", per_campaign=cfg.route_choice == "per_campaign")
-        route = np.minimum(np.searchsorted(np.cumsum(sim.route_p), u_route, side="right"), len(sim.routes) - 1)
+        u_transponder = u("transponder", per_campaign=aircraft.transponder_policy == "per_campaign")
+        dt_s = 86_400.0 / cfg.flights_per_day      # the campaign's calendar: one flight every dt_s
+        if sim.walk == "compiled" and all(r.mean_outage_s is None for r in sim.scenario.radars):
+            # the route, transponder, radars up and seeing, in one compiled pass over the drawn rows (same values)
+            from sim.walk import chunk_flights
+            F = len(campaign)
+            route, transponder_on = np.empty(F, dtype=np.int64), np.empty(F, dtype=bool)
+            self.up, self.sees = np.empty((F, R), dtype=bool), np.empty((F, R), dtype=bool)
+            row = {w: i for i, w in enumerate(wanted)}
+            chunk_flights(drawn, row[(stream("route"), cfg.route_choice == "per_campaign")],
+                          row[(stream("transponder"), aircraft.transponder_policy == "per_campaign")],
+                          np.array([row[(stream("up", j), False)] for j in range(R)], dtype=np.int64),
+                          np.cumsum(sim.route_p), float(aircraft.transponder_on_probability),
+                          np.array([r.availability for r in sim.scenario.radars], dtype=float), needs,
+                          route, transponder_on, self.up, self.sees)
+            first = row[(stream("scan_phase", 0), False)] if R else 0
+            self.scan_phase = drawn[first:first + R].T       # (F, R): a view, each radar's column contiguous
+        else:
+            route = np.minimum(np.searchsorted(np.cumsum(sim.route_p), u_route, side="right"), len(sim.routes) - 1)
+            transponder_on = u_transponder < aircraft.transponder_on_probability
+
+            def up(j, r):
+                if r.mean_outage_s is None:          # the format's default: up or down per flight
+                    return u("up", j) < r.availability
+                return up_states(u("up", j).reshape(n_campaigns, flights), r.availability, r.mean_outage_s,
+                                 dt_s).ravel()
+
+            self.up = np.column_stack([up(j, r) for j, r in enumerate(sim.scenario.radars)]) if R else \
+                np.zeros((len(route), 0), dtype=bool)
+            # (F, R), each radar's column contiguous (a view of radars x flights): the walk reads one column at a time
+            self.scan_phase = np.array([u("scan_phase", j) for j in range(R)]).T if R else np.zeros((len(route), 0))
+            # the radars up for each flight that can see it (a secondary radar needs the transponder)
+            self.sees = self.up & (transponder_on[:, None] | ~needs[None, :])
         sigma = np.array([r.cross_track_sigma_m for r in sim.routes])[route]
         self.batch = FlightBatch(
             campaign=campaign.astype(np.int64), flight=flight.astype(np.int64), route_index=route,
             cross_track_m=np.clip(ndtri(u("offset")), -OFFSET_CLIP_SIGMA, OFFSET_CLIP_SIGMA) * sigma,
-            transponder_on=u("transponder", per_campaign=aircraft.transponder_policy == "per_campaign")
-            < aircraft.transponder_on_probability,
+            transponder_on=transponder_on,
         )
-        dt_s = 86_400.0 / cfg.flights_per_day      # the campaign's calendar: one flight every dt_s
-
-        def up(j, r):
-            if r.mean_outage_s is None:          # the format's default: up or down per flight
-                return u("up", j) < r.availability
-            return up_states(u("up", j).reshape(n_campaigns, flights), r.availability, r.mean_outage_s,
-                             dt_s).ravel()
-
-        self.up = np.column_stack([up(j, r) for j, r in enumerate(sim.scenario.radars)]) if R else \
-            np.zeros((len(route), 0), dtype=bool)
-        # (F, R), each radar's column contiguous (a view of radars x flights): the walk reads one column at a time
-        self.scan_phase = np.array([u("scan_phase", j) for j in range(R)]).T if R else np.zeros((len(route), 0))
         self.orbit_phase = {j: u("orbit_phase", j) for j in sim.orbit_radars}
         self.comply = u("comply")          # whether an order to land is obeyed
         self.escort = u("escort")          # whether an intercepted crew obeys its escort
         self.will = u("will")              # whether the state acts on a flight held in track in time
-        # the radars up for each flight that can see it (a secondary radar needs the transponder)
-        needs = np.array([r.kind.needs_transponder for r in sim.radars], dtype=bool)
-        self.sees = self.up & (self.batch.transponder_on[:, None] | ~needs[None, :])
 
 
 #: Largest flights x scans block walked at once (bounds the walk's memory: about 14 gathered floats each).

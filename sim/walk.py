@@ -21,8 +21,9 @@ Orbiting radars are not walked here (their Pd depends on where the
 platform is on its loop: exact geometry per scan, :mod:`sim.montecarlo`).
 
 More per-flight loops of a chunk are compiled here, each with its numpy
-reference kept and tested equal: the chunk's per-flight draws
-(:func:`chunk_draws`, :class:`sim.montecarlo.ChunkDraws`), the air
+reference kept and tested equal: the chunk's per-flight draws and what
+they decide (:func:`chunk_draws`, :func:`chunk_flights`,
+:class:`sim.montecarlo.ChunkDraws`), the air
 picture's exit and end of the reaction window (:func:`air_picture_route`,
 :func:`sim.response.air_picture`), the positions at the decision to order a
 landing (:func:`positions_once`, :func:`sim.flights.positions_at`) and the
@@ -48,7 +49,7 @@ import numpy as np
 
 from geo.compiled import jit as _jit
 
-__all__ = ["walk_fixed_pair", "BITS_WINDOW", "chunk_draws", "air_picture_route", "positions_once", "fence_figures_route",
+__all__ = ["walk_fixed_pair", "BITS_WINDOW", "chunk_draws", "chunk_flights", "air_picture_route", "positions_once", "fence_figures_route",
            "first_tracks", "ensure_compiled", "uniform_at", "COMPILE_NOTICE_S"]
 
 #: A first compilation that takes longer than this is announced on stderr [s].
@@ -111,6 +112,30 @@ def chunk_draws(seed, first, n_campaigns, flights, streams, per_campaign, scan_s
             for r in range(scan_streams.shape[0]):
                 scan_keys[r, i] = _mix(kf + scan_streams[r] * _K_STREAM)
             i += 1
+
+
+@_jit()
+def chunk_flights(drawn, route_row, transponder_row, up_rows, route_cum_p, on_probability, availability,
+                  needs_transponder, route_index, transponder_on, up, sees):
+    """Per flight (columns of ``drawn``, :func:`chunk_draws`'s uniforms), as :class:`sim.montecarlo.ChunkDraws`'s
+    numpy reference: the route (the first whose cumulative probability ``route_cum_p`` exceeds the draw of
+    row ``route_row``, the last at most), the transponder on (row ``transponder_row`` under
+    ``on_probability``), each radar up (row ``up_rows[j]`` under ``availability[j]``) and seeing the flight
+    (up, and its transponder on where ``needs_transponder[j]``)."""
+    n_routes = route_cum_p.shape[0]
+    for f in range(drawn.shape[1]):
+        u = drawn[route_row, f]
+        r = 0
+        for c in range(n_routes):        # np.searchsorted(route_cum_p, u, side="right")
+            if route_cum_p[c] <= u:
+                r += 1
+        route_index[f] = min(r, n_routes - 1)
+        on = drawn[transponder_row, f] < on_probability
+        transponder_on[f] = on
+        for j in range(up_rows.shape[0]):
+            ok = drawn[up_rows[j], f] < availability[j]
+            up[f, j] = ok
+            sees[f, j] = ok and (on or not needs_transponder[j])
 
 
 @_jit(inline="always")
@@ -337,6 +362,8 @@ def ensure_compiled():
                             z((1, 2), bool), z(1), 10.0, z((F, R), bool), z((F, R)), z(F), z(2, np.int64), ring)
         chunk_draws(np.uint64(1), 0, 1, 1, np.ones(1, np.uint64), np.zeros(1, bool), np.ones(1, np.uint64),
                     z((1, 1)), z((1, 1), np.uint64))
+        chunk_flights(z((3, F)), 0, 1, np.full(R, 2), np.ones(1), 0.5, np.ones(R), np.ones(R, bool), z(F, np.int64),
+                      z(F, bool), z((F, R), bool), z((F, R), bool))
         air_picture_route(z(F, np.int64), z(F), z(F), np.ones((F, R), bool), z(1), z((1, 1), np.int64),
                           z((R, 1, 1), np.int32), 1, 0.0, 10.0, z(F), z(F))
         positions_once(z((2, 14)), z(1, np.int64), np.full(1, 2), 1.0, 1.0, z(F, np.int64), z(F), z(F), z((F, 3)),

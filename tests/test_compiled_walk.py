@@ -193,9 +193,13 @@ def test_compiled_chunk_draws_are_the_numpy_draws(name):
     from sim.montecarlo import ChunkDraws
     sc = load(SCENARIOS / f"{name}.toml")
     sim = prepare(sc, cache=_CACHE, with_fences=False)
-    for per_campaign in (False, True):
+    outages = dataclasses.replace(sim, scenario=dataclasses.replace(sc, radars=(
+        dataclasses.replace(sc.radars[0], mean_outage_s=3600.0, availability=0.7), *sc.radars[1:])))
+    for per_campaign in (False, True, "outages"):
         s = sim
-        if per_campaign:
+        if per_campaign == "outages":     # a radar's outages last hours: the numpy draws' path, the same values
+            s = outages
+        elif per_campaign:
             s = dataclasses.replace(sim, scenario=dataclasses.replace(
                 sc, run=dataclasses.replace(sc.run, route_choice="per_campaign"),
                 aircraft=dataclasses.replace(sc.aircraft, transponder_policy="per_campaign")))
