@@ -35,6 +35,16 @@ def _outputs(tmp_path, name, scenario, walk, chunk=None, engine=None, flights_fo
     return files
 
 
+def _random_batch(sim, rng, n, spread_sigmas):
+    """``n`` flights on random routes, their offsets normal with ``spread_sigmas`` times each route's sigma
+    (beyond the tables' clip too), the transponder on for half."""
+    from sim.flights import FlightBatch
+    route = rng.integers(0, len(sim.routes), n)
+    sigma = np.array([r.cross_track_sigma_m for r in sim.routes])[route]
+    return FlightBatch(np.zeros(n, np.int64), np.arange(n), route, rng.normal(0, spread_sigmas, n) * sigma,
+                       rng.random(n) < 0.5)
+
+
 def test_uniforms_are_those_of_the_streams():
     # the compiled SplitMix64 against sim.streams, negative counters (replayed scans before departure) too
     import numba
@@ -219,14 +229,12 @@ def test_compiled_air_picture_is_the_numpy_one(name):
     # sim.response.air_picture's exit and end of the reaction window on the compiled walk against its numpy
     # arithmetic, on flights tracked at random times over the whole route (outside the airspace too),
     # random offsets and random radars seeing them
-    from sim.flights import FlightBatch
     from sim.response import air_picture
     sim = prepare(load(SCENARIOS / f"{name}.toml"), cache=_CACHE)
     rng = np.random.default_rng(7)
     n = 20_000
-    route = rng.integers(0, len(sim.routes), n)
-    sigma = np.array([r.cross_track_sigma_m for r in sim.routes])[route]
-    batch = FlightBatch(np.zeros(n, np.int64), np.arange(n), route, rng.normal(0, 1.5, n) * sigma, rng.random(n) < 0.5)
+    batch = _random_batch(sim, rng, n, 1.5)
+    route = batch.route_index
     duration = np.array([r.duration_s for r in sim.routes])[route]
     t_in = np.where(rng.random(n) < 0.9, rng.random(n) * duration, np.nan)
     sees = rng.random((n, len(sim.radars))) < 0.6
@@ -311,14 +319,9 @@ def test_compiled_first_tracks_are_the_numpy_ones():
 @pytest.mark.parametrize("name", ["iraq_2012_baseline", "iraq_2012_aew_orbit"])
 def test_compiled_fence_figures_are_flight_fence_figures(name):
     # sim.walk.fence_figures_route (through sim.montecarlo._fence_figures) against sim.fences.flight_fence_figures
-    from sim.flights import FlightBatch
     from sim.montecarlo import _fence_figures
     sim = prepare(load(SCENARIOS / f"{name}.toml"), cache=_CACHE)
-    rng = np.random.default_rng(3)
-    n = 10_000
-    route = rng.integers(0, len(sim.routes), n)
-    sigma = np.array([r.cross_track_sigma_m for r in sim.routes])[route]
-    batch = FlightBatch(np.zeros(n, np.int64), np.arange(n), route, rng.normal(0, 2.0, n) * sigma, rng.random(n) < 0.5)
+    batch = _random_batch(sim, np.random.default_rng(3), 10_000, 2.0)
     got, want = _fence_figures(sim, batch, compiled=True), _fence_figures(sim, batch, compiled=False)
     assert all(np.array_equal(a, b) for a, b in zip(got, want))
     assert (got[0] > 0).any() and (got[1] > 0).any()
