@@ -12,10 +12,12 @@ per-flight results are byte-identical to the numpy walk's (tested on every
 shipped scenario at several chunkings: ``tests/test_compiled_walk.py``).
 
 What the numpy walk does per block, this loop does per scan: it keeps the
-last ``n`` hits in a ring and counts them (the m-of-n rule), stops at the
-scan that completes the track and, when that scan is outside the airspace,
-walks on from the flight's airspace entry, replaying the ``n - 1`` scans
-before it so that the m-of-n memory is that of the same draws.
+last ``n`` hits (in the bits of one integer up to :data:`BITS_WINDOW` scans,
+else in a ring) and counts them (the m-of-n rule), stops at the scan that
+completes the track and, when that scan is outside the airspace, walks on
+from the flight's airspace entry, replaying the ``n - 1`` scans before it so
+that the m-of-n memory is that of the same draws, and only while that can
+still give the flight an earlier in-airspace track than another radar did.
 
 Orbiting radars are not walked here (their Pd depends on where the
 platform is on its loop: exact geometry per scan, :mod:`sim.montecarlo`).
@@ -26,7 +28,7 @@ they decide (:func:`chunk_draws`, :func:`chunk_flights`,
 :class:`sim.montecarlo.ChunkDraws`), the air
 picture's exit and end of the reaction window (:func:`air_picture_route`,
 :func:`sim.response.air_picture`), the positions at the decision to order a
-landing (:func:`positions_once`, :func:`sim.flights.positions_at`) and the
+landing (:func:`positions_once`, :func:`sim.flights.positions_at`), the
 minutes in the airspace and in coverage (:func:`fence_figures_route`,
 :func:`sim.fences.flight_fence_figures`) and each flight's first track
 (:func:`first_tracks`). The rest of a chunk stays numpy.
