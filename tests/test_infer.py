@@ -50,9 +50,11 @@ def test_certain_capability_gives_the_beta_posterior_of_will(write_scenario):
     # mean 3/202 = 0.0149). The simulated capability is 2,000 of 2,000: its Beta(2000.5, 0.5) noise moves
     # will by about 1/M relatively (0.05%); the grid of the likelihood adds less.
     path = _scenario(write_scenario, YEAR.format(flights=200, counts='ordered_to_land = {count = 2, source = "t"}'))
-    r = infer(load(path))
+    sc = load(path)
+    r = infer(sc)
     s = r.summary["periods"][0]["will"]
     assert r.points.acted[0] == r.points.flights[0] == 2000           # the capability is certain
+    assert f"if willing {sc.airspace.name} could have stopped" in r.summary["periods"][0]["verdict_text"]
     exact = stats.beta(3, 199)
     assert s["mean"] == pytest.approx(exact.mean(), rel=2e-3)
     assert s["ci90"] == pytest.approx(exact.ppf([0.05, 0.95]).tolist(), rel=2e-3)
@@ -328,3 +330,11 @@ def test_every_key_of_the_infer_schema_is_described_and_every_object_closed():
                 assert node.get("additionalProperties") is False, path
     walk(schema, "infer")
     assert not missing, missing
+
+
+def test_the_verdict_names_the_state_whose_airspace_it_is():
+    # the sentence names who could act (the scenario's airspace), not a fixed country
+    from sim.analysis.infer import _verdict
+    text = _verdict("2011", "Turkey", {"mean": 0.2, "ci90": [0.1, 0.3]}, 0.9, 20.0, 0.1, 0.5,
+                    {"mean": 0.6, "ci90": [0.4, 0.8]}, {"mean": 0.1, "ci90": [0.05, 0.2]}, "3 flights")
+    assert "if willing Turkey could have stopped 0.600" in text and "Iraq" not in text

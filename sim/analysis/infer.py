@@ -514,8 +514,8 @@ def _predictive_check(observed, replicated):
             "p_value": _r(min(1.0, 2.0 * min(upper, lower)), 4)}
 
 
-def _verdict(name, will_stats, p_unwilling, bf_unwilling, p_unable, bf_unable, could, did, counts_text):
-    """The answer for one period in plain words."""
+def _verdict(name, state, will_stats, p_unwilling, bf_unwilling, p_unable, bf_unable, could, did, counts_text):
+    """The answer for one period in plain words (``state``: the airspace's country, who could act)."""
     if p_unwilling >= 0.5 and p_unwilling >= p_unable:
         which, bf, p = "unwilling", bf_unwilling, p_unwilling
     elif p_unable >= 0.5:
@@ -526,7 +526,7 @@ def _verdict(name, will_stats, p_unwilling, bf_unwilling, p_unable, bf_unable, c
     bf_text = "" if bf is None else f", Bayes factor {_bf_text(bf)}"
     m, (a, b) = will_stats["mean"], will_stats["ci90"]
     return (f"{name} ({counts_text}): the record supports '{which}'{strength} (P {p:.3f}{bf_text}): "
-            f"will {m:.3f} [{a:.3f}-{b:.3f}]; if willing Iraq could have stopped {could['mean']:.3f} "
+            f"will {m:.3f} [{a:.3f}-{b:.3f}]; if willing {state} could have stopped {could['mean']:.3f} "
             f"[{could['ci90'][0]:.3f}-{could['ci90'][1]:.3f}] of the flights, it stopped {did['mean']:.3f} "
             f"[{did['ci90'][0]:.3f}-{did['ci90'][1]:.3f}]; P(mostly unwilling: will < 0.5) {p_unwilling:.3f}, "
             f"P(mostly unable: could act on < half) {p_unable:.3f}")
@@ -700,7 +700,8 @@ def _summary(scenario, capability, will_range, points, particles, stats, post, p
         entry["verdict_strength"] = kass_raftery_words(
             bf_w if entry["verdict"] == "unwilling" else bf_u) if entry["verdict"] != "neither" and (
             bf_w if entry["verdict"] == "unwilling" else bf_u) is not None else None
-        entry["verdict_text"] = _verdict(period.name, entry["will"], s["p_below_half"], bf_w, unable, bf_u,
+        entry["verdict_text"] = _verdict(period.name, scenario.airspace.name, entry["will"], s["p_below_half"], bf_w,
+                                         unable, bf_u,
                                          capability_stats["p_could_stop_if_willing"], did, _counts_text(period))
         periods.append(entry)
     changes = []
