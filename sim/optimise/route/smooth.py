@@ -87,20 +87,9 @@ def _densify(xy, step_m):
 def shortcuts(grid, lam, xy, speed_mps, block=4096):
     """Every straight shortcut of a polyline (``(K, 2)`` projected metres, densified to two spacings): the
     densified points and, per pair ``i < j``, the length it saves and the hazard it adds; shortcuts that
-    cross a forbidden cell are left out. :func:`shortcut` picks one."""
-    lam = np.where(grid.allowed, lam, np.inf)
-    pts = _densify(np.asarray(xy, dtype=float), 2.0 * grid.spacing_m)
-    legs = _segment_costs(grid, lam, pts[:-1], pts[1:], speed_mps)
-    cum_c = np.concatenate([[0.0], np.cumsum(legs)])
-    cum_l = np.concatenate([[0.0], np.cumsum(np.hypot(*(pts[1:] - pts[:-1]).T))])
-    i, j = np.triu_indices(len(pts), k=2)
-    saving = cum_l[j] - cum_l[i] - np.hypot(*(pts[j] - pts[i]).T)
-    added = np.empty(len(i))
-    for k in range(0, len(i), block):
-        sl = slice(k, k + block)
-        added[sl] = _segment_costs(grid, lam, pts[i[sl]], pts[j[sl]], speed_mps) - (cum_c[j[sl]] - cum_c[i[sl]])
-    ok = np.isfinite(added)
-    return pts, i[ok], j[ok], saving[ok], added[ok]
+    cross a forbidden cell are left out. :func:`shortcut` picks one. (:func:`_lazy_shortcuts`' table with
+    every pair computed.)"""
+    return _lazy_shortcuts(grid, lam, xy, speed_mps, block)(-np.inf)
 
 
 def _lazy_shortcuts(grid, lam, xy, speed_mps, block=1024):
