@@ -27,30 +27,29 @@ def test_one_front_door_re_exports_the_pipeline_as_the_same_objects():
             assert getattr(sim.api, name) is getattr(sim.pipeline, name), name
 
 
-def test_readme_python_example_runs_as_written(monkeypatch, tmp_path):
+def _run_kirkuk_example(monkeypatch, tmp_path, page, heading):
+    """Run a page's Python example (Kirkuk's primary radar up half the time, 3,000 flights) from another folder
+    (a shipped scenario by name); check what both examples show; return its names."""
     pytest.importorskip("pandas")
-    monkeypatch.chdir(tmp_path)          # a shipped scenario by name, from any folder
-    code = _python_block("README.md", "From Python")
+    monkeypatch.chdir(tmp_path)
     ns = {}
-    exec(compile(code, "README.md", "exec"), ns)
+    exec(compile(_python_block(page, heading), page, "exec"), ns)
     r, df = ns["r"], ns["df"]
     assert isinstance(r, Run) and len(df) == r.flights == 3000
-    assert r.overrides == ("radar[Kirkuk PSR].availability=0.5",)
     # Kirkuk's primary radar up half the time: between no Kirkuk (0.28) and Kirkuk always up (0.99)
     assert 0.4 < r.p_detect < 0.85 and r.p_detect_ci95[0] < r.p_detect < r.p_detect_ci95[1]
+    return ns
+
+
+def test_readme_python_example_runs_as_written(monkeypatch, tmp_path):
+    r = _run_kirkuk_example(monkeypatch, tmp_path, "README.md", "From Python")["r"]
+    assert r.overrides == ("radar[Kirkuk PSR].availability=0.5",)
     assert r.headline.startswith(f"{r.detected_per_campaign:.1f} of 15")
 
 
 def test_getting_started_notebook_example_runs_as_written(monkeypatch, tmp_path):
-    pytest.importorskip("pandas")
-    monkeypatch.chdir(tmp_path)          # a shipped scenario by name, from any folder
-    code = _python_block("docs/getting-started.md", "In a notebook")
-    ns = {}
-    exec(compile(code, "docs/getting-started.md", "exec"), ns)
+    ns = _run_kirkuk_example(monkeypatch, tmp_path, "docs/getting-started.md", "In a notebook")
     r, df = ns["r"], ns["df"]
-    assert isinstance(r, Run) and len(df) == r.flights == 3000
-    # Kirkuk's primary radar up half the time: between no Kirkuk (0.28) and Kirkuk always up (0.99)
-    assert 0.4 < r.p_detect < 0.85 and r.p_detect_ci95[0] < r.p_detect < r.p_detect_ci95[1]
     assert df["detected"].mean() == pytest.approx(r.p_detect, abs=1e-6)
     assert set(ns["by_route"].index) == {"direct", "via-baghdad-fir-south"}
 
