@@ -363,9 +363,6 @@ class ChunkDraws:
             return got[(stream(name, radar), bool(per_campaign))]
 
         needs = np.array([r.kind.needs_transponder for r in sim.radars], dtype=bool)
-        u_route = u("route", per_campaign=cfg.route_choice == "per_campaign")
-        u_transponder = u("transponder", per_campaign=aircraft.transponder_policy == "per_campaign")
-        dt_s = 86_400.0 / cfg.flights_per_day      # the campaign's calendar: one flight every dt_s
         if sim.walk == "compiled" and all(r.mean_outage_s is None for r in sim.scenario.radars):
             # the route, transponder, radars up and seeing, in one compiled pass over the drawn rows (same values)
             from sim.walk import chunk_flights
@@ -382,8 +379,11 @@ class ChunkDraws:
             first = row[(stream("scan_phase", 0), False)] if R else 0
             self.scan_phase = drawn[first:first + R].T       # (F, R): a view, each radar's column contiguous
         else:
+            u_route = u("route", per_campaign=cfg.route_choice == "per_campaign")
             route = np.minimum(np.searchsorted(np.cumsum(sim.route_p), u_route, side="right"), len(sim.routes) - 1)
-            transponder_on = u_transponder < aircraft.transponder_on_probability
+            transponder_on = u("transponder", per_campaign=aircraft.transponder_policy == "per_campaign") \
+                < aircraft.transponder_on_probability
+            dt_s = 86_400.0 / cfg.flights_per_day      # the campaign's calendar: one flight every dt_s
 
             def up(j, r):
                 if r.mean_outage_s is None:          # the format's default: up or down per flight
